@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The `flashsale` command. Source is TypeScript run by Node's type stripping: on Node 22.12–22.17
+// stripping still needs a flag, so re-run ourselves with it rather than fail with a syntax error.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  console.error(`flashsale needs Node >= 22.12 (this is ${process.version}). Run it through npm (npm start, npx flashsale), which uses the pinned Node 24.`);
+  process.exit(2);
+}
+if (!process.features.typescript) {
+  const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', main, ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,49 @@
+// Parsers for command-line option values. Each throws UsageError naming the option and the value,
+// so every command rejects bad input the same way (exit 2).
+import { InvalidArgumentError } from 'commander';
+import { UsageError } from '../errors.ts';
+
+/** Commander calls parsers with (value, previous); wrap ours so its own message names the option. */
+function fail(message: string): never {
+  throw new InvalidArgumentError(message);
+}
+
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => {
+    if (!/^-?\d+$/.test(value.trim())) fail(`"${value}" is not a whole number.`);
+    const n = Number(value);
+    if (n < min) fail(`${n} is below the minimum of ${min}.`);
+    if (n > max) fail(`${n} is above the maximum of ${max}.`);
+    return n;
+  };
+}
+
+export function fraction(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) fail(`"${value}" is not a number between 0 and 1.`);
+  return n;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses "250ms", "1.5s", "2m", "1h", or a bare number of milliseconds. */
+export function parseDurationMs(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new UsageError(`"${value}" is not a duration (examples: 500ms, 30s, 2m).`);
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']);
+}
+
+export function duration(value: string): number {
+  try {
+    return parseDurationMs(value);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+}
+
+export function oneOf<T extends string>(choices: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(choices as readonly string[]).includes(value)) fail(`"${value}" is not one of: ${choices.join(', ')}.`);
+    return value as T;
+  };
+}

@@ -1,0 +1,57 @@
+// Every error flashsale raises on purpose, in one place, each with the exit code the CLI maps it to.
+// Exit codes follow k6 where k6 has one (99: thresholds crossed).
+
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  auditFailed: 3,
+  thresholdsCrossed: 99,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class FlashsaleError extends Error {
+  readonly exitCode: ExitCode;
+  constructor(message: string, exitCode: ExitCode = EXIT.failure, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Bad command-line usage: unknown option value, out-of-range number. Exit 2. */
+export class UsageError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+/** A scenario file that does not validate. `issues` name the field and the problem. Exit 2. */
+export class ScenarioError extends FlashsaleError {
+  readonly issues: readonly string[];
+  constructor(source: string, issues: readonly string[]) {
+    super(`invalid scenario ${source}:\n  ${issues.join('\n  ')}`, EXIT.usage);
+    this.issues = issues;
+  }
+}
+
+/** The stock core's per-user table has no free slot: never a silent pass. */
+export class CapacityError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.failure);
+  }
+}
+
+/** The post-run audit found oversell, lost orders, limit violations or duplicates. Exit 3. */
+export class AuditFailedError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.auditFailed);
+  }
+}
+
+/** At least one threshold was crossed. Exit 99, as k6. */
+export class ThresholdsCrossedError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.thresholdsCrossed);
+  }
+}

@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { duration, fraction, integer, oneOf, parseDurationMs } from '../src/cli/options.ts';
+
+describe('option parsers', () => {
+  it('parses durations with units and rejects junk', () => {
+    expect(parseDurationMs('250ms')).toBe(250);
+    expect(parseDurationMs('1.5s')).toBe(1500);
+    expect(parseDurationMs('2m')).toBe(120_000);
+    expect(parseDurationMs('40')).toBe(40);
+    expect(() => parseDurationMs('soon')).toThrow(/not a duration/);
+    expect(() => duration('-1s')).toThrow(/not a duration/);
+  });
+  it('bounds integers and names the problem', () => {
+    expect(integer(1)('4')).toBe(4);
+    expect(() => integer(1)('0')).toThrow(/below the minimum of 1/);
+    expect(() => integer(0)('1.5')).toThrow(/not a whole number/);
+    expect(() => integer(0, 10)('11')).toThrow(/above the maximum of 10/);
+  });
+  it('checks fractions and choices', () => {
+    expect(fraction('0.25')).toBe(0.25);
+    expect(() => fraction('1.5')).toThrow(/between 0 and 1/);
+    expect(oneOf(['a', 'b'] as const)('b')).toBe('b');
+    expect(() => oneOf(['a', 'b'] as const)('c')).toThrow(/not one of: a, b/);
+  });
+});
