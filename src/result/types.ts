@@ -70,6 +70,9 @@ export interface Counts {
 export interface GeneratorHealth {
   /** How late requests left versus their intended time, µs, encoded. */
   lateness: string;
+  /** How long requests then waited for a free connection (all `connections` busy), µs, encoded.
+   * Optional: results written before it existed do not have it. */
+  connectionWait?: string;
   /** Event-loop delay of the load workers, ms (worst worker). */
   eventLoopDelayMs: { p50: number; p99: number; max: number };
   /** True when the generator, not the target, set the pace. */

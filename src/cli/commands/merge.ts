@@ -1,4 +1,30 @@
-// Placeholder until its issue lands: registers nothing.
+// `flashsale merge <result.json…> --out merged.json`: runs of one sale driven from several machines,
+// merged exactly into one result (histograms added count for count).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { UsageError } from '../../errors.ts';
+import { readResult } from '../../report/index.ts';
+import { mergeRunResults } from '../../report/merge.ts';
+import { resultJsonText } from '../../report/outputs/result-json.ts';
+import { count, duration } from '../../report/format.ts';
 
-export function register(_program: Command): void {}
+export function register(program: Command): void {
+  program
+    .command('merge')
+    .description('Merge the result.json files of one sale run from several machines into one, exactly.')
+    .argument('<result.json...>', 'two or more result.json files')
+    .requiredOption('-o, --out <merged.json>', 'where to write the merged result')
+    .action(async (files: string[], opts: { out: string }) => {
+      if (files.length < 2) throw new UsageError(`merge needs at least two result files, got ${files.length}`);
+      const inputs = [];
+      for (const file of files) inputs.push({ file, result: await readResult(file) });
+      const merged = mergeRunResults(inputs);
+      const out = resolve(opts.out);
+      await mkdir(dirname(out), { recursive: true });
+      await writeFile(out, resultJsonText(merged));
+      const s = merged.stock;
+      console.log(`merged ${files.length} runs into ${out}: ${count(merged.counts.requestsSent)} requests, ${count(s.sold)} of ${count(s.initial)} units sold${s.sellOutMs === null ? '' : `, sold out in ${duration(s.sellOutMs)}`}; ${merged.verdict.passed ? 'passed' : `failed (${merged.verdict.reasons.join('; ')})`}`);
+      console.log(`view it: flashsale report ${out}`);
+    });
+}

@@ -1,0 +1,21 @@
+// Messages between the ledger thread and the threads that use it. Short field names: the append/ack
+// pair crosses a MessagePort once per event-loop turn per HTTP thread, on the hot path.
+
+/** HTTP thread → ledger: orders of one sale, flat (ORDER_STRIDE fields each), to commit together. */
+export interface AppendMsg { t: 'a'; b: number; s: number; o: Array<string | number | null> }
+/** Ledger → HTTP thread: batch `b` committed; `f` lists orders (by index) that failed, with why. */
+export interface AckMsg { t: 'k'; b: number; f: Array<[number, string]> | null; e?: string }
+/** HTTP thread → ledger: a page of committed orders, after rowid `after`. */
+export interface PageMsg { t: 'p'; r: number; s: number; after: number; limit: number }
+export interface PageReply { t: 'P'; r: number; ndjson: string; lastRowid: number; count: number; e?: string }
+
+export type ToLedger = AppendMsg | PageMsg;
+export type FromLedger = AckMsg | PageReply;
+
+/** Main thread ↔ ledger thread: control calls, answered by `id`. */
+export type ControlCall =
+  | { id: number; op: 'latest' }
+  | { id: number; op: 'new-sale'; definition: string }
+  | { id: number; op: 'recover'; saleId: number }
+  | { id: number; op: 'close' };
+export interface ControlReply { id: number; ok: boolean; value?: unknown; error?: string }

@@ -1,0 +1,82 @@
+// Turning an answer into an outcome with the template's matchers, and reading ids out of JSON bodies.
+import type { Matcher, RequestTemplate } from './plan.ts';
+import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../metrics/recorder.ts';
+
+/** Reads `a.b.c` from a parsed JSON value; undefined when any part is missing. */
+export function readPath(value: unknown, path: string): unknown {
+  let cur: unknown = value;
+  for (const key of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+export interface CompiledMatcher {
+  needsBody: boolean;
+  test(status: number, json: unknown): boolean;
+}
+
+export function compileMatcher(m: Matcher, where: string): CompiledMatcher {
+  if (m && 'status' in m && Array.isArray(m.status)) {
+    const set = new Set(m.status);
+    return { needsBody: false, test: (status) => set.has(status) };
+  }
+  if (m && 'jsonField' in m && typeof m.jsonField === 'string') {
+    const { jsonField, equals } = m;
+    return { needsBody: true, test: (_status, json) => readPath(json, jsonField) === equals };
+  }
+  throw new TypeError(`${where}: a matcher needs either "status": [codes] or "jsonField" + "equals"`);
+}
+
+export interface Classifier {
+  /** True when the body must be read and parsed to classify or to capture an id. */
+  needsBody: boolean;
+  /** Outcome index (SUCCESS, SOLD_OUT, REJECTED, ERROR). */
+  classify(status: number, json: unknown): number;
+  captureId: string | null;
+}
+
+export function compileClassifier(t: RequestTemplate, where: string): Classifier {
+  const success = compileMatcher(t.success, `${where}.success`);
+  const soldOut = compileMatcher(t.soldOut, `${where}.soldOut`);
+  return {
+    needsBody: success.needsBody || soldOut.needsBody || t.captureId !== null,
+    captureId: t.captureId,
+    classify(status, json) {
+      if (success.test(status, json)) return SUCCESS;
+      if (soldOut.test(status, json)) return SOLD_OUT;
+      // 5xx (503 overload included) is the target failing, worth a retry; any other answer is a refusal.
+      return status >= 500 ? ERROR : REJECTED;
+    },
+  };
+}
+
+/** Parses a body as JSON, or undefined when it is not JSON. */
+export function parseJson(body: Buffer | null): unknown {
+  if (!body || body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export const TIMEOUT_CODE = 'FLASHSALE_REQUEST_TIMEOUT';
+
+/** Raised by the engine's own per-request timeout (journey.timeoutMs). */
+export class RequestTimeoutError extends Error {
+  readonly code = TIMEOUT_CODE;
+  constructor(timeoutMs: number) {
+    super(`no complete answer within ${timeoutMs} ms`);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
+/** A short, stable name for why a request failed without an answer. */
+export function errorKind(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  if (code === TIMEOUT_CODE || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
+  if (typeof code === 'string') return code.startsWith('UND_ERR_') ? code.slice(8).toLowerCase() : code;
+  return (err as Error)?.name ?? 'unknown';
+}

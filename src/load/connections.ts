@@ -1,0 +1,79 @@
+// The worker's connections: `connections` undici Clients (one socket each, keep-alive, pipelining 1),
+// handed out idle-first. When all are busy, requests wait here in FIFO order rather than in undici's
+// queues, so the engine knows when each request really left (and the wait shows in corrected latency).
+import { Client } from 'undici';
+
+const BACKSTOP_MS = 1_000;
+
+export interface ConnectionOptions {
+  url: string;
+  connections: number;
+  timeoutMs: number;
+}
+
+export class Connections<T> {
+  readonly clients: Client[];
+  /** What each connection is carrying now (null when idle). */
+  readonly inFlight: Array<T | null>;
+  readonly #idle: number[] = [];
+  #waiting: T[] = [];
+  #head = 0;
+
+  constructor(options: ConnectionOptions) {
+    this.clients = [];
+    this.inFlight = new Array<T | null>(options.connections).fill(null);
+    for (let i = 0; i < options.connections; i++) {
+      this.clients.push(
+        new Client(options.url, {
+          pipelining: 1,
+          // The engine times requests out itself (undici's timers tick about every half second, and
+          // re-arming one per request costs throughput); only connecting keeps undici's timeout.
+          headersTimeout: 0,
+          bodyTimeout: 0,
+          connectTimeout: options.timeoutMs + BACKSTOP_MS,
+          keepAliveTimeout: 60_000,
+        }),
+      );
+      this.#idle.push(options.connections - 1 - i);
+    }
+  }
+
+  /** An idle connection's index, or -1 when all are busy. */
+  acquire(): number {
+    return this.#idle.length ? this.#idle.pop()! : -1;
+  }
+
+  release(index: number): void {
+    this.inFlight[index] = null;
+    this.#idle.push(index);
+  }
+
+  get waitingCount(): number {
+    return this.#waiting.length - this.#head;
+  }
+
+  wait(item: T): void {
+    this.#waiting.push(item);
+  }
+
+  /** The longest-waiting item, or undefined. */
+  nextWaiting(): T | undefined {
+    if (this.#head >= this.#waiting.length) return undefined;
+    const item = this.#waiting[this.#head];
+    this.#waiting[this.#head++] = undefined as T;
+    // Compact now and then so the array does not keep every request that ever waited.
+    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  drainWaiting(each: (item: T) => void): void {
+    for (let it = this.nextWaiting(); it !== undefined; it = this.nextWaiting()) each(it);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.destroy().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,24 @@
+// The same load engine without a worker thread: one engine in the calling thread. For the benchmark
+// (one load worker, measured beside autocannon in the same process) and for tests that look inside.
+import type { LoadResult } from '../result/types.ts';
+import { LoadEngine } from './engine.ts';
+import type { LoadPlan } from './plan.ts';
+import { createSharedState, GO, requestStop, STOP_INTERRUPTED } from './shared.ts';
+import { validatePlan } from './validate.ts';
+
+export async function runLoadInline(plan: LoadPlan, options: { signal?: AbortSignal } = {}): Promise<LoadResult> {
+  validatePlan(plan);
+  const shared = createSharedState(1, plan.skus.ids.length);
+  const control = new Int32Array(shared.control);
+  const done = new LoadEngine({ plan: { ...plan, workers: 1 }, worker: 0, workers: 1, shared }).run();
+  const stop = () => requestStop(control, STOP_INTERRUPTED);
+  options.signal?.addEventListener('abort', stop, { once: true });
+  new Float64Array(shared.t0)[0] = Date.now();
+  Atomics.store(control, GO, 1);
+  Atomics.notify(control, GO);
+  try {
+    return await done;
+  } finally {
+    options.signal?.removeEventListener('abort', stop);
+  }
+}

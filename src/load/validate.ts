@@ -1,0 +1,79 @@
+// Checks a LoadPlan before any thread starts, naming every bad field at once. The scenario layer
+// validates user input; this guards the engine against plans built in code (tests, merge, the API).
+import { EXIT, FlashsaleError } from '../errors.ts';
+import { arrivalShape } from './arrival/index.ts';
+import { compileClassifier } from './classify.ts';
+import type { LoadPlan, Step } from './plan.ts';
+import { compileTemplate } from './template.ts';
+
+export class LoadPlanError extends FlashsaleError {
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`invalid load plan:\n  ${issues.join('\n  ')}`, EXIT.usage);
+    this.issues = issues;
+  }
+}
+
+export function journeySteps(plan: Pick<LoadPlan, 'journey'>): Step[] {
+  return plan.journey.type === 'reserve-pay' ? ['reserve', 'pay'] : ['checkout'];
+}
+
+const wholeAtLeast = (issues: string[], name: string, v: number, min: number) => {
+  if (!Number.isInteger(v) || v < min) issues.push(`${name} must be a whole number ≥ ${min} (got ${v})`);
+};
+const numberAtLeast = (issues: string[], name: string, v: number, min: number) => {
+  if (typeof v !== 'number' || !(v >= min)) issues.push(`${name} must be a number ≥ ${min} (got ${v})`);
+};
+
+export function validatePlan(plan: LoadPlan): void {
+  const issues: string[] = [];
+  try {
+    const url = new URL(plan.target.url);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') issues.push(`target.url must be http or https (got ${plan.target.url})`);
+  } catch {
+    issues.push(`target.url is not a URL (got ${plan.target?.url})`);
+  }
+  if (plan.journey?.type !== 'checkout' && plan.journey?.type !== 'reserve-pay') {
+    issues.push(`journey.type must be checkout or reserve-pay (got ${plan.journey?.type})`);
+  } else {
+    for (const step of journeySteps(plan)) {
+      const t = plan.target.requests?.[step];
+      if (!t) {
+        issues.push(`target.requests.${step} is missing (the ${plan.journey.type} journey needs it)`);
+        continue;
+      }
+      try {
+        compileTemplate(t, `target.requests.${step}`);
+        compileClassifier(t, `target.requests.${step}`);
+      } catch (e) {
+        issues.push((e as Error).message);
+      }
+    }
+    wholeAtLeast(issues, 'journey.qty', plan.journey.qty, 1);
+    numberAtLeast(issues, 'journey.thinkTime.minMs', plan.journey.thinkTime.minMs, 0);
+    numberAtLeast(issues, 'journey.thinkTime.maxMs', plan.journey.thinkTime.maxMs, plan.journey.thinkTime.minMs);
+    wholeAtLeast(issues, 'journey.retries.max', plan.journey.retries.max, 0);
+    numberAtLeast(issues, 'journey.retries.baseMs', plan.journey.retries.baseMs, 0);
+    numberAtLeast(issues, 'journey.retries.maxMs', plan.journey.retries.maxMs, 0);
+    numberAtLeast(issues, 'journey.timeoutMs', plan.journey.timeoutMs, 1);
+    if (!(plan.journey.bots.share >= 0 && plan.journey.bots.share <= 1)) issues.push(`journey.bots.share must be between 0 and 1 (got ${plan.journey.bots.share})`);
+    wholeAtLeast(issues, 'journey.bots.retries', plan.journey.bots.retries, 0);
+    wholeAtLeast(issues, 'journey.bots.accounts', plan.journey.bots.accounts, 1);
+  }
+  wholeAtLeast(issues, 'buyers.population', plan.buyers?.population, 1);
+  if (!plan.skus?.ids?.length) issues.push('skus.ids must list at least one SKU');
+  else if (plan.skus.weights?.length !== plan.skus.ids.length) issues.push(`skus.weights must have one weight per SKU (${plan.skus.ids.length})`);
+  else if (plan.skus.weights.some((w) => !(w >= 0)) || !(plan.skus.weights.reduce((a, b) => a + b, 0) > 0)) issues.push('skus.weights must be ≥ 0 and not all 0');
+  numberAtLeast(issues, 'caps.maxDurationMs', plan.caps?.maxDurationMs, 1);
+  wholeAtLeast(issues, 'caps.maxRequests', plan.caps?.maxRequests, 1);
+  numberAtLeast(issues, 'caps.gracefulStopMs', plan.caps?.gracefulStopMs, 0);
+  wholeAtLeast(issues, 'workers', plan.workers, 1);
+  wholeAtLeast(issues, 'connections', plan.connections, 1);
+  if (!Number.isInteger(plan.seed)) issues.push(`seed must be a whole number (got ${plan.seed})`);
+  try {
+    issues.push(...arrivalShape(plan.arrival).validate(plan.arrival as never));
+  } catch (e) {
+    issues.push((e as Error).message);
+  }
+  if (issues.length) throw new LoadPlanError(issues);
+}

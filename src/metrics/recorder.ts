@@ -1,0 +1,80 @@
+// Everything one load worker measures, in fixed-size structures: per step × outcome histograms of
+// corrected and uncorrected latency (integer µs), the interval series, and the generator's own
+// lateness. Nothing here grows with the number of requests.
+import type { Step } from '../load/plan.ts';
+import { OUTCOMES, type EncodedLatency, type Outcome, type StepLatency } from '../result/types.ts';
+import { createLatencyHistogram, encodeHistogram, type Histogram } from './histogram.ts';
+import { IntervalRecorder } from './intervals.ts';
+
+export const STEPS: readonly Step[] = ['checkout', 'reserve', 'pay'];
+/** Outcome index, in the order of OUTCOMES. */
+export const SUCCESS = 0;
+export const SOLD_OUT = 1;
+export const REJECTED = 2;
+export const ERROR = 3;
+
+interface Pair {
+  corrected: Histogram;
+  uncorrected: Histogram;
+}
+
+function pair(): Pair {
+  return { corrected: createLatencyHistogram(), uncorrected: createLatencyHistogram() };
+}
+
+function encodePair(p: Pair): EncodedLatency {
+  return { corrected: encodeHistogram(p.corrected), uncorrected: encodeHistogram(p.uncorrected) };
+}
+
+export class LoadRecorder {
+  readonly intervals: IntervalRecorder;
+  readonly lateness = createLatencyHistogram();
+  readonly connectionWait = createLatencyHistogram();
+  /** [step][outcome]; created on first use. "All outcomes" is their sum, added up at the end
+   * rather than recorded twice per request. */
+  readonly #byStep: Array<Array<Pair | null>> = STEPS.map(() => [null, null, null, null]);
+
+  constructor(periodMs?: number) {
+    this.intervals = new IntervalRecorder(periodMs);
+  }
+
+  /** How late a request left versus its intended time (µs, ≥ 0). */
+  recordLateness(us: number): void {
+    this.lateness.recordValue(us > 0 ? us : 0);
+  }
+
+  /** How long a request waited for a free connection before it went out (µs, ≥ 0). */
+  recordConnectionWait(us: number): void {
+    this.connectionWait.recordValue(us > 0 ? us : 0);
+  }
+
+  /** One finished request. step/outcome are indexes (STEPS, OUTCOMES); times are integer µs. */
+  recordAnswer(step: number, outcome: number, correctedUs: number, uncorrectedUs: number, atMsFromT0: number, unitsTaken: number): void {
+    const row = this.#byStep[step];
+    const one = (row[outcome] ??= pair());
+    const c = correctedUs > 0 ? correctedUs : 0;
+    const u = uncorrectedUs > 0 ? uncorrectedUs : 0;
+    one.corrected.recordValue(c);
+    one.uncorrected.recordValue(u);
+    this.intervals.completed(atMsFromT0, outcome === SUCCESS ? 0 : outcome === SOLD_OUT ? 1 : 2, c, unitsTaken);
+  }
+
+  latency(): Partial<Record<Step, StepLatency>> {
+    const out: Partial<Record<Step, StepLatency>> = {};
+    STEPS.forEach((step, s) => {
+      const row = this.#byStep[s];
+      if (row.every((p) => p === null)) return;
+      const byOutcome: Partial<Record<Outcome, EncodedLatency>> = {};
+      const all = pair();
+      OUTCOMES.forEach((o, k) => {
+        const p = row[k];
+        if (!p) return;
+        byOutcome[o] = encodePair(p);
+        all.corrected.add(p.corrected);
+        all.uncorrected.add(p.uncorrected);
+      });
+      out[step] = { all: encodePair(all), byOutcome };
+    });
+    return out;
+  }
+}

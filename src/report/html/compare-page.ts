@@ -1,0 +1,84 @@
+// The comparison page of `flashsale compare --html`: the table of both runs with the change, and the
+// charts where a difference shows best (percentile spectrum, sell-through, throughput, p99 over time).
+import type { RunResult } from '../../result/types.ts';
+import { compareRows, formatChange, judgement, render, type CompareRow } from '../compare.ts';
+import { percentilesOf, spectrum, STEP_ORDER } from '../latency.ts';
+import { alignPoints, PALETTE, type ChartSpec } from './chart-spec.ts';
+import { chartPanel, escapeHtml, renderPage, value } from './page.ts';
+
+const A_COLORS = [PALETTE[0], PALETTE[2], PALETTE[5]];
+const B_COLORS = [PALETTE[1], PALETTE[4], PALETTE[3]];
+
+function timeSeries(r: RunResult, pick: (r: RunResult) => Array<number | null>): Array<[number, number]> {
+  const { periodMs } = r.intervals;
+  return pick(r).flatMap((v, i) => (v === null ? [] : [[((i + 1) * periodMs) / 1000, v] as [number, number]]));
+}
+
+function cumulative(series: number[]): number[] {
+  let sum = 0;
+  return series.map((n) => (sum += n));
+}
+
+function compareCharts(a: RunResult, b: RunResult): ChartSpec[] {
+  const steps = STEP_ORDER.filter((s) => a.latency[s] || b.latency[s]);
+  const spectrumSeries: ChartSpec['series'] = [];
+  const lists: Array<Array<[number, number]>> = [];
+  steps.forEach((step, i) => {
+    spectrumSeries.push({ label: `${step} A`, color: A_COLORS[i % 3] }, { label: `${step} B`, color: B_COLORS[i % 3], dash: true });
+    lists.push(spectrum(a.latency[step]?.all.corrected ?? ''), spectrum(b.latency[step]?.all.corrected ?? ''));
+  });
+  const perSec = (r: RunResult, s: number[]) => s.map((n) => (n * 1000) / r.intervals.periodMs);
+  const two = (name: string, title: string, explain: string, yLabel: string, pick: (r: RunResult) => Array<number | null>): ChartSpec => ({
+    name, title, explain, xLabel: 'seconds from start', yLabel,
+    series: [{ label: 'A', color: A_COLORS[0] }, { label: 'B', color: B_COLORS[0], dash: true }],
+    data: alignPoints([timeSeries(a, pick), timeSeries(b, pick)]),
+  });
+  return [
+    {
+      name: 'spectrum', title: 'Latency by percentile, corrected', wide: true, percentileAxis: true,
+      explain: 'Each step\'s corrected latency (timed from when the request should have gone out) at every percentile; A solid, B dashed. Lower is better; the right side is the rare slow requests.',
+      xLabel: 'percentile', yLabel: 'latency (ms)', series: spectrumSeries, data: alignPoints(lists),
+    },
+    two('sell-through', 'Units sold', 'Cumulative units acknowledged as sold. The steeper curve sold out sooner.', 'units', (r) => cumulative(r.intervals.stockTaken)),
+    two('throughput', 'Requests answered per second', 'Answers that came back, whatever they said.', 'requests / s', (r) => perSec(r, r.intervals.completed)),
+    { ...two('latency-over-time', 'p99 latency over time', 'Corrected p99 of the requests finished in each interval, all steps together.', 'latency (ms)', (r) => r.intervals.latency.map((e) => percentilesOf(e)?.p99 ?? null)), wide: true },
+  ];
+}
+
+function cell(key: string, row: CompareRow, side: 'a' | 'b'): string {
+  if (row.kind === 'text') return escapeHtml(row[side]);
+  const v = row[side];
+  return v === null ? '–' : value(`${side}.${key}`, v, render(row.unit, v));
+}
+
+function table(rows: CompareRow[]): string {
+  let group = '';
+  const body = rows.map((r) => {
+    const head = r.group !== group ? `<tr><th colspan="5">${escapeHtml((group = r.group))}</th></tr>` : '';
+    const change = r.kind === 'number' ? formatChange(r) : { abs: r.a === r.b ? '' : 'changed', pct: '' };
+    const j = r.kind === 'number' ? judgement(r) : null;
+    const cls = j === 'better' ? ' class="num ok"' : j === 'worse' ? ' class="num bad"' : ' class="num"';
+    return `${head}<tr><td>${escapeHtml(r.label)}</td><td class="num">${cell(r.key, r, 'a')}</td><td class="num">${cell(r.key, r, 'b')}</td><td${cls}>${escapeHtml(change.abs)}</td><td${cls}>${escapeHtml(change.pct)}</td></tr>`;
+  });
+  return `<table><thead><tr><th></th><th class="num">A</th><th class="num">B</th><th class="num">change</th><th class="num">%</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
+<p class="explain">change = B − A, % relative to A; green where B is better, red where it is worse (changes under 1% are left uncoloured as noise).</p>`;
+}
+
+export function buildCompareHtml(a: RunResult, b: RunResult, names: [string, string]): string {
+  const charts = compareCharts(a, b);
+  const body = `<main>
+<header>
+<h1>Comparison: ${escapeHtml(a.scenario.name)}${a.scenario.name === b.scenario.name ? '' : ` vs ${escapeHtml(b.scenario.name)}`}</h1>
+<p class="sub">A: ${escapeHtml(names[0])} (${escapeHtml(a.startedAt)})</p>
+<p class="sub">B: ${escapeHtml(names[1])} (${escapeHtml(b.startedAt)})</p>
+</header>
+<h2>Side by side</h2>
+${table(compareRows(a, b))}
+<h2>Charts</h2>
+<div class="grid">
+${charts.map(chartPanel).join('\n')}
+</div>
+<footer>Written by flashsale from two result.json files; every figure comes from their HdrHistograms.</footer>
+</main>`;
+  return renderPage({ title: `flashsale compare · ${a.scenario.name}`, body, charts });
+}

@@ -1,0 +1,65 @@
+// Latency figures the outputs show, computed once from the encoded histograms (µs) with the metrics
+// module's helpers; everything here is in milliseconds.
+import type { Step } from '../load/plan.ts';
+import { decodeHistogram, percentilesMs } from '../metrics/histogram.ts';
+import type { LoadResult } from '../result/types.ts';
+
+export interface Percentiles {
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+  count: number;
+  mean: number;
+}
+
+/** Journey order, so tables read reserve before pay. */
+export const STEP_ORDER: readonly Step[] = ['checkout', 'reserve', 'pay'];
+
+export function stepsOf(result: Pick<LoadResult, 'latency'>): Step[] {
+  return STEP_ORDER.filter((s) => result.latency[s] !== undefined);
+}
+
+/** Null for an empty histogram ('' encoded or no samples): no data is not "0 ms". */
+export function percentilesOf(encoded: string): Percentiles | null {
+  if (encoded === '') return null;
+  const p = percentilesMs(encoded);
+  return p.count === 0 ? null : p;
+}
+
+export interface StepPercentiles {
+  step: Step;
+  corrected: Percentiles | null;
+  uncorrected: Percentiles | null;
+}
+
+export function stepPercentiles(result: Pick<LoadResult, 'latency'>): StepPercentiles[] {
+  return stepsOf(result).map((step) => {
+    const all = result.latency[step]!.all;
+    return { step, corrected: percentilesOf(all.corrected), uncorrected: percentilesOf(all.uncorrected) };
+  });
+}
+
+/** Points per decade of the 1/(1-p) axis: enough for a smooth spectrum, few enough to embed. */
+const POINTS_PER_DECADE = 20;
+
+/**
+ * The percentile spectrum as [1/(1-p), ms] pairs, the way HdrHistogram plots it: x = 1 is p0, 10 is p90,
+ * 1000 is p99.9. Stops where the histogram runs out of samples (beyond 1/(1-p) = count every
+ * percentile is the max), with a last point at the max.
+ */
+export function spectrum(encoded: string): Array<[number, number]> {
+  if (encoded === '') return [];
+  const h = decodeHistogram(encoded);
+  if (h.totalCount === 0) return [];
+  const points: Array<[number, number]> = [];
+  const lastDecade = Math.log10(h.totalCount);
+  for (let i = 0; i / POINTS_PER_DECADE < lastDecade; i++) {
+    const x = 10 ** (i / POINTS_PER_DECADE);
+    const percentile = 100 * (1 - 1 / x);
+    points.push([x, h.getValueAtPercentile(percentile) / 1000]);
+  }
+  points.push([Math.max(h.totalCount, points.length ? points[points.length - 1][0] * 1.01 : 1), h.maxValue / 1000]);
+  return points;
+}

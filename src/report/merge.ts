@@ -1,0 +1,140 @@
+// `flashsale merge`: runs made on several machines against one sale, merged into one result exactly.
+// The load part (histograms, counts, intervals, orders) is the metrics module's exact merge; what
+// the audit and thresholds said is recomputed where the merged data allows it, else combined.
+import { mergeLoadResults } from '../metrics/merge.ts';
+import type { AuditCheck, AuditResult, RunResult, ThresholdResult } from '../result/types.ts';
+import { evaluateThresholds, type ThresholdsSpec } from '../thresholds/index.ts';
+import { ResultFileError } from './read.ts';
+
+export interface MergeInput {
+  file: string;
+  result: RunResult;
+}
+
+const MAX_OFFENDING = 100;
+
+/** One sale seen from several machines (same external target), or separate sales added up. */
+function mergeStock(inputs: MergeInput[], load: ReturnType<typeof mergeLoadResults>): RunResult['stock'] {
+  const results = inputs.map((i) => i.result);
+  const url = results[0].target.url;
+  const shared = results.every((r) => !r.target.builtIn && r.target.url === url);
+  let initial: number;
+  let inventory: RunResult['stock']['inventory'];
+  if (shared) {
+    const odd = inputs.find((i) => i.result.stock.initial !== results[0].stock.initial);
+    if (odd) throw new ResultFileError(odd.file, `stock.initial is ${odd.result.stock.initial}, ${inputs[0].file} has ${results[0].stock.initial}: not the same sale`);
+    initial = results[0].stock.initial;
+    // The server's final state is the snapshot taken last.
+    inventory = results.reduce((a, b) => (Date.parse(b.endedAt) > Date.parse(a.endedAt) ? b : a)).stock.inventory;
+  } else {
+    // Each machine ran its own built-in service: separate sales, so stock adds up.
+    initial = results.reduce((n, r) => n + r.stock.initial, 0);
+    inventory = results.flatMap((r) => r.stock.inventory);
+  }
+  const sold = inventory.length ? inventory.reduce((n, s) => n + s.sold, 0) : load.counts.unitsAcknowledged;
+  const sellOutMs = sold >= initial && load.firstSendMs !== null && load.lastAckMs !== null ? load.lastAckMs - load.firstSendMs : null;
+  return { initial, sold, oversold: Math.max(0, sold - initial), sellOutMs, inventory };
+}
+
+function duplicateOrderIds(orders: RunResult['orders']): string[] {
+  const seen = new Set<string>();
+  const dup = new Set<string>();
+  for (const o of orders) (seen.has(o.orderId) ? dup : seen).add(o.orderId);
+  return [...dup];
+}
+
+function mergeAudit(inputs: MergeInput[], stock: RunResult['stock'], orders: RunResult['orders']): AuditResult | null {
+  const audits = inputs.map((i) => i.result.audit).filter((a): a is AuditResult => a !== null);
+  if (audits.length === 0) return null;
+  const ids = [...new Set(audits.flatMap((a) => a.checks.map((c) => c.id)))];
+  const checks: AuditCheck[] = ids.map((id) => {
+    const parts = audits.map((a) => a.checks.find((c) => c.id === id)).filter((c): c is AuditCheck => c !== undefined);
+    const offending = [...new Set(parts.flatMap((c) => c.offending))];
+    const combined: AuditCheck = {
+      id,
+      title: parts[0].title,
+      passed: parts.every((c) => c.passed || c.skipped),
+      skipped: parts.every((c) => c.skipped),
+      detail: `merged from ${parts.length} runs: ${[...new Set(parts.map((c) => c.detail))].join(' | ')}`,
+      offending: offending.slice(0, MAX_OFFENDING),
+      offendingCount: parts.reduce((n, c) => n + c.offendingCount, 0),
+    };
+    // Two checks can be made again on the merged data, and only there: an order id acknowledged on
+    // two machines, and oversell of the shared stock.
+    if (id === 'unique_order_ids') {
+      const dup = duplicateOrderIds(orders);
+      combined.passed = combined.passed && dup.length === 0;
+      combined.detail = `${orders.length} acknowledged orders across ${inputs.length} runs, ${dup.length} duplicate ids`;
+      combined.offending = [...new Set([...dup, ...offending])].slice(0, MAX_OFFENDING);
+      combined.offendingCount = Math.max(combined.offendingCount, dup.length);
+    } else if (id === 'sold_within_stock') {
+      combined.passed = combined.passed && stock.sold <= stock.initial;
+      combined.detail = `${stock.sold} sold of ${stock.initial} (merged)`;
+    }
+    return combined;
+  });
+  return {
+    passed: checks.every((c) => c.passed || c.skipped),
+    checks,
+    oversold: Math.max(stock.oversold, ...audits.map((a) => a.oversold)),
+    lostOrders: audits.reduce((n, a) => n + a.lostOrders, 0),
+  };
+}
+
+/** Re-evaluated on the merged data when the scenario carries its thresholds; else all parts must pass. */
+function mergeThresholds(inputs: MergeInput[], merged: Omit<RunResult, 'thresholds' | 'verdict'>): ThresholdResult[] {
+  const spec = (merged.scenario.definition as { thresholds?: unknown } | null)?.thresholds;
+  if (spec && typeof spec === 'object' && !Array.isArray(spec)) {
+    try {
+      return evaluateThresholds(spec as ThresholdsSpec, merged);
+    } catch {
+      // A definition this version cannot parse: fall through to combining what each run said.
+    }
+  }
+  const byKey = new Map<string, ThresholdResult[]>();
+  for (const t of inputs.flatMap((i) => i.result.thresholds)) {
+    const key = `${t.metric}\u0000${t.expression}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), t]);
+  }
+  // Without the definition the merged value cannot be computed: actual stays null.
+  return [...byKey.values()].map((ts) => ({ ...ts[0], actual: null, pass: ts.every((t) => t.pass) && ts.length === inputs.length }));
+}
+
+function verdictOf(audit: AuditResult | null, thresholds: ThresholdResult[]): RunResult['verdict'] {
+  const reasons: string[] = [];
+  if (audit && !audit.passed) reasons.push(`audit failed: ${audit.checks.filter((c) => !c.passed && !c.skipped).map((c) => c.id).join(', ')}`);
+  for (const t of thresholds.filter((x) => !x.pass)) reasons.push(`threshold crossed: ${t.metric} ${t.expression}`);
+  const exitCode = audit && !audit.passed ? 3 : thresholds.some((t) => !t.pass) ? 99 : 0;
+  return { passed: exitCode === 0, exitCode, reasons };
+}
+
+export function mergeRunResults(inputs: MergeInput[]): RunResult {
+  if (inputs.length === 0) throw new RangeError('mergeRunResults needs at least one result');
+  const first = inputs[0];
+  for (const i of inputs) {
+    if (i.result.scenario.name !== first.result.scenario.name) {
+      throw new ResultFileError(i.file, `is scenario "${i.result.scenario.name}", ${first.file} is "${first.result.scenario.name}": only runs of one scenario can be merged`);
+    }
+    if (i.result.intervals.periodMs !== first.result.intervals.periodMs) {
+      throw new ResultFileError(i.file, `intervals.periodMs is ${i.result.intervals.periodMs}, ${first.file} has ${first.result.intervals.periodMs}`);
+    }
+  }
+  const load = mergeLoadResults(inputs.map((i) => i.result));
+  const stock = mergeStock(inputs, load);
+  const byTime = (pick: (r: RunResult) => string, min: boolean) =>
+    inputs.map((i) => pick(i.result)).reduce((a, b) => ((Date.parse(b) < Date.parse(a)) === min ? b : a));
+  const base = {
+    schemaVersion: first.result.schemaVersion,
+    ...load,
+    scenario: first.result.scenario,
+    environment: first.result.environment,
+    target: first.result.target,
+    startedAt: byTime((r) => r.startedAt, true),
+    endedAt: byTime((r) => r.endedAt, false),
+    stock,
+    audit: mergeAudit(inputs, stock, load.orders),
+    mergedFrom: inputs.flatMap((i) => i.result.mergedFrom ?? [i.file]),
+  };
+  const thresholds = mergeThresholds(inputs, base);
+  return { ...base, thresholds, verdict: verdictOf(base.audit, thresholds) };
+}

@@ -1,0 +1,34 @@
+// <step>.corrected.hgrm / <step>.uncorrected.hgrm: HdrHistogram's percentile distribution text, in
+// milliseconds, which HdrHistogram's plotter (hdrhistogram.github.io/HdrHistogram/plotFiles.html)
+// and other tools read as is.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodeHistogram } from '../../metrics/histogram.ts';
+import { stepsOf } from '../latency.ts';
+import type { ReportOutput } from './output.ts';
+
+/** Five reporting points per halving of the remaining percentile distance, HdrHistogram's default. */
+const TICKS_PER_HALF_DISTANCE = 5;
+/** Histograms hold µs; .hgrm files are read in ms. */
+const US_PER_MS = 1000;
+
+export function hgrmText(encoded: string): string {
+  return decodeHistogram(encoded).outputPercentileDistribution(TICKS_PER_HALF_DISTANCE, US_PER_MS);
+}
+
+export const hgrm: ReportOutput = {
+  name: 'hgrm',
+  async write(result, outDir) {
+    const paths: string[] = [];
+    for (const step of stepsOf(result)) {
+      const all = result.latency[step]!.all;
+      for (const kind of ['corrected', 'uncorrected'] as const) {
+        if (all[kind] === '') continue; // no samples: nothing to plot
+        const path = join(outDir, `${step}.${kind}.hgrm`);
+        await writeFile(path, hgrmText(all[kind]));
+        paths.push(path);
+      }
+    }
+    return paths;
+  },
+};

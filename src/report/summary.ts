@@ -1,0 +1,113 @@
+// The end-of-run summary printed to the terminal, in the spirit of k6's: dotted labels, p99 and p99.9
+// shown by default, corrected latency beside uncorrected, thresholds and audit checks ✓/✗.
+import type { RunResult } from '../result/types.ts';
+import { count, duration, ms, rate } from './format.ts';
+import { percentilesOf, stepPercentiles, type Percentiles } from './latency.ts';
+
+interface Paint {
+  ok: (s: string) => string;
+  bad: (s: string) => string;
+  dim: (s: string) => string;
+  bold: (s: string) => string;
+}
+
+const ansi = (code: number, reset: number) => (s: string) => `\x1b[${code}m${s}\x1b[${reset}m`;
+const COLOR: Paint = { ok: ansi(32, 39), bad: ansi(31, 39), dim: ansi(2, 22), bold: ansi(1, 22) };
+const PLAIN: Paint = { ok: (s) => s, bad: (s) => s, dim: (s) => s, bold: (s) => s };
+
+const LABEL_WIDTH = 26;
+
+function line(label: string, value: string, paint: Paint): string {
+  return `  ${label}${paint.dim('.'.repeat(Math.max(2, LABEL_WIDTH - label.length)))}: ${value}`;
+}
+
+function mark(passed: boolean, paint: Paint): string {
+  return passed ? paint.ok('✓') : paint.bad('✗');
+}
+
+function byKind(kinds: Record<string, number>): string {
+  const entries = Object.entries(kinds).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  return entries.map(([k, n]) => `${k}: ${count(n)}`).join(', ');
+}
+
+const COLUMNS = ['p50', 'p90', 'p99', 'p99.9', 'max'] as const;
+
+function latencyCells(p: Percentiles | null): string {
+  if (!p) return 'no samples'.padStart(9);
+  return [p.p50, p.p90, p.p99, p.p999, p.max].map((v) => ms(v).padStart(9)).join('') + count(p.count).padStart(11);
+}
+
+function latencyTable(result: RunResult, paint: Paint): string[] {
+  const rows = stepPercentiles(result);
+  if (rows.length === 0) return ['  no latency recorded'];
+  const out = [paint.dim(`  ${'latency (ms)'.padEnd(24)}${COLUMNS.map((c) => c.padStart(9)).join('')}${'count'.padStart(11)}`)];
+  for (const r of rows) {
+    out.push(`  ${r.step.padEnd(10)}${'corrected'.padEnd(14)}${latencyCells(r.corrected)}`);
+    out.push(`  ${''.padEnd(10)}${paint.dim('uncorrected'.padEnd(14))}${latencyCells(r.uncorrected)}`);
+  }
+  out.push(paint.dim('  corrected: from when each request should have gone out (what a buyer waits); uncorrected: from when it went out (service time)'));
+  return out;
+}
+
+export function formatSummary(result: RunResult, options: { color?: boolean } = {}): string {
+  const paint = options.color ? COLOR : PLAIN;
+  const c = result.counts;
+  const seconds = result.durationMs / 1000;
+  const out: string[] = [];
+  const target = result.target.builtIn
+    ? `built-in service${result.target.serviceThreads ? ` (${result.target.serviceThreads} threads)` : ''}`
+    : result.target.url;
+
+  out.push('', `  ${paint.bold('flashsale')}  ${result.scenario.name}${result.mergedFrom ? paint.dim(`  (merged from ${result.mergedFrom.length} runs)`) : ''}`);
+  out.push(line('target', target, paint));
+  out.push(line('run', `${duration(result.durationMs)}, ended: ${result.stopReason.replace('_', ' ')}`, paint));
+
+  out.push('', paint.bold('  sale'));
+  const left = result.stock.initial - result.stock.sold;
+  out.push(line('sell-out time', result.stock.sellOutMs === null
+    ? `not sold out (${count(Math.max(0, left))} units left)`
+    : `${duration(result.stock.sellOutMs)} ${paint.dim('(first request → last unit acknowledged)')}`, paint));
+  const oversold = result.stock.oversold > 0 ? paint.bad(`, ${count(result.stock.oversold)} OVERSOLD`) : '';
+  out.push(line('units sold', `${count(result.stock.sold)} of ${count(result.stock.initial)}${oversold}`, paint));
+  out.push(line('successful buyers', `${count(c.buyers.succeeded)} of ${count(c.buyers.started)} started${c.buyers.dropped ? `, ${count(c.buyers.dropped)} dropped` : ''}`, paint));
+  out.push(line('sold-out answers', count(c.byOutcome.sold_out), paint));
+  out.push(line('rejected answers', count(c.byOutcome.rejected), paint));
+  out.push(line('errors', count(c.byOutcome.error), paint));
+  // errorsByKind covers refusals too (http_429, http_402): listed apart so the counts add up.
+  if (Object.keys(c.errorsByKind).length) out.push(line('failures by kind', byKind(c.errorsByKind), paint));
+  out.push(line('retries', count(c.retries), paint));
+
+  out.push('', ...latencyTable(result, paint));
+
+  out.push('', paint.bold('  load'));
+  out.push(line('requests sent', `${count(c.requestsSent)}  ${rate(seconds > 0 ? c.requestsSent / seconds : 0)}/s`, paint));
+  out.push(line('requests answered', `${count(c.requestsAnswered)}  ${rate(seconds > 0 ? c.requestsAnswered / seconds : 0)}/s`, paint));
+  const g = result.generator;
+  const lateness = percentilesOf(g.lateness);
+  const health = `${lateness ? `send lateness p99 ${ms(lateness.p99)} ms, ` : ''}event-loop delay p99 ${ms(g.eventLoopDelayMs.p99)} ms`;
+  out.push(line('generator', g.generatorBound
+    ? `${mark(false, paint)} generator-bound: ${g.reason ?? 'the generator set the pace'} ${paint.dim(`(${health})`)}`
+    : `${mark(true, paint)} kept its schedule ${paint.dim(`(${health})`)}`, paint));
+
+  out.push('', paint.bold('  audit'));
+  if (!result.audit) out.push(`  ${paint.dim('not run (the target exposes no inventory route)')}`);
+  else {
+    for (const check of result.audit.checks) {
+      const status = check.skipped ? paint.dim('–') : mark(check.passed, paint);
+      const offending = check.offendingCount ? ` ${paint.bad(`[${check.offendingCount}: ${check.offending.slice(0, 5).join(', ')}${check.offendingCount > 5 ? ', …' : ''}]`)}` : '';
+      out.push(`  ${status} ${check.title}${paint.dim(` — ${check.detail}`)}${offending}`);
+    }
+  }
+
+  if (result.thresholds.length) {
+    out.push('', paint.bold('  thresholds'));
+    for (const t of result.thresholds) {
+      const actual = t.actual === null ? 'no data' : `actual ${Number.isInteger(t.actual) ? count(t.actual) : t.actual.toPrecision(4)}`;
+      out.push(`  ${mark(t.pass, paint)} ${t.metric}  ${t.expression}  ${paint.dim(actual)}`);
+    }
+  }
+
+  const v = result.verdict;
+  out.push('', `  ${mark(v.passed, paint)} ${paint.bold(v.passed ? 'PASSED' : 'FAILED')}${v.reasons.length ? `: ${v.reasons.join('; ')}` : ''}`, '');
+  return out.join('\n');
+}

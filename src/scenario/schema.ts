@@ -1,0 +1,234 @@
+// The scenario file format, as one zod schema: validation at load time and the shipped JSON Schema
+// (scenarios/scenario.schema.json) both come from here, so they cannot disagree. Every object is
+// strict: a misspelt field is an error, never silently ignored. Durations stay as written ("11.9s")
+// and are converted when the scenario becomes a LoadPlan, so the JSON Schema describes the input.
+import { z } from 'zod';
+import { DURATION_PATTERN } from './duration.ts';
+import { isOpensAt, OPENS_AT_PATTERN } from './opens-at.ts';
+
+const DURATION_MESSAGE = 'must be a duration: milliseconds, or a string like "500ms", "11.9s", "2m"';
+
+const duration = z
+  .union([z.number().nonnegative(), z.string().regex(DURATION_PATTERN, { error: DURATION_MESSAGE })], { error: DURATION_MESSAGE })
+  .meta({ description: 'Milliseconds, or a string with a unit: "500ms", "11.9s", "2m", "1h".' });
+
+
+const count = z.int().nonnegative();
+const positiveCount = z.int().positive();
+const share = z.number().min(0).max(1);
+
+const slug = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { error: 'must be lower-case letters, digits, ".", "_" or "-"' });
+// As the built-in service accepts them: they go into URL paths.
+const skuId = z.string().regex(/^[A-Za-z0-9._~-]{1,64}$/, {
+  error: 'must be 1–64 letters, digits, ".", "_", "~" or "-" (it goes into URL paths)',
+});
+const INT32_MAX = 2 ** 31 - 1;
+
+// ---- sources: which parameters rest on published facts, which are assumptions -------------------
+
+const Fact = z.strictObject({
+  fact: z.string().min(1).meta({ description: 'The published figure, e.g. "90,000 units sold out in 11.9 s".' }),
+  source: z.string().min(1).meta({ description: 'Who published it (see FACTS.md).' }),
+  parameters: z.array(z.string().min(1)).meta({ description: 'Scenario fields it sets, as paths: "sale.skus[0].stock".' }),
+});
+
+const Assumption = z.strictObject({
+  assumption: z.string().min(1),
+  parameters: z.array(z.string().min(1)).meta({ description: 'Scenario fields that rest on it, as paths.' }),
+});
+
+const Sources = z.strictObject({
+  facts: z.array(Fact).default([]),
+  assumptions: z.array(Assumption).default([]),
+});
+
+// ---- sale ---------------------------------------------------------------------------------------
+
+const Sale = z.strictObject({
+  skus: z
+    .array(z.strictObject({ id: skuId, stock: count.max(INT32_MAX).meta({ description: 'Units on sale.' }) }))
+    .min(1),
+  perUserLimit: positiveCount.max(INT32_MAX).meta({ description: 'Units one account may buy across the sale.' }),
+  reservationTtl: duration.default('2m').meta({ description: 'How long a reservation holds its units before they return.' }),
+  payment: z
+    .strictObject({
+      declineRate: share.default(0).meta({ description: 'Share of payments the built-in service declines (units go back).' }),
+      latency: duration.default(0).meta({ description: 'Time the built-in service spends on each payment.' }),
+    })
+    .prefault({}),
+  opensAt: z
+    .string()
+    .regex(OPENS_AT_PATTERN, { error: 'must be "now", an ISO 8601 time with zone ("2014-10-28T14:00:00+05:30") or an offset ("+2s")', abort: true })
+    .refine(isOpensAt, { error: 'is not a real date' })
+    .default('now')
+    .meta({ description: '"now", an ISO 8601 time, or an offset from the start of the run ("+2s").' }),
+});
+
+// ---- buyers -------------------------------------------------------------------------------------
+
+const timeUnit = duration.default('1s').meta({ description: 'The period `rate` and stage `target`s count per (k6: timeUnit).' });
+
+const Arrival = z.discriminatedUnion('executor', [
+  z
+    .strictObject({
+      executor: z.literal('constant-arrival-rate'),
+      rate: z.number().positive(),
+      timeUnit,
+      duration: duration,
+    })
+    .meta({ description: 'k6 constant-arrival-rate: `rate` journeys started per `timeUnit`, evenly spaced.' }),
+  z
+    .strictObject({
+      executor: z.literal('ramping-arrival-rate'),
+      startRate: z.number().nonnegative().default(0),
+      timeUnit,
+      stages: z.array(z.strictObject({ duration: duration, target: z.number().nonnegative() })).min(1),
+    })
+    .meta({ description: 'k6 ramping-arrival-rate: the rate moves linearly to each stage target over its duration.' }),
+  z
+    .strictObject({
+      executor: z.literal('poisson'),
+      rate: z.number().positive().meta({ description: 'Mean arrivals per second.' }),
+      duration: duration,
+    })
+    .meta({ description: 'Poisson arrivals: exponential gaps with mean 1/rate.' }),
+  z
+    .strictObject({
+      executor: z.literal('flash-crowd'),
+      registered: count.meta({ description: 'Buyers waiting at sale open; each clicks once.' }),
+      reaction: z
+        .strictObject({
+          median: duration.meta({ description: 'Median delay from sale open to a waiting buyer’s click.' }),
+          sigma: z.number().positive().max(5).meta({ description: 'Spread of the lognormal reaction time (log-space standard deviation).' }),
+        }),
+      latecomers: z
+        .strictObject({
+          count: count.default(0),
+          decay: duration.default('30s').meta({ description: 'Latecomer arrival rate decays as exp(-t/decay).' }),
+        })
+        .prefault({}),
+    })
+    .meta({ description: 'A crowd waiting for the sale: lognormal reaction times, then an exponentially fading tail of latecomers.' }),
+  z
+    .strictObject({
+      executor: z.literal('constant-vus'),
+      vus: positiveCount,
+      duration: duration,
+    })
+    .meta({ description: 'Closed model (k6 constant-vus): each virtual user starts its next journey a think time after the last.' }),
+]);
+
+const ThinkTime = z.union([duration, z.strictObject({ min: duration, max: duration })]);
+
+const Buyers = z.strictObject({
+  population: positiveCount.meta({ description: 'Distinct accounts; user ids are `${userPrefix}${index}`.' }),
+  userPrefix: z.string().regex(/^[A-Za-z0-9._:-]*$/).default('user-'),
+  arrival: Arrival,
+  journey: z.enum(['checkout', 'reserve-pay']).default('checkout').meta({
+    description: '"checkout": one request per purchase; "reserve-pay": reserve, think, then pay.',
+  }),
+  qty: positiveCount.default(1).meta({ description: 'Units each buyer asks for.' }),
+  thinkTime: ThinkTime.default(0).meta({ description: 'A duration, or {min, max} drawn uniformly.' }),
+  retries: z
+    .strictObject({
+      max: count.default(2).meta({ description: 'Retries after the first attempt on 503, timeouts and connection errors.' }),
+      baseDelay: duration.default('50ms'),
+      maxDelay: duration.default('1s'),
+    })
+    .prefault({}),
+  timeout: duration.default('10s').meta({ description: 'Per-request timeout (k6: params.timeout).' }),
+  bots: z
+    .strictObject({
+      share: share.default(0),
+      retries: count.default(10),
+      accounts: positiveCount.default(1).meta({ description: 'Accounts one bot cycles through after a limit or sold-out answer.' }),
+    })
+    .prefault({}),
+  skuWeights: z
+    .array(z.number().nonnegative())
+    .optional()
+    .meta({ description: 'How often buyers ask for each SKU, in sale.skus order. Default: proportional to stock.' }),
+});
+
+// ---- load ---------------------------------------------------------------------------------------
+
+const Load = z.strictObject({
+  workers: positiveCount.max(256).default(1).meta({ description: 'Load worker threads.' }),
+  connections: positiveCount.max(100_000).default(64).meta({ description: 'Connections per worker.' }),
+  maxDuration: duration.default('60s').meta({ description: 'Hard stop for the whole run.' }),
+  maxRequests: positiveCount.default(2_000_000).meta({ description: 'Hard stop after this many requests, retries included.' }),
+  gracefulStop: duration.default('5s').meta({ description: 'After the schedule ends, how long in-flight journeys may finish (k6: gracefulStop).' }),
+  seed: z.int().default(1),
+  stopOnSellOut: z.boolean().default(true).meta({ description: 'Stop once every SKU answers sold out, as a real crowd thins out.' }),
+});
+
+// ---- target -------------------------------------------------------------------------------------
+
+const Matcher = z.union([
+  z.strictObject({ status: z.union([z.int().min(100).max(599), z.array(z.int().min(100).max(599)).min(1)]) }),
+  z.strictObject({
+    jsonField: z.string().min(1).meta({ description: 'Dot path into the JSON answer: "result.code".' }),
+    equals: z.union([z.string(), z.number(), z.boolean()]),
+  }),
+]);
+
+const RequestTemplate = z.strictObject({
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+  path: z.string().startsWith('/', { error: 'must start with "/"' }).meta({
+    description: 'May contain ${userId} ${sku} ${qty} ${idempotencyKey} ${reservationId}.',
+  }),
+  headers: z.record(z.string(), z.string()).default({}),
+  json: z.unknown().optional().meta({ description: 'JSON body; placeholders are replaced inside string values.' }),
+  form: z.record(z.string(), z.string()).optional().meta({ description: 'Form body (application/x-www-form-urlencoded).' }),
+  success: Matcher,
+  soldOut: Matcher,
+  captureId: z.string().min(1).optional().meta({ description: 'Dot path to the id in a successful answer (reservationId, orderId).' }),
+});
+
+const Target = z.union([
+  z.literal('built-in').meta({ description: 'The reference service, started in-process with this sale.' }),
+  z.strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    requests: z.strictObject({ checkout: RequestTemplate.optional(), reserve: RequestTemplate.optional(), pay: RequestTemplate.optional() }),
+  }),
+]);
+
+// ---- thresholds ---------------------------------------------------------------------------------
+
+const Threshold = z.union([
+  z.string().min(1),
+  z.strictObject({
+    threshold: z.string().min(1),
+    abortOnFail: z.boolean().default(false),
+    delayAbortEval: duration.optional(),
+  }),
+]);
+
+const Thresholds = z.record(z.string().min(1), z.array(Threshold).min(1)).meta({
+  description: 'k6 syntax: {"http_req_duration{step:reserve}": ["p(99)<250"], "checks": ["rate>0.99"]}.',
+});
+
+// ---- the whole file -----------------------------------------------------------------------------
+
+export const ScenarioSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    name: slug,
+    description: z.string().min(1),
+    sources: Sources.optional(),
+    sale: Sale,
+    buyers: Buyers,
+    load: Load.prefault({}),
+    target: Target.default('built-in'),
+    thresholds: Thresholds.default({}),
+  })
+  .meta({ title: 'flashsale scenario', description: 'One flash sale: the sale, the buyers, the load, the target and the pass/fail thresholds.' });
+
+/** A validated scenario with defaults filled in (durations still as written). */
+export type Scenario = z.output<typeof ScenarioSchema>;
+/** What a scenario file may contain. */
+export type ScenarioInput = z.input<typeof ScenarioSchema>;
+export type ArrivalInput = Scenario['buyers']['arrival'];
+export type RequestTemplateInput = z.output<typeof RequestTemplate>;
+export type MatcherInput = z.output<typeof Matcher>;
+export type ThresholdInput = z.output<typeof Threshold>;

@@ -1,0 +1,132 @@
+// A validated scenario → the LoadPlan the load engine runs (src/load/plan.ts). Durations become
+// milliseconds, defaults become explicit, and the target gets concrete request templates.
+import { UsageError } from '../errors.ts';
+import type { ArrivalSpec, DurationRange, LoadPlan, Matcher, RequestTemplate, Step, TargetSpec } from '../load/plan.ts';
+import { builtInRequests } from './builtin-target.ts';
+import { durationMs } from './duration.ts';
+import type { ArrivalInput, MatcherInput, RequestTemplateInput, Scenario } from './schema.ts';
+import { stepsOf } from './semantics.ts';
+
+export interface ToLoadPlanOptions {
+  /** Where the load goes: the built-in service's URL, or an override of the scenario's target URL. */
+  targetUrl?: string;
+  /** Command-line overrides (--workers, --seed, --duration). */
+  workers?: number;
+  seed?: number;
+  maxDurationMs?: number;
+}
+
+export function toArrivalSpec(a: ArrivalInput): ArrivalSpec {
+  switch (a.executor) {
+    case 'constant-arrival-rate':
+      return { type: a.executor, rate: a.rate, timeUnitMs: durationMs(a.timeUnit), durationMs: durationMs(a.duration) };
+    case 'ramping-arrival-rate':
+      return {
+        type: a.executor,
+        startRate: a.startRate,
+        timeUnitMs: durationMs(a.timeUnit),
+        stages: a.stages.map((s) => ({ durationMs: durationMs(s.duration), target: s.target })),
+      };
+    case 'poisson':
+      return { type: 'poisson', ratePerSec: a.rate, durationMs: durationMs(a.duration) };
+    case 'flash-crowd':
+      return {
+        type: 'flash-crowd',
+        registered: a.registered,
+        reaction: { medianMs: durationMs(a.reaction.median), sigma: a.reaction.sigma },
+        latecomers: { count: a.latecomers.count, decayMs: durationMs(a.latecomers.decay) },
+      };
+    case 'constant-vus':
+      return { type: 'constant-vus', vus: a.vus, durationMs: durationMs(a.duration) };
+  }
+}
+
+function toRange(think: Scenario['buyers']['thinkTime']): DurationRange {
+  if (typeof think === 'object') return { minMs: durationMs(think.min), maxMs: durationMs(think.max) };
+  const ms = durationMs(think);
+  return { minMs: ms, maxMs: ms };
+}
+
+function toMatcher(m: MatcherInput): Matcher {
+  if ('status' in m) return { status: Array.isArray(m.status) ? [...m.status] : [m.status] };
+  return { jsonField: m.jsonField, equals: m.equals };
+}
+
+/** ${qty} is a constant of the plan: substitute it now; a string that is only "${qty}" becomes the number. */
+function bakeQty(value: unknown, qty: number): unknown {
+  if (typeof value === 'string') return value === '${qty}' ? qty : value.replaceAll('${qty}', String(qty));
+  if (Array.isArray(value)) return value.map((v) => bakeQty(v, qty));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bakeQty(v, qty)]));
+  }
+  return value;
+}
+
+function toTemplate(t: RequestTemplateInput, qty: number): RequestTemplate {
+  const body: RequestTemplate['body'] =
+    t.json !== undefined
+      ? { json: bakeQty(t.json, qty) }
+      : t.form !== undefined
+        ? { form: bakeQty(t.form, qty) as Record<string, string> }
+        : null;
+  const headers = bakeQty(t.headers, qty) as Record<string, string>;
+  if (body && 'json' in body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+  if (body && 'form' in body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+  }
+  return {
+    method: t.method,
+    path: bakeQty(t.path, qty) as string,
+    headers,
+    body,
+    success: toMatcher(t.success),
+    soldOut: toMatcher(t.soldOut),
+    captureId: t.captureId ?? null,
+  };
+}
+
+export function toTargetSpec(s: Scenario, targetUrl: string | undefined): TargetSpec {
+  const steps = stepsOf(s.buyers.journey);
+  if (s.target === 'built-in') {
+    if (targetUrl === undefined) throw new UsageError('the scenario targets the built-in service: give its URL (targetUrl)');
+    const all = builtInRequests(s.buyers.qty);
+    return { url: targetUrl, requests: Object.fromEntries(steps.map((st) => [st, all[st]])) as Partial<Record<Step, RequestTemplate>> };
+  }
+  const requests: Partial<Record<Step, RequestTemplate>> = {};
+  for (const st of steps) {
+    const t = s.target.requests[st];
+    if (t) requests[st] = toTemplate(t, s.buyers.qty);
+  }
+  return { url: targetUrl ?? s.target.url, requests };
+}
+
+function skuWeights(s: Scenario): number[] {
+  return s.buyers.skuWeights ? [...s.buyers.skuWeights] : s.sale.skus.map((sku) => sku.stock);
+}
+
+export function toLoadPlan(s: Scenario, options: ToLoadPlanOptions = {}): LoadPlan {
+  const b = s.buyers;
+  return {
+    target: toTargetSpec(s, options.targetUrl),
+    arrival: toArrivalSpec(b.arrival),
+    journey: {
+      type: b.journey,
+      qty: b.qty,
+      thinkTime: toRange(b.thinkTime),
+      retries: { max: b.retries.max, baseMs: durationMs(b.retries.baseDelay), maxMs: durationMs(b.retries.maxDelay) },
+      timeoutMs: durationMs(b.timeout),
+      bots: { share: b.bots.share, retries: b.bots.retries, accounts: b.bots.accounts },
+    },
+    buyers: { population: b.population, userPrefix: b.userPrefix },
+    skus: { ids: s.sale.skus.map((sku) => sku.id), weights: skuWeights(s) },
+    caps: {
+      maxDurationMs: options.maxDurationMs ?? durationMs(s.load.maxDuration),
+      maxRequests: s.load.maxRequests,
+      gracefulStopMs: durationMs(s.load.gracefulStop),
+    },
+    workers: options.workers ?? s.load.workers,
+    connections: s.load.connections,
+    seed: options.seed ?? s.load.seed,
+    stopOnSellOut: s.load.stopOnSellOut,
+  };
+}

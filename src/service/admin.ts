@@ -1,0 +1,72 @@
+// Admin routes, behind the bearer token (off without one): redefine the sale, stream the ledger.
+import type { IncomingMessage } from 'node:http';
+import { readJson } from './body.ts';
+import { CANNED } from './reply.ts';
+import { ROUTE } from './metrics.ts';
+import { saleIssues, type SaleDefinition } from './sale.ts';
+import type { LedgerClient } from './ledger-client.ts';
+import type { Exchange, Responder } from './exchange.ts';
+
+const ORDERS_PAGE = 5000;
+
+export class AdminRoutes {
+  private readonly r: Responder;
+  private readonly ledger: LedgerClient;
+  private readonly token: string | undefined;
+  private readonly defineSale: (sale: SaleDefinition) => Promise<number>;
+
+  constructor(r: Responder, ledger: LedgerClient, token: string | undefined, defineSale: (sale: SaleDefinition) => Promise<number>) {
+    this.r = r;
+    this.ledger = ledger;
+    this.token = token;
+    this.defineSale = defineSale;
+  }
+
+  handle(req: IncomingMessage, x: Exchange): void {
+    const token = this.token;
+    if (token === undefined) {
+      req.resume();
+      return this.r.reply(x, CANNED.notFound); // admin routes are off without a token
+    }
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      req.resume();
+      return this.r.reply(x, CANNED.unauthorized);
+    }
+    if (x.route === ROUTE.admin_orders) return void this.streamOrders(x).catch((e) => this.r.fail(x, e));
+    readJson(req, (body) => {
+      if (!body.ok) return this.r.reply(x, body.reply);
+      const issues = saleIssues(body.value);
+      if (issues.length > 0) return this.r.error(x, 400, 'invalid_sale', issues.join('; '));
+      this.defineSale(body.value as unknown as SaleDefinition).then(
+        (saleId) => this.r.send(x, 201, JSON.stringify({ saleId })),
+        (e) => this.r.fail(x, e),
+      );
+    });
+  }
+
+  /** Every committed order of the current sale as NDJSON, paged from the ledger thread with backpressure. */
+  private async streamOrders(x: Exchange): Promise<void> {
+    const res = x.res;
+    const saleId = x.state.saleId;
+    res.writeHead(200, ['content-type', 'application/x-ndjson']);
+    let after = 0;
+    for (;;) {
+      const page = await this.ledger.page(saleId, after, ORDERS_PAGE);
+      if (page.e !== undefined) {
+        res.destroy(new Error(page.e)); // headers are out: cutting the stream is the only honest signal
+        return this.r.done(x, 500);
+      }
+      if (page.count > 0 && !res.write(page.ndjson)) {
+        await new Promise((resolve) => {
+          res.once('drain', resolve);
+          res.once('close', resolve);
+        });
+      }
+      if (res.destroyed) return this.r.done(x, 200); // the client went away
+      if (page.count < ORDERS_PAGE) break;
+      after = page.lastRowid;
+    }
+    res.end();
+    this.r.done(x, 200);
+  }
+}

@@ -1,0 +1,172 @@
+// One HTTP thread's request handling: routing, load shedding, and the small read-only routes. The
+// buying flows live in purchases.ts, admin routes in admin.ts, answering in exchange.ts.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readJson } from './body.ts';
+import { CANNED, sendCanned } from './reply.ts';
+import { ROUTE, ThreadMetrics, renderMetrics } from './metrics.ts';
+import { Exchange, Responder } from './exchange.ts';
+import { Purchases } from './purchases.ts';
+import { AdminRoutes } from './admin.ts';
+import type { SaleDefinition } from './sale.ts';
+import type { SaleState } from './state.ts';
+import type { LedgerClient } from './ledger-client.ts';
+
+const SWEEP_EVERY_MS = 50;
+
+export interface AppContext {
+  threadIndex: number;
+  threads: number;
+  ledger: LedgerClient;
+  metricsSab: SharedArrayBuffer;
+  ledgerMetricsSab: SharedArrayBuffer;
+  adminToken: string | undefined;
+  maxInFlight: number;
+  seed: number;
+  /** Asks the main thread to start a new sale; resolves with its ledger id. */
+  defineSale(sale: SaleDefinition): Promise<number>;
+}
+
+export class App {
+  private state: SaleState;
+  private readonly ctx: AppContext;
+  private readonly metrics: ThreadMetrics;
+  private readonly r: Responder;
+  private readonly purchases: Purchases;
+  private readonly admin: AdminRoutes;
+  private closing = false;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(state: SaleState, ctx: AppContext) {
+    this.ctx = ctx;
+    this.state = state;
+    this.metrics = new ThreadMetrics(ctx.metricsSab, ctx.threadIndex);
+    this.r = new Responder(this.metrics);
+    this.purchases = new Purchases(this.r, ctx.ledger, ctx.threadIndex, ctx.seed);
+    this.admin = new AdminRoutes(this.r, ctx.ledger, ctx.adminToken, ctx.defineSale);
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
+    this.sweeper.unref();
+  }
+
+  /** A redefined sale: new requests use it; requests in flight finish in the sale they began in. */
+  setSale(state: SaleState): void {
+    this.state = state;
+  }
+
+  get saleState(): SaleState {
+    return this.state;
+  }
+
+  /** Returns expired holds' units: pops only the expired head of this thread's queue (see ReservationTable). */
+  sweep(): void {
+    const state = this.state;
+    state.reservations.sweep(Date.now(), (hold) => {
+      state.giveBack(hold.sku, hold.qty, hold.userId);
+      state.reservations.free(hold.slot);
+    });
+  }
+
+  /**
+   * Stops taking new work (requests on kept-alive connections get 503 + Connection: close), then
+   * resolves when no request is in flight and every order handed to the ledger is acknowledged.
+   */
+  async drain(): Promise<void> {
+    this.closing = true;
+    await this.r.whenIdle();
+    await this.ctx.ledger.flush();
+    clearInterval(this.sweeper);
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const route = routeOf(req);
+    if (this.r.inFlight >= this.ctx.maxInFlight || this.closing) {
+      this.metrics.count(route, 503);
+      req.resume();
+      if (this.closing) return sendCanned(res, CANNED.shuttingDown);
+      this.metrics.shed();
+      return sendCanned(res, CANNED.shed);
+    }
+    this.r.admit();
+    const x = new Exchange(res, route, this.state);
+    try {
+      this.dispatch(req, x);
+    } catch (e) {
+      this.r.fail(x, e);
+    }
+  };
+
+  private dispatch(req: IncomingMessage, x: Exchange): void {
+    switch (x.route) {
+      case ROUTE.checkout:
+      case ROUTE.reserve:
+      case ROUTE.pay:
+        return readJson(req, (body) => {
+          if (!body.ok) return this.r.reply(x, body.reply);
+          try {
+            this.purchases.handle(req, x, body.value, body.text);
+          } catch (e) {
+            this.r.fail(x, e);
+          }
+        });
+      case ROUTE.release:
+        return this.purchases.release(x, lastSegment(req.url!));
+      case ROUTE.inventory:
+        return this.inventory(x, lastSegment(req.url!));
+      case ROUTE.healthz:
+        return this.r.reply(x, CANNED.health);
+      case ROUTE.metrics:
+        return this.metricsPage(x);
+      case ROUTE.admin_sale:
+      case ROUTE.admin_orders:
+        return this.admin.handle(req, x);
+      default:
+        req.resume();
+        return this.r.reply(x, CANNED.notFound);
+    }
+  }
+
+  private inventory(x: Exchange, skuId: string): void {
+    const state = x.state;
+    const sku = state.skuIndex.get(skuId);
+    if (sku === undefined) return this.r.error(x, 404, 'unknown_sku', 'no such SKU in this sale');
+    this.r.send(x, 200, JSON.stringify(state.inventory(sku)));
+  }
+
+  private metricsPage(x: Exchange): void {
+    const state = x.state;
+    const stock = state.sale.skus.map((s, i) => ({ sku: s.id, ...state.inventory(i) }));
+    const text = renderMetrics(this.ctx.metricsSab, this.ctx.threads, stock, this.ctx.ledgerMetricsSab, state.saleId);
+    x.res.writeHead(200, ['content-type', 'text/plain; version=0.0.4; charset=utf-8', 'content-length', String(Buffer.byteLength(text))]);
+    x.res.end(text);
+    this.r.done(x, 200);
+  }
+}
+
+function routeOf(req: IncomingMessage): number {
+  let url = req.url ?? '/';
+  const q = url.indexOf('?');
+  if (q >= 0) url = url.slice(0, q);
+  const m = req.method;
+  if (m === 'POST') {
+    if (url === '/api/v1/checkout') return ROUTE.checkout;
+    if (url === '/api/v1/reservations') return ROUTE.reserve;
+    if (url === '/api/v1/orders') return ROUTE.pay;
+    if (url === '/admin/sale') return ROUTE.admin_sale;
+  } else if (m === 'GET') {
+    if (url.startsWith('/api/v1/inventory/')) return ROUTE.inventory;
+    if (url === '/healthz') return ROUTE.healthz;
+    if (url === '/metrics') return ROUTE.metrics;
+    if (url === '/admin/orders') return ROUTE.admin_orders;
+  } else if (m === 'DELETE' && url.startsWith('/api/v1/reservations/')) return ROUTE.release;
+  return ROUTE.unmatched;
+}
+
+/** The URL's last path segment, percent-decoded; '' when it does not decode (answers 404). */
+function lastSegment(url: string): string {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  try {
+    return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1));
+  } catch {
+    return '';
+  }
+}

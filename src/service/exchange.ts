@@ -1,0 +1,87 @@
+// Answering requests: every request ends in exactly one call here, which stores the answer for
+// Idempotency-Key retries, counts it in /metrics and keeps this thread's in-flight count (load
+// shedding and draining depend on it being exact).
+import type { ServerResponse } from 'node:http';
+import { errorBody, sendCanned, sendJson, type Canned } from './reply.ts';
+import type { ThreadMetrics } from './metrics.ts';
+import type { SaleState } from './state.ts';
+
+/** A request in progress: what its answer must update when it is sent. */
+export class Exchange {
+  readonly res: ServerResponse;
+  readonly route: number;
+  /** The sale it started in: a sale redefined meanwhile does not change its answer. */
+  readonly state: SaleState;
+  /** Idempotency slot this request owns (-1: none): the answer is stored there for retries. */
+  slot = -1;
+  constructor(res: ServerResponse, route: number, state: SaleState) {
+    this.res = res;
+    this.route = route;
+    this.state = state;
+  }
+}
+
+export class Responder {
+  private readonly metrics: ThreadMetrics;
+  private count = 0;
+  private idle: (() => void) | null = null;
+
+  constructor(metrics: ThreadMetrics) {
+    this.metrics = metrics;
+  }
+
+  get inFlight(): number {
+    return this.count;
+  }
+
+  /** A request was admitted; it must end in exactly one answer (send, error, reply, fail or done). */
+  admit(): void {
+    this.metrics.inFlight = ++this.count;
+  }
+
+  /** Resolves once no admitted request is left unanswered. */
+  whenIdle(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.idle = resolve));
+  }
+
+  send(x: Exchange, status: number, body: string | Buffer, extra?: string[]): void {
+    if (x.slot >= 0) {
+      x.state.idempotency.complete(x.slot, status, body);
+      x.slot = -1;
+    }
+    if (status === 204) {
+      x.res.writeHead(204);
+      x.res.end();
+    } else sendJson(x.res, status, body, extra);
+    this.done(x, status);
+  }
+
+  reply(x: Exchange, c: Canned): void {
+    if (x.slot >= 0) return this.send(x, c.status, c.body, c.headers.slice(4));
+    sendCanned(x.res, c);
+    this.done(x, c.status);
+  }
+
+  error(x: Exchange, status: number, error: string, message: string, extra?: string[]): void {
+    this.send(x, status, errorBody(error, message), extra);
+  }
+
+  fail(x: Exchange, e: unknown): void {
+    if (x.res.headersSent) {
+      x.res.destroy();
+      return this.done(x, 500);
+    }
+    this.error(x, 500, 'internal_error', (e as Error)?.message ?? String(e));
+  }
+
+  /** For answers written directly to the response (metrics page, NDJSON stream). */
+  done(x: Exchange, status: number): void {
+    this.metrics.count(x.route, status);
+    this.metrics.inFlight = --this.count;
+    if (this.count === 0 && this.idle) {
+      this.idle();
+      this.idle = null;
+    }
+  }
+}

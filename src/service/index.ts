@@ -1,0 +1,194 @@
+// The reference inventory/checkout service as a library: startService() opens (or recovers) the
+// ledger, builds the shared sale state and starts N HTTP threads on one port (reusePort).
+import { availableParallelism } from 'node:os';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { FlashsaleError, UsageError } from '../errors.ts';
+import type { StrategyName } from '../stock/index.ts';
+import { isStrategy } from '../stock/index.ts';
+import { LedgerHost } from '../ledger/host.ts';
+import { createLedgerMetrics } from '../ledger/metrics.ts';
+import type { Recovery } from '../ledger/store.ts';
+import { parseSale, saleIdentity, type SaleDefinition } from './sale.ts';
+import { createSaleShared, type SaleShared } from './state.ts';
+import { createServiceMetrics } from './metrics.ts';
+import type { FromServiceThread, ServiceThreadData, ToServiceThread } from './thread-protocol.ts';
+
+export type { SaleDefinition } from './sale.ts';
+export { parseSale } from './sale.ts';
+
+export interface ServiceOptions {
+  sale: SaleDefinition;
+  /** 0 = ephemeral (the default here; the CLI defaults to 8080). */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** HTTP worker threads, default min(2, cpus). */
+  threads?: number;
+  /** Stock core strategy, default 'atomic'. */
+  strategy?: StrategyName;
+  /** SQLite file, or ':memory:' (the default). */
+  ledgerPath?: string;
+  /** Admin routes are off when absent. */
+  adminToken?: string;
+  /** Load shedding: past this many requests in flight on one thread, answer 503 + Retry-After. Default 2048. */
+  maxInFlightPerThread?: number;
+  /** Sizes the per-user, reservation and idempotency tables. Default 100,000. */
+  expectedUsers?: number;
+  /** Payment decline randomness. Default 1. */
+  seed?: number;
+}
+
+export interface RunningService {
+  url: string;
+  port: number;
+  threads: number;
+  close(): Promise<void>;
+}
+
+const ENTRY = new URL('../../workers/service-thread.ts', import.meta.url);
+const MAX_THREADS = 64;
+const EMPTY_RECOVERY: Recovery = { soldBySku: {}, users: [], keys: [] };
+
+function checkInt(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${name} ${value} is not a whole number in [${min}, ${max}].`);
+  return value;
+}
+
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const sale = parseSale(options.sale);
+  const threads = checkInt('threads', options.threads ?? Math.min(2, availableParallelism()), 1, MAX_THREADS);
+  const port = checkInt('port', options.port ?? 0, 0, 65535);
+  const host = options.host ?? '127.0.0.1';
+  const strategy = options.strategy ?? 'atomic';
+  if (!isStrategy(strategy)) throw new UsageError(`strategy "${strategy}" is not one of naive, mutex, atomic, leased.`);
+  const expectedUsers = checkInt('expectedUsers', options.expectedUsers ?? 100_000, 1, 2 ** 25);
+  const maxInFlight = checkInt('maxInFlightPerThread', options.maxInFlightPerThread ?? 2048, 1, 2 ** 30);
+  const capacity = { threads, expectedUsers };
+
+  const channels = Array.from({ length: threads }, () => new MessageChannel());
+  const ledgerMetrics = createLedgerMetrics();
+  const ledger = await LedgerHost.start(options.ledgerPath ?? ':memory:', 'FULL', ledgerMetrics, channels.map((c) => c.port1));
+  const workers: Worker[] = [];
+  try {
+    // Same SKUs, stock and limit as the ledger's latest sale: continue it (a restart); else a new sale.
+    const latest = await ledger.latestSale();
+    let shared: SaleShared;
+    if (latest !== null && saleIdentity(JSON.parse(latest.definition) as SaleDefinition) === saleIdentity(sale)) {
+      shared = createSaleShared(latest.id, sale, strategy, await ledger.recover(latest.id), capacity);
+    } else {
+      shared = createSaleShared(await ledger.newSale(JSON.stringify(sale)), sale, strategy, EMPTY_RECOVERY, capacity);
+    }
+    const metrics = createServiceMetrics(threads);
+    const supervisor = new Supervisor(workers, ledger, strategy, capacity);
+    let boundPort = port;
+    for (let i = 0; i < threads; i++) {
+      const data: ServiceThreadData = {
+        threadIndex: i,
+        threads,
+        host,
+        // The first thread binds (maybe an ephemeral port); the others join it with reusePort.
+        port: boundPort,
+        sale: shared,
+        ledgerPort: channels[i].port2,
+        metrics,
+        ledgerMetrics,
+        adminToken: options.adminToken,
+        maxInFlight,
+        seed: options.seed ?? 1,
+      };
+      const worker = new Worker(ENTRY, { workerData: data, transferList: [channels[i].port2] });
+      workers.push(worker);
+      boundPort = await supervisor.adopt(worker, host, boundPort);
+    }
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+    let closing: Promise<void> | null = null;
+    return { url, port: boundPort, threads, close: () => (closing ??= supervisor.close()) };
+  } catch (e) {
+    await Promise.all(workers.map((w) => w.terminate()));
+    await ledger.close();
+    throw e;
+  }
+}
+
+/** Main-thread bookkeeping: thread start-up, sale redefinition (POST /admin/sale), shutdown. */
+class Supervisor {
+  private readonly workers: Worker[];
+  private readonly ledger: LedgerHost;
+  private readonly strategy: StrategyName;
+  private readonly capacity: { threads: number; expectedUsers: number };
+  private nextId = 1;
+  private readonly acks = new Map<number, () => void>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(workers: Worker[], ledger: LedgerHost, strategy: StrategyName, capacity: { threads: number; expectedUsers: number }) {
+    this.workers = workers;
+    this.ledger = ledger;
+    this.strategy = strategy;
+    this.capacity = capacity;
+  }
+
+  /** Resolves with the port the thread listens on, or rejects with why it could not. */
+  adopt(worker: Worker, host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      let started = false;
+      const failed = (why: string) => {
+        if (!started) reject(new FlashsaleError(`service thread could not listen on ${host}:${port}: ${why}`));
+        else process.stderr.write(`flashsale service: an HTTP thread failed: ${why}\n`);
+      };
+      worker.on('message', (m: FromServiceThread) => {
+        if (m.type === 'listening') {
+          started = true;
+          resolve(m.port);
+        } else if (m.type === 'error') failed(m.message);
+        else if (m.type === 'define-sale') this.defineSale(worker, m.id, m.sale);
+        else if (m.type === 'sale-set') this.acks.get(m.id)?.();
+      });
+      worker.on('error', (e) => failed(e.message));
+      worker.once('exit', (code) => {
+        if (!started) failed(`thread exited with code ${code}`);
+      });
+    });
+  }
+
+  private defineSale(from: Worker, id: number, definition: SaleDefinition): void {
+    const reply = (m: ToServiceThread) => from.postMessage(m);
+    // One redefinition at a time: each must reach every thread before the next begins.
+    this.chain = this.chain.then(async () => {
+      try {
+        const sale = parseSale(definition);
+        const saleId = await this.ledger.newSale(JSON.stringify(sale));
+        const shared = createSaleShared(saleId, sale, this.strategy, EMPTY_RECOVERY, this.capacity);
+        await Promise.all(
+          this.workers.map((w) => {
+            const ackId = this.nextId++;
+            return new Promise<void>((resolve) => {
+              this.acks.set(ackId, () => {
+                this.acks.delete(ackId);
+                resolve();
+              });
+              w.postMessage({ type: 'sale', id: ackId, shared } satisfies ToServiceThread);
+            });
+          }),
+        );
+        reply({ type: 'sale-defined', id, saleId });
+      } catch (e) {
+        reply({ type: 'sale-defined', id, error: (e as Error).message });
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.threadId === -1) return resolve(); // already gone
+            w.once('exit', () => resolve());
+            w.postMessage({ type: 'close' } satisfies ToServiceThread);
+          }),
+      ),
+    );
+    await this.ledger.close();
+  }
+}

@@ -1,0 +1,114 @@
+// The HTTP thread's side of its ledger MessagePort. Orders confirmed in the same event-loop turn go
+// out as one message (fewer posts, bigger group commits); each order's callback runs after the ledger
+// acknowledged the commit holding it. At most MAX_OUTSTANDING messages are unacknowledged at once:
+// while the ledger is busy committing, orders wait here and go out together when an ack comes back,
+// so under load each post carries more orders (a post costs ~10 µs whatever it carries).
+import type { MessagePort } from 'node:worker_threads';
+import type { AckMsg, FromLedger, PageReply } from '../ledger/protocol.ts';
+
+/** Called once the order is durable (error null) or could not be written (error says why). */
+export type Committed = (error: string | null) => void;
+
+const MAX_OUTSTANDING = 2;
+
+export class LedgerClient {
+  private readonly port: MessagePort;
+  private flat: Array<string | number | null> = [];
+  private callbacks: Committed[] = [];
+  private saleId = 0;
+  private scheduled = false;
+  private nextBatch = 1;
+  private readonly inFlight = new Map<number, Committed[]>();
+  private nextPage = 1;
+  private readonly pages = new Map<number, (r: PageReply) => void>();
+  private drained: (() => void) | null = null;
+
+  constructor(port: MessagePort) {
+    this.port = port;
+    port.on('message', (m: FromLedger) => (m.t === 'k' ? this.onAck(m) : this.onPage(m)));
+    // The ledger thread died: nothing waiting may hang, and nothing is confirmed.
+    port.on('close', () => {
+      for (const [b] of this.inFlight) this.onAck({ t: 'k', b, f: null, e: 'the ledger thread is gone' });
+      for (const [r] of this.pages) this.onPage({ t: 'P', r, ndjson: '', lastRowid: 0, count: 0, e: 'the ledger thread is gone' });
+    });
+  }
+
+  append(saleId: number, orderId: string, sku: string, userId: string, qty: number, createdAt: number, key: string | null, done: Committed): void {
+    // Orders of two sales never share a message (a reset between them is rare): send what we have.
+    if (this.callbacks.length > 0 && saleId !== this.saleId) this.post();
+    this.saleId = saleId;
+    this.flat.push(orderId, sku, userId, qty, createdAt, key);
+    this.callbacks.push(done);
+    if (!this.scheduled && this.inFlight.size < MAX_OUTSTANDING) {
+      this.scheduled = true;
+      setImmediate(this.send);
+    }
+  }
+
+  private readonly send = (): void => {
+    this.scheduled = false;
+    if (this.inFlight.size < MAX_OUTSTANDING) this.post();
+  };
+
+  private post(): void {
+    if (this.callbacks.length === 0) return;
+    const b = this.nextBatch++;
+    this.inFlight.set(b, this.callbacks);
+    this.port.postMessage({ t: 'a', b, s: this.saleId, o: this.flat });
+    this.flat = [];
+    this.callbacks = [];
+  }
+
+  private onAck(m: AckMsg): void {
+    const callbacks = this.inFlight.get(m.b);
+    if (!callbacks) return;
+    this.inFlight.delete(m.b);
+    if (m.e !== undefined) for (const cb of callbacks) cb(m.e);
+    else if (m.f === null) for (const cb of callbacks) cb(null);
+    else {
+      const failed = new Map(m.f);
+      for (let i = 0; i < callbacks.length; i++) callbacks[i](failed.get(i) ?? null);
+    }
+    if (this.callbacks.length > 0) this.send();
+    if (this.drained && this.pending === 0) this.drained();
+  }
+
+  get pending(): number {
+    let n = this.callbacks.length;
+    for (const cbs of this.inFlight.values()) n += cbs.length;
+    return n;
+  }
+
+  /** Sends what is buffered and resolves when every order handed over so far is acknowledged. */
+  flush(): Promise<void> {
+    this.send();
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.drained = () => {
+        this.drained = null;
+        resolve();
+      };
+    });
+  }
+
+  /** One page of committed orders of a sale, as NDJSON. */
+  page(saleId: number, after: number, limit: number): Promise<PageReply> {
+    const r = this.nextPage++;
+    return new Promise((resolve) => {
+      this.pages.set(r, resolve);
+      this.port.postMessage({ t: 'p', r, s: saleId, after, limit });
+    });
+  }
+
+  private onPage(m: PageReply): void {
+    const resolve = this.pages.get(m.r);
+    if (!resolve) return;
+    this.pages.delete(m.r);
+    resolve(m);
+  }
+
+  close(): void {
+    this.port.close();
+  }
+}
+

@@ -1,0 +1,235 @@
+// The buying flows: reserve, pay, one-step checkout, release. Stock first (sold-out is the common
+// answer in a flash sale and the cheapest), then the user's allowance, then the simulated payment,
+// then the ledger: a 201 with an order id goes out only once the ledger committed the order.
+import type { IncomingMessage } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { CapacityError } from '../errors.ts';
+import { canned, errorBody, type Canned } from './reply.ts';
+import { ROUTE } from './metrics.ts';
+import { MAX_USER_ID_BYTES, type Hold } from './reservations.ts';
+import { MAX_KEY_LENGTH, fingerprint } from './idempotency.ts';
+import { PaymentSimulator, paymentDelay } from './payment.ts';
+import type { SaleState } from './state.ts';
+import type { LedgerClient } from './ledger-client.ts';
+import type { Exchange, Responder } from './exchange.ts';
+
+const MAX_QTY = 2 ** 31 - 1;
+const IDEMPOTENT_WAIT_MS = 30_000;
+
+interface Purchase { sku: number; skuId: string; userId: string; qty: number }
+
+export class Purchases {
+  private readonly r: Responder;
+  private readonly ledger: LedgerClient;
+  private readonly payment: PaymentSimulator;
+  private readonly orderPrefix: string;
+  private orderSeq = 0;
+  // Prebuilt 409 answers per SKU, per sale (a request started before a redefinition keeps its sale).
+  private readonly soldOut = new WeakMap<SaleState, Canned[]>();
+
+  constructor(r: Responder, ledger: LedgerClient, threadIndex: number, seed: number) {
+    this.r = r;
+    this.ledger = ledger;
+    this.payment = new PaymentSimulator((seed ^ Math.imul(threadIndex + 1, 0x9e3779b1)) >>> 0);
+    // Random per thread and process: order ids never repeat across threads or restarts.
+    this.orderPrefix = `o${randomBytes(6).toString('base64url')}${threadIndex.toString(36)}-`;
+  }
+
+  /** POST reservations, orders, checkout, once the JSON body is parsed. */
+  handle(req: IncomingMessage, x: Exchange, body: Record<string, unknown>, text: string): void {
+    const state = x.state;
+    let purchase: Purchase | null = null;
+    let reservationId = '';
+    if (x.route === ROUTE.pay) {
+      if (typeof body.reservationId !== 'string' || body.reservationId === '') {
+        return this.r.error(x, 400, 'bad_request', 'reservationId must be a non-empty string');
+      }
+      reservationId = body.reservationId;
+    } else {
+      const p = this.validatePurchase(x, body);
+      if (p === null) return;
+      purchase = p;
+      const opens = state.sale.opensAtEpochMs;
+      if (opens !== null && Date.now() < opens) {
+        return this.r.error(x, 403, 'sale_not_started', `the sale opens at ${new Date(opens).toISOString()}`);
+      }
+    }
+    const key = req.headers['idempotency-key'];
+    if (key !== undefined) {
+      if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+        return this.r.error(x, 400, 'bad_request', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`);
+      }
+      return void this.once(x, key, fingerprint(x.route, text), () => this.runPurchase(x, purchase, reservationId, key)).catch((e) => this.r.fail(x, e));
+    }
+    this.runPurchase(x, purchase, reservationId, null);
+  }
+
+  private runPurchase(x: Exchange, purchase: Purchase | null, reservationId: string, key: string | null): void {
+    if (x.route === ROUTE.pay) this.pay(x, reservationId, key);
+    else if (x.route === ROUTE.checkout) this.checkout(x, purchase!, key);
+    else this.reserve(x, purchase!);
+  }
+
+  /** Runs `run` once per key: later requests with the key get the first answer, even mid-flight. */
+  private async once(x: Exchange, key: string, print: number, run: () => void): Promise<void> {
+    const table = x.state.idempotency;
+    const deadline = Date.now() + IDEMPOTENT_WAIT_MS;
+    for (;;) {
+      const b = table.begin(key, print);
+      if (b.kind === 'run') {
+        x.slot = b.slot;
+        return run();
+      }
+      if (b.kind === 'answered') return this.r.send(x, b.status, b.body, ['idempotent-replayed', 'true']);
+      if (b.kind === 'mismatch') return this.r.error(x, 422, 'idempotency_key_reused', 'this Idempotency-Key was first used with a different request');
+      if (b.kind === 'full') return this.r.error(x, 503, 'idempotency_table_full', 'no room to remember this Idempotency-Key; retry later', ['retry-after', '1']);
+      const left = deadline - Date.now();
+      if (left <= 0) return this.r.error(x, 409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed');
+      await table.waitFor(b.slot, left);
+    }
+  }
+
+  private validatePurchase(x: Exchange, body: Record<string, unknown>): Purchase | null {
+    const { sku: skuId, userId, qty } = body;
+    if (typeof skuId !== 'string') return this.r.error(x, 400, 'bad_request', 'sku must be a string'), null;
+    if (typeof userId !== 'string' || userId === '' || Buffer.byteLength(userId) > MAX_USER_ID_BYTES) {
+      return this.r.error(x, 400, 'bad_request', `userId must be a non-empty string of at most ${MAX_USER_ID_BYTES} bytes`), null;
+    }
+    if (typeof qty !== 'number' || !Number.isInteger(qty) || qty <= 0 || qty > MAX_QTY) {
+      return this.r.error(x, 400, 'bad_request', 'qty must be a whole number ≥ 1'), null;
+    }
+    const sku = x.state.skuIndex.get(skuId);
+    if (sku === undefined) return this.r.error(x, 404, 'unknown_sku', `no SKU ${JSON.stringify(skuId).slice(0, 80)} in this sale`), null;
+    return { sku, skuId, userId, qty };
+  }
+
+  /** Takes stock, then the user's allowance; false (and answered) when either says no. */
+  private take(x: Exchange, p: Purchase): boolean {
+    const state = x.state;
+    if (!state.stock.tryTake(p.sku, p.qty)) {
+      this.r.reply(x, this.soldOutReply(state, p.sku));
+      return false;
+    }
+    const users = state.users;
+    if (users === null) return true;
+    let ok: boolean;
+    try {
+      ok = users.tryAcquire(p.userId, p.qty, state.sale.perUserLimit);
+    } catch (e) {
+      state.stock.release(p.sku, p.qty);
+      if (e instanceof CapacityError) {
+        this.r.error(x, 503, 'user_table_full', 'the per-user limit table is full', ['retry-after', '1']);
+        return false;
+      }
+      throw e;
+    }
+    if (!ok) {
+      state.stock.release(p.sku, p.qty);
+      this.r.error(x, 429, 'limit_exceeded', `at most ${state.sale.perUserLimit} units per user in this sale`);
+    }
+    return ok;
+  }
+
+  private checkout(x: Exchange, p: Purchase, key: string | null): void {
+    if (!this.take(x, p)) return;
+    this.afterPayment(
+      x,
+      () => this.order(x, p, key, null),
+      () => x.state.giveBack(p.sku, p.qty, p.userId),
+    );
+  }
+
+  private reserve(x: Exchange, p: Purchase): void {
+    if (!this.take(x, p)) return;
+    const state = x.state;
+    const expiresAt = Date.now() + state.sale.reservationTtlMs;
+    const hold = state.reservations.create(p.sku, p.qty, p.userId, expiresAt);
+    if (hold === null) {
+      state.giveBack(p.sku, p.qty, p.userId);
+      return this.r.error(x, 503, 'reservation_table_full', 'no room for another reservation; retry later', ['retry-after', '1']);
+    }
+    const reservationId = `${state.shared.nonce}-${hold.slot.toString(36)}-${hold.gen.toString(36)}`;
+    this.r.send(x, 201, `{"reservationId":"${reservationId}","expiresAt":"${new Date(expiresAt).toISOString()}"}`);
+  }
+
+  private pay(x: Exchange, reservationId: string, key: string | null): void {
+    const state = x.state;
+    const id = parseReservationId(reservationId, state.shared.nonce);
+    if (id === null) return this.r.error(x, 404, 'reservation_not_found', 'no such reservation');
+    const c = state.reservations.claim(id.slot, id.gen, Date.now());
+    if (c.kind === 'unknown') return this.r.error(x, 404, 'reservation_not_found', 'no such reservation');
+    if (c.kind === 'gone') return this.r.error(x, 410, 'reservation_expired', 'the reservation expired or was already used');
+    if (c.kind === 'busy') return this.r.error(x, 409, 'reservation_busy', 'another request is paying or releasing this reservation');
+    const hold = c.hold;
+    if (c.expired) {
+      this.endHold(x.state, hold);
+      return this.r.error(x, 410, 'reservation_expired', 'the reservation expired; its units went back on sale');
+    }
+    const skuId = state.sale.skus[hold.sku].id;
+    this.afterPayment(
+      x,
+      () => this.order(x, { sku: hold.sku, skuId, userId: hold.userId, qty: hold.qty }, key, hold),
+      () => this.endHold(state, hold),
+    );
+  }
+
+  private endHold(state: SaleState, hold: Hold): void {
+    state.giveBack(hold.sku, hold.qty, hold.userId);
+    state.reservations.free(hold.slot);
+  }
+
+  /** Simulated payment: on approval `approved` runs; a decline runs `giveBack` and answers 402. */
+  private afterPayment(x: Exchange, approved: () => void, giveBack: () => void): void {
+    const sale = x.state.sale;
+    const decide = () => {
+      if (!this.payment.declines(sale.payment.declineRate)) return approved();
+      giveBack();
+      this.r.error(x, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
+    };
+    if (sale.payment.latencyMs > 0) paymentDelay(sale.payment.latencyMs).then(decide).catch((e) => this.r.fail(x, e));
+    else decide();
+  }
+
+  /** Hands the order to the ledger; the 201 goes out only once its batch is committed. */
+  private order(x: Exchange, p: Purchase, key: string | null, hold: Hold | null): void {
+    const state = x.state;
+    const orderId = this.orderPrefix + (this.orderSeq++).toString(36);
+    this.ledger.append(state.saleId, orderId, p.skuId, p.userId, p.qty, Date.now(), key, (err) => {
+      if (hold) state.reservations.free(hold.slot);
+      if (err !== null) {
+        state.giveBack(p.sku, p.qty, p.userId);
+        return this.r.error(x, 500, 'ledger_error', `the order could not be made durable: ${err}`);
+      }
+      state.confirm(p.sku, p.qty);
+      this.r.send(x, 201, `{"orderId":"${orderId}"}`);
+    });
+  }
+
+  /** DELETE /api/v1/reservations/:id */
+  release(x: Exchange, reservationId: string): void {
+    const state = x.state;
+    const id = parseReservationId(reservationId, state.shared.nonce);
+    const c = id === null ? null : state.reservations.claim(id.slot, id.gen, Date.now());
+    if (c === null || c.kind === 'unknown' || c.kind === 'gone') return this.r.error(x, 404, 'reservation_not_found', 'no such reservation (expired, paid or never made)');
+    if (c.kind === 'busy') return this.r.error(x, 409, 'reservation_busy', 'another request is paying or releasing this reservation');
+    this.endHold(state, c.hold);
+    this.r.send(x, 204, '');
+  }
+
+  private soldOutReply(state: SaleState, sku: number): Canned {
+    let answers = this.soldOut.get(state);
+    if (answers === undefined) {
+      answers = state.sale.skus.map((s) => canned(409, errorBody('sold_out', `SKU ${s.id} is sold out`)));
+      this.soldOut.set(state, answers);
+    }
+    return answers[sku];
+  }
+}
+
+function parseReservationId(id: string, nonce: string): { slot: number; gen: number } | null {
+  const parts = id.split('-');
+  if (parts.length !== 3 || parts[0] !== nonce) return null;
+  const slot = parseInt(parts[1], 36);
+  const gen = parseInt(parts[2], 36);
+  return Number.isFinite(slot) && Number.isFinite(gen) ? { slot, gen } : null;
+}

@@ -1,0 +1,68 @@
+// The sale a service runs: validated once, with messages that name the field, whether it comes from
+// startService(), a --sale file or POST /admin/sale.
+import { z } from 'zod';
+import { UsageError } from '../errors.ts';
+
+export interface SaleDefinition {
+  skus: Array<{ id: string; stock: number }>;
+  /** Units per user id across the sale; 0 turns the limit (and the per-user table) off. */
+  perUserLimit: number;
+  reservationTtlMs: number;
+  /** null = open now. */
+  opensAtEpochMs: number | null;
+  /** Simulated payment on POST /orders and /checkout. */
+  payment: { declineRate: number; latencyMs: number };
+}
+
+const INT32_MAX = 2 ** 31 - 1;
+
+const saleSchema = z
+  .object({
+    skus: z
+      .array(
+        z.object({
+          id: z.string().min(1).max(64).regex(/^[A-Za-z0-9._~-]+$/, 'letters, digits and . _ ~ - only (it goes in URLs)'),
+          stock: z.number().int().min(0).max(INT32_MAX),
+        }),
+      )
+      .min(1),
+    perUserLimit: z.number().int().min(0).max(INT32_MAX),
+    reservationTtlMs: z.number().int().min(1).max(INT32_MAX),
+    opensAtEpochMs: z.number().int().min(0).nullable(),
+    payment: z.object({
+      declineRate: z.number().min(0).max(1),
+      latencyMs: z.number().min(0).max(60_000),
+    }),
+  })
+  .superRefine((sale, ctx) => {
+    const seen = new Set<string>();
+    sale.skus.forEach((s, i) => {
+      if (seen.has(s.id)) ctx.addIssue({ code: 'custom', path: ['skus', i, 'id'], message: `duplicate SKU id "${s.id}"` });
+      seen.add(s.id);
+    });
+  });
+
+/** Issues as "field.path: message" lines; empty when the value is a valid sale. */
+export function saleIssues(value: unknown): string[] {
+  const r = saleSchema.safeParse(value);
+  if (r.success) return [];
+  return r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(sale)'}: ${i.message}`);
+}
+
+/** Validates and returns a clean copy (unknown fields dropped); throws UsageError naming each field. */
+export function parseSale(value: unknown, source = 'sale'): SaleDefinition {
+  const r = saleSchema.safeParse(value);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(sale)'}: ${i.message}`);
+    throw new UsageError(`invalid ${source}:\n  ${issues.join('\n  ')}`);
+  }
+  return r.data;
+}
+
+/**
+ * What a restart compares to decide whether the ledger's latest sale is the same sale (continue it,
+ * rebuilding stock from its orders) or a new one: SKUs, stock and the per-user limit.
+ */
+export function saleIdentity(sale: SaleDefinition): string {
+  return JSON.stringify({ skus: sale.skus.map((s) => [s.id, s.stock]), perUserLimit: sale.perUserLimit });
+}

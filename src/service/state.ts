@@ -1,0 +1,106 @@
+// Everything one sale shares between threads: stock core, per-user table, confirmed-order counters,
+// reservations and idempotency answers. Created in the main thread (from the ledger's recovery data),
+// attached in each HTTP thread. Plain data + SharedArrayBuffers, so it travels in workerData.
+import { attachStock, createStockShared, type StockCounter, type StockShared, type StrategyName } from '../stock/index.ts';
+import { attachUserLimits, createUserLimits, type UserLimits, type UserLimitsShared } from '../stock/user-limits.ts';
+import type { Recovery } from '../ledger/store.ts';
+import type { SaleDefinition } from './sale.ts';
+import { createReservationTable, ReservationTable, type ReservationTableShared } from './reservations.ts';
+import { createIdempotencyTable, IdempotencyTable, type IdempotencyShared } from './idempotency.ts';
+import { FlashsaleError } from '../errors.ts';
+
+const CONFIRMED_STRIDE = 32; // Int32 words: one 128-byte line per SKU, as the stock core
+
+export interface SaleShared {
+  saleId: number;
+  /** Random per sale: reservation ids of an earlier sale or process are recognised as unknown. */
+  nonce: string;
+  sale: SaleDefinition;
+  stock: StockShared;
+  users: UserLimitsShared | null;
+  /** Units in durable orders per SKU (the core's `sold` also counts units merely reserved). */
+  confirmed: SharedArrayBuffer;
+  reservations: ReservationTableShared;
+  idempotency: IdempotencyShared;
+}
+
+export interface Capacity { threads: number; expectedUsers: number }
+
+export function createSaleShared(
+  saleId: number,
+  sale: SaleDefinition,
+  strategy: StrategyName,
+  recovery: Recovery,
+  capacity: Capacity,
+): SaleShared {
+  const soldBySku = recovery.soldBySku;
+  for (const [sku, n] of Object.entries(soldBySku)) {
+    const def = sale.skus.find((s) => s.id === sku);
+    if (!def) throw new FlashsaleError(`the ledger holds orders for SKU "${sku}", which this sale does not define`);
+    if (n > def.stock) throw new FlashsaleError(`the ledger holds ${n} units sold of SKU "${sku}" but its stock is ${def.stock}`);
+  }
+  const stock = createStockShared(
+    strategy,
+    sale.skus.map((s) => ({ initial: s.stock, sold: soldBySku[s.id] ?? 0 })),
+    { maxThreads: Math.max(1, capacity.threads) },
+  );
+  const confirmed = new SharedArrayBuffer(Math.max(1, sale.skus.length) * CONFIRMED_STRIDE * 4);
+  const confirmedWords = new Int32Array(confirmed);
+  sale.skus.forEach((s, i) => (confirmedWords[i * CONFIRMED_STRIDE] = soldBySku[s.id] ?? 0));
+  const expected = Math.max(capacity.expectedUsers, recovery.users.length, 1);
+  const users = sale.perUserLimit > 0 ? createUserLimits(expected) : null;
+  if (users) {
+    const limits = attachUserLimits(users);
+    // Restored purchases may exceed a lowered limit; they were legal when made.
+    for (const [userId, qty] of recovery.users) limits.tryAcquire(userId, qty, 2 ** 31 - 1);
+  }
+  // Live holds never outnumber units on sale (each holds ≥ 1), so stock bounds the table too.
+  const units = sale.skus.reduce((n, s) => n + s.stock, 0);
+  const reservations = createReservationTable(Math.min(units, Math.max(expected, 65_536)) + 1024);
+  const idempotency = createIdempotencyTable(Math.max(expected, recovery.keys.length));
+  const keys = new IdempotencyTable(idempotency);
+  for (const [key, orderId] of recovery.keys) keys.restore(key, 201, JSON.stringify({ orderId }));
+  const nonce = Math.floor(Math.random() * 36 ** 6).toString(36);
+  return { saleId, nonce, sale, stock, users, confirmed, reservations, idempotency };
+}
+
+/** One thread's view of a sale. */
+export class SaleState {
+  readonly shared: SaleShared;
+  readonly saleId: number;
+  readonly sale: SaleDefinition;
+  readonly skuIndex: Map<string, number>;
+  readonly stock: StockCounter;
+  readonly users: UserLimits | null;
+  readonly reservations: ReservationTable;
+  readonly idempotency: IdempotencyTable;
+  private readonly confirmed: Int32Array;
+
+  constructor(shared: SaleShared, threadIndex: number, threads: number) {
+    this.shared = shared;
+    this.saleId = shared.saleId;
+    this.sale = shared.sale;
+    this.skuIndex = new Map(shared.sale.skus.map((s, i) => [s.id, i]));
+    this.stock = attachStock(shared.stock, threadIndex);
+    this.users = shared.users ? attachUserLimits(shared.users) : null;
+    this.reservations = new ReservationTable(shared.reservations, threadIndex, threads);
+    this.idempotency = new IdempotencyTable(shared.idempotency);
+    this.confirmed = new Int32Array(shared.confirmed);
+  }
+
+  confirm(sku: number, qty: number): void {
+    Atomics.add(this.confirmed, sku * CONFIRMED_STRIDE, qty);
+  }
+
+  /** Units back to stock and to the user's allowance (expired, released or declined). */
+  giveBack(sku: number, qty: number, userId: string): void {
+    this.stock.release(sku, qty);
+    this.users?.release(userId, qty);
+  }
+
+  inventory(sku: number): { initial: number; available: number; reserved: number; sold: number } {
+    const snap = this.stock.snapshot(sku);
+    const sold = Atomics.load(this.confirmed, sku * CONFIRMED_STRIDE);
+    return { initial: snap.initial, available: snap.available, reserved: snap.sold - sold, sold };
+  }
+}

@@ -1,0 +1,37 @@
+// A start line in a SharedArrayBuffer: threads check in and sleep on a flag; the main thread waits (without
+// blocking its event loop, which piscina needs to hand out tasks) until all are in, then releases them
+// with one notify so they truly race.
+
+const READY = 0;
+const GO = 32; // own 128-byte stride: check-ins must not bounce the line sleepers watch
+
+export function createStartGate(): SharedArrayBuffer {
+  return new SharedArrayBuffer(64 * Int32Array.BYTES_PER_ELEMENT);
+}
+
+/** Worker side: check in, then block until released. */
+export function arriveAndWait(gate: SharedArrayBuffer): void {
+  const words = new Int32Array(gate);
+  Atomics.add(words, READY, 1);
+  Atomics.notify(words, READY);
+  while (Atomics.load(words, GO) === 0) Atomics.wait(words, GO, 0);
+}
+
+/** Main side: resolves once `count` threads have checked in, or rejects after timeoutMs. */
+export async function waitForArrivals(gate: SharedArrayBuffer, count: number, timeoutMs: number): Promise<void> {
+  const words = new Int32Array(gate);
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const arrived = Atomics.load(words, READY);
+    if (arrived >= count) return;
+    const left = deadline - performance.now();
+    if (left <= 0) throw new Error(`only ${arrived} of ${count} threads reached the start line within ${timeoutMs} ms.`);
+    await Atomics.waitAsync(words, READY, arrived, left).value;
+  }
+}
+
+export function release(gate: SharedArrayBuffer): void {
+  const words = new Int32Array(gate);
+  Atomics.store(words, GO, 1);
+  Atomics.notify(words, GO);
+}

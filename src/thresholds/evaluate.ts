@@ -1,0 +1,32 @@
+// Evaluates a scenario's thresholds against a finished run. One ThresholdResult per expression.
+// No data for a threshold (a sale that never sold out, a step that never ran) is a failure:
+// a threshold that cannot be checked has not been met.
+import type { ThresholdResult } from '../result/types.ts';
+import { compare, parseThreshold } from './parse.ts';
+import { observedValue } from './values.ts';
+import type { ThresholdInputs } from './values.ts';
+
+/** k6's thresholds object: each metric key maps to expressions or {threshold, abortOnFail}. */
+export type ThresholdsSpec = Record<string, Array<string | { threshold: string; abortOnFail?: boolean; delayAbortEval?: string | number }>>;
+
+export function evaluateThresholds(spec: ThresholdsSpec, run: ThresholdInputs): ThresholdResult[] {
+  const results: ThresholdResult[] = [];
+  for (const [key, list] of Object.entries(spec)) {
+    for (const entry of list) {
+      const expression = typeof entry === 'string' ? entry : entry.threshold;
+      const abortOnFail = typeof entry === 'string' ? false : entry.abortOnFail === true;
+      const parsed = parseThreshold(key, expression);
+      const actual = observedValue(run, parsed.metric, parsed.expression.aggregation);
+      const pass = actual !== null && compare(actual, parsed.expression.operator, parsed.expression.value);
+      results.push({ metric: key, expression, actual, pass, abortOnFail });
+    }
+  }
+  return results;
+}
+
+/** Exit code 99 material: the crossed thresholds, one line each. */
+export function describeCrossed(results: readonly ThresholdResult[]): string[] {
+  return results
+    .filter((r) => !r.pass)
+    .map((r) => `${r.metric} ${r.expression}: ${r.actual === null ? 'no data' : `observed ${Number(r.actual.toPrecision(6))}`}`);
+}

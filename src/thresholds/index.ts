@@ -1,0 +1,7 @@
+// Thresholds in k6's syntax, evaluated against a flashsale run.
+export { evaluateThresholds, describeCrossed } from './evaluate.ts';
+export type { ThresholdsSpec } from './evaluate.ts';
+export { parseThreshold, parseMetricKey, parseExpression, ThresholdSyntaxError } from './parse.ts';
+export type { MetricKey, Expression, Aggregation, Operator } from './parse.ts';
+export { METRICS, METRIC_ALIASES } from './metrics.ts';
+export type { ThresholdInputs } from './values.ts';

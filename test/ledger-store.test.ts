@@ -1,0 +1,104 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { LedgerStore } from '../src/ledger/store.ts';
+import { GroupCommitter } from '../src/ledger/committer.ts';
+import { createLedgerMetrics, renderLedgerMetrics } from '../src/ledger/metrics.ts';
+import type { AckMsg } from '../src/ledger/protocol.ts';
+
+const dirs: string[] = [];
+function tempLedger(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flashsale-ledger-'));
+  dirs.push(dir);
+  return join(dir, 'ledger.sqlite');
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('LedgerStore', () => {
+  it('commits a batch, rejects duplicate order ids and idempotency keys row by row, and recovers', () => {
+    const path = tempLedger();
+    const store = new LedgerStore(path);
+    const sale = store.newSale('{"skus":[]}');
+    const failed = store.appendBatch(sale, [
+      'o1', 'phone', 'alice', 1, 1000, 'k1',
+      'o2', 'phone', 'bob', 2, 1001, null,
+      'o1', 'phone', 'carol', 1, 1002, null, // duplicate order id
+      'o3', 'case', 'alice', 3, 1003, 'k1', // duplicate key in the same sale
+      'o4', 'case', 'dave', 1, 1004, null,
+    ]);
+    expect(failed.map(([i]) => i)).toEqual([2, 3]);
+    expect(failed[0][1]).toMatch(/UNIQUE/);
+    store.close();
+
+    const reopened = new LedgerStore(path);
+    expect(reopened.latestSale()).toEqual({ id: sale, definition: '{"skus":[]}' });
+    const r = reopened.recover(sale);
+    expect(r.soldBySku).toEqual({ phone: 3, case: 1 });
+    expect(new Map(r.users)).toEqual(new Map([['alice', 1], ['bob', 2], ['dave', 1]]));
+    expect(r.keys).toEqual([['k1', 'o1']]);
+    reopened.close();
+  });
+
+  it('keeps sales apart and pages a sale\'s orders as NDJSON in commit order', () => {
+    const store = new LedgerStore(':memory:');
+    const a = store.newSale('a');
+    const b = store.newSale('b');
+    store.appendBatch(a, ['x1', 's', 'u', 1, 1, 'same-key']);
+    store.appendBatch(b, ['y1', 's', 'u', 1, 2, 'same-key', 'y2', 's', 'v', 2, 3, null, 'y3', 's', 'w', 1, 4, null]);
+    expect(store.recover(a).soldBySku).toEqual({ s: 1 });
+    const p1 = store.pageNdjson(b, 0, 2);
+    expect(p1.count).toBe(2);
+    expect(p1.ndjson.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
+      { orderId: 'y1', sku: 's', userId: 'u', qty: 1, createdAt: 2 },
+      { orderId: 'y2', sku: 's', userId: 'v', qty: 2, createdAt: 3 },
+    ]);
+    const p2 = store.pageNdjson(b, p1.lastRowid, 2);
+    expect([p2.count, JSON.parse(p2.ndjson).orderId]).toEqual([1, 'y3']);
+    expect(store.pageNdjson(b, p2.lastRowid, 2).count).toBe(0);
+    store.close();
+  });
+
+  it('lets one writer hold a ledger file at a time', () => {
+    const path = tempLedger();
+    const first = new LedgerStore(path);
+    expect(() => new LedgerStore(path)).toThrow(/cannot open ledger .*locked/);
+    first.close();
+    new LedgerStore(path).close();
+  });
+
+  it('reports a ledger that cannot be opened, naming the path', () => {
+    expect(() => new LedgerStore('/nonexistent-dir/x/ledger.sqlite')).toThrow(/cannot open ledger \/nonexistent-dir\/x\/ledger.sqlite/);
+  });
+});
+
+describe('GroupCommitter', () => {
+  it('commits appends that arrive together in one transaction and acks each batch with its failures', async () => {
+    const store = new LedgerStore(':memory:');
+    const sale = store.newSale('s');
+    const metrics = createLedgerMetrics();
+    const committer = new GroupCommitter(store, metrics);
+    const ch1 = new MessageChannel();
+    const ch2 = new MessageChannel();
+    committer.attach(ch1.port1);
+    committer.attach(ch2.port1);
+    const ack = (port: MessagePort) => new Promise<AckMsg>((resolve) => port.once('message', resolve));
+    const acks = Promise.all([ack(ch1.port2), ack(ch2.port2)]);
+    ch1.port2.postMessage({ t: 'a', b: 7, s: sale, o: ['o1', 's', 'u1', 1, 1, null, 'o2', 's', 'u2', 1, 1, null] });
+    ch2.port2.postMessage({ t: 'a', b: 9, s: sale, o: ['o3', 's', 'u3', 1, 1, null, 'o1', 's', 'u4', 1, 1, null] });
+    const [a1, a2] = await acks;
+    expect(a1).toEqual({ t: 'k', b: 7, f: null });
+    expect(a2.b).toBe(9);
+    expect(a2.f!.map(([i]) => i)).toEqual([1]); // index within its own batch
+    const text = renderLedgerMetrics(metrics);
+    expect(text).toMatch(/^flashsale_ledger_batch_size_count 1$/m); // both messages, one commit
+    expect(text).toMatch(/^flashsale_ledger_batch_size_sum 4$/m);
+    expect(text).toMatch(/^flashsale_ledger_batch_size_bucket\{le="4"\} 1$/m);
+    ch1.port2.close();
+    ch2.port2.close();
+    committer.close();
+  });
+});

@@ -1,0 +1,45 @@
+// The load engine against the reference service: a small flash sale bought out with reserve → pay,
+// two load workers, bots cycling accounts. What the generator saw acknowledged must match the stock.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoad } from '../src/load/index.ts';
+import { builtInRequests } from '../src/scenario/builtin-target.ts';
+import { startService, type RunningService } from '../src/service/index.ts';
+import type { LoadResult } from '../src/result/types.ts';
+import { testPlan } from './fixtures/load-plan.ts';
+
+const STOCK = 150;
+
+describe('against the reference service', () => {
+  let service: RunningService;
+  let result: LoadResult;
+
+  beforeAll(async () => {
+    service = await startService({
+      sale: { skus: [{ id: 'phone', stock: STOCK }], perUserLimit: 1, reservationTtlMs: 30_000, opensAtEpochMs: null, payment: { declineRate: 0, latencyMs: 0 } },
+      threads: 1,
+      expectedUsers: 10_000,
+    });
+    const plan = testPlan(service.url, {
+      target: { url: service.url, requests: builtInRequests(1) },
+      arrival: { type: 'flash-crowd', registered: 300, reaction: { medianMs: 150, sigma: 0.5 }, latecomers: { count: 50, decayMs: 200 } },
+      workers: 2,
+      stopOnSellOut: true,
+    });
+    plan.journey.type = 'reserve-pay';
+    plan.journey.bots = { share: 0.2, retries: 3, accounts: 2 };
+    plan.buyers.population = 1000;
+    result = await runLoad(plan);
+  });
+  afterAll(() => service?.close());
+
+  it('sells out exactly, with every acknowledged order unique and within the per-user limit', () => {
+    expect(result.counts.unitsAcknowledged).toBe(STOCK);
+    expect(result.orders).toHaveLength(STOCK);
+    expect(new Set(result.orders.map((o) => o.orderId)).size).toBe(STOCK);
+    expect(new Set(result.orders.map((o) => o.userId)).size).toBe(STOCK);
+    expect(result.counts.buyers.soldOut).toBeGreaterThan(0);
+    expect(result.latency.reserve?.byOutcome.success).toBeDefined();
+    expect(result.latency.pay?.byOutcome.success).toBeDefined();
+    expect(result.intervals.stockTaken.reduce((a, b) => a + b, 0)).toBe(STOCK);
+  });
+});

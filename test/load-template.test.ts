@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { compileClassifier, errorKind, readPath } from '../src/load/classify.ts';
+import type { RequestTemplate } from '../src/load/plan.ts';
+import { compileTemplate, type Vars } from '../src/load/template.ts';
+import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../src/metrics/recorder.ts';
+
+const vars: Vars = { userId: 'u "7"', sku: 'a/b', qty: 2, idempotencyKey: 'k-1', reservationId: 'r 1' };
+
+const base: RequestTemplate = {
+  method: 'POST',
+  path: '/shop/${sku}/buy?u=${userId}',
+  headers: { authorization: 'Bearer ${userId}', 'x-static': 'yes', 'Idempotency-Key': 'ignored' },
+  body: { json: { sku: '${sku}', user: '${userId}', qty: '${qty}', note: 'qty=${qty}', nested: { r: '${reservationId}' } } },
+  success: { status: [200, 201] },
+  soldOut: { jsonField: 'error.code', equals: 'sold_out' },
+  captureId: 'data.orderId',
+};
+
+describe('request templates', () => {
+  it('substitutes placeholders, escaped for path, JSON and headers, and always sends the Idempotency-Key', () => {
+    const t = compileTemplate(base, 'target.requests.checkout');
+    expect(t.path(vars)).toBe('/shop/a%2Fb/buy?u=u%20%227%22');
+    expect(JSON.parse(t.body(vars)!)).toEqual({ sku: 'a/b', user: 'u "7"', qty: 2, note: 'qty=2', nested: { r: 'r 1' } });
+    expect(t.headers(vars, [])).toEqual([
+      'authorization', 'Bearer u "7"', 'x-static', 'yes', 'content-type', 'application/json', 'idempotency-key', 'k-1',
+    ]);
+  });
+
+  it('encodes form bodies and names unknown placeholders with where they are', () => {
+    const t = compileTemplate({ ...base, body: { form: { user: '${userId}', n: '${qty}' } } }, 'x');
+    expect(t.body(vars)).toBe('user=u%20%227%22&n=2');
+    expect(() => compileTemplate({ ...base, path: '/${orderId}' }, 'target.requests.pay')).toThrow(/target.requests.pay.path: unknown placeholder \$\{orderId\}/);
+  });
+});
+
+describe('classifying answers', () => {
+  const c = compileClassifier(base, 'target.requests.checkout');
+
+  it('uses the success and sold-out matchers, then the status class', () => {
+    expect(c.needsBody).toBe(true);
+    expect(c.classify(201, {})).toBe(SUCCESS);
+    expect(c.classify(409, { error: { code: 'sold_out' } })).toBe(SOLD_OUT);
+    expect(c.classify(409, { error: { code: 'other' } })).toBe(REJECTED);
+    expect(c.classify(429, undefined)).toBe(REJECTED);
+    expect(c.classify(503, undefined)).toBe(ERROR);
+    expect(readPath({ data: { orderId: 'o1' } }, 'data.orderId')).toBe('o1');
+    expect(readPath({ data: 1 }, 'data.orderId')).toBeUndefined();
+  });
+
+  it('does not read bodies when no matcher needs them', () => {
+    expect(compileClassifier({ ...base, soldOut: { status: [409] }, captureId: null }, 'x').needsBody).toBe(false);
+    expect(() => compileClassifier({ ...base, success: {} as never }, 'target.requests.reserve')).toThrow(/target.requests.reserve.success/);
+  });
+
+  it('names failures without an answer', () => {
+    expect(errorKind(Object.assign(new Error('t'), { code: 'UND_ERR_HEADERS_TIMEOUT' }))).toBe('timeout');
+    expect(errorKind(Object.assign(new Error('r'), { code: 'ECONNREFUSED' }))).toBe('ECONNREFUSED');
+    expect(errorKind(Object.assign(new Error('s'), { code: 'UND_ERR_SOCKET' }))).toBe('socket');
+  });
+});

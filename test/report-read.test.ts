@@ -1,0 +1,143 @@
+// readResult refuses what it could misread, naming the file and the field; `flashsale report`
+// rebuilds the page and exits 2 on bad input.
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main.ts';
+import { readResult, ResultFileError } from '../src/report/index.ts';
+import { resultJsonText } from '../src/report/outputs/result-json.ts';
+import { ANNOTATIONS, loadResultSchema, SUPPORTED_KEYWORDS, validate, type Schema } from '../src/report/schema-check.ts';
+import { fakeRunResult } from './helpers/fake-result.ts';
+
+let dir: string;
+const result = fakeRunResult({ seed: 11, buyers: 600, stock: 200 });
+
+async function write(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+async function rejection(path: string): Promise<ResultFileError> {
+  const err = await readResult(path).then(() => null, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ResultFileError);
+  expect((err as ResultFileError).exitCode).toBe(2);
+  expect((err as ResultFileError).message.startsWith(path)).toBe(true);
+  return err as ResultFileError;
+}
+
+/** Runs the CLI in-process, capturing what it prints. */
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+    stderr.mockRestore();
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'flashsale-read-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('readResult', () => {
+  it('names a missing file', async () => {
+    expect((await rejection(join(dir, 'nope.json'))).message).toMatch(/nope\.json: no such file/);
+  });
+
+  it('names a file that is not JSON', async () => {
+    expect((await rejection(await write('text.json', 'hello'))).message).toMatch(/text\.json: is not valid JSON/);
+  });
+
+  it('names another schema version', async () => {
+    const path = await write('v2.json', JSON.stringify({ ...result, schemaVersion: 2 }));
+    expect((await rejection(path)).message).toMatch(/v2\.json: schemaVersion is 2; this flashsale reads schema version 1/);
+    const none = await write('none.json', JSON.stringify({ hello: 1 }));
+    expect((await rejection(none)).message).toMatch(/schemaVersion is missing/);
+  });
+
+  it('names the field of the wrong shape', async () => {
+    const doc = JSON.parse(resultJsonText(result));
+    doc.counts.byOutcome.sold_out = 'many';
+    delete doc.stock.sellOutMs;
+    doc.latency.reserve.byOutcome.teapot = { corrected: '', uncorrected: '' };
+    const message = (await rejection(await write('shape.json', JSON.stringify(doc)))).message;
+    expect(message).toMatch(/counts\.byOutcome\.sold_out: must be integer, found string/);
+    expect(message).toMatch(/stock\.sellOutMs: is missing/);
+    expect(message).toMatch(/latency\.reserve\.byOutcome\.teapot: is not a known field/);
+  });
+
+  it('names interval series of different lengths', async () => {
+    const doc = JSON.parse(resultJsonText(result));
+    doc.intervals.errors.pop();
+    expect((await rejection(await write('series.json', JSON.stringify(doc)))).message).toMatch(/intervals\.errors has \d+ buckets, intervals\.sent has \d+/);
+  });
+});
+
+describe('the schema checker', () => {
+  it('understands every keyword schemas/result.schema.json uses, so none is silently ignored', () => {
+    const known = new Set<string>([...SUPPORTED_KEYWORDS, ...ANNOTATIONS]);
+    const unknown: string[] = [];
+    const walk = (node: unknown, path: string, inMap: boolean): void => {
+      if (typeof node !== 'object' || node === null) return;
+      for (const [k, v] of Object.entries(node)) {
+        // Keys of properties/$defs are names, not keywords.
+        if (!inMap && !known.has(k)) unknown.push(`${path}.${k}`);
+        const map = !inMap && (k === 'properties' || k === '$defs');
+        if (Array.isArray(v) || k === 'const' || k === 'enum') continue;
+        walk(v, `${path}.${k}`, map);
+      }
+    };
+    walk(loadResultSchema(), '', false);
+    expect(unknown).toEqual([]);
+  });
+
+  it('applies type, const, enum, minimum, required, additionalProperties, items and $ref', () => {
+    const schema: Schema = {
+      type: 'object',
+      required: ['v', 'list'],
+      properties: { v: { const: 1 }, kind: { enum: ['a', 'b'] }, n: { type: ['integer', 'null'], minimum: 0 }, list: { type: 'array', items: { $ref: '#/$defs/s' } } },
+      additionalProperties: false,
+      $defs: { s: { type: 'string' } },
+    };
+    expect(validate({ v: 1, list: ['x'], n: null }, schema)).toEqual([]);
+    expect(validate({ v: 2, kind: 'c', n: -1, list: ['x', 3], extra: true }, schema).map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'v: must be 1, found 2',
+      'kind: must be one of "a", "b", found "c"',
+      'n: must be ≥ 0, found -1',
+      'list[1]: must be string, found number',
+      'extra: is not a known field',
+    ]);
+    expect(validate(null, schema)[0]).toEqual({ path: '(root)', message: 'must be object, found null' });
+  });
+});
+
+describe('flashsale report', () => {
+  it('rebuilds report.html beside the result by default, or where --out says', async () => {
+    const path = await write('result.json', resultJsonText(result));
+    const r = await cli('report', path);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(join(dir, 'report.html'));
+    expect((await readFile(join(dir, 'report.html'), 'utf8')).startsWith('<!doctype html>')).toBe(true);
+    const custom = join(dir, 'out', 'page.html');
+    const r2 = await cli('report', path, '--out', custom, '--summary', '--no-color');
+    expect(r2.code).toBe(0);
+    expect(r2.out).toMatch(/sell-out time/);
+    expect((await stat(custom)).size).toBeGreaterThan(50_000);
+  });
+
+  it('exits 2 naming the file when it cannot read it', async () => {
+    const r = await cli('report', join(dir, 'missing.json'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/missing\.json: no such file/);
+  });
+});

@@ -1,0 +1,112 @@
+// `flashsale run` end to end, as a user runs it: a child process, a small scenario, the built-in
+// service or a deliberately broken one, and the exit codes 0 / 99 / 3 / 2.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startBrokenService } from './fixtures/broken-service.ts';
+
+const exec = promisify(execFile);
+const BIN = new URL('../bin/flashsale.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'flashsale-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function flashsale(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { timeout: 60_000, maxBuffer: 16 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+/** 600 units, 3,000 buyers at 3,000/s: sells out in well under a second of arrivals. */
+function scenario(name: string, thresholds: Record<string, string[]>): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      name,
+      description: 'small test sale',
+      sale: { skus: [{ id: 'phone', stock: 400 }, { id: 'case', stock: 200 }], perUserLimit: 1, opensAt: 'now' },
+      buyers: {
+        population: 3000,
+        arrival: { executor: 'constant-arrival-rate', rate: 3000, timeUnit: '1s', duration: '1s' },
+        journey: 'checkout',
+        qty: 1,
+      },
+      load: { workers: 1, connections: 16, maxDuration: '20s', maxRequests: 20000, seed: 7 },
+      target: 'built-in',
+      thresholds,
+    }),
+  );
+  return path;
+}
+
+describe('flashsale run', () => {
+  it('sells exactly the stock against the built-in service, audits it and writes every output', async () => {
+    const out = join(dir, 'ok');
+    const r = await flashsale('run', scenario('ok', { oversold: ['count==0'] }), '--json', '--quiet', '--out', out);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(summary).toMatchObject({ scenario: 'ok', stock: 600, sold: 600, oversold: 0, lostOrders: 0, generatorBound: expect.any(Boolean) });
+    expect(summary.audit.passed).toBe(true);
+    expect(summary.sellOutMs).toBeGreaterThan(0);
+    expect(summary.requestsSent).toBeGreaterThanOrEqual(600);
+    expect(summary.thresholds).toEqual([expect.objectContaining({ metric: 'oversold', pass: true })]);
+    for (const k of ['p50', 'p90', 'p99', 'p999', 'max']) {
+      expect(summary.latency.checkout.corrected[k]).toBeGreaterThan(0);
+      expect(summary.latency.checkout.uncorrected[k]).toBeGreaterThan(0);
+      expect(summary.latency.checkout.corrected[k]).toBeGreaterThanOrEqual(summary.latency.checkout.uncorrected[k] * 0.99);
+    }
+    for (const f of ['result.json', 'report.html', 'checkout.corrected.hgrm', 'checkout.uncorrected.hgrm', 'latency.hlog', 'ledger.db']) {
+      expect(existsSync(join(out, f)), f).toBe(true);
+    }
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.stock.sold).toBe(600);
+    expect(result.audit.checks.every((c: { passed: boolean }) => c.passed)).toBe(true);
+    expect(result.orders.length).toBe(600);
+  });
+
+  it('exits 99 when a threshold is crossed, and still writes the result', async () => {
+    const out = join(dir, 'slow');
+    const r = await flashsale('run', scenario('strict', { 'http_req_duration{step:checkout}': ['p(50)<0.001'] }), '--json', '--quiet', '--out', out);
+    expect(r.code).toBe(99);
+    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(summary.thresholds[0]).toMatchObject({ pass: false });
+    expect(summary.audit.passed).toBe(true);
+    expect(existsSync(join(out, 'result.json'))).toBe(true);
+  });
+
+  it('exits 3 and names the offending SKU when the target oversells', async () => {
+    const broken = await startBrokenService('oversell', { phone: 400, case: 200 }, 1);
+    try {
+      const r = await flashsale('run', scenario('oversold', {}), '--target', broken.url, '--json', '--quiet', '--out', join(dir, 'broken'));
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/AUDIT FAILED/);
+      const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+      expect(summary.oversold).toBeGreaterThan(0);
+      expect(summary.audit.failed).toContain('sold_within_stock');
+    } finally {
+      await broken.close();
+    }
+  });
+
+  it('exits 2 on an invalid scenario, naming the field', async () => {
+    const path = join(dir, 'bad.json');
+    writeFileSync(path, JSON.stringify({ name: 'bad', sale: { skus: [{ id: 'x', stock: -1 }] } }));
+    const r = await flashsale('run', path);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/sale\.skus\[0\]\.stock/);
+  });
+
+  it('exits 2 on a bad flag value', async () => {
+    const r = await flashsale('run', 'redmi-1s-india-2014', '--workers', '0');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--workers/);
+  });
+});

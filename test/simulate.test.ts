@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { buyerAt, demandBySku, type Buyer } from '../src/stock/simulate/buyers.ts';
+import { stockBySku } from '../src/stock/simulate/race.ts';
+import { summarize } from '../src/stock/simulate/summary.ts';
+import { verdict } from '../src/stock/simulate/table.ts';
+import type { RaceThreadResult } from '../src/stock/simulate/types.ts';
+
+const run = promisify(execFile);
+const BIN = new URL('../bin/flashsale.js', import.meta.url).pathname;
+
+async function flashsale(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('flashsale simulate (CLI)', () => {
+  it('prints exactly one JSON object with --json', async () => {
+    const r = await flashsale('simulate', '--strategy', 'atomic', '--threads', '2', '--stock', '1000', '--buyers', '5000', '--per-user-limit', '1', '--qty', '2', '--skus', '2', '--seed', '3', '--json');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const out = JSON.parse(lines[0]);
+    expect(out).toMatchObject({ strategy: 'atomic', threads: 2, stock: 1000, buyers: 5000, oversold: 0, stranded: 0, userLimitViolations: 0 });
+    expect(out.sold).toBeLessThanOrEqual(1000);
+    expect(out.sold).toBe(out.counterSold);
+    expect(out.opsPerSec).toBeGreaterThan(0);
+    expect(out).toHaveProperty('sellOutMs');
+  });
+
+  it('prints a table with a verdict', async () => {
+    const r = await flashsale('simulate', '--strategy', 'leased', '--threads', '2', '--stock', '500', '--buyers', '2000');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^strategy\s+leased/m);
+    expect(r.stdout).toMatch(/^oversold\s+0$/m);
+    expect(r.stdout).toMatch(/^exact: no oversell/m);
+  });
+
+  it.each([
+    [['--strategy', 'optimistic'], /--strategy.*"optimistic" is not one of: naive, mutex, atomic, leased/],
+    [['--strategy', 'atomic', '--stock', '-1'], /--stock.*-1 is below the minimum of 0/],
+    [['--strategy', 'atomic', '--threads', '0'], /--threads.*0 is below the minimum of 1/],
+    [['--stock', '10'], /required option '--strategy <name>'/],
+  ])('rejects %j with exit 2 and names the option', async (args, message) => {
+    const r = await flashsale('simulate', ...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+});
+
+describe('simulate building blocks', () => {
+  it('draws the same crowd from the same seed, with repeat users', () => {
+    const plan = { count: 1000, seed: 9, users: 100, skus: 3, maxQty: 4 };
+    const a: Buyer = { user: 0, sku: 0, qty: 0 };
+    const b: Buyer = { user: 0, sku: 0, qty: 0 };
+    const users = new Set<number>();
+    for (let i = 0; i < plan.count; i++) {
+      expect(buyerAt(plan, i, a)).toEqual(buyerAt(plan, i, b));
+      expect(a.qty).toBeGreaterThanOrEqual(1);
+      expect(a.qty).toBeLessThanOrEqual(4);
+      expect(a.sku).toBeLessThan(3);
+      users.add(a.user);
+    }
+    expect(users.size).toBeLessThanOrEqual(100);
+    expect(demandBySku(plan).reduce((x, y) => x + y, 0)).toBeGreaterThan(plan.count);
+    expect(buyerAt({ ...plan, seed: 10 }, 0, a)).not.toEqual(buyerAt(plan, 0, b));
+  });
+
+  it('splits stock over SKUs without losing a unit', () => {
+    expect(stockBySku(10, 3)).toEqual([4, 3, 3]);
+    expect(stockBySku(0, 2)).toEqual([0, 0]);
+  });
+
+  it('audits from receipts: oversold, stranded, limit violations, sell-out time', () => {
+    const thread = (over: Partial<RaceThreadResult>): RaceThreadResult => ({
+      threadIndex: 0, attempts: 10, soldBySku: [0, 0], minRefusedBySku: [0, 0], refusedSoldOut: 0, refusedLimit: 0, releases: 0, releasedUnits: 0,
+      purchases: [], minAvailable: Infinity, startedAt: 1000, endedAt: 1010, firstRefusedAtBySku: [0, 0], ...over,
+    });
+    const r = summarize({
+      options: { strategy: 'naive', threads: 2, stock: 10, buyers: 20, perUserLimit: 2, seed: 1 },
+      plan: { count: 20, seed: 1, users: 5, skus: 2, maxQty: 1 },
+      initial: [5, 5],
+      demand: [12, 8],
+      results: [
+        thread({ soldBySku: [4, 1], minRefusedBySku: [0, 1], purchases: [['u1', 2], ['u2', 3]], firstRefusedAtBySku: [0, 1004], startedAt: 1000 }),
+        thread({ threadIndex: 1, soldBySku: [3, 1], minRefusedBySku: [1, 0], purchases: [['u1', 1]], firstRefusedAtBySku: [1002, 0], endedAt: 1020 }),
+      ],
+      snapshots: [{ initial: 5, available: 0, sold: 6 }, { initial: 5, available: 3, sold: 2 }],
+    });
+    expect(r.sold).toBe(9);
+    expect(r.oversold).toBe(2); // SKU 0: 7 sold of 5
+    expect(r.stranded).toBe(3); // SKU 1: 3 left while a 1-unit buyer was refused
+    expect(r.userLimitViolations).toBe(2); // u1 bought 3, u2 bought 3, limit 2
+    expect(r.sellOutMs).toBe(4); // the later SKU first refused at +4 ms
+    expect(r.opsPerSec).toBe(1000); // 20 buyers in 20 ms
+    expect(r.counterSold).toBe(8);
+    expect(verdict(r)).toMatch(/OVERSOLD 2 units.*3 units stranded.*2 users bought above the limit.*disagrees/);
+  });
+});

@@ -1,0 +1,46 @@
+// The ledger thread: owns the SQLite connection, group-commits orders posted by HTTP threads over
+// their MessagePorts and answers control calls from the main thread.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { LedgerStore, type SyncMode } from '../src/ledger/store.ts';
+import { GroupCommitter } from '../src/ledger/committer.ts';
+import type { ControlCall, ControlReply } from '../src/ledger/protocol.ts';
+
+interface LedgerWorkerData { path: string; sync: SyncMode; metrics: SharedArrayBuffer; ports: MessagePort[] }
+
+const data = workerData as LedgerWorkerData;
+const parent = parentPort!;
+let store: LedgerStore;
+try {
+  store = new LedgerStore(data.path, data.sync);
+} catch (e) {
+  parent.postMessage({ id: 0, ok: false, error: (e as Error).message } satisfies ControlReply);
+  process.exit(1);
+}
+const committer = new GroupCommitter(store, data.metrics);
+for (const port of data.ports) committer.attach(port);
+parent.postMessage({ id: 0, ok: true } satisfies ControlReply);
+
+parent.on('message', (call: ControlCall) => {
+  let reply: ControlReply;
+  try {
+    switch (call.op) {
+      case 'latest':
+        reply = { id: call.id, ok: true, value: store.latestSale() };
+        break;
+      case 'new-sale':
+        reply = { id: call.id, ok: true, value: store.newSale(call.definition) };
+        break;
+      case 'recover':
+        reply = { id: call.id, ok: true, value: store.recover(call.saleId) };
+        break;
+      case 'close':
+        committer.close();
+        parent.postMessage({ id: call.id, ok: true } satisfies ControlReply);
+        parent.close();
+        return;
+    }
+  } catch (e) {
+    reply = { id: call.id, ok: false, error: (e as Error).message };
+  }
+  parent.postMessage(reply);
+});

@@ -1,0 +1,64 @@
+// One HTTP thread of the reference service: an http.Server on the shared port (reusePort), the
+// shared sale state, and a MessagePort to the ledger thread.
+import { createServer } from 'node:http';
+import { parentPort, workerData } from 'node:worker_threads';
+import { App } from '../src/service/app.ts';
+import { LedgerClient } from '../src/service/ledger-client.ts';
+import { SaleState } from '../src/service/state.ts';
+import type { ServiceThreadData, ToServiceThread, FromServiceThread } from '../src/service/thread-protocol.ts';
+import type { SaleDefinition } from '../src/service/sale.ts';
+
+const data = workerData as ServiceThreadData;
+const parent = parentPort!;
+const post = (m: FromServiceThread) => parent.postMessage(m);
+
+let nextCall = 1;
+const calls = new Map<number, { resolve(id: number): void; reject(e: Error): void }>();
+
+const ledger = new LedgerClient(data.ledgerPort);
+const app = new App(new SaleState(data.sale, data.threadIndex, data.threads), {
+  threadIndex: data.threadIndex,
+  threads: data.threads,
+  ledger,
+  metricsSab: data.metrics,
+  ledgerMetricsSab: data.ledgerMetrics,
+  adminToken: data.adminToken,
+  maxInFlight: data.maxInFlight,
+  seed: data.seed,
+  defineSale: (sale: SaleDefinition) =>
+    new Promise<number>((resolve, reject) => {
+      const id = nextCall++;
+      calls.set(id, { resolve, reject });
+      post({ type: 'define-sale', id, sale });
+    }),
+});
+
+const server = createServer({ keepAliveTimeout: 5000 }, app.handle);
+server.on('error', (e) => post({ type: 'error', message: e.message }));
+server.listen({ port: data.port, host: data.host, reusePort: true }, () => {
+  const address = server.address();
+  post({ type: 'listening', port: typeof address === 'object' && address ? address.port : data.port });
+});
+
+parent.on('message', async (m: ToServiceThread) => {
+  if (m.type === 'sale') {
+    app.setSale(new SaleState(m.shared, data.threadIndex, data.threads));
+    post({ type: 'sale-set', id: m.id });
+  } else if (m.type === 'sale-defined') {
+    const call = calls.get(m.id);
+    calls.delete(m.id);
+    if (m.error !== undefined) call?.reject(new Error(m.error));
+    else call?.resolve(m.saleId!);
+  } else if (m.type === 'close') {
+    // Stop accepting, let in-flight requests finish (their orders committed), then cut idle sockets.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await app.drain();
+    server.closeAllConnections();
+    await closed;
+    app.saleState.stock.flush();
+    ledger.close();
+    post({ type: 'closed' });
+    parent.close();
+  }
+});
