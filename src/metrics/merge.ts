@@ -4,6 +4,7 @@
 import type { Step } from '../load/plan.ts';
 import { OUTCOMES, type Counts, type EncodedLatency, type IntervalSeries, type LoadResult, type StepLatency } from '../result/types.ts';
 import { mergeEncoded } from './histogram.ts';
+import { judgeGenerator } from './self-watch.ts';
 
 const STOP_PRIORITY: LoadResult['stopReason'][] = ['interrupted', 'max_duration', 'max_requests', 'sold_out', 'completed'];
 const STEPS: Step[] = ['checkout', 'reserve', 'pay'];
@@ -15,7 +16,13 @@ export function mergeLoadResults(parts: LoadResult[]): LoadResult {
   const shifted = (v: number | null, i: number) => (v === null ? null : v + offsets[i]);
   const firsts = parts.map((p, i) => shifted(p.firstSendMs, i)).filter((v): v is number => v !== null);
   const lasts = parts.map((p, i) => shifted(p.lastAckMs, i)).filter((v): v is number => v !== null);
-  const verdicts = parts.filter((p) => p.generator.generatorBound && p.generator.reason);
+  const bound = parts.filter((p) => p.generator.generatorBound);
+  const lateness = mergeEncoded(parts.map((p) => p.generator.lateness));
+  const eventLoopDelayMs = {
+    p50: Math.max(...parts.map((p) => p.generator.eventLoopDelayMs.p50)),
+    p99: Math.max(...parts.map((p) => p.generator.eventLoopDelayMs.p99)),
+    max: Math.max(...parts.map((p) => p.generator.eventLoopDelayMs.max)),
+  };
   return {
     t0EpochMs: t0,
     durationMs: Math.max(...parts.map((p, i) => p.durationMs + offsets[i])),
@@ -26,17 +33,14 @@ export function mergeLoadResults(parts: LoadResult[]): LoadResult {
     latency: mergeLatency(parts.map((p) => p.latency)),
     intervals: mergeIntervals(parts.map((p) => p.intervals), offsets),
     generator: {
-      lateness: mergeEncoded(parts.map((p) => p.generator.lateness)),
+      lateness,
       ...(parts.some((p) => p.generator.connectionWait !== undefined)
         ? { connectionWait: mergeEncoded(parts.map((p) => p.generator.connectionWait ?? '')) }
         : {}),
-      eventLoopDelayMs: {
-        p50: Math.max(...parts.map((p) => p.generator.eventLoopDelayMs.p50)),
-        p99: Math.max(...parts.map((p) => p.generator.eventLoopDelayMs.p99)),
-        max: Math.max(...parts.map((p) => p.generator.eventLoopDelayMs.max)),
-      },
-      generatorBound: verdicts.length > 0 || parts.some((p) => p.generator.generatorBound),
-      reason: verdicts.length ? [...new Set(verdicts.map((p) => p.generator.reason))].join('; ') : null,
+      eventLoopDelayMs,
+      // Bound if any part was; one reason, restated on the merged figures rather than one per part.
+      generatorBound: bound.length > 0,
+      reason: bound.length ? (judgeGenerator({ lateness, meanGapMs: Infinity, eventLoopDelayMs }).reason ?? bound[0].generator.reason) : null,
     },
     orders: parts.flatMap((p) => p.orders),
   };

@@ -57,9 +57,15 @@ export class AdminRoutes {
         return this.r.done(x, 500);
       }
       if (page.count > 0 && !res.write(page.ndjson)) {
-        await new Promise((resolve) => {
-          res.once('drain', resolve);
-          res.once('close', resolve);
+        // Whichever comes first; the other listener goes too, or a long stream piles them up.
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off('drain', go);
+            res.off('close', go);
+            resolve();
+          };
+          res.once('drain', go);
+          res.once('close', go);
         });
       }
       if (res.destroyed) return this.r.done(x, 200); // the client went away
