@@ -1,19 +1,7 @@
 // `flashsale k6`: prints the exact k6 command line for a scenario.
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { describe, expect, it } from 'vitest';
+import { cliInProcess as cli } from './helpers/cli.ts';
 import { k6CommandLine, resolveScenarioPath } from '../src/scenario/index.ts';
-
-afterEach(() => vi.restoreAllMocks());
-
-async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const code = await main(args);
-  vi.restoreAllMocks();
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
 
 describe('flashsale k6', () => {
   it('prints the k6 run line with the scenario as an absolute path', async () => {

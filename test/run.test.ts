@@ -1,27 +1,14 @@
 // `flashsale run` end to end, as a user runs it: a child process, a small scenario, the built-in
 // service or a deliberately broken one, and the exit codes 0 / 99 / 3 / 2.
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { flashsale } from './helpers/cli.ts';
 import { startBrokenService } from './fixtures/broken-service.ts';
 
-const exec = promisify(execFile);
-const BIN = new URL('../bin/flashsale.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function flashsale(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { timeout: 60_000, maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 /** 600 units, 3,000 buyers at 3,000/s: sells out in well under a second of arrivals. */
 function scenario(name: string, thresholds: Record<string, string[]>): string {

@@ -1,24 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { flashsale } from './helpers/cli.ts';
 import { buyerAt, demandBySku, type Buyer } from '../src/stock/simulate/buyers.ts';
 import { stockBySku } from '../src/stock/simulate/race.ts';
 import { summarize } from '../src/stock/simulate/summary.ts';
 import { verdict } from '../src/stock/simulate/table.ts';
 import type { RaceThreadResult } from '../src/stock/simulate/types.ts';
-
-const run = promisify(execFile);
-const BIN = new URL('../bin/flashsale.js', import.meta.url).pathname;
-
-async function flashsale(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args]);
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 describe('flashsale simulate (CLI)', () => {
   it('prints exactly one JSON object with --json', async () => {

@@ -3,14 +3,7 @@ import type { Step } from '../load/plan.ts';
 import type { RunResult } from '../result/types.ts';
 import { stepPercentiles, type Percentiles } from './latency.ts';
 
-export interface LatencyMs {
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  count: number;
-}
+export type LatencyMs = Omit<Percentiles, 'mean'>;
 
 export interface JsonSummary {
   scenario: string;

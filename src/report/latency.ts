@@ -1,18 +1,10 @@
 // Latency figures the outputs show, computed once from the encoded histograms (µs) with the metrics
 // module's helpers; everything here is in milliseconds.
 import type { Step } from '../load/plan.ts';
-import { decodeHistogram, percentilesMs } from '../metrics/histogram.ts';
+import { decodeHistogram, percentilesMs, type LatencySummaryMs } from '../metrics/histogram.ts';
 import type { LoadResult } from '../result/types.ts';
 
-export interface Percentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-  count: number;
-  mean: number;
-}
+export type Percentiles = Pick<LatencySummaryMs, 'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'count' | 'mean'>;
 
 /** Journey order, so tables read reserve before pay. */
 export const STEP_ORDER: readonly Step[] = ['checkout', 'reserve', 'pay'];
