@@ -22,7 +22,7 @@ describe('flashsale k6', () => {
   });
 
   it('quotes paths for the shell and uses an absolute script path outside the repo', () => {
-    expect(k6CommandLine({ scenarioPath: "/tmp/my sale's.json", target: 'http://h:1', cwd: '/tmp' })).toBe(
+    expect(k6CommandLine({ scenarioPath: "/tmp/my sale's.json", target: 'http://h:1', cwd: '/nonexistent/elsewhere' })).toBe(
       `k6 run -e 'SCENARIO=/tmp/my sale'\\''s.json' -e TARGET=http://h:1 ${new URL('../scenarios/k6/flash-sale.js', import.meta.url).pathname}`,
     );
   });
