@@ -1,16 +1,20 @@
-// npm run bench:load [-- --json] [-- --duration 10s --connections 64]
+// npm run bench:load [-- --json] [-- --duration 10s --connections 64] [-- --only generator|undici|autocannon]
 //
-// Requests/s of ONE load worker with full recording (histograms per step × outcome, interval series,
-// lateness, journeys, idempotency keys), next to autocannon with the same connections and duration,
-// against the same minimal target: a raw node:net server in its own process that answers every
-// request with a canned HTTP/1.1 201, so the target is not what is measured. Both run closed-loop
-// (a connection sends its next request when the last answer arrives), which is autocannon's model;
-// the generator does it with constant-vus, vus = connections, no think time.
-// Also samples the heap during the generator's run (after GC) to show it stays flat.
+// Requests/s and CPU µs per request of three sides, one after the other, against the same minimal
+// target (a raw node:net server in its own process that answers every request with a canned
+// HTTP/1.1 201, so the target is not what is measured), with the same connections and duration:
+// - ONE load worker with full recording (histograms per step × outcome, interval series, lateness,
+//   journeys, idempotency keys), closed-loop as constant-vus with vus = connections, no think time;
+// - a bare undici Client.dispatch loop (nothing recorded): the floor for anything built on undici,
+//   so generator − bare undici is the engine's own cost;
+// - autocannon, the reference (closed loop too: a connection sends its next request when the last
+//   answer arrives).
+// Also samples the heap during a generator run (after GC) to show it stays flat.
 import { fork, type ChildProcess } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { Client, type Dispatcher } from 'undici';
 import { runLoadInline } from '../src/load/inline.ts';
 import type { LoadPlan } from '../src/load/plan.ts';
 import { parseDurationMs } from '../src/cli/options.ts';
@@ -116,14 +120,18 @@ function gcFunction(): () => void {
 async function runGenerator(url: string, connections: number, durationMs: number, path = '/api/v1/checkout') {
   const gc = gcFunction();
   const heapMB: number[] = [];
+  // The forced GCs are the benchmark's, not the generator's: their CPU is taken out of the figure.
+  let samplerCpuUs = 0;
   const sampler = setInterval(() => {
+    const before = process.cpuUsage();
     gc();
     heapMB.push(process.memoryUsage().heapUsed / 2 ** 20);
+    samplerCpuUs += cpuTotal(process.cpuUsage(before));
   }, Math.max(500, durationMs / 8));
   const started = performance.now();
   const cpu = process.cpuUsage();
   const result = await runLoadInline(plan(url, connections, durationMs, path));
-  const cpuUs = cpuTotal(process.cpuUsage(cpu));
+  const cpuUs = cpuTotal(process.cpuUsage(cpu)) - samplerCpuUs;
   const elapsedS = (performance.now() - started) / 1000;
   clearInterval(sampler);
   const answered = result.counts.requestsAnswered;
@@ -142,6 +150,63 @@ async function runGenerator(url: string, connections: number, durationMs: number
     heapMB: heapMB.map((h) => Math.round(h * 10) / 10),
     heapGrowthMB: steady.length >= 2 ? Math.round((steady.at(-1)! - steady[0]) * 10) / 10 : null,
   };
+}
+
+/**
+ * The floor: a bare undici `Client.dispatch` loop over the same connections (one Client each,
+ * pipelining 1, the same legacy handler methods as the engine's journeys), same request, nothing
+ * recorded. generator − bare undici is the engine's own cost; bare undici − autocannon is undici's.
+ */
+async function runBareUndici(url: string, connections: number, durationMs: number) {
+  const body = Buffer.from(BODY);
+  const opts: Dispatcher.DispatchOptions = { path: '/api/v1/checkout', method: 'POST', headers: ['content-type', 'application/json'], body };
+  let answered = 0;
+  let errors = 0;
+  let running = true;
+  let open = connections;
+  let allDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (allDone = resolve));
+  const clients: Client[] = [];
+  class Loop implements Dispatcher.DispatchHandler {
+    readonly client: Client;
+    constructor(client: Client) {
+      this.client = client;
+    }
+    next(): void {
+      if (running) this.client.dispatch(opts, this);
+      else if (--open === 0) allDone();
+    }
+    onConnect(): void {}
+    onHeaders(): boolean {
+      return true;
+    }
+    onData(): boolean {
+      return true;
+    }
+    onComplete(): void {
+      answered++;
+      this.next();
+    }
+    onError(): void {
+      errors++;
+      // Out of dispatch's own stack, as the engine does.
+      process.nextTick(() => this.next());
+    }
+  }
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  for (let i = 0; i < connections; i++) {
+    const client = new Client(url, { pipelining: 1, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 60_000 });
+    clients.push(client);
+    new Loop(client).next();
+  }
+  const timer = setTimeout(() => (running = false), durationMs);
+  await done;
+  clearTimeout(timer);
+  const elapsedS = (performance.now() - started) / 1000;
+  const cpuUs = cpuTotal(process.cpuUsage(cpu));
+  await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
+  return { rps: answered / elapsedS, cpuUsPerRequest: cpuUs / answered, requests: answered, errors };
 }
 
 /** The part of autocannon's programmatic API used here (it ships no types). */
@@ -179,37 +244,54 @@ async function main(): Promise<void> {
   const { url, child } = await startTarget();
   try {
     log(`target: canned 201 on ${url} (separate process); ${connections} connections, ${durationMs / 1000} s each`);
-    // --only generator|autocannon: profile one side (the ratio is then meaningless).
+    // --only generator|undici|autocannon: profile one side (the ratios are then meaningless).
     const only = argValue('--only');
-    await runAutocannon(url, connections, warmupMs); // warm the target's JIT for both
-    await runGenerator(url, connections, warmupMs);
+    if (only !== undefined && !['generator', 'undici', 'autocannon'].includes(only)) {
+      throw new Error(`--only: expected generator, undici or autocannon, got "${only}"`);
+    }
+    const wanted = (side: string) => only === undefined || only === side;
+    // Warm the target's JIT, and this process's for the side(s) measured.
+    if (wanted('autocannon')) await runAutocannon(url, connections, warmupMs);
+    if (wanted('undici')) await runBareUndici(url, connections, warmupMs);
+    if (wanted('generator')) await runGenerator(url, connections, warmupMs);
     const skipped = { rps: NaN, cpuUsPerRequest: NaN, requests: 0, p99Ms: NaN, errors: 0, soldOuts: 0, heapMB: [], heapGrowthMB: null, elapsedS: 0 };
-    const gen = only === 'autocannon' ? skipped : await runGenerator(url, connections, durationMs);
-    const ac = only === 'generator' ? skipped : await runAutocannon(url, connections, durationMs);
+    const gen = wanted('generator') ? await runGenerator(url, connections, durationMs) : skipped;
+    const bare = wanted('undici') ? await runBareUndici(url, connections, durationMs) : skipped;
+    const ac = wanted('autocannon') ? await runAutocannon(url, connections, durationMs) : skipped;
     const heap = only ? skipped : await runGenerator(url, connections, durationMs, '/soldout');
     if (!only && heap.soldOuts !== heap.requests) throw new Error('heap check: the target should have answered sold out to every request');
     const ratio = gen.rps / ac.rps;
     log(`flashsale load worker (recording on): ${Math.round(gen.rps).toLocaleString('en-US')} req/s, p99 ${gen.p99Ms.toFixed(2)} ms, errors ${gen.errors}`);
+    log(`bare undici dispatch loop (nothing):  ${Math.round(bare.rps).toLocaleString('en-US')} req/s, errors ${bare.errors}`);
     log(`autocannon:                           ${Math.round(ac.rps).toLocaleString('en-US')} req/s, p99 ${ac.p99Ms} ms`);
-    log(`ratio: ${ratio.toFixed(2)}× autocannon`);
-    log(`CPU per request: generator ${gen.cpuUsPerRequest.toFixed(1)} µs, autocannon ${ac.cpuUsPerRequest.toFixed(1)} µs (cpuRatio ${(ac.cpuUsPerRequest / gen.cpuUsPerRequest).toFixed(2)})`);
+    log(`ratio: ${ratio.toFixed(2)}× autocannon (bare undici ${(bare.rps / ac.rps).toFixed(2)}×)`);
+    log(
+      `CPU per request: generator ${gen.cpuUsPerRequest.toFixed(1)} µs, bare undici ${bare.cpuUsPerRequest.toFixed(1)} µs, autocannon ${ac.cpuUsPerRequest.toFixed(1)} µs (cpuRatio ${(ac.cpuUsPerRequest / gen.cpuUsPerRequest).toFixed(2)})`,
+    );
+    log(`generator, sold-out run (no order kept): ${heap.cpuUsPerRequest.toFixed(1)} µs CPU per request`);
     log(`heap, sold-out run (MB, after GC): ${heap.heapMB.join(' → ')}: growth after start-up ${heap.heapGrowthMB} MB over ${heap.requests.toLocaleString('en-US')} requests`);
     log(`heap, checkout run (keeps each acknowledged order for the audit): growth ${gen.heapGrowthMB} MB over ${gen.requests.toLocaleString('en-US')} orders`);
     const out = {
       generatorRps: Math.round(gen.rps),
       autocannonRps: Math.round(ac.rps),
       ratio: Math.round(ratio * 1000) / 1000,
+      /** A bare undici Client.dispatch loop, same connections, nothing recorded: the engine's floor. */
+      undiciRps: Math.round(bare.rps),
+      undiciRatio: Math.round((bare.rps / ac.rps) * 1000) / 1000,
       connections,
       durationMs,
       generatorRequests: gen.requests,
+      undiciRequests: bare.requests,
       autocannonRequests: ac.requests,
       generatorCpuUsPerRequest: Math.round(gen.cpuUsPerRequest * 10) / 10,
+      undiciCpuUsPerRequest: Math.round(bare.cpuUsPerRequest * 10) / 10,
       autocannonCpuUsPerRequest: Math.round(ac.cpuUsPerRequest * 10) / 10,
       /** autocannon CPU per request / generator CPU per request: above 1, the generator is cheaper. */
       cpuRatio: Math.round((ac.cpuUsPerRequest / gen.cpuUsPerRequest) * 1000) / 1000,
       generatorP99Ms: gen.p99Ms,
       autocannonP99Ms: ac.p99Ms,
       generatorErrors: gen.errors,
+      undiciErrors: bare.errors,
       heapMB: heap.heapMB,
       heapGrowthMB: heap.heapGrowthMB,
       heapRequests: heap.requests,

@@ -14,6 +14,24 @@ describe('buyers', () => {
     expect(Array.from({ length: 20 }, (_, i) => make(4).userId(i, 0))).not.toEqual(ids.slice(0, 20));
   });
 
+  it('maps buyer and account to the account the walk formula (offset + k · stride) mod population gives', () => {
+    for (const population of [1, 2, 7, 1000, 99_991, 10_000_000, 2 ** 31 - 1]) {
+      for (const seed of [0, 1, 42, 0xffffffff]) {
+        const b = new Buyers({ buyers: { population, userPrefix: 'u' }, skus: { ids: ['a'], weights: [1] }, seed });
+        // The walk's offset and stride, read back through buyers 0 and 1.
+        const offset = b.accountIndex(0, 0);
+        const stride = (b.accountIndex(1, 0) - offset + population) % population;
+        for (let i = 0; i < 500; i++) {
+          const buyer = i * 1_000_003 + (i % 2 ? 2 ** 40 : 0);
+          for (const account of [0, 1, 5]) {
+            const k = (buyer + account * 104_729) % population;
+            expect(b.accountIndex(buyer, account)).toBe((offset + ((k * stride) % population)) % population);
+          }
+        }
+      }
+    }
+  });
+
   it('picks SKUs by weight', () => {
     const b = new Buyers({ buyers: { population: 10, userPrefix: 'u' }, skus: { ids: ['s', 'm', 'l'], weights: [1, 2, 1] }, seed: 1 });
     const rng = mulberry32(1);

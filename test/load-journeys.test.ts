@@ -109,8 +109,14 @@ describe('stopping', () => {
     plan.caps.gracefulStopMs = 100;
     plan.caps.maxDurationMs = 30_000;
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 400);
-    const r = await runLoad(plan, { signal: ac.signal });
+    // Ctrl-C once both buyers have had their answer (a fixed delay raced the worker's start-up on a
+    // busy machine), then nothing is due for 15 s.
+    const poll = setInterval(() => {
+      if (s.received.length < 2) return;
+      clearInterval(poll);
+      setTimeout(() => ac.abort(), 200);
+    }, 20);
+    const r = await runLoad(plan, { signal: ac.signal }).finally(() => clearInterval(poll));
     expect(r.stopReason).toBe('interrupted');
     expect(r.durationMs).toBeLessThan(5_000);
     expect(r.counts.buyers.succeeded).toBe(2);

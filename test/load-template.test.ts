@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileClassifier, errorKind, readPath } from '../src/load/classify.ts';
 import type { RequestTemplate } from '../src/load/plan.ts';
-import { compileTemplate, type Vars } from '../src/load/template.ts';
+import { compileTemplate, isPlain, PLACEHOLDERS, type Vars } from '../src/load/template.ts';
 import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../src/metrics/recorder.ts';
 
 const vars: Vars = { userId: 'u "7"', sku: 'a/b', qty: 2, idempotencyKey: 'k-1', reservationId: 'r 1' };
@@ -30,6 +30,35 @@ describe('request templates', () => {
     const t = compileTemplate({ ...base, body: { form: { user: '${userId}', n: '${qty}' } } }, 'x');
     expect(t.body(vars)).toBe('user=u%20%227%22&n=2');
     expect(() => compileTemplate({ ...base, path: '/${orderId}' }, 'target.requests.pay')).toThrow(/target.requests.pay.path: unknown placeholder \$\{orderId\}/);
+  });
+});
+
+describe('plain placeholders', () => {
+  it('render the same with and without escaping when their values are plain', () => {
+    const plainVars: Vars = { userId: 'u-17', sku: 'SKU_1.a~', qty: 3, idempotencyKey: 'fs-1-17-checkout', reservationId: 'r 1' };
+    const plain = new Set(PLACEHOLDERS.filter((p) => p !== 'reservationId'));
+    for (const body of [base.body, { form: { user: '${userId}', n: '${qty}', r: '${reservationId}' } }] as const) {
+      const escaped = compileTemplate({ ...base, body }, 'x');
+      const skipped = compileTemplate({ ...base, body }, 'x', plain);
+      expect(skipped.path(plainVars)).toBe(escaped.path(plainVars));
+      expect(skipped.body(plainVars)).toBe(escaped.body(plainVars));
+      expect(skipped.headers(plainVars, [])).toEqual(escaped.headers(plainVars, []));
+    }
+    // reservationId was not vouched for, so it is still escaped.
+    expect(compileTemplate(base, 'x', plain).path({ ...plainVars, sku: 'a' })).toBe('/shop/a/buy?u=u-17');
+    expect(JSON.parse(compileTemplate(base, 'x', plain).body({ ...plainVars, reservationId: 'r"1' })!).nested.r).toBe('r"1');
+  });
+
+  it('isPlain accepts only what no escape changes', () => {
+    expect(isPlain('u-1_2.3~')).toBe(true);
+    for (const v of ['a b', 'a"b', 'a\\b', 'a/b', 'a%b', 'ü', 'a\nb']) expect(isPlain(v)).toBe(false);
+  });
+
+  it('refreshHeaders rewrites only the per-buyer values of an array headers() filled', () => {
+    const t = compileTemplate(base, 'x');
+    const into = t.headers(vars, []);
+    const other: Vars = { ...vars, userId: 'u2', idempotencyKey: 'k-2' };
+    expect(t.refreshHeaders(other, into)).toEqual(t.headers(other, []));
   });
 });
 

@@ -34,8 +34,13 @@ export class Buyers {
   /** Account index of buyer `buyer`'s `account`-th account (bots switch accounts; others use 0). */
   accountIndex(buyer: number, account: number): number {
     // Other accounts of a bot are far from its own in the walk, so they rarely collide with neighbours'.
-    const k = (buyer + account * 104_729) % this.#population;
-    return (this.#offset + ((k * this.#stride) % this.#population)) % this.#population;
+    // Runs per request: one modulo where the general formula has three (offset and the product's
+    // remainder are both below the population, so their sum needs at most one subtraction).
+    const pop = this.#population;
+    let k = account === 0 ? buyer : buyer + account * 104_729;
+    if (k >= pop) k %= pop;
+    const i = this.#offset + ((k * this.#stride) % pop);
+    return i >= pop ? i - pop : i;
   }
 
   userId(buyer: number, account: number): string {

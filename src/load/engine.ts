@@ -40,7 +40,7 @@ import {
   TICKETS,
   type SharedState,
 } from './shared.ts';
-import { compileTemplate, type CompiledTemplate } from './template.ts';
+import { compileTemplate, isPlain, type CompiledTemplate, type Placeholder } from './template.ts';
 
 export interface WorkerTask {
   plan: LoadPlan;
@@ -108,10 +108,11 @@ export class LoadEngine implements JourneyHost {
     this.#t0Shared = new Float64Array(task.shared.t0);
     this.#progress = new Float64Array(task.shared.progress, 8 * PROGRESS_FIELDS.length * task.worker, PROGRESS_FIELDS.length);
     this.#buyers = new Buyers(plan);
+    const plain = plainPlaceholders(plan);
     for (const [i, step] of STEP_NAMES.entries()) {
       const t = plan.target.requests[step];
       if (!t) continue;
-      this.#templates[i] = compileTemplate(t, `target.requests.${step}`);
+      this.#templates[i] = compileTemplate(t, `target.requests.${step}`, plain);
       this.#classifiers[i] = compileClassifier(t, `target.requests.${step}`);
     }
     this.#firstStep = plan.journey.type === 'reserve-pay' ? RESERVE : CHECKOUT;
@@ -297,7 +298,11 @@ export class LoadEngine implements JourneyHost {
     const opts = j.opts;
     opts.method = tpl.method;
     opts.path = tpl.path(j);
-    opts.headers = tpl.headers(j, j.headers);
+    if (j.headersFor === tpl) opts.headers = tpl.refreshHeaders(j, j.headers);
+    else {
+      opts.headers = tpl.headers(j, j.headers);
+      j.headersFor = tpl;
+    }
     opts.body = tpl.body(j);
     j.keepBody = this.#classifiers[j.step]!.needsBody;
     j.queuedMs = now;
@@ -309,6 +314,8 @@ export class LoadEngine implements JourneyHost {
   #takeTicket(): boolean {
     if (Atomics.add(this.#control, TICKETS, 1) < this.#plan.caps.maxRequests) return true;
     requestStop(this.#control, STOP_MAX_REQUESTS);
+    // Said here, not only when the pump next looks at the flag: the last answers can end the run first.
+    this.#stopReason = STOP_CODES[Atomics.load(this.#control, STOP)] as LoadResult['stopReason'];
     this.#accepting = false; // no new buyer could send either (and a closed-model user must not loop)
     const now = this.now();
     this.#stoppedAtMs = Math.min(this.#stoppedAtMs, now);
@@ -322,7 +329,8 @@ export class LoadEngine implements JourneyHost {
     this.#conns.inFlight[c] = j;
     j.sentMs = now;
     j.statusCode = 0;
-    j.chunks.length = 0;
+    // Setting an array's length calls into C++ (~40 ns) even when it changes nothing: guard it.
+    if (j.chunks.length !== 0) j.chunks.length = 0;
     this.#recorder.recordConnectionWait(Math.round((now - j.queuedMs) * 1000));
     this.#recorder.intervals.sent(now);
     this.#counts.requestsSent++;
@@ -360,7 +368,7 @@ export class LoadEngine implements JourneyHost {
     this.#counts.requestsAnswered++;
     const classifier = this.#classifiers[j.step]!;
     const json = classifier.needsBody ? parseJson(j.body()) : undefined;
-    j.chunks.length = 0;
+    if (j.chunks.length !== 0) j.chunks.length = 0;
     const outcome = classifier.classify(j.statusCode, json);
     if (outcome === REJECTED || outcome === ERROR) this.#countKind(`http_${j.statusCode}`);
     let units = 0;
@@ -408,27 +416,28 @@ export class LoadEngine implements JourneyHost {
   /** What the buyer does after an answer: next step, retry, another account, or the end. */
   #next(j: Journey, outcome: number, now: number): void {
     const next = afterAnswer(j, outcome, now, this.#plan.journey, this.#buyers, this.#keyPrefix);
-    if (next === 'later') return this.#later(j, j.dueMs);
+    if (next === 'later') return this.#later(j, j.dueMs, now);
     if (next === 'soldOut') this.#markSoldOut(j.skuIndex);
-    this.#endJourney(j, next);
+    this.#endJourney(j, next, now);
   }
 
-  #later(j: Journey, dueMs: number): void {
+  #later(j: Journey, dueMs: number, now: number): void {
     const interrupted = Atomics.load(this.#control, STOP);
     if (interrupted === STOP_INTERRUPTED || interrupted === STOP_MAX_REQUESTS || dueMs >= this.#drainUntilMs) {
-      return this.#endJourney(j, 'gaveUp');
+      return this.#endJourney(j, 'gaveUp', now);
     }
     j.dueMs = dueMs;
     this.#heap.push(j);
     this.#wake(dueMs);
   }
 
-  #endJourney(j: Journey, how: keyof Counts['buyers']): void {
+  /** `now`: the caller's current time when it has one (saves a clock read per request). */
+  #endJourney(j: Journey, how: keyof Counts['buyers'], now?: number): void {
     this.#counts.buyers[how]++;
     this.#active--;
     // Closed model: the same virtual user starts its next journey after a think time.
     if (j.vu >= 0 && this.#accepting) {
-      const now = this.now();
+      now ??= this.now();
       const next = now + thinkMs(j, this.#plan.journey);
       if (next < this.#scheduleEndMs) {
         const vus = this.#plan.arrival.type === 'constant-vus' ? this.#plan.arrival.vus : 1;
@@ -532,4 +541,13 @@ export class LoadEngine implements JourneyHost {
   get worker(): number {
     return this.#worker;
   }
+}
+
+/** Placeholders whose values this plan can only make plain (see isPlain), so templates skip escaping
+ * them: generated keys and numbers always, user ids and SKUs when the plan's prefix and ids are. */
+function plainPlaceholders(plan: LoadPlan): ReadonlySet<Placeholder> {
+  const plain = new Set<Placeholder>(['qty', 'idempotencyKey']);
+  if (isPlain(plan.buyers.userPrefix)) plain.add('userId');
+  if (plan.skus.ids.every(isPlain)) plain.add('sku');
+  return plain;
 }

@@ -5,7 +5,7 @@
 // object per request and parses every response header into an object, which the engine never needs.
 import type { Dispatcher } from 'undici';
 import type { Step } from './plan.ts';
-import type { Vars } from './template.ts';
+import type { CompiledTemplate, Vars } from './template.ts';
 
 /** Step indexes, as in STEPS of the recorder. */
 export const CHECKOUT = 0;
@@ -60,6 +60,8 @@ export class Journey implements Vars, Dispatcher.DispatchHandler {
   keepBody = false;
   readonly chunks: Buffer[] = [];
   readonly headers: string[] = [];
+  /** The template that last filled `headers` (then only its per-buyer values need writing again). */
+  headersFor: CompiledTemplate | null = null;
   /** Reused dispatch options: one request at a time per journey. */
   readonly opts: Dispatcher.DispatchOptions = { path: '/', method: 'GET', headers: [], body: null };
   // Mulberry32 state: per-journey randomness without an object per draw.

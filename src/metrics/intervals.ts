@@ -2,14 +2,15 @@
 // forward in a worker), so only the current bucket's latency histogram is live: when time moves past
 // it, it is encoded and reset. Memory is a few numbers per bucket, whatever the request rate.
 import type { IntervalSeries } from '../result/types.ts';
-import { createLatencyHistogram, encodeHistogram } from './histogram.ts';
+import { encodeHistogram } from './histogram.ts';
+import { StagedHistogram } from './staged-histogram.ts';
 
 export const INTERVAL_MS = 100;
 
 export class IntervalRecorder {
   readonly series: IntervalSeries;
   readonly #periodMs: number;
-  readonly #histogram = createLatencyHistogram();
+  readonly #histogram = new StagedHistogram();
   /** Bucket whose latency histogram is live; earlier ones are encoded in series.latency. */
   #live = 0;
 
@@ -40,7 +41,7 @@ export class IntervalRecorder {
     else s.errors[i]++;
     s.stockTaken[i] += unitsTaken;
     if (i > this.#live) this.#roll(i);
-    this.#histogram.recordValue(correctedUs);
+    this.#histogram.record(correctedUs);
   }
 
   /** Encodes the live bucket; call once at the end. */
@@ -51,7 +52,7 @@ export class IntervalRecorder {
   }
 
   #roll(to: number): void {
-    this.series.latency[this.#live] = encodeHistogram(this.#histogram);
+    this.series.latency[this.#live] = encodeHistogram(this.#histogram.histogram);
     this.#histogram.reset();
     this.#live = to;
   }
