@@ -49,10 +49,12 @@ describe('coordinated omission', () => {
     expect(sum(result.intervals.completed)).toBe(600);
     expect(sum(result.intervals.stockTaken)).toBe(600);
     expect(result.orders).toHaveLength(600);
-    // Nothing completes during the stall, then the backlog completes at once.
+    // Nothing completes during the stall, then the ~200-request backlog completes within 300 ms (three
+    // buckets, so a busy machine spreading it over a bucket boundary does not matter).
     const c = result.intervals.completed;
-    const release = c.indexOf(Math.max(...c));
-    expect(c[release]).toBeGreaterThan(100);
+    const burst = c.map((_, i) => c[i] + (c[i + 1] ?? 0) + (c[i + 2] ?? 0));
+    const release = burst.indexOf(Math.max(...burst));
+    expect(burst[release]).toBeGreaterThan(150);
     expect(c.slice(0, release).filter((n) => n <= 2).length).toBeGreaterThanOrEqual(8);
   });
 });

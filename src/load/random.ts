@@ -22,13 +22,17 @@ export function mulberry32(seed: number): Rng {
 /** Mixes a seed with up to two integers into a new 32-bit seed (murmur3 finaliser), so sub-streams
  * (per buyer, per worker) are independent of how many workers share the run. */
 export function deriveSeed(seed: number, a: number, b = 0): number {
-  let h = (seed ^ Math.imul(a + 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35)) >>> 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return mix32((seed ^ Math.imul(a + 0x9e3779b9, 0x85ebca6b) ^ Math.imul(b + 0x7f4a7c15, 0xc2b2ae35)) >>> 0);
+}
+
+/** murmur3's 32-bit finaliser: a bijection that mixes every input bit into every output bit. */
+export function mix32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x85ebca6b);
+  x ^= x >>> 13;
+  x = Math.imul(x, 0xc2b2ae35);
+  x ^= x >>> 16;
+  return x >>> 0;
 }
 
 /** Exponential with the given mean. */

@@ -3,6 +3,8 @@
 // same crowd every run. Users are drawn from a pool smaller than the crowd, so some users come back and
 // the per-user limit has something to refuse.
 
+import { mix32 } from '../../load/random.ts';
+
 export interface BuyerPlan {
   /** Buyers in the whole crowd. */
   count: number;
@@ -20,15 +22,6 @@ export interface Buyer {
   qty: number;
 }
 
-/** murmur3's 32-bit finaliser: a bijection that mixes every input bit into every output bit. */
-function mix32(x: number): number {
-  x ^= x >>> 16;
-  x = Math.imul(x, 0x85ebca6b);
-  x ^= x >>> 13;
-  x = Math.imul(x, 0xc2b2ae35);
-  x ^= x >>> 16;
-  return x >>> 0;
-}
 
 /** Fills `out` with buyer `index` (reused object: the hot loop allocates nothing). */
 export function buyerAt(plan: BuyerPlan, index: number, out: Buyer): Buyer {
