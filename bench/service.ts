@@ -1,12 +1,17 @@
 // npm run bench:service [-- --json] [-- --duration 10 --connections 64]
 // Durable checkouts per second through the whole service (HTTP threads → stock core → ledger thread →
-// SQLite commit → 201), measured by autocannon, for 1 and 2 HTTP threads with the ledger in memory and
-// on disk (synchronous=FULL, in a temp dir). Stock never sells out and the per-user limit is off, so
-// every request is a full checkout. With --json the last line is one JSON object.
+// SQLite commit → 201), for 1 and 2 HTTP threads with the ledger in memory and on disk
+// (synchronous=FULL, in a temp dir). Stock never sells out and the per-user limit is off, so every
+// request is a full checkout. autocannon runs in a child process (this file again, with --drive), so
+// this process holds only the service and its CPU time per checkout can be measured: on a machine
+// where client and server share the cores, CPU per checkout is the figure that says what the service
+// costs; checkouts/s also depends on what the client gets. With --json the last line is one JSON object.
 import { createRequire } from 'node:module';
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startService } from '../src/service/index.ts';
 
@@ -19,7 +24,9 @@ interface AutocannonResult {
   latency: { p50: number; p99: number; max: number };
 }
 type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+/** Child → parent: warm-up over (start the CPU clock), then the measured run's figures. */
+type DriveMsg = { t: 'warm' } | { t: 'done'; r: AutocannonResult } | { t: 'failed'; message: string };
 
 const { values } = parseArgs({
   options: {
@@ -27,6 +34,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '64' },
+    drive: { type: 'string' }, // internal: the child's target URL
   },
 });
 const duration = Number(values.duration);
@@ -39,9 +47,82 @@ for (const [name, v] of [['duration', duration], ['warmup', warmup], ['connectio
   }
 }
 
-interface Row { threads: number; ledger: 'memory' | 'disk'; checkoutsPerSec: number; p50Ms: number; p99Ms: number; non2xx: number; errors: number }
-
 const BODY = JSON.stringify({ sku: 'bench', userId: 'bench-user', qty: 1 });
+
+if (values.drive !== undefined) await drive(values.drive);
+else await main();
+
+/** Child process: warm up, tell the parent, run the measured load, send its figures. */
+async function drive(url: string): Promise<void> {
+  const send = (m: DriveMsg) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
+  try {
+    const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+    const request = { url: `${url}/api/v1/checkout`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections };
+    if (warmup > 0) await autocannon({ ...request, duration: warmup });
+    await send({ t: 'warm' });
+    await send({ t: 'done', r: await autocannon({ ...request, duration }) });
+  } catch (e) {
+    await send({ t: 'failed', message: (e as Error).message });
+  }
+  process.disconnect();
+}
+
+interface Row {
+  threads: number;
+  ledger: 'memory' | 'disk';
+  checkoutsPerSec: number;
+  /** CPU time (user + system, all threads) of the service's process per 2xx, in µs. */
+  serviceCpuUsPerCheckout: number;
+  /** Orders per ledger commit over the measured run (from /metrics). */
+  ordersPerCommit: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** The ledger's commit count and orders committed so far, from the service's /metrics page. */
+async function commits(url: string): Promise<{ count: number; orders: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { count: read('flashsale_ledger_batch_size_count'), orders: read('flashsale_ledger_batch_size_sum') };
+}
+
+/**
+ * Runs the child against `url`; resolves with its result, this process's CPU time and the orders
+ * per commit over the measured run.
+ */
+function load(url: string): Promise<{ r: AutocannonResult; cpuUs: number; ordersPerCommit: number }> {
+  const args = ['--drive', url, '--duration', String(duration), '--warmup', String(warmup), '--connections', String(connections)];
+  const child = fork(fileURLToPath(import.meta.url), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let start = process.cpuUsage();
+  let before: Promise<{ count: number; orders: number }> | null = null;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    child.on('message', (m: DriveMsg) => {
+      if (m.t === 'warm') {
+        start = process.cpuUsage();
+        before = commits(url);
+        before.catch(() => {}); // awaited (and reported) at 'done'
+      } else if (m.t === 'done') {
+        const used = process.cpuUsage(start);
+        settled = true;
+        Promise.all([before ?? { count: 0, orders: 0 }, commits(url)])
+          .then(([a, b]) => {
+            const ordersPerCommit = b.count > a.count ? Number(((b.orders - a.orders) / (b.count - a.count)).toFixed(1)) : 0;
+            resolve({ r: m.r, cpuUs: used.user + used.system, ordersPerCommit });
+          })
+          .catch(reject);
+      } else {
+        settled = true;
+        reject(new Error(`bench:service: the load process failed: ${m.message}`));
+      }
+    });
+    child.on('exit', (code) => {
+      if (!settled) reject(new Error(`bench:service: the load process exited with code ${code} before reporting`));
+    });
+  });
+}
 
 async function measure(threads: number, ledger: 'memory' | 'disk'): Promise<Row> {
   const dir = ledger === 'disk' ? mkdtempSync(join(tmpdir(), 'flashsale-bench-')) : null;
@@ -52,14 +133,14 @@ async function measure(threads: number, ledger: 'memory' | 'disk'): Promise<Row>
     maxInFlightPerThread: connections * 4, // measure throughput, not shedding
     expectedUsers: 1024,
   });
-  const request = { url: `${service.url}/api/v1/checkout`, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections };
   try {
-    if (warmup > 0) await autocannon({ ...request, duration: warmup });
-    const r = await autocannon({ ...request, duration });
+    const { r, cpuUs, ordersPerCommit } = await load(service.url);
     return {
       threads,
       ledger,
       checkoutsPerSec: Math.round(r['2xx'] / r.duration),
+      serviceCpuUsPerCheckout: r['2xx'] > 0 ? Number((cpuUs / r['2xx']).toFixed(1)) : 0,
+      ordersPerCommit,
       p50Ms: r.latency.p50,
       p99Ms: r.latency.p99,
       non2xx: r.non2xx,
@@ -71,37 +152,39 @@ async function measure(threads: number, ledger: 'memory' | 'disk'): Promise<Row>
   }
 }
 
-const rows: Row[] = [];
-for (const threads of [1, 2]) {
-  for (const ledger of ['memory', 'disk'] as const) {
-    if (!values.json) process.stderr.write(`measuring ${threads} thread(s), ledger ${ledger} (${warmup}s warm-up + ${duration}s)...\n`);
-    rows.push(await measure(threads, ledger));
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  for (const threads of [1, 2]) {
+    for (const ledger of ['memory', 'disk'] as const) {
+      if (!values.json) process.stderr.write(`measuring ${threads} thread(s), ledger ${ledger} (${warmup}s warm-up + ${duration}s)...\n`);
+      rows.push(await measure(threads, ledger));
+    }
   }
-}
-const ratio = (threads: number) => {
-  const mem = rows.find((r) => r.threads === threads && r.ledger === 'memory')!;
-  const disk = rows.find((r) => r.threads === threads && r.ledger === 'disk')!;
-  return mem.checkoutsPerSec > 0 ? Number((disk.checkoutsPerSec / mem.checkoutsPerSec).toFixed(3)) : 0;
-};
-const summary = {
-  bench: 'service',
-  node: process.version,
-  cpus: availableParallelism(),
-  cpuModel: cpus()[0]?.model ?? 'unknown',
-  durationSec: duration,
-  connections,
-  rows,
-  durableToMemoryRatio: { threads1: ratio(1), threads2: ratio(2) },
-};
+  const ratio = (threads: number) => {
+    const mem = rows.find((r) => r.threads === threads && r.ledger === 'memory')!;
+    const disk = rows.find((r) => r.threads === threads && r.ledger === 'disk')!;
+    return mem.checkoutsPerSec > 0 ? Number((disk.checkoutsPerSec / mem.checkoutsPerSec).toFixed(3)) : 0;
+  };
+  const summary = {
+    bench: 'service',
+    node: process.version,
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    durationSec: duration,
+    connections,
+    rows,
+    durableToMemoryRatio: { threads1: ratio(1), threads2: ratio(2) },
+  };
 
-if (values.json) {
-  console.log(JSON.stringify(summary));
-} else {
+  if (values.json) {
+    console.log(JSON.stringify(summary));
+    return;
+  }
   console.log(`\nflashsale reference service, checkouts through autocannon (${connections} connections, ${duration}s each, ${summary.cpus} cpus)\n`);
-  console.log('threads  ledger   checkouts/s   p50 ms   p99 ms   non-2xx  errors');
+  console.log('threads  ledger   checkouts/s   service CPU µs/checkout   orders/commit   p50 ms   p99 ms   non-2xx  errors');
   for (const r of rows) {
     console.log(
-      `${String(r.threads).padStart(7)}  ${r.ledger.padEnd(6)} ${String(r.checkoutsPerSec).padStart(13)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.non2xx).padStart(9)} ${String(r.errors).padStart(7)}`,
+      `${String(r.threads).padStart(7)}  ${r.ledger.padEnd(6)} ${String(r.checkoutsPerSec).padStart(13)} ${String(r.serviceCpuUsPerCheckout).padStart(25)} ${String(r.ordersPerCommit).padStart(15)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.non2xx).padStart(9)} ${String(r.errors).padStart(7)}`,
     );
   }
   console.log(`\ndurable (disk, synchronous=FULL) / in-memory: 1 thread ${summary.durableToMemoryRatio.threads1}, 2 threads ${summary.durableToMemoryRatio.threads2}`);

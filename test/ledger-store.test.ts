@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { LedgerStore } from '../src/ledger/store.ts';
+import { DatabaseSync } from 'node:sqlite';
+import { LedgerStore, MAX_ROWS_PER_INSERT, ORDER_STRIDE } from '../src/ledger/store.ts';
 import { GroupCommitter } from '../src/ledger/committer.ts';
 import { createLedgerMetrics, renderLedgerMetrics } from '../src/ledger/metrics.ts';
 import type { AckMsg } from '../src/ledger/protocol.ts';
@@ -59,6 +60,41 @@ describe('LedgerStore', () => {
     const p2 = store.pageNdjson(b, p1.lastRowid, 2);
     expect([p2.count, JSON.parse(p2.ndjson).orderId]).toEqual([1, 'y3']);
     expect(store.pageNdjson(b, p2.lastRowid, 2).count).toBe(0);
+    store.close();
+  });
+
+  it('writes batches larger than one INSERT and isolates a bad row inside any chunk', () => {
+    const store = new LedgerStore(':memory:');
+    const sale = store.newSale('s');
+    const n = MAX_ROWS_PER_INSERT * 2 + 5;
+    const flat: Array<string | number | null> = [];
+    for (let i = 0; i < n; i++) flat.push(`o${i}`, 's', `u${i}`, 1, i, i % 3 === 0 ? `k${i}` : null);
+    const bad = MAX_ROWS_PER_INSERT + 7; // in the second chunk: repeats order 0's key
+    flat[bad * ORDER_STRIDE + 5] = 'k0';
+    const failed = store.appendBatch(sale, flat);
+    expect(failed.map(([i]) => i)).toEqual([bad]);
+    expect(failed[0][1]).toMatch(/UNIQUE/);
+    const r = store.recover(sale);
+    expect(r.soldBySku).toEqual({ s: n - 1 });
+    expect(r.keys.length).toBe(Math.ceil(n / 3));
+    let count = 0;
+    for (let after = 0, page; (page = store.pageNdjson(sale, after, 100)).count > 0; after = page.lastRowid) count += page.count;
+    expect(count).toBe(n - 1);
+    store.close();
+  });
+
+  it('keeps using a ledger file made with the table-level UNIQUE (sale_id, idempotency_key)', () => {
+    const path = tempLedger();
+    const old = new DatabaseSync(path);
+    old.exec(`CREATE TABLE sales (id INTEGER PRIMARY KEY, definition TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE orders (order_id TEXT PRIMARY KEY, sale_id INTEGER NOT NULL, sku TEXT NOT NULL, user_id TEXT NOT NULL,
+        qty INTEGER NOT NULL CHECK (qty > 0), created_at INTEGER NOT NULL, idempotency_key TEXT, UNIQUE (sale_id, idempotency_key));`);
+    old.close();
+    const store = new LedgerStore(path);
+    const sale = store.newSale('s');
+    const failed = store.appendBatch(sale, ['a', 's', 'u', 1, 1, 'k', 'b', 's', 'v', 1, 2, null, 'c', 's', 'w', 1, 3, 'k']);
+    expect(failed.map(([i]) => i)).toEqual([2]);
+    expect(store.recover(sale).keys).toEqual([['k', 'a']]);
     store.close();
   });
 

@@ -24,23 +24,33 @@ export type SyncMode = 'FULL' | 'NORMAL';
 
 export class LedgerError extends FlashsaleError {}
 
-const SCHEMA = `
+const SALES = `
 CREATE TABLE IF NOT EXISTS sales (
   id INTEGER PRIMARY KEY,
   definition TEXT NOT NULL,
   created_at INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS orders (
+`;
+// Keys are unique per sale through a partial index: orders without a key (most of them) add no
+// index entry, one page fewer to write per commit. Files made by earlier versions keep their
+// table-level UNIQUE (sale_id, idempotency_key), which enforces the same rule.
+const ORDERS = `
+CREATE TABLE orders (
   order_id TEXT PRIMARY KEY,
   sale_id INTEGER NOT NULL,
   sku TEXT NOT NULL,
   user_id TEXT NOT NULL,
   qty INTEGER NOT NULL CHECK (qty > 0),
   created_at INTEGER NOT NULL,
-  idempotency_key TEXT,
-  UNIQUE (sale_id, idempotency_key)
+  idempotency_key TEXT
 );
+CREATE UNIQUE INDEX orders_sale_key ON orders (sale_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 `;
+
+const COLUMNS = 'INSERT INTO orders (order_id, sale_id, sku, user_id, qty, created_at, idempotency_key) VALUES ';
+const ROW = '(?, ?, ?, ?, ?, ?, ?)';
+/** Rows per INSERT statement: one call into SQLite per chunk instead of per order. */
+export const MAX_ROWS_PER_INSERT = 64;
 
 /** Fields of one order in the flat arrays HTTP threads post (fewer objects to clone per order). */
 export const ORDER_STRIDE = 6;
@@ -48,7 +58,8 @@ export const ORDER_STRIDE = 6;
 export class LedgerStore {
   readonly path: string;
   private readonly db: DatabaseSync;
-  private readonly insert: StatementSync;
+  /** inserts[n]: the INSERT of n rows, prepared on first use. */
+  private readonly inserts: Array<StatementSync | undefined> = [];
   private readonly page: StatementSync;
 
   constructor(path: string, sync: SyncMode = 'FULL') {
@@ -65,13 +76,11 @@ export class LedgerStore {
         this.db.exec('BEGIN EXCLUSIVE; COMMIT');
       }
       this.db.exec(`PRAGMA synchronous = ${sync}`);
-      this.db.exec(SCHEMA);
+      this.db.exec(SALES);
+      if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'orders'").get() === undefined) this.db.exec(ORDERS);
     } catch (e) {
       throw new LedgerError(`cannot open ledger ${path}: ${(e as Error).message}`, undefined, { cause: e });
     }
-    this.insert = this.db.prepare(
-      'INSERT INTO orders (order_id, sale_id, sku, user_id, qty, created_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
     this.page = this.db.prepare(
       'SELECT rowid, order_id, sku, user_id, qty, created_at FROM orders WHERE sale_id = ? AND rowid > ? ORDER BY rowid LIMIT ?',
     );
@@ -112,18 +121,27 @@ export class LedgerStore {
 
   /**
    * Writes orders (flat, ORDER_STRIDE fields each) in one transaction: one commit, one fsync for all.
-   * A row that breaks a constraint fails alone (SQLite rolls back just that statement); the returned
-   * array holds the indexes (order number, not field offset) of the rows that failed, with the reason.
+   * A row that breaks a constraint fails alone; the returned array holds the indexes (order number,
+   * not field offset) of the rows that failed, with the reason.
    */
   appendBatch(saleId: number, flat: ReadonlyArray<string | number | null>): Array<[index: number, reason: string]> {
     const failed: Array<[number, string]> = [];
+    const orders = flat.length / ORDER_STRIDE;
     this.db.exec('BEGIN');
     try {
-      for (let i = 0, n = 0; i < flat.length; i += ORDER_STRIDE, n++) {
-        try {
-          this.insert.run(flat[i], saleId, flat[i + 1], flat[i + 2], flat[i + 3], flat[i + 4], flat[i + 5]);
-        } catch (e) {
-          failed.push([n, (e as Error).message]);
+      for (let first = 0; first < orders; first += MAX_ROWS_PER_INSERT) {
+        const rows = Math.min(MAX_ROWS_PER_INSERT, orders - first);
+        // A failed multi-row INSERT is undone as a whole (SQLite's ABORT): redo its rows one by one
+        // to find the culprits and keep the others.
+        if (this.tryInsert(saleId, flat, first, rows)) continue;
+        this.checkTransaction();
+        for (let i = first; i < first + rows; i++) {
+          try {
+            this.insertRows(saleId, flat, i, 1);
+          } catch (e) {
+            this.checkTransaction();
+            failed.push([i, (e as Error).message]);
+          }
         }
       }
       this.db.exec('COMMIT');
@@ -132,6 +150,38 @@ export class LedgerStore {
       throw new LedgerError(`ledger commit failed: ${(e as Error).message}`, undefined, { cause: e });
     }
     return failed;
+  }
+
+  /**
+   * Errors such as a full disk make SQLite roll the whole transaction back: then nothing may be
+   * reported committed, and no later row may be written outside a transaction.
+   */
+  private checkTransaction(): void {
+    if (!this.db.isTransaction) throw new Error('SQLite rolled the transaction back');
+  }
+
+  private tryInsert(saleId: number, flat: ReadonlyArray<string | number | null>, first: number, rows: number): boolean {
+    try {
+      this.insertRows(saleId, flat, first, rows);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private insertRows(saleId: number, flat: ReadonlyArray<string | number | null>, first: number, rows: number): void {
+    const args: Array<string | number | null> = new Array(rows * 7);
+    for (let r = 0, a = 0, i = first * ORDER_STRIDE; r < rows; r++, i += ORDER_STRIDE) {
+      args[a++] = flat[i];
+      args[a++] = saleId;
+      args[a++] = flat[i + 1];
+      args[a++] = flat[i + 2];
+      args[a++] = flat[i + 3];
+      args[a++] = flat[i + 4];
+      args[a++] = flat[i + 5];
+    }
+    const insert = (this.inserts[rows] ??= this.db.prepare(COLUMNS + new Array(rows).fill(ROW).join(', ')));
+    insert.run(...args);
   }
 
   /** One page of a sale's orders as NDJSON, in commit order; pass the returned rowid to get the next. */

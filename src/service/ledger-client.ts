@@ -1,15 +1,16 @@
 // The HTTP thread's side of its ledger MessagePort. Orders confirmed in the same event-loop turn go
-// out as one message (fewer posts, bigger group commits); each order's callback runs after the ledger
-// acknowledged the commit holding it. At most MAX_OUTSTANDING messages are unacknowledged at once:
-// while the ledger is busy committing, orders wait here and go out together when an ack comes back,
-// so under load each post carries more orders (a post costs ~10 µs whatever it carries).
+// out as one message; each order's callback runs after the ledger acknowledged the commit holding it.
+// One message is unacknowledged at a time: while the ledger commits it, new orders wait here and go
+// out together the moment the ack comes back (before that batch's answers are written). Under load
+// each post then carries about one commit's worth of orders: every post and ack wakes a thread and
+// costs a context switch, whatever it carries, and every commit costs an fsync.
 import type { MessagePort } from 'node:worker_threads';
 import type { AckMsg, FromLedger, PageReply } from '../ledger/protocol.ts';
 
 /** Called once the order is durable (error null) or could not be written (error says why). */
 export type Committed = (error: string | null) => void;
 
-const MAX_OUTSTANDING = 2;
+const MAX_OUTSTANDING = 1;
 
 export class LedgerClient {
   private readonly port: MessagePort;
@@ -63,13 +64,15 @@ export class LedgerClient {
     const callbacks = this.inFlight.get(m.b);
     if (!callbacks) return;
     this.inFlight.delete(m.b);
+    // Orders that waited go to the ledger before this batch's answers are written, so its next
+    // commit overlaps that work.
+    if (this.callbacks.length > 0) this.send();
     if (m.e !== undefined) for (const cb of callbacks) cb(m.e);
     else if (m.f === null) for (const cb of callbacks) cb(null);
     else {
       const failed = new Map(m.f);
       for (let i = 0; i < callbacks.length; i++) callbacks[i](failed.get(i) ?? null);
     }
-    if (this.callbacks.length > 0) this.send();
     if (this.drained && this.pending === 0) this.drained();
   }
 

@@ -132,11 +132,11 @@ export class Purchases {
 
   private checkout(x: Exchange, p: Purchase, key: string | null): void {
     if (!this.take(x, p)) return;
-    this.afterPayment(
-      x,
-      () => this.order(x, p, key, null),
-      () => x.state.giveBack(p.sku, p.qty, p.userId),
-    );
+    const latencyMs = x.state.sale.payment.latencyMs;
+    if (latencyMs === 0) return this.settle(x, p, key, null);
+    paymentDelay(latencyMs)
+      .then(() => this.settle(x, p, key, null))
+      .catch((e) => this.r.fail(x, e));
   }
 
   private reserve(x: Exchange, p: Purchase): void {
@@ -165,12 +165,12 @@ export class Purchases {
       this.endHold(x.state, hold);
       return this.r.error(x, 410, 'reservation_expired', 'the reservation expired; its units went back on sale');
     }
-    const skuId = state.sale.skus[hold.sku].id;
-    this.afterPayment(
-      x,
-      () => this.order(x, { sku: hold.sku, skuId, userId: hold.userId, qty: hold.qty }, key, hold),
-      () => this.endHold(state, hold),
-    );
+    const p: Purchase = { sku: hold.sku, skuId: state.sale.skus[hold.sku].id, userId: hold.userId, qty: hold.qty };
+    const latencyMs = state.sale.payment.latencyMs;
+    if (latencyMs === 0) return this.settle(x, p, key, hold);
+    paymentDelay(latencyMs)
+      .then(() => this.settle(x, p, key, hold))
+      .catch((e) => this.r.fail(x, e));
   }
 
   private endHold(state: SaleState, hold: Hold): void {
@@ -178,16 +178,15 @@ export class Purchases {
     state.reservations.free(hold.slot);
   }
 
-  /** Simulated payment: on approval `approved` runs; a decline runs `giveBack` and answers 402. */
-  private afterPayment(x: Exchange, approved: () => void, giveBack: () => void): void {
-    const sale = x.state.sale;
-    const decide = () => {
-      if (!this.payment.declines(sale.payment.declineRate)) return approved();
-      giveBack();
-      this.r.error(x, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
-    };
-    if (sale.payment.latencyMs > 0) paymentDelay(sale.payment.latencyMs).then(decide).catch((e) => this.r.fail(x, e));
-    else decide();
+  /**
+   * The simulated payment's answer: approved, the order goes to the ledger; declined, the units
+   * (and the hold, when paying one) go back and the answer is 402.
+   */
+  private settle(x: Exchange, p: Purchase, key: string | null, hold: Hold | null): void {
+    if (!this.payment.declines(x.state.sale.payment.declineRate)) return this.order(x, p, key, hold);
+    if (hold) this.endHold(x.state, hold);
+    else x.state.giveBack(p.sku, p.qty, p.userId);
+    this.r.error(x, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
   }
 
   /** Hands the order to the ledger; the 201 goes out only once its batch is committed. */

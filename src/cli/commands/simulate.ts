@@ -26,7 +26,7 @@ const MAX_THREADS = 64;
 export function register(program: Command): void {
   program
     .command('simulate')
-    .description('race in-process buyers against the shared stock on N threads (no HTTP) and report oversell')
+    .description('Race in-process buyers against the shared stock on N threads (no HTTP) and report oversell')
     .requiredOption(
       '--strategy <name>',
       `stock strategy: ${STRATEGIES.map((s) => `${s} (${STRATEGY_DESCRIPTIONS[s]})`).join('; ')}`,
