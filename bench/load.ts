@@ -1,4 +1,4 @@
-// npm run bench:load [-- --json] [-- --duration 10s --connections 64] [-- --only generator|undici|autocannon]
+// npm run bench:load [-- --json] [-- --duration 10s --connections 64] [-- --only heap --heap-duration 200s] [-- --only generator|undici|autocannon]
 //
 // Requests/s and CPU µs per request of three sides, one after the other, against the same minimal
 // target (a raw node:net server in its own process that answers every request with a canned
@@ -244,22 +244,24 @@ async function main(): Promise<void> {
   const { url, child } = await startTarget();
   try {
     log(`target: canned 201 on ${url} (separate process); ${connections} connections, ${durationMs / 1000} s each`);
-    // --only generator|undici|autocannon: profile one side (the ratios are then meaningless).
+    // --only generator|undici|autocannon|heap: one side (for profiling, or a long heap run; the ratios
+    // are then meaningless). --heap-duration: how long the sold-out heap run lasts (default --duration).
     const only = argValue('--only');
-    if (only !== undefined && !['generator', 'undici', 'autocannon'].includes(only)) {
-      throw new Error(`--only: expected generator, undici or autocannon, got "${only}"`);
+    if (only !== undefined && !['generator', 'undici', 'autocannon', 'heap'].includes(only)) {
+      throw new Error(`--only: expected generator, undici, autocannon or heap, got "${only}"`);
     }
+    const heapMs = parseDurationMs(argValue('--heap-duration') ?? `${durationMs}ms`);
     const wanted = (side: string) => only === undefined || only === side;
     // Warm the target's JIT, and this process's for the side(s) measured.
     if (wanted('autocannon')) await runAutocannon(url, connections, warmupMs);
     if (wanted('undici')) await runBareUndici(url, connections, warmupMs);
-    if (wanted('generator')) await runGenerator(url, connections, warmupMs);
+    if (wanted('generator') || wanted('heap')) await runGenerator(url, connections, warmupMs);
     const skipped = { rps: NaN, cpuUsPerRequest: NaN, requests: 0, p99Ms: NaN, errors: 0, soldOuts: 0, heapMB: [], heapGrowthMB: null, elapsedS: 0 };
     const gen = wanted('generator') ? await runGenerator(url, connections, durationMs) : skipped;
     const bare = wanted('undici') ? await runBareUndici(url, connections, durationMs) : skipped;
     const ac = wanted('autocannon') ? await runAutocannon(url, connections, durationMs) : skipped;
-    const heap = only ? skipped : await runGenerator(url, connections, durationMs, '/soldout');
-    if (!only && heap.soldOuts !== heap.requests) throw new Error('heap check: the target should have answered sold out to every request');
+    const heap = wanted('heap') ? await runGenerator(url, connections, heapMs, '/soldout') : skipped;
+    if (wanted('heap') && heap.soldOuts !== heap.requests) throw new Error('heap check: the target should have answered sold out to every request');
     const ratio = gen.rps / ac.rps;
     log(`flashsale load worker (recording on): ${Math.round(gen.rps).toLocaleString('en-US')} req/s, p99 ${gen.p99Ms.toFixed(2)} ms, errors ${gen.errors}`);
     log(`bare undici dispatch loop (nothing):  ${Math.round(bare.rps).toLocaleString('en-US')} req/s, errors ${bare.errors}`);

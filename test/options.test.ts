@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { duration, fraction, integer, oneOf, parseDurationMs } from '../src/cli/options.ts';
+import { duration, fraction, httpUrl, integer, oneOf, parseDurationMs } from '../src/cli/options.ts';
 
 describe('option parsers', () => {
   it('parses durations with units and rejects junk', () => {
@@ -21,5 +21,11 @@ describe('option parsers', () => {
     expect(() => fraction('1.5')).toThrow(/between 0 and 1/);
     expect(oneOf(['a', 'b'] as const)('b')).toBe('b');
     expect(() => oneOf(['a', 'b'] as const)('c')).toThrow(/not one of: a, b/);
+  });
+  it('accepts only absolute http(s) URLs as targets', () => {
+    expect(httpUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+    expect(() => httpUrl('127.0.0.1:8080')).toThrow(/not an http\(s\) URL|not a URL/);
+    expect(() => httpUrl('ftp://example.test/')).toThrow(/not an http\(s\) URL/);
+    expect(() => httpUrl('nonsense')).toThrow(/not a URL/);
   });
 });

@@ -47,3 +47,15 @@ export function oneOf<T extends string>(choices: readonly T[]): (value: string) 
     return value as T;
   };
 }
+
+/** An absolute http(s) URL: where load goes. */
+export function httpUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(`"${value}" is not a URL (example: http://127.0.0.1:8080).`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(`"${value}" is not an http(s) URL.`);
+  return value;
+}

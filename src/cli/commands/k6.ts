@@ -1,24 +1,12 @@
 // `flashsale k6 <scenario> [--target URL]`: prints the `k6 run` command line that runs the same
 // scenario with scenarios/k6/flash-sale.js. The scenario is validated first, since k6 does not.
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.ts';
 import { durationMs, k6CommandLine, loadScenario } from '../../scenario/index.ts';
 import type { Scenario } from '../../scenario/index.ts';
-import { integer } from '../options.ts';
+import { httpUrl, integer } from '../options.ts';
 
 /** Where `flashsale serve` listens by default. */
 const SERVE_DEFAULT_URL = 'http://127.0.0.1:8080';
-
-function checkUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--target "${url}" is not a URL`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--target "${url}" is not an http:// or https:// URL`);
-  return url;
-}
 
 /** How to start the built-in service with this scenario's sale (flags for one SKU, else a --sale file). */
 function serveHint(s: Scenario): string {
@@ -33,11 +21,11 @@ export function register(program: Command): void {
     .command('k6')
     .description('Print the k6 command line that runs a scenario with scenarios/k6/flash-sale.js (k6 itself is not needed here).')
     .argument('<scenario>', 'a scenario file or preset name')
-    .option('--target <url>', "the service k6 should load (default: the scenario's target URL)")
+    .option('--target <url>', "the service k6 should load (default: the scenario's target URL)", httpUrl)
     .option('--max-vus <n>', 'cap on k6 VUs for arrival-rate executors (default: estimated from the peak rate)', integer(1))
     .action((arg: string, opts: { target?: string; maxVus?: number }) => {
       const { scenario, path } = loadScenario(arg);
-      let target = opts.target === undefined ? undefined : checkUrl(opts.target);
+      let target = opts.target;
       if (target === undefined && scenario.target !== 'built-in') target = scenario.target.url;
       if (target === undefined) {
         target = SERVE_DEFAULT_URL;

@@ -7,7 +7,7 @@ import { describeAuditFailures } from '../../audit/index.ts';
 import { formatSummary, jsonSummary, writeRunOutputs } from '../../report/index.ts';
 import { defaultOutDir, runScenario } from '../../run/run-scenario.ts';
 import { loadScenario, stockOf } from '../../scenario/index.ts';
-import { duration, integer } from '../options.ts';
+import { duration, httpUrl, integer } from '../options.ts';
 import { createProgressReporter } from '../progress.ts';
 import { useColor } from '../color.ts';
 
@@ -23,23 +23,12 @@ interface RunOptions {
   color?: boolean;
 }
 
-function targetUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new Error(`"${value}" is not a URL (example: http://127.0.0.1:8080)`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`"${value}" is not an http(s) URL`);
-  return value;
-}
-
 export function register(program: Command): void {
   program
     .command('run')
     .description('Replay a flash sale against a checkout service, audit it and write a report.')
     .argument('<scenario>', 'a scenario file or a preset name (see `flashsale scenarios`)')
-    .option('--target <url>', 'the service under test (default: the built-in service, started in-process)', targetUrl)
+    .option('--target <url>', 'the service under test (default: the built-in service, started in-process)', httpUrl)
     .option('-o, --out <dir>', 'where results go (default: reports/<scenario>-<time>/)')
     .option('-w, --workers <n>', 'load worker threads', integer(1, 64))
     .option('--service-threads <n>', 'HTTP threads of the built-in service', integer(1, 64))
