@@ -9,9 +9,9 @@ if (major < 22 || (major === 22 && minor < 12)) {
   console.error(`flashsale needs Node >= 22.12 (this is ${process.version}). Run it through npm (npm start, npx flashsale), which uses the pinned Node 24.`);
   process.exit(2);
 }
-if (!process.features.typescript) {
-  const main = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-  const r = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', main, ...process.argv.slice(2)], { stdio: 'inherit' });
+if (!process.features.typescript && !process.execArgv.includes('--experimental-strip-types')) {
+  const self = fileURLToPath(import.meta.url);
+  const r = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', self, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 const { main } = await import('../src/cli/main.ts');

@@ -147,10 +147,21 @@ export class LoadEngine implements JourneyHost {
     this.#timeoutTimer = setInterval(() => this.#sweepTimeouts(), sweepMs);
     this.#loop.enable();
     // A stop (Ctrl-C, another worker's cap or sell-out) must be seen at once, not at the next due time.
-    const stop = Atomics.waitAsync(this.#control, STOP, STOP_NONE);
-    if (stop.async) void stop.value.then(() => this.#wake(this.now()));
+    this.#watchStop();
     this.#wake(this.#nextArrivalMs);
     return done;
+  }
+
+  /** Wakes the pump when a stop is requested. Another worker finishing also notifies STOP without
+   * setting it, so the watch is re-armed until a stop is really there. */
+  #watchStop(): void {
+    const stop = Atomics.waitAsync(this.#control, STOP, STOP_NONE);
+    if (!stop.async) return void this.#wake(this.now());
+    void stop.value.then(() => {
+      if (this.#finished) return;
+      if (Atomics.load(this.#control, STOP) === STOP_NONE) this.#watchStop();
+      else this.#wake(this.now());
+    });
   }
 
   // Scheduling -----------------------------------------------------------------------------------
@@ -233,8 +244,8 @@ export class LoadEngine implements JourneyHost {
       this.#stopReason = STOP_CODES[code] as LoadResult['stopReason'];
       this.#accepting = false;
       this.#drainUntilMs = Math.min(this.#drainUntilMs, now + this.#plan.caps.gracefulStopMs);
-      // Interrupted or out of requests: nothing waiting may be sent any more; in-flight requests finish.
-      if (code === STOP_INTERRUPTED || code === STOP_MAX_REQUESTS) this.#abandonWaiting();
+      // Interrupted or out of requests: no new journey starts; in-flight requests finish.
+      if (code === STOP_INTERRUPTED || code === STOP_MAX_REQUESTS) this.#abandonWaiting(code);
     }
     if (code === STOP_MAX_DURATION) {
       this.#stopReason = 'max_duration';
@@ -464,8 +475,11 @@ export class LoadEngine implements JourneyHost {
     this.#wake(this.now());
   }
 
-  #abandonWaiting(): void {
+  /** Journeys not yet due are dropped. Requests queued for a connection already hold a ticket: out of
+   * requests, they still go (maxRequests is exact); interrupted, they do not. */
+  #abandonWaiting(code: number): void {
     this.#heap.drain((j) => this.#endJourney(j, j.requests === 0 ? 'dropped' : 'gaveUp'));
+    if (code === STOP_INTERRUPTED) this.#conns.drainWaiting((j) => this.#endJourney(j, j.requests <= 1 ? 'dropped' : 'gaveUp'));
   }
 
   // The end ---------------------------------------------------------------------------------------
@@ -481,6 +495,15 @@ export class LoadEngine implements JourneyHost {
     // Whatever had not finished is counted, not measured: journeys waiting, queued or in flight.
     this.#heap.drain((j) => this.#endJourney(j, j.requests === 0 ? 'dropped' : 'gaveUp'));
     this.#conns.drainWaiting((j) => this.#endJourney(j, j.requests <= 1 ? 'dropped' : 'gaveUp'));
+    // In flight when the run was cut: their answers will never be read, but the wait so far is a lower
+    // bound of their latency, and a service that stalls at the end must not show a clean p99.
+    const inFlight = this.#conns.inFlight;
+    for (let c = 0; c < inFlight.length; c++) {
+      const j = inFlight[c];
+      if (j === null || j.conn < 0) continue;
+      this.#countKind('cut_by_stop');
+      this.#record(j, ERROR, now, 0);
+    }
     this.#counts.buyers.gaveUp += this.#active; // in flight: cut by the stop
     this.#active = 0;
     // Buyers whose time had come but who were never started (a cap or a stop) are k6's dropped iterations.

@@ -64,12 +64,12 @@ function throughput(result: RunResult, x: number[]): ChartSpec {
   return {
     name: 'throughput',
     title: 'Requests per second',
-    explain: 'Sent: requests the generator fired. Answered: answers that came back, whatever they said. Successful: answers that reserved or bought a unit.',
+    explain: 'Sent: requests the generator fired. Completed: requests that ended, with an answer of any kind or a failure (timeout, connection error). Successful: answers that reserved or bought a unit.',
     xLabel: 'seconds from start',
     yLabel: 'requests / s',
     series: [
       { label: 'sent', color: PALETTE[0] },
-      { label: 'answered', color: PALETTE[3] },
+      { label: 'completed', color: PALETTE[3] },
       { label: 'successful', color: PALETTE[2] },
     ],
     data: [x, perSecond(sent, periodMs), perSecond(completed, periodMs), perSecond(successes, periodMs)],
