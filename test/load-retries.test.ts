@@ -86,6 +86,9 @@ describe('caps', () => {
     expect(r.counts.requestsSent).toBe(57);
     expect(r.stopReason).toBe('max_requests');
     expect(r.counts.buyers.dropped).toBeGreaterThan(0);
+    // Every started buyer ended one way; dropped ones never started.
+    const b = r.counts.buyers;
+    expect(b.succeeded + b.soldOut + b.rejected + b.gaveUp).toBe(b.started);
     expect(r.durationMs).toBeLessThan(2000);
   });
 

@@ -445,6 +445,8 @@ export class LoadEngine implements JourneyHost {
   /** `now`: the caller's current time when it has one (saves a clock read per request). */
   #endJourney(j: Journey, how: keyof Counts['buyers'], now?: number): void {
     this.#counts.buyers[how]++;
+    // Dropped means no request of it ever went out: it was never a started buyer either.
+    if (how === 'dropped') this.#counts.buyers.started--;
     this.#active--;
     // Closed model: the same virtual user starts its next journey after a think time.
     if (j.vu >= 0 && this.#accepting) {
