@@ -96,6 +96,16 @@ describe('validateScenario', () => {
     ]);
   });
 
+  it('refuses what the built-in service would refuse later, naming the scenario field', () => {
+    expect(problems((s) => (s.sale.reservationTtl = '600h'))).toEqual([
+      'sale.reservationTtl: must be a whole number of milliseconds up to about 24.8 days',
+    ]);
+    expect(problems((s) => (s.buyers.userPrefix = 'u'.repeat(127)))).toEqual([
+      'buyers.userPrefix: too long: user ids would exceed the 128 bytes the built-in service accepts',
+    ]);
+    expect(problems((s) => (s.buyers.userPrefix = 'u'.repeat(126)))).toEqual([]); // 126 + "99" = 128 bytes
+  });
+
   it('checks thresholds: syntax, metric, tags, and steps the journey runs', () => {
     expect(
       problems((s) => {

@@ -55,4 +55,21 @@ describe('ReservationTable', () => {
     expect(t.sweep(1_000_000, (h) => t.free(h.slot))).toBe(2990);
     expect(t.countHeld()).toBe(0);
   });
+
+  it('does not lose a hold whose sweep found it claimed for a moment (a stale id racing its reuse)', () => {
+    const shared = createReservationTable(4);
+    const t = new ReservationTable(shared, 0, 1);
+    const hold = t.create(0, 1, 'a', 100)!;
+    // What a request with an old id does in the race: CAS HELD→CLAIMED, see the generation moved, put it back.
+    const meta = new Int32Array(shared.meta);
+    const STATE_WORD = hold.slot * 8; // STRIDE words per slot, STATE at offset 0
+    const held = Atomics.load(meta, STATE_WORD);
+    Atomics.store(meta, STATE_WORD, held + 1); // CLAIMED = HELD + 1
+    expect(t.sweep(200, () => undefined)).toBe(0); // claimed: not expired now...
+    Atomics.store(meta, STATE_WORD, held); // ...and put back to HELD
+    const expired: Hold[] = [];
+    expect(t.sweep(200, (h) => { expired.push(h); t.free(h.slot); })).toBe(1); // ...so a later sweep still expires it
+    expect(expired[0]).toMatchObject({ slot: hold.slot, userId: 'a' });
+    expect(t.countHeld()).toBe(0);
+  });
 });

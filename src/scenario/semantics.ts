@@ -1,6 +1,7 @@
 // Checks a schema cannot express: fields that must agree with each other. Each problem is one line
 // naming the field, in the same `path: problem` form as the schema's messages.
 import { parseThreshold, ThresholdSyntaxError } from '../thresholds/parse.ts';
+import { MAX_USER_ID_BYTES } from '../service/reservations.ts';
 import { durationMs } from './duration.ts';
 import { formatPath } from './issues.ts';
 import type { Scenario, RequestTemplateInput } from './schema.ts';
@@ -158,7 +159,14 @@ export function checkSemantics(s: Scenario, raw: unknown): string[] {
   if (durationMs(s.buyers.retries.baseDelay) > durationMs(s.buyers.retries.maxDelay)) {
     problems.push('buyers.retries.baseDelay: is above buyers.retries.maxDelay');
   }
-  if (durationMs(s.sale.reservationTtl) <= 0) problems.push('sale.reservationTtl: must be > 0');
+  const ttl = durationMs(s.sale.reservationTtl);
+  if (ttl <= 0) problems.push('sale.reservationTtl: must be > 0');
+  else if (!Number.isInteger(ttl) || ttl > 2 ** 31 - 1) problems.push('sale.reservationTtl: must be a whole number of milliseconds up to about 24.8 days');
+  // User ids are the prefix and an account index below the population.
+  const longestId = Buffer.byteLength(s.buyers.userPrefix) + String(Math.max(0, s.buyers.population - 1)).length;
+  if (s.target === 'built-in' && longestId > MAX_USER_ID_BYTES) {
+    problems.push(`buyers.userPrefix: too long: user ids would exceed the ${MAX_USER_ID_BYTES} bytes the built-in service accepts`);
+  }
   if (durationMs(s.sale.payment.latency) > 60_000) problems.push('sale.payment.latency: must be ≤ 60s');
   if (durationMs(s.buyers.timeout) <= 0) problems.push('buyers.timeout: must be > 0');
   if (durationMs(s.load.maxDuration) <= 0) problems.push('load.maxDuration: must be > 0');

@@ -23,18 +23,28 @@ export class LedgerClient {
   private nextPage = 1;
   private readonly pages = new Map<number, (r: PageReply) => void>();
   private drained: (() => void) | null = null;
+  /** Why the ledger can no longer be reached, once it cannot: every later order fails at once. */
+  private gone: string | null = null;
 
   constructor(port: MessagePort) {
     this.port = port;
     port.on('message', (m: FromLedger) => (m.t === 'k' ? this.onAck(m) : this.onPage(m)));
     // The ledger thread died: nothing waiting may hang, and nothing is confirmed.
     port.on('close', () => {
+      this.gone = 'the ledger thread is gone';
+      // Orders waiting for the next post fail too: a closed port drops messages without a word.
+      const waiting = this.callbacks;
+      this.flat = [];
+      this.callbacks = [];
+      for (const cb of waiting) cb(this.gone);
       for (const [b] of this.inFlight) this.onAck({ t: 'k', b, f: null, e: 'the ledger thread is gone' });
       for (const [r] of this.pages) this.onPage({ t: 'P', r, ndjson: '', lastRowid: 0, count: 0, e: 'the ledger thread is gone' });
+      if (this.drained && this.pending === 0) this.drained();
     });
   }
 
   append(saleId: number, orderId: string, sku: string, userId: string, qty: number, createdAt: number, key: string | null, done: Committed): void {
+    if (this.gone !== null) return done(this.gone);
     // Orders of two sales never share a message (a reset between them is rare): send what we have.
     if (this.callbacks.length > 0 && saleId !== this.saleId) this.post();
     this.saleId = saleId;
@@ -97,6 +107,7 @@ export class LedgerClient {
   /** One page of committed orders of a sale, as NDJSON. */
   page(saleId: number, after: number, limit: number): Promise<PageReply> {
     const r = this.nextPage++;
+    if (this.gone !== null) return Promise.resolve({ t: 'P', r, ndjson: '', lastRowid: 0, count: 0, e: this.gone });
     return new Promise((resolve) => {
       this.pages.set(r, resolve);
       this.port.postMessage({ t: 'p', r, s: saleId, after, limit });

@@ -125,14 +125,23 @@ export class ReservationTable {
   /** Claims this thread's holds whose time has come and hands each to onExpire (which must free it). */
   sweep(now: number, onExpire: (hold: Hold) => void): number {
     let expired = 0;
-    while (this.head !== this.tail) {
+    // Counted, not compared with tail: an entry re-queued below must wait for the next sweep.
+    for (let left = this.tail - this.head; left > 0; left--) {
       const i = this.head & (this.queueSlots.length - 1);
       const slot = this.queueSlots[i];
       const gen = this.queueGens[i];
       const base = slot * STRIDE;
-      const live = Atomics.load(this.meta, base + GEN) === gen && Atomics.load(this.meta, base + STATE) === HELD;
+      const sameHold = Atomics.load(this.meta, base + GEN) === gen;
+      const state = Atomics.load(this.meta, base + STATE);
+      const live = sameHold && state === HELD;
       if (live && this.expires[slot] > now) break;
       this.head++;
+      // Claimed right now: being paid or released, or briefly claimed by a stale id that will put it
+      // back to HELD. Look again next sweep rather than lose the only entry that would expire it.
+      if (sameHold && state === CLAIMED) {
+        this.enqueue(slot, gen);
+        continue;
+      }
       if (!live) continue; // already paid or released
       const c = this.claim(slot, gen, now);
       if (c.kind === 'claimed') {
