@@ -111,7 +111,10 @@ export class Purchases {
       return false;
     }
     const users = state.users;
-    if (users === null) return true;
+    if (users === null) {
+      state.hold(p.sku, p.qty);
+      return true;
+    }
     let ok: boolean;
     try {
       ok = users.tryAcquire(p.userId, p.qty, state.sale.perUserLimit);
@@ -126,8 +129,10 @@ export class Purchases {
     if (!ok) {
       state.stock.release(p.sku, p.qty);
       this.r.error(x, 429, 'limit_exceeded', `at most ${state.sale.perUserLimit} units per user in this sale`);
+      return false;
     }
-    return ok;
+    state.hold(p.sku, p.qty);
+    return true;
   }
 
   private checkout(x: Exchange, p: Purchase, key: string | null): void {

@@ -10,6 +10,9 @@ import { createIdempotencyTable, IdempotencyTable, type IdempotencyShared } from
 import { FlashsaleError } from '../errors.ts';
 
 const CONFIRMED_STRIDE = 32; // Int32 words: one 128-byte line per SKU, as the stock core
+// Words of a SKU's line: units in durable orders, and units held (taken, not yet durable or given back).
+const SOLD_WORD = 0;
+const HELD_WORD = 1;
 
 export interface SaleShared {
   saleId: number;
@@ -46,7 +49,7 @@ export function createSaleShared(
   );
   const confirmed = new SharedArrayBuffer(Math.max(1, sale.skus.length) * CONFIRMED_STRIDE * 4);
   const confirmedWords = new Int32Array(confirmed);
-  sale.skus.forEach((s, i) => (confirmedWords[i * CONFIRMED_STRIDE] = soldBySku[s.id] ?? 0));
+  sale.skus.forEach((s, i) => (confirmedWords[i * CONFIRMED_STRIDE + SOLD_WORD] = soldBySku[s.id] ?? 0));
   const expected = Math.max(capacity.expectedUsers, recovery.users.length, 1);
   const users = sale.perUserLimit > 0 ? createUserLimits(expected) : null;
   if (users) {
@@ -88,19 +91,31 @@ export class SaleState {
     this.confirmed = new Int32Array(shared.confirmed);
   }
 
-  confirm(sku: number, qty: number): void {
-    Atomics.add(this.confirmed, sku * CONFIRMED_STRIDE, qty);
+  /** Units just taken from stock for a reservation or a checkout: held until durable or given back. */
+  hold(sku: number, qty: number): void {
+    Atomics.add(this.confirmed, sku * CONFIRMED_STRIDE + HELD_WORD, qty);
   }
 
-  /** Units back to stock and to the user's allowance (expired, released or declined). */
+  /** Held units became a durable order. */
+  confirm(sku: number, qty: number): void {
+    Atomics.sub(this.confirmed, sku * CONFIRMED_STRIDE + HELD_WORD, qty);
+    Atomics.add(this.confirmed, sku * CONFIRMED_STRIDE + SOLD_WORD, qty);
+  }
+
+  /** Held units back to stock and to the user's allowance (expired, released, declined or not durable). */
   giveBack(sku: number, qty: number, userId: string): void {
+    Atomics.sub(this.confirmed, sku * CONFIRMED_STRIDE + HELD_WORD, qty);
     this.stock.release(sku, qty);
     this.users?.release(userId, qty);
   }
 
+  /**
+   * available comes from the stock core, reserved and sold from the service's own bookkeeping, so
+   * `available + reserved + sold = initial` is a real cross-check (the audit's), not true by construction.
+   */
   inventory(sku: number): { initial: number; available: number; reserved: number; sold: number } {
     const snap = this.stock.snapshot(sku);
-    const sold = Atomics.load(this.confirmed, sku * CONFIRMED_STRIDE);
-    return { initial: snap.initial, available: snap.available, reserved: snap.sold - sold, sold };
+    const base = sku * CONFIRMED_STRIDE;
+    return { initial: snap.initial, available: snap.available, reserved: Atomics.load(this.confirmed, base + HELD_WORD), sold: Atomics.load(this.confirmed, base + SOLD_WORD) };
   }
 }
