@@ -1,10 +1,10 @@
 // Proves the audit can fail: a deliberately broken service, a few hundred real requests sent with
 // undici (not the load engine), then fetchAuditInputs + auditRun must catch each break by id.
-import { Pool } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditRun, fetchAuditInputs } from '../src/audit/index.ts';
 import type { AckedOrder, AuditResult } from '../src/result/types.ts';
 import { startBrokenService } from './fixtures/broken-service.ts';
+import { driveCheckouts } from './helpers/drive-checkouts.ts';
 import type { BreakMode, BrokenService } from './fixtures/broken-service.ts';
 
 const STOCK = { 'sku-a': 60, 'sku-b': 40 };
@@ -16,32 +16,8 @@ afterEach(async () => {
   service = undefined;
 });
 
-/** 300 checkouts from 150 users (each tries twice, the second time for the other SKU): 3× the stock. */
-async function drive(url: string): Promise<AckedOrder[]> {
-  const pool = new Pool(url, { connections: 8 });
-  const acked: AckedOrder[] = [];
-  try {
-    for (let batch = 0; batch < 300; batch += 50) {
-      await Promise.all(
-        Array.from({ length: 50 }, async (_, j) => {
-          const i = batch + j;
-          const userId = `user-${i % 150}`;
-          const sku = i < 150 ? 'sku-a' : 'sku-b';
-          const res = await pool.request({
-            method: 'POST',
-            path: '/api/v1/checkout',
-            headers: { 'content-type': 'application/json', 'idempotency-key': `k-${i}` },
-            body: JSON.stringify({ sku, userId, qty: 1 }),
-          });
-          const body = (await res.body.json()) as { orderId?: string };
-          if (res.statusCode === 201 && body.orderId) acked.push({ orderId: body.orderId, userId, sku, qty: 1 });
-        }),
-      );
-    }
-  } finally {
-    await pool.close();
-  }
-  return acked;
+function drive(url: string): Promise<AckedOrder[]> {
+  return driveCheckouts(url, ['sku-a', 'sku-b'], 'k');
 }
 
 async function runAgainst(mode: BreakMode): Promise<AuditResult> {

@@ -1,12 +1,11 @@
 // The audit against the real built-in service: a small sale from a scenario, a few hundred
 // checkouts sent with undici, and every check must pass, with the ledger read through the admin route.
-import { Pool } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditRun, fetchAuditInputs } from '../src/audit/index.ts';
-import type { AckedOrder } from '../src/result/types.ts';
 import { stockOf, toSaleDefinition, validateScenario } from '../src/scenario/index.ts';
 import { startService } from '../src/service/index.ts';
 import type { RunningService } from '../src/service/index.ts';
+import { driveCheckouts } from './helpers/drive-checkouts.ts';
 
 const scenario = validateScenario(
   {
@@ -29,30 +28,8 @@ afterAll(async () => {
 
 describe('audit against the built-in service', () => {
   it('passes every check after a sale that sold out', async () => {
-    const pool = new Pool(service.url, { connections: 8 });
-    const acked: AckedOrder[] = [];
-    try {
-      // 300 checkouts from 150 users, each asking twice (once per SKU): more than the 120 units.
-      for (let batch = 0; batch < 300; batch += 50) {
-        await Promise.all(
-          Array.from({ length: 50 }, async (_, j) => {
-            const i = batch + j;
-            const userId = `user-${i % 150}`;
-            const sku = i < 150 ? 'phone' : 'case';
-            const res = await pool.request({
-              method: 'POST',
-              path: '/api/v1/checkout',
-              headers: { 'content-type': 'application/json', 'idempotency-key': `audit-${i}` },
-              body: JSON.stringify({ sku, userId, qty: 1 }),
-            });
-            const body = (await res.body.json()) as { orderId?: string };
-            if (res.statusCode === 201 && body.orderId) acked.push({ orderId: body.orderId, userId, sku, qty: 1 });
-          }),
-        );
-      }
-    } finally {
-      await pool.close();
-    }
+    // 300 checkouts from 150 users, each asking twice (once per SKU): more than the 120 units.
+    const acked = await driveCheckouts(service.url, ['phone', 'case'], 'audit');
     expect(acked.length).toBe(stockOf(scenario).total);
     const inputs = await fetchAuditInputs(service.url, scenario.sale.skus.map((s) => s.id), TOKEN);
     expect(inputs.unavailable).toEqual({});
