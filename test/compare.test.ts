@@ -2,8 +2,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliInProcess as cli } from './helpers/cli.ts';
 import { percentilesMs } from '../src/metrics/histogram.ts';
 import { change, compareRows, judgement, type NumberRow } from '../src/report/compare.ts';
 import { formatCompare } from '../src/report/compare-text.ts';
@@ -72,20 +72,6 @@ describe('formatCompare', () => {
 
 describe('flashsale compare', () => {
   let dir: string;
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...x) => void out.push(x.join(' ')));
-    const error = vi.spyOn(console, 'error').mockImplementation((...x) => void err.push(x.join(' ')));
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-    try {
-      return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
-    } finally {
-      log.mockRestore();
-      error.mockRestore();
-      stderr.mockRestore();
-    }
-  }
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flashsale-compare-'));
     await writeFile(join(dir, 'a.json'), resultJsonText(a));

@@ -4,8 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { JsHistogram } from 'hdr-histogram-js';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliInProcess as cli } from './helpers/cli.ts';
 import { decodeHistogram, percentilesMs } from '../src/metrics/histogram.ts';
 import { readResult } from '../src/report/index.ts';
 import { mergeRunResults } from '../src/report/merge.ts';
@@ -135,20 +135,6 @@ describe('flashsale merge', () => {
   const events = fakeEvents(OPTS);
   const whole = buildLoadResult(events);
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-    const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-    try {
-      return { code: await main(argv), out: out.join('\n'), err: err.join('\n') };
-    } finally {
-      log.mockRestore();
-      error.mockRestore();
-      stderr.mockRestore();
-    }
-  }
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'flashsale-merge-'));

@@ -25,16 +25,19 @@ export async function flashsale(...args: string[]): Promise<CliRun> {
   }
 }
 
-/** `flashsale ...args` in this process through main(), console.log/error captured. */
+/** `flashsale ...args` in this process through main(), console.log/error and stderr writes captured. */
 export async function cliInProcess(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  const spies = [
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' '))),
+    vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' '))),
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true)),
+  ];
   try {
     const code = await main(args);
     return { code, out: out.join('\n'), err: err.join('\n') };
   } finally {
-    vi.restoreAllMocks();
+    for (const spy of spies) spy.mockRestore();
   }
 }
