@@ -4,7 +4,8 @@
 // extra load; every failure means another thread's operation succeeded, so the system always progresses.
 import { checkTake } from './check.ts';
 import { AVAILABLE, MAX_UNITS, skuBase } from './layout.ts';
-import type { StockCounter, StockShared, StockSnapshot } from './types.ts';
+import { OneCounterStock } from './one-counter.ts';
+import type { StockCounter } from './types.ts';
 
 export function casTake(words: Int32Array, index: number, qty: number): boolean {
   let current = Atomics.load(words, index);
@@ -27,34 +28,16 @@ export function casGive(words: Int32Array, index: number, qty: number): void {
   }
 }
 
-export class AtomicStock implements StockCounter {
+export class AtomicStock extends OneCounterStock implements StockCounter {
   readonly strategy = 'atomic' as const;
-  readonly #counters: Int32Array;
-  readonly #initial: Int32Array;
-  readonly #skuCount: number;
-
-  constructor(shared: StockShared) {
-    this.#counters = new Int32Array(shared.counters);
-    this.#initial = new Int32Array(shared.initial);
-    this.#skuCount = shared.skuCount;
-  }
 
   tryTake(sku: number, qty: number): boolean {
-    checkTake(sku, qty, this.#skuCount);
-    return casTake(this.#counters, skuBase(sku) + AVAILABLE, qty);
+    checkTake(sku, qty, this.skuCount);
+    return casTake(this.counters, skuBase(sku) + AVAILABLE, qty);
   }
 
   release(sku: number, qty: number): void {
-    checkTake(sku, qty, this.#skuCount);
-    casGive(this.#counters, skuBase(sku) + AVAILABLE, qty);
+    checkTake(sku, qty, this.skuCount);
+    casGive(this.counters, skuBase(sku) + AVAILABLE, qty);
   }
-
-  snapshot(sku: number): StockSnapshot {
-    checkTake(sku, 1, this.#skuCount);
-    const initial = this.#initial[sku];
-    const available = Atomics.load(this.#counters, skuBase(sku) + AVAILABLE);
-    return { initial, available, sold: initial - available };
-  }
-
-  flush(): void {}
 }

@@ -4,24 +4,16 @@
 import { checkTake } from './check.ts';
 import { lock, unlock } from './lock.ts';
 import { AVAILABLE, LOCK, MAX_UNITS, skuBase } from './layout.ts';
-import type { StockCounter, StockShared, StockSnapshot } from './types.ts';
+import { OneCounterStock } from './one-counter.ts';
+import type { StockCounter } from './types.ts';
 
-export class MutexStock implements StockCounter {
+export class MutexStock extends OneCounterStock implements StockCounter {
   readonly strategy = 'mutex' as const;
-  readonly #counters: Int32Array;
-  readonly #initial: Int32Array;
-  readonly #skuCount: number;
-
-  constructor(shared: StockShared) {
-    this.#counters = new Int32Array(shared.counters);
-    this.#initial = new Int32Array(shared.initial);
-    this.#skuCount = shared.skuCount;
-  }
 
   tryTake(sku: number, qty: number): boolean {
-    checkTake(sku, qty, this.#skuCount);
+    checkTake(sku, qty, this.skuCount);
     const base = skuBase(sku);
-    const words = this.#counters;
+    const words = this.counters;
     lock(words, base + LOCK);
     // Plain accesses are safe here: lock/unlock are sequentially consistent atomics, so they order them.
     const available = words[base + AVAILABLE];
@@ -32,9 +24,9 @@ export class MutexStock implements StockCounter {
   }
 
   release(sku: number, qty: number): void {
-    checkTake(sku, qty, this.#skuCount);
+    checkTake(sku, qty, this.skuCount);
     const base = skuBase(sku);
-    const words = this.#counters;
+    const words = this.counters;
     lock(words, base + LOCK);
     const available = words[base + AVAILABLE];
     const overflow = available > MAX_UNITS - qty;
@@ -42,13 +34,4 @@ export class MutexStock implements StockCounter {
     unlock(words, base + LOCK);
     if (overflow) throw new RangeError(`releasing ${qty} units would overflow the counter (${available}).`);
   }
-
-  snapshot(sku: number): StockSnapshot {
-    checkTake(sku, 1, this.#skuCount);
-    const initial = this.#initial[sku];
-    const available = Atomics.load(this.#counters, skuBase(sku) + AVAILABLE);
-    return { initial, available, sold: initial - available };
-  }
-
-  flush(): void {}
 }
