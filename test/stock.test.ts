@@ -47,6 +47,19 @@ describe('stock counter, one thread', () => {
     expect(() => createStockShared('bogus' as StrategyName, [{ initial: 1 }])).toThrow(/unknown stock strategy "bogus"/);
   });
 
+  // leased checks its arguments off its one-unit fast path: a bad SKU must still throw there, never
+  // land on another SKU's or another thread's slot.
+  it.each(STRATEGIES)('%s refuses a SKU out of range or fractional, on the one-unit path too', (strategy) => {
+    const shared = createStockShared(strategy, [{ initial: 5 }, { initial: 5 }], { maxThreads: 2 });
+    const s = attachStock(shared, 1);
+    for (const sku of [2, -1, 0.5, Number.NaN]) {
+      expect(() => s.tryTake(sku, 1)).toThrow(RangeError);
+      expect(() => s.tryTake(sku, 2)).toThrow(RangeError);
+    }
+    expect(() => s.tryTake(0, 1.5)).toThrow(/qty 1.5/);
+    expect(attachStock(shared, 0).snapshot(0).available + attachStock(shared, 0).snapshot(1).available).toBe(10);
+  });
+
   it('shares state only through the SharedArrayBuffers it hands out', () => {
     const shared = createStockShared('leased', [{ initial: 3 }], { maxThreads: 2 });
     const copy = structuredClone(shared); // what postMessage does: SABs are shared, not copied

@@ -30,6 +30,8 @@ export class LeasedStock implements StockCounter {
   readonly #maxThreads: number;
   readonly #leaseSize: number;
   readonly #thread: number;
+  /** This thread's lease slot index for each SKU. */
+  readonly #ownSlots: Int32Array;
 
   constructor(shared: StockShared, threadIndex: number) {
     this.#counters = new Int32Array(shared.counters);
@@ -39,19 +41,27 @@ export class LeasedStock implements StockCounter {
     this.#maxThreads = shared.maxThreads;
     this.#leaseSize = shared.leaseSize;
     this.#thread = threadIndex;
+    this.#ownSlots = Int32Array.from({ length: shared.skuCount }, (_, sku) => threadSlotBase(threadIndex, sku, shared.skuCount));
   }
 
   tryTake(sku: number, qty: number): boolean {
-    checkTake(sku, qty, this.#skuCount);
-    const own = threadSlotBase(this.#thread, sku, this.#skuCount);
+    // Kept tiny so it inlines into the caller's loop. A SKU outside [0, skuCount) (or not a whole number)
+    // finds no slot and goes the checked way, which throws.
+    const own = this.#ownSlots[sku];
     // One unit, the common order: a fetch-sub on our own line, cheaper than a CAS loop. If the lease was
     // empty it dips to -1 for an instant and we add it back; that instant hides no unit (there was none),
     // and thieves and scans read a negative lease as empty.
-    if (qty === 1) {
+    if (qty === 1 && own !== undefined) {
       if (Atomics.sub(this.#leases, own, 1) > 0) return true;
       Atomics.add(this.#leases, own, 1);
-    } else if (casTake(this.#leases, own, qty)) return true;
-    return this.#takeSlow(sku, qty);
+      return this.#takeSlow(sku, 1);
+    }
+    return this.#takeChecked(sku, qty);
+  }
+
+  #takeChecked(sku: number, qty: number): boolean {
+    checkTake(sku, qty, this.#skuCount);
+    return casTake(this.#leases, this.#ownSlots[sku], qty) || this.#takeSlow(sku, qty);
   }
 
   /** Returned units go to this thread's own lease, where thieves can still reach them; GENERATION moves so no sold-out mark outlives them. */
