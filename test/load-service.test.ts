@@ -43,3 +43,39 @@ describe('against the reference service', () => {
     expect(result.intervals.stockTaken.reduce((a, b) => a + b, 0)).toBe(STOCK);
   });
 });
+
+// A sold-out answer in reserve → pay is not the end while holds are out: a declined payment gives its
+// units back, and a later buyer must still be able to buy them. stopOnSellOut has to wait for that.
+describe('stopOnSellOut with declined payments', () => {
+  let service: RunningService;
+  let result: LoadResult;
+  const UNITS = 40;
+
+  beforeAll(async () => {
+    service = await startService({
+      sale: { skus: [{ id: 'phone', stock: UNITS }], perUserLimit: 1, reservationTtlMs: 30_000, opensAtEpochMs: null, payment: { declineRate: 0.5, latencyMs: 30 } },
+      threads: 1,
+      expectedUsers: 10_000,
+    });
+    const plan = testPlan(service.url, {
+      target: { url: service.url, requests: builtInRequests(1) },
+      // A crowd that takes every unit at once, then latecomers for a second while payments settle.
+      arrival: { type: 'flash-crowd', registered: 200, reaction: { medianMs: 50, sigma: 0.3 }, latecomers: { count: 400, decayMs: 800 } },
+      workers: 2,
+      stopOnSellOut: true,
+    });
+    plan.journey.type = 'reserve-pay';
+    plan.journey.thinkTime = { minMs: 20, maxMs: 60 };
+    plan.buyers.population = 2000;
+    result = await runLoad(plan);
+  });
+  afterAll(() => service?.close());
+
+  it('sells the returned units to later buyers before it stops', async () => {
+    expect(result.counts.buyers.rejected).toBeGreaterThan(0); // payments were declined
+    expect(result.stopReason).toBe('sold_out');
+    expect(result.counts.unitsAcknowledged).toBe(UNITS);
+    const inventory = (await (await fetch(`${service.url}/api/v1/inventory/phone`)).json()) as { available: number; sold: number };
+    expect(inventory).toMatchObject({ available: 0, sold: UNITS });
+  });
+});

@@ -29,7 +29,6 @@ import {
   PROGRESS_FIELDS,
   READY,
   requestStop,
-  SOLD_OUT_BASE,
   STOP,
   STOP_CODES,
   STOP_INTERRUPTED,
@@ -40,6 +39,7 @@ import {
   TICKETS,
   type SharedState,
 } from './shared.ts';
+import { SellOutWatch } from './sell-out.ts';
 import { compileTemplate, isPlain, type CompiledTemplate, type Placeholder } from './template.ts';
 
 export interface WorkerTask {
@@ -58,6 +58,8 @@ export class LoadEngine implements JourneyHost {
   readonly #plan: LoadPlan;
   readonly #worker: number;
   readonly #control: Int32Array;
+  /** Only with stopOnSellOut. */
+  readonly #sellOut: SellOutWatch | null;
   readonly #t0Shared: Float64Array;
   readonly #progress: Float64Array;
   readonly #recorder = new LoadRecorder();
@@ -105,6 +107,7 @@ export class LoadEngine implements JourneyHost {
     this.#plan = plan;
     this.#worker = task.worker;
     this.#control = new Int32Array(task.shared.control);
+    this.#sellOut = task.plan.stopOnSellOut ? new SellOutWatch(this.#control, task.plan.skus.ids.length) : null;
     this.#t0Shared = new Float64Array(task.shared.t0);
     this.#progress = new Float64Array(task.shared.progress, 8 * PROGRESS_FIELDS.length * task.worker, PROGRESS_FIELDS.length);
     this.#buyers = new Buyers(plan);
@@ -316,6 +319,7 @@ export class LoadEngine implements JourneyHost {
     }
     opts.body = tpl.body(j);
     j.keepBody = this.#classifiers[j.step]!.needsBody;
+    if (this.#sellOut) j.returnsAtSend = this.#sellOut.returnsSoFar(j.skuIndex);
     j.queuedMs = now;
     const c = this.#conns.acquire();
     if (c < 0) this.#conns.wait(j);
@@ -387,7 +391,13 @@ export class LoadEngine implements JourneyHost {
     if (outcome === SUCCESS) {
       const captured = classifier.captureId ? readPath(json, classifier.captureId) : undefined;
       const id = captured === undefined || captured === null ? '' : String(captured);
-      if (j.step === RESERVE) j.reservationId = id;
+      if (j.step === RESERVE) {
+        j.reservationId = id;
+        if (this.#sellOut) {
+          this.#sellOut.holdTaken(j.skuIndex);
+          j.holding = true;
+        }
+      }
       else {
         units = j.qty;
         orderId = id;
@@ -428,7 +438,7 @@ export class LoadEngine implements JourneyHost {
   #next(j: Journey, outcome: number, now: number): void {
     const next = afterAnswer(j, outcome, now, this.#plan.journey, this.#buyers, this.#keyPrefix);
     if (next === 'later') return this.#later(j, j.dueMs, now);
-    if (next === 'soldOut') this.#markSoldOut(j.skuIndex);
+    if (next === 'soldOut' && this.#sellOut?.soldOutAnswer(j.skuIndex, j.returnsAtSend)) this.#stopSoldOut();
     this.#endJourney(j, next, now);
   }
 
@@ -445,6 +455,10 @@ export class LoadEngine implements JourneyHost {
   /** `now`: the caller's current time when it has one (saves a clock read per request). */
   #endJourney(j: Journey, how: keyof Counts['buyers'], now?: number): void {
     this.#counts.buyers[how]++;
+    if (j.holding) {
+      j.holding = false;
+      if (this.#sellOut!.holdEnded(j.skuIndex, how === 'succeeded')) this.#stopSoldOut();
+    }
     // Dropped means no request of it ever went out: it was never a started buyer either.
     if (how === 'dropped') this.#counts.buyers.started--;
     this.#active--;
@@ -469,10 +483,7 @@ export class LoadEngine implements JourneyHost {
     this.#pool.push(j);
   }
 
-  #markSoldOut(sku: number): void {
-    if (!this.#plan.stopOnSellOut) return;
-    Atomics.store(this.#control, SOLD_OUT_BASE + sku, 1);
-    for (let i = 0; i < this.#plan.skus.ids.length; i++) if (Atomics.load(this.#control, SOLD_OUT_BASE + i) === 0) return;
+  #stopSoldOut(): void {
     requestStop(this.#control, STOP_SOLD_OUT);
     this.#wake(this.now());
   }

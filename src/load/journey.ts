@@ -38,6 +38,10 @@ export class Journey implements Vars, Dispatcher.DispatchHandler {
   journeyKey = '';
   idempotencyKey = '';
   reservationId = '';
+  /** A reservation is held (reserved, not yet paid or lost): see sell-out.ts. */
+  holding = false;
+  /** Units-came-back count of the SKU when the current request went out (sell-out.ts). */
+  returnsAtSend = 0;
   // Where
   step = CHECKOUT;
   /** Retries used on the current step. */

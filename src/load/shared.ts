@@ -1,13 +1,16 @@
 // The little state the load workers share with the main thread, in SharedArrayBuffers: a start
 // signal with t0, a stop flag, a global request ticket (so caps.maxRequests is exact across workers),
-// sold-out flags per SKU, and per-worker progress counters the main thread reads for the progress bar.
+// per-SKU sell-out bookkeeping (see sell-out.ts), and per-worker progress counters the main thread reads
+// for the progress bar.
 
 /** Int32 control slots. */
 export const READY = 0; // workers that are ready to start
 export const GO = 1; // 1 once t0 is set
 export const STOP = 2; // a STOP_* code once the run must stop
 export const TICKETS = 3; // requests sent so far, all workers
-export const SOLD_OUT_BASE = 4; // one flag per SKU from here
+export const SOLD_OUT_BASE = 4; // SELL_OUT_FIELDS words per SKU from here (sell-out.ts)
+/** Per SKU: sold-out flag, holds out (reserved, not yet paid or lost), holds that ended unpaid so far. */
+export const SELL_OUT_FIELDS = 3;
 
 export const STOP_NONE = 0;
 export const STOP_CODES = ['none', 'interrupted', 'sold_out', 'max_requests', 'max_duration'] as const;
@@ -35,7 +38,7 @@ export interface SharedState {
 
 export function createSharedState(workers: number, skus: number): SharedState {
   return {
-    control: new SharedArrayBuffer(4 * (SOLD_OUT_BASE + skus)),
+    control: new SharedArrayBuffer(4 * (SOLD_OUT_BASE + SELL_OUT_FIELDS * skus)),
     t0: new SharedArrayBuffer(8),
     progress: new SharedArrayBuffer(8 * PROGRESS_FIELDS.length * workers),
   };

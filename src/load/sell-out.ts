@@ -1,0 +1,63 @@
+// When has the sale sold out, so that a run with stopOnSellOut may stop? Not at the first "sold out"
+// answer in a reserve → pay journey: units held by buyers who have not paid yet come back when a payment
+// is declined (or the hold is abandoned), and later buyers can still buy them. So the run stops only
+// when every SKU has answered sold out *and* no buyer of this run still holds a reservation on it, shared
+// by all load workers:
+// - a hold that ends without a sale clears its SKU's sold-out flag and counts a return;
+// - a sold-out answer counts only if no return happened since its request went out (an answer about the
+//   stock before the units came back says nothing about now).
+// Checkout journeys never hold, so for them this is the first sold-out answer per SKU, as before.
+import { SELL_OUT_FIELDS, SOLD_OUT_BASE } from './shared.ts';
+
+const FLAG = 0;
+const HOLDS = 1;
+const RETURNS = 2;
+
+export class SellOutWatch {
+  readonly #control: Int32Array;
+  readonly #skus: number;
+
+  constructor(control: Int32Array, skus: number) {
+    this.#control = control;
+    this.#skus = skus;
+  }
+
+  #at(sku: number, field: number): number {
+    return SOLD_OUT_BASE + sku * SELL_OUT_FIELDS + field;
+  }
+
+  /** Read when a request goes out; handed back with its sold-out answer. */
+  returnsSoFar(sku: number): number {
+    return Atomics.load(this.#control, this.#at(sku, RETURNS));
+  }
+
+  holdTaken(sku: number): void {
+    Atomics.add(this.#control, this.#at(sku, HOLDS), 1);
+  }
+
+  /** A hold ended: paid (`sold`), or not (declined, expired, given up: its units come back). True when the run may stop now. */
+  holdEnded(sku: number, sold: boolean): boolean {
+    if (!sold) {
+      // Flag down before the hold count drops, so no instant shows "sold out, nothing held" while units return.
+      Atomics.add(this.#control, this.#at(sku, RETURNS), 1);
+      Atomics.store(this.#control, this.#at(sku, FLAG), 0);
+    }
+    Atomics.sub(this.#control, this.#at(sku, HOLDS), 1);
+    return this.#soldOut();
+  }
+
+  /** A sold-out answer to a request sent when `returnsAtSend` returns had happened. True when the run may stop now. */
+  soldOutAnswer(sku: number, returnsAtSend: number): boolean {
+    if (this.returnsSoFar(sku) !== returnsAtSend) return false;
+    Atomics.store(this.#control, this.#at(sku, FLAG), 1);
+    return this.#soldOut();
+  }
+
+  /** Every SKU answered sold out and none is held. (Both sides write, then read the other's word: one of them sees both.) */
+  #soldOut(): boolean {
+    for (let sku = 0; sku < this.#skus; sku++) {
+      if (Atomics.load(this.#control, this.#at(sku, FLAG)) === 0 || Atomics.load(this.#control, this.#at(sku, HOLDS)) !== 0) return false;
+    }
+    return true;
+  }
+}
