@@ -25,6 +25,7 @@ describe('threshold syntax (k6)', () => {
     expect(() => parseMetricKey('http_req_duration{step:reserv}')).toThrow(/step "reserv".*checkout, reserve, pay/);
     expect(() => parseMetricKey('http_reqs{step:pay}')).toThrow(/takes no tags/);
     expect(() => parseMetricKey('http_req_duration{method:POST}')).toThrow(/no tag "method"/);
+    expect(() => parseMetricKey('http_req_duration{step:pay,step:reserve}')).toThrow(/tag "step" is given twice/);
     expect(() => parseThreshold('checks', 'p(99)<1')).toThrow(/checks is a rate; it takes rate/);
     expect(() => parseThreshold('http_req_duration', 'rate<1')).toThrow(ThresholdSyntaxError);
   });

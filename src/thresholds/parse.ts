@@ -42,6 +42,8 @@ export function parseMetricKey(source: string): MetricKey {
       }
       const allowed: readonly string[] = tag === 'step' ? STEPS : OUTCOME_VALUES;
       if (!allowed.includes(value)) throw new ThresholdSyntaxError(`${tag} "${value}" in "${source}" is not one of ${allowed.join(', ')}`);
+      // {step:pay,step:reserve} cannot match anything: one value per tag, said rather than last-one-wins.
+      if (tags[tag as TagName] !== undefined) throw new ThresholdSyntaxError(`tag "${tag}" is given twice in "${source}"`);
       tags[tag as TagName] = value;
     }
   }
