@@ -1,7 +1,11 @@
 // The inventory the audit reads: `available` from the stock core, `reserved` and `sold` from the
 // service's own counters, so their sum equals the stock only when the two bookkeepings agree.
 import { describe, expect, it } from 'vitest';
-import { createSaleShared, SaleState } from '../src/service/state.ts';
+import { checkTableMemory, createSaleShared, SaleState } from '../src/service/state.ts';
+import { createIdempotencyTable, idempotencyTableBytes } from '../src/service/idempotency.ts';
+import { createReservationTable, reservationTableBytes } from '../src/service/reservations.ts';
+import { createUserLimits, userLimitsBytes } from '../src/stock/user-limits.ts';
+import { UsageError } from '../src/errors.ts';
 import type { SaleDefinition } from '../src/service/index.ts';
 
 const sale: SaleDefinition = {
@@ -32,5 +36,24 @@ describe('SaleState inventory', () => {
     expect(s.stock.tryTake(0, 2)).toBe(true); // a code path that forgot hold()
     const inv = s.inventory(0);
     expect(inv.available + inv.reserved + inv.sold).toBe(8); // not 10: the audit's conservation check fails
+  });
+});
+
+describe('shared table memory', () => {
+  const bytesOf = (o: object) => Object.values(o).reduce((n: number, v) => n + (v instanceof SharedArrayBuffer ? v.byteLength : 0), 0);
+
+  it('estimates exactly what each table allocates', () => {
+    for (const n of [1, 1000, 70_000]) {
+      expect(idempotencyTableBytes(n)).toBe(bytesOf(createIdempotencyTable(n)));
+      expect(reservationTableBytes(n)).toBe(bytesOf(createReservationTable(n)));
+      const users = createUserLimits(n);
+      expect(userLimitsBytes(n)).toBe(bytesOf(users) - users.header.byteLength);
+    }
+  });
+
+  it('refuses tables over half the machine, naming the users and the way out, before allocating', () => {
+    expect(() => checkTableMemory(1000, 600, 1000)).toThrow(UsageError);
+    expect(() => checkTableMemory(10_000_000, 3 * 2 ** 30, 4 * 2 ** 30)).toThrow(/10,000,000 expected users need 3\.0 GB .* 4\.0 GB: lower the expected users \(flashsale serve --expected-users/);
+    expect(() => checkTableMemory(1000, 500, 1000)).not.toThrow();
   });
 });

@@ -21,9 +21,19 @@ export const MAX_KEY_LENGTH = 255;
 
 export interface IdempotencyShared { capacity: number; meta: SharedArrayBuffer; bodies: SharedArrayBuffer }
 
-export function createIdempotencyTable(expectedKeys: number): IdempotencyShared {
+function idempotencyCapacity(expectedKeys: number): number {
   let capacity = 1024;
   while (capacity < expectedKeys * 2) capacity *= 2; // load factor ≤ 0.5 keeps probe runs short
+  return capacity;
+}
+
+/** What createIdempotencyTable(expectedKeys) allocates, in bytes (checked before allocating). */
+export function idempotencyTableBytes(expectedKeys: number): number {
+  return idempotencyCapacity(expectedKeys) * (STRIDE * 4 + MAX_STORED_BODY);
+}
+
+export function createIdempotencyTable(expectedKeys: number): IdempotencyShared {
+  const capacity = idempotencyCapacity(expectedKeys);
   return { capacity, meta: new SharedArrayBuffer(capacity * STRIDE * 4), bodies: new SharedArrayBuffer(capacity * MAX_STORED_BODY) };
 }
 

@@ -27,6 +27,11 @@ export interface ReservationTableShared {
   users: SharedArrayBuffer;
 }
 
+/** What createReservationTable(capacity) allocates, in bytes (checked before allocating). */
+export function reservationTableBytes(capacity: number): number {
+  return capacity * (STRIDE * 4 + 8 + MAX_USER_ID_BYTES);
+}
+
 export function createReservationTable(capacity: number): ReservationTableShared {
   return {
     capacity,

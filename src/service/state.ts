@@ -2,12 +2,13 @@
 // reservations and idempotency answers. Created in the main thread (from the ledger's recovery data),
 // attached in each HTTP thread. Plain data + SharedArrayBuffers, so it travels in workerData.
 import { attachStock, createStockShared, type StockCounter, type StockShared, type StrategyName } from '../stock/index.ts';
-import { attachUserLimits, createUserLimits, type UserLimits, type UserLimitsShared } from '../stock/user-limits.ts';
+import { totalmem } from 'node:os';
+import { attachUserLimits, createUserLimits, userLimitsBytes, type UserLimits, type UserLimitsShared } from '../stock/user-limits.ts';
 import type { Recovery } from '../ledger/store.ts';
 import type { SaleDefinition } from './sale.ts';
-import { createReservationTable, ReservationTable, type ReservationTableShared } from './reservations.ts';
-import { createIdempotencyTable, IdempotencyTable, type IdempotencyShared } from './idempotency.ts';
-import { FlashsaleError } from '../errors.ts';
+import { createReservationTable, ReservationTable, reservationTableBytes, type ReservationTableShared } from './reservations.ts';
+import { createIdempotencyTable, IdempotencyTable, idempotencyTableBytes, type IdempotencyShared } from './idempotency.ts';
+import { FlashsaleError, UsageError } from '../errors.ts';
 
 const CONFIRMED_STRIDE = 32; // Int32 words: one 128-byte line per SKU, as the stock core
 // Words of a SKU's line: units in durable orders, and units held (taken, not yet durable or given back).
@@ -51,16 +52,19 @@ export function createSaleShared(
   const confirmedWords = new Int32Array(confirmed);
   sale.skus.forEach((s, i) => (confirmedWords[i * CONFIRMED_STRIDE + SOLD_WORD] = soldBySku[s.id] ?? 0));
   const expected = Math.max(capacity.expectedUsers, recovery.users.length, 1);
+  // Live holds never outnumber units on sale (each holds ≥ 1), so stock bounds the table too.
+  const units = sale.skus.reduce((n, s) => n + s.stock, 0);
+  const reservationSlots = Math.min(units, Math.max(expected, 65_536)) + 1024;
+  const idempotencyKeys = Math.max(expected, recovery.keys.length);
+  checkTableMemory(expected, (sale.perUserLimit > 0 ? userLimitsBytes(expected) : 0) + reservationTableBytes(reservationSlots) + idempotencyTableBytes(idempotencyKeys));
   const users = sale.perUserLimit > 0 ? createUserLimits(expected) : null;
   if (users) {
     const limits = attachUserLimits(users);
     // Restored purchases may exceed a lowered limit; they were legal when made.
     for (const [userId, qty] of recovery.users) limits.tryAcquire(userId, qty, 2 ** 31 - 1);
   }
-  // Live holds never outnumber units on sale (each holds ≥ 1), so stock bounds the table too.
-  const units = sale.skus.reduce((n, s) => n + s.stock, 0);
-  const reservations = createReservationTable(Math.min(units, Math.max(expected, 65_536)) + 1024);
-  const idempotency = createIdempotencyTable(Math.max(expected, recovery.keys.length));
+  const reservations = createReservationTable(reservationSlots);
+  const idempotency = createIdempotencyTable(idempotencyKeys);
   const keys = new IdempotencyTable(idempotency);
   for (const [key, orderId] of recovery.keys) keys.restore(key, 201, JSON.stringify({ orderId }));
   const nonce = Math.floor(Math.random() * 36 ** 6).toString(36);
@@ -118,4 +122,14 @@ export class SaleState {
     const base = sku * CONFIRMED_STRIDE;
     return { initial: snap.initial, available: snap.available, reserved: Atomics.load(this.confirmed, base + HELD_WORD), sold: Atomics.load(this.confirmed, base + SOLD_WORD) };
   }
+}
+
+/** The shared tables are sized up front from the expected users; refuse, saying so, a size the machine cannot hold. */
+export function checkTableMemory(expectedUsers: number, bytes: number, machineBytes = totalmem()): void {
+  // Half the machine: the rest is for the ledger, the HTTP threads' heaps and whatever else runs (the load generator).
+  if (bytes <= machineBytes / 2) return;
+  const gb = (b: number) => (b / 2 ** 30).toFixed(1);
+  throw new UsageError(
+    `${expectedUsers.toLocaleString('en-US')} expected users need ${gb(bytes)} GB of shared tables (per-user limits, reservations, idempotency keys), more than half of this machine's ${gb(machineBytes)} GB: lower the expected users (flashsale serve --expected-users, or the scenario's buyers.population)`,
+  );
 }

@@ -48,6 +48,13 @@ export interface UserLimitsAttachOptions {
   hash?: (userId: string) => number;
 }
 
+/** What createUserLimits(expectedUsers) allocates with the default load factor and id size, in bytes (checked before allocating). */
+export function userLimitsBytes(expectedUsers: number): number {
+  let capacity = 1;
+  while (capacity < Math.ceil(expectedUsers / DEFAULT_LOAD_FACTOR)) capacity *= 2;
+  return capacity * (SLOT_WORDS * Int32Array.BYTES_PER_ELEMENT + DEFAULT_ID_BYTES);
+}
+
 export function createUserLimits(expectedUsers: number, options: { loadFactor?: number; idBytes?: number } = {}): UserLimitsShared {
   const loadFactor = options.loadFactor ?? DEFAULT_LOAD_FACTOR;
   const idBytes = options.idBytes ?? DEFAULT_ID_BYTES;
