@@ -319,7 +319,15 @@ export class LoadEngine implements JourneyHost {
     }
     opts.body = tpl.body(j);
     j.keepBody = this.#classifiers[j.step]!.needsBody;
-    if (this.#sellOut) j.returnsAtSend = this.#sellOut.returnsSoFar(j.skuIndex);
+    if (this.#sellOut) {
+      j.returnsAtSend = this.#sellOut.returnsSoFar(j.skuIndex);
+      // A reservation counts as held from the moment it is asked for: its answer may be a hold on a unit
+      // that came back, and the run must not stop before that hold is paid or lost (sell-out.ts).
+      if (j.step === RESERVE && !j.holding) {
+        this.#sellOut.holdTaken(j.skuIndex);
+        j.holding = true;
+      }
+    }
     j.queuedMs = now;
     const c = this.#conns.acquire();
     if (c < 0) this.#conns.wait(j);
@@ -391,13 +399,7 @@ export class LoadEngine implements JourneyHost {
     if (outcome === SUCCESS) {
       const captured = classifier.captureId ? readPath(json, classifier.captureId) : undefined;
       const id = captured === undefined || captured === null ? '' : String(captured);
-      if (j.step === RESERVE) {
-        j.reservationId = id;
-        if (this.#sellOut) {
-          this.#sellOut.holdTaken(j.skuIndex);
-          j.holding = true;
-        }
-      }
+      if (j.step === RESERVE) j.reservationId = id;
       else {
         units = j.qty;
         orderId = id;
@@ -457,7 +459,10 @@ export class LoadEngine implements JourneyHost {
     this.#counts.buyers[how]++;
     if (j.holding) {
       j.holding = false;
-      if (this.#sellOut!.holdEnded(j.skuIndex, how === 'succeeded')) this.#stopSoldOut();
+      // Refused at the reserve step: nothing was held. Paid: nothing comes back. Anything else may have
+      // left a hold that is declined, expires or is abandoned: its units come back.
+      const nothingReturns = how === 'succeeded' || (j.step === RESERVE && (how === 'soldOut' || how === 'rejected'));
+      if (this.#sellOut!.holdEnded(j.skuIndex, !nothingReturns)) this.#stopSoldOut();
     }
     // Dropped means no request of it ever went out: it was never a started buyer either.
     if (how === 'dropped') this.#counts.buyers.started--;

@@ -1,8 +1,8 @@
 // When has the sale sold out, so that a run with stopOnSellOut may stop? Not at the first "sold out"
 // answer in a reserve → pay journey: units held by buyers who have not paid yet come back when a payment
 // is declined (or the hold is abandoned), and later buyers can still buy them. So the run stops only
-// when every SKU has answered sold out *and* no buyer of this run still holds a reservation on it, shared
-// by all load workers:
+// when every SKU has answered sold out *and* no buyer of this run still holds a reservation on it or has
+// one asked for (its answer may be a hold on a unit that just came back), shared by all load workers:
 // - a hold that ends without a sale clears its SKU's sold-out flag and counts a return;
 // - a sold-out answer counts only if no return happened since its request went out (an answer about the
 //   stock before the units came back says nothing about now).
@@ -31,13 +31,14 @@ export class SellOutWatch {
     return Atomics.load(this.#control, this.#at(sku, RETURNS));
   }
 
+  /** A reservation was asked for: held from now until it is paid, refused or lost. */
   holdTaken(sku: number): void {
     Atomics.add(this.#control, this.#at(sku, HOLDS), 1);
   }
 
-  /** A hold ended: paid (`sold`), or not (declined, expired, given up: its units come back). True when the run may stop now. */
-  holdEnded(sku: number, sold: boolean): boolean {
-    if (!sold) {
+  /** A hold (or a reservation asked for) ended; `unitsReturn` unless it was paid or refused. True when the run may stop now. */
+  holdEnded(sku: number, unitsReturn: boolean): boolean {
+    if (unitsReturn) {
       // Flag down before the hold count drops, so no instant shows "sold out, nothing held" while units return.
       Atomics.add(this.#control, this.#at(sku, RETURNS), 1);
       Atomics.store(this.#control, this.#at(sku, FLAG), 0);
