@@ -2,16 +2,16 @@
 // ledger, builds the shared sale state and starts N HTTP threads on one port (reusePort).
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { FlashsaleError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import type { StrategyName } from '../stock/index.ts';
 import { isStrategy } from '../stock/index.ts';
 import { LedgerHost } from '../ledger/host.ts';
 import { createLedgerMetrics } from '../ledger/metrics.ts';
-import type { Recovery } from '../ledger/store.ts';
 import { parseSale, saleIdentity, type SaleDefinition } from './sale.ts';
-import { createSaleShared, type SaleShared } from './state.ts';
+import { createSaleShared, EMPTY_RECOVERY, type SaleShared } from './state.ts';
 import { createServiceMetrics } from './metrics.ts';
-import type { FromServiceThread, ServiceThreadData, ToServiceThread } from './thread-protocol.ts';
+import type { ServiceThreadData } from './thread-protocol.ts';
+import { Supervisor } from './supervisor.ts';
 
 export type { SaleDefinition } from './sale.ts';
 export { parseSale } from './sale.ts';
@@ -47,8 +47,6 @@ export interface RunningService {
 
 const ENTRY = new URL('../../workers/service-thread.ts', import.meta.url);
 const MAX_THREADS = 64;
-const EMPTY_RECOVERY: Recovery = { soldBySku: {}, users: [], keys: [] };
-
 function checkInt(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${name} ${value} is not a whole number in [${min}, ${max}].`);
   return value;
@@ -111,84 +109,3 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 }
 
 /** Main-thread bookkeeping: thread start-up, sale redefinition (POST /admin/sale), shutdown. */
-class Supervisor {
-  private readonly workers: Worker[];
-  private readonly ledger: LedgerHost;
-  private readonly strategy: StrategyName;
-  private readonly capacity: { threads: number; expectedUsers: number };
-  private nextId = 1;
-  private readonly acks = new Map<number, () => void>();
-  private chain: Promise<unknown> = Promise.resolve();
-
-  constructor(workers: Worker[], ledger: LedgerHost, strategy: StrategyName, capacity: { threads: number; expectedUsers: number }) {
-    this.workers = workers;
-    this.ledger = ledger;
-    this.strategy = strategy;
-    this.capacity = capacity;
-  }
-
-  /** Resolves with the port the thread listens on, or rejects with why it could not. */
-  adopt(worker: Worker, host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      let started = false;
-      const failed = (why: string) => {
-        if (!started) reject(new FlashsaleError(`service thread could not listen on ${host}:${port}: ${why}`));
-        else process.stderr.write(`flashsale service: an HTTP thread failed: ${why}\n`);
-      };
-      worker.on('message', (m: FromServiceThread) => {
-        if (m.type === 'listening') {
-          started = true;
-          resolve(m.port);
-        } else if (m.type === 'error') failed(m.message);
-        else if (m.type === 'define-sale') this.defineSale(worker, m.id, m.sale);
-        else if (m.type === 'sale-set') this.acks.get(m.id)?.();
-      });
-      worker.on('error', (e) => failed(e.message));
-      worker.once('exit', (code) => {
-        if (!started) failed(`thread exited with code ${code}`);
-      });
-    });
-  }
-
-  private defineSale(from: Worker, id: number, definition: SaleDefinition): void {
-    const reply = (m: ToServiceThread) => from.postMessage(m);
-    // One redefinition at a time: each must reach every thread before the next begins.
-    this.chain = this.chain.then(async () => {
-      try {
-        const sale = parseSale(definition);
-        const saleId = await this.ledger.newSale(JSON.stringify(sale));
-        const shared = createSaleShared(saleId, sale, this.strategy, EMPTY_RECOVERY, this.capacity);
-        await Promise.all(
-          this.workers.map((w) => {
-            const ackId = this.nextId++;
-            return new Promise<void>((resolve) => {
-              this.acks.set(ackId, () => {
-                this.acks.delete(ackId);
-                resolve();
-              });
-              w.postMessage({ type: 'sale', id: ackId, shared } satisfies ToServiceThread);
-            });
-          }),
-        );
-        reply({ type: 'sale-defined', id, saleId });
-      } catch (e) {
-        reply({ type: 'sale-defined', id, error: (e as Error).message });
-      }
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.chain;
-    await Promise.all(
-      this.workers.map(
-        (w) =>
-          new Promise<void>((resolve) => {
-            if (w.threadId === -1) return resolve(); // already gone
-            w.once('exit', () => resolve());
-            w.postMessage({ type: 'close' } satisfies ToServiceThread);
-          }),
-      ),
-    );
-    await this.ledger.close();
-  }
-}

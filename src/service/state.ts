@@ -30,6 +30,9 @@ export interface SaleShared {
 
 export interface Capacity { threads: number; expectedUsers: number }
 
+/** A new sale: nothing to recover from the ledger. */
+export const EMPTY_RECOVERY: Recovery = { soldBySku: {}, users: [], keys: [] };
+
 export function createSaleShared(
   saleId: number,
   sale: SaleDefinition,

@@ -1,0 +1,96 @@
+// The HTTP threads' supervisor, in the main thread: adopts each thread as it starts listening, hands
+// a redefined sale (POST /admin/sale) to every thread one redefinition at a time, and closes them all.
+import type { Worker } from 'node:worker_threads';
+import { FlashsaleError } from '../errors.ts';
+import type { LedgerHost } from '../ledger/host.ts';
+import type { StrategyName } from '../stock/index.ts';
+import { parseSale, type SaleDefinition } from './sale.ts';
+import { createSaleShared, EMPTY_RECOVERY } from './state.ts';
+import type { FromServiceThread, ToServiceThread } from './thread-protocol.ts';
+
+export class Supervisor {
+  private readonly workers: Worker[];
+  private readonly ledger: LedgerHost;
+  private readonly strategy: StrategyName;
+  private readonly capacity: { threads: number; expectedUsers: number };
+  private nextId = 1;
+  private readonly acks = new Map<number, () => void>();
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(workers: Worker[], ledger: LedgerHost, strategy: StrategyName, capacity: { threads: number; expectedUsers: number }) {
+    this.workers = workers;
+    this.ledger = ledger;
+    this.strategy = strategy;
+    this.capacity = capacity;
+  }
+
+  /** Resolves with the port the thread listens on, or rejects with why it could not. */
+  adopt(worker: Worker, host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      let started = false;
+      const failed = (why: string) => {
+        if (!started) reject(new FlashsaleError(`service thread could not listen on ${host}:${port}: ${why}`));
+        else process.stderr.write(`flashsale service: an HTTP thread failed: ${why}\n`);
+      };
+      worker.on('message', (m: FromServiceThread) => {
+        if (m.type === 'listening') {
+          started = true;
+          resolve(m.port);
+        } else if (m.type === 'error') failed(m.message);
+        else if (m.type === 'define-sale') this.defineSale(worker, m.id, m.sale);
+        else if (m.type === 'sale-set') this.acks.get(m.id)?.();
+      });
+      worker.on('error', (e) => failed(e.message));
+      worker.once('exit', (code) => {
+        if (!started) failed(`thread exited with code ${code}`);
+      });
+    });
+  }
+
+  private defineSale(from: Worker, id: number, definition: SaleDefinition): void {
+    const reply = (m: ToServiceThread) => from.postMessage(m);
+    // One redefinition at a time: each must reach every thread before the next begins.
+    this.chain = this.chain.then(async () => {
+      try {
+        const sale = parseSale(definition);
+        const saleId = await this.ledger.newSale(JSON.stringify(sale));
+        const shared = createSaleShared(saleId, sale, this.strategy, EMPTY_RECOVERY, this.capacity);
+        await Promise.all(
+          this.workers.map((w) => {
+            const ackId = this.nextId++;
+            return new Promise<void>((resolve) => {
+              // A thread that is gone (crashed) serves nothing and needs no sale: do not wait for it.
+              if (w.threadId === -1) return resolve();
+              const done = () => {
+                this.acks.delete(ackId);
+                w.off('exit', done);
+                resolve();
+              };
+              this.acks.set(ackId, done);
+              w.once('exit', done);
+              w.postMessage({ type: 'sale', id: ackId, shared } satisfies ToServiceThread);
+            });
+          }),
+        );
+        reply({ type: 'sale-defined', id, saleId });
+      } catch (e) {
+        reply({ type: 'sale-defined', id, error: (e as Error).message });
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.threadId === -1) return resolve(); // already gone
+            w.once('exit', () => resolve());
+            w.postMessage({ type: 'close' } satisfies ToServiceThread);
+          }),
+      ),
+    );
+    await this.ledger.close();
+  }
+}

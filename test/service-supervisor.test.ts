@@ -1,0 +1,77 @@
+// The supervisor hands a redefined sale (POST /admin/sale) to every HTTP thread and answers once all
+// have it. A thread that crashed must not leave that answer (and every later redefinition) hanging.
+import { EventEmitter } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import type { LedgerHost } from '../src/ledger/host.ts';
+import { Supervisor } from '../src/service/supervisor.ts';
+import type { SaleDefinition } from '../src/service/index.ts';
+
+const SALE: SaleDefinition = { skus: [{ id: 'phone', stock: 10 }], perUserLimit: 1, reservationTtlMs: 60_000, opensAtEpochMs: null, payment: { declineRate: 0, latencyMs: 0 } };
+
+/** A stand-in HTTP thread: acks every sale it is given, unless it "crashes" on receiving one. */
+class FakeThread extends EventEmitter {
+  threadId = 1;
+  readonly received: { type: string; id?: number; saleId?: number; error?: string }[] = [];
+  constructor(private readonly crashOnSale = false) {
+    super();
+  }
+  postMessage(m: { type: string; id: number }): void {
+    this.received.push(m);
+    if (m.type !== 'sale') return;
+    setImmediate(() => {
+      if (this.crashOnSale) {
+        this.threadId = -1;
+        this.emit('exit', 1);
+      } else this.emit('message', { type: 'sale-set', id: m.id });
+    });
+  }
+}
+
+async function supervised(threads: FakeThread[]): Promise<Supervisor> {
+  const ledger = { newSale: async () => 7 } as unknown as LedgerHost;
+  const supervisor = new Supervisor(threads as unknown as Worker[], ledger, 'atomic', { threads: threads.length, expectedUsers: 100 });
+  for (const t of threads) {
+    const listening = supervisor.adopt(t as unknown as Worker, '127.0.0.1', 0);
+    t.emit('message', { type: 'listening', port: 1234 });
+    await listening;
+  }
+  return supervisor;
+}
+
+function answerTo(thread: FakeThread, id: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no sale-defined answer within 2 s')), 2_000);
+    const poll = setInterval(() => {
+      const answer = thread.received.find((m) => m.type === 'sale-defined' && m.id === id);
+      if (answer) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(answer);
+      }
+    }, 5);
+  });
+}
+
+describe('Supervisor', () => {
+  it('answers a sale redefinition once every thread has it', async () => {
+    const a = new FakeThread();
+    const b = new FakeThread();
+    await supervised([a, b]);
+    a.emit('message', { type: 'define-sale', id: 5, sale: SALE });
+    await expect(answerTo(a, 5)).resolves.toEqual({ type: 'sale-defined', id: 5, saleId: 7 });
+    expect(b.received.filter((m) => m.type === 'sale')).toHaveLength(1);
+  });
+
+  it('does not wait for a thread that crashes before acking, nor for one already gone', async () => {
+    const a = new FakeThread();
+    const crashing = new FakeThread(true);
+    await supervised([a, crashing]);
+    a.emit('message', { type: 'define-sale', id: 1, sale: SALE });
+    await expect(answerTo(a, 1)).resolves.toMatchObject({ saleId: 7 });
+    // Now gone for good: the next redefinition does not even send to it.
+    a.emit('message', { type: 'define-sale', id: 2, sale: SALE });
+    await expect(answerTo(a, 2)).resolves.toMatchObject({ saleId: 7 });
+    expect(crashing.received.filter((m) => m.type === 'sale')).toHaveLength(1);
+  });
+});
