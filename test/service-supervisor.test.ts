@@ -13,8 +13,10 @@ const SALE: SaleDefinition = { skus: [{ id: 'phone', stock: 10 }], perUserLimit:
 class FakeThread extends EventEmitter {
   threadId = 1;
   readonly received: { type: string; id?: number; saleId?: number; error?: string }[] = [];
-  constructor(private readonly crashOnSale = false) {
+  readonly crashOnSale: boolean;
+  constructor(crashOnSale = false) {
     super();
+    this.crashOnSale = crashOnSale;
   }
   postMessage(m: { type: string; id: number }): void {
     this.received.push(m);
