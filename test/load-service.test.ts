@@ -5,30 +5,43 @@ import { runLoad } from '../src/load/index.ts';
 import { builtInRequests } from '../src/scenario/builtin-target.ts';
 import { startService, type RunningService } from '../src/service/index.ts';
 import type { LoadResult } from '../src/result/types.ts';
+import type { LoadPlan } from '../src/load/plan.ts';
 import { testPlan } from './fixtures/load-plan.ts';
 
 const STOCK = 150;
+
+/** A one-SKU sale on the built-in service, bought with reserve → pay by two load workers that stop at sell-out. */
+async function reservePaySale(
+  units: number,
+  payment: { declineRate: number; latencyMs: number },
+  arrival: LoadPlan['arrival'],
+  tune: (plan: LoadPlan) => void,
+): Promise<{ service: RunningService; result: LoadResult }> {
+  const service = await startService({
+    sale: { skus: [{ id: 'phone', stock: units }], perUserLimit: 1, reservationTtlMs: 30_000, opensAtEpochMs: null, payment },
+    threads: 1,
+    expectedUsers: 10_000,
+  });
+  const plan = testPlan(service.url, { target: { url: service.url, requests: builtInRequests(1) }, arrival, workers: 2, stopOnSellOut: true });
+  plan.journey.type = 'reserve-pay';
+  tune(plan);
+  return { service, result: await runLoad(plan) };
+}
 
 describe('against the reference service', () => {
   let service: RunningService;
   let result: LoadResult;
 
   beforeAll(async () => {
-    service = await startService({
-      sale: { skus: [{ id: 'phone', stock: STOCK }], perUserLimit: 1, reservationTtlMs: 30_000, opensAtEpochMs: null, payment: { declineRate: 0, latencyMs: 0 } },
-      threads: 1,
-      expectedUsers: 10_000,
-    });
-    const plan = testPlan(service.url, {
-      target: { url: service.url, requests: builtInRequests(1) },
-      arrival: { type: 'flash-crowd', registered: 300, reaction: { medianMs: 150, sigma: 0.5 }, latecomers: { count: 50, decayMs: 200 } },
-      workers: 2,
-      stopOnSellOut: true,
-    });
-    plan.journey.type = 'reserve-pay';
-    plan.journey.bots = { share: 0.2, retries: 3, accounts: 2 };
-    plan.buyers.population = 1000;
-    result = await runLoad(plan);
+    ({ service, result } = await reservePaySale(
+      STOCK,
+      { declineRate: 0, latencyMs: 0 },
+      { type: 'flash-crowd', registered: 300, reaction: { medianMs: 150, sigma: 0.5 }, latecomers: { count: 50, decayMs: 200 } },
+      (plan) => {
+        plan.journey.bots = { share: 0.2, retries: 3, accounts: 2 };
+        plan.buyers.population = 1000;
+      },
+    ));
   });
   afterAll(() => service?.close());
 
@@ -52,22 +65,16 @@ describe('stopOnSellOut with declined payments', () => {
   const UNITS = 40;
 
   beforeAll(async () => {
-    service = await startService({
-      sale: { skus: [{ id: 'phone', stock: UNITS }], perUserLimit: 1, reservationTtlMs: 30_000, opensAtEpochMs: null, payment: { declineRate: 0.5, latencyMs: 30 } },
-      threads: 1,
-      expectedUsers: 10_000,
-    });
-    const plan = testPlan(service.url, {
-      target: { url: service.url, requests: builtInRequests(1) },
+    ({ service, result } = await reservePaySale(
+      UNITS,
+      { declineRate: 0.5, latencyMs: 30 },
       // A crowd that takes every unit at once, then latecomers for a second while payments settle.
-      arrival: { type: 'flash-crowd', registered: 200, reaction: { medianMs: 50, sigma: 0.3 }, latecomers: { count: 400, decayMs: 800 } },
-      workers: 2,
-      stopOnSellOut: true,
-    });
-    plan.journey.type = 'reserve-pay';
-    plan.journey.thinkTime = { minMs: 20, maxMs: 60 };
-    plan.buyers.population = 2000;
-    result = await runLoad(plan);
+      { type: 'flash-crowd', registered: 200, reaction: { medianMs: 50, sigma: 0.3 }, latecomers: { count: 400, decayMs: 800 } },
+      (plan) => {
+        plan.journey.thinkTime = { minMs: 20, maxMs: 60 };
+        plan.buyers.population = 2000;
+      },
+    ));
   });
   afterAll(() => service?.close());
 

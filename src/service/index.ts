@@ -108,4 +108,3 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
 }
 
-/** Main-thread bookkeeping: thread start-up, sale redefinition (POST /admin/sale), shutdown. */

@@ -1,8 +1,8 @@
 // Everything one sale shares between threads: stock core, per-user table, confirmed-order counters,
 // reservations and idempotency answers. Created in the main thread (from the ledger's recovery data),
 // attached in each HTTP thread. Plain data + SharedArrayBuffers, so it travels in workerData.
-import { attachStock, createStockShared, type StockCounter, type StockShared, type StrategyName } from '../stock/index.ts';
 import { totalmem } from 'node:os';
+import { attachStock, createStockShared, type StockCounter, type StockShared, type StrategyName } from '../stock/index.ts';
 import { attachUserLimits, createUserLimits, userLimitsBytes, type UserLimits, type UserLimitsShared } from '../stock/user-limits.ts';
 import type { Recovery } from '../ledger/store.ts';
 import type { SaleDefinition } from './sale.ts';

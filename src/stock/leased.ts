@@ -67,7 +67,7 @@ export class LeasedStock implements StockCounter {
   /** Returned units go to this thread's own lease, where thieves can still reach them; GENERATION moves so no sold-out mark outlives them. */
   release(sku: number, qty: number): void {
     checkTake(sku, qty, this.#skuCount);
-    casGive(this.#leases, threadSlotBase(this.#thread, sku, this.#skuCount), qty);
+    casGive(this.#leases, this.#ownSlots[sku], qty);
     Atomics.add(this.#counters, skuBase(sku) + GENERATION, 1);
   }
 
@@ -80,7 +80,7 @@ export class LeasedStock implements StockCounter {
 
   flush(): void {
     for (let sku = 0; sku < this.#skuCount; sku++) {
-      const own = threadSlotBase(this.#thread, sku, this.#skuCount);
+      const own = this.#ownSlots[sku];
       let units = Atomics.load(this.#leases, own);
       while (units > 0) {
         const base = skuBase(sku);
@@ -98,7 +98,7 @@ export class LeasedStock implements StockCounter {
   }
 
   #takeSlow(sku: number, qty: number): boolean {
-    const own = threadSlotBase(this.#thread, sku, this.#skuCount);
+    const own = this.#ownSlots[sku];
     const words = this.#counters;
     const base = skuBase(sku);
     if (Atomics.load(words, base + SOLD_OUT_AT) === Atomics.load(words, base + GENERATION) + 1) return false;
@@ -130,7 +130,7 @@ export class LeasedStock implements StockCounter {
   #refill(sku: number, qty: number): boolean {
     const words = this.#counters;
     const base = skuBase(sku);
-    const own = threadSlotBase(this.#thread, sku, this.#skuCount);
+    const own = this.#ownSlots[sku];
     let global = Atomics.load(words, base + AVAILABLE);
     while (global > 0) {
       // Smaller batches as the pool runs low, so the last units spread out instead of piling up in one lease.
@@ -154,7 +154,7 @@ export class LeasedStock implements StockCounter {
     const words = this.#counters;
     const leases = this.#leases;
     const base = skuBase(sku);
-    const own = threadSlotBase(this.#thread, sku, this.#skuCount);
+    const own = this.#ownSlots[sku];
     const need = qty - Atomics.load(leases, own);
     if (need <= 0) return true;
     for (let t = 0; t < this.#maxThreads; t++) {

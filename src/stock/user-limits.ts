@@ -50,9 +50,14 @@ export interface UserLimitsAttachOptions {
 
 /** What createUserLimits(expectedUsers) allocates with the default load factor and id size, in bytes (checked before allocating). */
 export function userLimitsBytes(expectedUsers: number): number {
+  return slotsFor(expectedUsers, DEFAULT_LOAD_FACTOR) * (SLOT_WORDS * Int32Array.BYTES_PER_ELEMENT + DEFAULT_ID_BYTES);
+}
+
+/** Table slots: the power of two that keeps `expectedUsers` at or under `loadFactor`. */
+function slotsFor(expectedUsers: number, loadFactor: number): number {
   let capacity = 1;
-  while (capacity < Math.ceil(expectedUsers / DEFAULT_LOAD_FACTOR)) capacity *= 2;
-  return capacity * (SLOT_WORDS * Int32Array.BYTES_PER_ELEMENT + DEFAULT_ID_BYTES);
+  while (capacity < Math.ceil(expectedUsers / loadFactor)) capacity *= 2;
+  return capacity;
 }
 
 export function createUserLimits(expectedUsers: number, options: { loadFactor?: number; idBytes?: number } = {}): UserLimitsShared {
@@ -61,8 +66,7 @@ export function createUserLimits(expectedUsers: number, options: { loadFactor?: 
   if (!Number.isInteger(expectedUsers) || expectedUsers < 1) throw new RangeError(`expectedUsers ${expectedUsers} is not a positive whole number.`);
   if (!(loadFactor > 0 && loadFactor <= 1)) throw new RangeError(`loadFactor ${loadFactor} is not in (0, 1].`);
   if (!Number.isInteger(idBytes) || idBytes < 1) throw new RangeError(`idBytes ${idBytes} is not a positive whole number.`);
-  let capacity = 1;
-  while (capacity < Math.ceil(expectedUsers / loadFactor)) capacity *= 2;
+  const capacity = slotsFor(expectedUsers, loadFactor);
   if (capacity > 2 ** 26) throw new RangeError(`expectedUsers ${expectedUsers} / loadFactor ${loadFactor} needs more than ${2 ** 26} slots.`);
   return {
     capacity,
