@@ -110,14 +110,31 @@ describe('mergeRunResults', () => {
     expect(merged.audit!.passed).toBe(true);
   });
 
-  it('catches an order id acknowledged on both machines', () => {
+  it('catches an order id acknowledged on both machines for two different purchases', () => {
     const a = asRun(partA, whole);
     const b = asRun(partB, whole);
-    b.orders.push({ ...a.orders[0] });
+    b.orders.push({ ...a.orders[0], userId: 'someone-else' });
     const merged = mergeRunResults([{ file: 'a.json', result: a }, { file: 'b.json', result: b }]);
     const check = merged.audit!.checks.find((c) => c.id === 'unique_order_ids')!;
     expect(check.passed).toBe(false);
     expect(check.offending).toEqual([a.orders[0].orderId]);
+    expect(merged.verdict.exitCode).toBe(3);
+  });
+
+  // Each machine alone stays within the stock and the server's counters say all is well: only the
+  // merged acknowledged orders show that more units were sold than exist.
+  it('catches an oversell that only the machines together show', () => {
+    const a = asRun(partA, whole);
+    const b = asRun(partB, whole);
+    const extra = OPTS.stock! - whole.counts.unitsAcknowledged + 5;
+    for (let i = 0; i < extra; i++) b.orders.push({ orderId: `extra-${i}`, userId: `late-${i}`, sku: 'redmi-1s', qty: 1 });
+    expect(a.audit!.passed && b.audit!.passed).toBe(true);
+    const merged = mergeRunResults([{ file: 'a.json', result: a }, { file: 'b.json', result: b }]);
+    const check = merged.audit!.checks.find((c) => c.id === 'sold_within_stock')!;
+    expect(check.passed).toBe(false);
+    expect(check.offending).toEqual(['redmi-1s']);
+    expect(merged.audit!.oversold).toBe(5);
+    expect(merged.stock.oversold).toBe(5);
     expect(merged.verdict.exitCode).toBe(3);
   });
 

@@ -56,7 +56,7 @@ function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function soldWithinStock(input: AuditInput, stock: Map<string, number>): { check: AuditCheck; oversold: number } {
+export function soldWithinStock(input: AuditInput, stock: Map<string, number>): { check: AuditCheck; oversold: number } {
   // Three views of units sold; the worst one counts, so a service cannot hide an oversell in one of them.
   const views: Array<[string, Map<string, number>]> = [['acknowledged to the client', unitsBySku(distinctById(input.ackedOrders))]];
   if (input.ledgerOrders) views.push(['in the ledger', unitsBySku(distinctById(input.ledgerOrders))]);
@@ -125,7 +125,7 @@ function perUserLimit(input: AuditInput): AuditCheck {
   return check('per_user_limit', `No user above the limit of ${input.perUserLimit}`, offending, detail);
 }
 
-function uniqueOrderIds(input: AuditInput): AuditCheck {
+export function uniqueOrderIds(input: AuditInput): AuditCheck {
   const offending = new Set<string>();
   if (input.ledgerOrders) {
     const seen = new Set<string>();

@@ -2,7 +2,8 @@
 // The load part (histograms, counts, intervals, orders) is the metrics module's exact merge; what
 // the audit and thresholds said is recomputed where the merged data allows it, else combined.
 import { mergeLoadResults } from '../metrics/merge.ts';
-import type { AuditCheck, AuditResult, RunResult, ThresholdResult } from '../result/types.ts';
+import { MAX_OFFENDING_LISTED, soldWithinStock, uniqueOrderIds, type AuditInput } from '../audit/audit.ts';
+import type { AuditCheck, AuditResult, InventoryState, RunResult, ThresholdResult } from '../result/types.ts';
 import { evaluateThresholds, type ThresholdsSpec } from '../thresholds/index.ts';
 import { ResultFileError } from './read.ts';
 
@@ -10,8 +11,6 @@ export interface MergeInput {
   file: string;
   result: RunResult;
 }
-
-const MAX_OFFENDING = 100;
 
 /** One sale seen from several machines (same external target), or separate sales added up. */
 function mergeStock(inputs: MergeInput[], load: ReturnType<typeof mergeLoadResults>): RunResult['stock'] {
@@ -36,47 +35,52 @@ function mergeStock(inputs: MergeInput[], load: ReturnType<typeof mergeLoadResul
   return { initial, sold, oversold: Math.max(0, sold - initial), sellOutMs, inventory };
 }
 
-function duplicateOrderIds(orders: RunResult['orders']): string[] {
-  const seen = new Set<string>();
-  const dup = new Set<string>();
-  for (const o of orders) (seen.has(o.orderId) ? dup : seen).add(o.orderId);
-  return [...dup];
+/** The merged sale's per-SKU inventory: one shared server's last word, or separate sales added up by SKU. */
+function inventoryBySku(inventory: RunResult['stock']['inventory']): InventoryState[] {
+  const bySku = new Map<string, InventoryState>();
+  for (const i of inventory) {
+    const sum = bySku.get(i.sku);
+    bySku.set(i.sku, sum ? { sku: i.sku, initial: sum.initial + i.initial, available: sum.available + i.available, reserved: sum.reserved + i.reserved, sold: sum.sold + i.sold } : { ...i });
+  }
+  return [...bySku.values()];
 }
 
 function mergeAudit(inputs: MergeInput[], stock: RunResult['stock'], orders: RunResult['orders']): AuditResult | null {
   const audits = inputs.map((i) => i.result.audit).filter((a): a is AuditResult => a !== null);
   if (audits.length === 0) return null;
+  // Two checks can be made again on the merged data, and only there (an order id acknowledged on two
+  // machines; units acknowledged on several machines adding up past the stock), with the audit's own code.
+  const inventory = inventoryBySku(stock.inventory);
+  const merged: AuditInput = {
+    inventory: inventory.length ? inventory : null,
+    ledgerOrders: null,
+    ackedOrders: orders,
+    perUserLimit: 0, // not re-checked here: each run's ledger check stands
+    initialStock: new Map(inventory.map((i) => [i.sku, i.initial])),
+  };
+  // Without an inventory the stock per SKU is unknown: only the parts' own verdicts stand for that check.
+  const sold = inventory.length ? soldWithinStock(merged, merged.initialStock as Map<string, number>) : null;
+  const recheck: Partial<Record<AuditCheck['id'], AuditCheck>> = { unique_order_ids: uniqueOrderIds(merged), ...(sold ? { sold_within_stock: sold.check } : {}) };
   const ids = [...new Set(audits.flatMap((a) => a.checks.map((c) => c.id)))];
   const checks: AuditCheck[] = ids.map((id) => {
     const parts = audits.map((a) => a.checks.find((c) => c.id === id)).filter((c): c is AuditCheck => c !== undefined);
     const offending = [...new Set(parts.flatMap((c) => c.offending))];
-    const combined: AuditCheck = {
+    const again = recheck[id];
+    const passed = parts.every((c) => c.passed || c.skipped);
+    return {
       id,
       title: parts[0].title,
-      passed: parts.every((c) => c.passed || c.skipped),
+      passed: again ? passed && again.passed : passed,
       skipped: parts.every((c) => c.skipped),
-      detail: `merged from ${parts.length} runs: ${[...new Set(parts.map((c) => c.detail))].join(' | ')}`,
-      offending: offending.slice(0, MAX_OFFENDING),
-      offendingCount: parts.reduce((n, c) => n + c.offendingCount, 0),
+      detail: again ? `${again.detail} (merged from ${parts.length} runs)` : `merged from ${parts.length} runs: ${[...new Set(parts.map((c) => c.detail))].join(' | ')}`,
+      offending: [...new Set([...(again?.offending ?? []), ...offending])].slice(0, MAX_OFFENDING_LISTED),
+      offendingCount: Math.max(again?.offendingCount ?? 0, parts.reduce((n, c) => n + c.offendingCount, 0)),
     };
-    // Two checks can be made again on the merged data, and only there: an order id acknowledged on
-    // two machines, and oversell of the shared stock.
-    if (id === 'unique_order_ids') {
-      const dup = duplicateOrderIds(orders);
-      combined.passed = combined.passed && dup.length === 0;
-      combined.detail = `${orders.length} acknowledged orders across ${inputs.length} runs, ${dup.length} duplicate ids`;
-      combined.offending = [...new Set([...dup, ...offending])].slice(0, MAX_OFFENDING);
-      combined.offendingCount = Math.max(combined.offendingCount, dup.length);
-    } else if (id === 'sold_within_stock') {
-      combined.passed = combined.passed && stock.sold <= stock.initial;
-      combined.detail = `${stock.sold} sold of ${stock.initial} (merged)`;
-    }
-    return combined;
   });
   return {
     passed: checks.every((c) => c.passed || c.skipped),
     checks,
-    oversold: Math.max(stock.oversold, ...audits.map((a) => a.oversold)),
+    oversold: Math.max(stock.oversold, sold?.oversold ?? 0, ...audits.map((a) => a.oversold)),
     lostOrders: audits.reduce((n, a) => n + a.lostOrders, 0),
   };
 }
@@ -121,6 +125,9 @@ export function mergeRunResults(inputs: MergeInput[]): RunResult {
   }
   const load = mergeLoadResults(inputs.map((i) => i.result));
   const stock = mergeStock(inputs, load);
+  const audit = mergeAudit(inputs, stock, load.orders);
+  // As a single run reports it: the worst view of oversell, the audit's included.
+  stock.oversold = Math.max(stock.oversold, audit?.oversold ?? 0);
   const byTime = (pick: (r: RunResult) => string, min: boolean) =>
     inputs.map((i) => pick(i.result)).reduce((a, b) => ((Date.parse(b) < Date.parse(a)) === min ? b : a));
   const base = {
@@ -132,7 +139,7 @@ export function mergeRunResults(inputs: MergeInput[]): RunResult {
     startedAt: byTime((r) => r.startedAt, true),
     endedAt: byTime((r) => r.endedAt, false),
     stock,
-    audit: mergeAudit(inputs, stock, load.orders),
+    audit,
     mergedFrom: inputs.flatMap((i) => i.result.mergedFrom ?? [i.file]),
   };
   const thresholds = mergeThresholds(inputs, base);
