@@ -41,17 +41,3 @@ export class CapacityError extends FlashsaleError {
     super(message, EXIT.failure);
   }
 }
-
-/** The post-run audit found oversell, lost orders, limit violations or duplicates. Exit 3. */
-export class AuditFailedError extends FlashsaleError {
-  constructor(message: string) {
-    super(message, EXIT.auditFailed);
-  }
-}
-
-/** At least one threshold was crossed. Exit 99, as k6. */
-export class ThresholdsCrossedError extends FlashsaleError {
-  constructor(message: string) {
-    super(message, EXIT.thresholdsCrossed);
-  }
-}

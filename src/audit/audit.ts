@@ -180,7 +180,7 @@ export function auditRun(input: AuditInput): AuditResult {
   };
 }
 
-/** The failed checks, one line each with the first offending ids: the AuditFailedError message. */
+/** The failed checks, one line each with the first offending ids. */
 export function describeAuditFailures(result: AuditResult, listed = 10): string[] {
   return result.checks
     .filter((c) => !c.skipped && !c.passed)

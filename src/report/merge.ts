@@ -6,6 +6,7 @@ import { MAX_OFFENDING_LISTED, soldWithinStock, uniqueOrderIds, type AuditInput 
 import type { AuditCheck, AuditResult, InventoryState, RunResult, ThresholdResult } from '../result/types.ts';
 import { evaluateThresholds, type ThresholdsSpec } from '../thresholds/index.ts';
 import { ResultFileError } from './read.ts';
+import { sellOutMs, verdictOf } from '../result/verdict.ts';
 
 export interface MergeInput {
   file: string;
@@ -31,8 +32,7 @@ function mergeStock(inputs: MergeInput[], load: ReturnType<typeof mergeLoadResul
     inventory = results.flatMap((r) => r.stock.inventory);
   }
   const sold = inventory.length ? inventory.reduce((n, s) => n + s.sold, 0) : load.counts.unitsAcknowledged;
-  const sellOutMs = sold >= initial && load.firstSendMs !== null && load.lastAckMs !== null ? load.lastAckMs - load.firstSendMs : null;
-  return { initial, sold, oversold: Math.max(0, sold - initial), sellOutMs, inventory };
+  return { initial, sold, oversold: Math.max(0, sold - initial), sellOutMs: sellOutMs(load, sold, initial), inventory };
 }
 
 /** The merged sale's per-SKU inventory: one shared server's last word, or separate sales added up by SKU. */
@@ -102,14 +102,6 @@ function mergeThresholds(inputs: MergeInput[], merged: Omit<RunResult, 'threshol
   }
   // Without the definition the merged value cannot be computed: actual stays null.
   return [...byKey.values()].map((ts) => ({ ...ts[0], actual: null, pass: ts.every((t) => t.pass) && ts.length === inputs.length }));
-}
-
-function verdictOf(audit: AuditResult | null, thresholds: ThresholdResult[]): RunResult['verdict'] {
-  const reasons: string[] = [];
-  if (audit && !audit.passed) reasons.push(`audit failed: ${audit.checks.filter((c) => !c.passed && !c.skipped).map((c) => c.id).join(', ')}`);
-  for (const t of thresholds.filter((x) => !x.pass)) reasons.push(`threshold crossed: ${t.metric} ${t.expression}`);
-  const exitCode = audit && !audit.passed ? 3 : thresholds.some((t) => !t.pass) ? 99 : 0;
-  return { passed: exitCode === 0, exitCode, reasons };
 }
 
 export function mergeRunResults(inputs: MergeInput[]): RunResult {

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { auditRun, fetchAuditInputs } from '../audit/index.ts';
 import { runLoad, type LoadProgress } from '../load/index.ts';
 import { describeEnvironment } from '../result/environment.ts';
-import { RESULT_SCHEMA_VERSION, type AuditResult, type LoadResult, type RunResult } from '../result/types.ts';
+import { RESULT_SCHEMA_VERSION, type LoadResult, type RunResult } from '../result/types.ts';
 import type { LoadedScenario } from '../scenario/index.ts';
 import { resolveOpensAt, stockOf, toLoadPlan, toSaleDefinition } from '../scenario/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
-import { describeCrossed, evaluateThresholds } from '../thresholds/index.ts';
+import { evaluateThresholds } from '../thresholds/index.ts';
+import { sellOutMs, verdictOf } from '../result/verdict.ts';
 
 export interface RunScenarioOptions {
   loaded: LoadedScenario;
@@ -75,7 +76,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       verdict: { passed: true, exitCode: 0, reasons: [] },
     };
     result.thresholds = evaluateThresholds(scenario.thresholds, result);
-    result.verdict = verdictOf(audit, result);
+    result.verdict = verdictOf(audit, result.thresholds);
     return result;
   } finally {
     await service?.close();
@@ -86,23 +87,6 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
 function soldUnits(load: LoadResult, inventory: RunResult['stock']['inventory'] | null): number {
   if (inventory) return inventory.reduce((n, s) => n + s.sold, 0);
   return load.counts.unitsAcknowledged;
-}
-
-/** First request to the acknowledgement of the unit that emptied the stock; null if stock remained. */
-function sellOutMs(load: LoadResult, sold: number, initial: number): number | null {
-  if (sold < initial || load.firstSendMs === null || load.lastAckMs === null) return null;
-  return load.lastAckMs - load.firstSendMs;
-}
-
-function verdictOf(audit: AuditResult | null, result: RunResult): RunResult['verdict'] {
-  const reasons: string[] = [];
-  if (audit && !audit.passed) {
-    for (const c of audit.checks) if (!c.passed && !c.skipped) reasons.push(`audit: ${c.title}: ${c.detail}`);
-  }
-  const crossed = describeCrossed(result.thresholds);
-  reasons.push(...crossed.map((c) => `threshold: ${c}`));
-  const exitCode = audit && !audit.passed ? 3 : crossed.length > 0 ? 99 : 0;
-  return { passed: exitCode === 0, exitCode, reasons };
 }
 
 /** reports/<scenario>-<UTC time>/ under `base`. */
