@@ -14,7 +14,7 @@ import { Buyers } from './buyers.ts';
 import { compileClassifier, errorKind, parseJson, readPath, RequestTimeoutError, type Classifier } from './classify.ts';
 import { Connections } from './connections.ts';
 import { DueHeap } from './due-heap.ts';
-import { CHECKOUT, Journey, RESERVE, STEP_NAMES, type JourneyHost } from './journey.ts';
+import { CHECKOUT, Journey, PAY, RESERVE, STEP_NAMES, type JourneyHost } from './journey.ts';
 import { afterAnswer, journeyKey, thinkMs } from './journey-policy.ts';
 import type { LoadPlan } from './plan.ts';
 import { deriveSeed } from './random.ts';
@@ -319,11 +319,12 @@ export class LoadEngine implements JourneyHost {
     }
     opts.body = tpl.body(j);
     j.keepBody = this.#classifiers[j.step]!.needsBody;
-    if (this.#sellOut) {
+    // Only a reservation's sold-out answer can be stale (checkout runs never return units; a pay step's
+    // answer ends its own hold). A reservation counts as held from the moment it is asked for: its answer
+    // may be a hold on a unit that came back, and the run must not stop before that hold is paid or lost.
+    if (this.#sellOut && j.step === RESERVE) {
       j.returnsAtSend = this.#sellOut.returnsSoFar(j.skuIndex);
-      // A reservation counts as held from the moment it is asked for: its answer may be a hold on a unit
-      // that came back, and the run must not stop before that hold is paid or lost (sell-out.ts).
-      if (j.step === RESERVE && !j.holding) {
+      if (!j.holding) {
         this.#sellOut.holdTaken(j.skuIndex);
         j.holding = true;
       }
@@ -440,7 +441,7 @@ export class LoadEngine implements JourneyHost {
   #next(j: Journey, outcome: number, now: number): void {
     const next = afterAnswer(j, outcome, now, this.#plan.journey, this.#buyers, this.#keyPrefix);
     if (next === 'later') return this.#later(j, j.dueMs, now);
-    if (next === 'soldOut' && this.#sellOut?.soldOutAnswer(j.skuIndex, j.returnsAtSend)) this.#stopSoldOut();
+    if (next === 'soldOut' && j.step !== PAY && this.#sellOut?.soldOutAnswer(j.skuIndex, j.returnsAtSend)) this.#stopSoldOut();
     this.#endJourney(j, next, now);
   }
 

@@ -9,7 +9,7 @@ export const GO = 1; // 1 once t0 is set
 export const STOP = 2; // a STOP_* code once the run must stop
 export const TICKETS = 3; // requests sent so far, all workers
 export const SOLD_OUT_BASE = 4; // SELL_OUT_FIELDS words per SKU from here (sell-out.ts)
-/** Per SKU: sold-out flag, holds out (reserved, not yet paid or lost), holds that ended unpaid so far. */
+/** Per SKU: sold-out mark, holds out (reserved, not yet paid or lost), holds that ended unpaid so far. */
 export const SELL_OUT_FIELDS = 3;
 
 export const STOP_NONE = 0;
