@@ -56,4 +56,11 @@ describe('shared table memory', () => {
     expect(() => checkTableMemory(10_000_000, 3 * 2 ** 30, 4 * 2 ** 30)).toThrow(/10,000,000 expected users need 3\.0 GB .* 4\.0 GB: lower the expected users \(flashsale serve --expected-users/);
     expect(() => checkTableMemory(1000, 500, 1000)).not.toThrow();
   });
+
+  it('is checked by createSaleShared itself', () => {
+    const small = { skus: [{ id: 'x', stock: 10 }], perUserLimit: 1, reservationTtlMs: 1000, opensAtEpochMs: null, payment: { declineRate: 0, latencyMs: 0 } };
+    const empty = { soldBySku: {}, users: [], keys: [] };
+    expect(() => createSaleShared(1, small, 'atomic', empty, { threads: 1, expectedUsers: 1000, machineBytes: 2 ** 20 })).toThrow(UsageError);
+    expect(() => createSaleShared(1, small, 'atomic', empty, { threads: 1, expectedUsers: 1000, machineBytes: 2 ** 34 })).not.toThrow();
+  });
 });

@@ -30,9 +30,14 @@ class FakeThread extends EventEmitter {
   }
 }
 
-async function supervised(threads: FakeThread[]): Promise<Supervisor> {
-  const ledger = { newSale: async () => 7 } as unknown as LedgerHost;
-  const supervisor = new Supervisor(threads as unknown as Worker[], ledger, 'atomic', { threads: threads.length, expectedUsers: 100 });
+async function supervised(threads: FakeThread[], machineBytes?: number, ledgerRows: string[] = []): Promise<Supervisor> {
+  const ledger = {
+    newSale: async (definition: string) => {
+      ledgerRows.push(definition);
+      return 7;
+    },
+  } as unknown as LedgerHost;
+  const supervisor = new Supervisor(threads as unknown as Worker[], ledger, 'atomic', { threads: threads.length, expectedUsers: 100, machineBytes });
   for (const t of threads) {
     const listening = supervisor.adopt(t as unknown as Worker, '127.0.0.1', 0);
     t.emit('message', { type: 'listening', port: 1234 });
@@ -75,5 +80,17 @@ describe('Supervisor', () => {
     a.emit('message', { type: 'define-sale', id: 2, sale: SALE });
     await expect(answerTo(a, 2)).resolves.toMatchObject({ saleId: 7 });
     expect(crashing.received.filter((m) => m.type === 'sale')).toHaveLength(1);
+  });
+
+  // A sale refused for its size must not reach the ledger: a restart would take that row for the latest
+  // sale, start afresh with full stock and forget the orders of the sale that kept running.
+  it('refuses a sale too big for the machine before the ledger records it', async () => {
+    const a = new FakeThread();
+    const rows: string[] = [];
+    await supervised([a], 1024, rows);
+    a.emit('message', { type: 'define-sale', id: 3, sale: SALE });
+    await expect(answerTo(a, 3)).resolves.toMatchObject({ error: expect.stringMatching(/expected users need .* lower the expected users/) });
+    expect(rows).toEqual([]);
+    expect(a.received.filter((m) => m.type === 'sale')).toHaveLength(0);
   });
 });

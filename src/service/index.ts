@@ -8,7 +8,7 @@ import { isStrategy } from '../stock/index.ts';
 import { LedgerHost } from '../ledger/host.ts';
 import { createLedgerMetrics } from '../ledger/metrics.ts';
 import { parseSale, saleIdentity, type SaleDefinition } from './sale.ts';
-import { createSaleShared, EMPTY_RECOVERY, type SaleShared } from './state.ts';
+import { createSaleShared, startNewSale, type SaleShared } from './state.ts';
 import { createServiceMetrics } from './metrics.ts';
 import type { ServiceThreadData } from './thread-protocol.ts';
 import { Supervisor } from './supervisor.ts';
@@ -74,7 +74,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (latest !== null && saleIdentity(JSON.parse(latest.definition) as SaleDefinition) === saleIdentity(sale)) {
       shared = createSaleShared(latest.id, sale, strategy, await ledger.recover(latest.id), capacity);
     } else {
-      shared = createSaleShared(await ledger.newSale(JSON.stringify(sale)), sale, strategy, EMPTY_RECOVERY, capacity);
+      shared = await startNewSale(ledger, sale, strategy, capacity);
     }
     const metrics = createServiceMetrics(threads);
     const supervisor = new Supervisor(workers, ledger, strategy, capacity);

@@ -28,10 +28,25 @@ export interface SaleShared {
   idempotency: IdempotencyShared;
 }
 
-export interface Capacity { threads: number; expectedUsers: number }
+export interface Capacity {
+  threads: number;
+  expectedUsers: number;
+  /** Memory the shared tables are checked against (default: this machine's). */
+  machineBytes?: number;
+}
 
-/** A new sale: nothing to recover from the ledger. */
-export const EMPTY_RECOVERY: Recovery = { soldBySku: {}, users: [], keys: [] };
+const EMPTY_RECOVERY: Recovery = { soldBySku: {}, users: [], keys: [] };
+
+/**
+ * A new sale. Its shared state is built first, because that can be refused (tables too big), and only
+ * then is the sale recorded in the ledger: a refused sale must leave no row that a restart would take for
+ * the latest sale (and so start afresh, forgetting the orders of the sale that was really running).
+ */
+export async function startNewSale(ledger: { newSale(definition: string): Promise<number> }, sale: SaleDefinition, strategy: StrategyName, capacity: Capacity): Promise<SaleShared> {
+  const shared = createSaleShared(0, sale, strategy, EMPTY_RECOVERY, capacity);
+  shared.saleId = await ledger.newSale(JSON.stringify(sale));
+  return shared;
+}
 
 export function createSaleShared(
   saleId: number,
@@ -59,8 +74,9 @@ export function createSaleShared(
   const units = sale.skus.reduce((n, s) => n + s.stock, 0);
   const reservationSlots = Math.min(units, Math.max(expected, 65_536)) + 1024;
   const idempotencyKeys = Math.max(expected, recovery.keys.length);
-  checkTableMemory(expected, (sale.perUserLimit > 0 ? userLimitsBytes(expected) : 0) + reservationTableBytes(reservationSlots) + idempotencyTableBytes(idempotencyKeys));
-  const users = sale.perUserLimit > 0 ? createUserLimits(expected) : null;
+  const limited = sale.perUserLimit > 0;
+  checkTableMemory(expected, (limited ? userLimitsBytes(expected) : 0) + reservationTableBytes(reservationSlots) + idempotencyTableBytes(idempotencyKeys), capacity.machineBytes);
+  const users = limited ? createUserLimits(expected) : null;
   if (users) {
     const limits = attachUserLimits(users);
     // Restored purchases may exceed a lowered limit; they were legal when made.
@@ -128,7 +144,7 @@ export class SaleState {
 }
 
 /** The shared tables are sized up front from the expected users; refuse, saying so, a size the machine cannot hold. */
-export function checkTableMemory(expectedUsers: number, bytes: number, machineBytes = totalmem()): void {
+export function checkTableMemory(expectedUsers: number, bytes: number, machineBytes: number = totalmem()): void {
   // Half the machine: the rest is for the ledger, the HTTP threads' heaps and whatever else runs (the load generator).
   if (bytes <= machineBytes / 2) return;
   const gb = (b: number) => (b / 2 ** 30).toFixed(1);

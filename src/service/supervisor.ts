@@ -5,19 +5,19 @@ import { FlashsaleError } from '../errors.ts';
 import type { LedgerHost } from '../ledger/host.ts';
 import type { StrategyName } from '../stock/index.ts';
 import { parseSale, type SaleDefinition } from './sale.ts';
-import { createSaleShared, EMPTY_RECOVERY } from './state.ts';
+import { startNewSale, type Capacity } from './state.ts';
 import type { FromServiceThread, ToServiceThread } from './thread-protocol.ts';
 
 export class Supervisor {
   private readonly workers: Worker[];
   private readonly ledger: LedgerHost;
   private readonly strategy: StrategyName;
-  private readonly capacity: { threads: number; expectedUsers: number };
+  private readonly capacity: Capacity;
   private nextId = 1;
   private readonly acks = new Map<number, () => void>();
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(workers: Worker[], ledger: LedgerHost, strategy: StrategyName, capacity: { threads: number; expectedUsers: number }) {
+  constructor(workers: Worker[], ledger: LedgerHost, strategy: StrategyName, capacity: Capacity) {
     this.workers = workers;
     this.ledger = ledger;
     this.strategy = strategy;
@@ -53,8 +53,7 @@ export class Supervisor {
     this.chain = this.chain.then(async () => {
       try {
         const sale = parseSale(definition);
-        const saleId = await this.ledger.newSale(JSON.stringify(sale));
-        const shared = createSaleShared(saleId, sale, this.strategy, EMPTY_RECOVERY, this.capacity);
+        const shared = await startNewSale(this.ledger, sale, this.strategy, this.capacity);
         await Promise.all(
           this.workers.map((w) => {
             const ackId = this.nextId++;
@@ -72,7 +71,7 @@ export class Supervisor {
             });
           }),
         );
-        reply({ type: 'sale-defined', id, saleId });
+        reply({ type: 'sale-defined', id, saleId: shared.saleId });
       } catch (e) {
         reply({ type: 'sale-defined', id, error: (e as Error).message });
       }
