@@ -73,7 +73,6 @@ describe('naive from 2 threads', () => {
     for (let attempt = 0; attempt < 3 && oversold === 0; attempt++) {
       const r = await simulate({ strategy: 'naive', threads: 2, stock: 5_000_000, buyers: 6_000_000, skus: 1, maxQty: 1, perUserLimit: null, seed: attempt + 1 });
       expect(r.counterSold).toBe(r.sold); // naive's snapshot sums the per-thread receipts
-      expect(r.oversold).toBe(Math.max(0, r.sold - r.stock));
       expect(r.sold).toBeGreaterThanOrEqual(r.stock);
       oversold = r.oversold;
     }
