@@ -33,6 +33,8 @@ describe('flashsale simulate (CLI)', () => {
     [['--strategy', 'atomic', '--stock', '-1'], /--stock.*-1 is below the minimum of 0/],
     [['--strategy', 'atomic', '--threads', '0'], /--threads.*0 is below the minimum of 1/],
     [['--stock', '10'], /required option '--strategy <name>'/],
+    // Refused before any table is allocated or thread started.
+    [['--strategy', 'atomic', '--buyers', '100000000', '--per-user-limit', '1'], /--per-user-limit: at most 33,554,432 distinct users, got 50,000,000: lower --users/],
   ])('rejects %j with exit 2 and names the option', async (args, message) => {
     const r = await flashsale('simulate', ...args);
     expect(r.code).toBe(2);

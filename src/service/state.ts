@@ -1,14 +1,14 @@
 // Everything one sale shares between threads: stock core, per-user table, confirmed-order counters,
 // reservations and idempotency answers. Created in the main thread (from the ledger's recovery data),
 // attached in each HTTP thread. Plain data + SharedArrayBuffers, so it travels in workerData.
-import { totalmem } from 'node:os';
 import { attachStock, createStockShared, type StockCounter, type StockShared, type StrategyName } from '../stock/index.ts';
 import { attachUserLimits, createUserLimits, userLimitsBytes, type UserLimits, type UserLimitsShared } from '../stock/user-limits.ts';
 import type { Recovery } from '../ledger/store.ts';
 import type { SaleDefinition } from './sale.ts';
 import { createReservationTable, ReservationTable, reservationTableBytes, type ReservationTableShared } from './reservations.ts';
 import { createIdempotencyTable, IdempotencyTable, idempotencyTableBytes, type IdempotencyShared } from './idempotency.ts';
-import { FlashsaleError, UsageError } from '../errors.ts';
+import { FlashsaleError } from '../errors.ts';
+import { checkSharedMemory } from '../stock/memory.ts';
 
 const CONFIRMED_STRIDE = 32; // Int32 words: one 128-byte line per SKU, as the stock core
 // Words of a SKU's line: units in durable orders, and units held (taken, not yet durable or given back).
@@ -143,12 +143,12 @@ export class SaleState {
   }
 }
 
-/** The shared tables are sized up front from the expected users; refuse, saying so, a size the machine cannot hold. */
-export function checkTableMemory(expectedUsers: number, bytes: number, machineBytes: number = totalmem()): void {
-  // Half the machine: the rest is for the ledger, the HTTP threads' heaps and whatever else runs (the load generator).
-  if (bytes <= machineBytes / 2) return;
-  const gb = (b: number) => (b / 2 ** 30).toFixed(1);
-  throw new UsageError(
-    `${expectedUsers.toLocaleString('en-US')} expected users need ${gb(bytes)} GB of shared tables (per-user limits, reservations, idempotency keys), more than half of this machine's ${gb(machineBytes)} GB: lower the expected users (flashsale serve --expected-users, or the scenario's buyers.population)`,
+/** The service's three shared tables against the machine's memory (see checkSharedMemory). */
+export function checkTableMemory(expectedUsers: number, bytes: number, machineBytes?: number): void {
+  checkSharedMemory(
+    bytes,
+    `${expectedUsers.toLocaleString('en-US')} expected users`,
+    "the per-user, reservation and idempotency tables are sized from them: lower the expected users (flashsale serve --expected-users, or the scenario's buyers.population)",
+    machineBytes,
   );
 }

@@ -48,6 +48,11 @@ export interface UserLimitsAttachOptions {
   hash?: (userId: string) => number;
 }
 
+/** Largest table: 2^26 slots (offsets into the id arena stay within an Int32). */
+export const MAX_SLOTS = 2 ** 26;
+/** Most users a table with the default load factor can be sized for. */
+export const MAX_USERS = MAX_SLOTS * DEFAULT_LOAD_FACTOR;
+
 /** What createUserLimits(expectedUsers) allocates with the default load factor and id size, in bytes (checked before allocating). */
 export function userLimitsBytes(expectedUsers: number): number {
   return slotsFor(expectedUsers, DEFAULT_LOAD_FACTOR) * (SLOT_WORDS * Int32Array.BYTES_PER_ELEMENT + DEFAULT_ID_BYTES);
@@ -67,7 +72,7 @@ export function createUserLimits(expectedUsers: number, options: { loadFactor?: 
   if (!(loadFactor > 0 && loadFactor <= 1)) throw new RangeError(`loadFactor ${loadFactor} is not in (0, 1].`);
   if (!Number.isInteger(idBytes) || idBytes < 1) throw new RangeError(`idBytes ${idBytes} is not a positive whole number.`);
   const capacity = slotsFor(expectedUsers, loadFactor);
-  if (capacity > 2 ** 26) throw new RangeError(`expectedUsers ${expectedUsers} / loadFactor ${loadFactor} needs more than ${2 ** 26} slots.`);
+  if (capacity > MAX_SLOTS) throw new RangeError(`expectedUsers ${expectedUsers} / loadFactor ${loadFactor} needs more than ${MAX_SLOTS} slots.`);
   return {
     capacity,
     slots: new SharedArrayBuffer(capacity * SLOT_WORDS * Int32Array.BYTES_PER_ELEMENT),

@@ -4,7 +4,9 @@
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import { attachStock, createStockShared, type StrategyName } from '../index.ts';
-import { createUserLimits } from '../user-limits.ts';
+import { checkSharedMemory } from '../memory.ts';
+import { createUserLimits, MAX_USERS, userLimitsBytes } from '../user-limits.ts';
+import { UsageError } from '../../errors.ts';
 import { type BuyerPlan, demandBySku } from './buyers.ts';
 import { createStartGate, release, waitForArrivals } from './start-gate.ts';
 import type { RaceTask, RaceThreadResult } from './types.ts';
@@ -47,7 +49,12 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   };
   const initial = stockBySku(options.stock, skus);
   const stock = createStockShared(strategy, initial.map((units) => ({ initial: units })), { maxThreads: threads, leaseSize: options.leaseSize });
-  const limits = options.perUserLimit === null ? null : createUserLimits(Math.min(plan.users, options.buyers));
+  const limitedUsers = Math.min(plan.users, options.buyers);
+  if (options.perUserLimit !== null) {
+    if (limitedUsers > MAX_USERS) throw new UsageError(`--per-user-limit: at most ${MAX_USERS.toLocaleString('en-US')} distinct users, got ${limitedUsers.toLocaleString('en-US')}: lower --users (default: half of --buyers)`);
+    checkSharedMemory(userLimitsBytes(limitedUsers), `${limitedUsers.toLocaleString('en-US')} distinct users (--per-user-limit)`, 'lower --users (default: half of --buyers)');
+  }
+  const limits = options.perUserLimit === null ? null : createUserLimits(limitedUsers);
   const gate = createStartGate();
   const pool = new Piscina({ filename: WORKER, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1, idleTimeout: 60_000 });
   try {
