@@ -58,7 +58,6 @@ parent.on('message', async (m: ToServiceThread) => {
     await closed;
     app.saleState.stock.flush();
     ledger.close();
-    post({ type: 'closed' });
     parent.close();
   }
 });

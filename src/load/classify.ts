@@ -30,8 +30,10 @@ export function compileMatcher(m: Matcher, where: string): CompiledMatcher {
 }
 
 export interface Classifier {
-  /** True when the body must be read and parsed to classify or to capture an id. */
+  /** True when the body must be read, to classify or to capture an id. */
   needsBody: boolean;
+  /** True when classifying itself reads the body (a jsonField matcher); else only a success with captureId is parsed. */
+  matchersNeedBody: boolean;
   /** Outcome index (SUCCESS, SOLD_OUT, REJECTED, ERROR). */
   classify(status: number, json: unknown): number;
   captureId: string | null;
@@ -42,6 +44,7 @@ export function compileClassifier(t: RequestTemplate, where: string): Classifier
   const soldOut = compileMatcher(t.soldOut, `${where}.soldOut`);
   return {
     needsBody: success.needsBody || soldOut.needsBody || t.captureId !== null,
+    matchersNeedBody: success.needsBody || soldOut.needsBody,
     captureId: t.captureId,
     classify(status, json) {
       if (success.test(status, json)) return SUCCESS;

@@ -48,10 +48,6 @@ export class Connections<T> {
     this.#idle.push(index);
   }
 
-  get waitingCount(): number {
-    return this.#waiting.length - this.#head;
-  }
-
   wait(item: T): void {
     this.#waiting.push(item);
   }

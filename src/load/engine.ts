@@ -56,7 +56,6 @@ const LOOP_RESOLUTION_MS = 10;
 
 export class LoadEngine implements JourneyHost {
   readonly #plan: LoadPlan;
-  readonly #worker: number;
   readonly #control: Int32Array;
   /** Only with stopOnSellOut. */
   readonly #sellOut: SellOutWatch | null;
@@ -105,7 +104,6 @@ export class LoadEngine implements JourneyHost {
   constructor(task: WorkerTask) {
     const { plan } = task;
     this.#plan = plan;
-    this.#worker = task.worker;
     this.#control = new Int32Array(task.shared.control);
     this.#sellOut = task.plan.stopOnSellOut ? new SellOutWatch(this.#control, task.plan.skus.ids.length) : null;
     this.#t0Shared = new Float64Array(task.shared.t0);
@@ -224,13 +222,9 @@ export class LoadEngine implements JourneyHost {
       return;
     }
     const scheduleEnd = this.#closed && this.#accepting ? this.#scheduleEndMs : Infinity;
-    const next = Math.min(this.#accepting ? this.#nextArrivalMs : Infinity, this.#heap.peekMs(), this.#drainUntilMs, scheduleEnd, this.#hardStopMs());
+    const next = Math.min(this.#accepting ? this.#nextArrivalMs : Infinity, this.#heap.peekMs(), this.#drainUntilMs, scheduleEnd, this.#plan.caps.maxDurationMs);
     this.#wake(next);
   };
-
-  #hardStopMs(): number {
-    return this.#plan.caps.maxDurationMs;
-  }
 
   #checkStops(now: number): void {
     if (now >= this.#plan.caps.maxDurationMs) {
@@ -391,9 +385,18 @@ export class LoadEngine implements JourneyHost {
     this.#freeConnection(j.conn, now);
     this.#counts.requestsAnswered++;
     const classifier = this.#classifiers[j.step]!;
-    const json = classifier.needsBody ? parseJson(j.body()) : undefined;
+    // Parse only what is read: with status-only matchers, a sold-out or refused answer's body is never
+    // looked at (late in a sale that is most answers); a success's is, for its id.
+    let json: unknown;
+    let outcome: number;
+    if (classifier.matchersNeedBody) {
+      json = parseJson(j.body());
+      outcome = classifier.classify(j.statusCode, json);
+    } else {
+      outcome = classifier.classify(j.statusCode, undefined);
+      if (outcome === SUCCESS && classifier.captureId) json = parseJson(j.body());
+    }
     if (j.chunks.length !== 0) j.chunks.length = 0;
-    const outcome = classifier.classify(j.statusCode, json);
     if (outcome === REJECTED || outcome === ERROR) this.#countKind(`http_${j.statusCode}`);
     let units = 0;
     let orderId = '';
@@ -577,11 +580,6 @@ export class LoadEngine implements JourneyHost {
       },
       orders: this.#orders,
     };
-  }
-
-  /** Which worker this is (for messages). */
-  get worker(): number {
-    return this.#worker;
   }
 }
 

@@ -26,5 +26,4 @@ export type FromServiceThread =
   | { type: 'listening'; port: number }
   | { type: 'error'; message: string }
   | { type: 'define-sale'; id: number; sale: SaleDefinition }
-  | { type: 'sale-set'; id: number }
-  | { type: 'closed' };
+  | { type: 'sale-set'; id: number };
