@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { describeEnvironment } from '../src/result/environment.ts';
 
@@ -9,7 +11,10 @@ describe('describeEnvironment', () => {
     expect(env.cpus).toBeGreaterThan(0);
     expect(env.gitCommit).toBeNull();
     expect(env.flashsaleVersion).toMatch(/^\d+\.\d+\.\d+/);
-    const here = describeEnvironment(new URL('..', import.meta.url).pathname);
-    expect(here.gitCommit === null || /^[0-9a-f]{40}$/.test(here.gitCommit)).toBe(true);
+    const root = new URL('..', import.meta.url).pathname;
+    const here = describeEnvironment(root);
+    // In a checkout (CI clones one) it is the checked-out commit; outside one (a package) there is none.
+    if (existsSync(`${root}.git`)) expect(here.gitCommit).toBe(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim());
+    else expect(here.gitCommit).toBeNull();
   });
 });

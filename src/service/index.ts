@@ -3,8 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { UsageError } from '../errors.ts';
-import type { StrategyName } from '../stock/index.ts';
-import { isStrategy } from '../stock/index.ts';
+import { isStrategy, STRATEGIES, type StrategyName } from '../stock/index.ts';
 import { LedgerHost } from '../ledger/host.ts';
 import { createLedgerMetrics } from '../ledger/metrics.ts';
 import { parseSale, saleIdentity, type SaleDefinition } from './sale.ts';
@@ -58,7 +57,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const port = checkInt('port', options.port ?? 0, 0, 65535);
   const host = options.host ?? '127.0.0.1';
   const strategy = options.strategy ?? 'atomic';
-  if (!isStrategy(strategy)) throw new UsageError(`strategy "${strategy}" is not one of naive, mutex, atomic, leased.`);
+  if (!isStrategy(strategy)) throw new UsageError(`strategy "${strategy}" is not one of ${STRATEGIES.join(', ')}.`);
   const expectedUsers = checkInt('expectedUsers', options.expectedUsers ?? 100_000, 1, 2 ** 25);
   const maxInFlight = checkInt('maxInFlightPerThread', options.maxInFlightPerThread ?? 2048, 1, 2 ** 30);
   const capacity = { threads, expectedUsers };
