@@ -1,4 +1,4 @@
-// npm run bench:transport [-- --json] [-- --duration 5s --connections 64 --runs 3] [-- --only raw|undici|autocannon]
+// npm run bench:transport [-- --json] [-- --duration 5s --slices 4 --connections 64 --runs 3] [-- --only raw|undici|autocannon]
 //
 // The transports alone, side by side in one run, against the same loopback target (bench/load.ts's
 // canned-201 server, in its own process), with the same connections and duration:
@@ -8,10 +8,12 @@
 // - autocannon, the reference.
 // The two loops send what the load engine sends: a POST whose Idempotency-Key header and JSON body are
 // rendered per request (so nothing can be a prebuilt buffer), and they keep the answer's body chunks.
-// autocannon sends one fixed request. For each side: requests/s and CPU µs per request (process CPU,
-// user + system, of this process: the generator side), and raw/autocannon, raw/undici ratios. With
-// --runs N the three sides are measured N times (in alternating order) and each ratio is reported as
-// median and range. Each run takes about 3 × (duration + 1 s).
+// autocannon sends one fixed request. For each side: requests/s and CPU µs per request (this process's
+// CPU, user and system: the generator side), and raw/autocannon, raw/undici ratios.
+// The machine is shared and its speed drifts, so the sides take turns: each side's --duration is cut
+// into --slices slices, run round-robin in rotating order, and a run's figures add its slices up. With
+// --runs N the whole is repeated and each ratio is reported as median and range. A run with the
+// defaults takes about 18 s.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Client, type Dispatcher } from 'undici';
 import { parseDurationMs } from '../src/cli/options.ts';
@@ -21,9 +23,21 @@ import type { TransportClient } from '../src/load/transport/index.ts';
 const SIDES = ['undici', 'raw', 'autocannon'] as const;
 type Side = (typeof SIDES)[number];
 
+/** One slice of one side. */
+interface Slice {
+  requests: number;
+  errors: number;
+  elapsedMs: number;
+  cpu: NodeJS.CpuUsage;
+  instructions: number | null;
+}
+
+/** A side's slices of one run added up. */
 interface Measured {
   rps: number;
   cpuUsPerRequest: number;
+  userUsPerRequest: number;
+  systemUsPerRequest: number;
   requests: number;
   errors: number;
   /** perf's instructions per request, or null where perf cannot count them. */
@@ -125,8 +139,6 @@ async function runLoop(make: (url: string) => TransportClient, url: string, conn
       process.nextTick(() => this.next()); // out of dispatch's own stack, as the engine does
     }
   }
-  const cpu = process.cpuUsage();
-  const started = performance.now();
   for (let i = 0; i < connections; i++) {
     const client = make(url);
     clients.push(client);
@@ -135,10 +147,9 @@ async function runLoop(make: (url: string) => TransportClient, url: string, conn
   const timer = setTimeout(() => (running = false), durationMs);
   await done;
   clearTimeout(timer);
-  const elapsedS = (performance.now() - started) / 1000;
-  const used = cpuUs(process.cpuUsage(cpu));
+  const counted = { requests: answered, errors };
   await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
-  return { rps: answered / elapsedS, cpuUsPerRequest: used / answered, requests: answered, errors };
+  return counted;
 }
 
 /** The part of autocannon's programmatic API used here (it ships no types). */
@@ -147,7 +158,6 @@ type Autocannon = (opts: Record<string, unknown>) => Promise<{ requests: { total
 async function runAutocannon(url: string, connections: number, durationMs: number) {
   const moduleName = 'autocannon';
   const autocannon = ((await import(moduleName)) as { default: Autocannon }).default;
-  const cpu = process.cpuUsage();
   const result = await autocannon({
     url: `${url}/api/v1/checkout`,
     method: 'POST',
@@ -157,20 +167,37 @@ async function runAutocannon(url: string, connections: number, durationMs: numbe
     pipelining: 1,
     duration: durationMs / 1000,
   });
-  const used = cpuUs(process.cpuUsage(cpu));
-  return { rps: result.requests.total / result.duration, cpuUsPerRequest: used / result.requests.total, requests: result.requests.total, errors: result.errors + result.non2xx };
+  return { requests: result.requests.total, errors: result.errors + result.non2xx };
 }
 
 const undiciClient = (url: string): TransportClient => new Client(url, { pipelining: 1, headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 60_000 });
 const rawClient = (url: string): TransportClient => new RawClient(url, { keepAliveTimeout: 60_000 });
 
-async function measure(side: Side, url: string, connections: number, durationMs: number, perf: boolean): Promise<Measured> {
+/** One slice of `side`: clients (or autocannon) started, run for durationMs, closed; all of it measured. */
+async function slice(side: Side, url: string, connections: number, durationMs: number, perf: boolean): Promise<Slice> {
   const run = () =>
     side === 'autocannon'
       ? runAutocannon(url, connections, durationMs)
       : runLoop(side === 'raw' ? rawClient : undiciClient, url, connections, durationMs);
+  const started = performance.now();
+  const cpu = process.cpuUsage();
   const { value, instructions } = await countInstructions(perf, run);
-  return { ...value, instructionsPerRequest: instructions === null ? null : Math.round(instructions / value.requests) };
+  return { ...value, cpu: process.cpuUsage(cpu), elapsedMs: performance.now() - started, instructions };
+}
+
+function addUp(slices: Slice[]): Measured {
+  const sum = (f: (s: Slice) => number) => slices.reduce((a, s) => a + f(s), 0);
+  const requests = sum((s) => s.requests);
+  const instructions = slices.every((s) => s.instructions !== null) ? sum((s) => s.instructions!) : null;
+  return {
+    rps: requests / (sum((s) => s.elapsedMs) / 1000),
+    cpuUsPerRequest: sum((s) => cpuUs(s.cpu)) / requests,
+    userUsPerRequest: sum((s) => s.cpu.user) / requests,
+    systemUsPerRequest: sum((s) => s.cpu.system) / requests,
+    requests,
+    errors: sum((s) => s.errors),
+    instructionsPerRequest: instructions === null ? null : Math.round(instructions / requests),
+  };
 }
 
 function median(values: number[]): number {
@@ -188,9 +215,11 @@ async function main(): Promise<void> {
   const durationMs = parseDurationMs(argValue('--duration') ?? '5s');
   const connections = Number(argValue('--connections') ?? 64);
   const runs = Number(argValue('--runs') ?? 1);
+  const slices = Number(argValue('--slices') ?? 4);
   const only = argValue('--only');
   if (only !== undefined && !(SIDES as readonly string[]).includes(only)) throw new Error(`--only: expected ${SIDES.join(', ')}, got "${only}"`);
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected a whole number ≥ 1, got "${argValue('--runs')}"`);
+  if (!Number.isInteger(slices) || slices < 1) throw new Error(`--slices: expected a whole number ≥ 1, got "${argValue('--slices')}"`);
   if (!Number.isInteger(connections) || connections < 1) throw new Error(`--connections: expected a whole number ≥ 1, got "${argValue('--connections')}"`);
   const sides: Side[] = only ? [only as Side] : [...SIDES];
   const log = (s: string) => {
@@ -199,21 +228,28 @@ async function main(): Promise<void> {
   const perf = perfCounts();
   const { url, child } = await startTarget();
   try {
-    log(`target: canned 201 on ${url} (separate process); ${connections} connections, ${durationMs / 1000} s per side, ${runs} run(s)`);
+    log(`target: canned 201 on ${url} (separate process); ${connections} connections, ${durationMs / 1000} s per side in ${slices} slices taken in turn, ${runs} run(s)`);
     if (!perf) log('perf stat -e instructions: not supported here (instructions per request not reported)');
-    const warmMs = Math.min(1_000, durationMs / 4);
-    for (const side of sides) await measure(side, url, connections, warmMs, false); // JIT warm-up, both processes
+    for (const side of sides) await slice(side, url, connections, 500, false); // JIT warm-up, both processes
     const results: Array<Record<Side, Measured | null>> = [];
     for (let r = 0; r < runs; r++) {
-      const order = r % 2 === 0 ? sides : [...sides].reverse();
+      const taken: Record<Side, Slice[]> = { undici: [], raw: [], autocannon: [] };
+      for (let i = 0; i < slices; i++) {
+        // Rotate who goes first, so drift in the machine's speed falls on every side alike.
+        for (let k = 0; k < sides.length; k++) {
+          const side = sides[(i + r + k) % sides.length];
+          taken[side].push(await slice(side, url, connections, durationMs / slices, perf));
+        }
+      }
       const got: Record<Side, Measured | null> = { undici: null, raw: null, autocannon: null };
-      for (const side of order) got[side] = await measure(side, url, connections, durationMs, perf);
+      for (const side of sides) got[side] = addUp(taken[side]);
       results.push(got);
       const line = (side: Side) => {
         const m = got[side];
         if (!m) return '';
         const ipr = m.instructionsPerRequest === null ? '' : `, ${m.instructionsPerRequest.toLocaleString('en-US')} instructions/request`;
-        return `  ${side.padEnd(10)} ${Math.round(m.rps).toLocaleString('en-US').padStart(8)} req/s  ${m.cpuUsPerRequest.toFixed(2).padStart(6)} CPU-µs/request${ipr}  errors ${m.errors}`;
+        const cpu = `${m.cpuUsPerRequest.toFixed(2).padStart(6)} CPU-µs/request (user ${m.userUsPerRequest.toFixed(2)}, system ${m.systemUsPerRequest.toFixed(2)})`;
+        return `  ${side.padEnd(10)} ${Math.round(m.rps).toLocaleString('en-US').padStart(8)} req/s  ${cpu}${ipr}  errors ${m.errors}`;
       };
       log(`run ${r + 1}:`);
       for (const side of sides) log(line(side));
@@ -230,6 +266,7 @@ async function main(): Promise<void> {
     const out = {
       connections,
       durationMs,
+      slices,
       runs,
       rawRps: all('raw', (m) => Math.round(m.rps)),
       undiciRps: all('undici', (m) => Math.round(m.rps)),
@@ -237,6 +274,9 @@ async function main(): Promise<void> {
       rawCpuUsPerRequest: all('raw', (m) => r2(m.cpuUsPerRequest)),
       undiciCpuUsPerRequest: all('undici', (m) => r2(m.cpuUsPerRequest)),
       autocannonCpuUsPerRequest: all('autocannon', (m) => r2(m.cpuUsPerRequest)),
+      rawUserUsPerRequest: all('raw', (m) => r2(m.userUsPerRequest)),
+      undiciUserUsPerRequest: all('undici', (m) => r2(m.userUsPerRequest)),
+      autocannonUserUsPerRequest: all('autocannon', (m) => r2(m.userUsPerRequest)),
       rawInstructionsPerRequest: all('raw', (m) => m.instructionsPerRequest ?? NaN).filter(Number.isFinite),
       undiciInstructionsPerRequest: all('undici', (m) => m.instructionsPerRequest ?? NaN).filter(Number.isFinite),
       autocannonInstructionsPerRequest: all('autocannon', (m) => m.instructionsPerRequest ?? NaN).filter(Number.isFinite),
@@ -247,6 +287,8 @@ async function main(): Promise<void> {
       cpuRatio: results.some((r) => r.raw && r.autocannon) ? spread(ratio('raw', 'autocannon', byCpu)) : null,
       rawToUndiciRatio: results.some((r) => r.raw && r.undici) ? spread(ratio('raw', 'undici', byRps)) : null,
       rawToUndiciCpuRatio: results.some((r) => r.raw && r.undici) ? spread(ratio('raw', 'undici', byCpu)) : null,
+      /** autocannon user-space CPU per request over raw's: the part the transport itself decides. */
+      userCpuRatio: results.some((r) => r.raw && r.autocannon) ? spread(ratio('raw', 'autocannon', (x, y) => y.userUsPerRequest / x.userUsPerRequest)) : null,
       errors: { raw: all('raw', (m) => m.errors), undici: all('undici', (m) => m.errors), autocannon: all('autocannon', (m) => m.errors) },
       node: process.version,
     };

@@ -91,6 +91,34 @@ describe('raw transport', () => {
     });
   });
 
+  it('parsers allocated in the middle of a read (wasm memory grows) do not spoil the answer being read', async () => {
+    const chunks: Buffer[] = [];
+    await withServer((s) => void s.write(withLength(201, '{"orderId":"still-here"}')), async (server) => {
+      const client = new RawClient(server.url);
+      const others: RawClient[] = [];
+      try {
+        const r = await request(client, {}, {
+          onHeaders: () => {
+            // Between this answer's head and its body, in the same read: enough new connections that
+            // llhttp's memory must grow (a parser each), which detaches every earlier view of it.
+            for (let i = 0; i < 1_000; i++) {
+              const other = new RawClient('http://127.0.0.1:9');
+              other.dispatch({ method: 'GET', path: '/' }, { onConnect() {}, onHeaders: () => true, onData: () => true, onComplete() {}, onError() {} });
+              others.push(other);
+            }
+            return true;
+          },
+          onData: (chunk) => (chunks.push(chunk), true),
+        });
+        expect(r.error).toBeNull();
+        expect(Buffer.concat(chunks).toString()).toBe('{"orderId":"still-here"}');
+      } finally {
+        await client.destroy();
+        await Promise.all(others.map((o) => o.destroy()));
+      }
+    });
+  });
+
   it("carries the engine's Journey as it is: answered with status and body, failed with the error", async () => {
     await withServer((s, _r, i) => void (i === 0 ? s.write(withLength(201, '{"orderId":"o1"}')) : s.resetAndDestroy()), async (server) => {
       const seen: string[] = [];

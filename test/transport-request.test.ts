@@ -1,15 +1,15 @@
 // Serialising requests for the raw transport: the bytes undici would write, and undici's refusals.
 import { errors, type Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { HeaderCheck, serializeRequest } from '../src/load/transport/request.ts';
+import { RequestSerializer } from '../src/load/transport/request.ts';
 
 const HOST = 'host: 127.0.0.1:8080\r\n';
 
-function serialize(opts: Partial<Dispatcher.DispatchOptions>, check = new HeaderCheck()) {
-  return serializeRequest({ path: '/api/v1/checkout', method: 'POST', ...opts } as Dispatcher.DispatchOptions, HOST, check);
+function serialize(opts: Partial<Dispatcher.DispatchOptions>, serializer = new RequestSerializer(HOST)) {
+  return { ...serializer.serialize({ path: '/api/v1/checkout', method: 'POST', ...opts } as Dispatcher.DispatchOptions) };
 }
 
-describe('serializeRequest', () => {
+describe('RequestSerializer', () => {
   it('writes request line, host, keep-alive, the headers in order, content-length and an ASCII body as one string', () => {
     const r = serialize({ headers: ['content-type', 'application/json', 'idempotency-key', 'k-1'], body: '{"qty":1}' });
     expect(r.head).toBe(
@@ -63,7 +63,7 @@ describe('serializeRequest', () => {
   });
 
   it('re-validates a value that changed since the last request, even after it was valid at that position', () => {
-    const check = new HeaderCheck();
+    const check = new RequestSerializer(HOST);
     const headers = ['content-type', 'application/json', 'idempotency-key', 'k-1'];
     expect(serialize({ headers }, check).head).toContain('idempotency-key: k-1\r\n');
     headers[3] = 'k-2\r\nx-injected: 1';

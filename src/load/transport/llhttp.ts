@@ -86,10 +86,21 @@ export function llhttp(): LlhttpExports {
   return (exports_ ??= load());
 }
 
-/** The wasm memory as a Buffer (a view, no copy); a new view after the memory grew (malloc may grow it). */
-export function memory(): Buffer {
+/** A new response parser. Every allocation in wasm memory goes through this file, which renews the
+ * memory view after each one (an allocation may grow the memory, which detaches the old view). */
+export function allocParser(): number {
+  const ptr = llhttp().llhttp_alloc(RESPONSE);
+  refreshMemory();
+  return ptr;
+}
+
+function refreshMemory(): void {
   const buffer = exports_!.memory.buffer;
   if (memoryView.buffer !== buffer) memoryView = Buffer.from(buffer);
+}
+
+/** The wasm memory as a Buffer (a view, no copy), valid until the next allocation. */
+export function memory(): Buffer {
   return memoryView;
 }
 
@@ -98,14 +109,15 @@ export function memory(): Buffer {
  * Returns llhttp's errno (OK, PAUSED, or an error). The bytes are copied into wasm memory first; the
  * `at` offsets the callbacks get are addresses in memory() and are valid only during the callback.
  */
-export function execute(owner: ParserCallbacks, ptr: number, source: Uint8Array, offset: number, length: number): number {
+export function execute(owner: ParserCallbacks, ptr: number, source: Buffer, offset: number, length: number): number {
   const ll = exports_!;
   if (length > inputSize) {
     if (inputPtr) ll.free(inputPtr);
     inputSize = Math.ceil(length / 4096) * 4096;
     inputPtr = ll.malloc(inputSize);
+    refreshMemory();
   }
-  memory().set(offset === 0 && length === source.length ? source : source.subarray(offset, offset + length), inputPtr);
+  source.copy(memoryView, inputPtr, offset, offset + length);
   current = owner;
   try {
     return ll.llhttp_execute(ptr, inputPtr, length);
@@ -133,7 +145,7 @@ export function errorOffset(ptr: number): number {
 export function errorReason(ptr: number): string {
   const at = exports_!.llhttp_get_error_reason(ptr);
   if (!at) return '';
-  const bytes = memory();
+  const bytes = memoryView;
   const end = bytes.indexOf(0, at);
   return bytes.toString('latin1', at, end);
 }

@@ -18,7 +18,7 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
 import * as ll from './llhttp.ts';
-import { HeaderCheck, serializeRequest, type SerializedRequest } from './request.ts';
+import { RequestSerializer, type SerializedRequest } from './request.ts';
 
 const {
   ClientClosedError,
@@ -57,9 +57,9 @@ export interface RawClientOptions {
 type Handler = Dispatcher.DispatchHandler;
 
 /** A request serialised at dispatch time, waiting for its connection. */
-interface Waiting {
-  req: SerializedRequest;
-  handler: Handler;
+interface Waiting extends SerializedRequest {
+  /** null while kept for reuse. */
+  handler: Handler | null;
 }
 
 /** Every connection of this thread reads into this buffer: a read is parsed before the next one. */
@@ -78,15 +78,16 @@ const NAME_KEEP_ALIVE = 2;
 export class RawClient implements ll.ParserCallbacks {
   readonly #hostname: string;
   readonly #port: number;
-  readonly #hostLine: string;
   readonly #connectTimeout: number;
   readonly #keepAliveDefault: number;
   readonly #keepAliveMax: number;
   readonly #keepAliveThreshold: number;
   readonly #maxHeaderSize: number;
   readonly #wantHeaders: boolean;
-  readonly #check = new HeaderCheck();
+  readonly #serializer: RequestSerializer;
   readonly #queue: Waiting[] = [];
+  /** Queue entries written and kept for reuse: the engine queues (from onComplete) nearly every request. */
+  readonly #spare: Waiting[] = [];
 
   #socket: Socket | null = null;
   #connected = false;
@@ -138,7 +139,7 @@ export class RawClient implements ll.ParserCallbacks {
     }
     this.#hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
     this.#port = u.port ? Number(u.port) : 80;
-    this.#hostLine = `host: ${u.hostname}${u.port ? `:${u.port}` : ''}\r\n`;
+    this.#serializer = new RequestSerializer(`host: ${u.hostname}${u.port ? `:${u.port}` : ''}\r\n`);
     this.#connectTimeout = options.connectTimeout ?? 10_000;
     this.#keepAliveDefault = options.keepAliveTimeout ?? 4_000;
     this.#keepAliveMax = options.keepAliveMaxTimeout ?? 600_000;
@@ -163,16 +164,25 @@ export class RawClient implements ll.ParserCallbacks {
       checkHandler(handler);
       if (this.#destroyed) throw new ClientDestroyedError();
       if (this.#closing) throw new ClientClosedError();
-      req = serializeRequest(opts, this.#hostLine, this.#check);
+      req = this.#serializer.serialize(opts);
     } catch (err) {
       if (typeof handler?.onError !== 'function') throw err;
       handler.onError(err as Error);
       return false;
     }
     if (this.#handler === null && this.#queue.length === 0 && this.#connected && !this.#reading && this.#stillFresh()) {
-      this.#write(req, handler);
+      this.#write(req.head, req.body, req.method, req.reset, handler);
     } else {
-      this.#queue.push({ req, handler });
+      const w = this.#spare.pop();
+      if (w === undefined) this.#queue.push({ head: req.head, body: req.body, method: req.method, reset: req.reset, handler });
+      else {
+        w.head = req.head;
+        w.body = req.body;
+        w.method = req.method;
+        w.reset = req.reset;
+        w.handler = handler;
+        this.#queue.push(w);
+      }
       this.#next();
     }
     return true;
@@ -224,7 +234,11 @@ export class RawClient implements ll.ParserCallbacks {
     if (this.#socket === null) return this.#connect();
     if (!this.#connected) return;
     const w = this.#queue.shift()!;
-    this.#write(w.req, w.handler);
+    const { head, body, method, reset, handler } = w;
+    w.handler = null;
+    w.body = null;
+    this.#spare.push(w);
+    this.#write(head, body, method, reset, handler!);
   }
 
   /** False (and the socket dropped) when the connection sat idle longer than the server keeps it. */
@@ -235,7 +249,7 @@ export class RawClient implements ll.ParserCallbacks {
   }
 
   #connect(): void {
-    if (this.#ptr === 0) this.#ptr = ll.llhttp().llhttp_alloc(ll.RESPONSE);
+    if (this.#ptr === 0) this.#ptr = ll.allocParser();
     this.#parserFresh = false;
     this.#keepAliveMs = this.#keepAliveDefault;
     const socket: Socket = connect({
@@ -332,16 +346,16 @@ export class RawClient implements ll.ParserCallbacks {
 
   #failQueued(err: Error): void {
     const queued = this.#queue.splice(0);
-    for (const w of queued) w.handler.onError!(err);
+    for (const w of queued) w.handler!.onError!(err);
   }
 
   // Requests --------------------------------------------------------------------------------------
 
-  #write(req: SerializedRequest, handler: Handler): void {
+  #write(head: string, body: Buffer | null, method: string, reset: boolean, handler: Handler): void {
     const seq = ++this.#seq;
     this.#handler = handler;
-    this.#method = req.method;
-    this.#reset = req.reset;
+    this.#method = method;
+    this.#reset = reset;
     this.#finalStatus = 0;
     try {
       handler.onConnect!((err?: Error) => this.#abort(seq, err));
@@ -356,11 +370,11 @@ export class RawClient implements ll.ParserCallbacks {
     // Aborted from inside onConnect.
     if (this.#seq !== seq || this.#handler !== handler) return;
     const socket = this.#socket!;
-    if (req.body === null) socket.write(req.head, 'latin1');
+    if (body === null) socket.write(head, 'latin1');
     else {
       socket.cork();
-      socket.write(req.head, 'latin1');
-      socket.write(req.body);
+      socket.write(head, 'latin1');
+      socket.write(body);
       socket.uncork();
     }
   }
