@@ -1,4 +1,4 @@
-// npm run bench:transport [-- --json] [-- --duration 5s --slices 4 --connections 64 --runs 3] [-- --only raw|undici|autocannon]
+// npm run bench:transport [-- --json] [-- --duration 4s --slices 4 --connections 64 --runs 3] [-- --only raw|undici|autocannon]
 //
 // The transports alone, side by side in one run, against the same loopback target (bench/load.ts's
 // canned-201 server, in its own process), with the same connections and duration:
@@ -13,7 +13,7 @@
 // The machine is shared and its speed drifts, so the sides take turns: each side's --duration is cut
 // into --slices slices, run round-robin in rotating order, and a run's figures add its slices up. With
 // --runs N the whole is repeated and each ratio is reported as median and range. A run with the
-// defaults takes about 18 s.
+// defaults takes about 16 s.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Client, type Dispatcher } from 'undici';
 import { parseDurationMs } from '../src/cli/options.ts';
@@ -212,7 +212,7 @@ const spread = (values: number[]) => ({ median: r3(median(values)), min: r3(Math
 
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
-  const durationMs = parseDurationMs(argValue('--duration') ?? '5s');
+  const durationMs = parseDurationMs(argValue('--duration') ?? '4s');
   const connections = Number(argValue('--connections') ?? 64);
   const runs = Number(argValue('--runs') ?? 1);
   const slices = Number(argValue('--slices') ?? 4);
