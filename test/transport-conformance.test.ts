@@ -139,6 +139,14 @@ async function against(kind: Kind, reply: Reply, count: number, options: SendOpt
 const answered = (status: number, body = ORDER, statuses = [status]): Outcome => ({ statuses, body, error: null, connected: true });
 const failed = (error: string, statuses: number[] = [], body = ''): Outcome => ({ statuses, body, error, connected: true });
 
+/** The first request gets `first` (bytes to write, or a behaviour); every later one a good answer. */
+const firstThenGood =
+  (first: string | Reply): Reply =>
+  (s, r, i) => {
+    if (i > 0) return void s.write(withLength(201, ORDER));
+    return typeof first === 'string' ? void s.write(first) : first(s, r, i);
+  };
+
 /**
  * The cases: a server's behaviour, how many requests, and what each request must come to. Both
  * transports must meet `expected` and agree with each other.
@@ -205,38 +213,31 @@ const CASES: Array<{ name: string; reply: Reply; count: number; expected: Outcom
   },
   {
     name: 'reset in the middle of an answer, then a good answer on a new connection',
-    reply: (s, _r, i) => {
-      if (i > 0) return void s.write(withLength(201, ORDER));
+    reply: firstThenGood((s) => {
       s.write(withLength(201, ORDER).slice(0, -5));
       setTimeout(() => s.resetAndDestroy(), 20);
-    },
+    }),
     count: 2,
     expected: [failed('ECONNRESET', [201], ORDER.slice(0, -5)), answered(201)],
     connections: 2,
   },
   {
     name: 'closed in the middle of a kept-alive answer (body cut short)',
-    reply: (s, _r, i) => {
-      if (i > 0) return void s.write(withLength(201, ORDER));
-      s.end(withLength(201, ORDER).slice(0, -5));
-    },
+    reply: firstThenGood((s) => void s.end(withLength(201, ORDER).slice(0, -5))),
     count: 2,
     expected: [failed('socket', [201], ORDER.slice(0, -5)), answered(201)],
     connections: 2,
   },
   {
     name: 'closed in the middle of a Connection: close answer (body cut short)',
-    reply: (s, _r, i) => {
-      if (i > 0) return void s.write(withLength(201, ORDER));
-      s.end(withLength(201, ORDER, ['connection: close']).slice(0, -5));
-    },
+    reply: firstThenGood((s) => void s.end(withLength(201, ORDER, ['connection: close']).slice(0, -5))),
     count: 2,
     expected: [failed('res_content_length_mismatch', [201], ORDER.slice(0, -5)), answered(201)],
     connections: 2,
   },
   {
     name: 'garbage instead of an answer',
-    reply: (s, _r, i) => void (i > 0 ? s.write(withLength(201, ORDER)) : s.write('HELLO THERE\r\n\r\n')),
+    reply: firstThenGood('HELLO THERE\r\n\r\n'),
     count: 2,
     expected: [failed('HTTPParserError'), answered(201)],
     connections: 2,
@@ -250,35 +251,35 @@ const CASES: Array<{ name: string; reply: Reply; count: number; expected: Outcom
   },
   {
     name: 'an invalid chunk size',
-    reply: (s, _r, i) => void (i > 0 ? s.write(withLength(201, ORDER)) : s.write('HTTP/1.1 201 Created\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n')),
+    reply: firstThenGood('HTTP/1.1 201 Created\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nabc\r\n'),
     count: 2,
     expected: [failed('HTTPParserError', [201]), answered(201)],
     connections: 2,
   },
   {
     name: 'a response head larger than http.maxHeaderSize',
-    reply: (s, _r, i) => void (i > 0 ? s.write(withLength(201, ORDER)) : s.write(withLength(201, ORDER, [`x-big: ${'a'.repeat(20_000)}`]))),
+    reply: firstThenGood(withLength(201, ORDER, [`x-big: ${'a'.repeat(20_000)}`])),
     count: 2,
     expected: [failed('headers_overflow'), answered(201)],
     connections: 2,
   },
   {
     name: 'a 304 whose Content-Length is the representation’s (undici counts it a length mismatch; so does raw)',
-    reply: (s, _r, i) => void (i > 0 ? s.write(withLength(201, ORDER)) : s.write('HTTP/1.1 304 Not Modified\r\ncontent-length: 16\r\n\r\n')),
+    reply: firstThenGood('HTTP/1.1 304 Not Modified\r\ncontent-length: 16\r\n\r\n'),
     count: 2,
     expected: [failed('res_content_length_mismatch', [304]), answered(201)],
     connections: 2,
   },
   {
     name: 'an upgrade nobody asked for',
-    reply: (s, _r, i) => void (i > 0 ? s.write(withLength(201, ORDER)) : s.write('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n')),
+    reply: firstThenGood('HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n\r\n'),
     count: 2,
     expected: [failed('socket'), answered(201)],
     connections: 2,
   },
   {
     name: 'a hang, aborted through the handler (the engine’s timeout), then a good answer on a new connection',
-    reply: (s, _r, i) => void (i > 0 ? s.write(withLength(201, ORDER)) : undefined),
+    reply: firstThenGood(() => undefined),
     count: 2,
     options: { abortAfterMs: 100 },
     expected: [failed('timeout'), answered(201)],
@@ -286,7 +287,7 @@ const CASES: Array<{ name: string; reply: Reply; count: number; expected: Outcom
   },
   {
     name: 'a hang after the status line and half the headers',
-    reply: (s, _r, i) => void (i > 0 ? s.write(withLength(201, ORDER)) : s.write('HTTP/1.1 201 Created\r\ncontent-len')),
+    reply: firstThenGood('HTTP/1.1 201 Created\r\ncontent-len'),
     count: 2,
     options: { abortAfterMs: 100 },
     expected: [failed('timeout'), answered(201)],
