@@ -1,0 +1,36 @@
+// Which transport carries a worker's requests: undici's Client (any URL, https included) or the raw
+// transport (raw.ts: plain http:// only, cheaper per request). Both offer the same `dispatch(opts,
+// handler)` with undici's legacy handler calls, so the engine holds either behind TransportClient.
+import { Client, type Dispatcher } from 'undici';
+import { RawClient } from './raw.ts';
+
+export const TRANSPORTS = ['auto', 'undici', 'raw'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/** The part of undici's Client the engine uses; RawClient has the same. */
+export interface TransportClient {
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  close(): Promise<void>;
+  destroy(err?: Error | null): Promise<void>;
+}
+
+/** Options both transports understand (undici's names and meanings). */
+export interface TransportOptions {
+  connectTimeout?: number;
+  keepAliveTimeout?: number;
+  pipelining?: 1;
+  /** 0: no undici timer per request (the engine times requests out itself); the raw transport has none. */
+  headersTimeout?: 0;
+  bodyTimeout?: 0;
+}
+
+/** `auto`: raw for http://, undici for https:// (and anything else undici speaks). */
+export function resolveTransport(transport: Transport, url: string | URL): 'undici' | 'raw' {
+  if (transport !== 'auto') return transport;
+  return new URL(url).protocol === 'http:' ? 'raw' : 'undici';
+}
+
+/** One connection's client. `raw` with an https:// URL throws (InvalidArgumentError naming the URL). */
+export function openClient(transport: Transport, url: string, options: TransportOptions): TransportClient {
+  return resolveTransport(transport, url) === 'raw' ? new RawClient(url, options) : new Client(url, options);
+}

@@ -1,0 +1,609 @@
+// The raw transport: one `net` socket to a plain http:// origin, one request in flight at a time (no
+// pipelining), answers parsed by llhttp (llhttp.ts). It offers the part of undici's Client the load
+// engine uses, with the same legacy handler calls, so the engine can hold either:
+//
+//   dispatch(opts, handler)  handler.onConnect(abort) when the request is written, then for each answer
+//                            onHeaders(status, rawHeaders, resume, statusText) (1xx first, if any),
+//                            onData(chunk)..., onComplete(trailers); or onError(err), once, instead.
+//   close() / destroy()      as undici's.
+//
+// Why it is cheaper than undici: a request is one string built from the caller's options and one
+// socket write; all connections of a thread read into one shared buffer (net's `onread`), so a read
+// allocates nothing; llhttp is called once per read with five small callbacks; there are no timers per
+// request (the engine times requests out itself, through the handler's abort). Where it knowingly
+// differs from undici is listed in docs/load-engine.md ("Transports").
+import { maxHeaderSize as NODE_MAX_HEADER_SIZE } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import { errors } from 'undici';
+import * as ll from './llhttp.ts';
+import { RequestSerializer, type SerializedRequest } from './request.ts';
+
+const {
+  ClientClosedError,
+  ClientDestroyedError,
+  ConnectTimeoutError,
+  HeadersOverflowError,
+  HTTPParserError,
+  InvalidArgumentError,
+  NotSupportedError,
+  RequestAbortedError,
+  ResponseContentLengthMismatchError,
+  SocketError,
+} = errors;
+
+export interface RawClientOptions {
+  /** ms to wait for the TCP connection; undici's default 10 s. */
+  connectTimeout?: number | null;
+  /** ms an idle connection is reused when the server gave no `Keep-Alive: timeout=`; undici's default 4 s. */
+  keepAliveTimeout?: number | null;
+  /** Upper bound for a server's keep-alive hint (undici: 600 s). */
+  keepAliveMaxTimeout?: number | null;
+  /** Subtracted from the server's keep-alive hint, so the client lets go first (undici: 2 s). */
+  keepAliveTimeoutThreshold?: number | null;
+  /** Largest response head in bytes (undici and Node: http.maxHeaderSize, 16 KiB). */
+  maxHeaderSize?: number | null;
+  /** Give onHeaders the raw header list and status text (off: an empty list and '', which is cheaper). */
+  rawHeaders?: boolean;
+  // undici Client options the engine passes, accepted as long as they mean what the raw transport does.
+  /** Only 1: one request in flight per connection. */
+  pipelining?: number | null;
+  /** Only 0 or null: the raw transport arms no per-request timers; the caller aborts. */
+  headersTimeout?: number | null;
+  bodyTimeout?: number | null;
+}
+
+type Handler = Dispatcher.DispatchHandler;
+
+/** A request serialised at dispatch time, waiting for its connection. */
+interface Waiting extends SerializedRequest {
+  /** null while kept for reuse. */
+  handler: Handler | null;
+}
+
+/** Every connection of this thread reads into this buffer: a read is parsed before the next one. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+const NO_HEADERS: Buffer[] = [];
+const NO_TRAILERS: string[] = [];
+const noResume = (): void => undefined;
+const KEEP_ALIVE = [0x6b, 0x65, 0x65, 0x70, 0x2d, 0x61, 0x6c, 0x69, 0x76, 0x65]; // "keep-alive"
+const CONTENT_LENGTH = [0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68]; // "content-length"
+const TIMEOUT_EQ = [0x74, 0x69, 0x6d, 0x65, 0x6f, 0x75, 0x74, 0x3d]; // "timeout="
+const NAME_PLAIN = 0;
+const NAME_CONTENT_LENGTH = 1;
+const NAME_KEEP_ALIVE = 2;
+
+
+export class RawClient implements ll.ParserCallbacks {
+  readonly #hostname: string;
+  readonly #port: number;
+  readonly #connectTimeout: number;
+  readonly #keepAliveDefault: number;
+  readonly #keepAliveMax: number;
+  readonly #keepAliveThreshold: number;
+  readonly #maxHeaderSize: number;
+  readonly #wantHeaders: boolean;
+  readonly #serializer: RequestSerializer;
+  readonly #queue: Waiting[] = [];
+  /** Queue entries written and kept for reuse: the engine queues (from onComplete) nearly every request. */
+  readonly #spare: Waiting[] = [];
+
+  #socket: Socket | null = null;
+  #connected = false;
+  #connectTimer: NodeJS.Timeout | null = null;
+  #connectCheck: NodeJS.Immediate | null = null;
+  /** llhttp parser, allocated on first connect; reset before the first read of each new socket. */
+  #ptr = 0;
+  #parserFresh = false;
+  /** Parsing a read: nothing is written until the whole read is parsed (see #onRead). */
+  #reading = false;
+  #idleSince = 0;
+  #keepAliveMs: number;
+  #closing = false;
+  #destroyed = false;
+  #onIdle: (() => void) | null = null;
+
+  // The request in flight.
+  #handler: Handler | null = null;
+  #method = '';
+  #reset = false;
+  #seq = 0;
+  /** An error a parser callback found; reported when execute() returns. */
+  #pendingError: Error | null = null;
+
+  // The answer being parsed.
+  #status = 0;
+  #finalStatus = 0;
+  #keepAlive = false;
+  #contentLength = -1;
+  #bytesRead = 0;
+  #headersSize = 0;
+  #inName = false;
+  #nameLength = 0;
+  readonly #name = new Uint8Array(14);
+  #valueKind = NAME_PLAIN;
+  readonly #keepAliveValue = new Uint8Array(64);
+  #keepAliveLength = 0;
+  #headers: Buffer[] = NO_HEADERS;
+  #statusText = '';
+
+  constructor(url: string | URL, options: RawClientOptions = {}) {
+    const u = typeof url === 'string' ? new URL(url) : url;
+    if (u.protocol !== 'http:') {
+      throw new InvalidArgumentError(`raw transport: ${u.protocol}// is not supported (plain http:// only; ${u.origin} needs the undici transport)`);
+    }
+    if (options.pipelining != null && options.pipelining !== 1) throw new InvalidArgumentError('raw transport: pipelining must be 1');
+    if (options.headersTimeout || options.bodyTimeout) {
+      throw new InvalidArgumentError('raw transport: headersTimeout/bodyTimeout are not supported (0 or unset: abort through the handler)');
+    }
+    this.#hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+    this.#port = u.port ? Number(u.port) : 80;
+    this.#serializer = new RequestSerializer(`host: ${u.hostname}${u.port ? `:${u.port}` : ''}\r\n`);
+    this.#connectTimeout = options.connectTimeout ?? 10_000;
+    this.#keepAliveDefault = options.keepAliveTimeout ?? 4_000;
+    this.#keepAliveMax = options.keepAliveMaxTimeout ?? 600_000;
+    this.#keepAliveThreshold = options.keepAliveTimeoutThreshold ?? 2_000;
+    this.#maxHeaderSize = options.maxHeaderSize ?? NODE_MAX_HEADER_SIZE;
+    this.#wantHeaders = options.rawHeaders === true;
+    this.#keepAliveMs = this.#keepAliveDefault;
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  get closed(): boolean {
+    return this.#closing;
+  }
+
+  /** Sends a request (now, or when the connection is free) and reports to `handler`; false if refused at once. */
+  dispatch(opts: Dispatcher.DispatchOptions, handler: Handler): boolean {
+    let req: SerializedRequest;
+    try {
+      checkHandler(handler);
+      if (this.#destroyed) throw new ClientDestroyedError();
+      if (this.#closing) throw new ClientClosedError();
+      req = this.#serializer.serialize(opts);
+    } catch (err) {
+      if (typeof handler?.onError !== 'function') throw err;
+      handler.onError(err as Error);
+      return false;
+    }
+    if (this.#handler === null && this.#queue.length === 0 && this.#connected && !this.#reading && this.#stillFresh()) {
+      this.#write(req.head, req.body, req.method, req.reset, handler);
+    } else {
+      const w = this.#spare.pop();
+      if (w === undefined) this.#queue.push({ head: req.head, body: req.body, method: req.method, reset: req.reset, handler });
+      else {
+        w.head = req.head;
+        w.body = req.body;
+        w.method = req.method;
+        w.reset = req.reset;
+        w.handler = handler;
+        this.#queue.push(w);
+      }
+      this.#next();
+    }
+    return true;
+  }
+
+  /** Lets queued and in-flight requests finish, then closes the connection. */
+  close(): Promise<void> {
+    this.#closing = true;
+    return new Promise((resolve) => {
+      const done = () => {
+        this.#closeSocket();
+        resolve();
+      };
+      if (this.#handler === null && this.#queue.length === 0) done();
+      else this.#onIdle = done;
+    });
+  }
+
+  /** Closes the connection now; requests queued or in flight get `err` (default ClientDestroyedError). */
+  destroy(err?: Error | null): Promise<void> {
+    if (this.#destroyed) return Promise.resolve();
+    this.#destroyed = true;
+    this.#closing = true;
+    const error = err ?? new ClientDestroyedError();
+    const socket = this.#socket;
+    const handler = this.#handler;
+    this.#handler = null;
+    this.#closeSocket();
+    if (handler) handler.onError!(error);
+    this.#failQueued(error);
+    if (this.#ptr) {
+      ll.llhttp().llhttp_free(this.#ptr);
+      this.#ptr = 0;
+    }
+    if (this.#onIdle) this.#onIdle();
+    if (!socket || socket.closed) return Promise.resolve();
+    return new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  // Connection ------------------------------------------------------------------------------------
+
+  /** Starts the next queued request if the connection can take it (connecting first if needed). */
+  #next(): void {
+    if (this.#handler !== null || this.#reading) return;
+    if (this.#queue.length === 0) {
+      if (this.#onIdle && this.#closing) this.#onIdle();
+      return;
+    }
+    if (this.#socket === null) return this.#connect();
+    if (!this.#connected) return;
+    const w = this.#queue.shift()!;
+    const { head, body, method, reset, handler } = w;
+    w.handler = null;
+    w.body = null;
+    this.#spare.push(w);
+    this.#write(head, body, method, reset, handler!);
+  }
+
+  /** False (and the socket dropped) when the connection sat idle longer than the server keeps it. */
+  #stillFresh(): boolean {
+    if (performance.now() - this.#idleSince <= this.#keepAliveMs) return true;
+    this.#closeSocket();
+    return false;
+  }
+
+  #connect(): void {
+    if (this.#ptr === 0) this.#ptr = ll.allocParser();
+    this.#parserFresh = false;
+    this.#keepAliveMs = this.#keepAliveDefault;
+    const socket: Socket = connect({
+      host: this.#hostname,
+      port: this.#port,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: 60_000,
+      onread: { buffer: READ_BUFFER, callback: (n: number): boolean => this.#onRead(socket, n) },
+    });
+    this.#socket = socket;
+    this.#connected = false;
+    // As undici: the timeout is checked once more after the next poll for I/O, so a connection that
+    // completed while the event loop was busy is not reported as timed out. 0: no timeout.
+    const timer = this.#connectTimeout > 0 ? setTimeout(() => (this.#connectCheck = setImmediate(() => this.#connectTimedOut(socket))), this.#connectTimeout) : null;
+    this.#connectTimer = timer;
+    socket.once('connect', () => {
+      if (socket !== this.#socket) return;
+      this.#clearConnectTimer();
+      this.#connected = true;
+      this.#idleSince = performance.now();
+      this.#next();
+    });
+    socket.on('error', (err: Error) => this.#onSocketError(socket, err));
+    socket.on('end', () => this.#onEnd(socket));
+    socket.on('close', () => {
+      if (socket === this.#socket) this.#onGone(new SocketError('closed'));
+    });
+  }
+
+  #connectTimedOut(socket: Socket): void {
+    this.#connectCheck = null;
+    if (socket !== this.#socket || this.#connected) return;
+    const attempted = (socket as Socket & { autoSelectFamilyAttemptedAddresses?: string[] }).autoSelectFamilyAttemptedAddresses;
+    const where = Array.isArray(attempted) ? `attempted addresses: ${attempted.join(', ')},` : `attempted address: ${this.#hostname}:${this.#port},`;
+    socket.destroy(new ConnectTimeoutError(`Connect Timeout Error (${where} timeout: ${this.#connectTimeout}ms)`));
+  }
+
+  #clearConnectTimer(): void {
+    if (this.#connectTimer) clearTimeout(this.#connectTimer);
+    if (this.#connectCheck) clearImmediate(this.#connectCheck);
+    this.#connectTimer = null;
+    this.#connectCheck = null;
+  }
+
+  #onSocketError(socket: Socket, err: Error): void {
+    if (socket !== this.#socket) return;
+    if (!this.#connected) {
+      // Could not connect: every request waiting for this connection fails with the reason (as undici).
+      this.#closeSocket();
+      this.#failQueued(err);
+      return;
+    }
+    // Some systems report a reset where a close-delimited answer was complete (undici does the same).
+    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' && this.#finalStatus !== 0 && !this.#keepAlive) return this.#finishAtEof();
+    this.#onGone(err);
+  }
+
+  #onEnd(socket: Socket): void {
+    if (socket !== this.#socket) return;
+    if (this.#handler !== null && this.#finalStatus !== 0 && !this.#keepAlive) return this.#finishAtEof();
+    this.#onGone(new SocketError('other side closed'));
+  }
+
+  /** The server closed while an answer that ends at close was being read: it may be complete. */
+  #finishAtEof(): void {
+    const ret = ll.finish(this, this.#ptr);
+    if (this.#handler !== null) {
+      const err = this.#pendingError ?? (ret === ll.OK || ret === ll.PAUSED ? new SocketError('other side closed') : this.#parserError(Buffer.alloc(0)));
+      this.#pendingError = null;
+      return this.#onGone(err);
+    }
+    this.#closeSocket();
+    this.#next();
+  }
+
+  /** The connection is gone: the request in flight fails with `err`; queued ones go on a new connection. */
+  #onGone(err: Error): void {
+    this.#closeSocket();
+    const handler = this.#handler;
+    this.#handler = null;
+    this.#next();
+    if (handler !== null) handler.onError!(err);
+  }
+
+  #closeSocket(): void {
+    const socket = this.#socket;
+    if (socket === null) return;
+    this.#socket = null;
+    this.#connected = false;
+    this.#clearConnectTimer();
+    socket.destroy();
+  }
+
+  #failQueued(err: Error): void {
+    const queued = this.#queue.splice(0);
+    for (const w of queued) w.handler!.onError!(err);
+  }
+
+  // Requests --------------------------------------------------------------------------------------
+
+  #write(head: string, body: Buffer | null, method: string, reset: boolean, handler: Handler): void {
+    const seq = ++this.#seq;
+    this.#handler = handler;
+    this.#method = method;
+    this.#reset = reset;
+    this.#finalStatus = 0;
+    try {
+      handler.onConnect!((err?: Error) => this.#abort(seq, err));
+    } catch (err) {
+      if (this.#seq === seq && this.#handler === handler) {
+        this.#handler = null;
+        handler.onError!(err as Error);
+        this.#next();
+      }
+      return;
+    }
+    // Aborted from inside onConnect.
+    if (this.#seq !== seq || this.#handler !== handler) return;
+    const socket = this.#socket!;
+    if (body === null) socket.write(head, 'latin1');
+    else {
+      socket.cork();
+      socket.write(head, 'latin1');
+      socket.write(body);
+      socket.uncork();
+    }
+  }
+
+  #abort(seq: number, err?: Error): void {
+    if (seq !== this.#seq || this.#handler === null) return; // answered, failed, or another request now
+    // The rest of this answer can no longer be told apart from the next one: drop the connection.
+    this.#onGone(err ?? new RequestAbortedError());
+  }
+
+  // Reading -----------------------------------------------------------------------------------------
+
+  #onRead(socket: Socket, n: number): boolean {
+    if (socket !== this.#socket) return false;
+    if (!this.#parserFresh) {
+      ll.llhttp().llhttp_reset(this.#ptr);
+      this.#parserFresh = true;
+    }
+    // A request the caller dispatches from onComplete waits until this read is parsed: bytes after the
+    // answer (garbage, an answer nobody asked for) must drop this connection before anything else is
+    // written on it, or they would be read as the next request's answer.
+    let ret = ll.OK;
+    this.#reading = true;
+    try {
+      ret = ll.execute(this, this.#ptr, READ_BUFFER, 0, n);
+    } catch (err) {
+      // A handler callback threw. Before the answer completed, the request fails with that error (as
+      // undici); after it, it is the caller's bug and is rethrown.
+      this.#reading = false;
+      if (this.#handler === null) {
+        this.#closeSocket();
+        throw err;
+      }
+      this.#onGone(err as Error);
+      return false;
+    }
+    this.#reading = false;
+    if (ret !== ll.OK && socket === this.#socket) {
+      const err = this.#pendingError ?? this.#parserError(Buffer.from(READ_BUFFER.subarray(Math.max(0, ll.errorOffset(this.#ptr)), n)));
+      this.#pendingError = null;
+      // Bytes with no request waiting for them (an unasked-for answer, garbage on an idle connection):
+      // the connection cannot be trusted; it is dropped and nobody is told, as undici does.
+      if (this.#handler === null) this.#closeSocket();
+      else return this.#onGone(err), false;
+    }
+    this.#next();
+    return socket === this.#socket;
+  }
+
+  /** undici's error for a parse failure: a length mismatch when the body was cut short, else the parser's. */
+  #parserError(data: Buffer): Error {
+    if (this.#contentLength >= 0 && this.#bytesRead !== this.#contentLength) return new ResponseContentLengthMismatchError();
+    // undici 7 passes llhttp's error number where its name is expected, so its HTTPParserError has no
+    // code; the same here, so both transports count the same kind of error.
+    const ParserError = HTTPParserError as unknown as new (message: string, code: string | undefined, data: Buffer) => Error;
+    return new ParserError(`Response does not match the HTTP/1.1 protocol (${ll.errorReason(this.#ptr)})`, undefined, data);
+  }
+
+  // llhttp callbacks (during execute(); `at` is an address in ll.memory()) ---------------------------
+
+  onMessageBegin(): number {
+    if (this.#handler === null) return -1; // an answer nobody asked for
+    this.#status = 0;
+    this.#contentLength = -1;
+    this.#bytesRead = 0;
+    this.#headersSize = 0;
+    this.#inName = false;
+    this.#keepAliveLength = 0;
+    if (this.#wantHeaders) {
+      this.#headers = [];
+      this.#statusText = '';
+    }
+    return 0;
+  }
+
+  onStatus(at: number, length: number): number {
+    if (this.#wantHeaders) this.#statusText += ll.memory().toString('latin1', at, at + length);
+    return 0;
+  }
+
+  onHeaderField(at: number, length: number): number {
+    if ((this.#headersSize += length) >= this.#maxHeaderSize) return this.#stop(new HeadersOverflowError());
+    const mem = ll.memory();
+    if (!this.#inName) {
+      this.#inName = true;
+      this.#nameLength = 0;
+      if (this.#wantHeaders) this.#headers.push(Buffer.alloc(0));
+    }
+    // Only the first 14 bytes are kept: enough to recognise content-length and keep-alive.
+    const name = this.#name;
+    for (let i = 0, k = this.#nameLength; i < length && k < 14; i++, k++) name[k] = mem[at + i] | 0x20;
+    this.#nameLength += length;
+    if (this.#wantHeaders) this.#appendHeader(mem, at, length);
+    return 0;
+  }
+
+  onHeaderValue(at: number, length: number): number {
+    if ((this.#headersSize += length) >= this.#maxHeaderSize) return this.#stop(new HeadersOverflowError());
+    const mem = ll.memory();
+    if (this.#inName) {
+      this.#inName = false;
+      this.#valueKind = nameKind(this.#name, this.#nameLength);
+      if (this.#valueKind === NAME_CONTENT_LENGTH) this.#contentLength = 0;
+      if (this.#wantHeaders) this.#headers.push(Buffer.alloc(0));
+    }
+    if (this.#valueKind === NAME_CONTENT_LENGTH) {
+      let v = this.#contentLength;
+      for (let i = 0; i < length; i++) {
+        const d = mem[at + i] - 0x30;
+        if (d >= 0 && d <= 9) v = v * 10 + d;
+      }
+      this.#contentLength = v;
+    } else if (this.#valueKind === NAME_KEEP_ALIVE) {
+      const kept = this.#keepAliveValue;
+      for (let i = 0; i < length && this.#keepAliveLength < kept.length; i++) kept[this.#keepAliveLength++] = mem[at + i];
+    }
+    if (this.#wantHeaders) this.#appendHeader(mem, at, length);
+    return 0;
+  }
+
+  onHeadersComplete(statusCode: number, upgrade: number, shouldKeepAlive: number): number {
+    const handler = this.#handler!;
+    const seq = this.#seq;
+    // An upgrade nobody asked for: the rest of the stream is not HTTP any more (undici: the same error).
+    if (upgrade === 1) return this.#stop(new SocketError('bad upgrade'));
+    this.#status = statusCode;
+    if (statusCode >= 200) {
+      this.#finalStatus = statusCode;
+      this.#keepAlive = shouldKeepAlive === 1 && !this.#reset;
+      if (this.#keepAlive) this.#keepAliveMs = this.#keepAliveHint();
+    }
+    const headers = this.#headers;
+    if (this.#wantHeaders) this.#headers = [];
+    // 1xx answers (100 Continue included, RFC 9110 §15.2) go to onHeaders and the final answer follows;
+    // a false return (pause) is not honoured: the engine never pauses.
+    handler.onHeaders!(statusCode, headers, noResume, this.#statusText);
+    if (this.#seq !== seq || this.#handler !== handler) return -1; // aborted from onHeaders
+    if (statusCode < 200 || this.#method === 'HEAD') return 1; // no body
+    return 0;
+  }
+
+  onBody(at: number, length: number): number {
+    const handler = this.#handler!;
+    this.#bytesRead += length;
+    // A copy: the parser's memory is reused by the next read, and the handler may keep the chunk.
+    const chunk = Buffer.allocUnsafe(length);
+    ll.memory().copy(chunk, 0, at, at + length);
+    const seq = this.#seq;
+    handler.onData!(chunk);
+    if (this.#seq !== seq || this.#handler !== handler) return -1; // aborted from onData
+    return 0;
+  }
+
+  onMessageComplete(): number {
+    if (this.#status < 200) return 0; // a 1xx answer ended; the final one follows
+    const handler = this.#handler!;
+    if (this.#method !== 'HEAD' && this.#contentLength >= 0 && this.#bytesRead !== this.#contentLength) {
+      return this.#stop(new ResponseContentLengthMismatchError());
+    }
+    const socket = this.#socket!;
+    // Reused only when the server keeps it open and the whole request was written (as undici).
+    const keep = this.#keepAlive && socket.writableLength === 0;
+    this.#handler = null;
+    this.#finalStatus = 0;
+    let trailers = NO_TRAILERS;
+    if (this.#wantHeaders && this.#headers.length > 0) trailers = this.#headers.map((b) => b.toString('latin1'));
+    if (keep) {
+      this.#idleSince = performance.now();
+      handler.onComplete!(trailers);
+      return 0;
+    }
+    this.#closeSocket();
+    handler.onComplete!(trailers);
+    return ll.PAUSED; // stop: whatever follows on this connection is not read
+  }
+
+  /** Reports `err` once execute() returns, and stops the parser now. */
+  #stop(err: Error): number {
+    this.#pendingError ??= err;
+    return -1;
+  }
+
+  #appendHeader(mem: Buffer, at: number, length: number): void {
+    const last = this.#headers.length - 1;
+    const piece = Buffer.from(mem.subarray(at, at + length));
+    this.#headers[last] = this.#headers[last].length === 0 ? piece : Buffer.concat([this.#headers[last], piece]);
+  }
+
+  /** How long this connection may sit idle: the server's `Keep-Alive: timeout=N` less the threshold, as undici. */
+  #keepAliveHint(): number {
+    const n = this.#keepAliveLength;
+    if (n === 0) return this.#keepAliveDefault;
+    const v = this.#keepAliveValue;
+    for (let i = 0; i + TIMEOUT_EQ.length < n; i++) {
+      let j = 0;
+      while (j < TIMEOUT_EQ.length && v[i + j] === TIMEOUT_EQ[j]) j++;
+      if (j < TIMEOUT_EQ.length) continue;
+      let seconds = 0;
+      let k = i + j;
+      for (; k < n && v[k] >= 0x30 && v[k] <= 0x39; k++) seconds = seconds * 10 + (v[k] - 0x30);
+      if (k === i + j) break;
+      const ms = Math.min(seconds * 1000 - this.#keepAliveThreshold, this.#keepAliveMax);
+      if (ms <= 0) this.#keepAlive = false;
+      return ms;
+    }
+    return this.#keepAliveDefault;
+  }
+
+}
+
+function nameKind(name: Uint8Array, length: number): number {
+  if (length === 14 && same(name, CONTENT_LENGTH)) return NAME_CONTENT_LENGTH;
+  if (length === 10 && same(name, KEEP_ALIVE)) return NAME_KEEP_ALIVE;
+  return NAME_PLAIN;
+}
+
+function same(a: Uint8Array, b: readonly number[]): boolean {
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function checkHandler(handler: Handler): void {
+  if (!handler || typeof handler !== 'object') throw new InvalidArgumentError('handler must be an object');
+  if (typeof (handler as { onRequestStart?: unknown }).onRequestStart === 'function') {
+    throw new NotSupportedError('raw transport: only the legacy handler API (onConnect/onHeaders/onData/onComplete/onError)');
+  }
+  if (typeof handler.onConnect !== 'function') throw new InvalidArgumentError('invalid onConnect method');
+  if (typeof handler.onError !== 'function') throw new InvalidArgumentError('invalid onError method');
+  if (typeof handler.onHeaders !== 'function') throw new InvalidArgumentError('invalid onHeaders method');
+  if (typeof handler.onData !== 'function') throw new InvalidArgumentError('invalid onData method');
+  if (typeof handler.onComplete !== 'function') throw new InvalidArgumentError('invalid onComplete method');
+}
