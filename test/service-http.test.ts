@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, request } from 'undici';
+import { Client } from 'undici';
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerStore } from '../src/ledger/store.ts';
 import { startService, type RunningService, type SaleDefinition } from '../src/service/index.ts';
+import { call, inventory } from './helpers/http.ts';
 
 function sale(over: Partial<SaleDefinition> = {}): SaleDefinition {
   return {
@@ -16,24 +17,6 @@ function sale(over: Partial<SaleDefinition> = {}): SaleDefinition {
     payment: { declineRate: 0, latencyMs: 0 },
     ...over,
   };
-}
-
-async function call(base: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const r = await request(base + path, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await r.body.text();
-  let json: any = null;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: r.statusCode, headers: r.headers, text, json };
-}
-
-async function inventory(base: string, sku: string) {
-  return (await call(base, 'GET', `/api/v1/inventory/${sku}`)).json as { initial: number; available: number; reserved: number; sold: number };
 }
 
 describe('reference service: routes and status codes', () => {

@@ -15,7 +15,8 @@ export interface LedgerOrder {
 
 /** What a restart needs to rebuild stock, per-user purchases and idempotent answers of one sale. */
 export interface Recovery {
-  soldBySku: Record<string, number>;
+  /** A Map, not an object: SKU ids are user input, and `constructor` or `__proto__` must be plain keys. */
+  soldBySku: Map<string, number>;
   users: Array<[userId: string, qty: number]>;
   keys: Array<[idempotencyKey: string, orderId: string]>;
 }
@@ -99,10 +100,10 @@ export class LedgerStore {
   }
 
   recover(saleId: number): Recovery {
-    const soldBySku: Record<string, number> = {};
+    const soldBySku = new Map<string, number>();
     for (const row of this.db.prepare('SELECT sku, SUM(qty) AS n FROM orders WHERE sale_id = ? GROUP BY sku').iterate(saleId)) {
       const r = row as { sku: string; n: number };
-      soldBySku[r.sku] = Number(r.n);
+      soldBySku.set(r.sku, Number(r.n));
     }
     const users: Array<[string, number]> = [];
     for (const row of this.db.prepare('SELECT user_id, SUM(qty) AS n FROM orders WHERE sale_id = ? GROUP BY user_id').iterate(saleId)) {

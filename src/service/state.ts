@@ -35,7 +35,7 @@ export interface Capacity {
   machineBytes?: number;
 }
 
-const EMPTY_RECOVERY: Recovery = { soldBySku: {}, users: [], keys: [] };
+const EMPTY_RECOVERY: Recovery = { soldBySku: new Map(), users: [], keys: [] };
 
 /**
  * A new sale. Its shared state is built first, because that can be refused (tables too big), and only
@@ -56,19 +56,19 @@ export function createSaleShared(
   capacity: Capacity,
 ): SaleShared {
   const soldBySku = recovery.soldBySku;
-  for (const [sku, n] of Object.entries(soldBySku)) {
+  for (const [sku, n] of soldBySku) {
     const def = sale.skus.find((s) => s.id === sku);
     if (!def) throw new FlashsaleError(`the ledger holds orders for SKU "${sku}", which this sale does not define`);
     if (n > def.stock) throw new FlashsaleError(`the ledger holds ${n} units sold of SKU "${sku}" but its stock is ${def.stock}`);
   }
   const stock = createStockShared(
     strategy,
-    sale.skus.map((s) => ({ initial: s.stock, sold: soldBySku[s.id] ?? 0 })),
+    sale.skus.map((s) => ({ initial: s.stock, sold: soldBySku.get(s.id) ?? 0 })),
     { maxThreads: Math.max(1, capacity.threads) },
   );
   const confirmed = new SharedArrayBuffer(Math.max(1, sale.skus.length) * CONFIRMED_STRIDE * 4);
   const confirmedWords = new Int32Array(confirmed);
-  sale.skus.forEach((s, i) => (confirmedWords[i * CONFIRMED_STRIDE + SOLD_WORD] = soldBySku[s.id] ?? 0));
+  sale.skus.forEach((s, i) => (confirmedWords[i * CONFIRMED_STRIDE + SOLD_WORD] = soldBySku.get(s.id) ?? 0));
   const expected = Math.max(capacity.expectedUsers, recovery.users.length, 1);
   // Live holds never outnumber units on sale (each holds ≥ 1), so stock bounds the table too.
   const units = sale.skus.reduce((n, s) => n + s.stock, 0);
