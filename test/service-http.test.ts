@@ -55,6 +55,22 @@ describe('reference service: routes and status codes', () => {
     expect((await call(base, 'GET', '/api/v1/inventory/tablet')).status).toBe(404);
   });
 
+  it('refuses user ids that are not valid Unicode instead of merging them under U+FFFD (400)', async () => {
+    // Two different invalid byte sequences would both decode to U+FFFD: one user id, one limit.
+    for (const bad of [0xff, 0xfe]) {
+      const body = Buffer.concat([Buffer.from('{"sku":"case","userId":"'), Buffer.from([bad]), Buffer.from('","qty":1}')]);
+      const r = await call(base, 'POST', '/api/v1/checkout', body);
+      expect([r.status, r.json.error]).toEqual([400, 'invalid_utf8']);
+    }
+    for (const lone of ['\\ud800', '\\udc00']) {
+      const r = await call(base, 'POST', '/api/v1/reservations', `{"sku":"case","userId":"${lone}","qty":1}`);
+      expect([r.status, r.json.message]).toEqual([400, expect.stringMatching(/userId must be well-formed/)]);
+    }
+    const fine = await call(base, 'POST', '/api/v1/reservations', { sku: 'case', userId: 'zoë \ufffd', qty: 1 });
+    expect(fine.status).toBe(201);
+    expect((await call(base, 'DELETE', `/api/v1/reservations/${fine.json.reservationId}`)).status).toBe(204);
+  });
+
   it('enforces the per-user limit (429) and sells out (409) without overselling', async () => {
     expect((await call(base, 'POST', '/api/v1/checkout', { sku: 'phone', userId: 'carol', qty: 2 })).status).toBe(201);
     const limit = await call(base, 'POST', '/api/v1/checkout', { sku: 'phone', userId: 'carol', qty: 1 });

@@ -95,6 +95,8 @@ export class Purchases {
     if (typeof userId !== 'string' || userId === '' || Buffer.byteLength(userId) > MAX_USER_ID_BYTES) {
       return this.r.error(x, 400, 'bad_request', `userId must be a non-empty string of at most ${MAX_USER_ID_BYTES} bytes`), null;
     }
+    // A lone surrogate (JSON "\ud800") has no UTF-8 form: stored, it would become U+FFFD and merge ids.
+    if (!userId.isWellFormed()) return this.r.error(x, 400, 'bad_request', 'userId must be well-formed Unicode (no lone surrogates)'), null;
     if (typeof qty !== 'number' || !Number.isInteger(qty) || qty <= 0 || qty > MAX_QTY) {
       return this.r.error(x, 400, 'bad_request', 'qty must be a whole number ≥ 1'), null;
     }

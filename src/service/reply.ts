@@ -18,6 +18,7 @@ export function canned(status: number, body: string, extra: string[] = []): Cann
 export const CANNED = {
   shed: canned(503, errorBody('overloaded', 'too many requests in flight on this server thread; retry after a second'), ['retry-after', '1']),
   malformed: canned(400, errorBody('malformed_json', 'the request body is not valid JSON')),
+  notUtf8: canned(400, errorBody('invalid_utf8', 'the request body is not valid UTF-8')),
   notObject: canned(400, errorBody('bad_request', 'the request body must be a JSON object')),
   unsupported: canned(415, errorBody('unsupported_media_type', 'send the body as Content-Type: application/json')),
   tooLarge: canned(413, errorBody('payload_too_large', `the request body is over ${MAX_BODY_BYTES} bytes`), ['connection', 'close']),
