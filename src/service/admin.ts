@@ -1,5 +1,6 @@
 // Admin routes, behind the bearer token (off without one): redefine the sale, stream the ledger.
 import type { IncomingMessage } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readJson } from './body.ts';
 import { CANNED } from './reply.ts';
 import { ROUTE } from './metrics.ts';
@@ -12,23 +13,24 @@ const ORDERS_PAGE = 5000;
 export class AdminRoutes {
   private readonly r: Responder;
   private readonly ledger: LedgerClient;
-  private readonly token: string | undefined;
+  /** SHA-256 of the expected Authorization header; undefined when admin routes are off. */
+  private readonly expected: Buffer | undefined;
   private readonly defineSale: (sale: SaleDefinition) => Promise<number>;
 
   constructor(r: Responder, ledger: LedgerClient, token: string | undefined, defineSale: (sale: SaleDefinition) => Promise<number>) {
     this.r = r;
     this.ledger = ledger;
-    this.token = token;
+    this.expected = token === undefined ? undefined : digest(`Bearer ${token}`);
     this.defineSale = defineSale;
   }
 
   handle(req: IncomingMessage, x: Exchange): void {
-    const token = this.token;
-    if (token === undefined) {
+    const expected = this.expected;
+    if (expected === undefined) {
       req.resume();
       return this.r.reply(x, CANNED.notFound); // admin routes are off without a token
     }
-    if (req.headers.authorization !== `Bearer ${token}`) {
+    if (!sameDigest(req.headers.authorization, expected)) {
       req.resume();
       return this.r.reply(x, CANNED.unauthorized);
     }
@@ -75,4 +77,17 @@ export class AdminRoutes {
     res.end();
     this.r.done(x, 200);
   }
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/**
+ * Constant time: `!==` returns at the first differing character, so answer times leak how much of a
+ * guess was right. Comparing digests makes the lengths equal (timingSafeEqual needs that) without
+ * leaking the token's length either.
+ */
+export function sameDigest(header: string | undefined, expected: Buffer): boolean {
+  return header !== undefined && timingSafeEqual(digest(header), expected);
 }

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.ts';
 import { duration, fraction, integer, oneOf } from '../options.ts';
 import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
 import { parseSale, startService, type SaleDefinition } from '../../service/index.ts';
+import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 
 interface ServeOptions {
   port: number;
@@ -18,6 +19,7 @@ interface ServeOptions {
   opensAt: string;
   ledger: string;
   adminToken?: string;
+  adminTokenFile?: string;
   strategy: StrategyName;
   declineRate: number;
   paymentLatency: number;
@@ -53,6 +55,12 @@ export function saleFromOptions(o: ServeOptions): SaleDefinition {
   return parseSale({ ...base, ...(file as object) }, `sale file ${o.sale}`);
 }
 
+/** --admin-token (kept, though ps shows it), else --admin-token-file, else the environment. */
+function adminTokenOf(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (o.adminToken !== undefined && o.adminTokenFile !== undefined) throw new UsageError('--admin-token and --admin-token-file: give one, not both.');
+  return o.adminToken ?? readAdminToken(o.adminTokenFile, env);
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -67,7 +75,8 @@ export function register(program: Command): void {
     .option('--reservation-ttl <duration>', 'how long a reservation holds units', duration, 120_000)
     .option('--opens-at <ISO|now>', 'when the sale opens; earlier purchases get 403', 'now')
     .option('--ledger <path|:memory:>', 'SQLite order ledger; a file survives restarts and is recovered', ':memory:')
-    .option('--admin-token <token>', 'bearer token for /admin routes (off without one)')
+    .option('--admin-token <token>', `bearer token for /admin routes (off without one); visible to every user in ps: prefer --admin-token-file or ${ADMIN_TOKEN_ENV}`)
+    .option('--admin-token-file <path>', `file whose first line is the admin bearer token (else ${ADMIN_TOKEN_ENV} is read)`)
     .option('--strategy <name>', `stock core strategy: ${STRATEGIES.join(', ')}`, oneOf(STRATEGIES), 'atomic' as StrategyName)
     .option('--decline-rate <fraction>', 'share of simulated payments declined', fraction, 0)
     .option('--payment-latency <duration>', 'simulated payment time per order', duration, 0)
@@ -76,6 +85,7 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of the payment decline draw', integer(0, 2 ** 32 - 1), 1)
     .action(async (o: ServeOptions) => {
       const sale = saleFromOptions(o);
+      const adminToken = adminTokenOf(o);
       const service = await startService({
         sale,
         port: o.port,
@@ -83,7 +93,7 @@ export function register(program: Command): void {
         threads: o.threads,
         strategy: o.strategy,
         ledgerPath: o.ledger,
-        adminToken: o.adminToken,
+        adminToken,
         maxInFlightPerThread: o.maxInFlight,
         expectedUsers: o.expectedUsers,
         seed: o.seed,
@@ -92,7 +102,7 @@ export function register(program: Command): void {
       process.stdout.write(`${service.url}\n`);
       process.stderr.write(
         `flashsale serve: ${service.threads} thread(s), strategy ${o.strategy}, ledger ${o.ledger}, ` +
-          `${sale.skus.length} SKU(s), admin routes ${o.adminToken ? 'on' : 'off'}. Ctrl-C stops.\n`,
+          `${sale.skus.length} SKU(s), admin routes ${adminToken ? 'on' : 'off'}. Ctrl-C stops.\n`,
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
