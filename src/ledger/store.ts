@@ -18,7 +18,10 @@ export interface Recovery {
   /** A Map, not an object: SKU ids are user input, and `constructor` or `__proto__` must be plain keys. */
   soldBySku: Map<string, number>;
   users: Array<[userId: string, qty: number]>;
-  keys: Array<[idempotencyKey: string, orderId: string]>;
+  /** Orders of the sale: what a restart says it continues. */
+  orders: number;
+  /** Each key with its order and the fingerprint of the request it came with (null: written before fingerprints were kept). */
+  keys: Array<[idempotencyKey: string, orderId: string, fingerprint: number | null]>;
 }
 
 export type SyncMode = 'FULL' | 'NORMAL';
@@ -43,18 +46,23 @@ CREATE TABLE orders (
   user_id TEXT NOT NULL,
   qty INTEGER NOT NULL CHECK (qty > 0),
   created_at INTEGER NOT NULL,
-  idempotency_key TEXT
+  idempotency_key TEXT,
+  fingerprint INTEGER
 );
 CREATE UNIQUE INDEX orders_sale_key ON orders (sale_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 `;
 
-const COLUMNS = 'INSERT INTO orders (order_id, sale_id, sku, user_id, qty, created_at, idempotency_key) VALUES ';
-const ROW = '(?, ?, ?, ?, ?, ?, ?)';
+const COLUMNS = 'INSERT INTO orders (order_id, sale_id, sku, user_id, qty, created_at, idempotency_key, fingerprint) VALUES ';
+const ROW = '(?, ?, ?, ?, ?, ?, ?, ?)';
+const ROW_ARGS = 8;
 /** Rows per INSERT statement: one call into SQLite per chunk instead of per order. */
 export const MAX_ROWS_PER_INSERT = 64;
 
-/** Fields of one order in the flat arrays HTTP threads post (fewer objects to clone per order). */
-export const ORDER_STRIDE = 6;
+/**
+ * Fields of one order in the flat arrays HTTP threads post (fewer objects to clone per order): order id,
+ * SKU, user id, qty, created at, idempotency key (or null), fingerprint of the keyed request (or null).
+ */
+export const ORDER_STRIDE = 7;
 
 export class LedgerStore {
   readonly path: string;
@@ -79,6 +87,10 @@ export class LedgerStore {
       this.db.exec(`PRAGMA synchronous = ${sync}`);
       this.db.exec(SALES);
       if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'orders'").get() === undefined) this.db.exec(ORDERS);
+      // Files made before fingerprints were kept: their keys restore as unverifiable (see IdempotencyTable).
+      else if (this.db.prepare("SELECT 1 FROM pragma_table_info('orders') WHERE name = 'fingerprint'").get() === undefined) {
+        this.db.exec('ALTER TABLE orders ADD COLUMN fingerprint INTEGER');
+      }
     } catch (e) {
       throw new LedgerError(`cannot open ledger ${path}: ${(e as Error).message}`, undefined, { cause: e });
     }
@@ -110,14 +122,15 @@ export class LedgerStore {
       const r = row as { user_id: string; n: number };
       users.push([r.user_id, Number(r.n)]);
     }
-    const keys: Array<[string, string]> = [];
+    const keys: Array<[string, string, number | null]> = [];
     for (const row of this.db
-      .prepare('SELECT idempotency_key, order_id FROM orders WHERE sale_id = ? AND idempotency_key IS NOT NULL')
+      .prepare('SELECT idempotency_key, order_id, fingerprint FROM orders WHERE sale_id = ? AND idempotency_key IS NOT NULL')
       .iterate(saleId)) {
-      const r = row as { idempotency_key: string; order_id: string };
-      keys.push([r.idempotency_key, r.order_id]);
+      const r = row as { idempotency_key: string; order_id: string; fingerprint: number | null };
+      keys.push([r.idempotency_key, r.order_id, r.fingerprint === null ? null : Number(r.fingerprint)]);
     }
-    return { soldBySku, users, keys };
+    const orders = Number((this.db.prepare('SELECT COUNT(*) AS n FROM orders WHERE sale_id = ?').get(saleId) as { n: number }).n);
+    return { soldBySku, orders, users, keys };
   }
 
   /**
@@ -171,7 +184,7 @@ export class LedgerStore {
   }
 
   private insertRows(saleId: number, flat: ReadonlyArray<string | number | null>, first: number, rows: number): void {
-    const args: Array<string | number | null> = new Array(rows * 7);
+    const args: Array<string | number | null> = new Array(rows * ROW_ARGS);
     for (let r = 0, a = 0, i = first * ORDER_STRIDE; r < rows; r++, i += ORDER_STRIDE) {
       args[a++] = flat[i];
       args[a++] = saleId;
@@ -180,6 +193,7 @@ export class LedgerStore {
       args[a++] = flat[i + 3];
       args[a++] = flat[i + 4];
       args[a++] = flat[i + 5];
+      args[a++] = flat[i + 6];
     }
     const insert = (this.inserts[rows] ??= this.db.prepare(COLUMNS + new Array(rows).fill(ROW).join(', ')));
     insert.run(...args);

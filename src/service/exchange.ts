@@ -14,6 +14,9 @@ export class Exchange {
   readonly state: SaleState;
   /** Idempotency slot this request owns (-1: none): the answer is stored there for retries. */
   slot = -1;
+  /** Its Idempotency-Key (null: none) and the fingerprint of the request, both written with its order. */
+  key: string | null = null;
+  print = 0;
   constructor(res: ServerResponse, route: number, state: SaleState) {
     this.res = res;
     this.route = route;

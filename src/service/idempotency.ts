@@ -44,10 +44,16 @@ export type Begin =
   | { kind: 'mismatch' } // the key was first used with another request
   | { kind: 'full' };
 
-/** Hash of the request a key is used with (route and body); 0 means "not known" and matches anything. */
+/** Hash of the request a key is used with (route and body). Always odd: see UNVERIFIABLE. */
 export function fingerprint(route: number, body: string): number {
   return hash(body, route + 1, 0x01000193) | 1;
 }
+
+/**
+ * The fingerprint of a key restored from a ledger written before fingerprints were kept: even, so it
+ * matches no request and a retry answers 422 rather than replay an order to whoever sends the key.
+ */
+export const UNVERIFIABLE = 2;
 
 function hash(key: string, seed: number, mult: number): number {
   let h = seed;
@@ -89,8 +95,8 @@ export class IdempotencyTable {
       }
       if (state === CLAIMING) continue; // a few stores away from readable
       if (meta[base + H1] === h1 && meta[base + H2] === h2) {
-        const stored = meta[base + FINGERPRINT];
-        if (stored !== 0 && print !== 0 && stored !== print) return { kind: 'mismatch' };
+        // Restored keys keep their fingerprint: another user, route or qty never gets this key's answer.
+        if (meta[base + FINGERPRINT] !== print) return { kind: 'mismatch' };
         if (state === IN_FLIGHT) return { kind: 'wait', slot };
         if (state === DONE) {
           const len = meta[base + BODY_LEN];
@@ -141,9 +147,9 @@ export class IdempotencyTable {
     if (r.async) await r.value;
   }
 
-  /** Recovery after a restart: a key whose order is in the ledger answers with that order again. */
-  restore(key: string, status: number, body: string): boolean {
-    const b = this.begin(key);
+  /** Recovery after a restart: a key whose order is in the ledger answers the same request with that order again. */
+  restore(key: string, print: number, status: number, body: string): boolean {
+    const b = this.begin(key, print);
     if (b.kind !== 'run') return false;
     this.complete(b.slot, status, body);
     return true;

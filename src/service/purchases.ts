@@ -59,23 +59,25 @@ export class Purchases {
       if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
         return this.r.error(x, 400, 'bad_request', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`);
       }
-      return void this.once(x, key, fingerprint(x.route, text), () => this.runPurchase(x, purchase, reservationId, key)).catch((e) => this.r.fail(x, e));
+      x.key = key;
+      x.print = fingerprint(x.route, text);
+      return void this.once(x, () => this.runPurchase(x, purchase, reservationId)).catch((e) => this.r.fail(x, e));
     }
-    this.runPurchase(x, purchase, reservationId, null);
+    this.runPurchase(x, purchase, reservationId);
   }
 
-  private runPurchase(x: Exchange, purchase: Purchase | null, reservationId: string, key: string | null): void {
-    if (x.route === ROUTE.pay) this.pay(x, reservationId, key);
-    else if (x.route === ROUTE.checkout) this.checkout(x, purchase!, key);
+  private runPurchase(x: Exchange, purchase: Purchase | null, reservationId: string): void {
+    if (x.route === ROUTE.pay) this.pay(x, reservationId);
+    else if (x.route === ROUTE.checkout) this.checkout(x, purchase!);
     else this.reserve(x, purchase!);
   }
 
   /** Runs `run` once per key: later requests with the key get the first answer, even mid-flight. */
-  private async once(x: Exchange, key: string, print: number, run: () => void): Promise<void> {
+  private async once(x: Exchange, run: () => void): Promise<void> {
     const table = x.state.idempotency;
     const deadline = Date.now() + IDEMPOTENT_WAIT_MS;
     for (;;) {
-      const b = table.begin(key, print);
+      const b = table.begin(x.key!, x.print);
       if (b.kind === 'run') {
         x.slot = b.slot;
         return run();
@@ -137,12 +139,12 @@ export class Purchases {
     return true;
   }
 
-  private checkout(x: Exchange, p: Purchase, key: string | null): void {
+  private checkout(x: Exchange, p: Purchase): void {
     if (!this.take(x, p)) return;
     const latencyMs = x.state.sale.payment.latencyMs;
-    if (latencyMs === 0) return this.settle(x, p, key, null);
+    if (latencyMs === 0) return this.settle(x, p, null);
     paymentDelay(latencyMs)
-      .then(() => this.settle(x, p, key, null))
+      .then(() => this.settle(x, p, null))
       .catch((e) => this.r.fail(x, e));
   }
 
@@ -159,7 +161,7 @@ export class Purchases {
     this.r.send(x, 201, `{"reservationId":"${reservationId}","expiresAt":"${new Date(expiresAt).toISOString()}"}`);
   }
 
-  private pay(x: Exchange, reservationId: string, key: string | null): void {
+  private pay(x: Exchange, reservationId: string): void {
     const state = x.state;
     const id = parseReservationId(reservationId, state.shared.nonce);
     if (id === null) return this.r.error(x, 404, 'reservation_not_found', 'no such reservation');
@@ -174,9 +176,9 @@ export class Purchases {
     }
     const p: Purchase = { sku: hold.sku, skuId: state.sale.skus[hold.sku].id, userId: hold.userId, qty: hold.qty };
     const latencyMs = state.sale.payment.latencyMs;
-    if (latencyMs === 0) return this.settle(x, p, key, hold);
+    if (latencyMs === 0) return this.settle(x, p, hold);
     paymentDelay(latencyMs)
-      .then(() => this.settle(x, p, key, hold))
+      .then(() => this.settle(x, p, hold))
       .catch((e) => this.r.fail(x, e));
   }
 
@@ -189,18 +191,18 @@ export class Purchases {
    * The simulated payment's answer: approved, the order goes to the ledger; declined, the units
    * (and the hold, when paying one) go back and the answer is 402.
    */
-  private settle(x: Exchange, p: Purchase, key: string | null, hold: Hold | null): void {
-    if (!this.payment.declines(x.state.sale.payment.declineRate)) return this.order(x, p, key, hold);
+  private settle(x: Exchange, p: Purchase, hold: Hold | null): void {
+    if (!this.payment.declines(x.state.sale.payment.declineRate)) return this.order(x, p, hold);
     if (hold) this.endHold(x.state, hold);
     else x.state.giveBack(p.sku, p.qty, p.userId);
     this.r.error(x, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
   }
 
   /** Hands the order to the ledger; the 201 goes out only once its batch is committed. */
-  private order(x: Exchange, p: Purchase, key: string | null, hold: Hold | null): void {
+  private order(x: Exchange, p: Purchase, hold: Hold | null): void {
     const state = x.state;
     const orderId = this.orderPrefix + (this.orderSeq++).toString(36);
-    this.ledger.append(state.saleId, orderId, p.skuId, p.userId, p.qty, Date.now(), key, (err) => {
+    this.ledger.append(state.saleId, orderId, p.skuId, p.userId, p.qty, Date.now(), x.key, x.print, (err) => {
       if (hold) state.reservations.free(hold.slot);
       if (err !== null) {
         state.giveBack(p.sku, p.qty, p.userId);

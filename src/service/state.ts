@@ -6,7 +6,7 @@ import { attachUserLimits, createUserLimits, userLimitsBytes, type UserLimits, t
 import type { Recovery } from '../ledger/store.ts';
 import type { SaleDefinition } from './sale.ts';
 import { createReservationTable, ReservationTable, reservationTableBytes, type ReservationTableShared } from './reservations.ts';
-import { createIdempotencyTable, IdempotencyTable, idempotencyTableBytes, type IdempotencyShared } from './idempotency.ts';
+import { createIdempotencyTable, IdempotencyTable, idempotencyTableBytes, UNVERIFIABLE, type IdempotencyShared } from './idempotency.ts';
 import { FlashsaleError } from '../errors.ts';
 import { checkSharedMemory } from '../stock/memory.ts';
 
@@ -35,7 +35,7 @@ export interface Capacity {
   machineBytes?: number;
 }
 
-const EMPTY_RECOVERY: Recovery = { soldBySku: new Map(), users: [], keys: [] };
+const EMPTY_RECOVERY: Recovery = { soldBySku: new Map(), orders: 0, users: [], keys: [] };
 
 /**
  * A new sale. Its shared state is built first, because that can be refused (tables too big), and only
@@ -85,7 +85,7 @@ export function createSaleShared(
   const reservations = createReservationTable(reservationSlots);
   const idempotency = createIdempotencyTable(idempotencyKeys);
   const keys = new IdempotencyTable(idempotency);
-  for (const [key, orderId] of recovery.keys) keys.restore(key, 201, JSON.stringify({ orderId }));
+  for (const [key, orderId, print] of recovery.keys) keys.restore(key, print ?? UNVERIFIABLE, 201, JSON.stringify({ orderId }));
   const nonce = Math.floor(Math.random() * 36 ** 6).toString(36);
   return { saleId, nonce, sale, stock, users, confirmed, reservations, idempotency };
 }
