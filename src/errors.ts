@@ -41,3 +41,10 @@ export class CapacityError extends FlashsaleError {
     super(message, EXIT.failure);
   }
 }
+
+/** A start that would silently replace a sale with orders (another stock or limit on the same ledger). Exit 2: --new-sale says it is meant. */
+export class SaleConflictError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}

@@ -137,7 +137,14 @@ describe('reference service: routes and status codes', () => {
     const bad = await call(base, 'POST', '/admin/sale', { skus: [{ id: 'x', stock: -1 }] }, { authorization: 'Bearer secret' });
     expect([bad.status, bad.json.error]).toEqual([400, 'invalid_sale']);
     expect(bad.json.message).toMatch(/skus\.0\.stock/);
-    const ok = await call(base, 'POST', '/admin/sale', sale({ skus: [{ id: 'tablet', stock: 3 }] }), { authorization: 'Bearer secret' });
+    // Orders exist: replacing the sale would put every unit back on sale, so it takes "force".
+    const refused = await call(base, 'POST', '/admin/sale', sale({ skus: [{ id: 'tablet', stock: 3 }] }), { authorization: 'Bearer secret' });
+    expect([refused.status, refused.json.error]).toEqual([409, 'sale_in_progress']);
+    expect(refused.json.message).toMatch(/units sold.*"force": true/);
+    expect((await inventory(base, 'phone')).sold).toBe(10);
+    const badForce = await call(base, 'POST', '/admin/sale', { ...sale(), force: 'yes' }, { authorization: 'Bearer secret' });
+    expect([badForce.status, badForce.json.message]).toEqual([400, 'force: must be true or false']);
+    const ok = await call(base, 'POST', '/admin/sale', { ...sale({ skus: [{ id: 'tablet', stock: 3 }] }), force: true }, { authorization: 'Bearer secret' });
     expect(ok.status).toBe(201);
     expect(await inventory(base, 'tablet')).toEqual({ initial: 3, available: 3, reserved: 0, sold: 0 });
     expect((await call(base, 'GET', '/api/v1/inventory/phone')).status).toBe(404);

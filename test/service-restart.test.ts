@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService, type SaleDefinition } from '../src/service/index.ts';
+import { SaleConflictError } from '../src/errors.ts';
 import { call } from './helpers/http.ts';
 
 const dirs: string[] = [];
@@ -49,5 +50,42 @@ describe('idempotency across a restart', () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe('a sale is never replaced silently', () => {
+  it('continues the same sale, refuses another stock or limit on a ledger with orders, and begins one only when asked', async () => {
+    const ledgerPath = tempLedger();
+    const lines: string[] = [];
+    const log = (_level: string, message: string) => void lines.push(message);
+    const first = await startService({ sale: sale(), threads: 1, ledgerPath, log });
+    try {
+      for (const userId of ['a', 'b']) expect((await call(first.url, 'POST', '/api/v1/checkout', { sku: 'phone', userId, qty: 1 })).status).toBe(201);
+    } finally {
+      await first.close();
+    }
+    expect(lines).toEqual(['new sale 1']);
+
+    for (const other of [sale({ skus: [{ id: 'phone', stock: 100 }] }), sale({ perUserLimit: 5 })]) {
+      const refused = startService({ sale: other, threads: 1, ledgerPath, log });
+      await expect(refused).rejects.toThrow(SaleConflictError);
+      await expect(refused).rejects.toThrow(/holds sale 1 with 2 orders \(SKUs phone × 10; per-user limit 2\).*--new-sale/);
+    }
+
+    const again = await startService({ sale: sale({ reservationTtlMs: 5000 }), threads: 1, ledgerPath, log });
+    try {
+      expect((await call(again.url, 'GET', '/api/v1/inventory/phone')).json).toMatchObject({ sold: 2, available: 8 });
+    } finally {
+      await again.close();
+    }
+    expect(lines.at(-1)).toBe('continuing sale 1 with 2 orders');
+
+    const fresh = await startService({ sale: sale({ skus: [{ id: 'phone', stock: 100 }] }), threads: 1, ledgerPath, log, newSale: true });
+    try {
+      expect((await call(fresh.url, 'GET', '/api/v1/inventory/phone')).json).toMatchObject({ sold: 0, available: 100 });
+    } finally {
+      await fresh.close();
+    }
+    expect(lines.at(-1)).toBe('new sale 2 (asked for; sale 1 with 2 orders stays in the ledger, no longer served)');
   });
 });

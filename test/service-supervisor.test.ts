@@ -5,6 +5,7 @@ import type { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { LedgerHost } from '../src/ledger/host.ts';
 import { Supervisor } from '../src/service/supervisor.ts';
+import { createSaleShared } from '../src/service/state.ts';
 import type { SaleDefinition } from '../src/service/index.ts';
 
 const SALE: SaleDefinition = { skus: [{ id: 'phone', stock: 10 }], perUserLimit: 1, reservationTtlMs: 60_000, opensAtEpochMs: null, payment: { declineRate: 0, latencyMs: 0 } };
@@ -37,7 +38,9 @@ async function supervised(threads: FakeThread[], machineBytes?: number, ledgerRo
       return 7;
     },
   } as unknown as LedgerHost;
-  const supervisor = new Supervisor(threads as unknown as Worker[], ledger, 'atomic', { threads: threads.length, expectedUsers: 100, machineBytes });
+  const capacity = { threads: threads.length, expectedUsers: 100 };
+  const current = createSaleShared(1, SALE, 'atomic', { soldBySku: new Map(), orders: 0, users: [], keys: [] }, capacity);
+  const supervisor = new Supervisor(threads as unknown as Worker[], ledger, 'atomic', { ...capacity, machineBytes }, current, () => {});
   for (const t of threads) {
     const listening = supervisor.adopt(t as unknown as Worker, '127.0.0.1', 0);
     t.emit('message', { type: 'listening', port: 1234 });
@@ -65,7 +68,7 @@ describe('Supervisor', () => {
     const a = new FakeThread();
     const b = new FakeThread();
     await supervised([a, b]);
-    a.emit('message', { type: 'define-sale', id: 5, sale: SALE });
+    a.emit('message', { type: 'define-sale', id: 5, sale: SALE, force: false });
     await expect(answerTo(a, 5)).resolves.toEqual({ type: 'sale-defined', id: 5, saleId: 7 });
     expect(b.received.filter((m) => m.type === 'sale')).toHaveLength(1);
   });
@@ -74,10 +77,10 @@ describe('Supervisor', () => {
     const a = new FakeThread();
     const crashing = new FakeThread(true);
     await supervised([a, crashing]);
-    a.emit('message', { type: 'define-sale', id: 1, sale: SALE });
+    a.emit('message', { type: 'define-sale', id: 1, sale: SALE, force: false });
     await expect(answerTo(a, 1)).resolves.toMatchObject({ saleId: 7 });
     // Now gone for good: the next redefinition does not even send to it.
-    a.emit('message', { type: 'define-sale', id: 2, sale: SALE });
+    a.emit('message', { type: 'define-sale', id: 2, sale: SALE, force: false });
     await expect(answerTo(a, 2)).resolves.toMatchObject({ saleId: 7 });
     expect(crashing.received.filter((m) => m.type === 'sale')).toHaveLength(1);
   });
@@ -88,7 +91,7 @@ describe('Supervisor', () => {
     const a = new FakeThread();
     const rows: string[] = [];
     await supervised([a], 1024, rows);
-    a.emit('message', { type: 'define-sale', id: 3, sale: SALE });
+    a.emit('message', { type: 'define-sale', id: 3, sale: SALE, force: false });
     await expect(answerTo(a, 3)).resolves.toMatchObject({ error: expect.stringMatching(/expected users need .* lower the expected users/) });
     expect(rows).toEqual([]);
     expect(a.received.filter((m) => m.type === 'sale')).toHaveLength(0);

@@ -7,6 +7,7 @@ import { LedgerClient } from '../src/service/ledger-client.ts';
 import { SaleState } from '../src/service/state.ts';
 import type { ServiceThreadData, ToServiceThread, FromServiceThread } from '../src/service/thread-protocol.ts';
 import type { SaleDefinition } from '../src/service/sale.ts';
+import { SaleRefused } from '../src/service/admin.ts';
 
 const data = workerData as ServiceThreadData;
 const parent = parentPort!;
@@ -25,11 +26,11 @@ const app = new App(new SaleState(data.sale, data.threadIndex, data.threads), {
   adminToken: data.adminToken,
   maxInFlight: data.maxInFlight,
   seed: data.seed,
-  defineSale: (sale: SaleDefinition) =>
+  defineSale: (sale: SaleDefinition, force: boolean) =>
     new Promise<number>((resolve, reject) => {
       const id = nextCall++;
       calls.set(id, { resolve, reject });
-      post({ type: 'define-sale', id, sale });
+      post({ type: 'define-sale', id, sale, force });
     }),
 });
 
@@ -47,7 +48,7 @@ parent.on('message', async (m: ToServiceThread) => {
   } else if (m.type === 'sale-defined') {
     const call = calls.get(m.id);
     calls.delete(m.id);
-    if (m.error !== undefined) call?.reject(new Error(m.error));
+    if (m.error !== undefined) call?.reject(m.status === undefined ? new Error(m.error) : new SaleRefused(m.status, m.code ?? 'sale_refused', m.error));
     else call?.resolve(m.saleId!);
   } else if (m.type === 'close') {
     // Stop accepting, let in-flight requests finish (their orders committed), then cut idle sockets.

@@ -15,9 +15,9 @@ export class AdminRoutes {
   private readonly ledger: LedgerClient;
   /** SHA-256 of the expected Authorization header; undefined when admin routes are off. */
   private readonly expected: Buffer | undefined;
-  private readonly defineSale: (sale: SaleDefinition) => Promise<number>;
+  private readonly defineSale: (sale: SaleDefinition, force: boolean) => Promise<number>;
 
-  constructor(r: Responder, ledger: LedgerClient, token: string | undefined, defineSale: (sale: SaleDefinition) => Promise<number>) {
+  constructor(r: Responder, ledger: LedgerClient, token: string | undefined, defineSale: (sale: SaleDefinition, force: boolean) => Promise<number>) {
     this.r = r;
     this.ledger = ledger;
     this.expected = token === undefined ? undefined : digest(`Bearer ${token}`);
@@ -38,10 +38,12 @@ export class AdminRoutes {
     readJson(req, (body) => {
       if (!body.ok) return this.r.reply(x, body.reply);
       const issues = saleIssues(body.value);
-      if (issues.length > 0) return this.r.error(x, 400, 'invalid_sale', issues.join('; '));
-      this.defineSale(body.value as unknown as SaleDefinition).then(
+      const force = Object.hasOwn(body.value, 'force') ? body.value.force : false;
+      if (typeof force !== 'boolean') issues.push('force: must be true or false');
+      if (issues.length > 0 || typeof force !== 'boolean') return this.r.error(x, 400, 'invalid_sale', issues.join('; '));
+      this.defineSale(body.value as unknown as SaleDefinition, force).then(
         (saleId) => this.r.send(x, 201, JSON.stringify({ saleId })),
-        (e) => this.r.fail(x, e),
+        (e) => (e instanceof SaleRefused ? this.r.error(x, e.status, e.code, e.message) : this.r.fail(x, e)),
       );
     });
   }
@@ -76,6 +78,17 @@ export class AdminRoutes {
     }
     res.end();
     this.r.done(x, 200);
+  }
+}
+
+/** The main thread refused a sale (under way and not forced, or too big): answered as status + code. */
+export class SaleRefused extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
   }
 }
 

@@ -22,8 +22,8 @@ export interface AppContext {
   adminToken: string | undefined;
   maxInFlight: number;
   seed: number;
-  /** Asks the main thread to start a new sale; resolves with its ledger id. */
-  defineSale(sale: SaleDefinition): Promise<number>;
+  /** Asks the main thread to start a new sale; resolves with its ledger id, rejects with SaleRefused or why it failed. */
+  defineSale(sale: SaleDefinition, force: boolean): Promise<number>;
 }
 
 export class App {

@@ -6,14 +6,17 @@ import { UsageError } from '../errors.ts';
 import { isStrategy, STRATEGIES, type StrategyName } from '../stock/index.ts';
 import { LedgerHost } from '../ledger/host.ts';
 import { createLedgerMetrics } from '../ledger/metrics.ts';
-import { parseSale, saleIdentity, type SaleDefinition } from './sale.ts';
+import { parseSale, type SaleDefinition } from './sale.ts';
 import { createSaleShared, startNewSale, type SaleShared } from './state.ts';
+import { chooseSaleStart } from './continuation.ts';
+import { defaultLog, type ServiceLog } from './log.ts';
 import { createServiceMetrics } from './metrics.ts';
 import type { ServiceThreadData } from './thread-protocol.ts';
 import { Supervisor } from './supervisor.ts';
 
 export type { SaleDefinition } from './sale.ts';
 export { parseSale } from './sale.ts';
+export type { LogLevel, ServiceLog } from './log.ts';
 
 export interface ServiceOptions {
   sale: SaleDefinition;
@@ -35,6 +38,14 @@ export interface ServiceOptions {
   expectedUsers?: number;
   /** Payment decline randomness. Default 1. */
   seed?: number;
+  /**
+   * Begin a new sale even though the ledger's latest sale could be continued or differs from `sale`.
+   * Without it, a start whose SKUs, stock or per-user limit differ from a latest sale with orders is
+   * refused (SaleConflictError): replacing a sale silently lets its buyers buy again.
+   */
+  newSale?: boolean;
+  /** Where the service reports start-up decisions and faults. Default: warnings and errors to stderr. */
+  log?: ServiceLog;
 }
 
 export interface RunningService {
@@ -64,19 +75,23 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const channels = Array.from({ length: threads }, () => new MessageChannel());
   const ledgerMetrics = createLedgerMetrics();
-  const ledger = await LedgerHost.start(options.ledgerPath ?? ':memory:', 'FULL', ledgerMetrics, channels.map((c) => c.port1));
+  const log = options.log ?? defaultLog;
+  const ledgerPath = options.ledgerPath ?? ':memory:';
+  const ledger = await LedgerHost.start(ledgerPath, 'FULL', ledgerMetrics, channels.map((c) => c.port1));
   const workers: Worker[] = [];
   try {
-    // Same SKUs, stock and limit as the ledger's latest sale: continue it (a restart); else a new sale.
     const latest = await ledger.latestSale();
+    const start = chooseSaleStart(latest && { ...latest, recovery: await ledger.recover(latest.id) }, sale, options.newSale === true, ledgerPath);
     let shared: SaleShared;
-    if (latest !== null && saleIdentity(JSON.parse(latest.definition) as SaleDefinition) === saleIdentity(sale)) {
-      shared = createSaleShared(latest.id, sale, strategy, await ledger.recover(latest.id), capacity);
+    if (start.kind === 'continue') {
+      shared = createSaleShared(start.saleId, sale, strategy, start.recovery, capacity);
+      log('info', start.log);
     } else {
       shared = await startNewSale(ledger, sale, strategy, capacity);
+      log('info', start.log(shared.saleId));
     }
     const metrics = createServiceMetrics(threads);
-    const supervisor = new Supervisor(workers, ledger, strategy, capacity);
+    const supervisor = new Supervisor(workers, ledger, strategy, capacity, shared, log);
     let boundPort = port;
     for (let i = 0; i < threads; i++) {
       const data: ServiceThreadData = {

@@ -143,6 +143,18 @@ export class SaleState {
   }
 }
 
+/** Units in durable orders and units held, over every SKU: a sale with either is under way. */
+export function saleActivity(shared: SaleShared): { sold: number; held: number } {
+  const words = new Int32Array(shared.confirmed);
+  let sold = 0;
+  let held = 0;
+  for (let i = 0; i < shared.sale.skus.length; i++) {
+    sold += Atomics.load(words, i * CONFIRMED_STRIDE + SOLD_WORD);
+    held += Atomics.load(words, i * CONFIRMED_STRIDE + HELD_WORD);
+  }
+  return { sold, held };
+}
+
 /** The service's three shared tables against the machine's memory (see checkSharedMemory). */
 export function checkTableMemory(expectedUsers: number, bytes: number, machineBytes?: number): void {
   checkSharedMemory(

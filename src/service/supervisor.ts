@@ -1,11 +1,12 @@
 // The HTTP threads' supervisor, in the main thread: adopts each thread as it starts listening, hands
 // a redefined sale (POST /admin/sale) to every thread one redefinition at a time, and closes them all.
 import type { Worker } from 'node:worker_threads';
-import { FlashsaleError } from '../errors.ts';
+import { FlashsaleError, UsageError } from '../errors.ts';
 import type { LedgerHost } from '../ledger/host.ts';
 import type { StrategyName } from '../stock/index.ts';
 import { parseSale, type SaleDefinition } from './sale.ts';
-import { startNewSale, type Capacity } from './state.ts';
+import { saleActivity, startNewSale, type Capacity, type SaleShared } from './state.ts';
+import type { ServiceLog } from './log.ts';
 import type { FromServiceThread, ToServiceThread } from './thread-protocol.ts';
 
 export class Supervisor {
@@ -16,12 +17,17 @@ export class Supervisor {
   private nextId = 1;
   private readonly acks = new Map<number, () => void>();
   private chain: Promise<unknown> = Promise.resolve();
+  /** The sale being served. */
+  private current: SaleShared;
+  private readonly log: ServiceLog;
 
-  constructor(workers: Worker[], ledger: LedgerHost, strategy: StrategyName, capacity: Capacity) {
+  constructor(workers: Worker[], ledger: LedgerHost, strategy: StrategyName, capacity: Capacity, current: SaleShared, log: ServiceLog) {
     this.workers = workers;
     this.ledger = ledger;
     this.strategy = strategy;
     this.capacity = capacity;
+    this.current = current;
+    this.log = log;
   }
 
   /** Resolves with the port the thread listens on, or rejects with why it could not. */
@@ -37,7 +43,7 @@ export class Supervisor {
           started = true;
           resolve(m.port);
         } else if (m.type === 'error') failed(m.message);
-        else if (m.type === 'define-sale') this.defineSale(worker, m.id, m.sale);
+        else if (m.type === 'define-sale') this.defineSale(worker, m.id, m.sale, m.force);
         else if (m.type === 'sale-set') this.acks.get(m.id)?.();
       });
       worker.on('error', (e) => failed(e.message));
@@ -47,13 +53,25 @@ export class Supervisor {
     });
   }
 
-  private defineSale(from: Worker, id: number, definition: SaleDefinition): void {
+  /**
+   * POST /admin/sale. A sale under way (units sold or held) is replaced only when forced: replacing it
+   * puts every unit back on sale and lets its buyers buy again.
+   */
+  private defineSale(from: Worker, id: number, definition: SaleDefinition, force: boolean): void {
     const reply = (m: ToServiceThread) => from.postMessage(m);
     // One redefinition at a time: each must reach every thread before the next begins.
     this.chain = this.chain.then(async () => {
       try {
         const sale = parseSale(definition);
+        const previous = this.current.saleId;
+        const { sold, held } = saleActivity(this.current);
+        if ((sold > 0 || held > 0) && !force) {
+          const error = `sale ${previous} is under way (${sold} units sold, ${held} held): send "force": true to replace it anyway (its orders stay in the ledger, no longer served; every unit goes back on sale)`;
+          return reply({ type: 'sale-defined', id, status: 409, code: 'sale_in_progress', error });
+        }
         const shared = await startNewSale(this.ledger, sale, this.strategy, this.capacity);
+        this.current = shared;
+        this.log('info', `new sale ${shared.saleId} (POST /admin/sale${sold > 0 || held > 0 ? `, forced: sale ${previous} had ${sold} units sold and ${held} held` : ''})`);
         await Promise.all(
           this.workers.map((w) => {
             const ackId = this.nextId++;
@@ -73,6 +91,9 @@ export class Supervisor {
         );
         reply({ type: 'sale-defined', id, saleId: shared.saleId });
       } catch (e) {
+        // A sale refused for its size is the caller's to fix (400); anything else is ours (500, logged).
+        if (e instanceof UsageError) return reply({ type: 'sale-defined', id, status: 400, code: 'sale_refused', error: e.message });
+        this.log('error', `POST /admin/sale failed: ${(e as Error).message}`);
         reply({ type: 'sale-defined', id, error: (e as Error).message });
       }
     });

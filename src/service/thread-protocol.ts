@@ -19,11 +19,12 @@ export interface ServiceThreadData {
 
 export type ToServiceThread =
   | { type: 'sale'; id: number; shared: SaleShared }
-  | { type: 'sale-defined'; id: number; saleId?: number; error?: string }
+  /** The answer to define-sale: the new sale's id, or why not (status and code become the HTTP answer). */
+  | { type: 'sale-defined'; id: number; saleId?: number; error?: string; status?: number; code?: string }
   | { type: 'close' };
 
 export type FromServiceThread =
   | { type: 'listening'; port: number }
   | { type: 'error'; message: string }
-  | { type: 'define-sale'; id: number; sale: SaleDefinition }
+  | { type: 'define-sale'; id: number; sale: SaleDefinition; force: boolean }
   | { type: 'sale-set'; id: number };

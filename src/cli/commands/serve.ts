@@ -26,6 +26,7 @@ interface ServeOptions {
   maxInFlight: number;
   expectedUsers: number;
   seed: number;
+  newSale?: boolean;
 }
 
 function opensAt(value: string): number | null {
@@ -83,6 +84,7 @@ export function register(program: Command): void {
     .option('--max-in-flight <n>', 'per thread: past this many requests in flight, answer 503 + Retry-After', integer(1), 2048)
     .option('--expected-users <n>', 'sizes the per-user, reservation and idempotency tables', integer(1, 2 ** 25), 100_000)
     .option('--seed <n>', 'seed of the payment decline draw', integer(0, 2 ** 32 - 1), 1)
+    .option('--new-sale', "begin a new sale on a --ledger whose latest sale has orders (without it, a start with other SKUs, stock or per-user limit is refused; the old sale's orders stay in the file, no longer served)")
     .action(async (o: ServeOptions) => {
       const sale = saleFromOptions(o);
       const adminToken = adminTokenOf(o);
@@ -97,6 +99,8 @@ export function register(program: Command): void {
         maxInFlightPerThread: o.maxInFlight,
         expectedUsers: o.expectedUsers,
         seed: o.seed,
+        newSale: o.newSale,
+        log: (_level, message) => process.stderr.write(`flashsale serve: ${message}\n`),
       });
       // stdout's first line is the URL alone, for scripts; the rest is for people.
       process.stdout.write(`${service.url}\n`);
