@@ -48,3 +48,10 @@ export class SaleConflictError extends FlashsaleError {
     super(message, EXIT.usage);
   }
 }
+
+/** A ledger file that fails its integrity check at start: refused unless the risk is accepted (--accept-lost-orders). Exit 2. */
+export class LedgerDamagedError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}

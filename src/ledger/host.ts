@@ -1,6 +1,7 @@
 // Main-thread handle on the ledger thread: starts it and turns control calls into promises.
 import { Worker, type MessagePort } from 'node:worker_threads';
-import { LedgerError, type Recovery, type SyncMode } from './store.ts';
+import { LedgerError, type LedgerOpenOptions, type Recovery, type SyncMode } from './store.ts';
+import { LedgerDamagedError } from '../errors.ts';
 import type { ControlCall, ControlReply } from './protocol.ts';
 
 const ENTRY = new URL('../../workers/ledger-thread.ts', import.meta.url);
@@ -12,6 +13,8 @@ export class LedgerHost {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private exited: Error | null = null;
+  /** What was accepted at open (a damaged file started on anyway). */
+  warnings: string[] = [];
 
   private constructor(worker: Worker) {
     this.worker = worker;
@@ -20,7 +23,7 @@ export class LedgerHost {
       if (!w) return;
       this.waiting.delete(r.id);
       if (r.ok) w.resolve(r.value);
-      else w.reject(new LedgerError(r.error ?? 'ledger call failed'));
+      else w.reject(r.damaged ? new LedgerDamagedError(r.error ?? 'the ledger is damaged') : new LedgerError(r.error ?? 'ledger call failed'));
     });
     const fail = (e: Error) => {
       this.exited = e;
@@ -32,11 +35,18 @@ export class LedgerHost {
   }
 
   /** Starts the thread and resolves once the database is open (rejects with why it is not). */
-  static start(path: string, sync: SyncMode, metrics: SharedArrayBuffer, ports: MessagePort[]): Promise<LedgerHost> {
-    const worker = new Worker(ENTRY, { workerData: { path, sync, metrics, ports }, transferList: ports });
+  static start(path: string, sync: SyncMode, metrics: SharedArrayBuffer, ports: MessagePort[], options: LedgerOpenOptions = {}): Promise<LedgerHost> {
+    const acceptLostOrders = options.acceptLostOrders === true;
+    const worker = new Worker(ENTRY, { workerData: { path, sync, metrics, ports, acceptLostOrders }, transferList: ports });
     const host = new LedgerHost(worker);
     return new Promise((resolve, reject) => {
-      host.waiting.set(0, { resolve: () => resolve(host), reject });
+      host.waiting.set(0, {
+        resolve: (warnings) => {
+          host.warnings = warnings as string[];
+          resolve(host);
+        },
+        reject,
+      });
     });
   }
 

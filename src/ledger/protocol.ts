@@ -18,4 +18,5 @@ export type ControlCall =
   | { id: number; op: 'new-sale'; definition: string }
   | { id: number; op: 'recover'; saleId: number }
   | { id: number; op: 'close' };
-export interface ControlReply { id: number; ok: boolean; value?: unknown; error?: string }
+/** `damaged`: the ledger failed its integrity check at open (the host rethrows LedgerDamagedError). */
+export interface ControlReply { id: number; ok: boolean; value?: unknown; error?: string; damaged?: boolean }

@@ -1,7 +1,9 @@
 // The order ledger on disk: SQLite through node:sqlite, written by one thread only.
 // Sale epochs let POST /admin/sale start a fresh sale without losing the history of the last one.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { FlashsaleError } from '../errors.ts';
+import { copyFileSync } from 'node:fs';
+import { FlashsaleError, LedgerDamagedError } from '../errors.ts';
+import { checkWal, quickCheck } from './integrity.ts';
 
 /** One confirmed order as the ledger stores it. `idempotencyKey` is null when the client sent none. */
 export interface LedgerOrder {
@@ -64,15 +66,29 @@ export const MAX_ROWS_PER_INSERT = 64;
  */
 export const ORDER_STRIDE = 7;
 
+export interface LedgerOpenOptions {
+  /** Start on a file that fails its integrity check (copies of the damaged files are kept). Default false. */
+  acceptLostOrders?: boolean;
+}
+
+/** The flag that accepts a damaged ledger, as the CLI spells it: it names the risk. */
+export const ACCEPT_FLAG = '--accept-lost-orders';
+
 export class LedgerStore {
   readonly path: string;
+  /** What was accepted at open (a damaged file started on anyway): for the service's log. */
+  readonly warnings: string[] = [];
   private readonly db: DatabaseSync;
   /** inserts[n]: the INSERT of n rows, prepared on first use. */
   private readonly inserts: Array<StatementSync | undefined> = [];
   private readonly page: StatementSync;
 
-  constructor(path: string, sync: SyncMode = 'FULL') {
+  constructor(path: string, sync: SyncMode = 'FULL', options: LedgerOpenOptions = {}) {
     this.path = path;
+    const accept = options.acceptLostOrders === true;
+    // Before SQLite opens the file: opening replays the log, and closing checkpoints and deletes it, so
+    // a damaged log must be judged (and kept) before SQLite ever sees it.
+    if (path !== ':memory:') this.checkLog(accept);
     try {
       this.db = new DatabaseSync(path);
       // WAL: one fsync of the log per commit; FULL makes that fsync part of every COMMIT, so an
@@ -84,6 +100,12 @@ export class LedgerStore {
         this.db.exec('PRAGMA journal_mode = WAL');
         this.db.exec('BEGIN EXCLUSIVE; COMMIT');
       }
+    } catch (e) {
+      throw new LedgerError(`cannot open ledger ${path}: ${(e as Error).message}`, undefined, { cause: e });
+    }
+    // Before anything is written: a damaged file is refused as it is.
+    if (path !== ':memory:') this.checkPages(accept);
+    try {
       this.db.exec(`PRAGMA synchronous = ${sync}`);
       this.db.exec(SALES);
       if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'orders'").get() === undefined) this.db.exec(ORDERS);
@@ -91,12 +113,44 @@ export class LedgerStore {
       else if (this.db.prepare("SELECT 1 FROM pragma_table_info('orders') WHERE name = 'fingerprint'").get() === undefined) {
         this.db.exec('ALTER TABLE orders ADD COLUMN fingerprint INTEGER');
       }
+      this.page = this.db.prepare(
+        'SELECT rowid, order_id, sku, user_id, qty, created_at FROM orders WHERE sale_id = ? AND rowid > ? ORDER BY rowid LIMIT ?',
+      );
     } catch (e) {
+      this.db.close();
       throw new LedgerError(`cannot open ledger ${path}: ${(e as Error).message}`, undefined, { cause: e });
     }
-    this.page = this.db.prepare(
-      'SELECT rowid, order_id, sku, user_id, qty, created_at FROM orders WHERE sale_id = ? AND rowid > ? ORDER BY rowid LIMIT ?',
-    );
+  }
+
+  private checkLog(accept: boolean): void {
+    const wal = checkWal(`${this.path}-wal`);
+    if (wal.ok) return;
+    const what = `the ledger's write-ahead log ${this.path}-wal is damaged: ${wal.problem}`;
+    if (!accept) {
+      throw new LedgerDamagedError(
+        `${what}. Starting on it would lose acknowledged orders and sell their units again. ` +
+          `Restore the ledger from a backup, or pass ${ACCEPT_FLAG} to start on what SQLite can still read (copies of the damaged files are kept). ` +
+          `(If another process is writing to this ledger right now, stop it first: its half-written frames look the same.)`,
+      );
+    }
+    const stamp = Date.now();
+    copyFileSync(this.path, `${this.path}.damaged-${stamp}`);
+    copyFileSync(`${this.path}-wal`, `${this.path}-wal.damaged-${stamp}`);
+    this.warnings.push(`${ACCEPT_FLAG}: ${what}; starting without the lost commits (the damaged files were copied to ${this.path}{,-wal}.damaged-${stamp})`);
+  }
+
+  private checkPages(accept: boolean): void {
+    let findings: string[];
+    try {
+      findings = quickCheck(this.db);
+    } catch (e) {
+      findings = [(e as Error).message];
+    }
+    if (findings.length === 0) return;
+    const what = `the ledger ${this.path} fails PRAGMA quick_check: ${findings.join('; ').replace(/\s+/g, ' ').slice(0, 500)}`;
+    if (accept) return void this.warnings.push(`${ACCEPT_FLAG}: ${what}; starting anyway`);
+    this.db.close();
+    throw new LedgerDamagedError(`${what}. Orders in damaged pages may be missing or unreadable. Restore the ledger from a backup, or pass ${ACCEPT_FLAG} to start on it anyway.`);
   }
 
   latestSale(): { id: number; definition: string } | null {

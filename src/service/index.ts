@@ -44,6 +44,12 @@ export interface ServiceOptions {
    * refused (SaleConflictError): replacing a sale silently lets its buyers buy again.
    */
   newSale?: boolean;
+  /**
+   * Start on a ledger file that fails its integrity check at start (a damaged write-ahead log or pages):
+   * the commits SQLite cannot replay are lost, so acknowledged orders may be missing and their units
+   * sold again. Copies of the damaged files are kept. Without it such a file is refused (LedgerDamagedError).
+   */
+  acceptLostOrders?: boolean;
   /** Where the service reports start-up decisions and faults. Default: warnings and errors to stderr. */
   log?: ServiceLog;
 }
@@ -77,7 +83,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const ledgerMetrics = createLedgerMetrics();
   const log = options.log ?? defaultLog;
   const ledgerPath = options.ledgerPath ?? ':memory:';
-  const ledger = await LedgerHost.start(ledgerPath, 'FULL', ledgerMetrics, channels.map((c) => c.port1));
+  const ledger = await LedgerHost.start(ledgerPath, 'FULL', ledgerMetrics, channels.map((c) => c.port1), { acceptLostOrders: options.acceptLostOrders });
+  for (const warning of ledger.warnings) log('warn', warning);
   const workers: Worker[] = [];
   try {
     const latest = await ledger.latestSale();

@@ -27,6 +27,7 @@ interface ServeOptions {
   expectedUsers: number;
   seed: number;
   newSale?: boolean;
+  acceptLostOrders?: boolean;
 }
 
 function opensAt(value: string): number | null {
@@ -84,6 +85,7 @@ export function register(program: Command): void {
     .option('--max-in-flight <n>', 'per thread: past this many requests in flight, answer 503 + Retry-After', integer(1), 2048)
     .option('--expected-users <n>', 'sizes the per-user, reservation and idempotency tables', integer(1, 2 ** 25), 100_000)
     .option('--seed <n>', 'seed of the payment decline draw', integer(0, 2 ** 32 - 1), 1)
+    .option('--accept-lost-orders', 'start on a --ledger that fails its integrity check at start (damaged log or pages): acknowledged orders SQLite cannot read are lost and their units sold again; copies of the damaged files are kept')
     .option('--new-sale', "begin a new sale on a --ledger whose latest sale has orders (without it, a start with other SKUs, stock or per-user limit is refused; the old sale's orders stay in the file, no longer served)")
     .action(async (o: ServeOptions) => {
       const sale = saleFromOptions(o);
@@ -100,6 +102,7 @@ export function register(program: Command): void {
         expectedUsers: o.expectedUsers,
         seed: o.seed,
         newSale: o.newSale,
+        acceptLostOrders: o.acceptLostOrders,
         log: (_level, message) => process.stderr.write(`flashsale serve: ${message}\n`),
       });
       // stdout's first line is the URL alone, for scripts; the rest is for people.
