@@ -55,3 +55,10 @@ export class LedgerDamagedError extends FlashsaleError {
     super(message, EXIT.usage);
   }
 }
+
+/** The service's port is taken (by another flashsale or any other process): named, with the holder when it can be found. Exit 2. */
+export class PortInUseError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}

@@ -35,7 +35,7 @@ const app = new App(new SaleState(data.sale, data.threadIndex, data.threads), {
 });
 
 const server = createServer({ keepAliveTimeout: 5000 }, app.handle);
-server.on('error', (e) => post({ type: 'error', message: e.message }));
+server.on('error', (e: NodeJS.ErrnoException) => post({ type: 'error', message: e.message, code: e.code }));
 server.listen({ port: data.port, host: data.host, reusePort: true }, () => {
   const address = server.address();
   post({ type: 'listening', port: typeof address === 'object' && address ? address.port : data.port });

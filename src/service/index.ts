@@ -10,6 +10,7 @@ import { parseSale, type SaleDefinition } from './sale.ts';
 import { createSaleShared, startNewSale, type SaleShared } from './state.ts';
 import { chooseSaleStart } from './continuation.ts';
 import { defaultLog, type ServiceLog } from './log.ts';
+import { guardPort, probePort, type PortGuard } from './port-guard.ts';
 import { createServiceMetrics } from './metrics.ts';
 import type { ServiceThreadData } from './thread-protocol.ts';
 import { Supervisor } from './supervisor.ts';
@@ -83,7 +84,25 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const ledgerMetrics = createLedgerMetrics();
   const log = options.log ?? defaultLog;
   const ledgerPath = options.ledgerPath ?? ':memory:';
-  const ledger = await LedgerHost.start(ledgerPath, 'FULL', ledgerMetrics, channels.map((c) => c.port1), { acceptLostOrders: options.acceptLostOrders });
+  const urlOf = (p: number) => `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
+  // The port is this service's alone (see port-guard.ts): checked before the ledger is even opened.
+  let guard: PortGuard | null = null;
+  if (port !== 0) {
+    guard = await guardPort(port, urlOf(port));
+    try {
+      await probePort(host, port);
+    } catch (e) {
+      guard.release();
+      throw e;
+    }
+  }
+  let ledger: LedgerHost;
+  try {
+    ledger = await LedgerHost.start(ledgerPath, 'FULL', ledgerMetrics, channels.map((c) => c.port1), { acceptLostOrders: options.acceptLostOrders });
+  } catch (e) {
+    guard?.release();
+    throw e;
+  }
   for (const warning of ledger.warnings) log('warn', warning);
   const workers: Worker[] = [];
   try {
@@ -119,12 +138,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       workers.push(worker);
       boundPort = await supervisor.adopt(worker, host, boundPort);
     }
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+    const url = urlOf(boundPort);
+    // An ephemeral port is known only now; another service asked for it by number must still find it owned.
+    guard ??= await guardPort(boundPort, url);
+    const owned = guard;
     let closing: Promise<void> | null = null;
-    return { url, port: boundPort, threads, close: () => (closing ??= supervisor.close()) };
+    return { url, port: boundPort, threads, close: () => (closing ??= supervisor.close().finally(() => owned.release())) };
   } catch (e) {
     await Promise.all(workers.map((w) => w.terminate()));
     await ledger.close();
+    guard?.release();
     throw e;
   }
 }

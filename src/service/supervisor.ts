@@ -7,6 +7,7 @@ import type { StrategyName } from '../stock/index.ts';
 import { parseSale, type SaleDefinition } from './sale.ts';
 import { saleActivity, startNewSale, type Capacity, type SaleShared } from './state.ts';
 import type { ServiceLog } from './log.ts';
+import { portTaken } from './port-guard.ts';
 import type { FromServiceThread, ToServiceThread } from './thread-protocol.ts';
 
 export class Supervisor {
@@ -34,15 +35,17 @@ export class Supervisor {
   adopt(worker: Worker, host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       let started = false;
-      const failed = (why: string) => {
-        if (!started) reject(new FlashsaleError(`service thread could not listen on ${host}:${port}: ${why}`));
-        else process.stderr.write(`flashsale service: an HTTP thread failed: ${why}\n`);
+      const failed = (why: string, code?: string) => {
+        if (started) this.log('error', `an HTTP thread failed: ${why}`);
+        // Taken between the probe and this bind (see port-guard.ts): still the port's owner to name.
+        else if (code === 'EADDRINUSE') reject(portTaken(host, port));
+        else reject(new FlashsaleError(`service thread could not listen on ${host}:${port}: ${why}`));
       };
       worker.on('message', (m: FromServiceThread) => {
         if (m.type === 'listening') {
           started = true;
           resolve(m.port);
-        } else if (m.type === 'error') failed(m.message);
+        } else if (m.type === 'error') failed(m.message, m.code);
         else if (m.type === 'define-sale') this.defineSale(worker, m.id, m.sale, m.force);
         else if (m.type === 'sale-set') this.acks.get(m.id)?.();
       });

@@ -25,6 +25,6 @@ export type ToServiceThread =
 
 export type FromServiceThread =
   | { type: 'listening'; port: number }
-  | { type: 'error'; message: string }
+  | { type: 'error'; message: string; code?: string }
   | { type: 'define-sale'; id: number; sale: SaleDefinition; force: boolean }
   | { type: 'sale-set'; id: number };
