@@ -34,7 +34,19 @@ const app = new App(new SaleState(data.sale, data.threadIndex, data.threads), {
     }),
 });
 
-const server = createServer({ keepAliveTimeout: 5000 }, app.handle);
+// Slow clients are cut off: headers and body must arrive within requestTimeoutMs (node:http checks
+// every connection each interval and answers 408), and past maxConnections new connections are closed.
+const server = createServer(
+  {
+    keepAliveTimeout: 5000,
+    requestTimeout: data.requestTimeoutMs,
+    headersTimeout: data.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, data.requestTimeoutMs / 4)),
+  },
+  app.handle,
+);
+server.maxConnections = data.maxConnections;
+server.on('drop', () => app.connectionDropped());
 server.on('error', (e: NodeJS.ErrnoException) => post({ type: 'error', message: e.message, code: e.code }));
 server.listen({ port: data.port, host: data.host, reusePort: true }, () => {
   const address = server.address();

@@ -1,7 +1,7 @@
 // One HTTP thread's request handling: routing, load shedding, and the small read-only routes. The
 // buying flows live in purchases.ts, admin routes in admin.ts, answering in exchange.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readJson } from './body.ts';
+import { readJson, type BodyResult } from './body.ts';
 import { CANNED, sendCanned } from './reply.ts';
 import { ROUTE, ThreadMetrics, renderMetrics } from './metrics.ts';
 import { Exchange, Responder } from './exchange.ts';
@@ -76,11 +76,24 @@ export class App {
     clearInterval(this.sweeper);
   }
 
+  /** node:http dropped a connection: maxConnectionsPerThread were open. */
+  connectionDropped(): void {
+    this.metrics.dropped();
+  }
+
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const route = routeOf(req);
+    // A buying request counts as in flight only once its body has arrived (bounded by the server's
+    // requestTimeout): slow uploads must not fill the slots honest buyers need.
+    if (route === ROUTE.checkout || route === ROUTE.reserve || route === ROUTE.pay) return readJson(req, (body) => this.admit(req, res, route, body));
+    this.admit(req, res, route, null);
+  };
+
+  /** Sheds or admits a request; `body` is the buying routes' parsed body (null: other routes). */
+  private admit(req: IncomingMessage, res: ServerResponse, route: number, body: BodyResult | null): void {
     if (this.r.inFlight >= this.ctx.maxInFlight || this.closing) {
       this.metrics.count(route, 503);
-      req.resume();
+      if (body === null) req.resume();
       if (this.closing) return sendCanned(res, CANNED.shuttingDown);
       this.metrics.shed();
       return sendCanned(res, CANNED.shed);
@@ -88,25 +101,16 @@ export class App {
     this.r.admit();
     const x = new Exchange(res, route, this.state);
     try {
-      this.dispatch(req, x);
+      if (body === null) this.dispatch(req, x);
+      else if (!body.ok) this.r.reply(x, body.reply);
+      else this.purchases.handle(req, x, body.value, body.text);
     } catch (e) {
       this.r.fail(x, e);
     }
-  };
+  }
 
   private dispatch(req: IncomingMessage, x: Exchange): void {
     switch (x.route) {
-      case ROUTE.checkout:
-      case ROUTE.reserve:
-      case ROUTE.pay:
-        return readJson(req, (body) => {
-          if (!body.ok) return this.r.reply(x, body.reply);
-          try {
-            this.purchases.handle(req, x, body.value, body.text);
-          } catch (e) {
-            this.r.fail(x, e);
-          }
-        });
       case ROUTE.release:
         return this.purchases.release(x, lastSegment(req.url!));
       case ROUTE.inventory:

@@ -33,8 +33,15 @@ export interface ServiceOptions {
   ledgerPath?: string;
   /** Admin routes are off when absent. */
   adminToken?: string;
-  /** Load shedding: past this many requests in flight on one thread, answer 503 + Retry-After. Default 2048. */
+  /**
+   * Load shedding: past this many requests in flight on one thread, answer 503 + Retry-After. Default
+   * 2048. A request counts from when its body has arrived: a slow upload holds a connection, not a slot.
+   */
   maxInFlightPerThread?: number;
+  /** A request's headers and body must arrive within this, or the connection gets 408 and is closed. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Open connections per HTTP thread; past it new connections are closed at once. Default 10,000. */
+  maxConnectionsPerThread?: number;
   /** Sizes the per-user, reservation and idempotency tables. Default 100,000. */
   expectedUsers?: number;
   /** Payment decline randomness. Default 1. */
@@ -78,6 +85,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (!isStrategy(strategy)) throw new UsageError(`strategy "${strategy}" is not one of ${STRATEGIES.join(', ')}.`);
   const expectedUsers = checkInt('expectedUsers', options.expectedUsers ?? 100_000, 1, 2 ** 25);
   const maxInFlight = checkInt('maxInFlightPerThread', options.maxInFlightPerThread ?? 2048, 1, 2 ** 30);
+  const requestTimeoutMs = checkInt('requestTimeoutMs', options.requestTimeoutMs ?? 10_000, 100, 3_600_000);
+  const maxConnections = checkInt('maxConnectionsPerThread', options.maxConnectionsPerThread ?? 10_000, 1, 2 ** 30);
   const capacity = { threads, expectedUsers };
 
   const channels = Array.from({ length: threads }, () => new MessageChannel());
@@ -132,6 +141,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         ledgerMetrics,
         adminToken: options.adminToken,
         maxInFlight,
+        requestTimeoutMs,
+        maxConnections,
         seed: options.seed ?? 1,
       };
       const worker = new Worker(ENTRY, { workerData: data, transferList: [channels[i].port2] });

@@ -14,6 +14,8 @@ export interface ServiceThreadData {
   ledgerMetrics: SharedArrayBuffer;
   adminToken: string | undefined;
   maxInFlight: number;
+  requestTimeoutMs: number;
+  maxConnections: number;
   seed: number;
 }
 

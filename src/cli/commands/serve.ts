@@ -24,6 +24,8 @@ interface ServeOptions {
   declineRate: number;
   paymentLatency: number;
   maxInFlight: number;
+  requestTimeout: number;
+  maxConnections: number;
   expectedUsers: number;
   seed: number;
   newSale?: boolean;
@@ -82,7 +84,9 @@ export function register(program: Command): void {
     .option('--strategy <name>', `stock core strategy: ${STRATEGIES.join(', ')}`, oneOf(STRATEGIES), 'atomic' as StrategyName)
     .option('--decline-rate <fraction>', 'share of simulated payments declined', fraction, 0)
     .option('--payment-latency <duration>', 'simulated payment time per order', duration, 0)
-    .option('--max-in-flight <n>', 'per thread: past this many requests in flight, answer 503 + Retry-After', integer(1), 2048)
+    .option('--max-in-flight <n>', 'per thread: past this many requests in flight (counted once their body has arrived), answer 503 + Retry-After', integer(1), 2048)
+    .option('--request-timeout <duration>', "a request's headers and body must arrive within it, else 408 and the connection is closed", duration, 10_000)
+    .option('--max-connections <n>', 'per thread: open connections; past it new ones are closed at once', integer(1), 10_000)
     .option('--expected-users <n>', 'sizes the per-user, reservation and idempotency tables', integer(1, 2 ** 25), 100_000)
     .option('--seed <n>', 'seed of the payment decline draw', integer(0, 2 ** 32 - 1), 1)
     .option('--accept-lost-orders', 'start on a --ledger that fails its integrity check at start (damaged log or pages): acknowledged orders SQLite cannot read are lost and their units sold again; copies of the damaged files are kept')
@@ -99,6 +103,8 @@ export function register(program: Command): void {
         ledgerPath: o.ledger,
         adminToken,
         maxInFlightPerThread: o.maxInFlight,
+        requestTimeoutMs: o.requestTimeout,
+        maxConnectionsPerThread: o.maxConnections,
         expectedUsers: o.expectedUsers,
         seed: o.seed,
         newSale: o.newSale,
