@@ -147,6 +147,39 @@ export class IdempotencyTable {
     if (r.async) await r.value;
   }
 
+  /**
+   * Recovery after an HTTP thread crashed, with every live thread paused: keys still in flight can only be
+   * the dead thread's. A key whose order reached the ledger answers with it from now on; any other is
+   * released (a retry runs again, as after a 5xx) instead of answering 409 in_progress forever. A slot
+   * caught mid-claim becomes a dead entry (emptying it would cut the probe chain of the keys after it).
+   */
+  settleOrphans(committed: ReadonlyArray<readonly [key: string, orderId: string, ...unknown[]]>): { replayed: number; released: number } {
+    const orders = new Map<string, string>();
+    for (const [key, orderId] of committed) orders.set(`${hash(key, 0x811c9dc5, 0x01000193)},${hash(key, 0x9747b28c, 0x5bd1e995)}`, orderId);
+    let replayed = 0;
+    let released = 0;
+    const meta = this.meta;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const base = slot * STRIDE;
+      const state = Atomics.load(meta, base + STATE);
+      if (state === CLAIMING) {
+        meta[base + H1] = 0;
+        meta[base + H2] = 0;
+        Atomics.store(meta, base + STATE, RETRYABLE);
+      } else if (state === IN_FLIGHT) {
+        const orderId = orders.get(`${meta[base + H1]},${meta[base + H2]}`);
+        if (orderId === undefined) {
+          this.abandon(slot);
+          released++;
+        } else {
+          this.complete(slot, 201, JSON.stringify({ orderId }));
+          replayed++;
+        }
+      }
+    }
+    return { replayed, released };
+  }
+
   /** Recovery after a restart: a key whose order is in the ledger answers the same request with that order again. */
   restore(key: string, print: number, status: number, body: string): boolean {
     const b = this.begin(key, print);

@@ -1,7 +1,7 @@
 // The reference inventory/checkout service as a library: startService() opens (or recovers) the
 // ledger, builds the shared sale state and starts N HTTP threads on one port (reusePort).
 import { availableParallelism } from 'node:os';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { UsageError } from '../errors.ts';
 import { isStrategy, STRATEGIES, type StrategyName } from '../stock/index.ts';
 import { LedgerHost } from '../ledger/host.ts';
@@ -12,6 +12,7 @@ import { chooseSaleStart } from './continuation.ts';
 import { defaultLog, type ServiceLog } from './log.ts';
 import { guardPort, probePort, type PortGuard } from './port-guard.ts';
 import { createServiceMetrics } from './metrics.ts';
+import { createHealth, Health } from './health.ts';
 import type { ServiceThreadData } from './thread-protocol.ts';
 import { Supervisor } from './supervisor.ts';
 
@@ -58,15 +59,30 @@ export interface ServiceOptions {
    * sold again. Copies of the damaged files are kept. Without it such a file is refused (LedgerDamagedError).
    */
   acceptLostOrders?: boolean;
+  /** On close, how long requests in flight may take before their connections are cut. Default 10 s. */
+  shutdownTimeoutMs?: number;
   /** Where the service reports start-up decisions and faults. Default: warnings and errors to stderr. */
   log?: ServiceLog;
 }
+
+/**
+ * Fault injection for tests only: `service[FAULTS].crash('http', 0)` ends a thread the way a crash does
+ * (Worker.terminate: no cleanup code of the thread runs). Only code that imports this symbol can reach
+ * it, and nothing calls it on any request path; a signal handler would let anyone who can signal the
+ * process kill threads in production. See test/helpers/faults.ts.
+ */
+export const FAULTS = Symbol('flashsale fault injection');
 
 export interface RunningService {
   url: string;
   port: number;
   threads: number;
+  /**
+   * Stops taking requests, lets those in flight finish for up to shutdownTimeoutMs (then cuts them and
+   * logs what), commits and closes the ledger. Rejects if the ledger thread died during the service's life.
+   */
   close(): Promise<void>;
+  [FAULTS]: { crash(thread: 'http' | 'ledger', index?: number): Promise<void> };
 }
 
 const ENTRY = new URL('../../workers/service-thread.ts', import.meta.url);
@@ -87,10 +103,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const maxInFlight = checkInt('maxInFlightPerThread', options.maxInFlightPerThread ?? 2048, 1, 2 ** 30);
   const requestTimeoutMs = checkInt('requestTimeoutMs', options.requestTimeoutMs ?? 10_000, 100, 3_600_000);
   const maxConnections = checkInt('maxConnectionsPerThread', options.maxConnectionsPerThread ?? 10_000, 1, 2 ** 30);
+  const shutdownTimeoutMs = checkInt('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 10_000, 0, 3_600_000);
   const capacity = { threads, expectedUsers };
 
   const channels = Array.from({ length: threads }, () => new MessageChannel());
   const ledgerMetrics = createLedgerMetrics();
+  const healthSab = createHealth();
   const log = options.log ?? defaultLog;
   const ledgerPath = options.ledgerPath ?? ':memory:';
   const urlOf = (p: number) => `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
@@ -107,13 +125,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
   let ledger: LedgerHost;
   try {
-    ledger = await LedgerHost.start(ledgerPath, 'FULL', ledgerMetrics, channels.map((c) => c.port1), { acceptLostOrders: options.acceptLostOrders });
+    ledger = await LedgerHost.start(ledgerPath, 'FULL', ledgerMetrics, channels.map((c) => c.port1), { acceptLostOrders: options.acceptLostOrders, health: healthSab });
   } catch (e) {
     guard?.release();
     throw e;
   }
   for (const warning of ledger.warnings) log('warn', warning);
-  const workers: Worker[] = [];
+  let supervisor: Supervisor | null = null;
   try {
     const latest = await ledger.latestSale();
     const start = chooseSaleStart(latest && { ...latest, recovery: await ledger.recover(latest.id) }, sale, options.newSale === true, ledgerPath);
@@ -126,40 +144,45 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       log('info', start.log(shared.saleId));
     }
     const metrics = createServiceMetrics(threads);
-    const supervisor = new Supervisor(workers, ledger, strategy, capacity, shared, log);
-    let boundPort = port;
-    for (let i = 0; i < threads; i++) {
+    const spawn = (threadIndex: number, threadPort: number, current: SaleShared, ledgerPort: MessagePort): Worker => {
       const data: ServiceThreadData = {
-        threadIndex: i,
+        threadIndex,
         threads,
         host,
-        // The first thread binds (maybe an ephemeral port); the others join it with reusePort.
-        port: boundPort,
-        sale: shared,
-        ledgerPort: channels[i].port2,
+        // The first thread binds (maybe an ephemeral port); the others, and any restarted one, join it with reusePort.
+        port: threadPort,
+        sale: current,
+        ledgerPort,
         metrics,
         ledgerMetrics,
+        health: healthSab,
         adminToken: options.adminToken,
         maxInFlight,
         requestTimeoutMs,
         maxConnections,
         seed: options.seed ?? 1,
       };
-      const worker = new Worker(ENTRY, { workerData: data, transferList: [channels[i].port2] });
-      workers.push(worker);
-      boundPort = await supervisor.adopt(worker, host, boundPort);
-    }
+      return new Worker(ENTRY, { workerData: data, transferList: [ledgerPort] });
+    };
+    supervisor = new Supervisor({ ledger, strategy, capacity, current: shared, log, health: new Health(healthSab), spawn });
+    const boundPort = await supervisor.start(threads, host, port, channels.map((c) => c.port2));
     const url = urlOf(boundPort);
     // An ephemeral port is known only now; another service asked for it by number must still find it owned.
     guard ??= await guardPort(boundPort, url);
     const owned = guard;
+    const running = supervisor;
     let closing: Promise<void> | null = null;
-    return { url, port: boundPort, threads, close: () => (closing ??= supervisor.close().finally(() => owned.release())) };
+    return {
+      url,
+      port: boundPort,
+      threads,
+      close: () => (closing ??= running.close(shutdownTimeoutMs).finally(() => owned.release())),
+      [FAULTS]: { crash: (thread, index = 0) => (thread === 'ledger' ? ledger.crash() : running.crash(index)) },
+    };
   } catch (e) {
-    await Promise.all(workers.map((w) => w.terminate()));
+    await supervisor?.terminateAll();
     await ledger.close();
     guard?.release();
     throw e;
   }
 }
-

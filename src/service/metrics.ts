@@ -2,6 +2,8 @@
 // whichever thread serves GET /metrics can sum them all. Each thread writes only its own block.
 import { renderLedgerMetrics } from '../ledger/metrics.ts';
 
+// The buying routes come first: app.ts refuses `route <= ROUTE.release` (the ones that change stock or
+// holds) while a recovery counts them.
 export const ROUTES = [
   'reserve', 'pay', 'checkout', 'release', 'inventory', 'healthz', 'metrics', 'admin_sale', 'admin_orders', 'unmatched',
 ] as const;

@@ -18,6 +18,12 @@ const IDEMPOTENT_WAIT_MS = 30_000;
 
 interface Purchase { sku: number; skuId: string; userId: string; qty: number }
 
+/** The thread's current sale and whether buying is paused (a recovery after a crashed thread). */
+export interface SaleGate {
+  readonly saleState: SaleState;
+  whenResumed(): Promise<void>;
+}
+
 export class Purchases {
   private readonly r: Responder;
   private readonly ledger: LedgerClient;
@@ -26,10 +32,12 @@ export class Purchases {
   private orderSeq = 0;
   // Prebuilt 409 answers per SKU, per sale (a request started before a redefinition keeps its sale).
   private readonly soldOut = new WeakMap<SaleState, Canned[]>();
+  private readonly gate: SaleGate;
 
-  constructor(r: Responder, ledger: LedgerClient, threadIndex: number, seed: number) {
+  constructor(r: Responder, ledger: LedgerClient, threadIndex: number, seed: number, gate: SaleGate) {
     this.r = r;
     this.ledger = ledger;
+    this.gate = gate;
     this.payment = new PaymentSimulator((seed ^ Math.imul(threadIndex + 1, 0x9e3779b1)) >>> 0);
     // Random per thread and process: order ids never repeat across threads or restarts.
     this.orderPrefix = `o${randomBytes(6).toString('base64url')}${threadIndex.toString(36)}-`;
@@ -74,10 +82,9 @@ export class Purchases {
 
   /** Runs `run` once per key: later requests with the key get the first answer, even mid-flight. */
   private async once(x: Exchange, run: () => void): Promise<void> {
-    const table = x.state.idempotency;
     const deadline = Date.now() + IDEMPOTENT_WAIT_MS;
     for (;;) {
-      const b = table.begin(x.key!, x.print);
+      const b = x.state.idempotency.begin(x.key!, x.print);
       if (b.kind === 'run') {
         x.slot = b.slot;
         return run();
@@ -87,7 +94,12 @@ export class Purchases {
       if (b.kind === 'full') return this.r.error(x, 503, 'idempotency_table_full', 'no room to remember this Idempotency-Key; retry later', ['retry-after', '1']);
       const left = deadline - Date.now();
       if (left <= 0) return this.r.error(x, 409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed');
-      await table.waitFor(b.slot, left);
+      await x.state.idempotency.waitFor(b.slot, left);
+      // The first attempt may have died with its thread: a recovery then releases the key while buying is
+      // paused. Run only once it resumes, on the sale's rebuilt state (same sale, same tables, new stock).
+      await this.gate.whenResumed();
+      const now = this.gate.saleState;
+      if (now !== x.state && now.saleId === x.state.saleId) x.state = now;
     }
   }
 
@@ -114,6 +126,7 @@ export class Purchases {
       this.r.reply(x, this.soldOutReply(state, p.sku));
       return false;
     }
+    this.r.hold(x);
     const users = state.users;
     if (users === null) {
       state.hold(p.sku, p.qty);
@@ -169,6 +182,7 @@ export class Purchases {
     if (c.kind === 'unknown') return this.r.error(x, 404, 'reservation_not_found', 'no such reservation');
     if (c.kind === 'gone') return this.r.error(x, 410, 'reservation_expired', 'the reservation expired or was already used');
     if (c.kind === 'busy') return this.r.error(x, 409, 'reservation_busy', 'another request is paying or releasing this reservation');
+    this.r.hold(x);
     const hold = c.hold;
     if (c.expired) {
       this.endHold(x.state, hold);

@@ -1,6 +1,10 @@
 // Fault injection for tests, never used by production code: damage a ledger file the way a bad disk
 // or a stray write would, take the files a crash leaves behind, fill a disk, crash a named thread.
-import { copyFileSync, existsSync, openSync, readSync, writeSync, closeSync, fstatSync } from 'node:fs';
+import { copyFileSync, existsSync, openSync, readSync, writeSync, closeSync, fstatSync, mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FAULTS, type RunningService } from '../../src/service/index.ts';
 
 const WAL_HEADER = 32;
 const FRAME_HEADER = 24;
@@ -58,4 +62,54 @@ export function corruptWalHeader(walPath: string, offset = 16): void {
 /** Flips 4 bytes in the b-tree header of database page `page` (1-based) of a closed, checkpointed file. */
 export function corruptDbPage(dbPath: string, page: number, pageSize = 4096): void {
   flip(dbPath, (page - 1) * pageSize + 8);
+}
+
+/** Ends one of a running service's threads the way a crash does (no cleanup code of the thread runs). */
+export function crashThread(service: RunningService, thread: 'http' | 'ledger', index = 0): Promise<void> {
+  return service[FAULTS].crash(thread, index);
+}
+
+export interface TinyDisk {
+  dir: string;
+  /** Fills the disk but `leaveBytes` with a filler file. */
+  fill(leaveBytes: number): void;
+  /** Deletes the filler: the disk has room again. */
+  free(): void;
+  unmount(): void;
+}
+
+/**
+ * A small tmpfs mounted for the test: a real ENOSPC, as a full disk gives SQLite. Needs root (and a
+ * kernel that lets this container mount): returns why not, for the test to skip with, when it cannot.
+ */
+export function mountTinyDisk(bytes: number): TinyDisk | string {
+  if (process.platform !== 'linux') return 'a tmpfs disk needs Linux';
+  if (process.getuid?.() !== 0) return 'mounting a small tmpfs disk needs root';
+  const dir = mkdtempSync(join(tmpdir(), 'flashsale-tiny-disk-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir], { stdio: 'pipe' });
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    return `cannot mount a tmpfs here: ${String((e as { stderr?: Buffer }).stderr ?? e).trim()}`;
+  }
+  const filler = join(dir, 'filler');
+  return {
+    dir,
+    fill(leaveBytes: number) {
+      const { bavail, bsize } = statfsSync(dir);
+      const room = bavail * bsize - leaveBytes;
+      if (room > 0) writeFileSync(filler, Buffer.alloc(room));
+    },
+    free() {
+      rmSync(filler, { force: true });
+    },
+    unmount() {
+      try {
+        execFileSync('umount', [dir], { stdio: 'pipe' });
+      } catch {
+        execFileSync('umount', ['-l', dir], { stdio: 'pipe' }); // still busy: detach it now, freed when closed
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
