@@ -45,6 +45,9 @@ describe('flashsale serve', () => {
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
     expect(stderr).toMatch(/SIGTERM: draining/);
+    // Said at start: what the ledger means for a 201, and which sale this is.
+    expect(stderr).toMatch(/^flashsale serve: ledger :memory: — a 201 is NOT durable/m);
+    expect(stderr).toMatch(/^flashsale serve: new sale 1$/m);
   });
 
   it('rejects bad options with exit 2 and names them', async () => {

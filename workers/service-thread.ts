@@ -91,5 +91,8 @@ parent.on('message', async (m: ToServiceThread) => {
     post({ type: 'closed', id: m.id, report: { deadlinePassed, requests, connections } });
     ledger.close();
     parent.close();
+    // Requests cut at the deadline may still wait on timers (a payment's latency): their answers can go
+    // nowhere and their orders can no longer reach the ledger, so the thread ends now.
+    if (deadlinePassed) process.exit(0);
   }
 });

@@ -25,6 +25,7 @@ interface ServeOptions {
   paymentLatency: number;
   maxInFlight: number;
   requestTimeout: number;
+  shutdownTimeout: number;
   maxConnections: number;
   expectedUsers: number;
   seed: number;
@@ -78,7 +79,7 @@ export function register(program: Command): void {
     .option('--per-user-limit <n>', 'units one user id may buy in the sale (0 = no limit)', integer(0, 2 ** 31 - 1), 1)
     .option('--reservation-ttl <duration>', 'how long a reservation holds units', duration, 120_000)
     .option('--opens-at <ISO|now>', 'when the sale opens; earlier purchases get 403', 'now')
-    .option('--ledger <path|:memory:>', 'SQLite order ledger; a file survives restarts and is recovered', ':memory:')
+    .option('--ledger <path|:memory:>', 'SQLite order ledger; a file survives restarts and is recovered; with :memory: a 201 is not durable (orders end with the process)', ':memory:')
     .option('--admin-token <token>', `bearer token for /admin routes (off without one); visible to every user in ps: prefer --admin-token-file or ${ADMIN_TOKEN_ENV}`)
     .option('--admin-token-file <path>', `file whose first line is the admin bearer token (else ${ADMIN_TOKEN_ENV} is read)`)
     .option('--strategy <name>', `stock core strategy: ${STRATEGIES.join(', ')}`, oneOf(STRATEGIES), 'atomic' as StrategyName)
@@ -86,6 +87,7 @@ export function register(program: Command): void {
     .option('--payment-latency <duration>', 'simulated payment time per order', duration, 0)
     .option('--max-in-flight <n>', 'per thread: past this many requests in flight (counted once their body has arrived), answer 503 + Retry-After', integer(1), 2048)
     .option('--request-timeout <duration>', "a request's headers and body must arrive within it, else 408 and the connection is closed", duration, 10_000)
+    .option('--shutdown-timeout <duration>', 'on SIGINT/SIGTERM, how long requests in flight may finish before their connections are cut', duration, 10_000)
     .option('--max-connections <n>', 'per thread: open connections; past it new ones are closed at once', integer(1), 10_000)
     .option('--expected-users <n>', 'sizes the per-user, reservation and idempotency tables', integer(1, 2 ** 25), 100_000)
     .option('--seed <n>', 'seed of the payment decline draw', integer(0, 2 ** 32 - 1), 1)
@@ -105,6 +107,7 @@ export function register(program: Command): void {
         maxInFlightPerThread: o.maxInFlight,
         requestTimeoutMs: o.requestTimeout,
         maxConnectionsPerThread: o.maxConnections,
+        shutdownTimeoutMs: o.shutdownTimeout,
         expectedUsers: o.expectedUsers,
         seed: o.seed,
         newSale: o.newSale,
@@ -117,9 +120,12 @@ export function register(program: Command): void {
         `flashsale serve: ${service.threads} thread(s), strategy ${o.strategy}, ledger ${o.ledger}, ` +
           `${sale.skus.length} SKU(s), admin routes ${adminToken ? 'on' : 'off'}. Ctrl-C stops.\n`,
       );
+      if (o.ledger === ':memory:') {
+        process.stderr.write('flashsale serve: ledger :memory: — a 201 is NOT durable: every order is gone when this process ends (keep them with --ledger <file>)\n');
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
-          process.stderr.write(`flashsale serve: ${signal}: draining in-flight requests and flushing the ledger\n`);
+          process.stderr.write(`flashsale serve: ${signal}: draining in-flight requests (up to ${o.shutdownTimeout} ms) and flushing the ledger; a second ${signal} quits at once\n`);
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
           service.close().then(resolve, (e) => {
