@@ -35,7 +35,8 @@ describe('a crashed HTTP thread', () => {
   it('is restarted, and what it held goes back: taken units, claimed reservations, keys in flight, expiry', async () => {
     const lines: string[] = [];
     const svc = await startService({
-      sale: sale({ reservationTtlMs: 1500, payment: { declineRate: 0, latencyMs: 800 } }),
+      // The kept reservation must outlive the restart (slow on a busy machine), then expire.
+      sale: sale({ reservationTtlMs: 5000, payment: { declineRate: 0, latencyMs: 800 } }),
       threads: 1,
       log: (level, m) => void lines.push(`${level}: ${m}`),
     });
@@ -67,7 +68,7 @@ describe('a crashed HTTP thread', () => {
       // The payer's allowance came back with the freed hold.
       expect((await call(svc.url, 'POST', '/api/v1/checkout', { sku: 'phone', userId: 'payer', qty: 1 })).status).toBe(201);
       // The restarted thread expires the reservation its predecessor made.
-      expect(await eventually(async () => (await inventory(svc.url, 'phone')).reserved === 0, 5000)).toBe(true);
+      expect(await eventually(async () => (await inventory(svc.url, 'phone')).reserved === 0, 10_000)).toBe(true);
       expect(await inventory(svc.url, 'phone')).toEqual({ initial: 10, available: 8, reserved: 0, sold: 2 });
     } finally {
       await svc.close();
@@ -96,7 +97,7 @@ describe('a crashed HTTP thread', () => {
   });
 
   it('lets retries waiting on its key (on the live thread) run once on the rebuilt sale: one unit, one order', async () => {
-    const svc = await startService({ sale: sale({ payment: { declineRate: 0, latencyMs: 2000 } }), threads: 2 });
+    const svc = await startService({ sale: sale({ payment: { declineRate: 0, latencyMs: 4000 } }), threads: 2 });
     const agents: Agent[] = [];
     try {
       const body = { sku: 'phone', userId: 'waiter', qty: 1 };
@@ -113,7 +114,7 @@ describe('a crashed HTTP thread', () => {
           const m = /^flashsale_http_in_flight\{thread="(\d)"\} 2$/m.exec(text);
           holder = m ? Number(m[1]) : -1;
           return holder >= 0;
-        }, 1500),
+        }, 2000),
       ).toBe(true);
       // Retries on their own connections: those on the live thread wait for the first attempt's answer.
       const retries = Array.from({ length: 6 }, () =>
