@@ -41,3 +41,24 @@ export class CapacityError extends FlashsaleError {
     super(message, EXIT.failure);
   }
 }
+
+/** A start that would silently replace a sale with orders (another stock or limit on the same ledger). Exit 2: --new-sale says it is meant. */
+export class SaleConflictError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+/** A ledger file that fails its integrity check at start: refused unless the risk is accepted (--accept-lost-orders). Exit 2. */
+export class LedgerDamagedError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+/** The service's port is taken (by another flashsale or any other process): named, with the holder when it can be found. Exit 2. */
+export class PortInUseError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}

@@ -25,11 +25,11 @@ describe('LedgerStore', () => {
     const store = new LedgerStore(path);
     const sale = store.newSale('{"skus":[]}');
     const failed = store.appendBatch(sale, [
-      'o1', 'phone', 'alice', 1, 1000, 'k1',
-      'o2', 'phone', 'bob', 2, 1001, null,
-      'o1', 'phone', 'carol', 1, 1002, null, // duplicate order id
-      'o3', 'case', 'alice', 3, 1003, 'k1', // duplicate key in the same sale
-      'o4', 'case', 'dave', 1, 1004, null,
+      'o1', 'phone', 'alice', 1, 1000, 'k1', 12345,
+      'o2', 'phone', 'bob', 2, 1001, null, null,
+      'o1', 'phone', 'carol', 1, 1002, null, null, // duplicate order id
+      'o3', 'case', 'alice', 3, 1003, 'k1', 777, // duplicate key in the same sale
+      'o4', 'case', 'dave', 1, 1004, null, null,
     ]);
     expect(failed.map(([i]) => i)).toEqual([2, 3]);
     expect(failed[0][1]).toMatch(/UNIQUE/);
@@ -38,9 +38,10 @@ describe('LedgerStore', () => {
     const reopened = new LedgerStore(path);
     expect(reopened.latestSale()).toEqual({ id: sale, definition: '{"skus":[]}' });
     const r = reopened.recover(sale);
-    expect(r.soldBySku).toEqual({ phone: 3, case: 1 });
+    expect(r.soldBySku).toEqual(new Map([['phone', 3], ['case', 1]]));
     expect(new Map(r.users)).toEqual(new Map([['alice', 1], ['bob', 2], ['dave', 1]]));
-    expect(r.keys).toEqual([['k1', 'o1']]);
+    expect(r.keys).toEqual([['k1', 'o1', 12345]]); // the key keeps its request's fingerprint
+    expect(r.orders).toBe(3);
     reopened.close();
   });
 
@@ -48,9 +49,9 @@ describe('LedgerStore', () => {
     const store = new LedgerStore(':memory:');
     const a = store.newSale('a');
     const b = store.newSale('b');
-    store.appendBatch(a, ['x1', 's', 'u', 1, 1, 'same-key']);
-    store.appendBatch(b, ['y1', 's', 'u', 1, 2, 'same-key', 'y2', 's', 'v', 2, 3, null, 'y3', 's', 'w', 1, 4, null]);
-    expect(store.recover(a).soldBySku).toEqual({ s: 1 });
+    store.appendBatch(a, ['x1', 's', 'u', 1, 1, 'same-key', 1]);
+    store.appendBatch(b, ['y1', 's', 'u', 1, 2, 'same-key', 1, 'y2', 's', 'v', 2, 3, null, null, 'y3', 's', 'w', 1, 4, null, null]);
+    expect(store.recover(a).soldBySku).toEqual(new Map([['s', 1]]));
     const p1 = store.pageNdjson(b, 0, 2);
     expect(p1.count).toBe(2);
     expect(p1.ndjson.trim().split('\n').map((l) => JSON.parse(l))).toEqual([
@@ -68,14 +69,14 @@ describe('LedgerStore', () => {
     const sale = store.newSale('s');
     const n = MAX_ROWS_PER_INSERT * 2 + 5;
     const flat: Array<string | number | null> = [];
-    for (let i = 0; i < n; i++) flat.push(`o${i}`, 's', `u${i}`, 1, i, i % 3 === 0 ? `k${i}` : null);
+    for (let i = 0; i < n; i++) flat.push(`o${i}`, 's', `u${i}`, 1, i, i % 3 === 0 ? `k${i}` : null, i % 3 === 0 ? i : null);
     const bad = MAX_ROWS_PER_INSERT + 7; // in the second chunk: repeats order 0's key
     flat[bad * ORDER_STRIDE + 5] = 'k0';
     const failed = store.appendBatch(sale, flat);
     expect(failed.map(([i]) => i)).toEqual([bad]);
     expect(failed[0][1]).toMatch(/UNIQUE/);
     const r = store.recover(sale);
-    expect(r.soldBySku).toEqual({ s: n - 1 });
+    expect(r.soldBySku).toEqual(new Map([['s', n - 1]]));
     expect(r.keys.length).toBe(Math.ceil(n / 3));
     let count = 0;
     for (let after = 0, page; (page = store.pageNdjson(sale, after, 100)).count > 0; after = page.lastRowid) count += page.count;
@@ -89,12 +90,14 @@ describe('LedgerStore', () => {
     old.exec(`CREATE TABLE sales (id INTEGER PRIMARY KEY, definition TEXT NOT NULL, created_at INTEGER NOT NULL);
       CREATE TABLE orders (order_id TEXT PRIMARY KEY, sale_id INTEGER NOT NULL, sku TEXT NOT NULL, user_id TEXT NOT NULL,
         qty INTEGER NOT NULL CHECK (qty > 0), created_at INTEGER NOT NULL, idempotency_key TEXT, UNIQUE (sale_id, idempotency_key));`);
+    old.exec(`INSERT INTO sales VALUES (1, 's0', 0); INSERT INTO orders VALUES ('z', 1, 's', 'u', 1, 0, 'old-key');`);
     old.close();
     const store = new LedgerStore(path);
+    expect(store.recover(1).keys).toEqual([['old-key', 'z', null]]); // no fingerprint: restored as unverifiable
     const sale = store.newSale('s');
-    const failed = store.appendBatch(sale, ['a', 's', 'u', 1, 1, 'k', 'b', 's', 'v', 1, 2, null, 'c', 's', 'w', 1, 3, 'k']);
+    const failed = store.appendBatch(sale, ['a', 's', 'u', 1, 1, 'k', 5, 'b', 's', 'v', 1, 2, null, null, 'c', 's', 'w', 1, 3, 'k', 7]);
     expect(failed.map(([i]) => i)).toEqual([2]);
-    expect(store.recover(sale).keys).toEqual([['k', 'a']]);
+    expect(store.recover(sale).keys).toEqual([['k', 'a', 5]]);
     store.close();
   });
 
@@ -123,8 +126,8 @@ describe('GroupCommitter', () => {
     committer.attach(ch2.port1);
     const ack = (port: MessagePort) => new Promise<AckMsg>((resolve) => port.once('message', resolve));
     const acks = Promise.all([ack(ch1.port2), ack(ch2.port2)]);
-    ch1.port2.postMessage({ t: 'a', b: 7, s: sale, o: ['o1', 's', 'u1', 1, 1, null, 'o2', 's', 'u2', 1, 1, null] });
-    ch2.port2.postMessage({ t: 'a', b: 9, s: sale, o: ['o3', 's', 'u3', 1, 1, null, 'o1', 's', 'u4', 1, 1, null] });
+    ch1.port2.postMessage({ t: 'a', b: 7, s: sale, o: ['o1', 's', 'u1', 1, 1, null, null, 'o2', 's', 'u2', 1, 1, null, null] });
+    ch2.port2.postMessage({ t: 'a', b: 9, s: sale, o: ['o3', 's', 'u3', 1, 1, null, null, 'o1', 's', 'u4', 1, 1, null, null] });
     const [a1, a2] = await acks;
     expect(a1).toEqual({ t: 'k', b: 7, f: null });
     expect(a2.b).toBe(9);

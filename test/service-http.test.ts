@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, request } from 'undici';
+import { Client } from 'undici';
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerStore } from '../src/ledger/store.ts';
 import { startService, type RunningService, type SaleDefinition } from '../src/service/index.ts';
+import { call, inventory } from './helpers/http.ts';
 
 function sale(over: Partial<SaleDefinition> = {}): SaleDefinition {
   return {
@@ -16,24 +17,6 @@ function sale(over: Partial<SaleDefinition> = {}): SaleDefinition {
     payment: { declineRate: 0, latencyMs: 0 },
     ...over,
   };
-}
-
-async function call(base: string, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const r = await request(base + path, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await r.body.text();
-  let json: any = null;
-  try {
-    json = JSON.parse(text);
-  } catch {}
-  return { status: r.statusCode, headers: r.headers, text, json };
-}
-
-async function inventory(base: string, sku: string) {
-  return (await call(base, 'GET', `/api/v1/inventory/${sku}`)).json as { initial: number; available: number; reserved: number; sold: number };
 }
 
 describe('reference service: routes and status codes', () => {
@@ -70,6 +53,22 @@ describe('reference service: routes and status codes', () => {
     const route = await call(base, 'GET', '/api/v1/nope');
     expect([route.status, route.json.error]).toEqual([404, 'not_found']);
     expect((await call(base, 'GET', '/api/v1/inventory/tablet')).status).toBe(404);
+  });
+
+  it('refuses user ids that are not valid Unicode instead of merging them under U+FFFD (400)', async () => {
+    // Two different invalid byte sequences would both decode to U+FFFD: one user id, one limit.
+    for (const bad of [0xff, 0xfe]) {
+      const body = Buffer.concat([Buffer.from('{"sku":"case","userId":"'), Buffer.from([bad]), Buffer.from('","qty":1}')]);
+      const r = await call(base, 'POST', '/api/v1/checkout', body);
+      expect([r.status, r.json.error]).toEqual([400, 'invalid_utf8']);
+    }
+    for (const lone of ['\\ud800', '\\udc00']) {
+      const r = await call(base, 'POST', '/api/v1/reservations', `{"sku":"case","userId":"${lone}","qty":1}`);
+      expect([r.status, r.json.message]).toEqual([400, expect.stringMatching(/userId must be well-formed/)]);
+    }
+    const fine = await call(base, 'POST', '/api/v1/reservations', { sku: 'case', userId: 'zoë \ufffd', qty: 1 });
+    expect(fine.status).toBe(201);
+    expect((await call(base, 'DELETE', `/api/v1/reservations/${fine.json.reservationId}`)).status).toBe(204);
   });
 
   it('enforces the per-user limit (429) and sells out (409) without overselling', async () => {
@@ -138,7 +137,14 @@ describe('reference service: routes and status codes', () => {
     const bad = await call(base, 'POST', '/admin/sale', { skus: [{ id: 'x', stock: -1 }] }, { authorization: 'Bearer secret' });
     expect([bad.status, bad.json.error]).toEqual([400, 'invalid_sale']);
     expect(bad.json.message).toMatch(/skus\.0\.stock/);
-    const ok = await call(base, 'POST', '/admin/sale', sale({ skus: [{ id: 'tablet', stock: 3 }] }), { authorization: 'Bearer secret' });
+    // Orders exist: replacing the sale would put every unit back on sale, so it takes "force".
+    const refused = await call(base, 'POST', '/admin/sale', sale({ skus: [{ id: 'tablet', stock: 3 }] }), { authorization: 'Bearer secret' });
+    expect([refused.status, refused.json.error]).toEqual([409, 'sale_in_progress']);
+    expect(refused.json.message).toMatch(/units sold.*"force": true/);
+    expect((await inventory(base, 'phone')).sold).toBe(10);
+    const badForce = await call(base, 'POST', '/admin/sale', { ...sale(), force: 'yes' }, { authorization: 'Bearer secret' });
+    expect([badForce.status, badForce.json.message]).toEqual([400, 'force: must be true or false']);
+    const ok = await call(base, 'POST', '/admin/sale', { ...sale({ skus: [{ id: 'tablet', stock: 3 }] }), force: true }, { authorization: 'Bearer secret' });
     expect(ok.status).toBe(201);
     expect(await inventory(base, 'tablet')).toEqual({ initial: 3, available: 3, reserved: 0, sold: 0 });
     expect((await call(base, 'GET', '/api/v1/inventory/phone')).status).toBe(404);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
-import { createIdempotencyTable, fingerprint, IdempotencyTable, MAX_STORED_BODY } from '../src/service/idempotency.ts';
+import { createIdempotencyTable, fingerprint, IdempotencyTable, MAX_STORED_BODY, UNVERIFIABLE } from '../src/service/idempotency.ts';
 
 describe('IdempotencyTable', () => {
   it('lets the first request run and answers later ones with its response', () => {
@@ -56,15 +56,20 @@ describe('IdempotencyTable', () => {
     expect(t.begin('b').kind).toBe('run');
   });
 
-  it('refuses a key reused with a different request, unless the first request is unknown (restored)', () => {
+  it('refuses a key reused with a different request, restored keys included', () => {
     const t = new IdempotencyTable(createIdempotencyTable(16));
     const a = t.begin('k', fingerprint(0, '{"qty":1}')) as { slot: number };
     expect(t.begin('k', fingerprint(0, '{"qty":2}')).kind).toBe('mismatch');
     expect(t.begin('k', fingerprint(1, '{"qty":1}')).kind).toBe('mismatch'); // same body, other route
     t.complete(a.slot, 201, '{}');
     expect(t.begin('k', fingerprint(0, '{"qty":1}')).kind).toBe('answered');
-    t.restore('r', 201, '{"orderId":"o"}');
-    expect(t.begin('r', fingerprint(0, 'anything')).kind).toBe('answered');
+    // A restored key keeps its request's fingerprint (it matched any request when restored as 0).
+    t.restore('r', fingerprint(2, '{"u":"alice"}'), 201, '{"orderId":"o"}');
+    expect(t.begin('r', fingerprint(2, '{"u":"alice"}')).kind).toBe('answered');
+    expect(t.begin('r', fingerprint(2, '{"u":"bob"}')).kind).toBe('mismatch');
+    // Keys from a ledger written before fingerprints were kept answer no request.
+    t.restore('old', UNVERIFIABLE, 201, '{"orderId":"o2"}');
+    expect(t.begin('old', fingerprint(2, '{"u":"alice"}')).kind).toBe('mismatch');
   });
 
   it('says full instead of forgetting a key', () => {
@@ -72,6 +77,6 @@ describe('IdempotencyTable', () => {
     const t = new IdempotencyTable(shared);
     for (let i = 0; i < shared.capacity; i++) expect(t.begin(`k${i}`).kind).toBe('run');
     expect(t.begin('one-more').kind).toBe('full');
-    expect(t.restore('k0', 201, '{}')).toBe(false);
+    expect(t.restore('k0', 0, 201, '{}')).toBe(false);
   });
 });

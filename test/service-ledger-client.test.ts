@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { LedgerClient } from '../src/service/ledger-client.ts';
 
 function outcome(client: LedgerClient, id: string): Promise<string | null> {
-  return new Promise((resolve) => client.append(1, id, 'sku', 'user', 1, Date.now(), null, resolve));
+  return new Promise((resolve) => client.append(1, id, 'sku', 'user', 1, Date.now(), null, 0, resolve));
 }
 
 describe('LedgerClient', () => {

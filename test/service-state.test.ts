@@ -17,7 +17,7 @@ const sale: SaleDefinition = {
 };
 
 function state(): SaleState {
-  return new SaleState(createSaleShared(1, sale, 'atomic', { soldBySku: {}, users: [], keys: [] }, { threads: 1, expectedUsers: 10 }), 0, 1);
+  return new SaleState(createSaleShared(1, sale, 'atomic', { soldBySku: new Map(), orders: 0, users: [], keys: [] }, { threads: 1, expectedUsers: 10 }), 0, 1);
 }
 
 describe('SaleState inventory', () => {
@@ -59,7 +59,7 @@ describe('shared table memory', () => {
 
   it('is checked by createSaleShared itself', () => {
     const small = { skus: [{ id: 'x', stock: 10 }], perUserLimit: 1, reservationTtlMs: 1000, opensAtEpochMs: null, payment: { declineRate: 0, latencyMs: 0 } };
-    const empty = { soldBySku: {}, users: [], keys: [] };
+    const empty = { soldBySku: new Map(), orders: 0, users: [], keys: [] };
     expect(() => createSaleShared(1, small, 'atomic', empty, { threads: 1, expectedUsers: 1000, machineBytes: 2 ** 20 })).toThrow(UsageError);
     expect(() => createSaleShared(1, small, 'atomic', empty, { threads: 1, expectedUsers: 1000, machineBytes: 2 ** 34 })).not.toThrow();
   });

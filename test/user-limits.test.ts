@@ -19,6 +19,14 @@ describe('user limits', () => {
     expect(limits.count('carol')).toBe(0);
   });
 
+  it('refuses ids with a lone surrogate rather than count them as U+FFFD (two ids, one count)', () => {
+    const limits = attachUserLimits(createUserLimits(16));
+    expect(() => limits.tryAcquire('\ud800', 1, 1)).toThrow(/not well-formed Unicode/);
+    expect(() => limits.tryAcquire('\udc00', 1, 1)).toThrow(RangeError);
+    expect(limits.tryAcquire('\ufffd', 1, 1)).toBe(true); // the replacement character itself is a fine id
+    expect(limits.tryAcquire('zoë', 1, 1)).toBe(true);
+  });
+
   it('compares full ids: two users with the same hash keep separate counts', () => {
     const shared = createUserLimits(16);
     const limits = attachUserLimits(shared, { hash: () => 42 }); // every id collides

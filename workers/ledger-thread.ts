@@ -2,23 +2,32 @@
 // their MessagePorts and answers control calls from the main thread.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { LedgerStore, type SyncMode } from '../src/ledger/store.ts';
+import { LedgerDamagedError } from '../src/errors.ts';
 import { GroupCommitter } from '../src/ledger/committer.ts';
-import type { ControlCall, ControlReply } from '../src/ledger/protocol.ts';
+import type { ControlCall, ControlReply, LedgerEvent } from '../src/ledger/protocol.ts';
+import { Health } from '../src/service/health.ts';
 
-interface LedgerWorkerData { path: string; sync: SyncMode; metrics: SharedArrayBuffer; ports: MessagePort[] }
+interface LedgerWorkerData {
+  path: string;
+  sync: SyncMode;
+  metrics: SharedArrayBuffer;
+  health: SharedArrayBuffer | null;
+  ports: MessagePort[];
+  acceptLostOrders: boolean;
+}
 
 const data = workerData as LedgerWorkerData;
 const parent = parentPort!;
 let store: LedgerStore;
 try {
-  store = new LedgerStore(data.path, data.sync);
+  store = new LedgerStore(data.path, data.sync, { acceptLostOrders: data.acceptLostOrders });
 } catch (e) {
-  parent.postMessage({ id: 0, ok: false, error: (e as Error).message } satisfies ControlReply);
+  parent.postMessage({ id: 0, ok: false, error: (e as Error).message, damaged: e instanceof LedgerDamagedError } satisfies ControlReply);
   process.exit(1);
 }
-const committer = new GroupCommitter(store, data.metrics);
+const committer = new GroupCommitter(store, data.metrics, data.health ? new Health(data.health) : null, (e: LedgerEvent) => parent.postMessage(e));
 for (const port of data.ports) committer.attach(port);
-parent.postMessage({ id: 0, ok: true } satisfies ControlReply);
+parent.postMessage({ id: 0, ok: true, value: store.warnings } satisfies ControlReply);
 
 parent.on('message', (call: ControlCall) => {
   let reply: ControlReply;
@@ -32,6 +41,14 @@ parent.on('message', (call: ControlCall) => {
         break;
       case 'recover':
         reply = { id: call.id, ok: true, value: store.recover(call.saleId) };
+        break;
+      case 'drain-port':
+        committer.drain(call.index);
+        reply = { id: call.id, ok: true };
+        break;
+      case 'attach-port':
+        committer.attach(call.port, call.index);
+        reply = { id: call.id, ok: true };
         break;
       case 'close':
         committer.close();

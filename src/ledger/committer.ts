@@ -1,11 +1,12 @@
 // Group commit: every append that reaches the ledger thread while it is busy (or in the same turn of
 // its event loop) goes into the next single transaction. Acks go out only after COMMIT returned, which
 // with synchronous=FULL means the WAL was fsynced.
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { ORDER_STRIDE, type LedgerStore } from './store.ts';
 import { LedgerMetricsWriter } from './metrics.ts';
-import type { AckMsg, AppendMsg, PageReply, ToLedger } from './protocol.ts';
+import type { AckMsg, AppendMsg, LedgerEvent, PageReply, ToLedger } from './protocol.ts';
+import type { Health } from '../service/health.ts';
 
 interface Pending { port: MessagePort; msg: AppendMsg }
 
@@ -14,26 +15,49 @@ export class GroupCommitter {
   private readonly metrics: LedgerMetricsWriter;
   private queue: Pending[] = [];
   private scheduled = false;
-  private readonly ports: MessagePort[] = [];
+  /** Indexed by HTTP thread. */
+  private readonly ports: Array<MessagePort | null> = [];
+  private readonly health: Health | null;
+  private readonly onEvent: (e: LedgerEvent) => void;
 
-  constructor(store: LedgerStore, metricsSab: SharedArrayBuffer) {
+  constructor(store: LedgerStore, metricsSab: SharedArrayBuffer, health: Health | null = null, onEvent: (e: LedgerEvent) => void = () => {}) {
     this.store = store;
     this.metrics = new LedgerMetricsWriter(metricsSab);
+    this.health = health;
+    this.onEvent = onEvent;
   }
 
-  attach(port: MessagePort): void {
-    this.ports.push(port);
-    port.on('message', (msg: ToLedger) => {
-      if (msg.t === 'a') {
-        this.queue.push({ port, msg });
-        if (!this.scheduled) {
-          this.scheduled = true;
-          setImmediate(() => this.flush());
-        }
-      } else if (msg.t === 'p') {
-        port.postMessage(this.page(msg.r, msg.s, msg.after, msg.limit));
+  /** The port of HTTP thread `index` (default: the next one). */
+  attach(port: MessagePort, index = this.ports.length): void {
+    this.ports[index] = port;
+    port.on('message', (msg: ToLedger) => this.receive(port, msg));
+  }
+
+  private receive(port: MessagePort, msg: ToLedger): void {
+    if (msg.t === 'a') {
+      this.queue.push({ port, msg });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
       }
-    });
+    } else if (msg.t === 'p') {
+      port.postMessage(this.page(msg.r, msg.s, msg.after, msg.limit));
+    }
+  }
+
+  /**
+   * HTTP thread `index` is gone. Everything it posted before it died is already queued on its port
+   * (postMessage enqueues at once), maybe not yet dispatched here: take it synchronously, commit it
+   * and close the port, so recovery reads a ledger that holds every order the thread handed over.
+   */
+  drain(index: number): void {
+    const port = this.ports[index];
+    if (!port) return;
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) this.receive(port, m.message as ToLedger);
+    this.flush();
+    port.removeAllListeners('message');
+    port.close();
+    this.ports[index] = null;
   }
 
   private page(r: number, saleId: number, after: number, limit: number): PageReply {
@@ -67,9 +91,13 @@ export class GroupCommitter {
       try {
         failed = this.store.appendBatch(saleId, flat);
       } catch (e) {
-        for (const p of group) p.port.postMessage({ t: 'k', b: p.msg.b, f: null, e: (e as Error).message } satisfies AckMsg);
+        const message = (e as Error).message;
+        for (const p of group) p.port.postMessage({ t: 'k', b: p.msg.b, f: null, e: message } satisfies AckMsg);
+        // Said once when commits start failing, once when they work again: not once per batch.
+        if (this.health?.commitFailed(message)) this.onEvent({ event: 'commits-failing', error: message });
         continue;
       }
+      if (this.health?.commitSucceeded()) this.onEvent({ event: 'commits-ok' });
       this.metrics.record(orders, (performance.now() - t0) / 1000);
       for (let g = 0; g < group.length; g++) {
         const start = starts[g];
@@ -83,7 +111,7 @@ export class GroupCommitter {
 
   close(): void {
     this.flush();
-    for (const p of this.ports) p.close();
+    for (const p of this.ports) p?.close();
     this.store.close();
   }
 }

@@ -1,3 +1,5 @@
+import type { MessagePort } from 'node:worker_threads';
+
 // Messages between the ledger thread and the threads that use it. Short field names: the append/ack
 // pair crosses a MessagePort once per event-loop turn per HTTP thread, on the hot path.
 
@@ -17,5 +19,13 @@ export type ControlCall =
   | { id: number; op: 'latest' }
   | { id: number; op: 'new-sale'; definition: string }
   | { id: number; op: 'recover'; saleId: number }
+  /** An HTTP thread died: commit whatever it posted before dying, then close its port. */
+  | { id: number; op: 'drain-port'; index: number }
+  /** Its replacement's port. */
+  | { id: number; op: 'attach-port'; index: number; port: MessagePort }
   | { id: number; op: 'close' };
-export interface ControlReply { id: number; ok: boolean; value?: unknown; error?: string }
+
+/** Ledger thread → main thread, unasked: commits started failing (a full disk, say) or work again. */
+export type LedgerEvent = { event: 'commits-failing'; error: string } | { event: 'commits-ok' };
+/** `damaged`: the ledger failed its integrity check at open (the host rethrows LedgerDamagedError). */
+export interface ControlReply { id: number; ok: boolean; value?: unknown; error?: string; damaged?: boolean }

@@ -1,7 +1,9 @@
 // The order ledger on disk: SQLite through node:sqlite, written by one thread only.
 // Sale epochs let POST /admin/sale start a fresh sale without losing the history of the last one.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { FlashsaleError } from '../errors.ts';
+import { copyFileSync } from 'node:fs';
+import { FlashsaleError, LedgerDamagedError } from '../errors.ts';
+import { checkWal, quickCheck } from './integrity.ts';
 
 /** One confirmed order as the ledger stores it. `idempotencyKey` is null when the client sent none. */
 export interface LedgerOrder {
@@ -15,9 +17,13 @@ export interface LedgerOrder {
 
 /** What a restart needs to rebuild stock, per-user purchases and idempotent answers of one sale. */
 export interface Recovery {
-  soldBySku: Record<string, number>;
+  /** A Map, not an object: SKU ids are user input, and `constructor` or `__proto__` must be plain keys. */
+  soldBySku: Map<string, number>;
   users: Array<[userId: string, qty: number]>;
-  keys: Array<[idempotencyKey: string, orderId: string]>;
+  /** Orders of the sale: what a restart says it continues. */
+  orders: number;
+  /** Each key with its order and the fingerprint of the request it came with (null: written before fingerprints were kept). */
+  keys: Array<[idempotencyKey: string, orderId: string, fingerprint: number | null]>;
 }
 
 export type SyncMode = 'FULL' | 'NORMAL';
@@ -42,28 +48,47 @@ CREATE TABLE orders (
   user_id TEXT NOT NULL,
   qty INTEGER NOT NULL CHECK (qty > 0),
   created_at INTEGER NOT NULL,
-  idempotency_key TEXT
+  idempotency_key TEXT,
+  fingerprint INTEGER
 );
 CREATE UNIQUE INDEX orders_sale_key ON orders (sale_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 `;
 
-const COLUMNS = 'INSERT INTO orders (order_id, sale_id, sku, user_id, qty, created_at, idempotency_key) VALUES ';
-const ROW = '(?, ?, ?, ?, ?, ?, ?)';
+const COLUMNS = 'INSERT INTO orders (order_id, sale_id, sku, user_id, qty, created_at, idempotency_key, fingerprint) VALUES ';
+const ROW = '(?, ?, ?, ?, ?, ?, ?, ?)';
+const ROW_ARGS = 8;
 /** Rows per INSERT statement: one call into SQLite per chunk instead of per order. */
 export const MAX_ROWS_PER_INSERT = 64;
 
-/** Fields of one order in the flat arrays HTTP threads post (fewer objects to clone per order). */
-export const ORDER_STRIDE = 6;
+/**
+ * Fields of one order in the flat arrays HTTP threads post (fewer objects to clone per order): order id,
+ * SKU, user id, qty, created at, idempotency key (or null), fingerprint of the keyed request (or null).
+ */
+export const ORDER_STRIDE = 7;
+
+export interface LedgerOpenOptions {
+  /** Start on a file that fails its integrity check (copies of the damaged files are kept). Default false. */
+  acceptLostOrders?: boolean;
+}
+
+/** The flag that accepts a damaged ledger, as the CLI spells it: it names the risk. */
+export const ACCEPT_FLAG = '--accept-lost-orders';
 
 export class LedgerStore {
   readonly path: string;
+  /** What was accepted at open (a damaged file started on anyway): for the service's log. */
+  readonly warnings: string[] = [];
   private readonly db: DatabaseSync;
   /** inserts[n]: the INSERT of n rows, prepared on first use. */
   private readonly inserts: Array<StatementSync | undefined> = [];
   private readonly page: StatementSync;
 
-  constructor(path: string, sync: SyncMode = 'FULL') {
+  constructor(path: string, sync: SyncMode = 'FULL', options: LedgerOpenOptions = {}) {
     this.path = path;
+    const accept = options.acceptLostOrders === true;
+    // Before SQLite opens the file: opening replays the log, and closing checkpoints and deletes it, so
+    // a damaged log must be judged (and kept) before SQLite ever sees it.
+    if (path !== ':memory:') this.checkLog(accept);
     try {
       this.db = new DatabaseSync(path);
       // WAL: one fsync of the log per commit; FULL makes that fsync part of every COMMIT, so an
@@ -75,15 +100,57 @@ export class LedgerStore {
         this.db.exec('PRAGMA journal_mode = WAL');
         this.db.exec('BEGIN EXCLUSIVE; COMMIT');
       }
-      this.db.exec(`PRAGMA synchronous = ${sync}`);
-      this.db.exec(SALES);
-      if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'orders'").get() === undefined) this.db.exec(ORDERS);
     } catch (e) {
       throw new LedgerError(`cannot open ledger ${path}: ${(e as Error).message}`, undefined, { cause: e });
     }
-    this.page = this.db.prepare(
-      'SELECT rowid, order_id, sku, user_id, qty, created_at FROM orders WHERE sale_id = ? AND rowid > ? ORDER BY rowid LIMIT ?',
-    );
+    // Before anything is written: a damaged file is refused as it is.
+    if (path !== ':memory:') this.checkPages(accept);
+    try {
+      this.db.exec(`PRAGMA synchronous = ${sync}`);
+      this.db.exec(SALES);
+      if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'orders'").get() === undefined) this.db.exec(ORDERS);
+      // Files made before fingerprints were kept: their keys restore as unverifiable (see IdempotencyTable).
+      else if (this.db.prepare("SELECT 1 FROM pragma_table_info('orders') WHERE name = 'fingerprint'").get() === undefined) {
+        this.db.exec('ALTER TABLE orders ADD COLUMN fingerprint INTEGER');
+      }
+      this.page = this.db.prepare(
+        'SELECT rowid, order_id, sku, user_id, qty, created_at FROM orders WHERE sale_id = ? AND rowid > ? ORDER BY rowid LIMIT ?',
+      );
+    } catch (e) {
+      this.db.close();
+      throw new LedgerError(`cannot open ledger ${path}: ${(e as Error).message}`, undefined, { cause: e });
+    }
+  }
+
+  private checkLog(accept: boolean): void {
+    const wal = checkWal(`${this.path}-wal`);
+    if (wal.ok) return;
+    const what = `the ledger's write-ahead log ${this.path}-wal is damaged: ${wal.problem}`;
+    if (!accept) {
+      throw new LedgerDamagedError(
+        `${what}. Starting on it would lose acknowledged orders and sell their units again. ` +
+          `Restore the ledger from a backup, or pass ${ACCEPT_FLAG} to start on what SQLite can still read (copies of the damaged files are kept). ` +
+          `(If another process is writing to this ledger right now, stop it first: its half-written frames look the same.)`,
+      );
+    }
+    const stamp = Date.now();
+    copyFileSync(this.path, `${this.path}.damaged-${stamp}`);
+    copyFileSync(`${this.path}-wal`, `${this.path}-wal.damaged-${stamp}`);
+    this.warnings.push(`${ACCEPT_FLAG}: ${what}; starting without the lost commits (the damaged files were copied to ${this.path}{,-wal}.damaged-${stamp})`);
+  }
+
+  private checkPages(accept: boolean): void {
+    let findings: string[];
+    try {
+      findings = quickCheck(this.db);
+    } catch (e) {
+      findings = [(e as Error).message];
+    }
+    if (findings.length === 0) return;
+    const what = `the ledger ${this.path} fails PRAGMA quick_check: ${findings.join('; ').replace(/\s+/g, ' ').slice(0, 500)}`;
+    if (accept) return void this.warnings.push(`${ACCEPT_FLAG}: ${what}; starting anyway`);
+    this.db.close();
+    throw new LedgerDamagedError(`${what}. Orders in damaged pages may be missing or unreadable. Restore the ledger from a backup, or pass ${ACCEPT_FLAG} to start on it anyway.`);
   }
 
   latestSale(): { id: number; definition: string } | null {
@@ -99,24 +166,25 @@ export class LedgerStore {
   }
 
   recover(saleId: number): Recovery {
-    const soldBySku: Record<string, number> = {};
+    const soldBySku = new Map<string, number>();
     for (const row of this.db.prepare('SELECT sku, SUM(qty) AS n FROM orders WHERE sale_id = ? GROUP BY sku').iterate(saleId)) {
       const r = row as { sku: string; n: number };
-      soldBySku[r.sku] = Number(r.n);
+      soldBySku.set(r.sku, Number(r.n));
     }
     const users: Array<[string, number]> = [];
     for (const row of this.db.prepare('SELECT user_id, SUM(qty) AS n FROM orders WHERE sale_id = ? GROUP BY user_id').iterate(saleId)) {
       const r = row as { user_id: string; n: number };
       users.push([r.user_id, Number(r.n)]);
     }
-    const keys: Array<[string, string]> = [];
+    const keys: Array<[string, string, number | null]> = [];
     for (const row of this.db
-      .prepare('SELECT idempotency_key, order_id FROM orders WHERE sale_id = ? AND idempotency_key IS NOT NULL')
+      .prepare('SELECT idempotency_key, order_id, fingerprint FROM orders WHERE sale_id = ? AND idempotency_key IS NOT NULL')
       .iterate(saleId)) {
-      const r = row as { idempotency_key: string; order_id: string };
-      keys.push([r.idempotency_key, r.order_id]);
+      const r = row as { idempotency_key: string; order_id: string; fingerprint: number | null };
+      keys.push([r.idempotency_key, r.order_id, r.fingerprint === null ? null : Number(r.fingerprint)]);
     }
-    return { soldBySku, users, keys };
+    const orders = Number((this.db.prepare('SELECT COUNT(*) AS n FROM orders WHERE sale_id = ?').get(saleId) as { n: number }).n);
+    return { soldBySku, orders, users, keys };
   }
 
   /**
@@ -170,7 +238,7 @@ export class LedgerStore {
   }
 
   private insertRows(saleId: number, flat: ReadonlyArray<string | number | null>, first: number, rows: number): void {
-    const args: Array<string | number | null> = new Array(rows * 7);
+    const args: Array<string | number | null> = new Array(rows * ROW_ARGS);
     for (let r = 0, a = 0, i = first * ORDER_STRIDE; r < rows; r++, i += ORDER_STRIDE) {
       args[a++] = flat[i];
       args[a++] = saleId;
@@ -179,6 +247,7 @@ export class LedgerStore {
       args[a++] = flat[i + 3];
       args[a++] = flat[i + 4];
       args[a++] = flat[i + 5];
+      args[a++] = flat[i + 6];
     }
     const insert = (this.inserts[rows] ??= this.db.prepare(COLUMNS + new Array(rows).fill(ROW).join(', ')));
     insert.run(...args);

@@ -1,5 +1,6 @@
 // Admin routes, behind the bearer token (off without one): redefine the sale, stream the ledger.
 import type { IncomingMessage } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readJson } from './body.ts';
 import { CANNED } from './reply.ts';
 import { ROUTE } from './metrics.ts';
@@ -12,23 +13,24 @@ const ORDERS_PAGE = 5000;
 export class AdminRoutes {
   private readonly r: Responder;
   private readonly ledger: LedgerClient;
-  private readonly token: string | undefined;
-  private readonly defineSale: (sale: SaleDefinition) => Promise<number>;
+  /** SHA-256 of the expected Authorization header; undefined when admin routes are off. */
+  private readonly expected: Buffer | undefined;
+  private readonly defineSale: (sale: SaleDefinition, force: boolean) => Promise<number>;
 
-  constructor(r: Responder, ledger: LedgerClient, token: string | undefined, defineSale: (sale: SaleDefinition) => Promise<number>) {
+  constructor(r: Responder, ledger: LedgerClient, token: string | undefined, defineSale: (sale: SaleDefinition, force: boolean) => Promise<number>) {
     this.r = r;
     this.ledger = ledger;
-    this.token = token;
+    this.expected = token === undefined ? undefined : digest(`Bearer ${token}`);
     this.defineSale = defineSale;
   }
 
   handle(req: IncomingMessage, x: Exchange): void {
-    const token = this.token;
-    if (token === undefined) {
+    const expected = this.expected;
+    if (expected === undefined) {
       req.resume();
       return this.r.reply(x, CANNED.notFound); // admin routes are off without a token
     }
-    if (req.headers.authorization !== `Bearer ${token}`) {
+    if (!sameDigest(req.headers.authorization, expected)) {
       req.resume();
       return this.r.reply(x, CANNED.unauthorized);
     }
@@ -36,10 +38,12 @@ export class AdminRoutes {
     readJson(req, (body) => {
       if (!body.ok) return this.r.reply(x, body.reply);
       const issues = saleIssues(body.value);
-      if (issues.length > 0) return this.r.error(x, 400, 'invalid_sale', issues.join('; '));
-      this.defineSale(body.value as unknown as SaleDefinition).then(
+      const force = Object.hasOwn(body.value, 'force') ? body.value.force : false;
+      if (typeof force !== 'boolean') issues.push('force: must be true or false');
+      if (issues.length > 0 || typeof force !== 'boolean') return this.r.error(x, 400, 'invalid_sale', issues.join('; '));
+      this.defineSale(body.value as unknown as SaleDefinition, force).then(
         (saleId) => this.r.send(x, 201, JSON.stringify({ saleId })),
-        (e) => this.r.fail(x, e),
+        (e) => (e instanceof SaleRefused ? this.r.error(x, e.status, e.code, e.message) : this.r.fail(x, e)),
       );
     });
   }
@@ -75,4 +79,28 @@ export class AdminRoutes {
     res.end();
     this.r.done(x, 200);
   }
+}
+
+/** The main thread refused a sale (under way and not forced, or too big): answered as status + code. */
+export class SaleRefused extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/**
+ * Constant time: `!==` returns at the first differing character, so answer times leak how much of a
+ * guess was right. Comparing digests makes the lengths equal (timingSafeEqual needs that) without
+ * leaking the token's length either.
+ */
+export function sameDigest(header: string | undefined, expected: Buffer): boolean {
+  return header !== undefined && timingSafeEqual(digest(header), expected);
 }

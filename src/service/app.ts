@@ -1,8 +1,10 @@
 // One HTTP thread's request handling: routing, load shedding, and the small read-only routes. The
 // buying flows live in purchases.ts, admin routes in admin.ts, answering in exchange.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readJson } from './body.ts';
+import { readJson, type BodyResult } from './body.ts';
 import { CANNED, sendCanned } from './reply.ts';
+import { Health } from './health.ts';
+import type { LogLevel } from './log.ts';
 import { ROUTE, ThreadMetrics, renderMetrics } from './metrics.ts';
 import { Exchange, Responder } from './exchange.ts';
 import { Purchases } from './purchases.ts';
@@ -19,11 +21,15 @@ export interface AppContext {
   ledger: LedgerClient;
   metricsSab: SharedArrayBuffer;
   ledgerMetricsSab: SharedArrayBuffer;
+  /** The service's health words (see health.ts), read by /healthz and /metrics. */
+  health: SharedArrayBuffer;
+  /** To the service's log, through the main thread. */
+  log(level: LogLevel, message: string): void;
   adminToken: string | undefined;
   maxInFlight: number;
   seed: number;
-  /** Asks the main thread to start a new sale; resolves with its ledger id. */
-  defineSale(sale: SaleDefinition): Promise<number>;
+  /** Asks the main thread to start a new sale; resolves with its ledger id, rejects with SaleRefused or why it failed. */
+  defineSale(sale: SaleDefinition, force: boolean): Promise<number>;
 }
 
 export class App {
@@ -33,15 +39,20 @@ export class App {
   private readonly r: Responder;
   private readonly purchases: Purchases;
   private readonly admin: AdminRoutes;
+  private readonly health: Health;
   private closing = false;
+  /** Buying is paused while a crashed thread's purchases are settled (see Supervisor.recover). */
+  private paused = false;
+  private resumed: Array<() => void> = [];
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(state: SaleState, ctx: AppContext) {
     this.ctx = ctx;
     this.state = state;
     this.metrics = new ThreadMetrics(ctx.metricsSab, ctx.threadIndex);
-    this.r = new Responder(this.metrics);
-    this.purchases = new Purchases(this.r, ctx.ledger, ctx.threadIndex, ctx.seed);
+    this.health = new Health(ctx.health);
+    this.r = new Responder(this.metrics, ctx.log);
+    this.purchases = new Purchases(this.r, ctx.ledger, ctx.threadIndex, ctx.seed, this);
     this.admin = new AdminRoutes(this.r, ctx.ledger, ctx.adminToken, ctx.defineSale);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
     this.sweeper.unref();
@@ -56,8 +67,33 @@ export class App {
     return this.state;
   }
 
+  get inFlight(): number {
+    return this.r.inFlight;
+  }
+
+  /**
+   * Refuses buying requests (503 recovering) and resolves once no purchase of this thread holds stock or
+   * a reservation and every order it handed to the ledger is acknowledged: the sale can then be rebuilt.
+   */
+  async pause(): Promise<void> {
+    this.paused = true;
+    await this.r.whenSettled();
+    await this.ctx.ledger.flush();
+  }
+
+  resume(): void {
+    this.paused = false;
+    for (const go of this.resumed.splice(0)) go();
+  }
+
+  /** For a request that waited (an idempotency key in flight): resolves once buying is not paused. */
+  whenResumed(): Promise<void> {
+    return this.paused ? new Promise((resolve) => this.resumed.push(resolve)) : Promise.resolve();
+  }
+
   /** Returns expired holds' units: pops only the expired head of this thread's queue (see ReservationTable). */
   sweep(): void {
+    if (this.paused) return; // the holds are being counted
     const state = this.state;
     state.reservations.sweep(Date.now(), (hold) => {
       state.giveBack(hold.sku, hold.qty, hold.userId);
@@ -73,46 +109,56 @@ export class App {
     this.closing = true;
     await this.r.whenIdle();
     await this.ctx.ledger.flush();
+    this.stop();
+  }
+
+  stop(): void {
     clearInterval(this.sweeper);
+  }
+
+  /** node:http dropped a connection: maxConnectionsPerThread were open. */
+  connectionDropped(): void {
+    this.metrics.dropped();
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const route = routeOf(req);
-    if (this.r.inFlight >= this.ctx.maxInFlight || this.closing) {
+    // A buying request counts as in flight only once its body has arrived (bounded by the server's
+    // requestTimeout): slow uploads must not fill the slots honest buyers need.
+    if (route === ROUTE.checkout || route === ROUTE.reserve || route === ROUTE.pay) return readJson(req, (body) => this.admit(req, res, route, body));
+    this.admit(req, res, route, null);
+  };
+
+  /** Sheds or admits a request; `body` is the buying routes' parsed body (null: other routes). */
+  private admit(req: IncomingMessage, res: ServerResponse, route: number, body: BodyResult | null): void {
+    // Routes up to release change stock or holds: those wait while a recovery counts them.
+    if (this.r.inFlight >= this.ctx.maxInFlight || this.closing || (this.paused && route <= ROUTE.release)) {
       this.metrics.count(route, 503);
-      req.resume();
+      if (body === null) req.resume();
       if (this.closing) return sendCanned(res, CANNED.shuttingDown);
+      if (this.paused) return sendCanned(res, CANNED.recovering);
       this.metrics.shed();
       return sendCanned(res, CANNED.shed);
     }
     this.r.admit();
     const x = new Exchange(res, route, this.state);
     try {
-      this.dispatch(req, x);
+      if (body === null) this.dispatch(req, x);
+      else if (!body.ok) this.r.reply(x, body.reply);
+      else this.purchases.handle(req, x, body.value, body.text);
     } catch (e) {
       this.r.fail(x, e);
     }
-  };
+  }
 
   private dispatch(req: IncomingMessage, x: Exchange): void {
     switch (x.route) {
-      case ROUTE.checkout:
-      case ROUTE.reserve:
-      case ROUTE.pay:
-        return readJson(req, (body) => {
-          if (!body.ok) return this.r.reply(x, body.reply);
-          try {
-            this.purchases.handle(req, x, body.value, body.text);
-          } catch (e) {
-            this.r.fail(x, e);
-          }
-        });
       case ROUTE.release:
         return this.purchases.release(x, lastSegment(req.url!));
       case ROUTE.inventory:
         return this.inventory(x, lastSegment(req.url!));
       case ROUTE.healthz:
-        return this.r.reply(x, CANNED.health);
+        return this.r.reply(x, this.health.healthz(this.ctx.threads, CANNED.health));
       case ROUTE.metrics:
         return this.metricsPage(x);
       case ROUTE.admin_sale:
@@ -134,7 +180,7 @@ export class App {
   private metricsPage(x: Exchange): void {
     const state = x.state;
     const stock = state.sale.skus.map((s, i) => ({ sku: s.id, ...state.inventory(i) }));
-    const text = renderMetrics(this.ctx.metricsSab, this.ctx.threads, stock, this.ctx.ledgerMetricsSab, state.saleId);
+    const text = renderMetrics(this.ctx.metricsSab, this.ctx.threads, stock, this.ctx.ledgerMetricsSab, state.saleId) + this.health.metrics(this.ctx.threads);
     x.res.writeHead(200, ['content-type', 'text/plain; version=0.0.4; charset=utf-8', 'content-length', String(Buffer.byteLength(text))]);
     x.res.end(text);
     this.r.done(x, 200);

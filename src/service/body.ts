@@ -1,5 +1,6 @@
 // Reads a small JSON body once: content type and size checked before any parsing.
 import type { IncomingMessage } from 'node:http';
+import { isUtf8 } from 'node:buffer';
 import { CANNED, MAX_BODY_BYTES, type Canned } from './reply.ts';
 
 /** The parsed object, or the canned error to answer with. */
@@ -57,6 +58,8 @@ export function readJson(req: IncomingMessage, done: (r: BodyResult) => void): v
     if (finished) return;
     finished = true;
     const buf = more ? Buffer.concat(more) : first;
-    done(buf === null ? { ok: false, reply: CANNED.malformed } : parse(buf.toString('utf8')));
+    if (buf === null) return done({ ok: false, reply: CANNED.malformed });
+    // toString would turn every invalid sequence into U+FFFD, merging distinct user ids under one limit.
+    done(isUtf8(buf) ? parse(buf.toString('utf8')) : { ok: false, reply: CANNED.notUtf8 });
   });
 }

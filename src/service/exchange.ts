@@ -5,15 +5,24 @@ import type { ServerResponse } from 'node:http';
 import { errorBody, sendCanned, sendJson, type Canned } from './reply.ts';
 import type { ThreadMetrics } from './metrics.ts';
 import type { SaleState } from './state.ts';
+import type { LogLevel } from './log.ts';
 
 /** A request in progress: what its answer must update when it is sent. */
 export class Exchange {
   readonly res: ServerResponse;
   readonly route: number;
-  /** The sale it started in: a sale redefined meanwhile does not change its answer. */
-  readonly state: SaleState;
+  /**
+   * The sale it started in: a sale redefined meanwhile does not change its answer. (A request that waited
+   * through a recovery moves to the rebuilt state of the same sale: see Purchases.once.)
+   */
+  state: SaleState;
+  /** It took stock or claimed a hold: until answered, it holds sale state a recovery must wait for. */
+  holding = false;
   /** Idempotency slot this request owns (-1: none): the answer is stored there for retries. */
   slot = -1;
+  /** Its Idempotency-Key (null: none) and the fingerprint of the request, both written with its order. */
+  key: string | null = null;
+  print = 0;
   constructor(res: ServerResponse, route: number, state: SaleState) {
     this.res = res;
     this.route = route;
@@ -23,11 +32,28 @@ export class Exchange {
 
 export class Responder {
   private readonly metrics: ThreadMetrics;
+  private readonly log: (level: LogLevel, message: string) => void;
   private count = 0;
   private idle: (() => void) | null = null;
+  private holding = 0;
+  private settled: (() => void) | null = null;
 
-  constructor(metrics: ThreadMetrics) {
+  constructor(metrics: ThreadMetrics, log: (level: LogLevel, message: string) => void = () => {}) {
     this.metrics = metrics;
+    this.log = log;
+  }
+
+  /** The request took stock or claimed a hold: it is settled (given back or durable) when answered. */
+  hold(x: Exchange): void {
+    if (x.holding) return;
+    x.holding = true;
+    this.holding++;
+  }
+
+  /** Resolves once no admitted request holds stock or a hold (a recovery waits for this). */
+  whenSettled(): Promise<void> {
+    if (this.holding === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.settled = resolve));
   }
 
   get inFlight(): number {
@@ -67,18 +93,24 @@ export class Responder {
     this.send(x, status, errorBody(error, message), extra);
   }
 
+  /** An error nobody meant: logged in full, answered without internals. */
   fail(x: Exchange, e: unknown): void {
+    this.log('error', `internal error: ${(e as Error)?.stack ?? String(e)}`);
     if (x.res.headersSent) {
       x.res.destroy();
       return this.done(x, 500);
     }
-    this.error(x, 500, 'internal_error', (e as Error)?.message ?? String(e));
+    this.error(x, 500, 'internal_error', 'the server failed to answer this request (the service log says why)');
   }
 
   /** For answers written directly to the response (metrics page, NDJSON stream). */
   done(x: Exchange, status: number): void {
     this.metrics.count(x.route, status);
     this.metrics.inFlight = --this.count;
+    if (x.holding && --this.holding === 0 && this.settled) {
+      this.settled();
+      this.settled = null;
+    }
     if (this.count === 0 && this.idle) {
       this.idle();
       this.idle = null;

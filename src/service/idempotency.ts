@@ -44,10 +44,16 @@ export type Begin =
   | { kind: 'mismatch' } // the key was first used with another request
   | { kind: 'full' };
 
-/** Hash of the request a key is used with (route and body); 0 means "not known" and matches anything. */
+/** Hash of the request a key is used with (route and body). Always odd: see UNVERIFIABLE. */
 export function fingerprint(route: number, body: string): number {
   return hash(body, route + 1, 0x01000193) | 1;
 }
+
+/**
+ * The fingerprint of a key restored from a ledger written before fingerprints were kept: even, so it
+ * matches no request and a retry answers 422 rather than replay an order to whoever sends the key.
+ */
+export const UNVERIFIABLE = 2;
 
 function hash(key: string, seed: number, mult: number): number {
   let h = seed;
@@ -89,8 +95,8 @@ export class IdempotencyTable {
       }
       if (state === CLAIMING) continue; // a few stores away from readable
       if (meta[base + H1] === h1 && meta[base + H2] === h2) {
-        const stored = meta[base + FINGERPRINT];
-        if (stored !== 0 && print !== 0 && stored !== print) return { kind: 'mismatch' };
+        // Restored keys keep their fingerprint: another user, route or qty never gets this key's answer.
+        if (meta[base + FINGERPRINT] !== print) return { kind: 'mismatch' };
         if (state === IN_FLIGHT) return { kind: 'wait', slot };
         if (state === DONE) {
           const len = meta[base + BODY_LEN];
@@ -141,9 +147,42 @@ export class IdempotencyTable {
     if (r.async) await r.value;
   }
 
-  /** Recovery after a restart: a key whose order is in the ledger answers with that order again. */
-  restore(key: string, status: number, body: string): boolean {
-    const b = this.begin(key);
+  /**
+   * Recovery after an HTTP thread crashed, with every live thread paused: keys still in flight can only be
+   * the dead thread's. A key whose order reached the ledger answers with it from now on; any other is
+   * released (a retry runs again, as after a 5xx) instead of answering 409 in_progress forever. A slot
+   * caught mid-claim becomes a dead entry (emptying it would cut the probe chain of the keys after it).
+   */
+  settleOrphans(committed: ReadonlyArray<readonly [key: string, orderId: string, ...unknown[]]>): { replayed: number; released: number } {
+    const orders = new Map<string, string>();
+    for (const [key, orderId] of committed) orders.set(`${hash(key, 0x811c9dc5, 0x01000193)},${hash(key, 0x9747b28c, 0x5bd1e995)}`, orderId);
+    let replayed = 0;
+    let released = 0;
+    const meta = this.meta;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const base = slot * STRIDE;
+      const state = Atomics.load(meta, base + STATE);
+      if (state === CLAIMING) {
+        meta[base + H1] = 0;
+        meta[base + H2] = 0;
+        Atomics.store(meta, base + STATE, RETRYABLE);
+      } else if (state === IN_FLIGHT) {
+        const orderId = orders.get(`${meta[base + H1]},${meta[base + H2]}`);
+        if (orderId === undefined) {
+          this.abandon(slot);
+          released++;
+        } else {
+          this.complete(slot, 201, JSON.stringify({ orderId }));
+          replayed++;
+        }
+      }
+    }
+    return { replayed, released };
+  }
+
+  /** Recovery after a restart: a key whose order is in the ledger answers the same request with that order again. */
+  restore(key: string, print: number, status: number, body: string): boolean {
+    const b = this.begin(key, print);
     if (b.kind !== 'run') return false;
     this.complete(b.slot, status, body);
     return true;

@@ -2,6 +2,8 @@
 // whichever thread serves GET /metrics can sum them all. Each thread writes only its own block.
 import { renderLedgerMetrics } from '../ledger/metrics.ts';
 
+// The buying routes come first: app.ts refuses `route <= ROUTE.release` (the ones that change stock or
+// holds) while a recovery counts them.
 export const ROUTES = [
   'reserve', 'pay', 'checkout', 'release', 'inventory', 'healthz', 'metrics', 'admin_sale', 'admin_orders', 'unmatched',
 ] as const;
@@ -14,7 +16,8 @@ STATUSES.forEach((s, i) => (STATUS_INDEX[s] = i));
 
 const IN_FLIGHT = 0;
 const SHED = 1;
-const COUNTS_AT = 2;
+const DROPPED = 2;
+const COUNTS_AT = 3;
 const BLOCK = COUNTS_AT + ROUTES.length * STATUSES.length;
 
 export function createServiceMetrics(threads: number): SharedArrayBuffer {
@@ -35,6 +38,9 @@ export class ThreadMetrics {
   }
   shed(): void {
     this.v[SHED]++;
+  }
+  dropped(): void {
+    this.v[DROPPED]++;
   }
 }
 
@@ -57,6 +63,9 @@ export function renderMetrics(sab: SharedArrayBuffer, threads: number, stock: St
   let shed = 0;
   for (let t = 0; t < threads; t++) shed += v[t * BLOCK + SHED];
   out += `flashsale_http_shed_total ${shed}\n`;
+  let dropped = 0;
+  for (let t = 0; t < threads; t++) dropped += v[t * BLOCK + DROPPED];
+  out += `# HELP flashsale_http_connections_dropped_total Connections closed on arrival: the thread had its maximum open.\n# TYPE flashsale_http_connections_dropped_total counter\nflashsale_http_connections_dropped_total ${dropped}\n`;
   out += `# HELP flashsale_sale_id Ledger id of the sale being served.\n# TYPE flashsale_sale_id gauge\nflashsale_sale_id ${saleId}\n`;
   for (const [field, help] of [
     ['initial', 'Units the sale started with.'],

@@ -18,6 +18,12 @@ const IDEMPOTENT_WAIT_MS = 30_000;
 
 interface Purchase { sku: number; skuId: string; userId: string; qty: number }
 
+/** The thread's current sale and whether buying is paused (a recovery after a crashed thread). */
+export interface SaleGate {
+  readonly saleState: SaleState;
+  whenResumed(): Promise<void>;
+}
+
 export class Purchases {
   private readonly r: Responder;
   private readonly ledger: LedgerClient;
@@ -26,10 +32,12 @@ export class Purchases {
   private orderSeq = 0;
   // Prebuilt 409 answers per SKU, per sale (a request started before a redefinition keeps its sale).
   private readonly soldOut = new WeakMap<SaleState, Canned[]>();
+  private readonly gate: SaleGate;
 
-  constructor(r: Responder, ledger: LedgerClient, threadIndex: number, seed: number) {
+  constructor(r: Responder, ledger: LedgerClient, threadIndex: number, seed: number, gate: SaleGate) {
     this.r = r;
     this.ledger = ledger;
+    this.gate = gate;
     this.payment = new PaymentSimulator((seed ^ Math.imul(threadIndex + 1, 0x9e3779b1)) >>> 0);
     // Random per thread and process: order ids never repeat across threads or restarts.
     this.orderPrefix = `o${randomBytes(6).toString('base64url')}${threadIndex.toString(36)}-`;
@@ -59,23 +67,24 @@ export class Purchases {
       if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
         return this.r.error(x, 400, 'bad_request', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`);
       }
-      return void this.once(x, key, fingerprint(x.route, text), () => this.runPurchase(x, purchase, reservationId, key)).catch((e) => this.r.fail(x, e));
+      x.key = key;
+      x.print = fingerprint(x.route, text);
+      return void this.once(x, () => this.runPurchase(x, purchase, reservationId)).catch((e) => this.r.fail(x, e));
     }
-    this.runPurchase(x, purchase, reservationId, null);
+    this.runPurchase(x, purchase, reservationId);
   }
 
-  private runPurchase(x: Exchange, purchase: Purchase | null, reservationId: string, key: string | null): void {
-    if (x.route === ROUTE.pay) this.pay(x, reservationId, key);
-    else if (x.route === ROUTE.checkout) this.checkout(x, purchase!, key);
+  private runPurchase(x: Exchange, purchase: Purchase | null, reservationId: string): void {
+    if (x.route === ROUTE.pay) this.pay(x, reservationId);
+    else if (x.route === ROUTE.checkout) this.checkout(x, purchase!);
     else this.reserve(x, purchase!);
   }
 
   /** Runs `run` once per key: later requests with the key get the first answer, even mid-flight. */
-  private async once(x: Exchange, key: string, print: number, run: () => void): Promise<void> {
-    const table = x.state.idempotency;
+  private async once(x: Exchange, run: () => void): Promise<void> {
     const deadline = Date.now() + IDEMPOTENT_WAIT_MS;
     for (;;) {
-      const b = table.begin(key, print);
+      const b = x.state.idempotency.begin(x.key!, x.print);
       if (b.kind === 'run') {
         x.slot = b.slot;
         return run();
@@ -85,7 +94,12 @@ export class Purchases {
       if (b.kind === 'full') return this.r.error(x, 503, 'idempotency_table_full', 'no room to remember this Idempotency-Key; retry later', ['retry-after', '1']);
       const left = deadline - Date.now();
       if (left <= 0) return this.r.error(x, 409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed');
-      await table.waitFor(b.slot, left);
+      await x.state.idempotency.waitFor(b.slot, left);
+      // The first attempt may have died with its thread: a recovery then releases the key while buying is
+      // paused. Run only once it resumes, on the sale's rebuilt state (same sale, same tables, new stock).
+      await this.gate.whenResumed();
+      const now = this.gate.saleState;
+      if (now !== x.state && now.saleId === x.state.saleId) x.state = now;
     }
   }
 
@@ -95,6 +109,8 @@ export class Purchases {
     if (typeof userId !== 'string' || userId === '' || Buffer.byteLength(userId) > MAX_USER_ID_BYTES) {
       return this.r.error(x, 400, 'bad_request', `userId must be a non-empty string of at most ${MAX_USER_ID_BYTES} bytes`), null;
     }
+    // A lone surrogate (JSON "\ud800") has no UTF-8 form: stored, it would become U+FFFD and merge ids.
+    if (!userId.isWellFormed()) return this.r.error(x, 400, 'bad_request', 'userId must be well-formed Unicode (no lone surrogates)'), null;
     if (typeof qty !== 'number' || !Number.isInteger(qty) || qty <= 0 || qty > MAX_QTY) {
       return this.r.error(x, 400, 'bad_request', 'qty must be a whole number ≥ 1'), null;
     }
@@ -110,6 +126,7 @@ export class Purchases {
       this.r.reply(x, this.soldOutReply(state, p.sku));
       return false;
     }
+    this.r.hold(x);
     const users = state.users;
     if (users === null) {
       state.hold(p.sku, p.qty);
@@ -135,12 +152,12 @@ export class Purchases {
     return true;
   }
 
-  private checkout(x: Exchange, p: Purchase, key: string | null): void {
+  private checkout(x: Exchange, p: Purchase): void {
     if (!this.take(x, p)) return;
     const latencyMs = x.state.sale.payment.latencyMs;
-    if (latencyMs === 0) return this.settle(x, p, key, null);
+    if (latencyMs === 0) return this.settle(x, p, null);
     paymentDelay(latencyMs)
-      .then(() => this.settle(x, p, key, null))
+      .then(() => this.settle(x, p, null))
       .catch((e) => this.r.fail(x, e));
   }
 
@@ -157,7 +174,7 @@ export class Purchases {
     this.r.send(x, 201, `{"reservationId":"${reservationId}","expiresAt":"${new Date(expiresAt).toISOString()}"}`);
   }
 
-  private pay(x: Exchange, reservationId: string, key: string | null): void {
+  private pay(x: Exchange, reservationId: string): void {
     const state = x.state;
     const id = parseReservationId(reservationId, state.shared.nonce);
     if (id === null) return this.r.error(x, 404, 'reservation_not_found', 'no such reservation');
@@ -165,6 +182,7 @@ export class Purchases {
     if (c.kind === 'unknown') return this.r.error(x, 404, 'reservation_not_found', 'no such reservation');
     if (c.kind === 'gone') return this.r.error(x, 410, 'reservation_expired', 'the reservation expired or was already used');
     if (c.kind === 'busy') return this.r.error(x, 409, 'reservation_busy', 'another request is paying or releasing this reservation');
+    this.r.hold(x);
     const hold = c.hold;
     if (c.expired) {
       this.endHold(x.state, hold);
@@ -172,9 +190,9 @@ export class Purchases {
     }
     const p: Purchase = { sku: hold.sku, skuId: state.sale.skus[hold.sku].id, userId: hold.userId, qty: hold.qty };
     const latencyMs = state.sale.payment.latencyMs;
-    if (latencyMs === 0) return this.settle(x, p, key, hold);
+    if (latencyMs === 0) return this.settle(x, p, hold);
     paymentDelay(latencyMs)
-      .then(() => this.settle(x, p, key, hold))
+      .then(() => this.settle(x, p, hold))
       .catch((e) => this.r.fail(x, e));
   }
 
@@ -187,18 +205,18 @@ export class Purchases {
    * The simulated payment's answer: approved, the order goes to the ledger; declined, the units
    * (and the hold, when paying one) go back and the answer is 402.
    */
-  private settle(x: Exchange, p: Purchase, key: string | null, hold: Hold | null): void {
-    if (!this.payment.declines(x.state.sale.payment.declineRate)) return this.order(x, p, key, hold);
+  private settle(x: Exchange, p: Purchase, hold: Hold | null): void {
+    if (!this.payment.declines(x.state.sale.payment.declineRate)) return this.order(x, p, hold);
     if (hold) this.endHold(x.state, hold);
     else x.state.giveBack(p.sku, p.qty, p.userId);
     this.r.error(x, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
   }
 
   /** Hands the order to the ledger; the 201 goes out only once its batch is committed. */
-  private order(x: Exchange, p: Purchase, key: string | null, hold: Hold | null): void {
+  private order(x: Exchange, p: Purchase, hold: Hold | null): void {
     const state = x.state;
     const orderId = this.orderPrefix + (this.orderSeq++).toString(36);
-    this.ledger.append(state.saleId, orderId, p.skuId, p.userId, p.qty, Date.now(), key, (err) => {
+    this.ledger.append(state.saleId, orderId, p.skuId, p.userId, p.qty, Date.now(), x.key, x.print, (err) => {
       if (hold) state.reservations.free(hold.slot);
       if (err !== null) {
         state.giveBack(p.sku, p.qty, p.userId);

@@ -15,6 +15,7 @@ const GEN = 1;
 const SKU = 2;
 const QTY = 3;
 const USER_LEN = 4;
+const OWNER = 5; // the HTTP thread that made the hold and expires it (a restarted thread takes its holds back)
 const STRIDE = 8; // Int32 words per slot
 
 export const MAX_USER_ID_BYTES = 128;
@@ -55,6 +56,7 @@ const decoder = new TextDecoder();
 
 export class ReservationTable {
   readonly capacity: number;
+  private readonly threadIndex: number;
   private readonly meta: Int32Array;
   private readonly expires: Float64Array;
   private readonly users: Uint8Array;
@@ -66,13 +68,59 @@ export class ReservationTable {
   private head = 0;
   private tail = 0;
 
+  /** threadIndex -1: a view that makes and expires no holds (the main thread's, for recovery). */
   constructor(shared: ReservationTableShared, threadIndex: number, threads: number) {
     this.capacity = shared.capacity;
+    this.threadIndex = threadIndex;
     this.meta = new Int32Array(shared.meta);
     this.expires = new Float64Array(shared.expires);
     this.users = new Uint8Array(shared.users);
     // Threads start allocating in different regions so they rarely race for the same free slot.
-    this.cursor = Math.floor((shared.capacity * threadIndex) / Math.max(1, threads));
+    this.cursor = Math.max(0, Math.floor((shared.capacity * threadIndex) / Math.max(1, threads)));
+    if (threadIndex >= 0) this.adoptOwnHolds();
+  }
+
+  /**
+   * The expiry queue lives in the thread's memory: a thread that replaces a crashed one (same index), or a
+   * thread handed a rebuilt sale, queues again the live holds its index made, in expiry order, or they
+   * would never expire. One scan of the table, at thread start or after a recovery only.
+   */
+  private adoptOwnHolds(): void {
+    const own: number[] = [];
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const base = slot * STRIDE;
+      if (Atomics.load(this.meta, base + STATE) === HELD && this.meta[base + OWNER] === this.threadIndex) own.push(slot);
+    }
+    own.sort((a, b) => this.expires[a] - this.expires[b]);
+    for (const slot of own) this.enqueue(slot, Atomics.load(this.meta, slot * STRIDE + GEN));
+  }
+
+  /**
+   * Recovery, with every live thread paused: holds caught mid-write or mid-claim can only be the dead
+   * thread's. They are freed (a claimed hold's order, if it reached the ledger, is counted from there).
+   * Returns how many were freed.
+   */
+  freeOrphans(): number {
+    let freed = 0;
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const at = slot * STRIDE + STATE;
+      const state = Atomics.load(this.meta, at);
+      if (state === CLAIMED || state === WRITING) {
+        Atomics.store(this.meta, at, FREE);
+        freed++;
+      }
+    }
+    return freed;
+  }
+
+  /** Every live hold (any thread's): what a recovery counts as reserved. */
+  forEachHeld(visit: (sku: number, qty: number, userId: string) => void): void {
+    for (let slot = 0; slot < this.capacity; slot++) {
+      const base = slot * STRIDE;
+      if (Atomics.load(this.meta, base + STATE) !== HELD) continue;
+      const hold = this.read(slot, this.meta[base + GEN]);
+      visit(hold.sku, hold.qty, hold.userId);
+    }
   }
 
   /** Holds qty of sku for userId until expiresAt; null when no free slot is found (table full). */
@@ -89,6 +137,7 @@ export class ReservationTable {
       meta[base + QTY] = qty;
       const { written } = encoder.encodeInto(userId, this.users.subarray(slot * MAX_USER_ID_BYTES, (slot + 1) * MAX_USER_ID_BYTES));
       meta[base + USER_LEN] = written;
+      meta[base + OWNER] = this.threadIndex;
       this.expires[slot] = expiresAt;
       Atomics.store(meta, base + STATE, HELD);
       this.enqueue(slot, gen);

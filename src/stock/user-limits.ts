@@ -155,6 +155,8 @@ class SharedUserLimits implements UserLimits {
       }
       if (i === n) return this.#scratch.subarray(0, n);
     }
+    // TextEncoder turns a lone surrogate into U+FFFD: two different ids would share one count.
+    if (!userId.isWellFormed()) throw new RangeError(`user id ${JSON.stringify(userId).slice(0, 80)} is not well-formed Unicode (a lone surrogate).`);
     return encoder.encode(userId);
   }
 

@@ -5,6 +5,7 @@ import { UsageError } from '../../errors.ts';
 import { duration, fraction, integer, oneOf } from '../options.ts';
 import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
 import { parseSale, startService, type SaleDefinition } from '../../service/index.ts';
+import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 
 interface ServeOptions {
   port: number;
@@ -18,12 +19,18 @@ interface ServeOptions {
   opensAt: string;
   ledger: string;
   adminToken?: string;
+  adminTokenFile?: string;
   strategy: StrategyName;
   declineRate: number;
   paymentLatency: number;
   maxInFlight: number;
+  requestTimeout: number;
+  shutdownTimeout: number;
+  maxConnections: number;
   expectedUsers: number;
   seed: number;
+  newSale?: boolean;
+  acceptLostOrders?: boolean;
 }
 
 function opensAt(value: string): number | null {
@@ -53,6 +60,12 @@ export function saleFromOptions(o: ServeOptions): SaleDefinition {
   return parseSale({ ...base, ...(file as object) }, `sale file ${o.sale}`);
 }
 
+/** --admin-token (kept, though ps shows it), else --admin-token-file, else the environment. */
+function adminTokenOf(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (o.adminToken !== undefined && o.adminTokenFile !== undefined) throw new UsageError('--admin-token and --admin-token-file: give one, not both.');
+  return o.adminToken ?? readAdminToken(o.adminTokenFile, env);
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -66,16 +79,23 @@ export function register(program: Command): void {
     .option('--per-user-limit <n>', 'units one user id may buy in the sale (0 = no limit)', integer(0, 2 ** 31 - 1), 1)
     .option('--reservation-ttl <duration>', 'how long a reservation holds units', duration, 120_000)
     .option('--opens-at <ISO|now>', 'when the sale opens; earlier purchases get 403', 'now')
-    .option('--ledger <path|:memory:>', 'SQLite order ledger; a file survives restarts and is recovered', ':memory:')
-    .option('--admin-token <token>', 'bearer token for /admin routes (off without one)')
+    .option('--ledger <path|:memory:>', 'SQLite order ledger; a file survives restarts and is recovered; with :memory: a 201 is not durable (orders end with the process)', ':memory:')
+    .option('--admin-token <token>', `bearer token for /admin routes (off without one); visible to every user in ps: prefer --admin-token-file or ${ADMIN_TOKEN_ENV}`)
+    .option('--admin-token-file <path>', `file whose first line is the admin bearer token (else ${ADMIN_TOKEN_ENV} is read)`)
     .option('--strategy <name>', `stock core strategy: ${STRATEGIES.join(', ')}`, oneOf(STRATEGIES), 'atomic' as StrategyName)
     .option('--decline-rate <fraction>', 'share of simulated payments declined', fraction, 0)
     .option('--payment-latency <duration>', 'simulated payment time per order', duration, 0)
-    .option('--max-in-flight <n>', 'per thread: past this many requests in flight, answer 503 + Retry-After', integer(1), 2048)
+    .option('--max-in-flight <n>', 'per thread: past this many requests in flight (counted once their body has arrived), answer 503 + Retry-After', integer(1), 2048)
+    .option('--request-timeout <duration>', "a request's headers and body must arrive within it, else 408 and the connection is closed", duration, 10_000)
+    .option('--shutdown-timeout <duration>', 'on SIGINT/SIGTERM, how long requests in flight may finish before their connections are cut', duration, 10_000)
+    .option('--max-connections <n>', 'per thread: open connections; past it new ones are closed at once', integer(1), 10_000)
     .option('--expected-users <n>', 'sizes the per-user, reservation and idempotency tables', integer(1, 2 ** 25), 100_000)
     .option('--seed <n>', 'seed of the payment decline draw', integer(0, 2 ** 32 - 1), 1)
+    .option('--accept-lost-orders', 'start on a --ledger that fails its integrity check at start (damaged log or pages): acknowledged orders SQLite cannot read are lost and their units sold again; copies of the damaged files are kept')
+    .option('--new-sale', "begin a new sale on a --ledger whose latest sale has orders (without it, a start with other SKUs, stock or per-user limit is refused; the old sale's orders stay in the file, no longer served)")
     .action(async (o: ServeOptions) => {
       const sale = saleFromOptions(o);
+      const adminToken = adminTokenOf(o);
       const service = await startService({
         sale,
         port: o.port,
@@ -83,20 +103,29 @@ export function register(program: Command): void {
         threads: o.threads,
         strategy: o.strategy,
         ledgerPath: o.ledger,
-        adminToken: o.adminToken,
+        adminToken,
         maxInFlightPerThread: o.maxInFlight,
+        requestTimeoutMs: o.requestTimeout,
+        maxConnectionsPerThread: o.maxConnections,
+        shutdownTimeoutMs: o.shutdownTimeout,
         expectedUsers: o.expectedUsers,
         seed: o.seed,
+        newSale: o.newSale,
+        acceptLostOrders: o.acceptLostOrders,
+        log: (_level, message) => process.stderr.write(`flashsale serve: ${message}\n`),
       });
       // stdout's first line is the URL alone, for scripts; the rest is for people.
       process.stdout.write(`${service.url}\n`);
       process.stderr.write(
         `flashsale serve: ${service.threads} thread(s), strategy ${o.strategy}, ledger ${o.ledger}, ` +
-          `${sale.skus.length} SKU(s), admin routes ${o.adminToken ? 'on' : 'off'}. Ctrl-C stops.\n`,
+          `${sale.skus.length} SKU(s), admin routes ${adminToken ? 'on' : 'off'}. Ctrl-C stops.\n`,
       );
+      if (o.ledger === ':memory:') {
+        process.stderr.write('flashsale serve: ledger :memory: — a 201 is NOT durable: every order is gone when this process ends (keep them with --ledger <file>)\n');
+      }
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
-          process.stderr.write(`flashsale serve: ${signal}: draining in-flight requests and flushing the ledger\n`);
+          process.stderr.write(`flashsale serve: ${signal}: draining in-flight requests (up to ${o.shutdownTimeout} ms) and flushing the ledger; a second ${signal} quits at once\n`);
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
           service.close().then(resolve, (e) => {
