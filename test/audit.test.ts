@@ -14,7 +14,7 @@ function input(over: Partial<AuditInput> = {}): AuditInput {
     ledgerOrders: acked,
     ackedOrders: acked,
     perUserLimit: 1,
-    initialStock: { a: 10 },
+    initialStock: new Map([['a', 10]]),
     ...over,
   };
 }
@@ -22,10 +22,10 @@ function input(over: Partial<AuditInput> = {}): AuditInput {
 const byId = (r: AuditResult, id: string) => r.checks.find((c) => c.id === id)!;
 
 describe('auditRun', () => {
-  it('passes a consistent sale and runs all five checks', () => {
+  it('passes a consistent sale and runs all six checks', () => {
     const r = auditRun(input());
     expect(r.passed).toBe(true);
-    expect(r.checks.map((c) => c.id)).toEqual(['sold_within_stock', 'stock_conserved', 'per_user_limit', 'unique_order_ids', 'acked_orders_in_ledger']);
+    expect(r.checks.map((c) => c.id)).toEqual(['sold_within_stock', 'stock_conserved', 'per_user_limit', 'unique_order_ids', 'acked_orders_in_ledger', 'acked_counted_as_sold']);
     expect(r.checks.every((c) => c.passed && !c.skipped)).toBe(true);
   });
 
@@ -51,7 +51,7 @@ describe('auditRun', () => {
 
   it('treats an idempotent replay of the same order as one order, a reused id as a duplicate', () => {
     const acked = orders(5);
-    const replay = auditRun(input({ inventory: null, ackedOrders: [...acked, acked[0]], ledgerOrders: acked, initialStock: { a: 5 } }));
+    const replay = auditRun(input({ inventory: null, ackedOrders: [...acked, acked[0]], ledgerOrders: acked, initialStock: new Map([['a', 5]]) }));
     expect(byId(replay, 'unique_order_ids').passed).toBe(true);
     expect(byId(replay, 'per_user_limit').passed).toBe(true);
     const reused = auditRun(input({ inventory: null, ackedOrders: [...acked, { ...acked[1], userId: 'someone-else' }], ledgerOrders: acked }));
@@ -65,14 +65,14 @@ describe('auditRun', () => {
       { orderId: '1', userId: 'u', sku: 'a', qty: 1 },
       { orderId: '2', userId: 'u', sku: 'b', qty: 1 },
     ];
-    const base = { inventory: null, ackedOrders: acked, ledgerOrders: acked, initialStock: { a: 5, b: 5 } };
+    const base = { inventory: null, ackedOrders: acked, ledgerOrders: acked, initialStock: new Map([['a', 5], ['b', 5]]) };
     expect(byId(auditRun(input(base)), 'per_user_limit').offending).toEqual(['u']);
     expect(byId(auditRun(input({ ...base, limitScope: 'user-sku' })), 'per_user_limit').passed).toBe(true);
   });
 
   it('lists at most 100 offending ids and gives the total count', () => {
     const acked = orders(250);
-    const r = auditRun(input({ inventory: null, initialStock: { a: 1000 }, ackedOrders: acked, ledgerOrders: [] }));
+    const r = auditRun(input({ inventory: null, initialStock: new Map([['a', 1000]]), ackedOrders: acked, ledgerOrders: [] }));
     const check = byId(r, 'acked_orders_in_ledger');
     expect(check.offending).toHaveLength(MAX_OFFENDING_LISTED);
     expect(check.offendingCount).toBe(250);

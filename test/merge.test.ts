@@ -62,7 +62,7 @@ const THRESHOLDS = { 'http_req_duration{step:reserve}': ['p(99)<250'], 'http_req
 /** As `flashsale run` would have written it on one machine of a shared external target. */
 function asRun(load: LoadResult, whole: LoadResult): RunResult {
   const r = toRunResult(load, OPTS);
-  r.target = { url: 'https://shop.example/', builtIn: false, serviceThreads: null };
+  r.target = { url: 'https://shop.example/', builtIn: false, serviceThreads: null, from: 'flag' };
   r.scenario.definition = { ...(r.scenario.definition as object), thresholds: THRESHOLDS };
   // The server's inventory is the whole sale's, whichever machine asked.
   const sold = whole.counts.unitsAcknowledged;

@@ -43,8 +43,8 @@ describe('readResult', () => {
   });
 
   it('names another schema version', async () => {
-    const path = await write('v2.json', JSON.stringify({ ...result, schemaVersion: 2 }));
-    expect((await rejection(path)).message).toMatch(/v2\.json: schemaVersion is 2; this flashsale reads schema version 1/);
+    const path = await write('v3.json', JSON.stringify({ ...result, schemaVersion: 3 }));
+    expect((await rejection(path)).message).toMatch(/v3\.json: schemaVersion is 3; this flashsale reads schema versions 1 and 2/);
     const none = await write('none.json', JSON.stringify({ hello: 1 }));
     expect((await rejection(none)).message).toMatch(/schemaVersion is missing/);
   });

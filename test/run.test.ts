@@ -44,7 +44,14 @@ describe('flashsale run', () => {
     expect(summary.audit.passed).toBe(true);
     expect(summary.sellOutMs).toBeGreaterThan(0);
     expect(summary.requestsSent).toBeGreaterThanOrEqual(600);
-    expect(summary.thresholds).toEqual([expect.objectContaining({ metric: 'oversold', pass: true })]);
+    expect(summary.thresholds).toEqual([
+      expect.objectContaining({ metric: 'oversold', pass: true, source: 'scenario' }),
+      // The defaults, in force for the metrics the scenario does not name.
+      expect.objectContaining({ metric: 'orders', expression: 'count>0', pass: true, source: 'default' }),
+      expect.objectContaining({ metric: 'http_req_failed', expression: 'rate<0.05', pass: true, source: 'default' }),
+      expect.objectContaining({ metric: 'http_req_rejected', expression: 'rate<0.5', pass: true, source: 'default' }),
+    ]);
+    expect(summary).toMatchObject({ status: 'passed', target: { builtIn: true, from: 'built-in' }, soldFrom: 'inventory', acknowledged: 600, ledger: 600 });
     for (const k of ['p50', 'p90', 'p99', 'p999', 'max']) {
       expect(summary.latency.checkout.corrected[k]).toBeGreaterThan(0);
       expect(summary.latency.checkout.uncorrected[k]).toBeGreaterThan(0);

@@ -45,7 +45,7 @@ describe('validateScenario', () => {
         s.buyers.arrival = { executor: 'ramping-arrival-rate', stages: [{ duration: '1s', target: 5 }, { duration: '1s', target: 5 }, { duration: '1s', target: -1 }] };
       }),
     ).toEqual(['buyers.arrival.stages[2].target: must be ≥ 0']);
-    expect(problems((s) => (s.sale.perUserLimit = 1.5))).toEqual(['sale.perUserLimit: must be a whole number, not 1.5']);
+    expect(problems((s) => (s.sale.perUserLimit = 1.5))).toEqual(['sale.perUserLimit: must be a whole number ≥ 1, or "none" for no per-user limit']);
     expect(problems((s) => (s.sale.skus[0].stock = '10'))).toEqual(['sale.skus[0].stock: must be a number, not "10"']);
     expect(problems((s) => delete s.buyers.population)).toEqual(['buyers.population: is required']);
     expect(problems((s) => (s.buyers.journey = 'buy'))).toEqual(['buyers.journey: must be one of "checkout", "reserve-pay"']);
@@ -119,7 +119,7 @@ describe('validateScenario', () => {
     ).toEqual([
       'thresholds["http_req_duration{step:reserve}"][0]: step "reserve" never runs in a "checkout" journey (steps: checkout)',
       'thresholds.checks[0]: "rate>>0.9" is not a threshold expression (examples: p(99)<250, avg<200, rate>0.99, count==0)',
-      'thresholds.http_req_latency[0]: unknown metric "http_req_latency" (known: http_req_duration, http_req_duration_uncorrected, http_req_failed, checks, http_reqs, dropped_iterations, oversold, lost_orders, sellout_ms, sold_out_time)',
+      'thresholds.http_req_latency[0]: unknown metric "http_req_latency" (known: http_req_duration, http_req_duration_uncorrected, http_req_failed, http_req_rejected, checks, http_reqs, orders, dropped_iterations, oversold, lost_orders, sellout_ms, sold_out_time)',
       'thresholds["http_req_duration{step:checkout}"][0].threshold: "rate<1": http_req_duration is a trend; it takes avg, min, max, med, p(N)',
     ]);
   });
