@@ -26,6 +26,7 @@ const slug = z
 
 /** "none", or a whole number ≥ 1: the one way to write "no per-user limit", here and on the command line. */
 export const NO_LIMIT = 'none';
+const LIMIT_MESSAGE = `must be a whole number ≥ 1, or "${NO_LIMIT}" for no per-user limit`;
 // As the built-in service accepts them: they go into URL paths.
 const skuId = z.string().regex(/^[A-Za-z0-9._~-]{1,64}$/, {
   error: 'must be 1–64 letters, digits, ".", "_", "~" or "-" (it goes into URL paths)',
@@ -57,7 +58,7 @@ const Sale = z.strictObject({
     .array(z.strictObject({ id: skuId, stock: count.max(INT32_MAX).meta({ description: 'Units on sale.' }) }))
     .min(1),
   perUserLimit: z
-    .union([positiveCount.max(INT32_MAX), z.literal(NO_LIMIT)], { error: `must be a whole number ≥ 1, or "${NO_LIMIT}" for no per-user limit` })
+    .union([z.int({ error: LIMIT_MESSAGE }).min(1, { error: LIMIT_MESSAGE }).max(INT32_MAX, { error: LIMIT_MESSAGE }), z.literal(NO_LIMIT, { error: LIMIT_MESSAGE })], { error: LIMIT_MESSAGE })
     .meta({ description: `Units one account may buy across the sale, or "${NO_LIMIT}".` }),
   reservationTtl: duration.default('2m').meta({ description: 'How long a reservation holds its units before they return.' }),
   payment: z
