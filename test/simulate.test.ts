@@ -3,6 +3,7 @@ import { flashsale } from './helpers/cli.ts';
 import { buyerAt, demandBySku, type Buyer } from '../src/stock/simulate/buyers.ts';
 import { stockBySku } from '../src/stock/simulate/race.ts';
 import { summarize } from '../src/stock/simulate/summary.ts';
+import { LOW_OVERLAP, overlapOf } from '../src/stock/simulate/overlap.ts';
 import { verdict } from '../src/stock/simulate/table.ts';
 import type { RaceThreadResult } from '../src/stock/simulate/types.ts';
 
@@ -26,6 +27,31 @@ describe('flashsale simulate (CLI)', () => {
     expect(r.stdout).toMatch(/^strategy\s+leased/m);
     expect(r.stdout).toMatch(/^oversold\s+0$/m);
     expect(r.stdout).toMatch(/^exact: no oversell/m);
+  });
+
+  // The README's "watch it oversell": the lesson shows every time, or the output says plainly why not.
+  it('naive on 2 threads oversells or loses updates, or says the threads did not race; never "exact"', async () => {
+    const r = await flashsale('simulate', '--strategy', 'naive', '--threads', '2');
+    expect(r.code).toBe(0);
+    const overlap = Number(/^threads overlap\s+(\d+)% of the sale/m.exec(r.stdout)![1]) / 100;
+    const lost = Number(/^lost updates\s+([\d,]+)$/m.exec(r.stdout)![1].replaceAll(',', ''));
+    expect(r.stdout).not.toMatch(/exact/);
+    expect(r.stdout).toMatch(/why: naive takes a unit in three separate steps: read the counter, check it has enough/);
+    if (overlap >= LOW_OVERLAP) {
+      expect(lost).toBeGreaterThan(0);
+      expect(r.stdout).toMatch(/^OVERSOLD [\d,]+ units it did not have; the counter LOST [\d,]+ updates/m);
+    } else {
+      expect(r.stdout).toMatch(/^the threads did not race: every thread was selling at once for only \d+% of the sale/m);
+    }
+    const json = JSON.parse((await flashsale('simulate', '--strategy', 'naive', '--threads', '2', '--json')).stdout);
+    expect(json.overlap).toBeGreaterThanOrEqual(0);
+    expect(json.oversold > 0 || json.lostUpdates > 0 || json.overlap < LOW_OVERLAP).toBe(true);
+  });
+
+  it('takes --per-user-limit none, the scenario files\' spelling', async () => {
+    const r = await flashsale('simulate', '--strategy', 'atomic', '--threads', '1', '--stock', '100', '--buyers', '500', '--per-user-limit', 'none', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ perUserLimit: null, userLimitViolations: 0 });
   });
 
   it.each([
@@ -88,6 +114,33 @@ describe('simulate building blocks', () => {
     expect(r.sellOutMs).toBe(4); // the later SKU first refused at +4 ms
     expect(r.opsPerSec).toBe(1000); // 20 buyers in 20 ms
     expect(r.counterSold).toBe(8);
-    expect(verdict(r)).toMatch(/OVERSOLD 2 units.*3 units stranded.*2 users bought above the limit.*disagrees/);
+    // SKU 0: 7 held by buyers, the counter recorded 5 − 0 = 5: 2 lost updates.
+    expect(r.lostUpdates).toBe(2);
+    expect(verdict(r)).toMatch(/OVERSOLD 2 units.*LOST 2 updates.*3 units stranded.*2 users bought above the limit/);
+  });
+
+  it('never says "exact" when the counter lost updates, even when nothing was oversold', () => {
+    // All 10,000,000 units were handed out, one per buyer, yet the counter still shows 381,072.
+    const r = summarize({
+      options: { strategy: 'naive', threads: 2, stock: 10_000_000, buyers: 10_000_000, perUserLimit: null, seed: 1 },
+      plan: { count: 10_000_000, seed: 1, users: 5_000_000, skus: 1, maxQty: 1 },
+      initial: [10_000_000],
+      demand: [10_000_000],
+      results: [0, 1].map((threadIndex) => ({
+        threadIndex, attempts: 5_000_000, soldBySku: [5_000_000], minRefusedBySku: [0], refusedSoldOut: 0, refusedLimit: 0, releases: 0, releasedUnits: 0,
+        purchases: null, minAvailable: Infinity, startedAt: 1000, endedAt: 1400, firstRefusedAtBySku: [0],
+      })),
+      snapshots: [{ initial: 10_000_000, available: 381_072, sold: 10_000_000 }],
+    });
+    expect(r).toMatchObject({ oversold: 0, lostUpdates: 381_072, overlap: 1 });
+    expect(verdict(r)).not.toMatch(/exact/);
+    expect(verdict(r)).toMatch(/the counter LOST 381,072 updates/);
+  });
+
+  it('measures how much threads ran at the same time', () => {
+    expect(overlapOf([{ startedAt: 0, endedAt: 10 }, { startedAt: 0, endedAt: 10 }])).toBe(1);
+    expect(overlapOf([{ startedAt: 0, endedAt: 10 }, { startedAt: 5, endedAt: 15 }])).toBeCloseTo(1 / 3, 3);
+    expect(overlapOf([{ startedAt: 0, endedAt: 10 }, { startedAt: 12, endedAt: 20 }])).toBe(0); // took turns
+    expect(overlapOf([{ startedAt: 0, endedAt: 10 }])).toBe(1);
   });
 });

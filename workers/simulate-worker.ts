@@ -29,7 +29,7 @@ export default function race(task: RaceTask): RaceThreadResult {
   // Stamped once per SKU, at its first sold-out refusal: a clock read per sale would slow the race.
   const firstRefusedAtBySku = new Array<number>(plan.skus).fill(0);
 
-  arriveAndWait(task.gate);
+  arriveAndWait(task.gate, threads);
   const startedAt = now();
   for (let i = threadIndex; i < plan.count; i += threads) {
     buyerAt(plan, i, buyer);
