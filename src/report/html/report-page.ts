@@ -35,7 +35,7 @@ function lede(result: RunResult): string {
   else if (result.audit.passed) parts.push('The audit passed: nothing oversold, no acknowledged order lost, limits held.');
   else parts.push(`The audit FAILED: ${result.audit.checks.filter((c) => !c.passed && !c.skipped).map((c) => c.title).join('; ')}.`);
   if (result.thresholds.length) parts.push(`${result.thresholds.filter((t) => t.pass).length} of ${result.thresholds.length} thresholds passed.`);
-  if (result.generator.generatorBound) parts.push(`Caution: the load generator could not keep its schedule (${result.generator.reason ?? 'no reason given'}), so part of the latency is the generator's own.`);
+  if (result.generator.generatorBound) parts.push("Part of the latency is the load generator's own (see below).");
   return parts.join(' ');
 }
 
