@@ -107,6 +107,20 @@ describe('the generator, judged at the scenario’s scale', () => {
   });
 });
 
+describe('a target that shares a busy machine (the built-in service)', () => {
+  it('makes a time threshold it crossed inconclusive; others stay crossed; a quiet machine changes nothing', () => {
+    const thresholds = { 'http_req_duration{step:checkout}': ['p(50)<0.001'], orders: ['count>100000'] };
+    const busy = judged(load(), { thresholds, sharedMachine: { othersCpuShare: 0.4, cpus: 2 } });
+    expect(busy.thresholds.map((t) => t.status)).toEqual(['inconclusive', 'crossed', 'passed', 'passed']);
+    expect(busy.thresholds[0].note).toMatch(/other processes used 40% of this machine's CPU/);
+    expect(busy.verdict.status).toBe('thresholds_crossed'); // the order count is the service's, busy or not
+    const onlyTime = judged(load(), { thresholds: { 'http_req_duration{step:checkout}': ['p(50)<0.001'] }, sharedMachine: { othersCpuShare: 0.4, cpus: 2 } });
+    expect(onlyTime.verdict).toMatchObject({ status: 'inconclusive', exitCode: 4 });
+    const quiet = judged(load(), { thresholds: { 'http_req_duration{step:checkout}': ['p(50)<0.001'] }, sharedMachine: { othersCpuShare: 0.1, cpus: 2 } });
+    expect(quiet.verdict.status).toBe('thresholds_crossed');
+  });
+});
+
 describe('units sold, one definition per source', () => {
   // The target acknowledged 402 orders for 400 units; its inventory counts 392 sold and 8 available.
   function oversoldRun(): RunResult {

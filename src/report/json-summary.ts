@@ -34,6 +34,8 @@ export interface JsonSummary {
   generatorBound: boolean;
   generatorReason: string | null;
   generatorLateShare: number | null;
+  /** Share of the machine's CPU other processes used during the load (null: unknown). */
+  machineOthersCpuShare: number | null;
   audit: { passed: boolean | null; failed: string[] };
   thresholds: Array<Pick<RunResult['thresholds'][number], 'metric' | 'expression' | 'actual' | 'pass' | 'status' | 'source' | 'note'>>;
   latency: Partial<Record<Step, { corrected: LatencyMs | null; uncorrected: LatencyMs | null }>>;
@@ -79,6 +81,7 @@ export function jsonSummary(result: RunResult): JsonSummary {
     generatorBound: result.generator.generatorBound,
     generatorReason: result.generator.reason,
     generatorLateShare: result.generator.lateShare ?? null,
+    machineOthersCpuShare: result.machine?.othersCpuShare ?? null,
     audit: {
       passed: result.audit ? result.audit.passed : null,
       failed: result.audit ? result.audit.checks.filter((c) => !c.passed && !c.skipped).map((c) => c.id) : [],

@@ -133,6 +133,7 @@ export function mergeRunResults(inputs: MergeInput[]): RunResult {
     initialUnits: stock.initial,
     audit: { merged: audit, inventory: stock.inventory, ledgerUnits: stock.ledgerUnits },
     thresholds: thresholds.spec,
+    sharedMachine: busiestSharedMachine(inputs),
   });
   const byTime = (pick: (r: RunResult) => string, min: boolean) =>
     inputs.map((i) => pick(i.result)).reduce((a, b) => ((Date.parse(b) < Date.parse(a)) === min ? b : a));
@@ -147,6 +148,14 @@ export function mergeRunResults(inputs: MergeInput[]): RunResult {
     startedAt: byTime((r) => r.startedAt, true),
     endedAt: byTime((r) => r.endedAt, false),
     ...(warnings.length ? { warnings } : {}),
+    machine: busiestSharedMachine(inputs),
     mergedFrom: inputs.flatMap((i) => i.result.mergedFrom ?? [i.file]),
   };
+}
+
+/** Runs each against its own built-in service: the busiest of their machines (each shared with its service). */
+function busiestSharedMachine(inputs: MergeInput[]): RunResult['machine'] {
+  if (!inputs.every((i) => i.result.target.builtIn)) return null;
+  const known = inputs.map((i) => i.result.machine).filter((m): m is NonNullable<RunResult['machine']> => m !== null && m !== undefined);
+  return known.length ? known.reduce((a, b) => (b.othersCpuShare > a.othersCpuShare ? b : a)) : null;
 }

@@ -98,6 +98,10 @@ export function formatSummary(result: RunResult, options: { color?: boolean } = 
   const lateness = percentilesOf(g.lateness);
   const judgedBy = g.limits && g.lateShare !== undefined ? `, ${(g.lateShare * 100).toFixed(1)}% over ${ms(g.limits.latenessMs)} ms (limit ${(g.limits.lateShare * 100).toFixed(0)}%)` : '';
   const health = `${lateness ? `send lateness p99 ${ms(lateness.p99)} ms${judgedBy}, ` : ''}event-loop delay p99 ${ms(g.eventLoopDelayMs.p99)} ms`;
+  if (result.machine) {
+    const share = `${Math.round(result.machine.othersCpuShare * 100)}%`;
+    out.push(line('machine', `other processes used ${share} of the CPU (${result.machine.cpus} CPUs) during the load${result.target.builtIn ? paint.dim(' (the built-in service shares it)') : ''}`, paint));
+  }
   out.push(line('generator', g.generatorBound
     ? `${paint.unsure('?')} generator-bound: ${g.reason ?? 'the generator set the pace'} ${paint.dim(`(${health})`)}`
     : `${mark(true, paint)} kept its schedule ${paint.dim(`(${health})`)}`, paint));

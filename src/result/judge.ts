@@ -20,7 +20,7 @@ import { generatorLimits, judgeGenerator } from '../metrics/self-watch.ts';
 import { defaultsFor, describeThreshold, evaluateThresholds, type ThresholdsSpec } from '../thresholds/index.ts';
 import { compare, parseThreshold } from '../thresholds/parse.ts';
 import type { ThresholdInputs } from '../thresholds/values.ts';
-import type { AuditResult, GeneratorHealth, InventoryState, LoadResult, StockResult, ThresholdResult, Verdict } from './types.ts';
+import type { AuditResult, GeneratorHealth, InventoryState, LoadResult, MachineLoad, StockResult, ThresholdResult, Verdict } from './types.ts';
 
 export interface JudgeInput {
   /** What the load generator measured (one run, or several merged). */
@@ -35,6 +35,8 @@ export interface JudgeInput {
     | { merged: AuditResult | null; inventory: InventoryState[]; ledgerUnits: number | null };
   /** The scenario's own thresholds (k6 syntax); the defaults are added for metrics it does not name. */
   thresholds: ThresholdsSpec;
+  /** The target runs on this machine (the built-in service), and what other processes took of its CPU. */
+  sharedMachine?: MachineLoad | null;
 }
 
 export interface Judged {
@@ -64,7 +66,8 @@ export function judge(input: JudgeInput): Judged {
   const measured: ThresholdInputs = { latency: load.latency, counts: load.counts, durationMs: load.durationMs, stock, audit };
   const results = [...evaluateThresholds(input.thresholds, measured, 'scenario'), ...evaluateThresholds(defaultsFor(input.thresholds), measured, 'default')];
   const generator = judgeGeneratorAtScale(load.generator, results);
-  const thresholds = results.map((t) => attribute(t, load, generator));
+  const busy = input.sharedMachine && input.sharedMachine.othersCpuShare > MACHINE_BUSY_SHARE ? input.sharedMachine : null;
+  const thresholds = results.map((t) => attribute(t, load, generator, busy));
   return { stock, audit, thresholds, generator, verdict: verdictOf(audit, thresholds, generator, load.stopReason) };
 }
 
@@ -114,19 +117,33 @@ function judgeGeneratorAtScale(health: GeneratorHealth, thresholds: readonly Thr
 
 /** Metrics whose value depends on when requests left, not only on how the target answered. */
 const SCHEDULE_METRICS = new Set(['sellout_ms', 'http_reqs', 'dropped_iterations']);
+/** Metrics of time: a target that shares a busy machine is slowed by it. */
+const TIME_METRICS = new Set(['http_req_duration', 'http_req_duration_uncorrected', ...SCHEDULE_METRICS]);
+/** Other processes using more than this share of the machine's CPU make a target that shares it
+ * (the built-in service) too slow to judge on time. */
+export const MACHINE_BUSY_SHARE = 0.25;
 
 /**
  * A crossed threshold the generator could have crossed by itself is inconclusive, not the target's
  * failure: a latency threshold the observed value minus the generator's own lateness at the same
  * aggregation would have met (event-loop delay for uncorrected latency, which lateness does not feed);
  * the sell-out time, within the latest request's lateness; and, when the generator was bound, any
- * threshold on the schedule itself (the sell-out time, requests sent, dropped buyers).
+ * threshold on the schedule itself (the sell-out time, requests sent, dropped buyers). And a threshold on
+ * time crossed by a target that shares this machine (the built-in service) while other processes kept
+ * its CPU busy: the target's slowness may be the machine's.
  */
-function attribute(t: ThresholdResult, load: LoadResult, generator: GeneratorHealth): ThresholdResult {
+function attribute(t: ThresholdResult, load: LoadResult, generator: GeneratorHealth, busyMachine: MachineLoad | null): ThresholdResult {
   if (t.status !== 'crossed' || t.actual === null) return t;
   const parsed = parseThreshold(t.metric, t.expression);
   const { name } = parsed.metric;
   const { operator, value, aggregation } = parsed.expression;
+  if (busyMachine && TIME_METRICS.has(name)) {
+    return {
+      ...t,
+      status: 'inconclusive',
+      note: `other processes used ${Math.round(busyMachine.othersCpuShare * 100)}% of this machine's CPU during the run, and the built-in service shares it: its slowness may be the machine's`,
+    };
+  }
   if (generator.generatorBound && SCHEDULE_METRICS.has(name)) {
     return { ...t, status: 'inconclusive', note: 'the generator could not keep its schedule, so this figure is partly its own' };
   }

@@ -7,8 +7,9 @@
 
 import type { Step } from '../load/plan.ts';
 import type { GeneratorLimits } from '../metrics/self-watch.ts';
+import type { MachineLoad } from '../metrics/host-watch.ts';
 
-export type { GeneratorLimits };
+export type { GeneratorLimits, MachineLoad };
 
 /** 2: verdict.status (and exit codes 4, 105), counts.cutByStop, stock.acknowledged/ledger/soldFrom,
  * target.from, thresholds[].source/status/note, generator.lateShare/limits, warnings. Version-1 files
@@ -225,6 +226,8 @@ export interface RunResult extends LoadResult {
   verdict: Verdict;
   /** Things the reader must know to read the figures right (e.g. merged runs that did not overlap). */
   warnings?: string[];
+  /** What other processes took of this machine's CPU during the load; null when unknown (not Linux). */
+  machine?: MachineLoad | null;
   /** Set by `flashsale merge`: the result files this one was merged from. */
   mergedFrom?: string[];
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fetchAuditInputs } from '../audit/index.ts';
 import { runLoad, type LoadProgress } from '../load/index.ts';
 import { describeEnvironment } from '../result/environment.ts';
+import { watchMachine } from '../metrics/host-watch.ts';
 import { judge } from '../result/judge.ts';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../result/types.ts';
 import type { LoadedScenario } from '../scenario/index.ts';
@@ -63,13 +64,16 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     const target: RunResult['target'] = { url, builtIn, serviceThreads: service?.threads ?? null, from: resolved.from };
     options.onTargetReady?.(target);
     const plan = toLoadPlan(scenario, { targetUrl: url, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs });
+    const machineWatch = watchMachine();
     const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, startAtEpochMs: opensAt ?? undefined });
+    const machine = machineWatch.stop();
     const inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
     const judged = judge({
       load,
       initialUnits: stock.total,
       audit: { inputs, perUserLimit: perUserLimitOf(scenario), initialStock: stock.bySku },
       thresholds: scenario.thresholds,
+      sharedMachine: builtIn ? machine : null,
     });
     return {
       ...load,
@@ -78,6 +82,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       scenario: { name: scenario.name, description: scenario.description, definition: raw },
       environment: describeEnvironment(),
       target,
+      machine,
       startedAt: startedAt.toISOString(),
       endedAt: new Date().toISOString(),
     };
