@@ -36,7 +36,8 @@ Exit codes:
   3    audit failed: oversold, an acknowledged order lost, a limit ignored, an order id reused
        (outranks every other code)
   4    inconclusive: the load generator could not keep its schedule (or crossed a threshold by no
-       more than its own lateness), so the target was not tested as asked: add workers or machines
+       more than its own lateness; or the built-in service, which shares this machine, crossed a
+       time threshold while other processes kept the CPU busy): the target was not tested as asked
   105  interrupted by Ctrl-C or SIGTERM (k6's code); the run still audits and writes everything
   2    bad usage: an invalid scenario or flag
   1    anything else
