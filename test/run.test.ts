@@ -1,6 +1,7 @@
 // `flashsale run` end to end, as a user runs it: a child process, a small scenario, the built-in
 // service or a deliberately broken one, and the exit codes 0 / 99 / 3 / 2.
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,7 +84,8 @@ describe('flashsale run', () => {
   // npm start on a machine whose other core is busy: the built-in service shares the machine, so a
   // time threshold it crosses then is inconclusive (exit 4), not the service's failure.
   it.skipIf(process.platform !== 'linux')('calls a time threshold the built-in service crossed on a busy machine inconclusive', async () => {
-    const hog = spawn('yes', { stdio: 'ignore' });
+    // One CPU hog per core: other processes then take about half the machine, whatever its size.
+    const hogs = Array.from({ length: availableParallelism() }, () => spawn('yes', { stdio: 'ignore' }));
     try {
       const r = await flashsale('run', scenario('busy', { 'http_req_duration{step:checkout}': ['p(50)<0.001'] }), '--json', '--quiet', '--out', join(dir, 'busy'));
       const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
@@ -93,7 +95,7 @@ describe('flashsale run', () => {
       expect(summary.status).toBe('inconclusive');
       expect(r.code).toBe(4);
     } finally {
-      hog.kill();
+      for (const hog of hogs) hog.kill();
     }
   });
 
