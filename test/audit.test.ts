@@ -87,6 +87,36 @@ describe('auditRun', () => {
     expect(r.lostOrders).toBe(0);
   });
 
+  it('finds acknowledged orders the target never recorded without its ledger: acked > sold, or > initial − available − reserved', () => {
+    const acked = orders(1000);
+    const base = { ackedOrders: acked, ledgerOrders: null, initialStock: new Map([['a', 1000]]), unavailable: { ledger: 'no admin token' } };
+    // "990 sold" after 1,000 acknowledged, one connection, no race: at least 10 orders lost.
+    const bySold = auditRun(input({ ...base, inventory: [{ sku: 'a', initial: 1000, available: 10, reserved: 0, sold: 990 }] }));
+    expect(byId(bySold, 'acked_counted_as_sold')).toMatchObject({ passed: false, skipped: false, offending: ['a'] });
+    expect(byId(bySold, 'acked_counted_as_sold').detail).toMatch(/^at least 10 acknowledged orders lost: a: 1,000 units acknowledged, the inventory counts 990 sold/);
+    expect(bySold).toMatchObject({ passed: false, lostOrders: 10 });
+    // Counters that say 1,000 sold but still 10 available and 5 reserved: the stock says 985 went.
+    const byStock = auditRun(input({ ...base, inventory: [{ sku: 'a', initial: 1000, available: 10, reserved: 5, sold: 1000 }] }));
+    expect(byStock.lostOrders).toBe(15);
+    // Orders of 3 units: 30 units missing are at least 10 orders.
+    const big = acked.slice(0, 100).map((o) => ({ ...o, qty: 3 }));
+    const byQty = auditRun(input({ ...base, ackedOrders: big, inventory: [{ sku: 'a', initial: 1000, available: 730, reserved: 0, sold: 270 }] }));
+    expect(byQty.lostOrders).toBe(10);
+    // Everything counted: the check passes; without an inventory it is skipped, never passed.
+    expect(byId(auditRun(input()), 'acked_counted_as_sold')).toMatchObject({ passed: true, skipped: false });
+    expect(byId(auditRun(input({ inventory: null })), 'acked_counted_as_sold')).toMatchObject({ passed: false, skipped: true });
+  });
+
+  it('skips the per-user check, saying why, when the sale has no per-user limit', () => {
+    expect(byId(auditRun(input({ perUserLimit: null })), 'per_user_limit')).toMatchObject({ skipped: true, detail: 'skipped: the sale has no per-user limit' });
+  });
+
+  it('counts orders without an id one by one: a target whose answers carry none is not one order', () => {
+    const anonymous = orders(12).map((o) => ({ ...o, orderId: '' }));
+    const r = auditRun(input({ ackedOrders: anonymous, ledgerOrders: null }));
+    expect(r.oversold).toBe(2);
+  });
+
   it('marks checks it cannot make as skipped with the reason, never as passed', () => {
     const r = auditRun(input({ inventory: null, ledgerOrders: null, unavailable: { inventory: 'GET answered 404', ledger: 'no token' } }));
     expect(byId(r, 'stock_conserved')).toMatchObject({ skipped: true, passed: false, detail: 'skipped: GET answered 404' });
