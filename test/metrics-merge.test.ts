@@ -96,6 +96,16 @@ describe('mergeLoadResults', () => {
     expect(m.generator.reason).toMatch(/event loop stalled: p99 delay 180\.0 ms/);
   });
 
+  it('adds up error kinds of any name, "__proto__" and "constructor" included (they come from result files)', () => {
+    const a = structuredClone(synthetic((i) => i < 10));
+    const b = structuredClone(synthetic((i) => i < 10));
+    a.counts.errorsByKind = JSON.parse('{"__proto__": 2, "constructor": 1}');
+    b.counts.errorsByKind = JSON.parse('{"__proto__": 3}');
+    const m = mergeLoadResults([a, b]);
+    expect(Object.entries(m.counts.errorsByKind)).toEqual([['__proto__', 5], ['constructor', 1]]);
+    expect(JSON.parse(JSON.stringify(m.counts.errorsByKind))).toEqual(JSON.parse('{"__proto__": 5, "constructor": 1}'));
+  });
+
   it('refuses nothing to merge', () => {
     expect(() => mergeLoadResults([])).toThrow(/at least one/);
   });

@@ -53,7 +53,8 @@ export function emptyCounts(): Counts {
     retries: 0,
     byOutcome: { success: 0, sold_out: 0, rejected: 0, error: 0 },
     byStep: {},
-    errorsByKind: {},
+    // Keys come from result files too (flashsale merge): no prototype for a "__proto__" key to reach.
+    errorsByKind: Object.create(null) as Record<string, number>,
     buyers: { started: 0, succeeded: 0, soldOut: 0, rejected: 0, gaveUp: 0, dropped: 0 },
     unitsAcknowledged: 0,
     cutByStop: 0,
