@@ -3,6 +3,7 @@
 // and the verdict with its exit code. `flashsale run` and `flashsale merge` both call it.
 import { describe, expect, it } from 'vitest';
 import type { AuditInputs } from '../src/audit/fetch.ts';
+import { createLatencyHistogram, encodeHistogram } from '../src/metrics/histogram.ts';
 import { formatSummary } from '../src/report/summary.ts';
 import { judge, latencyScale, type JudgeInput } from '../src/result/judge.ts';
 import type { AckedOrder, LoadResult, RunResult } from '../src/result/types.ts';
@@ -93,6 +94,28 @@ describe('the generator, judged at the scenario’s scale', () => {
     const j = judged(load(), { thresholds: { 'http_req_duration{step:checkout}': ['p(99)<800', 'p(50)<300'], sellout_ms: ['value<11900'] } });
     expect(j.generator.limits).toMatchObject({ scaleMs: 300, latenessMs: 30, scaleFrom: 'the threshold http_req_duration{step:checkout} p(50)<300' });
     expect(latencyScale(j.thresholds.filter((t) => t.metric === 'sellout_ms'))).toBeNull();
+  });
+
+  it('calls a latency threshold crossed by no more than the generator’s own part inconclusive, and one crossed by more the target’s', () => {
+    // Requests left up to 150 ms late and the event loop stalled 30 ms: 180 ms of a corrected p99 can be the generator's.
+    const late = createLatencyHistogram();
+    late.recordValueWithCount(1_000, 900);
+    late.recordValueWithCount(150_000, 100);
+    const corrected = (p99Ms: number) => {
+      const h = createLatencyHistogram();
+      h.recordValueWithCount(2_000, 900);
+      h.recordValueWithCount(p99Ms * 1000, 100);
+      return { corrected: encodeHistogram(h), uncorrected: encodeHistogram(h) };
+    };
+    const generator = { ...base.generator, lateness: encodeHistogram(late), eventLoopDelayMs: { p50: 1, p99: 30, max: 40 } };
+    const withLatency = (p99Ms: number) => load({ generator, latency: { checkout: { all: corrected(p99Ms), byOutcome: { success: corrected(p99Ms) } } } });
+    const own = judged(withLatency(170), { thresholds: { http_req_duration: ['p(99)<100'] } });
+    expect(own.thresholds[0]).toMatchObject({ status: 'inconclusive', pass: false });
+    expect(own.thresholds[0].note).toMatch(/the generator itself sent requests 150\.\d ms late at the same p\(99\) and its event loop stalled up to 30\.0 ms/);
+    expect(own.verdict.status).toBe('inconclusive');
+    const target = judged(withLatency(900), { thresholds: { http_req_duration: ['p(99)<100'] } });
+    expect(target.thresholds[0]).toMatchObject({ status: 'crossed' });
+    expect(target.verdict.status).toBe('thresholds_crossed');
   });
 
   it('calls a timeout-only failure rate of a stalled generator inconclusive: its clock measured them', () => {

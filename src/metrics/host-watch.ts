@@ -21,19 +21,27 @@ interface Sample {
 /** USER_HZ: /proc/stat counts in hundredths of a second on every Linux this runs on. */
 const TICK_MS = 10;
 
-function sample(): Sample | null {
-  let line: string;
-  try {
-    line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
-  } catch {
-    return null;
-  }
+/** The machine's busy and total CPU time (ms, all CPUs) from /proc/stat's first line; null if unreadable. */
+export function parseProcStat(text: string): { busyMs: number; totalMs: number } | null {
+  const line = text.split('\n', 1)[0];
+  if (!line.startsWith('cpu ')) return null;
   const f = line.trim().split(/\s+/).slice(1).map(Number);
   if (f.length < 8 || f.some((n) => !Number.isFinite(n))) return null;
   const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
   const busy = user + nice + system + irq + softirq + steal;
+  return { busyMs: busy * TICK_MS, totalMs: (busy + idle + iowait) * TICK_MS };
+}
+
+function sample(): Sample | null {
+  let stat: ReturnType<typeof parseProcStat>;
+  try {
+    stat = parseProcStat(readFileSync('/proc/stat', 'utf8'));
+  } catch {
+    return null;
+  }
+  if (!stat) return null;
   const own = process.cpuUsage();
-  return { busyMs: busy * TICK_MS, totalMs: (busy + idle + iowait) * TICK_MS, ownMs: (own.user + own.system) / 1000 };
+  return { ...stat, ownMs: (own.user + own.system) / 1000 };
 }
 
 /** Starts watching; stop() gives what other processes took since, or null when it cannot be known. */

@@ -125,8 +125,9 @@ export const MACHINE_BUSY_SHARE = 0.25;
 
 /**
  * A crossed threshold the generator could have crossed by itself is inconclusive, not the target's
- * failure: a latency threshold the observed value minus the generator's own lateness at the same
- * aggregation would have met (event-loop delay for uncorrected latency, which lateness does not feed);
+ * failure: a latency threshold the observed value minus the generator's own part would have met (for
+ * corrected latency its lateness at the same aggregation plus its event-loop delay; for uncorrected
+ * latency, which lateness does not feed, the event-loop delay);
  * the sell-out time, within the latest request's lateness; and, when the generator was bound, any
  * threshold on the schedule itself (the sell-out time, requests sent, dropped buyers). And a threshold on
  * time crossed by a target that shares this machine (the built-in service) while other processes kept
@@ -167,9 +168,13 @@ function attribute(t: ThresholdResult, load: LoadResult, generator: GeneratorHea
       own = late.maxValue / 1000;
       what = `the generator sent requests up to ${own.toFixed(1)} ms late`;
     } else {
+      // The generator's own part of a corrected latency: it sent the request late, and its stalled
+      // event loop read the answer late (the event-loop delay, which also feeds uncorrected latency).
       const p = percentilesMs(late, aggregation.kind === 'percentile' ? [aggregation.p] : []);
-      own = aggregation.kind === 'percentile' ? p[`p${String(aggregation.p).replace('.', '')}`] : aggregation.kind === 'avg' ? p.mean : aggregation.kind === 'med' ? p.p50 : aggregation.kind === 'max' ? p.max : null;
-      what = `the generator itself sent requests ${own?.toFixed(1)} ms late at the same ${aggregation.kind === 'percentile' ? `p(${aggregation.p})` : aggregation.kind}`;
+      const sent = aggregation.kind === 'percentile' ? p[`p${String(aggregation.p).replace('.', '')}`] : aggregation.kind === 'avg' ? p.mean : aggregation.kind === 'med' ? p.p50 : aggregation.kind === 'max' ? p.max : null;
+      const read = aggregation.kind === 'max' ? generator.eventLoopDelayMs.max : generator.eventLoopDelayMs.p99;
+      own = sent === null ? null : sent + read;
+      what = `the generator itself sent requests ${sent?.toFixed(1)} ms late at the same ${aggregation.kind === 'percentile' ? `p(${aggregation.p})` : aggregation.kind} and its event loop stalled up to ${read.toFixed(1)} ms reading answers`;
     }
   } else if (name === 'http_req_duration_uncorrected') {
     own = aggregation.kind === 'max' ? generator.eventLoopDelayMs.max : generator.eventLoopDelayMs.p99;
