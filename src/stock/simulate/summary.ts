@@ -29,9 +29,12 @@ export interface SimulationResult {
   /** Sales the counter did not record: units buyers hold beyond what the counter says went
    * (initial − available). Two threads read the same value and both wrote value − qty: a lost update. */
   lostUpdates: number;
-  /** Share of the sale (start line to each thread's sell-out) during which every thread was selling:
-   * near 1 when they truly raced, near 0 when they took turns and nothing could be lost. */
+  /** Share of the sale (start line to each thread's sell-out) during which every thread was selling,
+   * by the clock: near 1 when they ran side by side, near 0 when one finished before another began. */
   overlap: number;
+  /** Share of the threads' selling in which another thread ran at the same instant (ConcurrencyProbe):
+   * low when they took turns on a core although their clocks overlap. null with one thread. */
+  concurrency: number | null;
   userLimitViolations: number;
   refusedSoldOut: number;
   refusedLimit: number;
@@ -104,6 +107,7 @@ export function summarize({ options, plan, initial, demand, results, snapshots }
     counterSold: snapshots.reduce((sum, s) => sum + s.sold, 0),
     lostUpdates,
     overlap: overlapOf(results.map(saleSpan)),
+    concurrency: concurrencyOf(results),
     userLimitViolations,
     refusedSoldOut: results.reduce((sum, r) => sum + r.refusedSoldOut, 0),
     refusedLimit: results.reduce((sum, r) => sum + r.refusedLimit, 0),
@@ -120,4 +124,11 @@ export function summarize({ options, plan, initial, demand, results, snapshots }
 function saleSpan(r: RaceThreadResult): { startedAt: number; endedAt: number } {
   const allRefused = r.firstRefusedAtBySku.every((t) => t > 0);
   return { startedAt: r.startedAt, endedAt: allRefused ? Math.max(r.startedAt, ...r.firstRefusedAtBySku) : r.endedAt };
+}
+
+function concurrencyOf(results: readonly RaceThreadResult[]): number | null {
+  if (results.length < 2) return null;
+  const probes = results.reduce((n, r) => n + (r.probes ?? 0), 0);
+  if (probes === 0) return null; // the sale was over before any thread looked
+  return Math.round((results.reduce((n, r) => n + (r.concurrentProbes ?? 0), 0) / probes) * 1000) / 1000;
 }

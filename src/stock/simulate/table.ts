@@ -25,7 +25,7 @@ export function renderTable(r: SimulationResult): string {
     ['userLimitViolations', count(r.userLimitViolations)],
     ['refused (sold out)', count(r.refusedSoldOut)],
     ['refused (limit)', count(r.refusedLimit)],
-    ['threads overlap', r.threads > 1 ? `${pct(r.overlap)} of the sale with every thread selling at once` : '– (one thread)'],
+    ['threads overlap', r.threads > 1 ? `${pct(r.overlap)} of the sale by the clock${r.concurrency === null ? '' : `; at the same instant in ${pct(r.concurrency)} of it`}` : '– (one thread)'],
     ['ops/s', rate(r.opsPerSec)],
     ['sell-out', r.sellOutMs === null ? 'not sold out' : `${ms(r.sellOutMs)} ms`],
     ['elapsed', `${ms(r.elapsedMs)} ms`],
@@ -53,18 +53,28 @@ export function verdictLines(r: SimulationResult): string[] {
   if (r.stranded > 0) problems.push(`left ${count(r.stranded)} units stranded while buyers were refused`);
   if (r.userLimitViolations > 0) problems.push(`${count(r.userLimitViolations)} users bought above the limit`);
   if (r.sold !== r.counterSold && r.lostUpdates === 0) problems.push(`the counter disagrees with the receipts by ${count(Math.abs(r.sold - r.counterSold))} units`);
-  const raced = r.threads < 2 || r.overlap >= LOW_OVERLAP;
+  const together = togetherShare(r);
+  const raced = r.threads < 2 || together >= LOW_OVERLAP;
+  const lost = r.lostUpdates > 0 || r.oversold > 0;
   const lines: string[] = [];
   if (problems.length) lines.push(`${problems.join('; ')}.`);
   else if (r.strategy === 'naive') lines.push(`no update lost in this run, but naive is not safe: its read-check-write is not atomic${r.threads < 2 ? ' (one thread cannot race itself: try --threads 2)' : ''}.`);
   else lines.push(`exact: no oversell, nothing stranded, every user within the limit${raced ? '' : ' (in this run: see below)'}.`);
-  if (!raced) {
+  if (!raced && lost) {
+    lines.push(`the threads ran at the same instant for only ${pct(together)} of the sale (a busy machine, or more threads than cores): a longer true race loses more.`);
+  } else if (!raced) {
     lines.push(
-      `the threads did not race: every thread was selling at once for only ${pct(r.overlap)} of the sale (they took turns: a busy machine, or more threads than cores), so updates had little chance to be lost; this run proves little either way. Run it on an idle machine, or with more --stock so the sale lasts longer.`,
+      `the threads did not race: they ran at the same instant for only ${pct(together)} of the sale (they took turns: a busy machine, or more threads than cores), so updates had little chance to be lost; this run proves little either way. Run it on an idle machine, or with more --stock so the sale lasts longer.`,
     );
   }
   if (r.strategy === 'naive') lines.push('', ...LOST_UPDATE);
   return lines;
+}
+
+/** How much of the sale the threads really ran at once: the clock's overlap, or less if the threads
+ * saw each other stand still (taking turns on a core). */
+export function togetherShare(r: SimulationResult): number {
+  return r.concurrency === null ? r.overlap : Math.min(r.overlap, r.concurrency);
 }
 
 /** The verdict as one line (the first of verdictLines). */
