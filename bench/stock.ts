@@ -12,6 +12,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { attachStock, createStockShared, STRATEGIES, type StockShared, type StrategyName } from '../src/stock/index.ts';
 import { STRIDE } from '../src/stock/layout.ts';
+import { LOW_OVERLAP, overlapOf } from '../src/stock/simulate/overlap.ts';
 import { arriveAndWait, createStartGate, release, waitForArrivals } from '../src/stock/simulate/start-gate.ts';
 
 type Line = 'raw' | 'cas' | 'subComp';
@@ -102,9 +103,6 @@ interface Measurement {
   overlap: number;
 }
 
-/** Below this the threads mostly took turns (a busy machine): contended figures are not contended. */
-const LOW_OVERLAP = 0.8;
-
 async function measureOnce(kind: Kind, threads: number, ops: number, warmup: number): Promise<Measurement> {
   const units = threads * ops;
   const isLine = (LINES as readonly string[]).includes(kind);
@@ -138,8 +136,7 @@ async function measureOnce(kind: Kind, threads: number, ops: number, warmup: num
   const firstStart = Math.min(...results.map((r) => r.startedAt));
   const lastEnd = Math.max(...results.map((r) => r.endedAt));
   const elapsedMs = lastEnd - firstStart;
-  const together = Math.min(...results.map((r) => r.endedAt)) - Math.max(...results.map((r) => r.startedAt));
-  const overlap = round(Math.max(0, together) / elapsedMs);
+  const overlap = overlapOf(results);
   const sold = results.reduce((sum, r) => sum + r.taken, 0);
   // What the counter itself recorded (initial − available), not naive's receipts, which snapshot().sold sums.
   const counted = units - (stock ? attachStock(stock, 0).snapshot(MEASURED).available : new Int32Array(words!)[MEASURED * STRIDE]);

@@ -1,12 +1,21 @@
 // Every error flashsale raises on purpose, in one place, each with the exit code the CLI maps it to.
-// Exit codes follow k6 where k6 has one (99: thresholds crossed).
+// Exit codes follow k6 where k6 has one (99: thresholds crossed, 105: interrupted from outside).
 
 export const EXIT = {
+  /** The run passed: audit, thresholds (defaults included), generator on schedule. */
   ok: 0,
+  /** Anything else that went wrong. */
   failure: 1,
+  /** Bad usage: an invalid scenario, flag or result file. */
   usage: 2,
+  /** The audit failed (oversold, lost orders, limits, duplicate ids): outranks every other verdict. */
   auditFailed: 3,
+  /** Inconclusive: the generator could not keep its schedule, so the target was not tested as asked. */
+  inconclusive: 4,
+  /** A threshold was crossed (k6's code). */
   thresholdsCrossed: 99,
+  /** Interrupted by Ctrl-C or SIGTERM (k6's code for an external abort); everything is still written. */
+  interrupted: 105,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 

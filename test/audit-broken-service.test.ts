@@ -23,8 +23,8 @@ function drive(url: string): Promise<AckedOrder[]> {
 async function runAgainst(mode: BreakMode): Promise<AuditResult> {
   service = await startBrokenService(mode, STOCK, LIMIT);
   const ackedOrders = await drive(service.url);
-  const inputs = await fetchAuditInputs(service.url, Object.keys(STOCK), service.adminToken);
-  return auditRun({ ...inputs, ackedOrders, perUserLimit: LIMIT, initialStock: STOCK });
+  const inputs = await fetchAuditInputs(service.url, Object.keys(STOCK), { adminToken: service.adminToken });
+  return auditRun({ ...inputs, ackedOrders, perUserLimit: LIMIT, initialStock: new Map(Object.entries(STOCK)) });
 }
 
 function failed(result: AuditResult): string[] {
@@ -73,7 +73,7 @@ describe('audit against a deliberately broken service', () => {
     service = await startBrokenService('lose-orders', STOCK, LIMIT);
     const ackedOrders = await drive(service.url);
     const inputs = await fetchAuditInputs(service.url, Object.keys(STOCK));
-    const r = auditRun({ ...inputs, ackedOrders, perUserLimit: LIMIT, initialStock: STOCK });
+    const r = auditRun({ ...inputs, ackedOrders, perUserLimit: LIMIT, initialStock: new Map(Object.entries(STOCK)) });
     const ledger = r.checks.find((c) => c.id === 'acked_orders_in_ledger')!;
     expect(ledger).toMatchObject({ skipped: true, passed: false });
     expect(ledger.detail).toMatch(/no admin token/);
@@ -82,10 +82,10 @@ describe('audit against a deliberately broken service', () => {
 
   it('skips the inventory check for a target without the inventory route', async () => {
     service = await startBrokenService('correct', STOCK, LIMIT);
-    const inputs = await fetchAuditInputs(service.url, ['not-on-sale'], service.adminToken);
+    const inputs = await fetchAuditInputs(service.url, ['not-on-sale'], { adminToken: service.adminToken });
     expect(inputs.inventory).toBeNull();
     expect(inputs.unavailable.inventory).toMatch(/answered 404/);
-    const r = auditRun({ ...inputs, ackedOrders: [], perUserLimit: LIMIT, initialStock: { 'not-on-sale': 5 } });
+    const r = auditRun({ ...inputs, ackedOrders: [], perUserLimit: LIMIT, initialStock: new Map([['not-on-sale', 5]]) });
     expect(r.checks.find((c) => c.id === 'stock_conserved')).toMatchObject({ skipped: true, passed: false });
   });
 });

@@ -2,7 +2,7 @@
 // checkouts sent with undici, and every check must pass, with the ledger read through the admin route.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditRun, fetchAuditInputs } from '../src/audit/index.ts';
-import { stockOf, toSaleDefinition, validateScenario } from '../src/scenario/index.ts';
+import { perUserLimitOf, stockOf, toSaleDefinition, validateScenario } from '../src/scenario/index.ts';
 import { startService } from '../src/service/index.ts';
 import type { RunningService } from '../src/service/index.ts';
 import { driveCheckouts } from './helpers/drive-checkouts.ts';
@@ -31,10 +31,10 @@ describe('audit against the built-in service', () => {
     // 300 checkouts from 150 users, each asking twice (once per SKU): more than the 120 units.
     const acked = await driveCheckouts(service.url, ['phone', 'case'], 'audit');
     expect(acked.length).toBe(stockOf(scenario).total);
-    const inputs = await fetchAuditInputs(service.url, scenario.sale.skus.map((s) => s.id), TOKEN);
+    const inputs = await fetchAuditInputs(service.url, scenario.sale.skus.map((s) => s.id), { adminToken: TOKEN });
     expect(inputs.unavailable).toEqual({});
     expect(inputs.ledgerOrders?.length).toBe(acked.length);
-    const result = auditRun({ ...inputs, ackedOrders: acked, perUserLimit: scenario.sale.perUserLimit, initialStock: stockOf(scenario).bySku });
+    const result = auditRun({ ...inputs, ackedOrders: acked, perUserLimit: perUserLimitOf(scenario), initialStock: stockOf(scenario).bySku });
     expect(result.checks.filter((c) => !c.passed).map((c) => `${c.id}: ${c.detail}`)).toEqual([]);
     expect(result).toMatchObject({ passed: true, oversold: 0, lostOrders: 0 });
   });

@@ -10,9 +10,10 @@ import { formatCompare } from '../src/report/compare-text.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
 
-// A: a calm sale; B: the same crowd against a slower service whose generator fell behind.
+// A: a calm sale; B: the same crowd against a slower service; C: B again, but its generator fell behind.
 const a = fakeRunResult({ seed: 41 });
-const b = fakeRunResult({ seed: 41, baseServiceUs: 3000, generatorBound: true });
+const b = fakeRunResult({ seed: 41, baseServiceUs: 3000 });
+const c = fakeRunResult({ seed: 41, baseServiceUs: 3000, generatorBound: true });
 
 function row(key: string): NumberRow {
   const r = compareRows(a, b).find((x) => x.key === key);
@@ -64,9 +65,23 @@ describe('formatCompare', () => {
     const line = text.split('\n').filter((l) => l.includes('reserve latency, corrected') || l.trim().startsWith('p99 ')).slice(0, 2)[1];
     expect(line).toMatch(/p99\s+[\d.]+ ms\s+[\d.]+ ms\s+\+[\d.]+ ms\s+\+[\d.]+%/);
     expect(line).toContain(`+${((p99.b! - p99.a!) / p99.a! * 100).toFixed(1)}%`);
-    expect(text).toMatch(/kept schedule \(changed\)\n\s+A: yes\n\s+B: no: requests left/);
+    expect(text).toMatch(/verdict\s+✓ passed\s+✓ passed/);
     // eslint-disable-next-line no-control-regex
     expect(formatCompare(a, b, ['a', 'b'], { color: true })).toMatch(/\x1b\[31m/);
+  });
+
+  it('labels an inconclusive run as inconclusive, and marks no change better or worse against it', () => {
+    const text = formatCompare(a, c, ['a.json', 'c.json'], { color: true });
+    expect(text).toContain('B: c.json  [INCONCLUSIVE]');
+    expect(text).toMatch(/B is inconclusive \(its load generator could not keep its schedule/);
+    expect(text).toMatch(/changes are shown but not marked better or worse/);
+    // No red and no green anywhere: its slower figures are not a regression of the target.
+    // eslint-disable-next-line no-control-regex
+    expect(text).not.toMatch(/\x1b\[3[12]m/);
+    const plain = formatCompare(a, c, ['a.json', 'c.json']);
+    expect(plain).toMatch(/kept schedule \(changed\)\n\s+A: yes\n\s+B: no: load worker event loop stalled/);
+    expect(plain).toMatch(/verdict\s+✓ passed\s+\? inconclusive \(exit 4\)/);
+    expect(judgement(row('latency.reserve.corrected.p99'), false)).toBeNull();
   });
 });
 
@@ -76,6 +91,7 @@ describe('flashsale compare', () => {
     dir = await mkdtemp(join(tmpdir(), 'flashsale-compare-'));
     await writeFile(join(dir, 'a.json'), resultJsonText(a));
     await writeFile(join(dir, 'b.json'), resultJsonText(b));
+    await writeFile(join(dir, 'c.json'), resultJsonText(c));
     await writeFile(join(dir, 'bad.json'), '{"schemaVersion": 1');
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -91,6 +107,8 @@ describe('flashsale compare', () => {
     const doc = JSON.parse(j.out) as { rows: Array<{ key: string; a: number; b: number; abs: number }> };
     const sold = doc.rows.find((x) => x.key === 'sold')!;
     expect(sold).toMatchObject({ a: a.stock.sold, b: b.stock.sold, abs: b.stock.sold - a.stock.sold });
+    const unsure = await cli('compare', join(dir, 'a.json'), join(dir, 'c.json'), '--json');
+    expect(JSON.parse(unsure.out)).toMatchObject({ verdicts: { a: 'passed', b: 'inconclusive' }, judged: false });
   });
 
   it('exits 2 naming the file that is not JSON', async () => {

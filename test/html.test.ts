@@ -189,6 +189,38 @@ describe('the comparison page in headless Chromium', () => {
   });
 });
 
+describe('the verdict box', () => {
+  it('says the verdict in words, with its exit code and reasons, for a passed and an inconclusive run', async () => {
+    for (const [name, fake, word, status] of [
+      ['passed', fakeRunResult({ seed: 10 }), '✓ PASSED', 'passed'],
+      ['inconclusive', fakeRunResult({ seed: 10, generatorBound: true }), '? INCONCLUSIVE', 'inconclusive'],
+    ] as const) {
+      const path = join(OUT, `verdict-${name}.html`);
+      await writeFile(path, buildReportHtml(fake));
+      const opened = await open(path);
+      const box = opened.page.locator('[data-value="verdict"]');
+      expect(JSON.parse((await box.getAttribute('data-raw'))!)).toBe(status);
+      const text = (await box.textContent())!;
+      expect(text).toContain(word);
+      if (status === 'inconclusive') {
+        expect(text).toContain('(exit 4)');
+        expect(text).toMatch(/could not keep its schedule/);
+        expect(await box.getAttribute('class')).toContain('verdict-inconclusive');
+      }
+      expect(opened.consoleErrors).toEqual([]);
+    }
+  });
+
+  it('compare labels an inconclusive run and colours no change better or worse against it', async () => {
+    const path = join(OUT, 'compare-inconclusive.html');
+    await writeFile(path, buildCompareHtml(fakeRunResult({ seed: 8 }), fakeRunResult({ seed: 8, baseServiceUs: 2500, generatorBound: true }), ['a.json', 'b.json']));
+    const opened = await open(path);
+    expect(await opened.page.locator('[data-value="unjudged"]').textContent()).toMatch(/B is inconclusive/);
+    expect(await opened.page.locator('header .sub').nth(1).textContent()).toContain('inconclusive');
+    expect(await opened.page.locator('td.ok, td.bad').count()).toBe(0);
+  });
+});
+
 describe('a run that sent nothing', () => {
   it('still renders every chart frame with no console error', async () => {
     const empty = fakeRunResult({ seed: 9, buyers: 50, stock: 10 });

@@ -113,8 +113,12 @@ describe('caps', () => {
     expect(r.durationMs).toBeGreaterThanOrEqual(700);
     expect(r.durationMs).toBeLessThan(2000);
     expect(r.counts.errorsByKind.timeout).toBeGreaterThan(0);
-    // Requests still hanging at the cut are measured (as errors, their wait so far), not left out.
-    expect(r.counts.errorsByKind.cut_by_stop).toBeGreaterThan(0);
-    expect(r.counts.byOutcome.error).toBe(r.counts.errorsByKind.timeout + r.counts.errorsByKind.cut_by_stop);
+    // Requests still hanging at the cut are counted apart: not errors, not answers, not timed.
+    expect(r.counts.cutByStop).toBeGreaterThan(0);
+    expect(r.counts.errorsByKind.cut_by_stop).toBeUndefined();
+    expect(r.counts.byOutcome.error).toBe(r.counts.errorsByKind.timeout);
+    expect(r.counts.requestsSent).toBe(r.counts.requestsAnswered + r.counts.byOutcome.error + r.counts.cutByStop);
+    // A timeout has no answer to time: no latency recorded for it.
+    expect(r.latency.checkout?.byOutcome.error).toBeUndefined();
   });
 });

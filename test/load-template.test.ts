@@ -74,6 +74,10 @@ describe('classifying answers', () => {
     expect(c.classify(503, undefined)).toBe(ERROR);
     expect(readPath({ data: { orderId: 'o1' } }, 'data.orderId')).toBe('o1');
     expect(readPath({ data: 1 }, 'data.orderId')).toBeUndefined();
+    // Own fields only: a target's answer never yields Object.prototype's members.
+    expect(readPath({ data: {} }, 'data.constructor')).toBeUndefined();
+    expect(readPath(JSON.parse('{"__proto__": {"id": "x"}}'), '__proto__.id')).toBe('x');
+    expect(readPath({}, 'toString')).toBeUndefined();
   });
 
   it('does not read bodies when no matcher needs them', () => {

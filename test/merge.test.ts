@@ -7,7 +7,7 @@ import type { JsHistogram } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from './helpers/cli.ts';
 import { decodeHistogram, percentilesMs } from '../src/metrics/histogram.ts';
-import { readResult } from '../src/report/index.ts';
+import { formatSummary, readResult } from '../src/report/index.ts';
 import { mergeRunResults } from '../src/report/merge.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';
 import { validate } from '../src/report/schema-check.ts';
@@ -62,7 +62,7 @@ const THRESHOLDS = { 'http_req_duration{step:reserve}': ['p(99)<250'], 'http_req
 /** As `flashsale run` would have written it on one machine of a shared external target. */
 function asRun(load: LoadResult, whole: LoadResult): RunResult {
   const r = toRunResult(load, OPTS);
-  r.target = { url: 'https://shop.example/', builtIn: false, serviceThreads: null };
+  r.target = { url: 'https://shop.example/', builtIn: false, serviceThreads: null, from: 'flag' };
   r.scenario.definition = { ...(r.scenario.definition as object), thresholds: THRESHOLDS };
   // The server's inventory is the whole sale's, whichever machine asked.
   const sold = whole.counts.unitsAcknowledged;
@@ -138,6 +138,21 @@ describe('mergeRunResults', () => {
     expect(merged.verdict.exitCode).toBe(3);
   });
 
+  it('warns, and says so in the merged result, when the runs do not overlap in time', () => {
+    const a = asRun(partA, whole);
+    const b = asRun(partB, whole);
+    const together = mergeRunResults([{ file: 'a.json', result: a }, { file: 'b.json', result: b }]);
+    expect(together.warnings).toBeUndefined();
+    // B made five minutes after A ended: merged naively, the "sale" lasts over five minutes.
+    const later = { ...b, t0EpochMs: a.t0EpochMs + a.durationMs + 300_000 };
+    const apart = mergeRunResults([{ file: 'a.json', result: a }, { file: 'b.json', result: later }]);
+    expect(apart.warnings).toEqual([
+      expect.stringMatching(/^a\.json does not overlap any other run in time \(5 min 0 s apart\): the merged run time, rates and sell-out time span the gap/),
+      expect.stringMatching(/^b\.json does not overlap any other run in time/),
+    ]);
+    expect(formatSummary(apart)).toMatch(/! a\.json does not overlap any other run in time/);
+  });
+
   it('adds up separate sales when each machine ran its own built-in service', () => {
     const a = toRunResult(partA, OPTS);
     const b = toRunResult(partB, OPTS);
@@ -170,6 +185,17 @@ describe('flashsale merge', () => {
     expect(r.out).toMatch(/merged 2 runs into .*merged\.json/);
     const merged = await readResult(out);
     expectSameLoad(merged, whole);
+  });
+
+  it('warns on stderr when the runs were made apart in time', async () => {
+    const b = asRun(buildLoadResult(events, { index: 1, of: 2 }), whole);
+    b.t0EpochMs += 600_000;
+    await writeFile(join(dir, 'later.json'), resultJsonText(b));
+    const out = join(dir, 'apart.json');
+    const r = await cli('merge', join(dir, 'a.json'), join(dir, 'later.json'), '--out', out);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: .*a\.json does not overlap any other run in time \(\d+ min \d+ s apart\)/);
+    expect((await readResult(out)).warnings).toHaveLength(2);
   });
 
   it('exits 2 naming the file for another scenario, a missing file, or a single file', async () => {

@@ -82,7 +82,7 @@ describe('mergeLoadResults', () => {
     const a = structuredClone(synthetic((i) => i < 100));
     const b = structuredClone(synthetic((i) => i < 100, a.t0EpochMs + 1000));
     b.stopReason = 'interrupted';
-    b.generator = { lateness: b.generator.lateness, generatorBound: true, reason: 'late', eventLoopDelayMs: { p50: 1, p99: 80, max: 120 } };
+    b.generator = { lateness: b.generator.lateness, generatorBound: true, reason: 'late', eventLoopDelayMs: { p50: 1, p99: 180, max: 220 } };
     const m = mergeLoadResults([b, a]);
     expect(m.t0EpochMs).toBe(a.t0EpochMs);
     expect(m.intervals.sent.slice(10, 10 + b.intervals.sent.length)).toEqual(
@@ -92,8 +92,18 @@ describe('mergeLoadResults', () => {
     expect(m.durationMs).toBeCloseTo(1000 + b.durationMs);
     expect(m.stopReason).toBe('interrupted');
     // One reason, restated on the merged figures (here the worst event-loop stall), not one per part.
-    expect(m.generator).toMatchObject({ generatorBound: true, eventLoopDelayMs: { p99: 80, max: 120 } });
-    expect(m.generator.reason).toMatch(/event loop stalled: p99 delay 80\.0 ms/);
+    expect(m.generator).toMatchObject({ generatorBound: true, eventLoopDelayMs: { p99: 180, max: 220 } });
+    expect(m.generator.reason).toMatch(/event loop stalled: p99 delay 180\.0 ms/);
+  });
+
+  it('adds up error kinds of any name, "__proto__" and "constructor" included (they come from result files)', () => {
+    const a = structuredClone(synthetic((i) => i < 10));
+    const b = structuredClone(synthetic((i) => i < 10));
+    a.counts.errorsByKind = JSON.parse('{"__proto__": 2, "constructor": 1}');
+    b.counts.errorsByKind = JSON.parse('{"__proto__": 3}');
+    const m = mergeLoadResults([a, b]);
+    expect(Object.entries(m.counts.errorsByKind)).toEqual([['__proto__', 5], ['constructor', 1]]);
+    expect(JSON.parse(JSON.stringify(m.counts.errorsByKind))).toEqual(JSON.parse('{"__proto__": 5, "constructor": 1}'));
   });
 
   it('refuses nothing to merge', () => {

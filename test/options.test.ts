@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { duration, fraction, httpUrl, integer, oneOf, parseDurationMs } from '../src/cli/options.ts';
+import { duration, fraction, httpUrl, integer, oneOf, parseDurationMs, perUserLimit } from '../src/cli/options.ts';
+import { cliInProcess } from './helpers/cli.ts';
 
 describe('option parsers', () => {
   it('parses durations with units and rejects junk', () => {
@@ -27,5 +28,18 @@ describe('option parsers', () => {
     expect(() => httpUrl('127.0.0.1:8080')).toThrow(/not an http\(s\) URL|not a URL/);
     expect(() => httpUrl('ftp://example.test/')).toThrow(/not an http\(s\) URL/);
     expect(() => httpUrl('nonsense')).toThrow(/not a URL/);
+  });
+  it('spells "no per-user limit" one way, "none", as scenario files do; 0 is refused, not read as none', () => {
+    expect(perUserLimit('none')).toBe('none');
+    expect(perUserLimit('2')).toBe(2);
+    expect(() => perUserLimit('0')).toThrow(/0 would let nobody buy; write "none"/);
+    expect(() => perUserLimit('unlimited')).toThrow(/not a whole number/);
+  });
+  it('serve and simulate take --per-user-limit none, and refuse 0 with exit 2 before starting anything', async () => {
+    for (const command of ['serve', 'simulate']) {
+      const r = await cliInProcess(command, ...(command === 'simulate' ? ['--strategy', 'atomic'] : []), '--per-user-limit', '0');
+      expect(r.code, command).toBe(2);
+      expect(r.err, command).toMatch(/--per-user-limit.*0 would let nobody buy; write "none"/);
+    }
   });
 });

@@ -43,10 +43,42 @@ describe('readResult', () => {
   });
 
   it('names another schema version', async () => {
-    const path = await write('v2.json', JSON.stringify({ ...result, schemaVersion: 2 }));
-    expect((await rejection(path)).message).toMatch(/v2\.json: schemaVersion is 2; this flashsale reads schema version 1/);
+    const path = await write('v3.json', JSON.stringify({ ...result, schemaVersion: 3 }));
+    expect((await rejection(path)).message).toMatch(/v3\.json: schemaVersion is 3; this flashsale reads schema versions 1 and 2/);
     const none = await write('none.json', JSON.stringify({ hello: 1 }));
     expect((await rejection(none)).message).toMatch(/schemaVersion is missing/);
+  });
+
+  it('reads a version-1 result, upgrading it: verdict status, requests cut by the stop, stock views', async () => {
+    const doc = JSON.parse(resultJsonText(result));
+    // As flashsale wrote it before schema version 2.
+    doc.schemaVersion = 1;
+    delete doc.verdict.status;
+    doc.verdict = { passed: false, exitCode: 99, reasons: ['threshold: x'] };
+    delete doc.counts.cutByStop;
+    delete doc.counts.byStep;
+    doc.counts.errorsByKind.cut_by_stop = 4;
+    doc.counts.byOutcome.error += 4;
+    delete doc.target.from;
+    for (const k of ['soldFrom', 'acknowledged', 'ledger']) delete doc.stock[k];
+    for (const t of doc.thresholds) for (const k of ['source', 'status', 'note']) delete t[k];
+    delete doc.generator.lateShare;
+    delete doc.generator.limits;
+    delete doc.machine;
+    const read = await readResult(await write('v1.json', JSON.stringify(doc)));
+    expect(read.schemaVersion).toBe(2);
+    expect(read.verdict).toMatchObject({ status: 'thresholds_crossed', exitCode: 99 });
+    expect(read.counts.cutByStop).toBe(4);
+    expect(read.counts.errorsByKind.cut_by_stop).toBeUndefined();
+    expect(read.counts.byOutcome.error).toBe(result.counts.byOutcome.error);
+    expect(read.counts.byStep.reserve!.success).toBeGreaterThan(0);
+    expect(read.target.from).toBe('built-in');
+    expect(read.stock).toMatchObject({ soldFrom: 'inventory', acknowledged: result.stock.acknowledged, ledger: null });
+    expect(read.thresholds.every((t) => t.source === 'scenario' && (t.status === 'passed') === t.pass)).toBe(true);
+    // And it renders and compares like a new one.
+    const r = await cli('report', join(dir, 'v1.json'), '--summary', '--out', join(dir, 'v1.html'));
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/✗ FAILED \(exit 99\): threshold: x/);
   });
 
   it('names the field of the wrong shape', async () => {

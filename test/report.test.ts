@@ -52,7 +52,9 @@ describe('formatSummary', () => {
     const text = formatSummary(result);
     expect(text).not.toMatch(ANSI);
     expect(text).toMatch(/sell-out time\.+: \d+\.\d+ s/);
-    expect(text).toContain(`${result.stock.sold.toLocaleString('en-US')} of ${result.stock.initial.toLocaleString('en-US')}`);
+    expect(text).toMatch(new RegExp(`stock\\.+: ${result.stock.initial.toLocaleString('en-US')}\n`));
+    expect(text).toMatch(new RegExp(`sold, by the inventory\\.+: ${result.stock.sold.toLocaleString('en-US')}\n`));
+    expect(text).toMatch(new RegExp(`acknowledged to buyers\\.+: ${result.stock.acknowledged.toLocaleString('en-US')}\n`));
     expect(text).toMatch(/p50\s+p90\s+p99\s+p99\.9\s+max/);
     for (const step of ['reserve', 'pay'] as const) {
       const c = percentilesMs(result.latency[step]!.all.corrected);
@@ -67,7 +69,9 @@ describe('formatSummary', () => {
     expect(text).toMatch(/requests sent\.+: [\d,]+ +[\d,.]+\/s/);
     expect(text).toMatch(/generator\.+: ✓ kept its schedule/);
     expect(text).toMatch(/✓ http_req_duration\{step:reserve\}  p\(99\)<250/);
-    expect(text).toMatch(/✓ PASSED/);
+    // The defaults are shown, marked as such.
+    expect(text).toMatch(/✓ orders  count>0  actual [\d,]+  \(default\)/);
+    expect(text.trimEnd().split('\n').at(-1)).toBe('  ✓ PASSED');
   });
 
   it('says when the generator set the pace and when the audit failed; colours only when asked', () => {
@@ -75,15 +79,18 @@ describe('formatSummary', () => {
     const text = formatSummary(bad, { color: true });
     expect(text).toMatch(ANSI);
     const plain = formatSummary(bad);
-    expect(plain).toMatch(/✗ generator-bound: requests left 5 ms late/);
+    expect(plain).toMatch(/\? generator-bound: load worker event loop stalled/);
     expect(plain).toMatch(/✗ Every acknowledged order is in the ledger.*\[2: o-/);
-    expect(plain).toMatch(/✗ FAILED: audit failed/);
+    // The audit outranks the generator: the last line says so.
+    expect(plain.trimEnd().split('\n').at(-1)).toMatch(/^  ✗ AUDIT FAILED \(exit 3\): audit: Every acknowledged order is in the ledger/);
+    const unsure = formatSummary(fakeRunResult({ seed: 4, generatorBound: true }));
+    expect(unsure.trimEnd().split('\n').at(-1)).toMatch(/^  \? INCONCLUSIVE \(exit 4\): generator: load worker event loop stalled/);
   });
 
   it('says "not sold out" and how many units were left when stock remained', () => {
     const r = fakeRunResult({ seed: 5, buyers: 500, stock: 2000 });
     expect(r.stock.sellOutMs).toBeNull();
-    expect(formatSummary(r)).toMatch(/sell-out time\.+: not sold out \([\d,]+ units left\)/);
+    expect(formatSummary(r)).toMatch(/sell-out time\.+: not sold out \([\d,]+ units available, by the inventory\)/);
   });
 });
 

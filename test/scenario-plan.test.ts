@@ -127,7 +127,7 @@ describe('toSaleDefinition', () => {
       payment: { declineRate: 0.1, latencyMs: 250 },
     });
     expect(toSaleDefinition(s).opensAtEpochMs).toBeNull();
-    expect(stockOf(s)).toEqual({ bySku: { a: 30, b: 10 }, total: 40 });
+    expect(stockOf(s)).toEqual({ bySku: new Map([['a', 30], ['b', 10]]), total: 40 });
   });
 
   it('resolves opensAt: now, an offset, an ISO time (past = open)', () => {

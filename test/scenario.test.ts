@@ -45,7 +45,7 @@ describe('validateScenario', () => {
         s.buyers.arrival = { executor: 'ramping-arrival-rate', stages: [{ duration: '1s', target: 5 }, { duration: '1s', target: 5 }, { duration: '1s', target: -1 }] };
       }),
     ).toEqual(['buyers.arrival.stages[2].target: must be ≥ 0']);
-    expect(problems((s) => (s.sale.perUserLimit = 1.5))).toEqual(['sale.perUserLimit: must be a whole number, not 1.5']);
+    expect(problems((s) => (s.sale.perUserLimit = 1.5))).toEqual(['sale.perUserLimit: must be a whole number ≥ 1, or "none" for no per-user limit']);
     expect(problems((s) => (s.sale.skus[0].stock = '10'))).toEqual(['sale.skus[0].stock: must be a number, not "10"']);
     expect(problems((s) => delete s.buyers.population)).toEqual(['buyers.population: is required']);
     expect(problems((s) => (s.buyers.journey = 'buy'))).toEqual(['buyers.journey: must be one of "checkout", "reserve-pay"']);
@@ -73,7 +73,7 @@ describe('validateScenario', () => {
         s.sale.perUserLimit = 0;
         s.load = { workers: 0, maxDuration: -1 };
       }),
-    ).toEqual(['sale.perUserLimit: must be > 0', 'load.workers: must be > 0', 'load.maxDuration: must be ≥ 0']);
+    ).toEqual(['sale.perUserLimit: must be a whole number ≥ 1, or "none" for no per-user limit', 'load.workers: must be > 0', 'load.maxDuration: must be ≥ 0']);
   });
 
   it('checks fields that must agree with each other', () => {
@@ -119,7 +119,7 @@ describe('validateScenario', () => {
     ).toEqual([
       'thresholds["http_req_duration{step:reserve}"][0]: step "reserve" never runs in a "checkout" journey (steps: checkout)',
       'thresholds.checks[0]: "rate>>0.9" is not a threshold expression (examples: p(99)<250, avg<200, rate>0.99, count==0)',
-      'thresholds.http_req_latency[0]: unknown metric "http_req_latency" (known: http_req_duration, http_req_duration_uncorrected, http_req_failed, checks, http_reqs, dropped_iterations, oversold, lost_orders, sellout_ms, sold_out_time)',
+      'thresholds.http_req_latency[0]: unknown metric "http_req_latency" (known: http_req_duration, http_req_duration_uncorrected, http_req_failed, http_req_rejected, checks, http_reqs, orders, dropped_iterations, oversold, lost_orders, sellout_ms, sold_out_time)',
       'thresholds["http_req_duration{step:checkout}"][0].threshold: "rate<1": http_req_duration is a trend; it takes avg, min, max, med, p(N)',
     ]);
   });
@@ -142,6 +142,40 @@ describe('validateScenario', () => {
     expect(problems((s) => (s.target = { url: 'http://x', requests: { checkout: { ...tpl, soldOut: { jsonField: 'code' } } } }))).toEqual([
       'target.requests.checkout.soldOut.equals: is required',
     ]);
+  });
+
+  it('refuses CR, LF and other control characters where they would reach the wire, naming the field', () => {
+    const tpl = { path: '/buy/${sku}', headers: { 'x-user': '${userId}' }, success: { status: 200 }, soldOut: { status: 409 } };
+    const target = (t: Record<string, unknown>) => (s: Record<string, any>) => (s.target = { url: 'http://shop.example', requests: { checkout: { ...tpl, ...t } } });
+    expect(problems(target({}))).toEqual([]);
+    expect(problems(target({ path: '/buy/${sku}\r\nX-Injected: 1' }))).toEqual([
+      'target.requests.checkout.path: must not contain spaces or control characters (CR, LF, tab…): it goes on the request line',
+    ]);
+    expect(problems(target({ path: '/buy now' }))[0]).toMatch(/^target\.requests\.checkout\.path: must not contain spaces/);
+    expect(problems(target({ headers: { 'x-user': 'a\r\nSet-Cookie: x' } }))).toEqual([
+      'target.requests.checkout.headers["x-user"]: must not contain control characters (CR, LF…): a header value is one line',
+    ]);
+    expect(problems(target({ headers: { 'x\nuser': 'a' } }))[0]).toMatch(/^target\.requests\.checkout\.headers\["x\\nuser"\]: is not a valid header name/);
+    expect(problems(target({ headers: { 'bad header': 'a' } }))[0]).toMatch(/^target\.requests\.checkout\.headers\["bad header"\]: is not a valid header name/);
+    expect(problems(target({ headers: { 'x-null': 'a\u0000b' } }))[0]).toMatch(/headers\["x-null"\]: must not contain control characters/);
+  });
+
+  it('refuses a name that cannot name the results folder (reports/<name>-<time>/), naming the field', () => {
+    expect(problems((s) => (s.name = 'x'.repeat(100)))).toEqual([]);
+    expect(problems((s) => (s.name = 'x'.repeat(300)))).toEqual(['name: must be at most 100 characters (it names the results folder, reports/<name>-<time>/)']);
+    for (const bad of ['../up', 'a/b', 'a\\b', '.hidden', 'Caps', 'a b', 'a\nb', '']) {
+      expect(problems((s) => (s.name = bad))[0], JSON.stringify(bad)).toMatch(/^name: must/);
+    }
+  });
+
+  it('spells "no per-user limit" one way: "none"', () => {
+    expect(problems((s) => (s.sale.perUserLimit = 'none'))).toEqual([]);
+    expect(validateScenario({ ...minimal(), sale: { skus: [{ id: 'a', stock: 10 }], perUserLimit: 'none' } }, 't').sale.perUserLimit).toBe('none');
+    for (const bad of [0, -1, null, 'unlimited']) {
+      expect(problems((s) => (s.sale.perUserLimit = bad)), String(bad)).toEqual(['sale.perUserLimit: must be a whole number ≥ 1, or "none" for no per-user limit']);
+    }
+    // With no limit, any quantity fits.
+    expect(problems((s) => ((s.sale.perUserLimit = 'none'), (s.buyers.qty = 5)))).toEqual([]);
   });
 
   it('checks that sources name fields the scenario has', () => {

@@ -1,9 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { flashsale } from './helpers/cli.ts';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { BIN, flashsale } from './helpers/cli.ts';
+
+const exec = promisify(execFile);
+const hasTaskset = process.platform === 'linux' && (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true']);
+    return true;
+  } catch {
+    return false;
+  }
+})();
 import { buyerAt, demandBySku, type Buyer } from '../src/stock/simulate/buyers.ts';
 import { stockBySku } from '../src/stock/simulate/race.ts';
 import { summarize } from '../src/stock/simulate/summary.ts';
-import { verdict } from '../src/stock/simulate/table.ts';
+import { LOW_OVERLAP, overlapOf } from '../src/stock/simulate/overlap.ts';
+import { renderTable, togetherShare, verdict } from '../src/stock/simulate/table.ts';
+import type { SimulationResult } from '../src/stock/simulate/summary.ts';
 import type { RaceThreadResult } from '../src/stock/simulate/types.ts';
 
 describe('flashsale simulate (CLI)', () => {
@@ -26,6 +40,42 @@ describe('flashsale simulate (CLI)', () => {
     expect(r.stdout).toMatch(/^strategy\s+leased/m);
     expect(r.stdout).toMatch(/^oversold\s+0$/m);
     expect(r.stdout).toMatch(/^exact: no oversell/m);
+  });
+
+  // The README's "watch it oversell": the lesson shows every time, or the output says plainly why not.
+  it('naive on 2 threads oversells or loses updates, or says the threads did not race; never "exact"', async () => {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const r = await flashsale('simulate', '--strategy', 'naive', '--threads', '2', '--json');
+      expect(r.code).toBe(0);
+      const json = JSON.parse(r.stdout) as SimulationResult;
+      const together = togetherShare(json);
+      // The lesson showed, or the run says plainly that the threads did not really race.
+      expect(json.oversold > 0 || json.lostUpdates > 0 || together < LOW_OVERLAP, JSON.stringify(json)).toBe(true);
+      const text = renderTable(json);
+      expect(text).not.toMatch(/exact/);
+      expect(text).toMatch(/why: naive takes a unit in three separate steps: read the counter, check it has enough/);
+      if (json.lostUpdates > 0) expect(text).toMatch(/the counter LOST [\d,]+ updates/);
+      else expect(text).toMatch(/^the threads did not race: they ran at the same instant for only \d+% of the sale/m);
+    }
+    const table = await flashsale('simulate', '--strategy', 'naive', '--threads', '2');
+    expect(table.stdout).toMatch(/^threads overlap\s+\d+% of the sale by the clock; at the same instant in \d+% of it$/m);
+    expect(table.stdout).not.toMatch(/exact/);
+  });
+
+  // Both threads on one core: their clocks overlap, but they take turns, and the output must say so.
+  it.skipIf(!hasTaskset)('says the threads did not race when they only took turns on one core', async () => {
+    const { stdout } = await exec('taskset', ['-c', '0', process.execPath, BIN, 'simulate', '--strategy', 'naive', '--threads', '2', '--json']);
+    const json = JSON.parse(stdout) as SimulationResult;
+    expect(json.concurrency).toBeLessThan(LOW_OVERLAP);
+    const text = renderTable(json);
+    expect(text).toMatch(json.lostUpdates > 0 ? /^the threads ran at the same instant for only \d+% of the sale/m : /^the threads did not race: they ran at the same instant for only \d+% of the sale/m);
+    expect(text).not.toMatch(/exact/);
+  });
+
+  it('takes --per-user-limit none, the scenario files\' spelling', async () => {
+    const r = await flashsale('simulate', '--strategy', 'atomic', '--threads', '1', '--stock', '100', '--buyers', '500', '--per-user-limit', 'none', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ perUserLimit: null, userLimitViolations: 0 });
   });
 
   it.each([
@@ -68,7 +118,7 @@ describe('simulate building blocks', () => {
   it('audits from receipts: oversold, stranded, limit violations, sell-out time', () => {
     const thread = (over: Partial<RaceThreadResult>): RaceThreadResult => ({
       threadIndex: 0, attempts: 10, soldBySku: [0, 0], minRefusedBySku: [0, 0], refusedSoldOut: 0, refusedLimit: 0, releases: 0, releasedUnits: 0,
-      purchases: [], minAvailable: Infinity, startedAt: 1000, endedAt: 1010, firstRefusedAtBySku: [0, 0], ...over,
+      purchases: [], minAvailable: Infinity, startedAt: 1000, endedAt: 1010, firstRefusedAtBySku: [0, 0], probes: 0, concurrentProbes: 0, ...over,
     });
     const r = summarize({
       options: { strategy: 'naive', threads: 2, stock: 10, buyers: 20, perUserLimit: 2, seed: 1 },
@@ -88,6 +138,33 @@ describe('simulate building blocks', () => {
     expect(r.sellOutMs).toBe(4); // the later SKU first refused at +4 ms
     expect(r.opsPerSec).toBe(1000); // 20 buyers in 20 ms
     expect(r.counterSold).toBe(8);
-    expect(verdict(r)).toMatch(/OVERSOLD 2 units.*3 units stranded.*2 users bought above the limit.*disagrees/);
+    // SKU 0: 7 held by buyers, the counter recorded 5 − 0 = 5: 2 lost updates.
+    expect(r.lostUpdates).toBe(2);
+    expect(verdict(r)).toMatch(/OVERSOLD 2 units.*LOST 2 updates.*3 units stranded.*2 users bought above the limit/);
+  });
+
+  it('never says "exact" when the counter lost updates, even when nothing was oversold', () => {
+    // All 10,000,000 units were handed out, one per buyer, yet the counter still shows 381,072.
+    const r = summarize({
+      options: { strategy: 'naive', threads: 2, stock: 10_000_000, buyers: 10_000_000, perUserLimit: null, seed: 1 },
+      plan: { count: 10_000_000, seed: 1, users: 5_000_000, skus: 1, maxQty: 1 },
+      initial: [10_000_000],
+      demand: [10_000_000],
+      results: [0, 1].map((threadIndex) => ({
+        threadIndex, attempts: 5_000_000, soldBySku: [5_000_000], minRefusedBySku: [0], refusedSoldOut: 0, refusedLimit: 0, releases: 0, releasedUnits: 0,
+        purchases: null, minAvailable: Infinity, startedAt: 1000, endedAt: 1400, firstRefusedAtBySku: [0], probes: 4000, concurrentProbes: 3900,
+      })),
+      snapshots: [{ initial: 10_000_000, available: 381_072, sold: 10_000_000 }],
+    });
+    expect(r).toMatchObject({ oversold: 0, lostUpdates: 381_072, overlap: 1, concurrency: 0.975 });
+    expect(verdict(r)).not.toMatch(/exact/);
+    expect(verdict(r)).toMatch(/the counter LOST 381,072 updates/);
+  });
+
+  it('measures how much threads ran at the same time', () => {
+    expect(overlapOf([{ startedAt: 0, endedAt: 10 }, { startedAt: 0, endedAt: 10 }])).toBe(1);
+    expect(overlapOf([{ startedAt: 0, endedAt: 10 }, { startedAt: 5, endedAt: 15 }])).toBeCloseTo(1 / 3, 3);
+    expect(overlapOf([{ startedAt: 0, endedAt: 10 }, { startedAt: 12, endedAt: 20 }])).toBe(0); // took turns
+    expect(overlapOf([{ startedAt: 0, endedAt: 10 }])).toBe(1);
   });
 });

@@ -38,11 +38,13 @@ function run(over: Partial<ThresholdInputs> = {}): ThresholdInputs {
       requestsAnswered: 150,
       retries: 0,
       byOutcome: { success: 140, sold_out: 10, rejected: 0, error: 1 },
+      byStep: { reserve: { success: 90, sold_out: 10, rejected: 0, error: 0 }, pay: { success: 50, sold_out: 0, rejected: 0, error: 1 } },
       errorsByKind: { timeout: 1 },
       buyers: { started: 100, succeeded: 50, soldOut: 10, rejected: 0, gaveUp: 1, dropped: 3 },
       unitsAcknowledged: 50,
+      cutByStop: 0,
     },
-    stock: { initial: 50, sold: 50, oversold: 0, sellOutMs: 8_000, inventory: [] },
+    stock: { initial: 50, sold: 50, soldFrom: 'acknowledged', acknowledged: 50, ledger: null, oversold: 0, sellOutMs: 8_000, inventory: [] },
     audit: null,
     ...over,
   };
@@ -103,7 +105,7 @@ describe('evaluateThresholds', () => {
   });
 
   it('fails a threshold that has no data: no sell-out, no audit, an empty step', () => {
-    const r = run({ stock: { initial: 50, sold: 40, oversold: 0, sellOutMs: null, inventory: [] } });
+    const r = run({ stock: { initial: 50, sold: 40, soldFrom: 'acknowledged', acknowledged: 40, ledger: null, oversold: 0, sellOutMs: null, inventory: [] } });
     const results = evaluateThresholds({ sellout_ms: ['value<11900'], lost_orders: ['count==0'], 'http_req_duration{step:checkout}': ['p(99)<100'] }, r);
     expect(results.map((x) => [x.actual, x.pass])).toEqual([
       [null, false],
@@ -112,11 +114,13 @@ describe('evaluateThresholds', () => {
     ]);
   });
 
-  it('reads oversold and lost orders from the audit, and lost orders only if the ledger was read', () => {
+  it('reads oversold and lost orders from the audit; lost orders unknown without the ledger unless the inventory shows some', () => {
     const check = (skipped: boolean) => ({ id: 'acked_orders_in_ledger' as const, title: '', passed: false, skipped, detail: '', offending: [], offendingCount: 0 });
     const audit: AuditResult = { passed: false, checks: [check(false)], oversold: 7, lostOrders: 2 };
     expect(actual('oversold', 'count==0', run({ audit }))).toBe(7);
     expect(actual('lost_orders', 'count==0', run({ audit }))).toBe(2);
-    expect(actual('lost_orders', 'count==0', run({ audit: { ...audit, checks: [check(true)] } }))).toBeNull();
+    // No ledger: 2 lost is what the inventory proves at least (acked_counted_as_sold); 0 proves nothing.
+    expect(actual('lost_orders', 'count==0', run({ audit: { ...audit, checks: [check(true)] } }))).toBe(2);
+    expect(actual('lost_orders', 'count==0', run({ audit: { ...audit, lostOrders: 0, checks: [check(true)] } }))).toBeNull();
   });
 });

@@ -9,6 +9,12 @@ describe('threshold syntax (k6)', () => {
     expect(parseMetricKey('checks').tags).toEqual({});
   });
 
+  it('knows only its own metrics: names of Object.prototype members are unknown metrics', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(() => parseMetricKey(name), name).toThrow(/unknown metric/);
+    }
+  });
+
   it('parses every aggregation k6 has', () => {
     expect(parseExpression('p(99)<250')).toMatchObject({ aggregation: { kind: 'percentile', p: 99 }, operator: '<', value: 250 });
     expect(parseExpression('p(99.9) <= 1000')).toMatchObject({ aggregation: { kind: 'percentile', p: 99.9 }, operator: '<=', value: 1000 });

@@ -4,6 +4,7 @@
 import { attachStock } from '../src/stock/index.ts';
 import { attachUserLimits } from '../src/stock/user-limits.ts';
 import { buyerAt, userId, type Buyer } from '../src/stock/simulate/buyers.ts';
+import { ConcurrencyProbe, PROBE_EVERY } from '../src/stock/simulate/overlap.ts';
 import { arriveAndWait } from '../src/stock/simulate/start-gate.ts';
 import type { RaceTask, RaceThreadResult } from '../src/stock/simulate/types.ts';
 
@@ -29,12 +30,15 @@ export default function race(task: RaceTask): RaceThreadResult {
   // Stamped once per SKU, at its first sold-out refusal: a clock read per sale would slow the race.
   const firstRefusedAtBySku = new Array<number>(plan.skus).fill(0);
 
-  arriveAndWait(task.gate);
+  const probe = new ConcurrencyProbe(task.progress, threadIndex, threads);
+  let selling = plan.skus; // SKUs this thread has not yet seen sold out
+  arriveAndWait(task.gate, threads);
   const startedAt = now();
   for (let i = threadIndex; i < plan.count; i += threads) {
     buyerAt(plan, i, buyer);
     const { sku, qty } = buyer;
     attempts++;
+    if (selling > 0 && (attempts & (PROBE_EVERY - 1)) === 0) probe.probe();
     const id = limits ? userId(buyer.user) : '';
     if (limits && !limits.tryAcquire(id, qty, perUserLimit as number)) {
       refusedLimit++;
@@ -43,7 +47,10 @@ export default function race(task: RaceTask): RaceThreadResult {
     if (!stock.tryTake(sku, qty)) {
       refusedSoldOut++;
       if (minRefusedBySku[sku] === 0 || qty < minRefusedBySku[sku]) minRefusedBySku[sku] = qty;
-      if (firstRefusedAtBySku[sku] === 0) firstRefusedAtBySku[sku] = now();
+      if (firstRefusedAtBySku[sku] === 0) {
+        firstRefusedAtBySku[sku] = now();
+        selling--;
+      }
       if (limits) limits.release(id, qty);
     } else if (releaseEvery > 0 && ++sales % releaseEvery === 0) {
       // Payment declined: the units and the user's allowance come back.
@@ -79,6 +86,8 @@ export default function race(task: RaceTask): RaceThreadResult {
     minAvailable,
     startedAt,
     firstRefusedAtBySku,
+    probes: probe.probes,
+    concurrentProbes: probe.concurrent,
     endedAt: now(),
   };
 }

@@ -13,12 +13,12 @@
  * @typedef {{ executor: string, rate?: number, timeUnit?: Duration, duration?: Duration, startRate?: number,
  *   stages?: Array<{ duration: Duration, target: number }>, registered?: number,
  *   reaction?: { median: Duration, sigma: number }, latecomers?: { count?: number, decay?: Duration }, vus?: number }} Arrival
- * @typedef {{ name: string, sale: { skus: Array<{ id: string, stock: number }>, perUserLimit: number },
+ * @typedef {{ name: string, sale: { skus: Array<{ id: string, stock: number }>, perUserLimit: number | 'none' },
  *   buyers: { population: number, userPrefix?: string, arrival: Arrival, journey?: 'checkout' | 'reserve-pay', qty?: number,
  *     thinkTime?: Duration | { min: Duration, max: Duration }, retries?: { max?: number, baseDelay?: Duration, maxDelay?: Duration },
  *     timeout?: Duration, bots?: { share?: number, retries?: number, accounts?: number }, skuWeights?: number[] },
  *   load?: { workers?: number, connections?: number, maxDuration?: Duration, maxRequests?: number, gracefulStop?: Duration, seed?: number, stopOnSellOut?: boolean },
- *   target?: 'built-in' | { url: string, requests: Partial<Record<Step, Template>> },
+ *   target?: 'built-in' | { url: string, requests?: Partial<Record<Step, Template>> },
  *   thresholds?: Record<string, Array<string | { threshold: string, abortOnFail?: boolean, delayAbortEval?: Duration }>> }} ScenarioFile
  * @typedef {'checkout' | 'reserve' | 'pay'} Step
  * @typedef {'success' | 'sold_out' | 'rejected' | 'error'} Outcome
@@ -235,6 +235,8 @@ const DROPPED = /** @type {Record<string, string>} */ ({
   sold_out_time: 'needs the native engine’s sell-out clock',
   oversold: 'needs the audit (flashsale run)',
   lost_orders: 'needs the audit (flashsale run)',
+  orders: 'counts acknowledged orders, which only the native engine classifies',
+  http_req_rejected: 'needs the native engine’s answer classification (k6 counts every 4xx in http_req_failed)',
 });
 
 /**
@@ -369,7 +371,8 @@ function substitute(value, vars) {
  * @param {Scenario} s @param {string} baseUrl @param {Step} step @param {Record<string, string | number>} vars
  */
 export function buildRequest(s, baseUrl, step, vars) {
-  const t = s.target === 'built-in' ? builtInTemplates(s.buyers.qty)[step] : s.target.requests[step];
+  // A target without templates speaks the built-in service's API.
+  const t = s.target === 'built-in' || s.target.requests === undefined ? builtInTemplates(s.buyers.qty)[step] : s.target.requests[step];
   if (!t) throw new Error(`the scenario has no request template for the ${step} step`);
   const all = { qty: s.buyers.qty, ...vars };
   const headers = /** @type {Record<string, string>} */ (substitute(t.headers ?? {}, all));

@@ -14,9 +14,10 @@ export interface AuditInput {
   ledgerOrders: AckedOrder[] | null;
   /** Orders the generator saw acknowledged. */
   ackedOrders: AckedOrder[];
-  perUserLimit: number;
-  /** Units on sale per SKU, from the scenario. */
-  initialStock: ReadonlyMap<string, number> | Readonly<Record<string, number>>;
+  /** Units one user may buy; null: the sale has no per-user limit (the check is skipped, saying so). */
+  perUserLimit: number | null;
+  /** Units on sale per SKU, from the scenario. A Map: SKU ids are user input ("__proto__" is one). */
+  initialStock: ReadonlyMap<string, number>;
   /** Why inventory or ledger are null, in words for the report. */
   unavailable?: { inventory?: string; ledger?: string };
   /** What the per-user limit counts: all of a user's units ('user', the built-in service) or per SKU. */
@@ -45,11 +46,23 @@ function unitsBySku(orders: readonly AckedOrder[]): Map<string, number> {
   return m;
 }
 
-/** Orders once each by id: an idempotent replay of the same answer is one order, not two. */
-function distinctById(orders: readonly AckedOrder[]): AckedOrder[] {
+/** Orders once each by id: an idempotent replay of the same answer is one order, not two. An order
+ * without an id (a target whose answers carry none) cannot be a replay: each one counts. */
+export function distinctById(orders: readonly AckedOrder[]): AckedOrder[] {
   const seen = new Map<string, AckedOrder>();
-  for (const o of orders) if (!seen.has(o.orderId)) seen.set(o.orderId, o);
-  return [...seen.values()];
+  const anonymous: AckedOrder[] = [];
+  for (const o of orders) {
+    if (o.orderId === '') anonymous.push(o);
+    else if (!seen.has(o.orderId)) seen.set(o.orderId, o);
+  }
+  return [...seen.values(), ...anonymous];
+}
+
+/** Units in the distinct acknowledged orders: what the buyers were told they bought, in total. */
+export function acknowledgedUnits(orders: readonly AckedOrder[]): number {
+  let n = 0;
+  for (const o of distinctById(orders)) n += o.qty;
+  return n;
 }
 
 function plural(n: number, word: string): string {
@@ -107,6 +120,8 @@ function stockConserved(input: AuditInput, stock: Map<string, number>): AuditChe
 }
 
 function perUserLimit(input: AuditInput): AuditCheck {
+  if (input.perUserLimit === null) return skipped('per_user_limit', 'No user above the per-user limit', 'the sale has no per-user limit');
+  const limit = input.perUserLimit;
   const fromLedger = input.ledgerOrders !== null;
   const orders = distinctById(input.ledgerOrders ?? input.ackedOrders);
   const byUser = new Map<string, number>();
@@ -114,15 +129,15 @@ function perUserLimit(input: AuditInput): AuditCheck {
     const key = input.limitScope === 'user-sku' ? `${o.userId} (${o.sku})` : o.userId;
     byUser.set(key, (byUser.get(key) ?? 0) + o.qty);
   }
-  const offending = [...byUser].filter(([, units]) => units > input.perUserLimit).map(([user]) => user);
+  const offending = [...byUser].filter(([, units]) => units > limit).map(([user]) => user);
   const source = fromLedger ? 'the ledger' : 'the orders the client saw acknowledged (no ledger)';
   let worst = 0;
   for (const units of byUser.values()) if (units > worst) worst = units;
   const detail =
     offending.length === 0
-      ? `no user above ${input.perUserLimit} unit(s), by ${source}`
-      : `${plural(offending.length, 'user')} above the limit of ${input.perUserLimit} (up to ${worst} units), by ${source}`;
-  return check('per_user_limit', `No user above the limit of ${input.perUserLimit}`, offending, detail);
+      ? `no user above ${limit} unit(s), by ${source}`
+      : `${plural(offending.length, 'user')} above the limit of ${limit} (up to ${worst} units), by ${source}`;
+  return check('per_user_limit', `No user above the limit of ${limit}`, offending, detail);
 }
 
 export function uniqueOrderIds(input: AuditInput): AuditCheck {
@@ -167,17 +182,68 @@ function ackedInLedger(input: AuditInput): { check: AuditCheck; lost: number } {
   return { check: check('acked_orders_in_ledger', title, [...missing, ...mismatched], detail), lost: missing.length };
 }
 
+/**
+ * Without reading the ledger, the inventory alone still bounds lost orders from below: units the buyers
+ * were told they bought that the target does not count as sold (by `sold`, or by what is missing from
+ * its stock, initial − available − reserved, whichever counts fewer) were acknowledged and not recorded.
+ * Read after every request of the run has finished, so nothing is still on its way.
+ */
+function ackedCountedAsSold(input: AuditInput): { check: AuditCheck; lost: number } {
+  const title = 'Every acknowledged unit is counted as sold by the inventory';
+  if (!input.inventory) return { check: skipped('acked_counted_as_sold', title, input.unavailable?.inventory ?? 'the target has no inventory route'), lost: 0 };
+  const acked = new Map<string, { units: number; maxQty: number }>();
+  for (const o of distinctById(input.ackedOrders)) {
+    const a = acked.get(o.sku) ?? { units: 0, maxQty: 0 };
+    acked.set(o.sku, { units: a.units + o.qty, maxQty: Math.max(a.maxQty, o.qty) });
+  }
+  const inventory = new Map(input.inventory.map((i) => [i.sku, i]));
+  const offending: string[] = [];
+  const details: string[] = [];
+  let lost = 0;
+  for (const [sku, a] of acked) {
+    const inv = inventory.get(sku);
+    const recorded = inv ? Math.min(inv.sold, inv.initial - inv.available - inv.reserved) : 0;
+    if (a.units <= recorded) continue;
+    const missing = a.units - recorded;
+    // Each lost order took at least one unit and at most the largest quantity acknowledged for the SKU.
+    const orders = Math.ceil(missing / Math.max(1, a.maxQty));
+    lost += orders;
+    offending.push(sku);
+    details.push(
+      inv
+        ? `${sku}: ${a.units.toLocaleString('en-US')} units acknowledged, the inventory counts ${inv.sold.toLocaleString('en-US')} sold (initial ${inv.initial.toLocaleString('en-US')} − available ${inv.available.toLocaleString('en-US')} − reserved ${inv.reserved.toLocaleString('en-US')} = ${(inv.initial - inv.available - inv.reserved).toLocaleString('en-US')})`
+        : `${sku}: ${a.units.toLocaleString('en-US')} units acknowledged, missing from the inventory`,
+    );
+  }
+  const detail =
+    offending.length === 0
+      ? 'the inventory counts every acknowledged unit as sold'
+      : `at least ${plural(lost, 'acknowledged order')} lost: ${details.slice(0, 10).join('; ')}`;
+  return { check: check('acked_counted_as_sold', title, offending, detail), lost };
+}
+
 export function auditRun(input: AuditInput): AuditResult {
-  const stock = input.initialStock instanceof Map ? new Map(input.initialStock) : new Map(Object.entries(input.initialStock));
+  const stock = new Map(input.initialStock);
   const sold = soldWithinStock(input, stock);
   const ledger = ackedInLedger(input);
-  const checks = [sold.check, stockConserved(input, stock), perUserLimit(input), uniqueOrderIds(input), ledger.check];
+  const counted = ackedCountedAsSold(input);
+  const checks = [sold.check, stockConserved(input, stock), perUserLimit(input), uniqueOrderIds(input), ledger.check, counted.check];
   return {
     passed: checks.every((c) => c.skipped || c.passed),
     checks,
     oversold: sold.oversold,
-    lostOrders: ledger.lost,
+    // The ledger names each lost order; the inventory only bounds them from below.
+    lostOrders: Math.max(ledger.lost, counted.lost),
   };
+}
+
+/** Lost orders as far as the audit can know them: null when neither the ledger nor the inventory
+ * check could be made, or only the inventory's lower bound could and it found none. */
+export function knownLostOrders(audit: AuditResult | null): number | null {
+  if (!audit) return null;
+  const ledger = audit.checks.find((c) => c.id === 'acked_orders_in_ledger');
+  if (ledger && !ledger.skipped) return audit.lostOrders;
+  return audit.lostOrders > 0 ? audit.lostOrders : null;
 }
 
 /** The failed checks, one line each with the first offending ids. */

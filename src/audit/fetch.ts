@@ -1,7 +1,9 @@
 // Reads what the audit needs from the target after a run: the inventory of each SKU and, with an
 // admin token, the order ledger. A target without those routes (a foreign checkout API) gives null
 // plus the reason, so the audit marks those checks skipped instead of passing them.
-import { request } from 'undici';
+// Bounded like the run itself: every GET shares one deadline (AUDIT_BUDGET_MS from the start of the
+// audit) and has a size cap, so a target that hangs, trickles or answers gigabytes cannot hold the run.
+import { Agent, request } from 'undici';
 import type { AckedOrder, InventoryState } from '../result/types.ts';
 
 export interface AuditInputs {
@@ -10,45 +12,97 @@ export interface AuditInputs {
   unavailable: { inventory?: string; ledger?: string };
 }
 
-const TIMEOUT_MS = 30_000;
+export interface FetchAuditOptions {
+  /** Without one the ledger is not read, and the checks that need it are skipped. */
+  adminToken?: string;
+  /** Time for every audit GET together, ms. */
+  budgetMs?: number;
+  /** Largest ledger answer read, bytes (an inventory answer is capped at INVENTORY_MAX_BYTES). */
+  ledgerMaxBytes?: number;
+}
+
+/** Every audit GET together ends within this: a run ends within load.maxDuration (gracefulStop is
+ * inside it) + this + start-up and writing. */
+export const AUDIT_BUDGET_MS = 5_000;
+export const INVENTORY_MAX_BYTES = 64 * 1024;
+/** Default ledger cap: room for a million orders' NDJSON lines (each about 120 bytes). */
+export const LEDGER_MAX_BYTES = 256 * 1024 * 1024;
+/** Inventory GETs in flight at once (a sale can have thousands of SKUs). */
+const INVENTORY_CONCURRENCY = 8;
 
 function join(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
-  const res = await request(url, { method: 'GET', headers, headersTimeout: TIMEOUT_MS, bodyTimeout: TIMEOUT_MS });
-  return { status: res.statusCode, text: await res.body.text() };
+class TooLargeError extends Error {}
+
+/** A GET with the shared deadline and a size cap; throws with a message the audit can show. */
+async function get(dispatcher: Agent, url: string, signal: AbortSignal, maxBytes: number, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+  const res = await request(url, { method: 'GET', headers, signal, dispatcher });
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    res.body.destroy();
+    throw new TooLargeError(`answered ${declared.toLocaleString('en-US')} bytes, more than the ${maxBytes.toLocaleString('en-US')} the audit reads`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) {
+      res.body.destroy();
+      throw new TooLargeError(`answered more than the ${maxBytes.toLocaleString('en-US')} bytes the audit reads`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return { status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') };
+}
+
+function failure(e: unknown, signal: AbortSignal, budgetMs: number): string {
+  if (signal.aborted) return `no complete answer within the audit's ${budgetMs / 1000} s`;
+  const code = (e as { code?: unknown }).code;
+  return `${typeof code === 'string' ? `${code}: ` : ''}${(e as Error).message}`;
 }
 
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
 
-async function fetchInventory(targetUrl: string, skus: readonly string[]): Promise<InventoryState[] | string> {
-  const out: InventoryState[] = [];
-  for (const sku of skus) {
-    const path = `/api/v1/inventory/${encodeURIComponent(sku)}`;
-    let res: { status: number; text: string };
-    try {
-      res = await get(join(targetUrl, path));
-    } catch (e) {
-      return `GET ${path} failed: ${(e as Error).message}`;
-    }
-    if (res.status !== 200) return `GET ${path} answered ${res.status}: the target has no inventory route the audit can read`;
-    let body: Record<string, unknown>;
-    try {
-      body = JSON.parse(res.text) as Record<string, unknown>;
-    } catch {
-      return `GET ${path} did not answer JSON`;
-    }
-    const { initial, available, reserved, sold } = body;
-    if (!isCount(initial) || !isCount(available) || !isCount(reserved) || !isCount(sold)) {
-      return `GET ${path} did not answer {initial, available, reserved, sold} as whole numbers`;
-    }
-    out.push({ sku, initial, available, reserved, sold });
+async function fetchOneInventory(dispatcher: Agent, targetUrl: string, sku: string, signal: AbortSignal, budgetMs: number): Promise<InventoryState | string> {
+  const path = `/api/v1/inventory/${encodeURIComponent(sku)}`;
+  let res: { status: number; text: string };
+  try {
+    res = await get(dispatcher, join(targetUrl, path), signal, INVENTORY_MAX_BYTES);
+  } catch (e) {
+    return `GET ${path} failed: ${failure(e, signal, budgetMs)}`;
   }
-  return out;
+  if (res.status !== 200) return `GET ${path} answered ${res.status}: the target has no inventory route the audit can read`;
+  let body: unknown;
+  try {
+    body = JSON.parse(res.text);
+  } catch {
+    return `GET ${path} did not answer JSON`;
+  }
+  const { initial, available, reserved, sold } = (body ?? {}) as Record<string, unknown>;
+  if (!isCount(initial) || !isCount(available) || !isCount(reserved) || !isCount(sold)) {
+    return `GET ${path} did not answer {initial, available, reserved, sold} as whole numbers`;
+  }
+  return { sku, initial, available, reserved, sold };
+}
+
+async function fetchInventory(dispatcher: Agent, targetUrl: string, skus: readonly string[], signal: AbortSignal, budgetMs: number): Promise<InventoryState[] | string> {
+  const out: InventoryState[] = new Array(skus.length);
+  let next = 0;
+  let problem: string | null = null;
+  const worker = async () => {
+    while (problem === null && next < skus.length) {
+      const i = next++;
+      const r = await fetchOneInventory(dispatcher, targetUrl, skus[i], signal, budgetMs);
+      if (typeof r === 'string') problem ??= r;
+      else out[i] = r;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(INVENTORY_CONCURRENCY, skus.length) }, worker));
+  return problem ?? out;
 }
 
 /** Parses GET /admin/orders' NDJSON; a malformed line is an error, never skipped. */
@@ -64,7 +118,7 @@ export function parseLedgerNdjson(text: string): AckedOrder[] {
     } catch {
       throw new TypeError(`line ${i + 1} is not JSON`);
     }
-    const { orderId, sku, userId, qty } = o;
+    const { orderId, sku, userId, qty } = o ?? {};
     if (typeof orderId !== 'string' || typeof sku !== 'string' || typeof userId !== 'string' || !isCount(qty)) {
       throw new TypeError(`line ${i + 1} is not {orderId, sku, userId, qty}`);
     }
@@ -73,12 +127,12 @@ export function parseLedgerNdjson(text: string): AckedOrder[] {
   return orders;
 }
 
-async function fetchLedger(targetUrl: string, adminToken: string): Promise<AckedOrder[] | string> {
+async function fetchLedger(dispatcher: Agent, targetUrl: string, adminToken: string, signal: AbortSignal, budgetMs: number, maxBytes: number): Promise<AckedOrder[] | string> {
   let res: { status: number; text: string };
   try {
-    res = await get(join(targetUrl, '/admin/orders'), { authorization: `Bearer ${adminToken}` });
+    res = await get(dispatcher, join(targetUrl, '/admin/orders'), signal, maxBytes, { authorization: `Bearer ${adminToken}` });
   } catch (e) {
-    return `GET /admin/orders failed: ${(e as Error).message}`;
+    return `GET /admin/orders failed: ${failure(e, signal, budgetMs)}`;
   }
   if (res.status !== 200) return `GET /admin/orders answered ${res.status}`;
   try {
@@ -88,19 +142,23 @@ async function fetchLedger(targetUrl: string, adminToken: string): Promise<Acked
   }
 }
 
-/** `adminToken`: without one the ledger is not read, and the checks that need it are skipped. */
-export async function fetchAuditInputs(targetUrl: string, skus: readonly string[], adminToken?: string): Promise<AuditInputs> {
+export async function fetchAuditInputs(targetUrl: string, skus: readonly string[], options: FetchAuditOptions = {}): Promise<AuditInputs> {
+  const budgetMs = options.budgetMs ?? AUDIT_BUDGET_MS;
+  const signal = AbortSignal.timeout(budgetMs);
+  // Its own connections, closed at the end whatever happened: nothing of the audit outlives it.
+  const dispatcher = new Agent({ connectTimeout: budgetMs, headersTimeout: budgetMs, bodyTimeout: budgetMs });
   const unavailable: AuditInputs['unavailable'] = {};
-  const inv = await fetchInventory(targetUrl, skus);
-  const inventory = typeof inv === 'string' ? null : inv;
-  if (typeof inv === 'string') unavailable.inventory = inv;
-  let ledgerOrders: AckedOrder[] | null = null;
-  if (adminToken === undefined) {
-    unavailable.ledger = 'no admin token, so the order ledger (GET /admin/orders) was not read';
-  } else {
-    const ledger = await fetchLedger(targetUrl, adminToken);
+  try {
+    const [inv, ledger] = await Promise.all([
+      fetchInventory(dispatcher, targetUrl, skus, signal, budgetMs),
+      options.adminToken === undefined
+        ? Promise.resolve<string>('no admin token (--admin-token-file or FLASHSALE_ADMIN_TOKEN), so the order ledger (GET /admin/orders) was not read')
+        : fetchLedger(dispatcher, targetUrl, options.adminToken, signal, budgetMs, options.ledgerMaxBytes ?? LEDGER_MAX_BYTES),
+    ]);
+    if (typeof inv === 'string') unavailable.inventory = inv;
     if (typeof ledger === 'string') unavailable.ledger = ledger;
-    else ledgerOrders = ledger;
+    return { inventory: typeof inv === 'string' ? null : inv, ledgerOrders: typeof ledger === 'string' ? null : ledger, unavailable };
+  } finally {
+    await dispatcher.destroy().catch(() => undefined);
   }
-  return { inventory, ledgerOrders, unavailable };
 }

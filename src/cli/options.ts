@@ -59,3 +59,12 @@ export function httpUrl(value: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') fail(`"${value}" is not an http(s) URL.`);
   return value;
 }
+
+/** A per-user limit: a whole number ≥ 1, or "none" for no limit: the one spelling everywhere
+ * (scenario files, serve, simulate). 0 is refused rather than read as "none": it would mean nobody may
+ * buy. Returns the word itself, not null: commander turns a parser's null into "". */
+export function perUserLimit(value: string): number | 'none' {
+  if (value.trim() === 'none') return 'none';
+  if (/^\s*0+\s*$/.test(value)) fail('0 would let nobody buy; write "none" for no per-user limit.');
+  return integer(1, 2 ** 31 - 1)(value);
+}

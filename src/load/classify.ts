@@ -2,11 +2,12 @@
 import type { Matcher, RequestTemplate } from './plan.ts';
 import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../metrics/recorder.ts';
 
-/** Reads `a.b.c` from a parsed JSON value; undefined when any part is missing. */
+/** Reads `a.b.c` from a parsed JSON value; undefined when any part is missing. Own fields only: a path
+ * such as `order.constructor` must not find Object.prototype's members in a target's answer. */
 export function readPath(value: unknown, path: string): unknown {
   let cur: unknown = value;
   for (const key of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;

@@ -64,6 +64,8 @@ export class LoadEngine implements JourneyHost {
   readonly #recorder = new LoadRecorder();
   readonly #counts: Counts = emptyCounts();
   readonly #orders: AckedOrder[] = [];
+  /** [step × outcome] counts, kept flat on the hot path and named in the result. */
+  readonly #stepOutcomes = new Array<number>(STEP_NAMES.length * OUTCOMES.length).fill(0);
   readonly #buyers: Buyers;
   readonly #templates: Array<CompiledTemplate | null> = [null, null, null];
   readonly #classifiers: Array<Classifier | null> = [null, null, null];
@@ -82,8 +84,6 @@ export class LoadEngine implements JourneyHost {
   /** Still starting new buyers (arrivals, or the next iteration of a closed-model user). */
   #accepting = true;
   #active = 0;
-  #arrivalsTaken = 0;
-  #lastArrivalMs = 0;
   #drainUntilMs = Infinity;
   #stopReason: LoadResult['stopReason'] = 'completed';
   /** The shared stop flag has been acted on. */
@@ -202,8 +202,6 @@ export class LoadEngine implements JourneyHost {
         if (arrivalMs > now) break;
         const index = this.#arrivals.index;
         this.#send(this.#startBuyer(index, this.#closed ? index : -1, 0, arrivalMs), now);
-        this.#arrivalsTaken++;
-        this.#lastArrivalMs = arrivalMs;
         this.#nextArrivalMs = this.#arrivals.next();
         if (this.#nextArrivalMs === Infinity && !this.#closed) this.#scheduleDone(now);
       } else {
@@ -353,9 +351,7 @@ export class LoadEngine implements JourneyHost {
     this.#recorder.intervals.sent(now);
     this.#counts.requestsSent++;
     if (this.#firstSendMs === null) this.#firstSendMs = now;
-    j.dispatching = true;
     this.#conns.clients[c].dispatch(j.opts, j);
-    j.dispatching = false;
   }
 
   /** Aborts requests that have been out longer than journey.timeoutMs (counted as 'timeout', retried). */
@@ -419,12 +415,17 @@ export class LoadEngine implements JourneyHost {
     this.#maybeFinish(now);
   }
 
+  /** No HTTP answer (refused, reset, not HTTP, timed out): counted as an error of its kind, but no
+   * latency is recorded. There is no answer to time, and the time it took to fail (a refused connect
+   * takes microseconds) must not pull latency percentiles, or thresholds on them, down or up. */
   failed(j: Journey, err: Error): void {
     if (this.#finished) return;
     const now = this.now();
     if (j.conn >= 0) this.#freeConnection(j.conn, now);
     this.#countKind(errorKind(err));
-    this.#record(j, ERROR, now, 0);
+    this.#countOutcome(j.step, ERROR);
+    this.#recorder.recordFailure(now);
+    j.conn = -1;
     this.#next(j, ERROR, now);
     this.#maybeFinish(now);
   }
@@ -434,8 +435,14 @@ export class LoadEngine implements JourneyHost {
     e[kind] = (e[kind] ?? 0) + 1;
   }
 
+  #countOutcome(step: number, outcome: number): void {
+    const name = OUTCOMES[outcome];
+    this.#counts.byOutcome[name]++;
+    this.#stepOutcomes[step * OUTCOMES.length + outcome]++;
+  }
+
   #record(j: Journey, outcome: number, now: number, units: number): void {
-    this.#counts.byOutcome[OUTCOMES[outcome]]++;
+    this.#countOutcome(j.step, outcome);
     this.#recorder.recordAnswer(j.step, outcome, Math.round((now - j.dueMs) * 1000), Math.round((now - j.sentMs) * 1000), now, units);
     j.conn = -1;
   }
@@ -517,14 +524,13 @@ export class LoadEngine implements JourneyHost {
     // Whatever had not finished is counted, not measured: journeys waiting, queued or in flight.
     this.#heap.drain((j) => this.#endJourney(j, j.requests === 0 ? 'dropped' : 'gaveUp'));
     this.#conns.drainWaiting((j) => this.#endJourney(j, j.requests <= 1 ? 'dropped' : 'gaveUp'));
-    // In flight when the run was cut: their answers will never be read, but the wait so far is a lower
-    // bound of their latency, and a service that stalls at the end must not show a clean p99.
+    // In flight when the run was cut: their answers will never be read. Counted apart (cutByStop), not
+    // as errors and not in any latency: the stop, not the target, ended them.
     const inFlight = this.#conns.inFlight;
     for (let c = 0; c < inFlight.length; c++) {
       const j = inFlight[c];
       if (j === null || j.conn < 0) continue;
-      this.#countKind('cut_by_stop');
-      this.#record(j, ERROR, now, 0);
+      this.#counts.cutByStop++;
     }
     this.#counts.buyers.gaveUp += this.#active; // in flight: cut by the stop
     this.#active = 0;
@@ -539,6 +545,15 @@ export class LoadEngine implements JourneyHost {
     this.#flushProgress();
     Atomics.notify(this.#control, STOP); // release our own stop watcher (and wake the others)
     void this.#conns.close().then(() => this.#resolve(this.#result(now)));
+  }
+
+  #byStep(): Counts['byStep'] {
+    const out: Counts['byStep'] = {};
+    STEP_NAMES.forEach((step, s) => {
+      const row = this.#stepOutcomes.slice(s * OUTCOMES.length, (s + 1) * OUTCOMES.length);
+      if (row.some((n) => n > 0)) out[step] = { success: row[0], sold_out: row[1], rejected: row[2], error: row[3] };
+    });
+    return out;
   }
 
   #flushProgress(): void {
@@ -556,20 +571,16 @@ export class LoadEngine implements JourneyHost {
     // The monitor measures the whole gap between its timer ticks; only what exceeds the tick is delay.
     const ns = (v: number) => (Number.isFinite(v) ? Math.max(0, v / 1e6 - LOOP_RESOLUTION_MS) : 0);
     const loop = { p50: ns(this.#loop.percentile(50)), p99: ns(this.#loop.percentile(99)), max: ns(this.#loop.max) };
-    const span = this.#closed ? this.#scheduleEndMs : this.#lastArrivalMs;
-    const meanGapMs = this.#arrivalsTaken > 1 ? span / (this.#arrivalsTaken - 1) : Infinity;
-    const verdict = judgeGenerator({
-      lateness: this.#recorder.lateness,
-      meanGapMs,
-      eventLoopDelayMs: loop,
-    });
+    // Judged here at the default scale; the run's judge (src/result/judge.ts) judges again at the
+    // scenario's own scale, which the load engine does not know.
+    const verdict = judgeGenerator({ lateness: this.#recorder.lateness, eventLoopDelayMs: loop });
     return {
       t0EpochMs: this.#t0Shared[0],
       durationMs: endMs,
       firstSendMs: this.#firstSendMs,
       lastAckMs: this.#lastAckMs,
       stopReason: this.#stopReason,
-      counts: this.#counts,
+      counts: { ...this.#counts, byStep: this.#byStep() },
       latency: this.#recorder.latency(),
       intervals: this.#recorder.intervals.finish(endMs),
       generator: {

@@ -59,7 +59,6 @@ export class Journey implements Vars, Dispatcher.DispatchHandler {
   conn = -1;
   /** undici's abort for the request in flight (the engine's own timeouts use it). */
   abort: ((err?: Error) => void) | null = null;
-  dispatching = false;
   statusCode = 0;
   keepBody = false;
   readonly chunks: Buffer[] = [];
@@ -115,12 +114,11 @@ export class Journey implements Vars, Dispatcher.DispatchHandler {
   }
 
   onError(err: Error): void {
-    if (this.dispatching) {
-      // Failed inside dispatch(): finish it outside so the engine is never re-entered mid-send.
-      process.nextTick(() => this.host.failed(this, err));
-      return;
-    }
-    this.host.failed(this, err);
+    // Always finished on the next tick, never inside undici's call: failing inside dispatch() would
+    // re-enter the engine mid-send, and a connect error fails every request queued on the client in
+    // one loop that asserts nothing new was queued meanwhile (a retry or a waiting request sent on the
+    // freed connection would be, and undici then throws an AssertionError that kills the worker).
+    process.nextTick(() => this.host.failed(this, err));
   }
 
   body(): Buffer | null {

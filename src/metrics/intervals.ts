@@ -44,6 +44,14 @@ export class IntervalRecorder {
     this.#histogram.record(correctedUs);
   }
 
+  /** A failure without an answer at msFromT0: counted as completed and as an error, with no latency. */
+  failed(msFromT0: number): void {
+    const i = this.bucket(msFromT0);
+    this.series.completed[i]++;
+    this.series.errors[i]++;
+    if (i > this.#live) this.#roll(i);
+  }
+
   /** Encodes the live bucket; call once at the end. */
   finish(endMsFromT0: number): IntervalSeries {
     this.bucket(endMsFromT0);

@@ -40,7 +40,7 @@ export function mergeLoadResults(parts: LoadResult[]): LoadResult {
       eventLoopDelayMs,
       // Bound if any part was; one reason, restated on the merged figures rather than one per part.
       generatorBound: bound.length > 0,
-      reason: bound.length ? (judgeGenerator({ lateness, meanGapMs: Infinity, eventLoopDelayMs }).reason ?? bound[0].generator.reason) : null,
+      reason: bound.length ? (judgeGenerator({ lateness, eventLoopDelayMs }).reason ?? bound[0].generator.reason) : null,
     },
     orders: parts.flatMap((p) => p.orders),
   };
@@ -52,9 +52,12 @@ export function emptyCounts(): Counts {
     requestsAnswered: 0,
     retries: 0,
     byOutcome: { success: 0, sold_out: 0, rejected: 0, error: 0 },
-    errorsByKind: {},
+    byStep: {},
+    // Keys come from result files too (flashsale merge): no prototype for a "__proto__" key to reach.
+    errorsByKind: Object.create(null) as Record<string, number>,
     buyers: { started: 0, succeeded: 0, soldOut: 0, rejected: 0, gaveUp: 0, dropped: 0 },
     unitsAcknowledged: 0,
+    cutByStop: 0,
   };
 }
 
@@ -65,7 +68,14 @@ function mergeCounts(all: Counts[]): Counts {
     out.requestsAnswered += c.requestsAnswered;
     out.retries += c.retries;
     out.unitsAcknowledged += c.unitsAcknowledged;
+    out.cutByStop += c.cutByStop ?? 0;
     for (const o of OUTCOMES) out.byOutcome[o] += c.byOutcome[o] ?? 0;
+    for (const step of STEPS) {
+      const from = c.byStep?.[step];
+      if (!from) continue;
+      const to = (out.byStep[step] ??= { success: 0, sold_out: 0, rejected: 0, error: 0 });
+      for (const o of OUTCOMES) to[o] += from[o] ?? 0;
+    }
     for (const [k, v] of Object.entries(c.errorsByKind)) out.errorsByKind[k] = (out.errorsByKind[k] ?? 0) + v;
     for (const k of Object.keys(out.buyers) as Array<keyof Counts['buyers']>) out.buyers[k] += c.buyers[k] ?? 0;
   }

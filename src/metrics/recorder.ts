@@ -76,6 +76,11 @@ export class LoadRecorder {
     this.intervals.completed(atMsFromT0, outcome === SUCCESS ? 0 : outcome === SOLD_OUT ? 1 : 2, c, unitsTaken);
   }
 
+  /** A request that failed without an HTTP answer: counted in the interval series, timed nowhere. */
+  recordFailure(atMsFromT0: number): void {
+    this.intervals.failed(atMsFromT0);
+  }
+
   latency(): Partial<Record<Step, StepLatency>> {
     const out: Partial<Record<Step, StepLatency>> = {};
     STEPS.forEach((step, s) => {

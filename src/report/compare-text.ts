@@ -1,6 +1,6 @@
 // The terminal table of `flashsale compare`: A, B, the change, and whether it is better or worse.
 import type { RunResult } from '../result/types.ts';
-import { compareRows, formatChange, judgement, NOISE, render, type CompareRow } from './compare.ts';
+import { compareRows, formatChange, judgement, NOISE, render, unjudgedNote, type CompareRow } from './compare.ts';
 
 const TEXT_WIDTH = 24;
 
@@ -26,12 +26,15 @@ export function formatCompare(a: RunResult, b: RunResult, names: [string, string
     Math.max(10, ...table.map((t) => t.c[2].length)),
     Math.max(8, ...table.map((t) => t.c[3].length)),
   ];
+  const note = unjudgedNote(a, b);
   const paint = (row: CompareRow, s: string) => {
     if (!options.color || row.kind !== 'number') return s;
-    const j = judgement(row);
+    const j = judgement(row, note === null);
     return j === 'better' ? ansi(32)(s) : j === 'worse' ? ansi(31)(s) : s;
   };
-  const out = ['', `  A: ${names[0]}`, `  B: ${names[1]}`, ''];
+  const label = (r: RunResult) => (r.verdict.status === 'inconclusive' || r.verdict.status === 'interrupted' ? `  [${r.verdict.status.toUpperCase()}]` : '');
+  const out = ['', `  A: ${names[0]}${label(a)}`, `  B: ${names[1]}${label(b)}`, ''];
+  if (note) out.push(`  ${options.color ? ansi(33)(note) : note}`, '');
   out.push(`  ${''.padEnd(w[0])}${'A'.padStart(w[1])}  ${'B'.padStart(w[2])}  ${'change'.padStart(w[3])}  ${'%'.padStart(w[4])}`);
   let group = '';
   for (const { r, c } of table) {

@@ -3,6 +3,7 @@
 import type { RunResult } from '../result/types.ts';
 import { count, duration, ms, percent, rate, signed } from './format.ts';
 import { percentilesOf, STEP_ORDER, type Percentiles } from './latency.ts';
+import { VERDICT_WORDS } from './summary.ts';
 
 export type Unit = 'ms' | 'duration' | 'count' | 'rate';
 
@@ -51,10 +52,11 @@ export function change(row: NumberRow): { abs: number | null; pct: number | null
 /** Changes smaller than this share of A are run-to-run noise, not worth a colour. */
 export const NOISE = 0.01;
 
-/** 'better' | 'worse' | 'same' (within NOISE) | null (no direction, or a side without data). */
-export function judgement(row: NumberRow): 'better' | 'worse' | 'same' | null {
+/** 'better' | 'worse' | 'same' (within NOISE) | null (no direction, a side without data, or runs whose
+ * figures cannot be compared as the target's: `comparable` false, see unjudgedNote). */
+export function judgement(row: NumberRow, comparable = true): 'better' | 'worse' | 'same' | null {
   const { abs, pct } = change(row);
-  if (abs === null || row.lowerIsBetter === null) return null;
+  if (!comparable || abs === null || row.lowerIsBetter === null) return null;
   if (abs === 0 || (pct !== null && Math.abs(pct) < NOISE)) return 'same';
   return (abs < 0) === row.lowerIsBetter ? 'better' : 'worse';
 }
@@ -111,6 +113,27 @@ export function compareRows(a: RunResult, b: RunResult): CompareRow[] {
 
   text('audit', 'verdict', 'audit', (r) => (r.audit === null ? 'not run' : r.audit.passed ? '✓ passed' : `✗ failed (${r.audit.checks.filter((c) => !c.passed && !c.skipped).map((c) => c.id).join(', ')})`));
   text('thresholds', 'verdict', 'thresholds', (r) => (r.thresholds.length ? `${r.thresholds.every((t) => t.pass) ? '✓' : '✗'} ${r.thresholds.filter((t) => t.pass).length} of ${r.thresholds.length} passed` : 'none'));
-  text('verdict', 'verdict', 'verdict', (r) => (r.verdict.passed ? '✓ passed' : `✗ failed (exit ${r.verdict.exitCode})`));
+  text('verdict', 'verdict', 'verdict', verdictText);
   return rows;
+}
+
+/** "✓ passed", "? inconclusive (exit 4)", … as the summary's last line words it. */
+export function verdictText(r: RunResult): string {
+  const w = VERDICT_WORDS[r.verdict.status];
+  return `${w.mark} ${w.word.toLowerCase()}${r.verdict.status === 'passed' ? '' : ` (exit ${r.verdict.exitCode})`}`;
+}
+
+/**
+ * Why the changes between two runs cannot be read as the target getting better or worse, or null when
+ * they can: an inconclusive run's figures are partly its generator's, an interrupted run's are partial.
+ */
+export function unjudgedNote(a: RunResult, b: RunResult): string | null {
+  const why = (r: RunResult, name: string): string | null =>
+    r.verdict.status === 'inconclusive'
+      ? `${name} is inconclusive (its load generator could not keep its schedule, so its figures are partly the generator's)`
+      : r.verdict.status === 'interrupted'
+        ? `${name} was interrupted (its figures cover only part of the sale)`
+        : null;
+  const notes = [why(a, 'A'), why(b, 'B')].filter((n): n is string => n !== null);
+  return notes.length ? `${notes.join('; ')}: changes are shown but not marked better or worse.` : null;
 }

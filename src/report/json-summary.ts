@@ -2,13 +2,21 @@
 import type { Step } from '../load/plan.ts';
 import type { RunResult } from '../result/types.ts';
 import { stepPercentiles, type Percentiles } from './latency.ts';
+import { knownLostOrders } from '../audit/audit.ts';
 
 export type LatencyMs = Omit<Percentiles, 'mean'>;
 
 export interface JsonSummary {
   scenario: string;
+  /** passed | thresholds_crossed | audit_failed | inconclusive | interrupted (also in verdict.status). */
+  status: RunResult['verdict']['status'];
+  target: { url: string; builtIn: boolean; from: RunResult['target']['from'] };
   stock: number;
+  /** Units sold by soldFrom (the inventory when the target has one); acknowledged and ledger are the other views. */
   sold: number;
+  soldFrom: RunResult['stock']['soldFrom'];
+  acknowledged: number;
+  ledger: number | null;
   oversold: number;
   lostOrders: number | null;
   sellOutMs: number | null;
@@ -19,15 +27,20 @@ export interface JsonSummary {
   requestsPerSecSent: number;
   requestsPerSecAnswered: number;
   retries: number;
+  cutByStop: number;
   outcomes: RunResult['counts']['byOutcome'];
   errorsByKind: Record<string, number>;
   buyers: RunResult['counts']['buyers'];
   generatorBound: boolean;
   generatorReason: string | null;
+  generatorLateShare: number | null;
+  /** Share of the machine's CPU other processes used during the load (null: unknown). */
+  machineOthersCpuShare: number | null;
   audit: { passed: boolean | null; failed: string[] };
-  thresholds: Array<{ metric: string; expression: string; actual: number | null; pass: boolean }>;
+  thresholds: Array<Pick<RunResult['thresholds'][number], 'metric' | 'expression' | 'actual' | 'pass' | 'status' | 'source' | 'note'>>;
   latency: Partial<Record<Step, { corrected: LatencyMs | null; uncorrected: LatencyMs | null }>>;
   verdict: RunResult['verdict'];
+  warnings?: string[];
   mergedFrom?: string[];
 }
 
@@ -44,10 +57,15 @@ export function jsonSummary(result: RunResult): JsonSummary {
   }
   return {
     scenario: result.scenario.name,
+    status: result.verdict.status,
+    target: { url: result.target.url, builtIn: result.target.builtIn, from: result.target.from },
     stock: result.stock.initial,
     sold: result.stock.sold,
+    soldFrom: result.stock.soldFrom,
+    acknowledged: result.stock.acknowledged,
+    ledger: result.stock.ledger,
     oversold: result.stock.oversold,
-    lostOrders: result.audit ? result.audit.lostOrders : null,
+    lostOrders: knownLostOrders(result.audit),
     sellOutMs: result.stock.sellOutMs,
     durationMs: result.durationMs,
     stopReason: result.stopReason,
@@ -56,18 +74,22 @@ export function jsonSummary(result: RunResult): JsonSummary {
     requestsPerSecSent: perSec(result.counts.requestsSent),
     requestsPerSecAnswered: perSec(result.counts.requestsAnswered),
     retries: result.counts.retries,
+    cutByStop: result.counts.cutByStop,
     outcomes: result.counts.byOutcome,
     errorsByKind: result.counts.errorsByKind,
     buyers: result.counts.buyers,
     generatorBound: result.generator.generatorBound,
     generatorReason: result.generator.reason,
+    generatorLateShare: result.generator.lateShare ?? null,
+    machineOthersCpuShare: result.machine?.othersCpuShare ?? null,
     audit: {
       passed: result.audit ? result.audit.passed : null,
       failed: result.audit ? result.audit.checks.filter((c) => !c.passed && !c.skipped).map((c) => c.id) : [],
     },
-    thresholds: result.thresholds.map((t) => ({ metric: t.metric, expression: t.expression, actual: t.actual, pass: t.pass })),
+    thresholds: result.thresholds.map((t) => ({ metric: t.metric, expression: t.expression, actual: t.actual, pass: t.pass, status: t.status, source: t.source, note: t.note })),
     latency,
     verdict: result.verdict,
+    ...(result.warnings?.length ? { warnings: result.warnings } : {}),
     ...(result.mergedFrom ? { mergedFrom: result.mergedFrom } : {}),
   };
 }

@@ -1,12 +1,14 @@
 // `flashsale merge`: runs made on several machines against one sale, merged into one result exactly.
-// The load part (histograms, counts, intervals, orders) is the metrics module's exact merge; what
-// the audit and thresholds said is recomputed where the merged data allows it, else combined.
+// The load part (histograms, counts, intervals, orders) is the metrics module's exact merge; the audit
+// checks that can only be made on the whole are made again on the merged data, the others combined;
+// then the one judge (src/result/judge.ts) decides, as it does for a single run.
 import { mergeLoadResults } from '../metrics/merge.ts';
 import { MAX_OFFENDING_LISTED, soldWithinStock, uniqueOrderIds, type AuditInput } from '../audit/audit.ts';
-import type { AuditCheck, AuditResult, InventoryState, RunResult, ThresholdResult } from '../result/types.ts';
-import { evaluateThresholds, type ThresholdsSpec } from '../thresholds/index.ts';
+import type { AuditCheck, AuditResult, InventoryState, LoadResult, RunResult } from '../result/types.ts';
+import { parseThreshold, type ThresholdsSpec } from '../thresholds/index.ts';
 import { ResultFileError } from './read.ts';
-import { sellOutMs, verdictOf } from '../result/verdict.ts';
+import { judge } from '../result/judge.ts';
+import { duration } from './format.ts';
 
 export interface MergeInput {
   file: string;
@@ -14,25 +16,24 @@ export interface MergeInput {
 }
 
 /** One sale seen from several machines (same external target), or separate sales added up. */
-function mergeStock(inputs: MergeInput[], load: ReturnType<typeof mergeLoadResults>): RunResult['stock'] {
+function mergeStock(inputs: MergeInput[]): { initial: number; inventory: InventoryState[]; ledgerUnits: number | null } {
   const results = inputs.map((i) => i.result);
   const url = results[0].target.url;
   const shared = results.every((r) => !r.target.builtIn && r.target.url === url);
-  let initial: number;
-  let inventory: RunResult['stock']['inventory'];
   if (shared) {
     const odd = inputs.find((i) => i.result.stock.initial !== results[0].stock.initial);
     if (odd) throw new ResultFileError(odd.file, `stock.initial is ${odd.result.stock.initial}, ${inputs[0].file} has ${results[0].stock.initial}: not the same sale`);
-    initial = results[0].stock.initial;
     // The server's final state is the snapshot taken last.
-    inventory = results.reduce((a, b) => (Date.parse(b.endedAt) > Date.parse(a.endedAt) ? b : a)).stock.inventory;
-  } else {
-    // Each machine ran its own built-in service: separate sales, so stock adds up.
-    initial = results.reduce((n, r) => n + r.stock.initial, 0);
-    inventory = results.flatMap((r) => r.stock.inventory);
+    const last = results.reduce((a, b) => (Date.parse(b.endedAt) > Date.parse(a.endedAt) ? b : a));
+    return { initial: results[0].stock.initial, inventory: last.stock.inventory, ledgerUnits: last.stock.ledger };
   }
-  const sold = inventory.length ? inventory.reduce((n, s) => n + s.sold, 0) : load.counts.unitsAcknowledged;
-  return { initial, sold, oversold: Math.max(0, sold - initial), sellOutMs: sellOutMs(load, sold, initial), inventory };
+  // Each machine ran its own built-in service: separate sales, so stock adds up.
+  const ledgers = results.map((r) => r.stock.ledger);
+  return {
+    initial: results.reduce((n, r) => n + r.stock.initial, 0),
+    inventory: results.flatMap((r) => r.stock.inventory),
+    ledgerUnits: ledgers.every((l): l is number => l !== null) ? ledgers.reduce((n, l) => n + l, 0) : null,
+  };
 }
 
 /** The merged sale's per-SKU inventory: one shared server's last word, or separate sales added up by SKU. */
@@ -45,12 +46,12 @@ function inventoryBySku(inventory: RunResult['stock']['inventory']): InventorySt
   return [...bySku.values()];
 }
 
-function mergeAudit(inputs: MergeInput[], stock: RunResult['stock'], orders: RunResult['orders']): AuditResult | null {
+function mergeAudit(inputs: MergeInput[], stockInventory: InventoryState[], orders: RunResult['orders']): AuditResult | null {
   const audits = inputs.map((i) => i.result.audit).filter((a): a is AuditResult => a !== null);
   if (audits.length === 0) return null;
   // Two checks can be made again on the merged data, and only there (an order id acknowledged on two
   // machines; units acknowledged on several machines adding up past the stock), with the audit's own code.
-  const inventory = inventoryBySku(stock.inventory);
+  const inventory = inventoryBySku(stockInventory);
   const merged: AuditInput = {
     inventory: inventory.length ? inventory : null,
     ledgerOrders: null,
@@ -80,28 +81,36 @@ function mergeAudit(inputs: MergeInput[], stock: RunResult['stock'], orders: Run
   return {
     passed: checks.every((c) => c.passed || c.skipped),
     checks,
-    oversold: Math.max(stock.oversold, sold?.oversold ?? 0, ...audits.map((a) => a.oversold)),
+    oversold: Math.max(sold?.oversold ?? 0, ...audits.map((a) => a.oversold)),
     lostOrders: audits.reduce((n, a) => n + a.lostOrders, 0),
   };
 }
 
-/** Re-evaluated on the merged data when the scenario carries its thresholds; else all parts must pass. */
-function mergeThresholds(inputs: MergeInput[], merged: Omit<RunResult, 'thresholds' | 'verdict'>): ThresholdResult[] {
-  const spec = (merged.scenario.definition as { thresholds?: unknown } | null)?.thresholds;
-  if (spec && typeof spec === 'object' && !Array.isArray(spec)) {
-    try {
-      return evaluateThresholds(spec as ThresholdsSpec, merged);
-    } catch {
-      // A definition this version cannot parse: fall through to combining what each run said.
+/** The scenario's thresholds from its recorded definition, or none (with why) when they cannot be read. */
+function scenarioThresholds(definition: unknown): { spec: ThresholdsSpec; problem: string | null } {
+  const spec = (definition as { thresholds?: unknown } | null)?.thresholds;
+  if (spec === undefined) return { spec: {}, problem: null };
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return { spec: {}, problem: 'scenario.definition.thresholds is not an object' };
+  try {
+    for (const [key, list] of Object.entries(spec as ThresholdsSpec)) {
+      for (const e of list) parseThreshold(key, typeof e === 'string' ? e : e.threshold);
     }
+  } catch (e) {
+    return { spec: {}, problem: `the scenario's thresholds could not be read (${(e as Error).message}), so only the defaults were evaluated` };
   }
-  const byKey = new Map<string, ThresholdResult[]>();
-  for (const t of inputs.flatMap((i) => i.result.thresholds)) {
-    const key = `${t.metric}\u0000${t.expression}`;
-    byKey.set(key, [...(byKey.get(key) ?? []), t]);
+  return { spec: spec as ThresholdsSpec, problem: null };
+}
+
+/** Runs that share no moment with any other: their merged rates and sell-out time span the gap. */
+function overlapWarnings(inputs: MergeInput[]): string[] {
+  const spans = inputs.map((i) => ({ file: i.file, from: i.result.t0EpochMs, to: i.result.t0EpochMs + i.result.durationMs }));
+  const warnings: string[] = [];
+  for (const a of spans) {
+    if (spans.some((b) => b !== a && b.from < a.to && a.from < b.to)) continue;
+    const nearest = spans.filter((b) => b !== a).map((b) => (b.to <= a.from ? a.from - b.to : b.from - a.to)).reduce((x, y) => Math.min(x, y));
+    warnings.push(`${a.file} does not overlap any other run in time (${duration(nearest)} apart): the merged run time, rates and sell-out time span the gap, as if one sale had lasted that long`);
   }
-  // Without the definition the merged value cannot be computed: actual stays null.
-  return [...byKey.values()].map((ts) => ({ ...ts[0], actual: null, pass: ts.every((t) => t.pass) && ts.length === inputs.length }));
+  return warnings;
 }
 
 export function mergeRunResults(inputs: MergeInput[]): RunResult {
@@ -115,25 +124,38 @@ export function mergeRunResults(inputs: MergeInput[]): RunResult {
       throw new ResultFileError(i.file, `intervals.periodMs is ${i.result.intervals.periodMs}, ${first.file} has ${first.result.intervals.periodMs}`);
     }
   }
-  const load = mergeLoadResults(inputs.map((i) => i.result));
-  const stock = mergeStock(inputs, load);
-  const audit = mergeAudit(inputs, stock, load.orders);
-  // As a single run reports it: the worst view of oversell, the audit's included.
-  stock.oversold = Math.max(stock.oversold, audit?.oversold ?? 0);
+  const load: LoadResult = mergeLoadResults(inputs.map((i) => i.result));
+  const stock = mergeStock(inputs);
+  const audit = mergeAudit(inputs, stock.inventory, load.orders);
+  const thresholds = scenarioThresholds(first.result.scenario.definition);
+  const judged = judge({
+    load,
+    initialUnits: stock.initial,
+    audit: { merged: audit, inventory: stock.inventory, ledgerUnits: stock.ledgerUnits },
+    thresholds: thresholds.spec,
+    sharedMachine: busiestSharedMachine(inputs),
+  });
   const byTime = (pick: (r: RunResult) => string, min: boolean) =>
     inputs.map((i) => pick(i.result)).reduce((a, b) => ((Date.parse(b) < Date.parse(a)) === min ? b : a));
-  const base = {
-    schemaVersion: first.result.schemaVersion,
+  const warnings = [...new Set([...inputs.flatMap((i) => i.result.warnings ?? []), ...overlapWarnings(inputs), ...(thresholds.problem ? [thresholds.problem] : [])])];
+  return {
     ...load,
+    ...judged,
+    schemaVersion: first.result.schemaVersion,
     scenario: first.result.scenario,
     environment: first.result.environment,
     target: first.result.target,
     startedAt: byTime((r) => r.startedAt, true),
     endedAt: byTime((r) => r.endedAt, false),
-    stock,
-    audit,
+    ...(warnings.length ? { warnings } : {}),
+    machine: busiestSharedMachine(inputs),
     mergedFrom: inputs.flatMap((i) => i.result.mergedFrom ?? [i.file]),
   };
-  const thresholds = mergeThresholds(inputs, base);
-  return { ...base, thresholds, verdict: verdictOf(base.audit, thresholds) };
+}
+
+/** Runs each against its own built-in service: the busiest of their machines (each shared with its service). */
+function busiestSharedMachine(inputs: MergeInput[]): RunResult['machine'] {
+  if (!inputs.every((i) => i.result.target.builtIn)) return null;
+  const known = inputs.map((i) => i.result.machine).filter((m): m is NonNullable<RunResult['machine']> => m !== null && m !== undefined);
+  return known.length ? known.reduce((a, b) => (b.othersCpuShare > a.othersCpuShare ? b : a)) : null;
 }

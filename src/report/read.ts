@@ -1,9 +1,11 @@
 // Reads a result.json back (report, compare, merge), refusing anything it could misread: a missing
-// file, text that is not JSON, another schema version, or a field of the wrong shape.
+// file, text that is not JSON, an unknown schema version, or a field of the wrong shape. Version-1
+// files are upgraded to the current version first (upgrade.ts).
 import { readFile } from 'node:fs/promises';
 import { EXIT, FlashsaleError } from '../errors.ts';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../result/types.ts';
 import { validate } from './schema-check.ts';
+import { upgradeV1 } from './upgrade.ts';
 
 /** A result file that cannot be used. Names the file and, when it can, the field. Exit 2. */
 export class ResultFileError extends FlashsaleError {
@@ -21,8 +23,9 @@ export function parseResult(doc: unknown, file: string): RunResult {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ResultFileError(file, 'is not a flashsale result (expected a JSON object)');
   const version = (doc as { schemaVersion?: unknown }).schemaVersion;
   if (version === undefined) throw new ResultFileError(file, 'is not a flashsale result: schemaVersion is missing');
-  if (version !== RESULT_SCHEMA_VERSION) {
-    throw new ResultFileError(file, `schemaVersion is ${JSON.stringify(version)}; this flashsale reads schema version ${RESULT_SCHEMA_VERSION}`);
+  if (version === 1) upgradeV1(doc as Record<string, unknown>);
+  else if (version !== RESULT_SCHEMA_VERSION) {
+    throw new ResultFileError(file, `schemaVersion is ${JSON.stringify(version)}; this flashsale reads schema versions 1 and ${RESULT_SCHEMA_VERSION}`);
   }
   const issues = validate(doc);
   if (issues.length) {

@@ -6,8 +6,15 @@
 // Times relative to the run are milliseconds from `t0EpochMs` (the first intended send / sale open).
 
 import type { Step } from '../load/plan.ts';
+import type { GeneratorLimits } from '../metrics/self-watch.ts';
+import type { MachineLoad } from '../metrics/host-watch.ts';
 
-export const RESULT_SCHEMA_VERSION = 1;
+export type { GeneratorLimits, MachineLoad };
+
+/** 2: verdict.status (and exit codes 4, 105), counts.cutByStop, stock.acknowledged/ledger/soldFrom,
+ * target.from, thresholds[].source/status/note, generator.lateShare/limits, warnings. Version-1 files
+ * are upgraded when read (src/report/read.ts). */
+export const RESULT_SCHEMA_VERSION = 2;
 
 export const OUTCOMES = ['success', 'sold_out', 'rejected', 'error'] as const;
 /** success: the step did what it asked; sold_out: the target said no stock; rejected: any other
@@ -49,6 +56,8 @@ export interface Counts {
   requestsAnswered: number;
   retries: number;
   byOutcome: Record<Outcome, number>;
+  /** byOutcome per journey step (connection failures included, which have no latency to count). */
+  byStep: Partial<Record<Step, Record<Outcome, number>>>;
   /** Why requests failed: 'http_503', 'http_429', 'timeout', 'ECONNRESET', ... */
   errorsByKind: Record<string, number>;
   buyers: {
@@ -65,6 +74,9 @@ export interface Counts {
     dropped: number;
   };
   unitsAcknowledged: number;
+  /** Requests still in flight when the run stopped (sell-out, a cap, Ctrl-C): ended by the stop, not
+   * by the target. Neither errors nor answers, and in no latency. */
+  cutByStop: number;
 }
 
 export interface GeneratorHealth {
@@ -79,6 +91,10 @@ export interface GeneratorHealth {
   generatorBound: boolean;
   /** Plain-language reason when generatorBound, else null. */
   reason: string | null;
+  /** Share of requests that left later than limits.latenessMs. Absent in version-1 results. */
+  lateShare?: number;
+  /** What it was judged against (the scenario's scale). Absent in version-1 results. */
+  limits?: GeneratorLimits;
 }
 
 /** An order the generator saw acknowledged (201 on the final step). */
@@ -106,8 +122,11 @@ export interface LoadResult {
   orders: AckedOrder[];
 }
 
+export const AUDIT_CHECK_IDS = ['sold_within_stock', 'stock_conserved', 'per_user_limit', 'unique_order_ids', 'acked_orders_in_ledger', 'acked_counted_as_sold'] as const;
+export type AuditCheckId = (typeof AUDIT_CHECK_IDS)[number];
+
 export interface AuditCheck {
-  id: 'sold_within_stock' | 'stock_conserved' | 'per_user_limit' | 'unique_order_ids' | 'acked_orders_in_ledger';
+  id: AuditCheckId;
   title: string;
   passed: boolean;
   /** Null when the check could not be made against this target (and why, in detail). */
@@ -140,8 +159,15 @@ export interface ThresholdResult {
   expression: string;
   /** The observed value the expression was evaluated on, or null if there was no data. */
   actual: number | null;
+  /** status === 'passed'. */
   pass: boolean;
   abortOnFail: boolean;
+  /** 'default': one of flashsale's default thresholds (the scenario did not set this metric). */
+  source: 'scenario' | 'default';
+  /** 'inconclusive': crossed, but by no more than the generator's own lateness could explain. */
+  status: 'passed' | 'crossed' | 'inconclusive';
+  /** Why it is inconclusive (or other words about it), else null. */
+  note: string | null;
 }
 
 export interface Environment {
@@ -155,17 +181,53 @@ export interface Environment {
   flashsaleVersion: string;
 }
 
+/** What a run concluded, best first: the exit code each status gives (src/errors.ts EXIT). */
+export const VERDICT_STATUSES = ['passed', 'thresholds_crossed', 'inconclusive', 'interrupted', 'audit_failed'] as const;
+export type VerdictStatus = (typeof VERDICT_STATUSES)[number];
+
+export interface Verdict {
+  /** passed (0), thresholds_crossed (99), inconclusive (4: the generator could not keep its schedule,
+   * so the target was not tested as asked), interrupted (105: Ctrl-C or SIGTERM), audit_failed (3,
+   * outranks every other). */
+  status: VerdictStatus;
+  /** status === 'passed'. */
+  passed: boolean;
+  exitCode: 0 | 3 | 4 | 99 | 105;
+  /** One line per reason, the deciding ones first. */
+  reasons: string[];
+}
+
+export interface StockResult {
+  initial: number;
+  /** Units sold, by `soldFrom`: the target's inventory when it has the route, else what was acknowledged. */
+  sold: number;
+  soldFrom: 'inventory' | 'acknowledged';
+  /** Units the target acknowledged to the buyers (distinct orders). */
+  acknowledged: number;
+  /** Units in the target's order ledger; null when it could not be read. */
+  ledger: number | null;
+  /** Units sold beyond stock in the worst of the views (acknowledged, ledger, inventory). */
+  oversold: number;
+  sellOutMs: number | null;
+  inventory: InventoryState[];
+}
+
 export interface RunResult extends LoadResult {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
   scenario: { name: string; description: string; definition: unknown };
   environment: Environment;
-  target: { url: string; builtIn: boolean; serviceThreads: number | null };
+  /** from: where the URL came from: the built-in service, the scenario's target.url, or --target. */
+  target: { url: string; builtIn: boolean; serviceThreads: number | null; from: 'built-in' | 'scenario' | 'flag' };
   startedAt: string;
   endedAt: string;
-  stock: { initial: number; sold: number; oversold: number; sellOutMs: number | null; inventory: InventoryState[] };
+  stock: StockResult;
   audit: AuditResult | null;
   thresholds: ThresholdResult[];
-  verdict: { passed: boolean; exitCode: 0 | 3 | 99; reasons: string[] };
+  verdict: Verdict;
+  /** Things the reader must know to read the figures right (e.g. merged runs that did not overlap). */
+  warnings?: string[];
+  /** What other processes took of this machine's CPU during the load; null when unknown (not Linux). */
+  machine?: MachineLoad | null;
   /** Set by `flashsale merge`: the result files this one was merged from. */
   mergedFrom?: string[];
 }

@@ -38,7 +38,7 @@ export interface ScenarioSummary {
   description: string;
   units: number;
   skus: number;
-  perUserLimit: number;
+  perUserLimit: number | 'none';
   journey: Scenario['buyers']['journey'];
   executor: ArrivalInput['executor'];
   arrival: string;

@@ -1,5 +1,5 @@
 // Scenario files: schema, loading (file or preset), and what they become (LoadPlan, SaleDefinition).
-export { ScenarioSchema } from './schema.ts';
+export { ScenarioSchema, NO_LIMIT, MAX_NAME_LENGTH } from './schema.ts';
 export type { Scenario, ScenarioInput } from './schema.ts';
 export { validateScenario } from './validate.ts';
 export { loadScenario, parseScenarioText } from './load.ts';
@@ -7,7 +7,7 @@ export type { LoadedScenario } from './load.ts';
 export { presetNames, resolveScenarioPath, PRESETS_DIR } from './presets.ts';
 export { toLoadPlan, toArrivalSpec, toTargetSpec } from './to-load-plan.ts';
 export type { ToLoadPlanOptions } from './to-load-plan.ts';
-export { toSaleDefinition, stockOf } from './to-sale.ts';
+export { toSaleDefinition, stockOf, perUserLimitOf } from './to-sale.ts';
 export type { SaleDefinition } from './to-sale.ts';
 export { resolveOpensAt } from './opens-at.ts';
 export { durationMs } from './duration.ts';

@@ -85,6 +85,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) lines.push(`${formatPath([...issue.path, key])}: unknown field`);
+    } else if (issue.code === 'invalid_key') {
+      // A record key that failed its own schema (a header name): say what is wrong with it.
+      lines.push(`${formatPath(issue.path)}: ${issue.issues[0]?.message ?? issue.message}`);
     } else if (issue.code === 'invalid_union' && !('discriminator' in issue)) {
       // A branch whose problems lie deeper than the value itself matched its type: the input was
       // meant as that form, so report its problems rather than a wall of alternatives.

@@ -17,7 +17,16 @@ const count = z.int().nonnegative();
 const positiveCount = z.int().positive();
 const share = z.number().min(0).max(1);
 
-const slug = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, { error: 'must be lower-case letters, digits, ".", "_" or "-"' });
+/** A run's results go to reports/<name>-<UTC time>/, so a name must make a folder name on any system. */
+export const MAX_NAME_LENGTH = 100;
+const slug = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, { error: 'must be lower-case letters, digits, ".", "_" or "-", starting with a letter or digit (it names the results folder)' })
+  .max(MAX_NAME_LENGTH, { error: `must be at most ${MAX_NAME_LENGTH} characters (it names the results folder, reports/<name>-<time>/)` });
+
+/** "none", or a whole number ≥ 1: the one way to write "no per-user limit", here and on the command line. */
+export const NO_LIMIT = 'none';
+const LIMIT_MESSAGE = `must be a whole number ≥ 1, or "${NO_LIMIT}" for no per-user limit`;
 // As the built-in service accepts them: they go into URL paths.
 const skuId = z.string().regex(/^[A-Za-z0-9._~-]{1,64}$/, {
   error: 'must be 1–64 letters, digits, ".", "_", "~" or "-" (it goes into URL paths)',
@@ -48,7 +57,9 @@ const Sale = z.strictObject({
   skus: z
     .array(z.strictObject({ id: skuId, stock: count.max(INT32_MAX).meta({ description: 'Units on sale.' }) }))
     .min(1),
-  perUserLimit: positiveCount.max(INT32_MAX).meta({ description: 'Units one account may buy across the sale.' }),
+  perUserLimit: z
+    .union([z.int({ error: LIMIT_MESSAGE }).min(1, { error: LIMIT_MESSAGE }).max(INT32_MAX, { error: LIMIT_MESSAGE }), z.literal(NO_LIMIT, { error: LIMIT_MESSAGE })], { error: LIMIT_MESSAGE })
+    .meta({ description: `Units one account may buy across the sale, or "${NO_LIMIT}".` }),
   reservationTtl: duration.default('2m').meta({ description: 'How long a reservation holds its units before they return.' }),
   payment: z
     .strictObject({
@@ -172,12 +183,25 @@ const Matcher = z.union([
   }),
 ]);
 
+// What goes on the request line and in headers as written: a CR or LF there would end the line and
+// start another (header injection), and other control characters are not allowed by HTTP at all.
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+const PATH_CHARS = /^[^\u0000-\u0020\u007f]*$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 const RequestTemplate = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
-  path: z.string().startsWith('/', { error: 'must start with "/"' }).meta({
-    description: 'May contain ${userId} ${sku} ${qty} ${idempotencyKey} ${reservationId}.',
-  }),
-  headers: z.record(z.string(), z.string()).default({}),
+  path: z
+    .string()
+    .startsWith('/', { error: 'must start with "/"', abort: true })
+    .regex(PATH_CHARS, { error: 'must not contain spaces or control characters (CR, LF, tab…): it goes on the request line' })
+    .meta({ description: 'May contain ${userId} ${sku} ${qty} ${idempotencyKey} ${reservationId}.' }),
+  headers: z
+    .record(
+      z.string().regex(HEADER_NAME, { error: 'is not a valid header name (letters, digits and !#$%&\'*+.^_`|~- only)' }),
+      z.string().refine((v) => !CONTROL.test(v), { error: 'must not contain control characters (CR, LF…): a header value is one line' }),
+    )
+    .default({}),
   json: z.unknown().optional().meta({ description: 'JSON body; placeholders are replaced inside string values.' }),
   form: z.record(z.string(), z.string()).optional().meta({ description: 'Form body (application/x-www-form-urlencoded).' }),
   success: Matcher,
@@ -189,7 +213,10 @@ const Target = z.union([
   z.literal('built-in').meta({ description: 'The reference service, started in-process with this sale.' }),
   z.strictObject({
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
-    requests: z.strictObject({ checkout: RequestTemplate.optional(), reserve: RequestTemplate.optional(), pay: RequestTemplate.optional() }),
+    requests: z
+      .strictObject({ checkout: RequestTemplate.optional(), reserve: RequestTemplate.optional(), pay: RequestTemplate.optional() })
+      .optional()
+      .meta({ description: "One template per step of the journey; leave it out for a target that speaks the built-in service's API." }),
   }),
 ]);
 

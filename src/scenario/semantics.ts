@@ -65,7 +65,7 @@ function checkTemplate(step: string, t: RequestTemplateInput, journey: Scenario[
 }
 
 function checkTarget(s: Scenario, problems: string[]): void {
-  if (s.target === 'built-in') return;
+  if (s.target === 'built-in' || s.target.requests === undefined) return; // the built-in API's routes
   const requests = s.target.requests;
   for (const step of stepsOf(s.buyers.journey)) {
     if (requests[step] === undefined) problems.push(`${formatPath(['target', 'requests', step])}: is required by buyers.journey "${s.buyers.journey}"`);
@@ -151,7 +151,7 @@ export function checkSemantics(s: Scenario, raw: unknown): string[] {
   } else if (s.sale.skus.every((sku) => sku.stock === 0)) {
     problems.push('sale.skus: every stock is 0; give buyers.skuWeights to say which SKUs buyers ask for');
   }
-  if (s.buyers.qty > s.sale.perUserLimit) {
+  if (s.sale.perUserLimit !== 'none' && s.buyers.qty > s.sale.perUserLimit) {
     problems.push(`buyers.qty: ${s.buyers.qty} is above sale.perUserLimit (${s.sale.perUserLimit}): every buyer would be refused`);
   }
   const think = s.buyers.thinkTime;

@@ -87,17 +87,19 @@ function toTemplate(t: RequestTemplateInput, qty: number): RequestTemplate {
 
 export function toTargetSpec(s: Scenario, targetUrl: string | undefined): TargetSpec {
   const steps = stepsOf(s.buyers.journey);
-  if (s.target === 'built-in') {
-    if (targetUrl === undefined) throw new UsageError('the scenario targets the built-in service: give its URL (targetUrl)');
+  const url = targetUrl ?? (s.target === 'built-in' ? undefined : s.target.url);
+  if (url === undefined) throw new UsageError('the scenario targets the built-in service: give its URL (targetUrl)');
+  // The built-in service, or a target with no templates: the built-in API's routes.
+  if (s.target === 'built-in' || s.target.requests === undefined) {
     const all = builtInRequests(s.buyers.qty);
-    return { url: targetUrl, requests: Object.fromEntries(steps.map((st) => [st, all[st]])) as Partial<Record<Step, RequestTemplate>> };
+    return { url, requests: Object.fromEntries(steps.map((st) => [st, all[st]])) as Partial<Record<Step, RequestTemplate>> };
   }
   const requests: Partial<Record<Step, RequestTemplate>> = {};
   for (const st of steps) {
     const t = s.target.requests[st];
     if (t) requests[st] = toTemplate(t, s.buyers.qty);
   }
-  return { url: targetUrl ?? s.target.url, requests };
+  return { url, requests };
 }
 
 function skuWeights(s: Scenario): number[] {

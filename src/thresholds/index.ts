@@ -1,5 +1,6 @@
 // Thresholds in k6's syntax, evaluated against a flashsale run.
-export { evaluateThresholds, describeCrossed } from './evaluate.ts';
+export { evaluateThresholds, describeCrossed, describeThreshold } from './evaluate.ts';
+export { DEFAULT_THRESHOLDS, defaultsFor } from './defaults.ts';
 export type { ThresholdsSpec } from './evaluate.ts';
 export { parseThreshold, parseMetricKey, parseExpression, ThresholdSyntaxError } from './parse.ts';
 export type { MetricKey, Expression, Aggregation, Operator } from './parse.ts';

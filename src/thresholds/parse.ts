@@ -29,8 +29,9 @@ export function parseMetricKey(source: string): MetricKey {
   const m = KEY_RE.exec(source);
   if (!m) throw new ThresholdSyntaxError(`"${source}" is not a metric name with optional {tag:value} filters`);
   const written = m[1];
-  const name = (METRIC_ALIASES[written] ?? written) as MetricName;
-  const def = METRICS[name];
+  // Own keys only: "constructor{…}" or "toString" must be unknown metrics, not Object.prototype's.
+  const name = (Object.hasOwn(METRIC_ALIASES, written) ? METRIC_ALIASES[written] : written) as MetricName;
+  const def = Object.hasOwn(METRICS, name) ? METRICS[name] : undefined;
   if (!def) throw new ThresholdSyntaxError(`unknown metric "${written}" (known: ${[...Object.keys(METRICS), ...Object.keys(METRIC_ALIASES)].join(', ')})`);
   const tags: Partial<Record<TagName, string>> = {};
   if (m[2] !== undefined && m[2].trim() !== '') {

@@ -3,6 +3,7 @@ import { decodeHistogram, mergeEncoded, percentileKey, percentilesMs } from '../
 import type { RunResult, Outcome, StepLatency } from '../result/types.ts';
 import type { Step } from '../load/plan.ts';
 import type { Aggregation, MetricKey } from './parse.ts';
+import { knownLostOrders } from '../audit/audit.ts';
 
 /** The parts of a run a threshold can look at. */
 export type ThresholdInputs = Pick<RunResult, 'latency' | 'counts' | 'durationMs' | 'stock' | 'audit'>;
@@ -37,7 +38,11 @@ function trendValue(run: ThresholdInputs, key: MetricKey, agg: Aggregation): num
 /** Answers per outcome: from the run's counts, or for one step from that step's histograms. */
 function outcomeCounts(run: ThresholdInputs, step: string | undefined): Record<Outcome, number> {
   if (step === undefined) return run.counts.byOutcome;
+  const counted = run.counts.byStep?.[step as Step];
+  if (counted) return counted;
   const out: Record<Outcome, number> = { success: 0, sold_out: 0, rejected: 0, error: 0 };
+  if (run.counts.byStep) return out; // the step never ran
+  // Results written before counts.byStep: count the step's histograms (answers only).
   for (const [, s] of stepsOf(run, step)) {
     for (const o of Object.keys(out) as Outcome[]) {
       const enc = s.byOutcome[o]?.corrected ?? '';
@@ -63,21 +68,25 @@ export function observedValue(run: ThresholdInputs, key: MetricKey, agg: Aggrega
       const c = outcomeCounts(run, key.tags.step);
       return ratio(c.error, c.success + c.sold_out + c.rejected + c.error);
     }
+    case 'http_req_rejected': {
+      const c = outcomeCounts(run, key.tags.step);
+      return ratio(c.rejected, c.success + c.sold_out + c.rejected + c.error);
+    }
     case 'checks': {
       const c = outcomeCounts(run, key.tags.step);
       return ratio(c.success + c.sold_out, c.success + c.sold_out + c.rejected + c.error);
     }
     case 'http_reqs':
       return counter(run.counts.requestsSent);
+    case 'orders':
+      return counter(run.counts.buyers.succeeded);
     case 'dropped_iterations':
       return counter(run.counts.buyers.dropped);
     case 'oversold':
       return counter(run.audit ? Math.max(run.audit.oversold, run.stock.oversold) : run.stock.oversold);
-    case 'lost_orders': {
-      // Unknown, not zero, when the ledger could not be read.
-      const ledgerCheck = run.audit?.checks.find((c) => c.id === 'acked_orders_in_ledger');
-      return counter(run.audit && ledgerCheck && !ledgerCheck.skipped ? run.audit.lostOrders : null);
-    }
+    case 'lost_orders':
+      // Unknown, not zero, when the ledger could not be read (unless the inventory alone shows some).
+      return counter(knownLostOrders(run.audit));
     case 'sellout_ms':
       return run.stock.sellOutMs;
   }

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { change, compareRows } from '../../report/compare.ts';
+import { change, compareRows, unjudgedNote } from '../../report/compare.ts';
 import { formatCompare } from '../../report/compare-text.ts';
 import { buildCompareHtml } from '../../report/html/compare-page.ts';
 import { readResult } from '../../report/index.ts';
@@ -21,7 +21,8 @@ export function register(program: Command): void {
       const [a, b] = await Promise.all([readResult(fileA), readResult(fileB)]);
       if (opts.json) {
         const rows = compareRows(a, b).map((r) => (r.kind === 'number' ? { key: r.key, a: r.a, b: r.b, ...change(r) } : { key: r.key, a: r.a, b: r.b }));
-        console.log(JSON.stringify({ a: fileA, b: fileB, rows }, null, 2));
+        const note = unjudgedNote(a, b);
+        console.log(JSON.stringify({ a: fileA, b: fileB, verdicts: { a: a.verdict.status, b: b.verdict.status }, judged: note === null, note, rows }, null, 2));
       } else {
         console.log(formatCompare(a, b, [fileA, fileB], { color: useColor(opts.color) }));
       }

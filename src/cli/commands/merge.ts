@@ -24,7 +24,9 @@ export function register(program: Command): void {
       await mkdir(dirname(out), { recursive: true });
       await writeFile(out, resultJsonText(merged));
       const s = merged.stock;
-      console.log(`merged ${files.length} runs into ${out}: ${count(merged.counts.requestsSent)} requests, ${count(s.sold)} of ${count(s.initial)} units sold${s.sellOutMs === null ? '' : `, sold out in ${duration(s.sellOutMs)}`}; ${merged.verdict.passed ? 'passed' : `failed (${merged.verdict.reasons.join('; ')})`}`);
+      for (const w of merged.warnings ?? []) console.error(`warning: ${w}`);
+      const v = merged.verdict;
+      console.log(`merged ${files.length} runs into ${out}: ${count(merged.counts.requestsSent)} requests, ${count(s.sold)} of ${count(s.initial)} units sold${s.sellOutMs === null ? '' : `, sold out in ${duration(s.sellOutMs)}`}; ${v.status.replace('_', ' ')}${v.reasons.length ? ` (${v.reasons.join('; ')})` : ''}`);
       console.log(`view it: flashsale report ${out}`);
     });
 }

@@ -29,7 +29,7 @@ function details(r: ScenarioSummary, path: string): string {
   return [
     `${r.name}: valid (${path})`,
     `  ${r.description}`,
-    `  sale:       ${count(r.units)} units over ${r.skus} SKU${r.skus === 1 ? '' : 's'}, ${r.perUserLimit} per user`,
+    `  sale:       ${count(r.units)} units over ${r.skus} SKU${r.skus === 1 ? '' : 's'}, ${r.perUserLimit === 'none' ? 'no per-user limit' : `${r.perUserLimit} per user`}`,
     `  buyers:     ${r.arrival}; ${r.journey} journey`,
     `  target:     ${r.target}`,
     `  thresholds: ${r.thresholds}`,

@@ -1,7 +1,7 @@
 // `flashsale simulate`: N threads race an in-process crowd against the shared stock, no HTTP. The
 // students' tool: naive visibly oversells, the other strategies never do.
 import type { Command } from 'commander';
-import { integer, oneOf } from '../options.ts';
+import { integer, oneOf, perUserLimit } from '../options.ts';
 import { DEFAULT_LEASE_SIZE, STRATEGIES, STRATEGY_DESCRIPTIONS, type StrategyName } from '../../stock/index.ts';
 import { MAX_UNITS } from '../../stock/layout.ts';
 import { simulate } from '../../stock/simulate/race.ts';
@@ -12,7 +12,7 @@ interface SimulateFlags {
   threads: number;
   stock: number;
   buyers: number;
-  perUserLimit?: number;
+  perUserLimit: number | 'none';
   skus: number;
   qty: number;
   seed: number;
@@ -33,9 +33,10 @@ export function register(program: Command): void {
       oneOf(STRATEGIES),
     )
     .option('--threads <n>', 'worker threads racing', integer(1, MAX_THREADS), 4)
-    .option('--stock <units>', 'units on sale, split evenly over the SKUs', integer(0, MAX_UNITS), 100_000)
-    .option('--buyers <n>', 'buyers in the crowd', integer(1, 100_000_000), 1_000_000)
-    .option('--per-user-limit <units>', 'most units one user may buy (default: no limit)', integer(1))
+    // A million units: the sale lasts tens of milliseconds, long enough for threads to really race.
+    .option('--stock <units>', 'units on sale, split evenly over the SKUs', integer(0, MAX_UNITS), 1_000_000)
+    .option('--buyers <n>', 'buyers in the crowd', integer(1, 100_000_000), 2_000_000)
+    .option('--per-user-limit <units|none>', 'most units one user may buy, or "none"', perUserLimit, 'none' as const)
     .option('--skus <n>', 'SKUs on sale', integer(1, 10_000), 1)
     .option('--qty <n>', 'each buyer wants 1..n units', integer(1, 1000), 1)
     .option('--seed <n>', 'seed for the crowd (same seed, same buyers)', integer(0, 0xffff_ffff), 1)
@@ -50,7 +51,7 @@ export function register(program: Command): void {
         buyers: flags.buyers,
         skus: flags.skus,
         maxQty: flags.qty,
-        perUserLimit: flags.perUserLimit ?? null,
+        perUserLimit: flags.perUserLimit === 'none' ? null : flags.perUserLimit,
         seed: flags.seed,
         users: flags.users,
         leaseSize: flags.leaseSize,

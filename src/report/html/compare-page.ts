@@ -1,7 +1,7 @@
 // The comparison page of `flashsale compare --html`: the table of both runs with the change, and the
 // charts where a difference shows best (percentile spectrum, sell-through, throughput, p99 over time).
 import type { RunResult } from '../../result/types.ts';
-import { compareRows, formatChange, judgement, render, type CompareRow } from '../compare.ts';
+import { compareRows, formatChange, judgement, render, unjudgedNote, type CompareRow } from '../compare.ts';
 import { percentilesOf, spectrum, STEP_ORDER } from '../latency.ts';
 import { alignPoints, PALETTE, type ChartSpec } from './chart-spec.ts';
 import { chartPanel, escapeHtml, renderPage, value } from './page.ts';
@@ -51,12 +51,12 @@ function cell(key: string, row: CompareRow, side: 'a' | 'b'): string {
   return v === null ? '–' : value(`${side}.${key}`, v, render(row.unit, v));
 }
 
-function table(rows: CompareRow[]): string {
+function table(rows: CompareRow[], comparable: boolean): string {
   let group = '';
   const body = rows.map((r) => {
     const head = r.group !== group ? `<tr><th colspan="5">${escapeHtml((group = r.group))}</th></tr>` : '';
     const change = r.kind === 'number' ? formatChange(r) : { abs: r.a === r.b ? '' : 'changed', pct: '' };
-    const j = r.kind === 'number' ? judgement(r) : null;
+    const j = r.kind === 'number' ? judgement(r, comparable) : null;
     const cls = j === 'better' ? ' class="num ok"' : j === 'worse' ? ' class="num bad"' : ' class="num"';
     return `${head}<tr><td>${escapeHtml(r.label)}</td><td class="num">${cell(r.key, r, 'a')}</td><td class="num">${cell(r.key, r, 'b')}</td><td${cls}>${escapeHtml(change.abs)}</td><td${cls}>${escapeHtml(change.pct)}</td></tr>`;
   });
@@ -66,14 +66,17 @@ function table(rows: CompareRow[]): string {
 
 export function buildCompareHtml(a: RunResult, b: RunResult, names: [string, string]): string {
   const charts = compareCharts(a, b);
+  const note = unjudgedNote(a, b);
+  const label = (r: RunResult) => (r.verdict.status === 'inconclusive' || r.verdict.status === 'interrupted' ? ` <b class="unsure">${r.verdict.status}</b>` : '');
   const body = `<main>
 <header>
 <h1>Comparison: ${escapeHtml(a.scenario.name)}${a.scenario.name === b.scenario.name ? '' : ` vs ${escapeHtml(b.scenario.name)}`}</h1>
-<p class="sub">A: ${escapeHtml(names[0])} (${escapeHtml(a.startedAt)})</p>
-<p class="sub">B: ${escapeHtml(names[1])} (${escapeHtml(b.startedAt)})</p>
+<p class="sub">A: ${escapeHtml(names[0])} (${escapeHtml(a.startedAt)})${label(a)}</p>
+<p class="sub">B: ${escapeHtml(names[1])} (${escapeHtml(b.startedAt)})${label(b)}</p>
 </header>
+${note ? `<p class="lede verdict-inconclusive" data-value="unjudged">${escapeHtml(note)}</p>` : ''}
 <h2>Side by side</h2>
-${table(compareRows(a, b))}
+${table(compareRows(a, b), note === null)}
 <h2>Charts</h2>
 <div class="grid">
 ${charts.map(chartPanel).join('\n')}

@@ -4,6 +4,7 @@ import { count, duration, ms, rate } from '../format.ts';
 import { percentilesOf, stepPercentiles, type Percentiles } from '../latency.ts';
 import { chartPanel, escapeHtml, renderPage, value } from './page.ts';
 import { reportCharts } from './report-charts.ts';
+import { VERDICT_WORDS } from '../summary.ts';
 
 function card(label: string, body: string, note = '', words = false): string {
   return `<div class="card"><div class="label">${escapeHtml(label)}</div><div class="value${words ? ' words' : ''}">${body}</div>${note ? `<div class="note">${escapeHtml(note)}</div>` : ''}</div>`;
@@ -14,19 +15,36 @@ function status(passed: boolean, skipped = false): string {
   return passed ? '<span class="ok">✓ pass</span>' : '<span class="bad">✗ fail</span>';
 }
 
-function lede(result: RunResult): { text: string; passed: boolean } {
+/** What each verdict means, in a sentence, for the box at the top of the page. */
+const VERDICT_MEANING: Record<RunResult['verdict']['status'], string> = {
+  passed: 'The audit held, every threshold passed and the generator kept its schedule.',
+  thresholds_crossed: 'The target crossed one or more thresholds (the reasons below).',
+  audit_failed: 'The audit found an invariant broken: the target sold or recorded something wrong.',
+  inconclusive: 'The load generator could not keep its schedule, so the target was not tested as the scenario asks; this run neither passes nor fails it. Add load workers or machines, or run on a quieter machine.',
+  interrupted: 'The run was stopped (Ctrl-C or SIGTERM) before it ended; what was measured is kept, not judged.',
+};
+
+function lede(result: RunResult): string {
   const s = result.stock;
   const parts: string[] = [];
   parts.push(s.sellOutMs === null
-    ? `${count(s.sold)} of ${count(s.initial)} units sold; ${count(Math.max(0, s.initial - s.sold))} were left when the run ended (${result.stopReason.replace('_', ' ')}).`
+    ? `${count(s.sold)} of ${count(s.initial)} units sold (${s.soldFrom === 'inventory' ? 'by the target\'s inventory' : 'acknowledged to buyers'}); the rest were left when the run ended (${result.stopReason.replace('_', ' ')}).`
     : `${count(s.initial)} units sold out in ${duration(s.sellOutMs)}.`);
   if (s.oversold > 0) parts.push(`The service OVERSOLD ${count(s.oversold)} units.`);
   if (!result.audit) parts.push('No audit: the target has no inventory route to check against.');
   else if (result.audit.passed) parts.push('The audit passed: nothing oversold, no acknowledged order lost, limits held.');
   else parts.push(`The audit FAILED: ${result.audit.checks.filter((c) => !c.passed && !c.skipped).map((c) => c.title).join('; ')}.`);
   if (result.thresholds.length) parts.push(`${result.thresholds.filter((t) => t.pass).length} of ${result.thresholds.length} thresholds passed.`);
-  if (result.generator.generatorBound) parts.push(`Caution: the load generator could not keep its schedule (${result.generator.reason ?? 'no reason given'}), so part of the latency is the generator's own.`);
-  return { text: parts.join(' '), passed: result.verdict.passed };
+  if (result.generator.generatorBound) parts.push("Part of the latency is the load generator's own (see below).");
+  return parts.join(' ');
+}
+
+function verdictBox(result: RunResult): string {
+  const v = result.verdict;
+  const w = VERDICT_WORDS[v.status];
+  const reasons = v.reasons.length ? `<ul class="reasons">${v.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>` : '';
+  return `<div class="lede verdict-${v.status}" data-value="verdict" data-raw="${escapeHtml(JSON.stringify(v.status))}"><b>${w.mark} ${escapeHtml(w.word)}</b>${v.status === 'passed' ? '' : ` <span class="exit">(exit ${v.exitCode})</span>`}. ${escapeHtml(VERDICT_MEANING[v.status])}
+<p>${escapeHtml(lede(result))}</p>${reasons}</div>`;
 }
 
 function headline(result: RunResult): string {
@@ -36,15 +54,15 @@ function headline(result: RunResult): string {
   const perSec = (n: number) => (secs > 0 ? n / secs : 0);
   return `<div class="cards">
 ${card('Sell-out time', s.sellOutMs === null ? value('sellOutMs', null, 'not sold out') : value('sellOutMs', s.sellOutMs, duration(s.sellOutMs)), 'first request → last unit acknowledged')}
-${card('Units sold', `${value('sold', s.sold, count(s.sold))} <small>of ${value('stock', s.initial, count(s.initial))}</small>`, s.oversold ? `${count(s.oversold)} oversold!` : 'none oversold')}
+${card('Units sold', `${value('sold', s.sold, count(s.sold))} <small>of ${value('stock', s.initial, count(s.initial))}</small>`, `${s.soldFrom === 'inventory' ? 'by the inventory' : 'acknowledged'}; ${count(s.acknowledged)} acknowledged${s.ledger === null ? '' : `, ${count(s.ledger)} in the ledger`}; ${s.oversold ? `${count(s.oversold)} oversold!` : 'none oversold'}`)}
 ${card('Successful buyers', value('buyers.succeeded', c.buyers.succeeded, count(c.buyers.succeeded)), `of ${count(c.buyers.started)} who tried`)}
 ${card('Sold-out answers', value('soldOutAnswers', c.byOutcome.sold_out, count(c.byOutcome.sold_out)), 'honest "no stock left"')}
-${card('Errors', value('errors', c.byOutcome.error, count(c.byOutcome.error)), `${count(c.byOutcome.rejected)} other refusals`)}
+${card('Errors', value('errors', c.byOutcome.error, count(c.byOutcome.error)), `${count(c.byOutcome.rejected)} other refusals${c.cutByStop ? `; ${count(c.cutByStop)} cut by the stop (not errors)` : ''}`)}
 ${card('Retries', value('retries', c.retries, count(c.retries)))}
 ${card('Requests sent', value('requestsSent', c.requestsSent, count(c.requestsSent)), `${rate(perSec(c.requestsSent))} per second`)}
 ${card('Requests answered', value('requestsAnswered', c.requestsAnswered, count(c.requestsAnswered)), `${rate(perSec(c.requestsAnswered))} per second`)}
 ${card('Run time', value('durationMs', result.durationMs, duration(result.durationMs)), `ended: ${result.stopReason.replace('_', ' ')}`)}
-${card('Generator', result.generator.generatorBound ? '<span class="bad">generator-bound</span>' : '<span class="ok">kept schedule</span>', result.generator.reason ?? `event-loop delay p99 ${ms(result.generator.eventLoopDelayMs.p99)} ms`, true)}
+${card('Generator', result.generator.generatorBound ? '<span class="unsure">generator-bound</span>' : '<span class="ok">kept schedule</span>', result.generator.reason ?? `event-loop delay p99 ${ms(result.generator.eventLoopDelayMs.p99)} ms`, true)}
 </div>`;
 }
 
@@ -80,11 +98,16 @@ function inventoryTable(result: RunResult): string {
 <table><thead><tr><th>SKU</th><th class="num">stock</th><th class="num">sold</th><th class="num">reserved</th><th class="num">available</th><th>sold + reserved + available = stock</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`;
 }
 
+function thresholdStatus(t: RunResult['thresholds'][number]): string {
+  if (t.status === 'inconclusive') return '<span class="unsure">? inconclusive</span>';
+  return status(t.pass);
+}
+
 function thresholdTable(result: RunResult): string {
-  if (!result.thresholds.length) return '<p class="explain">The scenario sets no thresholds.</p>';
-  const rows = result.thresholds.map((t, i) => `<tr><td>${status(t.pass)}</td><td><code>${escapeHtml(t.metric)}</code></td><td><code>${escapeHtml(t.expression)}</code></td><td class="num">${t.actual === null ? 'no data' : value(`threshold.${i}.actual`, t.actual, Number.isInteger(t.actual) ? count(t.actual) : t.actual.toPrecision(4))}</td><td>${t.abortOnFail ? 'yes' : ''}</td></tr>`);
-  return `<table><thead><tr><th>result</th><th>metric</th><th>condition</th><th class="num">actual</th><th>abort on fail</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
-<p class="explain">Pass/fail conditions in k6's syntax; latency in ms. Any failure makes <code>flashsale run</code> exit with 99.</p>`;
+  if (!result.thresholds.length) return '<p class="explain">No thresholds.</p>';
+  const rows = result.thresholds.map((t, i) => `<tr><td>${thresholdStatus(t)}</td><td><code>${escapeHtml(t.metric)}</code>${t.source === 'default' ? ' <small>(default)</small>' : ''}</td><td><code>${escapeHtml(t.expression)}</code></td><td class="num">${t.actual === null ? 'no data' : value(`threshold.${i}.actual`, t.actual, Number.isInteger(t.actual) ? count(t.actual) : t.actual.toPrecision(4))}</td><td>${t.note ? escapeHtml(t.note) : ''}</td></tr>`);
+  return `<table><thead><tr><th>result</th><th>metric</th><th>condition</th><th class="num">actual</th><th>note</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
+<p class="explain">Pass/fail conditions in k6's syntax; latency in ms. A crossed threshold makes <code>flashsale run</code> exit with 99. <i>(default)</i> marks flashsale's defaults, in force when the scenario says nothing about that metric: a sale with no order, or too many errors or refusals, never passes.</p>`;
 }
 
 function errorTable(result: RunResult): string {
@@ -107,14 +130,14 @@ function environmentTable(result: RunResult): string {
 
 export function buildReportHtml(result: RunResult): string {
   const charts = reportCharts(result);
-  const l = lede(result);
   const body = `<main>
 <header>
 <h1>Flash sale: ${escapeHtml(result.scenario.name)}</h1>
 <p class="sub">${escapeHtml(result.scenario.description)}</p>
-<p class="sub">${escapeHtml(result.startedAt)} · ${escapeHtml(result.target.builtIn ? 'built-in service' : result.target.url)}${result.mergedFrom ? ` · merged from ${result.mergedFrom.length} runs` : ''}</p>
+<p class="sub">${escapeHtml(result.startedAt)} · ${escapeHtml(result.target.builtIn ? 'built-in service' : `${result.target.url} (${result.target.from === 'flag' ? '--target' : "the scenario's target.url"})`)}${result.mergedFrom ? ` · merged from ${result.mergedFrom.length} runs` : ''}</p>
 </header>
-<p class="lede${l.passed ? '' : ' failed'}" data-value="verdict" data-raw="${l.passed}"><b>${l.passed ? '✓ Passed.' : '✗ Failed.'}</b> ${escapeHtml(l.text)}</p>
+${verdictBox(result)}
+${(result.warnings ?? []).map((w) => `<p class="warning">${escapeHtml(w)}</p>`).join('\n')}
 <h2>Headline numbers</h2>
 ${headline(result)}
 <h2>Latency</h2>

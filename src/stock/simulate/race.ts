@@ -8,6 +8,7 @@ import { checkSharedMemory } from '../memory.ts';
 import { createUserLimits, MAX_USERS, userLimitsBytes } from '../user-limits.ts';
 import { UsageError } from '../../errors.ts';
 import { type BuyerPlan, demandBySku } from './buyers.ts';
+import { createProgress } from './overlap.ts';
 import { createStartGate, release, waitForArrivals } from './start-gate.ts';
 import type { RaceTask, RaceThreadResult } from './types.ts';
 import { summarize, type SimulationResult } from './summary.ts';
@@ -56,6 +57,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
   }
   const limits = options.perUserLimit === null ? null : createUserLimits(limitedUsers);
   const gate = createStartGate();
+  const progress = createProgress(threads);
   const pool = new Piscina({ filename: WORKER, minThreads: threads, maxThreads: threads, concurrentTasksPerWorker: 1, idleTimeout: 60_000 });
   try {
     const runs = Array.from({ length: threads }, (_, threadIndex) => {
@@ -70,6 +72,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         releaseEvery: options.releaseEvery ?? 0,
         drain: options.drain ?? false,
         sampleEvery: options.sampleEvery ?? 0,
+        progress,
       };
       return pool.run(task) as Promise<RaceThreadResult>;
     });

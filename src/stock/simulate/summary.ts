@@ -2,6 +2,7 @@
 // fast. Pure functions, so the arithmetic is tested without threads.
 import type { StockSnapshot, StrategyName } from '../types.ts';
 import type { BuyerPlan } from './buyers.ts';
+import { overlapOf } from './overlap.ts';
 import type { RaceThreadResult } from './types.ts';
 
 export interface SimulationResult {
@@ -25,6 +26,15 @@ export interface SimulationResult {
   /** What the counter says is left, and says was sold; for exact strategies sold === counterSold. */
   available: number;
   counterSold: number;
+  /** Sales the counter did not record: units buyers hold beyond what the counter says went
+   * (initial − available). Two threads read the same value and both wrote value − qty: a lost update. */
+  lostUpdates: number;
+  /** Share of the sale (start line to each thread's sell-out) during which every thread was selling,
+   * by the clock: near 1 when they ran side by side, near 0 when one finished before another began. */
+  overlap: number;
+  /** Share of the threads' selling in which another thread ran at the same instant (ConcurrencyProbe):
+   * low when they took turns on a core although their clocks overlap. null with one thread. */
+  concurrency: number | null;
   userLimitViolations: number;
   refusedSoldOut: number;
   refusedLimit: number;
@@ -53,6 +63,7 @@ export function summarize({ options, plan, initial, demand, results, snapshots }
   let sold = 0;
   let oversold = 0;
   let stranded = 0;
+  let lostUpdates = 0;
   let sellOutAt: number | null = 0;
   const started = Math.min(...results.map((r) => r.startedAt));
   const ended = Math.max(...results.map((r) => r.endedAt));
@@ -62,6 +73,7 @@ export function summarize({ options, plan, initial, demand, results, snapshots }
     oversold += Math.max(0, soldHere - initial[sku]);
     const refused = results.map((r) => r.minRefusedBySku[sku]).filter((q) => q > 0);
     const available = snapshots[sku].available;
+    lostUpdates += Math.max(0, soldHere - (initial[sku] - available));
     if (refused.length > 0 && Math.min(...refused) <= available) stranded += available;
     const firstRefused = results.map((r) => r.firstRefusedAtBySku[sku]).filter((t) => t > 0);
     if (firstRefused.length === 0) sellOutAt = null;
@@ -93,6 +105,9 @@ export function summarize({ options, plan, initial, demand, results, snapshots }
     stranded,
     available: snapshots.reduce((sum, s) => sum + s.available, 0),
     counterSold: snapshots.reduce((sum, s) => sum + s.sold, 0),
+    lostUpdates,
+    overlap: overlapOf(results.map(saleSpan)),
+    concurrency: concurrencyOf(results),
     userLimitViolations,
     refusedSoldOut: results.reduce((sum, r) => sum + r.refusedSoldOut, 0),
     refusedLimit: results.reduce((sum, r) => sum + r.refusedLimit, 0),
@@ -103,4 +118,17 @@ export function summarize({ options, plan, initial, demand, results, snapshots }
     sellOutMs: sellOutAt === null ? null : Math.max(0, sellOutAt - started),
     elapsedMs,
   };
+}
+
+/** A thread's part of the sale: from the start line until it had seen every SKU sold out (or its end). */
+function saleSpan(r: RaceThreadResult): { startedAt: number; endedAt: number } {
+  const allRefused = r.firstRefusedAtBySku.every((t) => t > 0);
+  return { startedAt: r.startedAt, endedAt: allRefused ? Math.max(r.startedAt, ...r.firstRefusedAtBySku) : r.endedAt };
+}
+
+function concurrencyOf(results: readonly RaceThreadResult[]): number | null {
+  if (results.length < 2) return null;
+  const probes = results.reduce((n, r) => n + (r.probes ?? 0), 0);
+  if (probes === 0) return null; // the sale was over before any thread looked
+  return Math.round((results.reduce((n, r) => n + (r.concurrentProbes ?? 0), 0) / probes) * 1000) / 1000;
 }

@@ -18,6 +18,8 @@ export interface RaceTask {
   drain: boolean;
   /** Snapshot an SKU every n attempts to watch for negative stock; 0 = never. */
   sampleEvery: number;
+  /** One progress word per thread (PROGRESS_STRIDE apart): how threads tell they really run at once. */
+  progress: SharedArrayBuffer;
 }
 
 export interface RaceThreadResult {
@@ -41,4 +43,8 @@ export interface RaceThreadResult {
   endedAt: number;
   /** Epoch ms of this thread's first sold-out refusal per SKU (0: never refused). */
   firstRefusedAtBySku: number[];
+  /** While selling, every PROBE_EVERY buyers: how many such stretches there were, and in how many
+   * another thread made progress meanwhile (it was running at the same moment, not taking turns). */
+  probes: number;
+  concurrentProbes: number;
 }
