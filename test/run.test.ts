@@ -120,6 +120,15 @@ describe('flashsale run', () => {
     expect(r.stderr).toMatch(/sale\.skus\[0\]\.stock/);
   });
 
+  it('exits 2 naming --out when the results folder cannot be made, before anything runs', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const r = await flashsale('run', scenario('out-under-a-file', {}), '--out', join(file, 'sub'), '--quiet');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out .*a-file\/sub: cannot create the folder \(ENOTDIR\)/);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack
+  });
+
   it('exits 2 on a bad flag value', async () => {
     const r = await flashsale('run', 'redmi-1s-india-2014', '--workers', '0');
     expect(r.code).toBe(2);

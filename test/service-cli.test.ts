@@ -62,6 +62,9 @@ describe('flashsale serve', () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/skus\.0\.stock/);
       expect(bad.stderr).toMatch(/perUserLimit/);
+      writeFileSync(file, JSON.stringify({ skus: [{ id: 'a', stock: 1 }], perUserLimit: 0 }));
+      const zero = await fails('serve', '--sale', file);
+      expect([zero.code, zero.stderr]).toEqual([2, expect.stringMatching(/perUserLimit: 0 is not a limit; write "none"/)]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -142,10 +142,17 @@ describe('reference service: routes and status codes', () => {
     expect([refused.status, refused.json.error]).toEqual([409, 'sale_in_progress']);
     expect(refused.json.message).toMatch(/units sold.*"force": true/);
     expect((await inventory(base, 'phone')).sold).toBe(10);
+    // "No limit" is written "none" here as everywhere; a written 0 would read as "nobody may buy".
+    const zero = await call(base, 'POST', '/admin/sale', { ...sale(), perUserLimit: 0, force: true }, { authorization: 'Bearer secret' });
+    expect([zero.status, zero.json.error]).toEqual([400, 'invalid_sale']);
+    expect(zero.json.message).toMatch(/perUserLimit: 0 is not a limit; write "none"/);
     const badForce = await call(base, 'POST', '/admin/sale', { ...sale(), force: 'yes' }, { authorization: 'Bearer secret' });
     expect([badForce.status, badForce.json.message]).toEqual([400, 'force: must be true or false']);
-    const ok = await call(base, 'POST', '/admin/sale', { ...sale({ skus: [{ id: 'tablet', stock: 3 }] }), force: true }, { authorization: 'Bearer secret' });
+    const ok = await call(base, 'POST', '/admin/sale', { ...sale({ skus: [{ id: 'tablet', stock: 3 }] }), perUserLimit: 'none', force: true }, { authorization: 'Bearer secret' });
     expect(ok.status).toBe(201);
+    // No limit: one user buys all three.
+    for (let i = 0; i < 3; i++) expect((await call(base, 'POST', '/api/v1/checkout', { sku: 'tablet', userId: 'one-user', qty: 1 })).status).toBe(201);
+    await call(base, 'POST', '/admin/sale', { ...sale({ skus: [{ id: 'tablet', stock: 3 }] }), force: true }, { authorization: 'Bearer secret' });
     expect(await inventory(base, 'tablet')).toEqual({ initial: 3, available: 3, reserved: 0, sold: 0 });
     expect((await call(base, 'GET', '/api/v1/inventory/phone')).status).toBe(404);
     const orders = await call(base, 'GET', '/admin/orders', undefined, { authorization: 'Bearer secret' });

@@ -43,7 +43,11 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`flashsale: ${err.message}`);
       return err.exitCode;
     }
-    console.error(err);
+    // Not one of ours: still one line a person can act on, never a stack (FLASHSALE_DEBUG=1 shows it).
+    const message = err instanceof Error ? err.message : String(err);
+    console.error(`flashsale: unexpected error: ${message}`);
+    if (process.env.FLASHSALE_DEBUG) console.error(err);
+    else console.error('flashsale: this is a bug or an environment problem; FLASHSALE_DEBUG=1 prints where it happened.');
     return EXIT.failure;
   }
 }

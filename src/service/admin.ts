@@ -4,7 +4,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readJson } from './body.ts';
 import { CANNED } from './reply.ts';
 import { ROUTE } from './metrics.ts';
-import { saleIssues, type SaleDefinition } from './sale.ts';
+import { fromWrittenSale, parseSale, saleIssues, type SaleDefinition } from './sale.ts';
 import type { LedgerClient } from './ledger-client.ts';
 import type { Exchange, Responder } from './exchange.ts';
 
@@ -37,11 +37,12 @@ export class AdminRoutes {
     if (x.route === ROUTE.admin_orders) return void this.streamOrders(x).catch((e) => this.r.fail(x, e));
     readJson(req, (body) => {
       if (!body.ok) return this.r.reply(x, body.reply);
-      const issues = saleIssues(body.value);
+      const written = fromWrittenSale(body.value);
+      const issues = [...written.issues, ...saleIssues(written.value)];
       const force = Object.hasOwn(body.value, 'force') ? body.value.force : false;
       if (typeof force !== 'boolean') issues.push('force: must be true or false');
       if (issues.length > 0 || typeof force !== 'boolean') return this.r.error(x, 400, 'invalid_sale', issues.join('; '));
-      this.defineSale(body.value as unknown as SaleDefinition, force).then(
+      this.defineSale(parseSale(written.value), force).then(
         (saleId) => this.r.send(x, 201, JSON.stringify({ saleId })),
         (e) => (e instanceof SaleRefused ? this.r.error(x, e.status, e.code, e.message) : this.r.fail(x, e)),
       );

@@ -17,7 +17,7 @@ import type { ServiceThreadData } from './thread-protocol.ts';
 import { Supervisor } from './supervisor.ts';
 
 export type { SaleDefinition } from './sale.ts';
-export { parseSale } from './sale.ts';
+export { fromWrittenSale, NO_LIMIT, parseSale } from './sale.ts';
 export type { LogLevel, ServiceLog } from './log.ts';
 
 export interface ServiceOptions {

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 
 export interface SaleDefinition {
   skus: Array<{ id: string; stock: number }>;
-  /** Units per user id across the sale; 0 turns the limit (and the per-user table) off. */
+  /** Units per user id across the sale; 0 turns the limit (and the per-user table) off (written "none"). */
   perUserLimit: number;
   reservationTtlMs: number;
   /** null = open now. */
@@ -41,6 +41,21 @@ const saleSchema = z
       seen.add(s.id);
     });
   });
+
+/** How "no per-user limit" is written wherever a person writes a sale (scenario, flag, file, HTTP). */
+export const NO_LIMIT = 'none';
+
+/**
+ * A sale as a person wrote it (a --sale file, POST /admin/sale) → the service's own spelling: "none"
+ * becomes 0 (the table off). A written 0 is refused: it reads as "nobody may buy", so it must be said
+ * as "none". Anything else passes through for the schema to judge.
+ */
+export function fromWrittenSale(value: Record<string, unknown>): { value: Record<string, unknown>; issues: string[] } {
+  if (!Object.hasOwn(value, 'perUserLimit')) return { value, issues: [] };
+  if (value.perUserLimit === NO_LIMIT) return { value: { ...value, perUserLimit: 0 }, issues: [] };
+  if (value.perUserLimit === 0) return { value, issues: [`perUserLimit: 0 is not a limit; write "${NO_LIMIT}" for no per-user limit`] };
+  return { value, issues: [] };
+}
 
 /** Issues as "field.path: message" lines; empty when the value is a valid sale. */
 export function saleIssues(value: unknown): string[] {

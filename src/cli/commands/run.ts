@@ -4,6 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { UsageError } from '../../errors.ts';
 import { describeAuditFailures } from '../../audit/index.ts';
 import { formatSummary, jsonSummary, writeRunOutputs } from '../../report/index.ts';
 import { defaultOutDir, runScenario } from '../../run/run-scenario.ts';
@@ -68,7 +69,10 @@ export function register(program: Command): void {
       const loaded = loadScenario(arg);
       const adminToken = readAdminToken(opts.adminTokenFile);
       const outDir = resolve(opts.out ?? defaultOutDir(process.cwd(), loaded.scenario.name));
-      await mkdir(outDir, { recursive: true }); // the ledger lives there from the start
+      // The ledger lives there from the start, so a folder that cannot be made is said before anything runs.
+      await mkdir(outDir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+        throw new UsageError(`--out ${outDir}: cannot create the folder (${e.code ?? e.message}).`);
+      });
       const log = (line: string) => {
         if (!opts.quiet) process.stderr.write(`${line}\n`);
       };

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.ts';
 import { duration, fraction, integer, oneOf, perUserLimit } from '../options.ts';
 import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
-import { parseSale, startService, type SaleDefinition } from '../../service/index.ts';
+import { fromWrittenSale, parseSale, startService, type SaleDefinition } from '../../service/index.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 
 interface ServeOptions {
@@ -57,7 +57,9 @@ export function saleFromOptions(o: ServeOptions): SaleDefinition {
     throw new UsageError(`--sale ${o.sale}: ${(e as Error).message}`);
   }
   if (file === null || typeof file !== 'object' || Array.isArray(file)) throw new UsageError(`--sale ${o.sale}: expected a JSON object`);
-  return parseSale({ ...base, ...(file as object) }, `sale file ${o.sale}`);
+  const written = fromWrittenSale(file as Record<string, unknown>);
+  if (written.issues.length > 0) throw new UsageError(`invalid sale file ${o.sale}:\n  ${written.issues.join('\n  ')}`);
+  return parseSale({ ...base, ...written.value }, `sale file ${o.sale}`);
 }
 
 /** --admin-token (kept, though ps shows it), else --admin-token-file, else the environment. */
