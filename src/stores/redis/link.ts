@@ -1,0 +1,105 @@
+// The one thing the stores need from a Redis client: send a command, get its reply. Two adapters, so the
+// client benchmark (bench/stores-clients.ts) races both through the same code; the stores use
+// connectRedis (the chosen client, see docs/stores.md "Clients").
+//
+// Both are set to fail fast while Redis is unreachable (no offline queue): a checkout must get a clear
+// 503 from the service, not hang until Redis returns and then act on a stale decision.
+import { createClient, ErrorReply } from '@redis/client';
+import { Redis, ReplyError } from 'ioredis';
+import { StoreUnavailableError } from '../errors.ts';
+import { parseRedisUrl } from '../url.ts';
+
+export interface RedisLink {
+  readonly client: 'node-redis' | 'ioredis';
+  /** One command. Rejects with the server's error text (which starts with its code: NOSCRIPT, ERR…) or StoreUnavailableError. */
+  call(args: ReadonlyArray<string | number>): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export type RedisClientName = RedisLink['client'];
+export const CHOSEN_REDIS_CLIENT: RedisClientName = 'node-redis';
+
+export async function connectRedis(url: string, client: RedisClientName = CHOSEN_REDIS_CLIENT): Promise<RedisLink> {
+  parseRedisUrl(url);
+  return client === 'node-redis' ? nodeRedisLink(url) : ioredisLink(url);
+}
+
+/** A server error (the command ran and Redis said no) rather than a lost connection. */
+export function isReplyError(e: unknown): e is Error {
+  return e instanceof ErrorReply || e instanceof ReplyError;
+}
+
+function unavailable(url: string, e: unknown): Error {
+  if (isReplyError(e)) return e;
+  return new StoreUnavailableError(`Redis at ${redact(url)} is unavailable: ${(e as Error).message}`, undefined, { cause: e });
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.href;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+async function nodeRedisLink(url: string): Promise<RedisLink> {
+  let ready = false;
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    // Once up, reconnect in the background (a restarted Redis comes back) but never queue commands
+    // meanwhile; before the first connection, fail at once (returning the cause stops the retries).
+    socket: { connectTimeout: 2000, reconnectStrategy: (retries: number, cause: Error) => (ready ? Math.min(50 * 2 ** retries, 1000) : cause) },
+  });
+  client.on('ready', () => (ready = true));
+  // Without a listener an 'error' event would end the process; calls in flight reject on their own.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (e) {
+    client.destroy();
+    throw unavailable(url, e);
+  }
+  return {
+    client: 'node-redis',
+    call: (args) =>
+      client.sendCommand(args.map(String)).catch((e: unknown) => {
+        throw unavailable(url, e);
+      }),
+    close: async () => {
+      if (client.isOpen) await client.close().catch(() => client.destroy());
+    },
+  };
+}
+
+async function ioredisLink(url: string): Promise<RedisLink> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    retryStrategy: (retries: number) => (ready ? Math.min(50 * 2 ** retries, 1000) : null),
+  });
+  let ready = false;
+  client.on('ready', () => (ready = true));
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (e) {
+    client.disconnect();
+    throw unavailable(url, e);
+  }
+  return {
+    client: 'ioredis',
+    call: ([command, ...rest]) =>
+      client.call(String(command), ...rest.map(String)).catch((e: unknown) => {
+        throw unavailable(url, e);
+      }),
+    close: async () => {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
