@@ -58,18 +58,21 @@ return {'ok', grant, redis.call('HGET', stock, 'epoch'), pool, others, draining 
 );
 
 /**
- * KEYS stock, leases, deadlines. ARGV owner, units, epoch. The owner gives back unsold units (draining,
- * shutting down); `units` must be what it took out of its own lease. Ignored if the epoch moved on (a
- * rebuild already counted them). Returns the pool after.
+ * KEYS stock, leases, deadlines. ARGV owner, units, epoch, leaving. The owner gives back ALL its unsold
+ * units (draining, shutting down): `units` is what it took out of its own lease, so its unsold count is 0
+ * after. Leaving ('1'), it also drops out of the owners (its lease then counts only units it sold).
+ * Ignored (-1) if the epoch moved on: a rebuild already counted them. Returns the pool after.
  */
 export const RETURN = new RedisScript(
   'return',
   `
 local stock, leases, deadlines = KEYS[1], KEYS[2], KEYS[3]
-local owner, units, epoch = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local owner, units, epoch, leaving = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4] == '1'
 if redis.call('HGET', stock, 'epoch') ~= epoch or redis.call('HEXISTS', deadlines, owner) == 0 then return -1 end
+redis.call('HSET', leases, owner .. ':unsold', 0)
+if leaving then redis.call('HDEL', deadlines, owner); redis.call('HDEL', leases, owner .. ':unsold') end
+if units == 0 then return tonumber(redis.call('HGET', stock, 'avail')) end
 redis.call('HINCRBY', leases, owner, -units)
-redis.call('HINCRBY', leases, owner .. ':unsold', -units)
 redis.call('HINCRBY', stock, 'leased', -units)
 return redis.call('HINCRBY', stock, 'avail', units)
 `,

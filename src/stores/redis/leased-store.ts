@@ -245,15 +245,15 @@ export class RedisLeasedStock implements StockStore {
   /** Returns every unsold unit to the pool and stops the heartbeat. */
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    await Promise.allSettled(this.#keys.map((_, sku) => this.#returnUnsold(sku)));
+    await Promise.allSettled(this.#keys.map((_, sku) => this.#returnUnsold(sku, true)));
     await this.#link.close();
   }
 
   /** Gives this owner's unsold units of a SKU back to the pool (draining, closing). */
-  async #returnUnsold(sku: number): Promise<void> {
-    const units = Atomics.exchange(this.#local, sku * STRIDE + UNITS, 0);
-    if (units <= 0 || this.#epoch[sku] < 0) return;
-    await RETURN.run(this.#link, this.#leaseKeys(sku), [this.#o.owner, units, this.#epoch[sku]]);
+  async #returnUnsold(sku: number, leaving = false): Promise<void> {
+    const units = Math.max(0, Atomics.exchange(this.#local, sku * STRIDE + UNITS, 0));
+    if (this.#epoch[sku] < 0 || (units === 0 && !leaving)) return;
+    await RETURN.run(this.#link, this.#leaseKeys(sku), [this.#o.owner, units, this.#epoch[sku], leaving ? '1' : '0']);
   }
 
   async #heartbeat(): Promise<void> {
