@@ -105,3 +105,16 @@ export async function dropRedisKeys(prefix: string, url = REDIS_URL): Promise<vo
     await link.close();
   }
 }
+
+/** Drops a test's PostgreSQL schema and everything in it. */
+export async function dropPgSchema(schema: string, url = POSTGRES_URL): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`schema ${schema}`);
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
