@@ -41,6 +41,8 @@ export interface RedisLeasedOptions {
   maxWaitMs?: number;
 }
 
+interface LeaseAnswer { others: number; expired: number; draining: boolean }
+
 const STRIDE = 32; // Int32 words per SKU: one 128-byte line, as src/stock/layout.ts
 const UNITS = 0;
 const WAIT_STEP_MS = 10;
@@ -60,6 +62,10 @@ export class RedisLeasedStock implements StockStore {
   /** Epoch of each live hold (those are settled against the user's keys of that epoch). */
   readonly #holds = new Map<string, number>();
   readonly #timer: NodeJS.Timeout;
+  /** The LEASE call in flight per SKU: one at a time, so each reports this owner's unsold units truly (two at once would each report only their own grant). */
+  readonly #leasing: Array<Promise<LeaseAnswer | null> | null>;
+  /** Whether the SKU was draining at the last LEASE: units released then go straight back to the pool. */
+  readonly #draining: boolean[];
   #beating = false;
 
   constructor(link: RedisLink, options: RedisLeasedOptions) {
@@ -73,6 +79,8 @@ export class RedisLeasedStock implements StockStore {
     this.#local = new Int32Array(new SharedArrayBuffer(Math.max(1, options.skuCount) * STRIDE * 4));
     this.#epoch = this.#keys.map(() => -1);
     this.#deadline = this.#keys.map(() => 0);
+    this.#leasing = this.#keys.map(() => null);
+    this.#draining = this.#keys.map(() => false);
     this.#timer = setInterval(() => void this.#heartbeat(), this.#o.heartbeatMs);
     this.#timer.unref();
   }
@@ -135,8 +143,27 @@ export class RedisLeasedStock implements StockStore {
     }
   }
 
-  /** One LEASE call: renews, reports, takes a batch; adopts a new epoch (dropping the old lease). null: the SKU is missing. */
-  async #lease(sku: number, need: number): Promise<{ others: number; expired: number; draining: boolean } | null> {
+  /**
+   * One LEASE call at a time per SKU: a caller arriving while one is in flight waits for it (and then
+   * tries its own lease again) instead of sending a second.
+   */
+  async #lease(sku: number, need: number): Promise<LeaseAnswer | null> {
+    for (;;) {
+      const inFlight = this.#leasing[sku];
+      if (inFlight === null) break;
+      const answer = await inFlight;
+      if (need === 0 || answer === null) return answer;
+      const have = Math.max(0, Atomics.load(this.#local, sku * STRIDE + UNITS));
+      if (have >= need) return answer;
+      need -= have;
+    }
+    const call = this.#leaseOnce(sku, need).finally(() => (this.#leasing[sku] = null));
+    this.#leasing[sku] = call;
+    return call;
+  }
+
+  /** The LEASE script: renews, reports, takes a batch; adopts a new epoch (dropping the old lease). null: the SKU is missing. */
+  async #leaseOnce(sku: number, need: number): Promise<LeaseAnswer | null> {
     const at = sku * STRIDE + UNITS;
     const sentAt = Date.now();
     const unsold = Math.max(0, Atomics.load(this.#local, at));
@@ -155,6 +182,7 @@ export class RedisLeasedStock implements StockStore {
     }
     if (granted > 0) Atomics.add(this.#local, at, granted);
     this.#deadline[sku] = sentAt + this.#o.ttlMs - Math.max(this.#o.heartbeatMs, this.#o.ttlMs / 4);
+    this.#draining[sku] = draining === 1;
     return { others, expired, draining: draining === 1 };
   }
 
@@ -174,9 +202,14 @@ export class RedisLeasedStock implements StockStore {
     throw new StoreUnavailableError(`Redis claim script answered ${JSON.stringify(reply).slice(0, 80)}`);
   }
 
-  /** Units back into this owner's lease, unless a rebuild has since counted them. */
+  /**
+   * Units back into this owner's lease, unless a rebuild has since counted them. While the SKU drains,
+   * they go on to the pool at once: others may be deciding "sold out" from this owner's last report.
+   */
   #giveBack(sku: number, qty: number, epoch: number): void {
-    if (epoch === this.#epoch[sku]) Atomics.add(this.#local, sku * STRIDE + UNITS, qty);
+    if (epoch !== this.#epoch[sku]) return;
+    Atomics.add(this.#local, sku * STRIDE + UNITS, qty);
+    if (this.#draining[sku]) void this.#returnUnsold(sku).catch(() => {});
   }
 
   async confirm(holds: ReadonlyArray<HoldRef & { answer: string }>): Promise<void> {

@@ -1,11 +1,11 @@
 // The one thing the stores need from a Redis client: send a command, get its reply. Two adapters, so the
 // client benchmark (bench/stores-clients.ts) races both through the same code; the stores use
-// connectRedis (the chosen client, see docs/stores.md "Clients").
+// connectRedis with the chosen client, node-redis (see docs/stores.md "Clients"). ioredis is a
+// devDependency, loaded only when asked for.
 //
 // Both are set to fail fast while Redis is unreachable (no offline queue): a checkout must get a clear
 // 503 from the service, not hang until Redis returns and then act on a stale decision.
 import { createClient, ErrorReply } from '@redis/client';
-import { Redis, ReplyError } from 'ioredis';
 import { StoreUnavailableError } from '../errors.ts';
 import { parseRedisUrl } from '../url.ts';
 
@@ -26,7 +26,8 @@ export async function connectRedis(url: string, client: RedisClientName = CHOSEN
 
 /** A server error (the command ran and Redis said no) rather than a lost connection. */
 export function isReplyError(e: unknown): e is Error {
-  return e instanceof ErrorReply || e instanceof ReplyError;
+  // ioredis is loaded only for the client benchmark (a devDependency): recognised by name.
+  return e instanceof ErrorReply || (e instanceof Error && e.name === 'ReplyError');
 }
 
 function unavailable(url: string, e: unknown): Error {
@@ -76,6 +77,7 @@ async function nodeRedisLink(url: string): Promise<RedisLink> {
 }
 
 async function ioredisLink(url: string): Promise<RedisLink> {
+  const { Redis } = await import('ioredis');
   const client = new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
