@@ -1,19 +1,22 @@
 // npm run bench:stores [-- --stock N] [-- --buyers N] [-- --concurrency N] [-- --seconds S] [-- --reps N]
-//                      [-- --designs leased,redis-lua,…] [-- --pg-connections N] [-- --shards N] [-- --clients] [-- --json]
+//                      [-- --designs leased,redis-lua,…] [-- --pg-connections N] [-- --shards N] [-- --ledger] [-- --clients] [-- --json]
 //
 // The stock lab on real stores: the same crowd (--buyers buyers of one unit, --concurrency in flight,
 // --seconds at most per design) raced through in-process leased, redis-lua (one EVALSHA per take),
 // redis-lua-batched, redis-leased (two owners), pg-row (one hot row) and pg-sharded (--shards rows,
 // SKIP LOCKED), each next to its hardware line measured in the same round: redis-benchmark running the
 // same take script by EVALSHA with --concurrency clients, and pgbench running the hot-row UPDATE with
-// --pg-connections clients. Rounds repeat (--reps); figures are medians with their range. --clients adds
-// the client comparison (bench/stores-clients.ts). Needs Redis and PostgreSQL on 127.0.0.1 (or
+// --pg-connections clients (plus three shapes that explain the hot row's wall). Rounds repeat (--reps);
+// figures are medians with their range. --ledger adds the PostgreSQL ledger (bench/stores-ledger.ts:
+// durable orders/s through group commit, unnest INSERT against COPY); --clients adds the client
+// comparison (bench/stores-clients.ts). Needs Redis and PostgreSQL on 127.0.0.1 (or
 // FLASHSALE_BENCH_REDIS / FLASHSALE_BENCH_POSTGRES). Results go to reports/stores-<time>.json.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { LAB_DESIGNS, labDesign, lineOf, race, type LabDesignName, type LabEnv, type RaceResult } from '../src/stock/lab/index.ts';
 import { pgbenchLine, redisLines, type Line } from '../src/stock/lab/lines.ts';
 import { clientTable, compareClients } from './stores-clients.ts';
+import { ledgerTable, measureLedger } from './stores-ledger.ts';
 import { median, range } from './stores-stats.ts';
 
 const args = process.argv.slice(2);
@@ -67,9 +70,18 @@ for (let rep = 0; rep < REPS; rep++) {
     }
   }
   if (wantsPg) {
-    const l = await pgbenchLine(env.postgresUrl, env.name, env.pgConnections, Math.min(5, SECONDS));
+    const l = await pgbenchLine(env.postgresUrl, env.name, { clients: env.pgConnections, rows: 1, synchronousCommit: 'on' }, Math.min(5, SECONDS));
     push(lines, l.name, l);
     round['pgbench-row'] = l.opsPerSec;
+    // What makes the hot row's wall (docs/stores.md): one client alone, commits that skip the disk wait, separate rows.
+    for (const shape of [
+      { clients: 1, rows: 1, synchronousCommit: 'on' as const },
+      { clients: env.pgConnections, rows: 1, synchronousCommit: 'off' as const },
+      { clients: env.pgConnections, rows: env.pgConnections, synchronousCommit: 'on' as const },
+    ]) {
+      const extra = await pgbenchLine(env.postgresUrl, env.name, shape, 3);
+      push(lines, extra.name, extra);
+    }
   }
   for (const name of designs) {
     const r = await race(labDesign(name, env), { stock: STOCK, buyers: BUYERS, concurrency: CONCURRENCY, seconds: SECONDS });
@@ -99,13 +111,19 @@ console.log('* stopped by the time bound before selling out');
 const failures = [...results.values()].flat().filter((r) => !r.exact);
 for (const f of failures) console.log(`NOT EXACT ${f.design}: ${f.why}`);
 
+let ledger = null;
+if (args.includes('--ledger')) {
+  console.log('\nPostgreSQL ledger (bench/stores-ledger.ts)');
+  ledger = await measureLedger((l) => console.log(l));
+  console.log(ledgerTable(ledger));
+}
 let clients = null;
 if (args.includes('--clients')) {
   console.log('\nclient comparison (64 in flight on one connection)');
   clients = await compareClients((l) => console.log(l));
   console.log(clientTable(clients));
 }
-const report = { stock: STOCK, buyers: BUYERS, concurrency: CONCURRENCY, seconds: SECONDS, reps: REPS, env: { pgConnections: env.pgConnections, shards: env.shards }, lines: Object.fromEntries(lines), results: Object.fromEntries(results), ratios: Object.fromEntries(ratios), clients };
+const report = { ledger, stock: STOCK, buyers: BUYERS, concurrency: CONCURRENCY, seconds: SECONDS, reps: REPS, env: { pgConnections: env.pgConnections, shards: env.shards }, lines: Object.fromEntries(lines), results: Object.fromEntries(results), ratios: Object.fromEntries(ratios), clients };
 await mkdir(new URL('../reports/', import.meta.url), { recursive: true });
 const file = new URL(`../reports/stores-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url);
 await writeFile(file, JSON.stringify(report, null, 2));

@@ -53,22 +53,38 @@ async function redisBenchmark(args: string[]): Promise<{ opsPerSec: number; p99M
   return { opsPerSec: Number(cells[1]), p99Ms: cells[6] === undefined ? null : Number(cells[6]) };
 }
 
-/** pgbench of the hot-row UPDATE: -c clients (the lab's pool size), -j min(clients, 2), -M prepared, -T seconds. */
-export async function pgbenchLine(url: string, name: string, clients: number, seconds: number): Promise<Line> {
+export interface PgbenchShape {
+  clients: number;
+  /** Rows the clients update: 1 is the hot row; more spread the clients over rows (random per transaction). */
+  rows: number;
+  synchronousCommit: 'on' | 'off';
+}
+
+/**
+ * pgbench of the stock UPDATE from a custom script file: -c clients, -j min(clients, 2), -M prepared,
+ * -T seconds. The lab's line is the hot row with the lab's pool size and synchronous_commit on; the other
+ * shapes explain the pg-row wall (docs/stores.md): one client, commits that do not wait for the disk, and
+ * the same clients on separate rows.
+ */
+export async function pgbenchLine(url: string, name: string, shape: PgbenchShape, seconds: number): Promise<Line> {
   const schema = checkSchemaName(`${name.replace(/-/g, '_')}_line`);
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   const dir = await mkdtemp(join(tmpdir(), 'flashsale-pgbench-'));
   try {
-    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}; DROP TABLE IF EXISTS ${schema}.stock; CREATE TABLE ${schema}.stock (sku text NOT NULL, shard int NOT NULL, available int NOT NULL CHECK (available >= 0), PRIMARY KEY (sku, shard)); INSERT INTO ${schema}.stock VALUES ('A', 0, 2000000000)`);
-    const script = join(dir, 'hot-row.sql');
-    await writeFile(script, `UPDATE ${schema}.stock SET available = available - 1 WHERE sku = 'A' AND shard = 0 AND available >= 1;\n`);
+    await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}; DROP TABLE IF EXISTS ${schema}.stock; CREATE TABLE ${schema}.stock (sku text NOT NULL, shard int NOT NULL, available int NOT NULL CHECK (available >= 0), PRIMARY KEY (sku, shard))`);
+    await admin.query(`INSERT INTO ${schema}.stock SELECT 'A', g, 2000000000 FROM generate_series(0, $1::int - 1) g`, [shape.rows]);
+    const script = join(dir, 'stock-update.sql');
+    const pick = shape.rows === 1 ? '' : `\\set r random(0, ${shape.rows - 1})\n`;
+    await writeFile(script, `${pick}UPDATE ${schema}.stock SET available = available - 1 WHERE sku = 'A' AND shard = ${shape.rows === 1 ? '0' : ':r'} AND available >= 1;\n`);
     const u = new URL(url);
-    const args = ['-n', '-M', 'prepared', '-f', script, '-c', String(clients), '-j', String(Math.min(clients, 2)), '-T', String(seconds), '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username) || 'postgres', decodeURIComponent(u.pathname.slice(1))];
-    const { stdout } = await exec('pgbench', args, { timeout: (seconds + 60) * 1000, env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password) } });
+    const args = ['-n', '-M', 'prepared', '-f', script, '-c', String(shape.clients), '-j', String(Math.min(shape.clients, 2)), '-T', String(seconds), '-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username) || 'postgres', decodeURIComponent(u.pathname.slice(1))];
+    const options = `-c synchronous_commit=${shape.synchronousCommit}`;
+    const { stdout } = await exec('pgbench', args, { timeout: (seconds + 60) * 1000, env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password), PGOPTIONS: options } });
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
     if (tps === null) throw new Error(`pgbench printed no tps: ${stdout.slice(-300)}`);
-    return { name: 'pgbench hot-row UPDATE', opsPerSec: Number(tps[1]), p99Ms: null, command: `pgbench ${args.map((a) => (a === script ? '<hot-row.sql>' : a)).join(' ')}` };
+    const label = `pgbench ${shape.rows === 1 ? 'hot-row' : `${shape.rows}-row`} UPDATE -c ${shape.clients}${shape.synchronousCommit === 'off' ? ', synchronous_commit off' : ''}`;
+    return { name: label, opsPerSec: Number(tps[1]), p99Ms: null, command: `PGOPTIONS='${options}' pgbench ${args.map((a) => (a === script ? '<stock-update.sql>' : a)).join(' ')}` };
   } finally {
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
     await admin.end();

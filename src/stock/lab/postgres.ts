@@ -83,9 +83,16 @@ export class PgShardedLab extends PgLab {
     if ((await pick(true)).rowCount === 1) return true;
     // Every row with stock was locked, or none has any: wait for one. A row that ran dry while we waited
     // is dropped after the lock (and LIMIT may then return nothing though other rows have stock), so an
-    // empty answer is sold out only once no row has any.
+    // empty answer is sold out only once no row has any. The dry row stays locked by us until the end of
+    // the statement's transaction, so two waiters starting at different shards can deadlock: PostgreSQL
+    // aborts one (40P01), which simply tries again.
     for (;;) {
-      if ((await pick(false)).rowCount === 1) return true;
+      try {
+        if ((await pick(false)).rowCount === 1) return true;
+      } catch (e) {
+        if ((e as { code?: string }).code === '40P01') continue;
+        throw e;
+      }
       const left = await this.pool!.query({ name: 'shard-left', text: `SELECT 1 FROM ${s}.stock WHERE sku = 'A' AND available >= 1 LIMIT 1` });
       if (left.rowCount === 0) return false;
     }
