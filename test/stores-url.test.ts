@@ -16,7 +16,8 @@ describe('store URLs', () => {
   });
 
   it.each([
-    ['--stock-store', () => parseRedisUrl('127.0.0.1:6379'), /--stock-store "127\.0\.0\.1:6379": scheme 127\.0\.0\.1: is not one of redis:, rediss:/],
+    ['--stock-store', () => parseRedisUrl('127.0.0.1:6379'), /--stock-store "127\.0\.0\.1:6379" is not a URL \(expected redis:\/\/host:port/],
+    ['--stock-store', () => parseRedisUrl('http://cache:6379'), /scheme http: is not one of redis:, rediss:/],
     ['--stock-store', () => parseRedisUrl('redis://host/16'), /database "16" is not a number in 0\.\.15/],
     ['--stock-store', () => parseRedisUrl('redis://host:99999'), /is not a URL/],
     ['--stock-store', () => parseRedisUrl('not a url'), /--stock-store "not a url" is not a URL/],
