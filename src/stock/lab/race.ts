@@ -76,7 +76,7 @@ export async function race(design: LabDesign, o: RaceOptions): Promise<RaceResul
     p99Ms: pct(99),
     sold,
     soldOut: soldOutSeen,
-    timedOut,
+    timedOut: timedOut && sold < o.stock,
     exact: why.length === 0,
     why: why.join('; '),
   };

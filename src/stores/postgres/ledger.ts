@@ -174,12 +174,12 @@ export class PgLedger {
   async recover(saleId: number, client?: pg.PoolClient): Promise<PgRecovery> {
     const q = (text: string) => (client ? client.query(text, [saleId]) : this.#read(text, [saleId]));
     const s = this.schema;
-    const [bySku, byUserSku, keys, count] = await Promise.all([
-      q(`SELECT sku, SUM(qty)::bigint AS n FROM ${s}.orders WHERE sale_id = $1 GROUP BY sku`),
-      q(`SELECT sku, user_id, SUM(qty)::bigint AS n FROM ${s}.orders WHERE sale_id = $1 GROUP BY sku, user_id`),
-      q(`SELECT idempotency_key, order_id, fingerprint, sku, user_id FROM ${s}.orders WHERE sale_id = $1 AND idempotency_key IS NOT NULL`),
-      q(`SELECT COUNT(*)::bigint AS n FROM ${s}.orders WHERE sale_id = $1`),
-    ]);
+    // One after another: on one connection (a rebuild's transaction) pg queues concurrent queries only
+    // with a deprecation warning, and pg 9 will refuse them.
+    const bySku = await q(`SELECT sku, SUM(qty)::bigint AS n FROM ${s}.orders WHERE sale_id = $1 GROUP BY sku`);
+    const byUserSku = await q(`SELECT sku, user_id, SUM(qty)::bigint AS n FROM ${s}.orders WHERE sale_id = $1 GROUP BY sku, user_id`);
+    const keys = await q(`SELECT idempotency_key, order_id, fingerprint, sku, user_id FROM ${s}.orders WHERE sale_id = $1 AND idempotency_key IS NOT NULL`);
+    const count = await q(`SELECT COUNT(*)::bigint AS n FROM ${s}.orders WHERE sale_id = $1`);
     const users = new Map<string, number>();
     const usersBySku: PgRecovery['usersBySku'] = [];
     for (const r of byUserSku.rows) {
@@ -212,8 +212,6 @@ export class PgLedger {
       await client.query('BEGIN');
       const r = await client.query(`UPDATE ${this.schema}.sales SET stock_epoch = stock_epoch + 1 WHERE id = $1 RETURNING stock_epoch`, [saleId]);
       if (r.rows.length === 0) throw new PgLedgerError(`no sale ${saleId} in the ledger`);
-      // recover() sends its reads together; on one pooled (non-pipelined) connection they queue inside
-      // this transaction, after the UPDATE.
       const recovery = await this.recover(saleId, client);
       await client.query('COMMIT');
       return { epoch: Number(r.rows[0].stock_epoch), recovery };
