@@ -54,3 +54,14 @@ export function parsePostgresUrl(text: string, flag = '--ledger'): PostgresUrl {
   if (database === '' || database.includes('/')) throw new StoreUrlError(`${flag} ${JSON.stringify(text)} names no database (postgres://host:5432/NAME)`);
   return { url: url.href, host: url.hostname, port: port(flag, url, 5432), database, user: decodeURIComponent(url.username) || 'postgres' };
 }
+
+/** A store URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.href;
+  } catch {
+    return '(unparsable URL)';
+  }
+}

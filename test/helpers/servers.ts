@@ -73,17 +73,13 @@ export async function postgresAvailable(url = POSTGRES_URL, timeoutMs = 3000): P
     await client.query('SELECT 1');
     return { ok: true, reason: '' };
   } catch (e) {
+    const { redactUrl } = await import('../../src/stores/url.ts');
     return { ok: false, reason: `${redactUrl(url)}: ${(e as Error).message}` };
   } finally {
     await client.end().catch(() => {});
   }
 }
 
-function redactUrl(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.href;
-}
 
 /** A key prefix / schema name unique to this test run, so test files can share a server in parallel. */
 export function uniqueName(stem: string): string {
@@ -92,18 +88,8 @@ export function uniqueName(stem: string): string {
 
 /** Deletes every key under `prefix` (SCAN, not KEYS: other tests share the server). */
 export async function dropRedisKeys(prefix: string, url = REDIS_URL): Promise<void> {
-  const { connectRedis } = await import('../../src/stores/redis/link.ts');
-  const link = await connectRedis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = (await link.call(['SCAN', cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000])) as [string, string[]];
-      if (keys.length > 0) await link.call(['UNLINK', ...keys]);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await link.close();
-  }
+  const { dropKeysUnder } = await import('../../src/stores/redis/link.ts');
+  await dropKeysUnder(url, prefix);
 }
 
 /** Drops a test's PostgreSQL schema and everything in it. */

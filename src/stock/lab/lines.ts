@@ -7,11 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { connectRedis } from '../../stores/redis/link.ts';
+import { connectRedis, dropKeysUnder } from '../../stores/redis/link.ts';
 import { TAKE } from '../../stores/redis/lua.ts';
 import { skuKeys } from '../../stores/redis/keys.ts';
 import { checkSchemaName } from '../../stores/postgres/schema.ts';
-import { dropKeys } from './redis.ts';
 
 const exec = promisify(execFile);
 
@@ -37,7 +36,7 @@ export async function redisLines(url: string, prefix: string, clients: number, r
   const base = ['-h', host, '-p', port, '-c', String(clients), '-n', String(requests), '--csv'];
   const evalsha = await redisBenchmark([...base, '-r', '1000000000000', ...take]);
   const ping = await redisBenchmark([...base, '-t', 'ping_mbulk']);
-  await dropKeys(url, prefix);
+  await dropKeysUnder(url, prefix);
   return [
     { name: 'redis-benchmark EVALSHA take', ...evalsha, command: `redis-benchmark ${[...base, '-r', '1000000000000', 'EVALSHA', '<sha of the take script>', '4', '<4 keys>', '1', '1', 'u__rand_int__', '0', "''", "''", 'h__rand_int__'].join(' ')}` },
     { name: 'redis-benchmark PING', ...ping, command: `redis-benchmark ${[...base, '-t', 'ping_mbulk'].join(' ')}` },

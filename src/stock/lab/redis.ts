@@ -1,6 +1,6 @@
 // redis-lua (one EVALSHA per take, or batched per SKU) and redis-leased (two owners, as two service
 // processes would be) through the shared-store implementations in src/stores.
-import { connectRedis, type RedisLink } from '../../stores/redis/link.ts';
+import { connectRedis, dropKeysUnder } from '../../stores/redis/link.ts';
 import { RedisLuaStock } from '../../stores/redis/lua-store.ts';
 import { RedisLeasedStock } from '../../stores/redis/leased-store.ts';
 import type { StockStore } from '../../stores/stock-store.ts';
@@ -21,7 +21,7 @@ abstract class StoreLab implements LabDesign {
 
   async setup(stock: number): Promise<void> {
     await this.close();
-    await dropKeys(this.env.redisUrl, this.env.name);
+    await dropKeysUnder(this.env.redisUrl, this.env.name);
     this.stores = await this.open();
     this.#epoch++;
     if (!(await this.stores[0].load({ epoch: this.#epoch, skus: [{ initial: stock, sold: 0, held: 0 }], users: [], keys: [] }))) throw new Error('lab: stock load refused');
@@ -77,20 +77,5 @@ export class RedisLeasedLab extends StoreLab {
     this.stores = await this.open();
     const s = (await this.stores[0].snapshot(0))!;
     return { sold: s.sold, available: s.available };
-  }
-}
-
-/** Deletes the run's keys (SCAN: the server may be shared). */
-export async function dropKeys(url: string, prefix: string): Promise<void> {
-  const link: RedisLink = await connectRedis(url);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = (await link.call(['SCAN', cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000])) as [string, string[]];
-      if (keys.length > 0) await link.call(['UNLINK', ...keys]);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    await link.close();
   }
 }

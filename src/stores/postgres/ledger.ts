@@ -15,7 +15,7 @@
 import pg from 'pg';
 import { FlashsaleError } from '../../errors.ts';
 import { StoreUnavailableError } from '../errors.ts';
-import { parsePostgresUrl } from '../url.ts';
+import { parsePostgresUrl, redactUrl } from '../url.ts';
 import { checkSchemaName, schemaSql } from './schema.ts';
 
 /** Fields per order in the flat arrays, as src/ledger/store.ts's newest ORDER_STRIDE: order id, SKU, user, qty, created at, key or null, fingerprint or null. */
@@ -79,13 +79,13 @@ export class PgLedger {
       // and a server with fsync off cannot keep that promise at all.
       await writer.query("SET synchronous_commit = 'on'");
       const fsync = (await writer.query('SHOW fsync')).rows[0].fsync as string;
-      if (fsync !== 'on') throw new PgLedgerError(`fsync is ${fsync} on ${redactPg(url)}: an acknowledged order could be lost in a crash; the ledger needs fsync on`);
+      if (fsync !== 'on') throw new PgLedgerError(`fsync is ${fsync} on ${redactUrl(url)}: an acknowledged order could be lost in a crash; the ledger needs fsync on`);
       await writer.query(schemaSql(schema));
     } catch (e) {
       await writer.end().catch(() => {});
       await reader.end().catch(() => {});
       if (e instanceof PgLedgerError) throw e;
-      throw new StoreUnavailableError(`cannot open the ledger at ${redactPg(url)}: ${(e as Error).message}`, undefined, { cause: e });
+      throw new StoreUnavailableError(`cannot open the ledger at ${redactUrl(url)}: ${(e as Error).message}`, undefined, { cause: e });
     }
     return new PgLedger(url, schema, writer, reader);
   }
@@ -206,7 +206,7 @@ export class PgLedger {
     try {
       client = await this.#reader.connect();
     } catch (e) {
-      throw new StoreUnavailableError(`the ledger at ${redactPg(this.#url)} is unavailable: ${(e as Error).message}`, undefined, { cause: e });
+      throw new StoreUnavailableError(`the ledger at ${redactUrl(this.#url)} is unavailable: ${(e as Error).message}`, undefined, { cause: e });
     }
     try {
       await client.query('BEGIN');
@@ -243,7 +243,7 @@ export class PgLedger {
     try {
       return await this.#reader.query(text, values);
     } catch (e) {
-      throw new StoreUnavailableError(`ledger query failed at ${redactPg(this.#url)}: ${(e as Error).message}`, undefined, { cause: e });
+      throw new StoreUnavailableError(`ledger query failed at ${redactUrl(this.#url)}: ${(e as Error).message}`, undefined, { cause: e });
     }
   }
 }
@@ -260,14 +260,4 @@ function checkOrder(flat: ReadonlyArray<string | number | null>, at: number): st
   if (print !== null && (typeof print !== 'number' || !Number.isInteger(print) || print < -(2 ** 31) || print >= 2 ** 31)) return 'fingerprint must be an Int32 or null';
   for (const text of [orderId, sku, userId, key]) if (typeof text === 'string' && text.includes('\u0000')) return 'text fields must not contain NUL (PostgreSQL refuses it)';
   return null;
-}
-
-export function redactPg(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.href;
-  } catch {
-    return '(unparsable URL)';
-  }
 }

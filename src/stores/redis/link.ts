@@ -7,7 +7,7 @@
 // 503 from the service, not hang until Redis returns and then act on a stale decision.
 import { createClient, ErrorReply } from '@redis/client';
 import { StoreUnavailableError } from '../errors.ts';
-import { parseRedisUrl } from '../url.ts';
+import { parseRedisUrl, redactUrl } from '../url.ts';
 
 export interface RedisLink {
   readonly client: 'node-redis' | 'ioredis';
@@ -32,18 +32,7 @@ export function isReplyError(e: unknown): e is Error {
 
 function unavailable(url: string, e: unknown): Error {
   if (isReplyError(e)) return e;
-  return new StoreUnavailableError(`Redis at ${redact(url)} is unavailable: ${(e as Error).message}`, undefined, { cause: e });
-}
-
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.href;
-  } catch {
-    return '(unparsable URL)';
-  }
+  return new StoreUnavailableError(`Redis at ${redactUrl(url)} is unavailable: ${(e as Error).message}`, undefined, { cause: e });
 }
 
 async function nodeRedisLink(url: string): Promise<RedisLink> {
@@ -104,4 +93,19 @@ async function ioredisLink(url: string): Promise<RedisLink> {
       await client.quit().catch(() => client.disconnect());
     },
   };
+}
+
+/** Deletes every key under `prefix` (SCAN, not KEYS: the server may be shared). For tests and the lab. */
+export async function dropKeysUnder(url: string, prefix: string): Promise<void> {
+  const link = await connectRedis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = (await link.call(['SCAN', cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000])) as [string, string[]];
+      if (keys.length > 0) await link.call(['UNLINK', ...keys]);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    await link.close();
+  }
 }
