@@ -1,0 +1,263 @@
+// The order ledger on PostgreSQL: what src/ledger/store.ts does on SQLite, for many service processes
+// writing one sale. appendBatch writes a batch in ONE transaction with ONE statement (INSERT … SELECT FROM
+// unnest(arrays) ON CONFLICT DO NOTHING RETURNING order_id: any batch size, one prepared plan), so one
+// commit — one WAL flush with synchronous_commit on — covers every order in it. A row that breaks a rule
+// (a duplicate order id or key, a stale stock epoch, a bad field) fails alone, reported by index as the
+// SQLite store does; the rest commit.
+//
+// The stock-epoch fence: Redis keeps nothing on disk here, so after a restart the stock is rebuilt from
+// the ledger (initial − sold − held). Units taken from the old Redis may still be on their way to an order:
+// committed after the rebuild counted sales, they would sell those units twice. So every order carries the
+// epoch of the stock it was taken from; each batch takes a FOR SHARE lock on its sale's row and inserts
+// only orders of the current epoch, and beginRebuild raises the epoch with an UPDATE of that row — which
+// waits for every batch in flight to commit — and reads the sales after it, in the same transaction. An
+// order of the old epoch then either committed before the count (and is in it) or fails (503, retry).
+import pg from 'pg';
+import { FlashsaleError } from '../../errors.ts';
+import { StoreUnavailableError } from '../errors.ts';
+import { parsePostgresUrl, redactUrl } from '../url.ts';
+import { checkSchemaName, schemaSql } from './schema.ts';
+
+/** Fields per order in the flat arrays, as src/ledger/store.ts's newest ORDER_STRIDE: order id, SKU, user, qty, created at, key or null, fingerprint or null. */
+export const ORDER_STRIDE = 7;
+
+export class PgLedgerError extends FlashsaleError {}
+
+export interface PgRecovery {
+  soldBySku: Map<string, number>;
+  orders: number;
+  /** Units per user over the sale. */
+  users: Array<[userId: string, units: number]>;
+  /** Units per (SKU, user): what a per-SKU Redis layout restores. */
+  usersBySku: Array<[sku: string, userId: string, units: number]>;
+  keys: Array<{ key: string; orderId: string; fingerprint: number | null; sku: string; userId: string }>;
+}
+
+export interface PgLedgerOptions {
+  /** Schema holding the tables (created if missing). Default "flashsale". */
+  schema?: string;
+}
+
+export class PgLedger {
+  readonly schema: string;
+  readonly #url: string;
+  /** Commits only: a transaction must not share its connection with other statements. */
+  readonly #writer: pg.Client;
+  /** Everything else (recovery, pages, sales). */
+  readonly #reader: pg.Pool;
+  readonly #sql: { fence: string; insert: string; classify: string; page: string };
+
+  private constructor(url: string, schema: string, writer: pg.Client, reader: pg.Pool) {
+    this.#url = url;
+    this.schema = schema;
+    this.#writer = writer;
+    this.#reader = reader;
+    const s = schema;
+    this.#sql = {
+      fence: `SELECT stock_epoch FROM ${s}.sales WHERE id = $1 FOR SHARE`,
+      insert:
+        `INSERT INTO ${s}.orders (order_id, sale_id, sku, user_id, qty, created_at, idempotency_key, fingerprint, stock_epoch) ` +
+        `SELECT t.o, $1, t.s, t.u, t.q, t.c, t.k, t.f, t.e FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::text[], $8::int[], $9::bigint[]) AS t(o, s, u, q, c, k, f, e) ` +
+        `WHERE t.e IS NULL OR t.e = (SELECT stock_epoch FROM ${s}.sales WHERE id = $1) ON CONFLICT DO NOTHING RETURNING order_id`,
+      classify: `SELECT order_id FROM ${s}.orders WHERE order_id = ANY($1::text[])`,
+      page: `SELECT seq, order_id, sku, user_id, qty, created_at FROM ${s}.orders WHERE sale_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+    };
+  }
+
+  /** Connects, checks synchronous_commit is on (a 201 must be durable), creates the schema if missing. */
+  static async open(url: string, options: PgLedgerOptions = {}): Promise<PgLedger> {
+    parsePostgresUrl(url);
+    const schema = checkSchemaName(options.schema ?? 'flashsale');
+    // pipeline: BEGIN, the fence, the INSERT and COMMIT of a batch go out together — one round trip.
+    const writer = new pg.Client({ connectionString: url, pipeline: true, connectionTimeoutMillis: 5000 });
+    const reader = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
+    writer.on('error', () => {}); // a lost connection fails the calls in flight; without a listener it would end the process
+    reader.on('error', () => {});
+    try {
+      await writer.connect();
+      // A commit returns only once its WAL is flushed: on for this session whatever the server's default,
+      // and a server with fsync off cannot keep that promise at all.
+      await writer.query("SET synchronous_commit = 'on'");
+      const fsync = (await writer.query('SHOW fsync')).rows[0].fsync as string;
+      if (fsync !== 'on') throw new PgLedgerError(`fsync is ${fsync} on ${redactUrl(url)}: an acknowledged order could be lost in a crash; the ledger needs fsync on`);
+      await writer.query(schemaSql(schema));
+    } catch (e) {
+      await writer.end().catch(() => {});
+      await reader.end().catch(() => {});
+      if (e instanceof PgLedgerError) throw e;
+      throw new StoreUnavailableError(`cannot open the ledger at ${redactUrl(url)}: ${(e as Error).message}`, undefined, { cause: e });
+    }
+    return new PgLedger(url, schema, writer, reader);
+  }
+
+  async latestSale(): Promise<{ id: number; definition: string; stockEpoch: number } | null> {
+    const r = await this.#read(`SELECT id, definition, stock_epoch FROM ${this.schema}.sales ORDER BY id DESC LIMIT 1`);
+    const row = r.rows[0];
+    return row ? { id: Number(row.id), definition: String(row.definition), stockEpoch: Number(row.stock_epoch) } : null;
+  }
+
+  async newSale(definition: string): Promise<number> {
+    const r = await this.#read(`INSERT INTO ${this.schema}.sales (definition, created_at) VALUES ($1, $2) RETURNING id`, [definition, Date.now()]);
+    return Number(r.rows[0].id);
+  }
+
+  async stockEpoch(saleId: number): Promise<number> {
+    const r = await this.#read(`SELECT stock_epoch FROM ${this.schema}.sales WHERE id = $1`, [saleId]);
+    if (r.rows.length === 0) throw new PgLedgerError(`no sale ${saleId} in the ledger`);
+    return Number(r.rows[0].stock_epoch);
+  }
+
+  /**
+   * Writes orders (flat, ORDER_STRIDE fields each) in one transaction. `epochs`: the stock epoch each
+   * order's units were taken under (one number for all, or one per order), or null when stock is not
+   * fenced (in-process stock). Returns the orders (by index) that failed, with why; throws PgLedgerError
+   * when the batch as a whole did not commit (then no order in it may be acknowledged).
+   */
+  async appendBatch(saleId: number, flat: ReadonlyArray<string | number | null>, epochs: number | ArrayLike<number> | null = null): Promise<Array<[index: number, reason: string]>> {
+    const n = flat.length / ORDER_STRIDE;
+    if (!Number.isInteger(n)) throw new RangeError(`flat orders: ${flat.length} fields is not a multiple of ${ORDER_STRIDE}`);
+    const failed: Array<[number, string]> = [];
+    const cols: unknown[][] = [[], [], [], [], [], [], [], []];
+    const sent: number[] = [];
+    for (let i = 0, at = 0; i < n; i++, at += ORDER_STRIDE) {
+      const why = checkOrder(flat, at);
+      if (why !== null) {
+        failed.push([i, why]);
+        continue;
+      }
+      sent.push(i);
+      for (let f = 0; f < ORDER_STRIDE; f++) cols[f].push(flat[at + f]);
+      cols[7].push(epochs === null ? null : typeof epochs === 'number' ? epochs : epochs[i]);
+    }
+    if (sent.length === 0) return failed;
+    let inserted: Set<string>;
+    let current: number;
+    const w = this.#writer;
+    try {
+      // Sent together (pipeline); BEGIN's and the fence's answers are awaited with the rest.
+      const begin = w.query('BEGIN');
+      const fence = w.query(this.#sql.fence, [saleId]);
+      const insert = w.query({ name: `${this.schema}.append`, text: this.#sql.insert, values: [saleId, ...cols] });
+      const commit = w.query('COMMIT');
+      const [, f, ins] = await Promise.all([begin, fence, insert, commit]);
+      if (f.rows.length === 0) throw new PgLedgerError(`no sale ${saleId} in the ledger`);
+      current = Number(f.rows[0].stock_epoch);
+      inserted = new Set(ins.rows.map((r) => String(r.order_id)));
+    } catch (e) {
+      // In a failed pipeline the server skips to the end of the transaction; make sure none stays open.
+      await w.query('ROLLBACK').catch(() => {});
+      if (e instanceof PgLedgerError) throw e;
+      throw new PgLedgerError(`ledger commit failed: ${(e as Error).message}`, undefined, { cause: e });
+    }
+    if (inserted.size === sent.length) return failed;
+    // Rows go in in array order, so of two rows with one id the first is the one inserted.
+    const missing: number[] = [];
+    for (const i of sent) {
+      const id = String(flat[i * ORDER_STRIDE]);
+      if (inserted.has(id)) inserted.delete(id);
+      else missing.push(i);
+    }
+    // Why each missing row failed: only reached when something was refused.
+    const ids = missing.map((i) => String(flat[i * ORDER_STRIDE]));
+    const existing = new Set((await this.#read(this.#sql.classify, [ids])).rows.map((r) => String(r.order_id)));
+    for (const i of missing) {
+      const id = String(flat[i * ORDER_STRIDE]);
+      const epoch = epochs === null ? null : typeof epochs === 'number' ? epochs : epochs[i];
+      if (existing.has(id)) failed.push([i, `duplicate order id ${id}`]);
+      else if (epoch !== null && epoch !== current) failed.push([i, `stale stock epoch ${epoch} (the stock was rebuilt: epoch ${current})`]);
+      else failed.push([i, `duplicate idempotency key ${JSON.stringify(flat[i * ORDER_STRIDE + 5])}`]);
+    }
+    return failed.sort((a, b) => a[0] - b[0]);
+  }
+
+  /** What a restart needs: units sold per SKU, units per user (over the sale and per SKU), keys with their orders and fingerprints. */
+  async recover(saleId: number, client?: pg.PoolClient): Promise<PgRecovery> {
+    const q = (text: string) => (client ? client.query(text, [saleId]) : this.#read(text, [saleId]));
+    const s = this.schema;
+    // One after another: on one connection (a rebuild's transaction) pg queues concurrent queries only
+    // with a deprecation warning, and pg 9 will refuse them.
+    const bySku = await q(`SELECT sku, SUM(qty)::bigint AS n FROM ${s}.orders WHERE sale_id = $1 GROUP BY sku`);
+    const byUserSku = await q(`SELECT sku, user_id, SUM(qty)::bigint AS n FROM ${s}.orders WHERE sale_id = $1 GROUP BY sku, user_id`);
+    const keys = await q(`SELECT idempotency_key, order_id, fingerprint, sku, user_id FROM ${s}.orders WHERE sale_id = $1 AND idempotency_key IS NOT NULL`);
+    const count = await q(`SELECT COUNT(*)::bigint AS n FROM ${s}.orders WHERE sale_id = $1`);
+    const users = new Map<string, number>();
+    const usersBySku: PgRecovery['usersBySku'] = [];
+    for (const r of byUserSku.rows) {
+      const n = Number(r.n);
+      usersBySku.push([String(r.sku), String(r.user_id), n]);
+      users.set(String(r.user_id), (users.get(String(r.user_id)) ?? 0) + n);
+    }
+    return {
+      soldBySku: new Map(bySku.rows.map((r) => [String(r.sku), Number(r.n)])),
+      orders: Number(count.rows[0].n),
+      users: [...users],
+      usersBySku,
+      keys: keys.rows.map((r) => ({ key: String(r.idempotency_key), orderId: String(r.order_id), fingerprint: r.fingerprint === null ? null : Number(r.fingerprint), sku: String(r.sku), userId: String(r.user_id) })),
+    };
+  }
+
+  /**
+   * Raises the sale's stock epoch and reads what was sold, in one transaction: the UPDATE waits for every
+   * batch in flight (they hold the sale's row FOR SHARE) and stops later batches of the old epoch, so the
+   * recovery counts every order that will ever commit under the old epoch. See the file's comment.
+   */
+  async beginRebuild(saleId: number): Promise<{ epoch: number; recovery: PgRecovery }> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#reader.connect();
+    } catch (e) {
+      throw new StoreUnavailableError(`the ledger at ${redactUrl(this.#url)} is unavailable: ${(e as Error).message}`, undefined, { cause: e });
+    }
+    try {
+      await client.query('BEGIN');
+      const r = await client.query(`UPDATE ${this.schema}.sales SET stock_epoch = stock_epoch + 1 WHERE id = $1 RETURNING stock_epoch`, [saleId]);
+      if (r.rows.length === 0) throw new PgLedgerError(`no sale ${saleId} in the ledger`);
+      const recovery = await this.recover(saleId, client);
+      await client.query('COMMIT');
+      return { epoch: Number(r.rows[0].stock_epoch), recovery };
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** One page of a sale's orders as NDJSON in insertion order; pass the returned seq to get the next. */
+  async pageNdjson(saleId: number, afterSeq: number, limit: number): Promise<{ ndjson: string; lastSeq: number; count: number }> {
+    const r = await this.#read(this.#sql.page, [saleId, afterSeq, limit]);
+    let ndjson = '';
+    let lastSeq = afterSeq;
+    for (const row of r.rows) {
+      ndjson += `${JSON.stringify({ orderId: row.order_id, sku: row.sku, userId: row.user_id, qty: Number(row.qty), createdAt: Number(row.created_at) })}\n`;
+      lastSeq = Number(row.seq);
+    }
+    return { ndjson, lastSeq, count: r.rows.length };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#writer.end(), this.#reader.end()]);
+  }
+
+  async #read(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+    try {
+      return await this.#reader.query(text, values);
+    } catch (e) {
+      throw new StoreUnavailableError(`ledger query failed at ${redactUrl(this.#url)}: ${(e as Error).message}`, undefined, { cause: e });
+    }
+  }
+}
+
+/** Fields a row needs before it is sent: a bad one fails alone instead of failing the statement. */
+function checkOrder(flat: ReadonlyArray<string | number | null>, at: number): string | null {
+  const [orderId, sku, userId, qty, createdAt, key, print] = [flat[at], flat[at + 1], flat[at + 2], flat[at + 3], flat[at + 4], flat[at + 5], flat[at + 6]];
+  if (typeof orderId !== 'string' || orderId === '') return 'order id must be a non-empty string';
+  if (typeof sku !== 'string') return 'sku must be a string';
+  if (typeof userId !== 'string') return 'user id must be a string';
+  if (typeof qty !== 'number' || !Number.isInteger(qty) || qty < 1 || qty > 2 ** 31 - 1) return 'qty must be a whole number in 1..2^31-1';
+  if (typeof createdAt !== 'number' || !Number.isSafeInteger(createdAt)) return 'createdAt must be a whole number of ms';
+  if (key !== null && typeof key !== 'string') return 'idempotency key must be a string or null';
+  if (print !== null && (typeof print !== 'number' || !Number.isInteger(print) || print < -(2 ** 31) || print >= 2 ** 31)) return 'fingerprint must be an Int32 or null';
+  for (const text of [orderId, sku, userId, key]) if (typeof text === 'string' && text.includes('\u0000')) return 'text fields must not contain NUL (PostgreSQL refuses it)';
+  return null;
+}

@@ -1,0 +1,137 @@
+// The Lua scripts of redis-leased. The SKU's pool lives under its own tag (keys.ts skuKeys); a process
+// ("owner") leases units in batches and sells them from its own memory, so the pool is touched once per
+// batch instead of once per sale. Users' counts and keys live under each user's own tag, per stock epoch
+// (a rebuild writes a new epoch's keys before any process can use them), so a sale-wide limit is held
+// exactly and users spread over a cluster's shards.
+import { RedisScript } from './script.ts';
+
+/**
+ * KEYS stock, leases, deadlines. ARGV owner, need, batch, owners, ttlMs, unsold.
+ * Renews the caller's deadline, records its unsold units (for snapshots), and grants up to
+ * max(need, batch) units (batch shrinks to ceil(pool / owners) as the pool runs low, so the last units
+ * spread out). With need > 0 and too few units in the pool while others hold leases, marks the SKU
+ * draining: every live owner returns its unsold units at its next renewal, and while draining grants are
+ * exactly what is needed. Draining ends when the pool can serve every owner again.
+ * A lease whose deadline passed (its owner died or was cut off) is NOT taken back here: Redis does not
+ * know how much of it was sold after the owner's last report, only the ledger does. Its units are
+ * reported as `expired`; a rebuild from the ledger recovers them exactly (RedisLeasedStock answers
+ * 'missing' at sell-out while expired leases hold units).
+ * Returns {'ok', granted, epoch, pool, othersUnsold, draining, expiredUnsold} or {'missing'}.
+ */
+export const LEASE = new RedisScript(
+  'lease',
+  `
+local stock, leases, deadlines = KEYS[1], KEYS[2], KEYS[3]
+local owner, need, batch, owners, ttl, unsold = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+if redis.call('EXISTS', stock) == 0 then return {'missing'} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local pool = tonumber(redis.call('HGET', stock, 'avail'))
+-- Other owners' unsold units as each last reported them (a report only overstates: between reports an
+-- owner only sells), split by whether the owner is still renewing.
+local others, expired = 0, 0
+local all = redis.call('HGETALL', deadlines)
+for i = 1, #all, 2 do
+  if all[i] ~= owner then
+    local u = tonumber(redis.call('HGET', leases, all[i] .. ':unsold') or '0')
+    if tonumber(all[i + 1]) < now then expired = expired + u else others = others + u end
+  end
+end
+redis.call('HSET', deadlines, owner, now + ttl)
+local draining = redis.call('HGET', stock, 'draining') == '1'
+local grant = 0
+if need > 0 and pool > 0 then
+  grant = math.min(pool, math.max(need, math.min(batch, math.ceil(pool / owners))))
+  if draining then grant = math.min(pool, need) end
+end
+if grant > 0 then
+  pool = pool - grant
+  redis.call('HINCRBY', leases, owner, grant)
+  redis.call('HINCRBY', stock, 'leased', grant)
+  redis.call('HSET', stock, 'avail', pool)
+end
+redis.call('HSET', leases, owner .. ':unsold', unsold + grant)
+if need > 0 and grant < need and others > 0 and not draining then draining = true; redis.call('HSET', stock, 'draining', '1') end
+if draining and pool >= owners * batch then draining = false; redis.call('HDEL', stock, 'draining') end
+return {'ok', grant, redis.call('HGET', stock, 'epoch'), pool, others, draining and 1 or 0, expired}
+`,
+);
+
+/**
+ * KEYS stock, leases, deadlines. ARGV owner, units, epoch, leaving. The owner gives back ALL its unsold
+ * units (draining, shutting down): `units` is what it took out of its own lease, so its unsold count is 0
+ * after. Leaving ('1'), it also drops out of the owners (its lease then counts only units it sold).
+ * Ignored (-1) if the epoch moved on: a rebuild already counted them. Returns the pool after.
+ */
+export const RETURN = new RedisScript(
+  'return',
+  `
+local stock, leases, deadlines = KEYS[1], KEYS[2], KEYS[3]
+local owner, units, epoch, leaving = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4] == '1'
+if redis.call('HGET', stock, 'epoch') ~= epoch or redis.call('HEXISTS', deadlines, owner) == 0 then return -1 end
+redis.call('HSET', leases, owner .. ':unsold', 0)
+if leaving then redis.call('HDEL', deadlines, owner); redis.call('HDEL', leases, owner .. ':unsold') end
+if units == 0 then return tonumber(redis.call('HGET', stock, 'avail')) end
+redis.call('HINCRBY', leases, owner, -units)
+redis.call('HINCRBY', stock, 'leased', -units)
+return redis.call('HINCRBY', stock, 'avail', units)
+`,
+);
+
+/**
+ * KEYS units, keys (one user's, one epoch). ARGV qty, limit, key, fingerprint, holdId, peek.
+ * The per-purchase part of redis-leased: the key first (replay or mismatch), then the limit.
+ * With peek = 1 only the key is looked at (a sold-out answer must still replay a keyed retry).
+ * Returns code, value: ok | none | limit | replay holdId|answer | mismatch.
+ */
+export const CLAIM = new RedisScript(
+  'claim',
+  `
+local units, idem = KEYS[1], KEYS[2]
+local qty, limit, key, fp, hold, peek = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if key ~= '' then
+  local seen = redis.call('HGET', idem, key)
+  if seen then
+    local bar = string.find(seen, '|', 1, true)
+    if string.sub(seen, 1, bar - 1) ~= fp then return {'mismatch', ''} end
+    return {'replay', string.sub(seen, bar + 1)}
+  end
+end
+if peek == '1' then return {'none', ''} end
+if limit > 0 then
+  local had = tonumber(redis.call('GET', units) or '0')
+  if had + qty > limit then return {'limit', ''} end
+  redis.call('INCRBY', units, qty)
+end
+if key ~= '' then redis.call('HSET', idem, key, fp .. '|' .. hold .. '|') end
+return {'ok', ''}
+`,
+);
+
+/** KEYS units, keys. ARGV qty, limited, key, holdId, answer, mode ('confirm' | 'release'). */
+export const SETTLE = new RedisScript(
+  'settle',
+  `
+local units, idem = KEYS[1], KEYS[2]
+local qty, limited, key, hold, answer, mode = tonumber(ARGV[1]), ARGV[2] == '1', ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if mode == 'confirm' then
+  if key ~= '' then
+    local seen = redis.call('HGET', idem, key)
+    if seen then
+      local bar = string.find(seen, '|', 1, true)
+      if string.sub(seen, bar + 1, bar + #hold + 1) == hold .. '|' then redis.call('HSET', idem, key, string.sub(seen, 1, bar) .. hold .. '|' .. answer) end
+    end
+  end
+  return 1
+end
+if key ~= '' then
+  local seen = redis.call('HGET', idem, key)
+  if not seen then return 0 end
+  local bar = string.find(seen, '|', 1, true)
+  if string.sub(seen, bar + 1, bar + #hold + 1) ~= hold .. '|' then return 0 end
+  redis.call('HDEL', idem, key)
+end
+if limited and redis.call('DECRBY', units, qty) <= 0 then redis.call('DEL', units) end
+return 1
+`,
+);

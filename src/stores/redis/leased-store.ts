@@ -1,0 +1,323 @@
+// redis-leased: each process (an "owner") leases units of a SKU from Redis in batches and sells them
+// from its own SharedArrayBuffer counter — src/stock/leased.ts's per-thread leases, one level up: the
+// SKU's pool in Redis is touched once per batch, not once per sale.
+//
+// Exact at sell-out: when the pool cannot serve a take, the SKU is marked draining; every live owner
+// returns its unsold units at its next heartbeat (every heartbeatMs), and grants shrink to exactly what
+// a take needs. "Sold out" is answered only when the pool is short and no other owner reports unsold
+// units. Owners that stopped renewing (dead, or cut off from Redis) may hold units Redis cannot count
+// (sold after their last report): those are recovered by a rebuild from the ledger, and until then a take
+// that would need them answers 'missing' (503), never a false sold-out and never a unit sold twice.
+//
+// An owner sells from its lease only before its local deadline (taken from the clock BEFORE it sent the
+// renewal, minus a margin), which ends before Redis's deadline for it: a cut-off owner stops selling
+// before anyone may treat its lease as expired.
+//
+// Per-user limits and idempotency keys cannot live in the process: a take with a limit or a key costs
+// one CLAIM round trip on the user's own tag (sale-wide limit, exact; spreads over a cluster). A take
+// with neither costs no round trip at all.
+import type { HoldRef, StockLoad, StockStore, StoreSnapshot, TakeRequest, TakeResult } from '../stock-store.ts';
+import { StoreUnavailableError } from '../errors.ts';
+import { skuKeys, userKeys, type SkuKeys } from './keys.ts';
+import type { RedisLink } from './link.ts';
+import { CLAIM, LEASE, RETURN, SETTLE } from './lease-lua.ts';
+import { LOAD } from './lua.ts';
+
+export interface RedisLeasedOptions {
+  prefix: string;
+  saleId: number;
+  skuCount: number;
+  /** This process's name in the leases: unique among the processes selling the sale. */
+  owner: string;
+  /** How many processes sell the sale (batches shrink to pool / owners near the end). */
+  owners: number;
+  /** Units per lease while the pool is large. Default 256, as src/stock's leased. */
+  leaseSize?: number;
+  /** A lease lives this long without renewal. Default 2000 ms. */
+  ttlMs?: number;
+  /** Renewal, unsold report and draining check. Default 100 ms. */
+  heartbeatMs?: number;
+  /** Longest a take waits at sell-out for other owners to return units. Default ttlMs + 4 heartbeats. */
+  maxWaitMs?: number;
+}
+
+interface LeaseAnswer { others: number; expired: number; draining: boolean }
+
+const STRIDE = 32; // Int32 words per SKU: one 128-byte line, as src/stock/layout.ts
+const UNITS = 0;
+const WAIT_STEP_MS = 10;
+
+export class RedisLeasedStock implements StockStore {
+  readonly design = 'redis-leased' as const;
+  readonly #link: RedisLink;
+  readonly #o: Required<RedisLeasedOptions>;
+  readonly #keys: SkuKeys[];
+  readonly #loading: string[];
+  /** Unsold leased units per SKU. */
+  readonly #local: Int32Array;
+  /** Stock epoch each SKU's lease belongs to (-1: none yet). */
+  readonly #epoch: number[];
+  /** Local clock (ms) until which each SKU's lease may be sold from. */
+  readonly #deadline: number[];
+  /** Epoch of each live hold (those are settled against the user's keys of that epoch). */
+  readonly #holds = new Map<string, number>();
+  readonly #timer: NodeJS.Timeout;
+  /** The LEASE call in flight per SKU: one at a time, so each reports this owner's unsold units truly (two at once would each report only their own grant). */
+  readonly #leasing: Array<Promise<LeaseAnswer | null> | null>;
+  /** Whether the SKU was draining at the last LEASE: units released then go straight back to the pool. */
+  readonly #draining: boolean[];
+  #beating = false;
+
+  constructor(link: RedisLink, options: RedisLeasedOptions) {
+    this.#link = link;
+    const ttlMs = options.ttlMs ?? 2000;
+    const heartbeatMs = options.heartbeatMs ?? 100;
+    this.#o = { leaseSize: 256, ttlMs, heartbeatMs, maxWaitMs: ttlMs + 4 * heartbeatMs, ...options };
+    if (!(this.#o.heartbeatMs * 4 <= this.#o.ttlMs)) throw new RangeError(`heartbeatMs ${this.#o.heartbeatMs} must be at most a quarter of ttlMs ${this.#o.ttlMs}`);
+    this.#keys = Array.from({ length: options.skuCount }, (_, sku) => skuKeys(options.prefix, options.saleId, sku, 'sku'));
+    this.#loading = this.#keys.map((k) => k.stock.replace(/:stock$/, ':loading'));
+    this.#local = new Int32Array(new SharedArrayBuffer(Math.max(1, options.skuCount) * STRIDE * 4));
+    this.#epoch = this.#keys.map(() => -1);
+    this.#deadline = this.#keys.map(() => 0);
+    this.#leasing = this.#keys.map(() => null);
+    this.#draining = this.#keys.map(() => false);
+    this.#timer = setInterval(() => void this.#heartbeat(), this.#o.heartbeatMs);
+    this.#timer.unref();
+  }
+
+  async take(r: TakeRequest): Promise<TakeResult> {
+    this.#keysOf(r.sku);
+    let epoch = this.#takeLocal(r.sku, r.qty);
+    if (epoch < 0) {
+      const slow = await this.#takeSlow(r.sku, r.qty);
+      if (slow.kind === 'sold_out' && r.key !== null) {
+        // A keyed retry of a purchase that went through must replay it, sold out or not.
+        const peek = await this.#claim(r, this.#epoch[r.sku], true);
+        if (peek.kind !== 'taken') return peek;
+      }
+      if (slow.kind !== 'taken') return slow;
+      epoch = slow.epoch;
+    }
+    if (r.limit > 0 || r.key !== null) {
+      let claimed: TakeResult;
+      try {
+        claimed = await this.#claim(r, epoch, false);
+      } catch (e) {
+        this.#giveBack(r.sku, r.qty, epoch);
+        throw e;
+      }
+      if (claimed.kind !== 'taken') {
+        this.#giveBack(r.sku, r.qty, epoch);
+        return claimed;
+      }
+    }
+    this.#holds.set(r.holdId, epoch);
+    return { kind: 'taken', epoch };
+  }
+
+  /** The stock epoch on success, -1 when the lease cannot serve (empty, past its deadline, or none yet). */
+  #takeLocal(sku: number, qty: number): number {
+    if (this.#epoch[sku] < 0 || Date.now() >= this.#deadline[sku]) return -1;
+    const at = sku * STRIDE + UNITS;
+    let units = Atomics.load(this.#local, at);
+    while (units >= qty) {
+      const seen = Atomics.compareExchange(this.#local, at, units, units - qty);
+      if (seen === units) return this.#epoch[sku];
+      units = seen;
+    }
+    return -1;
+  }
+
+  async #takeSlow(sku: number, qty: number): Promise<TakeResult> {
+    const until = Date.now() + this.#o.maxWaitMs;
+    for (;;) {
+      const have = Math.max(0, Atomics.load(this.#local, sku * STRIDE + UNITS));
+      const lease = await this.#lease(sku, Math.max(0, qty - have));
+      if (lease === null) return { kind: 'missing' };
+      const epoch = this.#takeLocal(sku, qty);
+      if (epoch >= 0) return { kind: 'taken', epoch };
+      if (lease.others === 0) return lease.expired > 0 ? { kind: 'missing' } : { kind: 'sold_out' };
+      // Other owners still report unsold units: they return them at their next heartbeat.
+      if (Date.now() >= until) throw new StoreUnavailableError(`redis-leased: other processes kept ${lease.others} units of SKU ${sku} past ${this.#o.maxWaitMs} ms of draining`);
+      await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
+    }
+  }
+
+  /**
+   * One LEASE call at a time per SKU: a caller arriving while one is in flight waits for it (and then
+   * tries its own lease again) instead of sending a second.
+   */
+  async #lease(sku: number, need: number): Promise<LeaseAnswer | null> {
+    for (;;) {
+      const inFlight = this.#leasing[sku];
+      if (inFlight === null) break;
+      const answer = await inFlight;
+      if (need === 0 || answer === null) return answer;
+      const have = Math.max(0, Atomics.load(this.#local, sku * STRIDE + UNITS));
+      if (have >= need) return answer;
+      need -= have;
+    }
+    const call = this.#leaseOnce(sku, need).finally(() => (this.#leasing[sku] = null));
+    this.#leasing[sku] = call;
+    return call;
+  }
+
+  /** The LEASE script: renews, reports, takes a batch; adopts a new epoch (dropping the old lease). null: the SKU is missing. */
+  async #leaseOnce(sku: number, need: number): Promise<LeaseAnswer | null> {
+    const at = sku * STRIDE + UNITS;
+    const sentAt = Date.now();
+    const unsold = Math.max(0, Atomics.load(this.#local, at));
+    const reply = (await LEASE.run(this.#link, this.#leaseKeys(sku), [this.#o.owner, need, this.#o.leaseSize, this.#o.owners, this.#o.ttlMs, unsold])) as unknown[];
+    if (!Array.isArray(reply)) throw new StoreUnavailableError(`Redis lease script answered ${JSON.stringify(reply).slice(0, 80)}`);
+    if (reply[0] === 'missing') {
+      Atomics.store(this.#local, at, 0);
+      this.#epoch[sku] = -1;
+      return null;
+    }
+    const [, granted, epoch, , others, draining, expired] = reply.map(Number);
+    if (epoch !== this.#epoch[sku]) {
+      // A rebuild: units leased under the old epoch are not on sale any more (the rebuild counted them).
+      Atomics.store(this.#local, at, 0);
+      this.#epoch[sku] = epoch;
+    }
+    if (granted > 0) Atomics.add(this.#local, at, granted);
+    this.#deadline[sku] = sentAt + this.#o.ttlMs - Math.max(this.#o.heartbeatMs, this.#o.ttlMs / 4);
+    this.#draining[sku] = draining === 1;
+    return { others, expired, draining: draining === 1 };
+  }
+
+  async #claim(r: TakeRequest, epoch: number, peek: boolean): Promise<TakeResult> {
+    const keys = this.#userKeys(r.userId, epoch);
+    const reply = (await CLAIM.run(this.#link, keys, [r.qty, r.limit, r.key ?? '', r.key === null ? '' : String(r.fingerprint), r.holdId, peek ? '1' : '0'])) as unknown[];
+    const [code, value] = reply.map(String);
+    if (code === 'ok') return { kind: 'taken', epoch };
+    if (code === 'none') return { kind: 'sold_out' };
+    if (code === 'limit') return { kind: 'limit' };
+    if (code === 'mismatch') return { kind: 'mismatch' };
+    if (code === 'replay') {
+      const bar = value.indexOf('|');
+      const answer = value.slice(bar + 1);
+      return { kind: 'replay', holdId: value.slice(0, bar), answer: answer === '' ? null : answer };
+    }
+    throw new StoreUnavailableError(`Redis claim script answered ${JSON.stringify(reply).slice(0, 80)}`);
+  }
+
+  /**
+   * Units back into this owner's lease, unless a rebuild has since counted them. While the SKU drains,
+   * they go on to the pool at once: others may be deciding "sold out" from this owner's last report.
+   */
+  #giveBack(sku: number, qty: number, epoch: number): void {
+    if (epoch !== this.#epoch[sku]) return;
+    Atomics.add(this.#local, sku * STRIDE + UNITS, qty);
+    if (this.#draining[sku]) void this.#returnUnsold(sku).catch(() => {});
+  }
+
+  async confirm(holds: ReadonlyArray<HoldRef & { answer: string }>): Promise<void> {
+    await Promise.all(
+      holds.map((h) => {
+        const epoch = this.#holds.get(h.holdId);
+        this.#holds.delete(h.holdId);
+        if (epoch === undefined || h.key === null) return undefined;
+        return SETTLE.run(this.#link, this.#userKeys(h.userId, epoch), [h.qty, h.limit > 0 ? '1' : '0', h.key, h.holdId, h.answer, 'confirm']);
+      }),
+    );
+  }
+
+  async release(holds: readonly HoldRef[]): Promise<void> {
+    await Promise.all(
+      holds.map((h) => {
+        const epoch = this.#holds.get(h.holdId);
+        if (epoch === undefined) return undefined; // released already, or never taken here
+        this.#holds.delete(h.holdId);
+        this.#giveBack(h.sku, h.qty, epoch);
+        if (h.limit === 0 && h.key === null) return undefined;
+        return SETTLE.run(this.#link, this.#userKeys(h.userId, epoch), [h.qty, h.limit > 0 ? '1' : '0', h.key ?? '', h.holdId, '', 'release']);
+      }),
+    );
+  }
+
+  /** available: the pool plus every owner's unsold units as last reported (this owner's as of now); sold: units that left leases sold, as far as Redis knows. */
+  async snapshot(sku: number): Promise<StoreSnapshot | null> {
+    const keys = this.#keysOf(sku);
+    const stock = (await this.#link.call(['HMGET', keys.stock, 'initial', 'avail', 'leased', 'epoch'])) as Array<string | null>;
+    if (stock[1] === null) return null;
+    const [initial, pool, leased, epoch] = stock.map(Number);
+    const fields = (await this.#link.call(['HGETALL', keys.leases])) as string[] | Record<string, string>;
+    const pairs = Array.isArray(fields) ? fields : Object.entries(fields).flat();
+    let unsold = 0;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (!pairs[i].endsWith(':unsold')) continue;
+      unsold += pairs[i] === `${this.#o.owner}:unsold` ? Math.max(0, Atomics.load(this.#local, sku * STRIDE + UNITS)) : Number(pairs[i + 1]);
+    }
+    return { initial, available: pool + unsold, held: 0, sold: leased - unsold, epoch };
+  }
+
+  /** Rebuild: pool = initial − sold − held, no leases; users' counts and keys under the new epoch's names. */
+  async load(state: StockLoad): Promise<boolean> {
+    const { epoch } = state;
+    const all = (sku: number) => [this.#keys[sku].stock, this.#keys[sku].users, this.#keys[sku].keys, this.#keys[sku].holds, this.#keys[sku].leases, this.#keys[sku].deadlines, this.#loading[sku]];
+    for (let sku = 0; sku < this.#keys.length; sku++) {
+      if ((await LOAD.run(this.#link, all(sku), ['begin', epoch, '1'])) !== 1) return false;
+    }
+    // Sale-wide per user (redis-leased holds the limit over all SKUs).
+    const units = new Map<string, number>();
+    for (const [, user, n] of state.users) units.set(user, (units.get(user) ?? 0) + n);
+    for (const [user, n] of units) await this.#link.call(['SET', this.#userKeys(user, epoch)[0], n]);
+    for (const k of state.keys) await this.#link.call(['HSET', this.#userKeys(k.userId, epoch)[1], k.key, `${k.fingerprint ?? 'unverifiable'}|${k.orderId}|${k.answer}`]);
+    for (let sku = 0; sku < this.#keys.length; sku++) {
+      const s = state.skus[sku];
+      const pool = s.initial - s.sold - s.held;
+      if (pool < 0) throw new RangeError(`SKU ${sku}: ${s.sold} sold and ${s.held} held exceed its stock of ${s.initial}`);
+      if ((await LOAD.run(this.#link, all(sku), ['end', epoch, s.initial, pool, s.held, s.sold])) !== 1) return false;
+      Atomics.store(this.#local, sku * STRIDE + UNITS, 0);
+      this.#epoch[sku] = -1;
+    }
+    return true;
+  }
+
+  /** Returns every unsold unit to the pool and stops the heartbeat. */
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await Promise.allSettled(this.#keys.map((_, sku) => this.#returnUnsold(sku, true)));
+    await this.#link.close();
+  }
+
+  /** Gives this owner's unsold units of a SKU back to the pool (draining, closing). */
+  async #returnUnsold(sku: number, leaving = false): Promise<void> {
+    const units = Math.max(0, Atomics.exchange(this.#local, sku * STRIDE + UNITS, 0));
+    if (this.#epoch[sku] < 0 || (units === 0 && !leaving)) return;
+    await RETURN.run(this.#link, this.#leaseKeys(sku), [this.#o.owner, units, this.#epoch[sku], leaving ? '1' : '0']);
+  }
+
+  async #heartbeat(): Promise<void> {
+    if (this.#beating) return;
+    this.#beating = true;
+    try {
+      for (let sku = 0; sku < this.#keys.length; sku++) {
+        if (this.#epoch[sku] < 0) continue; // never leased: nothing to renew or report
+        const lease = await this.#lease(sku, 0);
+        if (lease?.draining) await this.#returnUnsold(sku);
+      }
+    } catch {
+      // Redis unreachable: the lease runs out locally (takes go to the slow path, which reports the error).
+    } finally {
+      this.#beating = false;
+    }
+  }
+
+  #leaseKeys(sku: number): string[] {
+    const k = this.#keys[sku];
+    return [k.stock, k.leases, k.deadlines];
+  }
+
+  #userKeys(userId: string, epoch: number): string[] {
+    const k = userKeys(this.#o.prefix, this.#o.saleId, userId, epoch);
+    return [k.units, k.keys];
+  }
+
+  #keysOf(sku: number): SkuKeys {
+    const keys = this.#keys[sku];
+    if (keys === undefined) throw new RangeError(`SKU index ${sku} is not in [0, ${this.#keys.length})`);
+    return keys;
+  }
+}
