@@ -57,19 +57,21 @@ describe('rate search', () => {
     expect(r.sustainableRate!).toBeGreaterThan(777 / 1.01);
   });
 
-  it('never blames the target for the generator: an inconclusive step is measured again, then stops the search as a lower bound', async () => {
+  it('never blames the target for the generator: an inconclusive step is measured again, then the search looks below it', async () => {
     const { clock, probe } = simulatedTarget({ capacity: 50_000, generatorLimit: 3_000 });
     const r = await searchRate(probe, options(), clock);
     expect(r.stoppedBy).toBe('generator');
     expect(r.atLeast).toBe(true);
-    expect(r.generatorLimit).toBe(3_200);
-    expect(r.sustainableRate).toBe(1_600);
     expect(r.failedRate).toBeNull(); // nothing was held against the target
-    const last = r.steps.slice(-2);
-    expect(last.map((s) => [s.offeredRate, s.verdict, s.context.retry])).toEqual([
+    expect(r.steps.slice(5, 7).map((s) => [s.offeredRate, s.verdict, s.context.retry])).toEqual([
       [3_200, 'inconclusive', false],
       [3_200, 'inconclusive', true],
     ]);
+    // Below the generator's limit, within the precision of it.
+    expect(r.sustainableRate!).toBeLessThan(3_000);
+    expect(r.generatorLimit!).toBeGreaterThanOrEqual(3_000);
+    expect(r.generatorLimit!).toBeLessThanOrEqual(r.sustainableRate! * 1.05);
+    expect(r.steps.every((s) => (s.offeredRate < 3_000 ? s.verdict === 'pass' : s.verdict === 'inconclusive'))).toBe(true);
   });
 
   it('carries on when a retried inconclusive step becomes conclusive', async () => {
@@ -81,7 +83,7 @@ describe('rate search', () => {
     expect(r.failedRate!).toBeGreaterThan(1_000);
   });
 
-  it('an inconclusive step while bisecting ends the search with the bracket so far', async () => {
+  it('an inconclusive step while bisecting narrows where to look; the bracket is kept', async () => {
     const { clock, probe } = simulatedTarget({ capacity: 3_000 });
     // A generator that happens to struggle in one band only, inside the bracket [2000, 4000).
     const banded: RateProbe<SimStep> = {
@@ -98,12 +100,28 @@ describe('rate search', () => {
       [4_000, 'fail'],
       [2_830, 'inconclusive'],
       [2_830, 'inconclusive'],
+      [2_380, 'pass'],
+      [2_600, 'inconclusive'],
+      [2_600, 'inconclusive'],
+      [2_490, 'pass'],
     ]);
     expect(r.stoppedBy).toBe('generator');
     expect(r.atLeast).toBe(true);
-    expect(r.sustainableRate).toBe(2_000);
+    expect(r.sustainableRate).toBe(2_490);
     expect(r.failedRate).toBe(4_000);
-    expect(r.generatorLimit).toBe(2_830);
+    expect(r.generatorLimit).toBe(2_600);
+  });
+
+  it('a generator that cannot deliver even the first rate: the search comes down, and says so if nothing is conclusive', async () => {
+    const { clock, probe } = simulatedTarget({ capacity: 1e9, generatorLimit: 0 });
+    const r = await searchRate(probe, options({ minRate: 20 }), clock);
+    expect(r.stoppedBy).toBe('generator');
+    expect(r.sustainableRate).toBeNull();
+    expect(r.steps.map((s) => s.offeredRate)).toEqual([100, 100, 50, 50, 25, 25, 20, 20]);
+    const found = await searchRate(simulatedTarget({ capacity: 1e9, generatorLimit: 60 }).probe, options(), { now: () => 0 });
+    expect(found.stoppedBy).toBe('generator');
+    expect(found.sustainableRate!).toBeLessThan(60);
+    expect(found.generatorLimit!).toBeLessThanOrEqual(found.sustainableRate! * 1.05);
   });
 
   it('comes down when the first step already fails', async () => {

@@ -5,15 +5,15 @@
 export { runLoad } from '../load/index.ts';
 export type { LoadPlan } from '../load/index.ts';
 export type { ArrivalSpec, JourneySpec, Step } from '../load/plan.ts';
-export { createArrivals, type ArrivalStream } from '../load/arrival/index.ts';
+export { arrivalShape, createArrivals, type ArrivalStream } from '../load/arrival/index.ts';
 export { mulberry32, deriveSeed, type Rng } from '../load/random.ts';
 
 export { startService, type RunningService } from '../service/index.ts';
 
-export { loadScenario, toLoadPlan, toSaleDefinition, stockOf, durationMs } from '../scenario/index.ts';
+export { loadScenario, toArrivalSpec, toLoadPlan, toSaleDefinition, stockOf, durationMs } from '../scenario/index.ts';
 export type { LoadedScenario, Scenario, SaleDefinition } from '../scenario/index.ts';
 
-export { evaluateThresholds, parseThreshold, ThresholdSyntaxError, describeCrossed } from '../thresholds/index.ts';
+export { evaluateThresholds, parseMetricKey, parseThreshold, ThresholdSyntaxError, describeCrossed } from '../thresholds/index.ts';
 export type { ThresholdsSpec } from '../thresholds/index.ts';
 
 export { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeEncoded, percentilesMs } from '../metrics/histogram.ts';

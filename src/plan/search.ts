@@ -5,7 +5,9 @@
 // Pure: it only sees a probe (measure one step at a rate → its verdict) and a clock, so tests drive
 // it with a simulated target on a virtual clock. A step the generator could not deliver is
 // inconclusive, never held against the target: it is measured again once, and if it stays
-// inconclusive the search stops there and says the answer is a lower bound set by the generator.
+// inconclusive the search looks below it (between the last rate that passed and it) and, when nothing
+// is left to look at within the precision, stops and says the answer is a lower bound set by the
+// generator.
 
 export type StepVerdict = 'pass' | 'fail' | 'inconclusive';
 export type Phase = 'grow' | 'shrink' | 'bisect';
@@ -18,6 +20,8 @@ export interface StepOutcome {
   requests: number;
   /** The step was cut by the request budget it was given: its figures are partial. */
   cutByRequestCap?: boolean;
+  /** The user stopped it (Ctrl-C): the search ends with what it has. */
+  interrupted?: boolean;
 }
 
 export interface StepContext {
@@ -76,6 +80,8 @@ export type StopReason =
   | 'generator'
   | 'max-time'
   | 'max-requests'
+  /** Stopped by the user. */
+  | 'interrupted'
   /** maxRate passed. */
   | 'max-rate'
   /** Nothing passed down to minRate. */
@@ -89,7 +95,7 @@ export interface SearchResult<S extends StepOutcome> {
   /** True when sustainableRate is a lower bound only (the search did not bracket the limit to the precision). */
   atLeast: boolean;
   stoppedBy: StopReason;
-  /** The rate the generator could not deliver, when it stopped the search. */
+  /** The lowest rate the generator could not deliver (a step inconclusive after its retries), if any. */
   generatorLimit: number | null;
   steps: S[];
 }
@@ -129,15 +135,16 @@ export async function searchRate<S extends StepOutcome>(probe: RateProbe<S>, opt
   let requestsUsed = 0;
   let low: number | null = null; // highest rate that passed
   let high: number | null = null; // lowest rate that failed
+  let ceiling: number | null = null; // lowest rate the generator could not deliver
   let phase: Phase = 'grow';
   let rate = options.startRate;
 
-  const finish = (stoppedBy: StopReason, generatorLimit: number | null = null): SearchResult<S> => ({
+  const finish = (stoppedBy: StopReason): SearchResult<S> => ({
     sustainableRate: low,
     failedRate: high,
     atLeast: stoppedBy !== 'precision' && stoppedBy !== 'min-rate',
     stoppedBy,
-    generatorLimit,
+    generatorLimit: ceiling,
     steps,
   });
 
@@ -153,37 +160,35 @@ export async function searchRate<S extends StepOutcome>(probe: RateProbe<S>, opt
       outcome = await probe.measure(rate, { index: steps.length, phase, requestBudget: budget, retry: attempt > 0 });
       steps.push(outcome);
       requestsUsed += outcome.requests;
+      if (outcome.interrupted) return finish('interrupted');
       if (outcome.cutByRequestCap) return finish('max-requests');
       if (outcome.verdict !== 'inconclusive') break;
     }
-    if (!outcome || outcome.verdict === 'inconclusive') return finish('generator', rate);
+    if (outcome!.verdict === 'pass') low = rate;
+    else if (outcome!.verdict === 'fail') high = rate;
+    else ceiling = Math.min(ceiling ?? Infinity, rate); // says nothing about the target: only where to look
 
-    if (outcome.verdict === 'pass') low = rate;
-    else high = rate;
-
-    if (low !== null && high !== null) {
-      phase = 'bisect';
-      if (high <= low * (1 + options.precision)) return finish('precision');
-      // Geometric midpoint: the precision is relative, so halve the ratio, not the difference.
-      rate = niceRate(Math.sqrt(low * high), low, high);
-    } else if (low !== null) {
+    if (low !== null && high !== null && high <= low * (1 + options.precision)) return finish('precision');
+    // The next rate worth trying is below the lowest that failed and the lowest the generator could not deliver.
+    const upper = Math.min(high ?? Infinity, ceiling ?? Infinity);
+    if (low !== null && upper === Infinity) {
       // Still passing: grow, up to the ceiling.
       if (low >= options.maxRate) return finish('max-rate');
       phase = 'grow';
       rate = Math.min(options.maxRate, low * options.growth);
+    } else if (low !== null) {
+      // Only the generator's limit is left above low and it is within the precision: nothing more to learn.
+      if (upper <= low * (1 + options.precision)) return finish('generator');
+      phase = 'bisect';
+      // Geometric midpoint: the precision is relative, so halve the ratio, not the difference.
+      rate = niceRate(Math.sqrt(low * upper), low, upper);
     } else {
-      // The first step failed: come down until something passes.
-      const next = high! / options.growth;
-      if (next < options.minRate) {
-        if (high! > options.minRate) {
-          phase = 'shrink';
-          rate = options.minRate;
-          continue;
-        }
-        return finish('min-rate');
-      }
+      // Nothing passed yet: come down until something does.
+      const next = upper / options.growth;
       phase = 'shrink';
-      rate = next;
+      if (next >= options.minRate) rate = next;
+      else if (upper > options.minRate) rate = options.minRate;
+      else return finish(high !== null && high <= (ceiling ?? Infinity) ? 'min-rate' : 'generator');
     }
   }
 }
