@@ -77,14 +77,14 @@ function summary(encoded: string): Percentiles | null {
  * Buyers answered per second. A target that keeps up answers each buyer one latency after it came, so
  * its answers span the schedule; one that falls behind answers at its own capacity for longer. So:
  * answered buyers / max(schedule length, time from the first to the last answer), the first answer
- * estimated as the first send plus the fastest answer, the last as the end of the run less the
- * longest think time. See docs/plan.md.
+ * estimated as the first send plus the fastest journey (the fastest answer of each of its steps), the
+ * last as the end of the run less the longest think time. See docs/plan.md.
  */
-export function achievedRate(load: LoadResult, stepMs: number, thinkMaxMs: number, minLatencyMs: number): number {
+export function achievedRate(load: LoadResult, stepMs: number, thinkMaxMs: number, fastestJourneyMs: number): number {
   const b = load.counts.buyers;
   const answered = b.succeeded + b.soldOut + b.rejected;
   if (answered === 0 || load.firstSendMs === null) return 0;
-  const answerSpan = load.durationMs - load.firstSendMs - minLatencyMs - thinkMaxMs;
+  const answerSpan = load.durationMs - load.firstSendMs - fastestJourneyMs - thinkMaxMs;
   return (answered * 1000) / Math.max(stepMs, answerSpan);
 }
 
@@ -94,8 +94,8 @@ export function judgeStep(input: JudgeInput): Omit<MeasuredStep, 'index' | 'phas
   const corrected = summary(mergeEncoded(steps.map((s) => s.all.corrected)));
   const uncorrectedAll = mergeEncoded(steps.map((s) => s.all.uncorrected));
   const uncorrected = summary(uncorrectedAll);
-  const minLatencyMs = uncorrected ? decodeHistogram(uncorrectedAll).minNonZeroValue / 1000 : 0;
-  const achieved = achievedRate(load, stepMs, input.thinkMaxMs, minLatencyMs);
+  const fastestJourneyMs = steps.reduce((sum, s) => (s.all.uncorrected === '' ? sum : sum + decodeHistogram(s.all.uncorrected).minNonZeroValue / 1000), 0);
+  const achieved = achievedRate(load, stepMs, input.thinkMaxMs, fastestJourneyMs);
   const c = load.counts;
   const answers = c.byOutcome.success + c.byOutcome.sold_out + c.byOutcome.rejected + c.byOutcome.error;
   const thresholds = evaluateThresholds(input.objectives, {

@@ -21,13 +21,13 @@ function byRate(steps: MeasuredStep[], pick: (s: MeasuredStep) => number | null 
   return [...m.entries()].sort((a, b) => a[0] - b[0]);
 }
 
-function levelCharts(l: LevelReport, key: string): ChartSpec[] {
+function levelCharts(l: LevelReport, key: string, suffix: string): ChartSpec[] {
   const steps = conclusive(l.steps);
   const marker = l.sustainableRate === null ? undefined : { x: l.sustainableRate, label: `sustainable ${rate(l.sustainableRate)}/s` };
   const offered = byRate(steps, (s) => s.offeredRate);
   return [
     {
-      name: `throughput${key}`,
+      name: `throughput${suffix}`,
       title: `Throughput against offered load${key ? ` · ${l.label}` : ''}`,
       explain:
         'x: the arrival rate offered in each step; y: buyers answered per second. While the target keeps up the two lines lie on each other; where the answered line bends away, the target has reached its limit. Steps the generator could not deliver are left out.',
@@ -41,7 +41,7 @@ function levelCharts(l: LevelReport, key: string): ChartSpec[] {
       marker,
     },
     {
-      name: `latency${key}`,
+      name: `latency${suffix}`,
       title: `Latency against offered load${key ? ` · ${l.label}` : ''}`,
       explain:
         'Corrected latency (solid, from when each request should have gone out) and uncorrected (dashed, from when it did) at each step. The knee is where the corrected p99 starts to climb for good.',
@@ -111,8 +111,8 @@ function stepTable(l: LevelReport, key: string): string {
 <p class="explain">Latency in ms over every request of the step: corrected from when it should have left (what a buyer waited), uncorrected from when it did (the service time). A step the generator could not deliver is inconclusive: it is held neither for nor against the target.</p>`;
 }
 
-function levelSection(l: LevelReport, report: PlanReport, key: string): { html: string; charts: ChartSpec[] } {
-  const charts = levelCharts(l, key);
+function levelSection(l: LevelReport, report: PlanReport, key: string, suffix: string): { html: string; charts: ChartSpec[] } {
+  const charts = levelCharts(l, key, suffix);
   const precision = l.stoppedBy === 'precision' ? ` (within ±${(report.settings.precision * 100).toFixed(0)}%)` : '';
   const html = `${report.scaling === 'none' ? '' : `<h2>${escapeHtml(l.label)}</h2>`}
 <div class="lede${l.sustainableRate === null || l.atLeast ? ' failed' : ''}">${escapeHtml(l.message + precision)}.${l.advice ? ` ${escapeHtml(l.advice)}.` : ''}</div>
@@ -129,7 +129,7 @@ ${stepTable(l, key)}`;
 }
 
 export function buildPlanHtml(report: PlanReport): string {
-  const sections = report.levels.map((l, i) => levelSection(l, report, report.levels.length > 1 ? `levels.${i}.` : ''));
+  const sections = report.levels.map((l, i) => (report.levels.length > 1 ? levelSection(l, report, `levels.${i}.`, `-${i}`) : levelSection(l, report, '', '')));
   const charts = sections.flatMap((s) => s.charts);
   const scaling = scalingChart(report);
   if (scaling) charts.push(scaling);

@@ -10,6 +10,7 @@ import { EXIT, UsageError } from '../../errors.ts';
 import { formatPlan, stepLine } from '../../plan/plan-text.ts';
 import { planJsonSummary, writePlanJson } from '../../plan/plan-json.ts';
 import { writePlanHtml } from '../../plan/plan-html.ts';
+import { planObjectives } from '../../plan/objectives.ts';
 import { runPlan } from '../../plan/run-plan.ts';
 import { runWhatIf } from '../../plan/whatif/run-whatif.ts';
 import { formatWhatIf } from '../../plan/whatif/whatif-text.ts';
@@ -146,6 +147,7 @@ export function register(program: Command): void {
       if (opts.target && opts.targets) throw new UsageError('give --target or --targets, not both');
       if ((opts.target || opts.targets) && opts.serviceThreads) throw new UsageError('--service-threads is for the built-in service; with --target(s) the service is yours');
       if (opts.startRate > opts.maxRate) throw new UsageError(`--start-rate ${opts.startRate} is above --max-rate ${opts.maxRate}`);
+      planObjectives(loaded.scenario.thresholds, opts.slo); // a bad --slo is refused before anything is written
       const scenarioUrl = loaded.scenario.target === 'built-in' ? null : loaded.scenario.target.url;
       const targets = opts.targets ?? (opts.target ? [opts.target] : scenarioUrl ? [scenarioUrl] : []);
       const outDir = resolve(opts.out ?? defaultOutDir(process.cwd(), `${loaded.scenario.name}-plan`));

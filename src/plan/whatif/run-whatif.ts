@@ -67,12 +67,12 @@ function summary(r: SimulationResult): SimulationSummary {
 export async function runWhatIf(o: WhatIfOptions): Promise<WhatIfReport> {
   const { scenario } = o.loaded;
   const journey = scenario.buyers.journey;
-  const cal = await calibrate(o.from, journey, o.servers);
   let arrival = toArrivalSpec(scenario.buyers.arrival);
   if (o.buyers !== undefined) {
     if (!(Number.isInteger(o.buyers) && o.buyers >= 1)) throw new UsageError(`--buyers must be a whole number ≥ 1 (got ${o.buyers})`);
     arrival = resizeCrowd(arrival, o.buyers);
   }
+  const cal = await calibrate(o.from, journey, o.servers);
   const instances = o.instances ?? 1;
   if (!(Number.isInteger(instances) && instances >= 1 && instances <= MAX_INSTANCES)) throw new UsageError(`--instances must be a whole number from 1 to ${MAX_INSTANCES} (got ${instances})`);
   const think = scenario.buyers.thinkTime;
