@@ -10,6 +10,7 @@
 // ints, and latency goes into a staged HdrHistogram. Time advances from event to event, so a sale of
 // ten minutes takes as long as its events do to process, not ten minutes.
 import { createArrivals, encodeHistogram, mulberry32, percentilesMs, StagedHistogram, type ArrivalSpec, type LatencySummaryMs } from '../adapter.ts';
+import { Fifo } from './fifo.ts';
 import { MinHeap } from './min-heap.ts';
 import type { ServiceTimeSampler } from './service-time.ts';
 
@@ -182,42 +183,13 @@ export function simulateSale(m: SaleSimulation): SimulationResult {
     free[freeTop++] = s;
   };
 
-  // The queue: a ring of slots with the time each joined it.
-  let qCap = 1024;
-  let qSlot = new Int32Array(qCap);
-  let qTime = new Float64Array(qCap);
-  let qHead = 0;
-  let qLen = 0;
+  // The waiting line: slots with the time each joined it.
+  const queue = new Fifo();
   let maxQueue = 0;
-  const enqueue = (s: number, now: number) => {
-    if (qLen === qCap) {
-      const slots = new Int32Array(qCap * 2);
-      const times = new Float64Array(qCap * 2);
-      for (let i = 0; i < qLen; i++) {
-        slots[i] = qSlot[(qHead + i) % qCap];
-        times[i] = qTime[(qHead + i) % qCap];
-      }
-      qSlot = slots;
-      qTime = times;
-      qHead = 0;
-      qCap *= 2;
-    }
-    const at = (qHead + qLen) % qCap;
-    qSlot[at] = s;
-    qTime[at] = now;
-    qLen++;
-    if (qLen > maxQueue) maxQueue = qLen;
-  };
-  const dequeue = (): number => {
-    const s = qSlot[qHead];
-    qHead = qHead + 1 === qCap ? 0 : qHead + 1;
-    qLen--;
-    return s;
-  };
 
   const inService = new MinHeap(Math.min(servers, 1 << 20));
   const delayed = new MinHeap(); // retries after backoff, payments after think time
-  const expiries = new MinHeap(); // reservation TTLs: the unit comes back unless paid first
+  const expiries = new Fifo(); // reservation TTLs, in the order the holds were made: the unit comes back unless paid first
   let busy = 0;
 
   const all = new StagedHistogram();
@@ -296,12 +268,15 @@ export function simulateSale(m: SaleSimulation): SimulationResult {
     requests.sent++;
     if (firstSendMs < 0) firstSendMs = at;
     // FIFO: a free server goes to whoever waited longest (a payment right after its reservation too).
-    if (busy < servers && qLen === 0) start(s, at);
-    else if (qLen >= queueLimit) {
+    if (busy < servers && queue.size === 0) start(s, at);
+    else if (queue.size >= queueLimit) {
       requests.shed++;
       record(s, at);
       failed(s, at);
-    } else enqueue(s, at);
+    } else {
+      queue.push(at, s);
+      if (queue.size > maxQueue) maxQueue = queue.size;
+    }
   };
 
   const complete = (s: number, at: number) => {
@@ -348,7 +323,7 @@ export function simulateSale(m: SaleSimulation): SimulationResult {
     const tArrival = accepting ? nextArrival : Infinity;
     const tDone = inService.peekTime();
     const tDelayed = delayed.peekTime();
-    const tTimeout = qLen > 0 ? qTime[qHead] + timeout : Infinity;
+    const tTimeout = queue.peekTime() + timeout;
     const tExpiry = expiries.peekTime();
     let next = tDone;
     if (tExpiry < next) next = tExpiry;
@@ -366,12 +341,9 @@ export function simulateSale(m: SaleSimulation): SimulationResult {
       const s = inService.pop();
       complete(s, now);
       // The server is free: the longest-waiting request that has not timed out goes next.
-      while (qLen > 0 && busy < servers) {
-        const q = dequeue();
-        start(q, now);
-      }
+      while (queue.size > 0 && busy < servers) start(queue.shift(), now);
     } else if (tExpiry === next) {
-      const s = expiries.pop();
+      const s = expiries.shift();
       // Stale entries (the hold was paid, declined, or the slot reused) no longer match.
       if (flags[s] & HOLDING && holdUntil[s] === now) {
         flags[s] &= ~HOLDING;
@@ -379,7 +351,7 @@ export function simulateSale(m: SaleSimulation): SimulationResult {
         if (flags[s] & ENDED) release(s);
       }
     } else if (tTimeout === next) {
-      const s = dequeue();
+      const s = queue.shift();
       requests.timedOut++;
       record(s, now);
       failed(s, now);
