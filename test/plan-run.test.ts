@@ -102,6 +102,7 @@ describe('plan, end to end on simulated steps', () => {
     expect(report.objectives.ignored.map((o) => o.metric)).toEqual([]); // --slo replaces the scenario's thresholds
 
     const text = formatPlan(report);
+    expect(text).toMatch(/plan: redmi-1s-india-2014 → built-in service\n/);
     expect(text).toMatch(/sustainable rate\.+: sustains [\d,.]+\/s; fails at [\d,.]+\/s .*\(±5%\)/);
     expect(text).toMatch(/knee\.+: [\d,.]+\/s/);
     expect(text.split('\n').filter((l) => /✓ pass|✗ fail/.test(l))).toHaveLength(level.steps.length);
@@ -139,6 +140,7 @@ describe('plan, end to end on simulated steps', () => {
     expect(report.bestLevel).toBe(8); // N* ≈ 6.8: 8 threads beat 4 and 16
     expect(fit.warnings).toEqual([]);
     const text = formatPlan(report);
+    expect(text).toMatch(/built-in service \(1, 2, 4, 8, 16 threads\)/);
     expect(text).toMatch(/USL fit\.+: σ 0\.\d{4} \(contention\), κ [\d.e+-]+ \(coherency\)/);
     expect(text).toMatch(/predicted peak\.+: [\d,]+\/s at N\* = \d+\.\d threads/);
     const html = buildPlanHtml(report);

@@ -74,7 +74,8 @@ function uslText(fit: UslFit, unit: string): string[] {
 export function formatPlan(report: PlanReport): string {
   const lines: string[] = [];
   const t = report.target;
-  const where = t.builtIn ? `built-in service${t.serviceThreads ? ` (${t.serviceThreads.join(', ')} thread${t.serviceThreads.join() === '1' ? '' : 's'})` : ''}` : t.urls.join(', ');
+  const threads = t.serviceThreads?.length ? ` (${t.serviceThreads.join(', ')} thread${t.serviceThreads.join() === '1' ? '' : 's'})` : '';
+  const where = t.builtIn ? `built-in service${threads}` : t.urls.join(', ');
   lines.push(`  plan: ${report.scenario.name} → ${where}`);
   lines.push(`  objectives...........: ${report.objectives.list.map((o) => `${o.metric} ${o.expression} (${o.source})`).join(', ')}; and keep up with the offered rate`);
   for (const i of report.objectives.ignored) lines.push(`  not judged per step..: ${i.metric} ${i.expression} (${i.why})`);
