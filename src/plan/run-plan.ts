@@ -63,7 +63,7 @@ export function describeAnswer(r: Pick<SearchResult<MeasuredStep>, 'sustainableR
   const rate = (n: number) => `${Number(n.toPrecision(4)).toLocaleString('en-US')}/s`;
   const low = r.sustainableRate;
   const messages: Record<StopReason, () => string> = {
-    precision: () => `sustains ${rate(low!)}; fails at ${rate(r.failedRate!)} (the limit is in between)`,
+    precision: () => `sustains ${rate(low!)}; fails at ${rate(r.failedRate!)}: the limit is in between`,
     generator: () =>
       low === null
         ? `no answer: the generator could not deliver even ${rate(r.generatorLimit!)}; the generator, not the target, stopped here`
