@@ -1,7 +1,7 @@
 // `flashsale plan` against a target of known capacity: a loopback server in its own process that
-// spends a fixed 3 ms of CPU on every request. Its capacity is measured here, right before, by a
-// closed-loop client (always a request waiting, so the server never idles), and the plan, run as a
-// user runs it, must land between 60 % and 105 % of it. Bounded: short steps, a 10 % precision, a
+// spends a fixed 3 ms of CPU on every request. Its capacity is measured here, right before and right
+// after, by a closed-loop client (always requests waiting, so the server never idles), and the plan,
+// run as a user runs it, must land between 60 % and 105 % of it. Bounded: short steps, a 10 % precision, a
 // time cap; the server is killed at the end whatever happens.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,7 +26,7 @@ function startServer(): Promise<{ child: ChildProcess; url: string }> {
 }
 
 /** Requests/s with `concurrency` requests always outstanding: the server's capacity. */
-async function closedLoopCapacity(url: string, durationMs: number, concurrency = 4): Promise<number> {
+async function closedLoopCapacity(url: string, durationMs: number, concurrency = 8): Promise<number> {
   const pool = new Pool(url, { connections: concurrency });
   const once = async () => {
     const r = await pool.request({ method: 'POST', path: '/checkout', headers: { 'content-type': 'application/json' }, body: '{}' });
@@ -62,10 +62,10 @@ describe('plan against a fixed-cost target', () => {
   it('finds a sustainable rate between 60 % and 105 % of the capacity a closed-loop client measures', async (ctx) => {
     const { child, url } = await startServer();
     children.push(child);
-    const capacity = await closedLoopCapacity(url, 1500);
-    // 3 ms a request: about 330/s, less the HTTP work around it.
-    expect(capacity).toBeGreaterThan(150);
-    expect(capacity).toBeLessThan(1000 / COST_MS + 1);
+    // A closed loop never measures more than the server can do, only less when the client itself is
+    // starved (other test files share the cores): so it is measured before and after the plan, and the
+    // higher of the two is the capacity.
+    const before = await closedLoopCapacity(url, 1500);
     // How busy the machine is while the plan runs: this process only waits meanwhile, so its own
     // event-loop delay is the scheduling delay everything else on the machine sees too.
     const machine = monitorEventLoopDelay({ resolution: 10 });
@@ -77,10 +77,15 @@ describe('plan against a fixed-cost target', () => {
     );
     machine.disable();
     const busyMs = Math.max(0, machine.percentile(99) / 1e6 - 10);
+    const after = await closedLoopCapacity(url, 1500);
+    const capacity = Math.max(before, after);
+    // 3 ms a request: about 330/s, less the HTTP work around it.
+    expect(capacity).toBeGreaterThan(100);
+    expect(capacity).toBeLessThan(1000 / COST_MS + 1);
     expect(run.code, run.stderr).toBe(0);
     const plan = JSON.parse(run.stdout);
     const steps: Array<{ offeredRate: number; verdict: string }> = plan.steps;
-    const summary = `capacity ${capacity.toFixed(0)}/s, plan: ${plan.message}; steps ${steps.map((s) => `${s.offeredRate}:${s.verdict}`).join(' ')}; machine scheduling delay p99 ${busyMs.toFixed(1)} ms`;
+    const summary = `capacity ${capacity.toFixed(0)}/s (closed loop before ${before.toFixed(0)}/s, after ${after.toFixed(0)}/s), plan: ${plan.message}; steps ${steps.map((s) => `${s.offeredRate}:${s.verdict}`).join(' ')}; machine scheduling delay p99 ${busyMs.toFixed(1)} ms`;
     console.log(`fixed-cost target: ${summary}`);
     // A machine so busy that the target or the generator lose the CPU for tens of milliseconds cannot
     // measure a 3 ms-per-request target: then the plan has to say so or find it anyway, and the test

@@ -1,5 +1,5 @@
 // The what-if simulation against the real thing: a sale small enough to run here (1,500 units, a crowd
-// of 3,000 about 1 s after the open) is run for real against the built-in service, its result.json is
+// of 3,000 about 2 s after the open) is run for real against the built-in service, its result.json is
 // fed to `plan --what-if`, and the simulated sale must sell out when the real one did and show the same
 // p99, within the tolerances docs/plan.md states. A run whose generator could not keep its schedule is
 // no measurement of the service, so the comparison is skipped then, saying so.
