@@ -180,7 +180,7 @@ export function fitUsl(input: readonly UslPoint[]): UslFit {
   const peakN = uslPeakN(p.sigma, p.kappa);
   const maxN = Math.max(...points.map((q) => q.n));
   if (peakN !== null && peakN > 4 * maxN) warnings.push(`the predicted peak (N* ≈ ${peakN.toFixed(1)}) is far beyond the largest level measured (${maxN}): an extrapolation`);
-  if (p.sigma >= 1) warnings.push('σ ≥ 1: throughput falls from the first added worker; check the measurements');
+  if (p.sigma >= 1) warnings.push('σ ≥ 1: adding workers did not raise throughput at all (a shared bottleneck, or every level stopped by the same limit)');
   return {
     sigma: p.sigma,
     kappa: p.kappa,
