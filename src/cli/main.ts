@@ -10,6 +10,7 @@ import { register as registerK6 } from './commands/k6.ts';
 import { register as registerReport } from './commands/report.ts';
 import { register as registerCompare } from './commands/compare.ts';
 import { register as registerMerge } from './commands/merge.ts';
+import { register as registerPlan } from './commands/plan.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
-  for (const register of [registerSimulate, registerServe, registerRun, registerScenarios, registerK6, registerReport, registerCompare, registerMerge]) {
+  for (const register of [registerSimulate, registerServe, registerRun, registerScenarios, registerK6, registerReport, registerCompare, registerMerge, registerPlan]) {
     register(program);
   }
   // Subcommands inherit exitOverride only if set before they are added; set it on each explicitly.
