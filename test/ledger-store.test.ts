@@ -6,7 +6,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import { LedgerStore, MAX_ROWS_PER_INSERT, ORDER_STRIDE } from '../src/ledger/store.ts';
 import { GroupCommitter } from '../src/ledger/committer.ts';
-import { createLedgerMetrics, renderLedgerMetrics } from '../src/ledger/metrics.ts';
+import { createLedgerMetrics, renderLedgerMetrics } from '../src/ledger/commit-stats.ts';
 import type { AckMsg } from '../src/ledger/protocol.ts';
 
 const dirs: string[] = [];

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import type { JsHistogram } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from './helpers/cli.ts';
-import { decodeHistogram, percentilesMs } from '../src/metrics/histogram.ts';
+import { decodeHistogram, percentilesMs } from '../src/shared/histogram.ts';
 import { formatSummary, readResult } from '../src/report/index.ts';
 import { mergeRunResults } from '../src/report/merge.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';
 import { validate } from '../src/report/schema-check.ts';
-import type { EncodedLatency, LoadResult, RunResult } from '../src/result/types.ts';
+import type { EncodedLatency, LoadResult, RunResult } from '../src/contract/result.ts';
 import { buildLoadResult, fakeEvents, toRunResult, type FakeOptions } from './helpers/fake-result.ts';
 
 /** Every recorded value and its count: two histograms are the same if these are. */

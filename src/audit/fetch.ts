@@ -4,7 +4,7 @@
 // Bounded like the run itself: every GET shares one deadline (AUDIT_BUDGET_MS from the start of the
 // audit) and has a size cap, so a target that hangs, trickles or answers gigabytes cannot hold the run.
 import { Agent, request } from 'undici';
-import type { AckedOrder, InventoryState } from '../result/types.ts';
+import type { AckedOrder, InventoryState } from '../contract/result.ts';
 
 export interface AuditInputs {
   inventory: InventoryState[] | null;

@@ -4,9 +4,15 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { ORDER_STRIDE, type LedgerStore } from './store.ts';
-import { LedgerMetricsWriter } from './metrics.ts';
+import { LedgerMetricsWriter } from './commit-stats.ts';
 import type { AckMsg, AppendMsg, LedgerEvent, PageReply, ToLedger } from './protocol.ts';
-import type { Health } from '../service/health.ts';
+
+/** Where the committer reports whether commits fail (the service's health words, src/service/health.ts,
+ * which the ledger does not import: the service sits above the ledger). True when the state changed. */
+export interface CommitHealth {
+  commitFailed(message: string): boolean;
+  commitSucceeded(): boolean;
+}
 
 interface Pending { port: MessagePort; msg: AppendMsg }
 
@@ -17,10 +23,10 @@ export class GroupCommitter {
   private scheduled = false;
   /** Indexed by HTTP thread. */
   private readonly ports: Array<MessagePort | null> = [];
-  private readonly health: Health | null;
+  private readonly health: CommitHealth | null;
   private readonly onEvent: (e: LedgerEvent) => void;
 
-  constructor(store: LedgerStore, metricsSab: SharedArrayBuffer, health: Health | null = null, onEvent: (e: LedgerEvent) => void = () => {}) {
+  constructor(store: LedgerStore, metricsSab: SharedArrayBuffer, health: CommitHealth | null = null, onEvent: (e: LedgerEvent) => void = () => {}) {
     this.store = store;
     this.metrics = new LedgerMetricsWriter(metricsSab);
     this.health = health;

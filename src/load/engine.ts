@@ -4,20 +4,20 @@
 // Bounded three ways: the schedule ends, caps.maxRequests (a global ticket shared by all workers), and
 // caps.maxDurationMs (a hard deadline); plus the shared stop flag (Ctrl-C, sell-out).
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { encodeHistogram } from '../metrics/histogram.ts';
-import { emptyCounts } from '../metrics/merge.ts';
-import { ERROR, LoadRecorder, REJECTED, SUCCESS } from '../metrics/recorder.ts';
-import { judgeGenerator } from '../metrics/self-watch.ts';
-import { OUTCOMES, type AckedOrder, type Counts, type LoadResult } from '../result/types.ts';
-import { ArrivalShare, arrivalShape } from './arrival/index.ts';
+import { encodeHistogram } from '../shared/histogram.ts';
+import { emptyCounts } from '../measure/merge.ts';
+import { ERROR, LoadRecorder, REJECTED, SUCCESS } from '../measure/recorder.ts';
+import { judgeGenerator } from '../measure/self-watch.ts';
+import { OUTCOMES, type AckedOrder, type Counts, type LoadResult } from '../contract/result.ts';
+import { ArrivalShare, arrivalShape } from '../schedule/index.ts';
 import { Buyers } from './buyers.ts';
 import { compileClassifier, errorKind, parseJson, readPath, RequestTimeoutError, type Classifier } from './classify.ts';
 import { Connections } from './connections.ts';
 import { DueHeap } from './due-heap.ts';
 import { CHECKOUT, Journey, PAY, RESERVE, STEP_NAMES, type JourneyHost } from './journey.ts';
 import { afterAnswer, journeyKey, thinkMs } from './journey-policy.ts';
-import type { LoadPlan } from './plan.ts';
-import { deriveSeed } from './random.ts';
+import type { LoadPlan } from '../contract/load-plan.ts';
+import { deriveSeed } from '../shared/random.ts';
 import {
   GO,
   P_COMPLETED,
@@ -571,7 +571,7 @@ export class LoadEngine implements JourneyHost {
     // The monitor measures the whole gap between its timer ticks; only what exceeds the tick is delay.
     const ns = (v: number) => (Number.isFinite(v) ? Math.max(0, v / 1e6 - LOOP_RESOLUTION_MS) : 0);
     const loop = { p50: ns(this.#loop.percentile(50)), p99: ns(this.#loop.percentile(99)), max: ns(this.#loop.max) };
-    // Judged here at the default scale; the run's judge (src/result/judge.ts) judges again at the
+    // Judged here at the default scale; the run's judge (src/judge/judge.ts) judges again at the
     // scenario's own scale, which the load engine does not know.
     const verdict = judgeGenerator({ lateness: this.#recorder.lateness, eventLoopDelayMs: loop });
     return {

@@ -1,9 +1,9 @@
 // The load engine's entry point: start a pool of load workers, give them t0 together, watch their
 // progress, stop them on request, and merge what they measured.
 import { Piscina } from 'piscina';
-import { mergeLoadResults } from '../metrics/merge.ts';
-import type { LoadResult } from '../result/types.ts';
-import type { LoadPlan } from './plan.ts';
+import { mergeLoadResults } from '../measure/merge.ts';
+import type { LoadResult } from '../contract/result.ts';
+import type { LoadPlan } from '../contract/load-plan.ts';
 import {
   createSharedState,
   GO,
@@ -22,7 +22,7 @@ import {
 import { validatePlan } from './validate.ts';
 
 export { validatePlan, LoadPlanError, journeySteps } from './validate.ts';
-export type { LoadPlan } from './plan.ts';
+export type { LoadPlan } from '../contract/load-plan.ts';
 
 export interface LoadProgress {
   elapsedMs: number;
@@ -44,7 +44,7 @@ export interface RunLoadOptions {
   startAtEpochMs?: number;
 }
 
-const WORKER_FILE = new URL('../../workers/load-worker.ts', import.meta.url).href;
+const WORKER_FILE = new URL('./worker.ts', import.meta.url).href;
 /** Time between telling workers t0 and t0 itself, so every worker is waiting when it comes. */
 const START_LEAD_MS = 25;
 const READY_TIMEOUT_MS = 30_000;

@@ -4,7 +4,7 @@
 // onComplete/onError) are used on purpose: undici 7 wraps the newer controller API in an adapter
 // object per request and parses every response header into an object, which the engine never needs.
 import type { Dispatcher } from 'undici';
-import type { Step } from './plan.ts';
+import type { Step } from '../contract/load-plan.ts';
 import type { CompiledTemplate, Vars } from './template.ts';
 
 /** Step indexes, as in STEPS of the recorder. */

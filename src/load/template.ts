@@ -1,7 +1,7 @@
 // Request templates compiled once per run: every string is split at its ${placeholders} so building a
 // request is a few string concatenations, and the header array is prebuilt except for the values
 // that vary per buyer. Values are escaped for where they land (path, JSON string, form field).
-import type { RequestTemplate } from './plan.ts';
+import type { RequestTemplate } from '../contract/load-plan.ts';
 
 export const PLACEHOLDERS = ['userId', 'sku', 'qty', 'idempotencyKey', 'reservationId'] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];

@@ -1,9 +1,9 @@
 // Checks a LoadPlan before any thread starts, naming every bad field at once. The scenario layer
 // validates user input; this guards the engine against plans built in code (tests, merge, the API).
 import { EXIT, FlashsaleError } from '../errors.ts';
-import { arrivalShape } from './arrival/index.ts';
+import { arrivalShape } from '../schedule/index.ts';
 import { compileClassifier } from './classify.ts';
-import type { LoadPlan, Step } from './plan.ts';
+import type { LoadPlan, Step } from '../contract/load-plan.ts';
 import { compileTemplate } from './template.ts';
 
 export class LoadPlanError extends FlashsaleError {

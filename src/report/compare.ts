@@ -1,7 +1,7 @@
 // `flashsale compare`: two runs side by side, with the change in each figure, as rows that the
 // terminal table and the HTML page both render.
-import type { RunResult } from '../result/types.ts';
-import { count, duration, ms, percent, rate, signed } from './format.ts';
+import type { RunResult } from '../contract/result.ts';
+import { count, duration, ms, percent, rate, signed } from '../shared/format.ts';
 import { percentilesOf, STEP_ORDER, type Percentiles } from './latency.ts';
 import { VERDICT_WORDS } from './summary.ts';
 

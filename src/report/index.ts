@@ -1,6 +1,6 @@
 // The report module's public face: what `flashsale run`, `report`, `compare` and `merge` call.
 import { mkdir } from 'node:fs/promises';
-import type { RunResult } from '../result/types.ts';
+import type { RunResult } from '../contract/result.ts';
 import { hgrm } from './outputs/hgrm.ts';
 import { hlog } from './outputs/hlog.ts';
 import { html } from './outputs/html.ts';

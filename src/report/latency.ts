@@ -1,8 +1,8 @@
 // Latency figures the outputs show, computed once from the encoded histograms (µs) with the metrics
 // module's helpers; everything here is in milliseconds.
-import type { Step } from '../load/plan.ts';
-import { decodeHistogram, percentilesMs, type LatencySummaryMs } from '../metrics/histogram.ts';
-import type { LoadResult } from '../result/types.ts';
+import type { Step } from '../contract/load-plan.ts';
+import { decodeHistogram, percentilesMs, type LatencySummaryMs } from '../shared/histogram.ts';
+import type { LoadResult } from '../contract/result.ts';
 
 export type Percentiles = Pick<LatencySummaryMs, 'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'count' | 'mean'>;
 

@@ -1,14 +1,14 @@
 // `flashsale merge`: runs made on several machines against one sale, merged into one result exactly.
 // The load part (histograms, counts, intervals, orders) is the metrics module's exact merge; the audit
 // checks that can only be made on the whole are made again on the merged data, the others combined;
-// then the one judge (src/result/judge.ts) decides, as it does for a single run.
-import { mergeLoadResults } from '../metrics/merge.ts';
+// then the one judge (src/judge/judge.ts) decides, as it does for a single run.
+import { mergeLoadResults } from '../measure/merge.ts';
 import { MAX_OFFENDING_LISTED, soldWithinStock, uniqueOrderIds, type AuditInput } from '../audit/audit.ts';
-import type { AuditCheck, AuditResult, InventoryState, LoadResult, RunResult } from '../result/types.ts';
+import type { AuditCheck, AuditResult, InventoryState, LoadResult, RunResult } from '../contract/result.ts';
 import { parseThreshold, type ThresholdsSpec } from '../thresholds/index.ts';
 import { ResultFileError } from './read.ts';
-import { judge } from '../result/judge.ts';
-import { duration } from './format.ts';
+import { judge } from '../judge/judge.ts';
+import { duration } from '../shared/format.ts';
 
 export interface MergeInput {
   file: string;

@@ -3,7 +3,7 @@
 // files are upgraded to the current version first (upgrade.ts).
 import { readFile } from 'node:fs/promises';
 import { EXIT, FlashsaleError } from '../errors.ts';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../result/types.ts';
+import { RESULT_SCHEMA_VERSION, type RunResult } from '../contract/result.ts';
 import { validate } from './schema-check.ts';
 import { upgradeV1 } from './upgrade.ts';
 

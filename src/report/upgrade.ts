@@ -3,8 +3,8 @@
 // guessed (a version-1 run's ledger units are unknown: null). Defensive: a field of the wrong shape
 // is left alone for the schema check to name.
 import { acknowledgedUnits } from '../audit/audit.ts';
-import { decodeHistogram } from '../metrics/histogram.ts';
-import type { AckedOrder, Outcome } from '../result/types.ts';
+import { decodeHistogram } from '../shared/histogram.ts';
+import type { AckedOrder, Outcome } from '../contract/result.ts';
 
 type Doc = Record<string, unknown>;
 

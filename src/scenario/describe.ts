@@ -1,5 +1,5 @@
 // One-line descriptions of a scenario for `flashsale scenarios` and summaries.
-import { count } from '../report/format.ts';
+import { count } from '../shared/format.ts';
 import { durationMs } from './duration.ts';
 import type { ArrivalInput, Scenario } from './schema.ts';
 

@@ -1,7 +1,7 @@
-// A validated scenario → the LoadPlan the load engine runs (src/load/plan.ts). Durations become
+// A validated scenario → the LoadPlan the load engine runs (src/contract/load-plan.ts). Durations become
 // milliseconds, defaults become explicit, and the target gets concrete request templates.
 import { UsageError } from '../errors.ts';
-import type { ArrivalSpec, DurationRange, LoadPlan, Matcher, RequestTemplate, Step, TargetSpec } from '../load/plan.ts';
+import type { ArrivalSpec, DurationRange, LoadPlan, Matcher, RequestTemplate, Step, TargetSpec } from '../contract/load-plan.ts';
 import { builtInRequests } from './builtin-target.ts';
 import { durationMs } from './duration.ts';
 import type { ArrivalInput, MatcherInput, RequestTemplateInput, Scenario } from './schema.ts';

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readJson } from './body.ts';
 import { CANNED } from './reply.ts';
-import { ROUTE } from './metrics.ts';
+import { ROUTE } from './prometheus.ts';
 import { fromWrittenSale, parseSale, saleIssues, type SaleDefinition } from './sale.ts';
 import type { LedgerClient } from './ledger-client.ts';
 import type { Exchange, Responder } from './exchange.ts';

@@ -5,7 +5,7 @@ import { readJson, type BodyResult } from './body.ts';
 import { CANNED, sendCanned } from './reply.ts';
 import { Health } from './health.ts';
 import type { LogLevel } from './log.ts';
-import { ROUTE, ThreadMetrics, renderMetrics } from './metrics.ts';
+import { ROUTE, ThreadMetrics, renderMetrics } from './prometheus.ts';
 import { Exchange, Responder } from './exchange.ts';
 import { Purchases } from './purchases.ts';
 import { AdminRoutes } from './admin.ts';

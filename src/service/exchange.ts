@@ -3,7 +3,7 @@
 // shedding and draining depend on it being exact).
 import type { ServerResponse } from 'node:http';
 import { errorBody, sendCanned, sendJson, type Canned } from './reply.ts';
-import type { ThreadMetrics } from './metrics.ts';
+import type { ThreadMetrics } from './prometheus.ts';
 import type { SaleState } from './state.ts';
 import type { LogLevel } from './log.ts';
 

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { CapacityError } from '../errors.ts';
 import { canned, errorBody, type Canned } from './reply.ts';
-import { ROUTE } from './metrics.ts';
+import { ROUTE } from './prometheus.ts';
 import { MAX_USER_ID_BYTES, type Hold } from './reservations.ts';
 import { MAX_KEY_LENGTH, fingerprint } from './idempotency.ts';
 import { PaymentSimulator, paymentDelay } from './payment.ts';

@@ -5,7 +5,7 @@
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
 import { FlashsaleError, UsageError } from '../errors.ts';
 import { LedgerError } from '../ledger/store.ts';
-import type { LedgerHost } from '../ledger/host.ts';
+import type { LedgerHost } from './ledger-host.ts';
 import type { StrategyName } from '../stock/index.ts';
 import { parseSale, type SaleDefinition } from './sale.ts';
 import { rebuildSaleShared, saleActivity, startNewSale, type Capacity, type RebuildReport, type SaleShared } from './state.ts';

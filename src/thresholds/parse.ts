@@ -1,8 +1,8 @@
 // Parses k6 threshold syntax: a metric key (`http_req_duration{step:reserve}`) and expressions
 // (`p(99)<250`, `rate>0.99`, `count==0`). Anything it does not understand is an error naming it:
 // a threshold that silently never fires is worse than none.
-import { AGGREGATIONS, METRIC_ALIASES, METRICS, OUTCOME_VALUES, STEPS } from './metrics.ts';
-import type { MetricName, TagName } from './metrics.ts';
+import { AGGREGATIONS, METRIC_ALIASES, METRICS, OUTCOME_VALUES, STEPS } from './metric-names.ts';
+import type { MetricName, TagName } from './metric-names.ts';
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '===' | '!=';
 export type Aggregation = { kind: 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value' } | { kind: 'percentile'; p: number };

@@ -1,7 +1,7 @@
 // The observed value of a metric + aggregation in a run, or null when the run has no data for it.
-import { decodeHistogram, mergeEncoded, percentileKey, percentilesMs } from '../metrics/histogram.ts';
-import type { RunResult, Outcome, StepLatency } from '../result/types.ts';
-import type { Step } from '../load/plan.ts';
+import { decodeHistogram, mergeEncoded, percentileKey, percentilesMs } from '../shared/histogram.ts';
+import type { RunResult, Outcome, StepLatency } from '../contract/result.ts';
+import type { Step } from '../contract/load-plan.ts';
 import type { Aggregation, MetricKey } from './parse.ts';
 import { knownLostOrders } from '../audit/audit.ts';
 

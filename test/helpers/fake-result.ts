@@ -3,10 +3,10 @@
 // from its intended start (corrected) and from its send (uncorrected) into real HdrHistograms, and
 // everything is bucketed into 100 ms intervals. The same buyers can be split into parts (as if
 // several machines had each driven some of them) so merge can be checked against the whole.
-import type { Step } from '../../src/load/plan.ts';
-import { createLatencyHistogram, encodeHistogram, type Histogram } from '../../src/metrics/histogram.ts';
-import { judge } from '../../src/result/judge.ts';
-import { RESULT_SCHEMA_VERSION, type LoadResult, type Outcome, type RunResult, type StepLatency } from '../../src/result/types.ts';
+import type { Step } from '../../src/contract/load-plan.ts';
+import { createLatencyHistogram, encodeHistogram, type Histogram } from '../../src/shared/histogram.ts';
+import { judge } from '../../src/judge/judge.ts';
+import { RESULT_SCHEMA_VERSION, type LoadResult, type Outcome, type RunResult, type StepLatency } from '../../src/contract/result.ts';
 
 export interface FakeOptions {
   seed?: number;

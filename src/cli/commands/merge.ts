@@ -7,7 +7,7 @@ import { UsageError } from '../../errors.ts';
 import { readResult } from '../../report/index.ts';
 import { mergeRunResults } from '../../report/merge.ts';
 import { resultJsonText } from '../../report/outputs/result-json.ts';
-import { count, duration } from '../../report/format.ts';
+import { count, duration } from '../../shared/format.ts';
 
 export function register(program: Command): void {
   program

@@ -4,8 +4,8 @@ import type { Command } from 'commander';
 import { integer, oneOf, perUserLimit } from '../options.ts';
 import { DEFAULT_LEASE_SIZE, STRATEGIES, STRATEGY_DESCRIPTIONS, type StrategyName } from '../../stock/index.ts';
 import { MAX_UNITS } from '../../stock/layout.ts';
-import { simulate } from '../../stock/simulate/race.ts';
-import { renderTable } from '../../stock/simulate/table.ts';
+import { simulate } from '../../simulate/race.ts';
+import { renderTable } from '../../simulate/table.ts';
 
 interface SimulateFlags {
   strategy: StrategyName;

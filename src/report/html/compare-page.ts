@@ -1,6 +1,6 @@
 // The comparison page of `flashsale compare --html`: the table of both runs with the change, and the
 // charts where a difference shows best (percentile spectrum, sell-through, throughput, p99 over time).
-import type { RunResult } from '../../result/types.ts';
+import type { RunResult } from '../../contract/result.ts';
 import { compareRows, formatChange, judgement, render, unjudgedNote, type CompareRow } from '../compare.ts';
 import { percentilesOf, spectrum, STEP_ORDER } from '../latency.ts';
 import { alignPoints, PALETTE, type ChartSpec } from './chart-spec.ts';

@@ -1,6 +1,6 @@
 // The charts of report.html, built from a RunResult.
 import { percentilesOf, spectrum, stepsOf } from '../latency.ts';
-import type { RunResult } from '../../result/types.ts';
+import type { RunResult } from '../../contract/result.ts';
 import { alignPoints, PALETTE, type ChartSpec } from './chart-spec.ts';
 
 function seconds(result: RunResult): number[] {
