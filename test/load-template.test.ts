@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compileClassifier, errorKind, readPath } from '../src/load/classify.ts';
 import type { RequestTemplate } from '../src/contract/load-plan.ts';
 import { compileTemplate, isPlain, PLACEHOLDERS, type Vars } from '../src/load/template.ts';
-import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../src/measure/recorder.ts';
+import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../src/contract/vocabulary.ts';
 
 const vars: Vars = { userId: 'u "7"', sku: 'a/b', qty: 2, idempotencyKey: 'k-1', reservationId: 'r 1' };
 

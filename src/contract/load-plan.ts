@@ -1,6 +1,9 @@
 // What the load engine is asked to do. src/scenario/ builds a LoadPlan from a validated scenario;
 // src/load/ consumes it. Plain data only: a plan is cloned into every load worker.
 // Times are milliseconds, rates are per second unless a name says otherwise.
+import type { JourneyType, Step } from './vocabulary.ts';
+
+export type { JourneyType, Step };
 
 /** k6's executor vocabulary where k6 has a word for it; `poisson` and `flash-crowd` are ours. */
 export type ArrivalSpec =
@@ -40,8 +43,6 @@ export interface RetryPolicy {
   maxMs: number;
 }
 
-export type JourneyType = 'checkout' | 'reserve-pay';
-export type Step = 'checkout' | 'reserve' | 'pay';
 
 export interface JourneySpec {
   type: JourneyType;

@@ -5,22 +5,36 @@
 // HdrHistogram's compressed base64 (hdr-histogram-js `encodeIntoCompressedBase64`), '' when empty.
 // Times relative to the run are milliseconds from `t0EpochMs` (the first intended send / sale open).
 
-import type { Step } from './load-plan.ts';
-import type { GeneratorLimits } from '../measure/self-watch.ts';
-import type { MachineLoad } from '../measure/host-watch.ts';
+import { OUTCOMES, type Outcome, type Step, type StopReason } from './vocabulary.ts';
 
-export type { GeneratorLimits, MachineLoad };
+export { OUTCOMES };
+export type { Outcome, Step };
 
 /** 2: verdict.status (and exit codes 4, 105), counts.cutByStop, stock.acknowledged/ledger/soldFrom,
  * target.from, thresholds[].source/status/note, generator.lateShare/limits, warnings. Version-1 files
  * are upgraded when read (src/report/read.ts). */
 export const RESULT_SCHEMA_VERSION = 2;
 
-export const OUTCOMES = ['success', 'sold_out', 'rejected', 'error'] as const;
-/** success: the step did what it asked; sold_out: the target said no stock; rejected: any other
- * refusal the target answered on purpose (limit, not open, expired, declined); error: 5xx, 503,
- * connection errors, timeouts. */
-export type Outcome = (typeof OUTCOMES)[number];
+
+/** What the generator's lateness was judged against (src/measure/self-watch.ts). */
+export interface GeneratorLimits {
+  /** The latency scale lateness is judged against, ms, and where it came from. */
+  scaleMs: number;
+  scaleFrom: string;
+  /** A request that left later than this is late. */
+  latenessMs: number;
+  /** More than this share of requests late means the generator did not keep its schedule. */
+  lateShare: number;
+  /** A p99 event-loop delay above this means the workers could not send (or read) on time. */
+  eventLoopMs: number;
+}
+
+/** How busy the machine was with other processes during the load (src/measure/host-watch.ts). */
+export interface MachineLoad {
+  /** Share of the machine's CPU time (all CPUs) other processes used during the load, 0..1. */
+  othersCpuShare: number;
+  cpus: number;
+}
 
 export interface EncodedLatency {
   /** From each request's intended start: coordinated-omission corrected. */
@@ -114,7 +128,7 @@ export interface LoadResult {
   firstSendMs: number | null;
   lastAckMs: number | null;
   /** Why the run ended: 'completed' | 'sold_out' | 'max_duration' | 'max_requests' | 'interrupted'. */
-  stopReason: 'completed' | 'sold_out' | 'max_duration' | 'max_requests' | 'interrupted';
+  stopReason: StopReason;
   counts: Counts;
   latency: Partial<Record<Step, StepLatency>>;
   intervals: IntervalSeries;

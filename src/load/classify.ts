@@ -1,6 +1,6 @@
 // Turning an answer into an outcome with the template's matchers, and reading ids out of JSON bodies.
 import type { Matcher, RequestTemplate } from '../contract/load-plan.ts';
-import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../measure/recorder.ts';
+import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../contract/vocabulary.ts';
 
 /** Reads `a.b.c` from a parsed JSON value; undefined when any part is missing. Own fields only: a path
  * such as `order.constructor` must not find Object.prototype's members in a target's answer. */

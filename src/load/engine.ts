@@ -6,15 +6,16 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { encodeHistogram } from '../shared/histogram.ts';
 import { emptyCounts } from '../measure/merge.ts';
-import { ERROR, LoadRecorder, REJECTED, SUCCESS } from '../measure/recorder.ts';
+import { LoadRecorder } from '../measure/recorder.ts';
 import { judgeGenerator } from '../measure/self-watch.ts';
-import { OUTCOMES, type AckedOrder, type Counts, type LoadResult } from '../contract/result.ts';
+import type { AckedOrder, Counts, LoadResult } from '../contract/result.ts';
+import { CHECKOUT, ERROR, OUTCOMES, PAY, REJECTED, RESERVE, SOLD_OUT, STEPS, SUCCESS } from '../contract/vocabulary.ts';
 import { ArrivalShare, arrivalShape } from '../schedule/index.ts';
 import { Buyers } from './buyers.ts';
 import { compileClassifier, errorKind, parseJson, readPath, RequestTimeoutError, type Classifier } from './classify.ts';
 import { Connections } from './connections.ts';
 import { DueHeap } from './due-heap.ts';
-import { CHECKOUT, Journey, PAY, RESERVE, STEP_NAMES, type JourneyHost } from './journey.ts';
+import { Journey, type JourneyHost } from './journey.ts';
 import { afterAnswer, journeyKey, thinkMs } from './journey-policy.ts';
 import type { LoadPlan } from '../contract/load-plan.ts';
 import { deriveSeed } from '../shared/random.ts';
@@ -65,7 +66,7 @@ export class LoadEngine implements JourneyHost {
   readonly #counts: Counts = emptyCounts();
   readonly #orders: AckedOrder[] = [];
   /** [step × outcome] counts, kept flat on the hot path and named in the result. */
-  readonly #stepOutcomes = new Array<number>(STEP_NAMES.length * OUTCOMES.length).fill(0);
+  readonly #stepOutcomes = new Array<number>(STEPS.length * OUTCOMES.length).fill(0);
   readonly #buyers: Buyers;
   readonly #templates: Array<CompiledTemplate | null> = [null, null, null];
   readonly #classifiers: Array<Classifier | null> = [null, null, null];
@@ -110,7 +111,7 @@ export class LoadEngine implements JourneyHost {
     this.#progress = new Float64Array(task.shared.progress, 8 * PROGRESS_FIELDS.length * task.worker, PROGRESS_FIELDS.length);
     this.#buyers = new Buyers(plan);
     const plain = plainPlaceholders(plan);
-    for (const [i, step] of STEP_NAMES.entries()) {
+    for (const [i, step] of STEPS.entries()) {
       const t = plan.target.requests[step];
       if (!t) continue;
       this.#templates[i] = compileTemplate(t, `target.requests.${step}`, plain);
@@ -549,9 +550,9 @@ export class LoadEngine implements JourneyHost {
 
   #byStep(): Counts['byStep'] {
     const out: Counts['byStep'] = {};
-    STEP_NAMES.forEach((step, s) => {
+    STEPS.forEach((step, s) => {
       const row = this.#stepOutcomes.slice(s * OUTCOMES.length, (s + 1) * OUTCOMES.length);
-      if (row.some((n) => n > 0)) out[step] = { success: row[0], sold_out: row[1], rejected: row[2], error: row[3] };
+      if (row.some((n) => n > 0)) out[step] = { success: row[SUCCESS], sold_out: row[SOLD_OUT], rejected: row[REJECTED], error: row[ERROR] };
     });
     return out;
   }

@@ -1,9 +1,9 @@
 // What a buyer does after an answer: the next step, a retry after backoff, another account (bots),
 // or the end of the journey. Pure decisions on the journey's own state and random stream, so they can
 // be tested without a server; the engine only carries them out.
-import { REJECTED, SOLD_OUT, SUCCESS } from '../measure/recorder.ts';
+import { PAY, REJECTED, RESERVE, SOLD_OUT, SUCCESS } from '../contract/vocabulary.ts';
 import type { Buyers } from './buyers.ts';
-import { PAY, RESERVE, type Journey } from './journey.ts';
+import type { Journey } from './journey.ts';
 import type { JourneySpec } from '../contract/load-plan.ts';
 
 /** How a journey ended (a key of Counts['buyers']), or 'later': it goes on at j.dueMs. */

@@ -3,7 +3,8 @@
 import { EXIT, FlashsaleError } from '../errors.ts';
 import { arrivalShape } from '../schedule/index.ts';
 import { compileClassifier } from './classify.ts';
-import type { LoadPlan, Step } from '../contract/load-plan.ts';
+import type { LoadPlan } from '../contract/load-plan.ts';
+import { stepsOf, type Step } from '../contract/vocabulary.ts';
 import { compileTemplate } from './template.ts';
 
 export class LoadPlanError extends FlashsaleError {
@@ -15,7 +16,7 @@ export class LoadPlanError extends FlashsaleError {
 }
 
 export function journeySteps(plan: Pick<LoadPlan, 'journey'>): Step[] {
-  return plan.journey.type === 'reserve-pay' ? ['reserve', 'pay'] : ['checkout'];
+  return stepsOf(plan.journey.type);
 }
 
 const wholeAtLeast = (issues: string[], name: string, v: number, min: number) => {

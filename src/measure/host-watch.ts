@@ -5,12 +5,10 @@
 // service's. Linux only: elsewhere the share is unknown (null) and nothing is judged on it.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { MachineLoad } from '../contract/result.ts';
 
-export interface MachineLoad {
-  /** Share of the machine's CPU time (all CPUs) other processes used during the load, 0..1. */
-  othersCpuShare: number;
-  cpus: number;
-}
+export type { MachineLoad };
+
 
 interface Sample {
   busyMs: number;

@@ -1,13 +1,12 @@
 // Exact merge of load results: from the workers of one run, or (`flashsale merge`) of whole runs made
 // on several machines. Histograms are added count for count, counts summed, interval series aligned
 // on t0EpochMs bucket by bucket, orders concatenated. Nothing is averaged, so nothing is lost.
-import type { Step } from '../contract/load-plan.ts';
-import { OUTCOMES, type Counts, type EncodedLatency, type IntervalSeries, type LoadResult, type StepLatency } from '../contract/result.ts';
+import { OUTCOMES, STEPS, zeroPerOutcome, type Step } from '../contract/vocabulary.ts';
+import { type Counts, type EncodedLatency, type IntervalSeries, type LoadResult, type StepLatency } from '../contract/result.ts';
 import { mergeEncoded } from '../shared/histogram.ts';
 import { judgeGenerator } from './self-watch.ts';
 
 const STOP_PRIORITY: LoadResult['stopReason'][] = ['interrupted', 'max_duration', 'max_requests', 'sold_out', 'completed'];
-const STEPS: Step[] = ['checkout', 'reserve', 'pay'];
 
 export function mergeLoadResults(parts: LoadResult[]): LoadResult {
   if (parts.length === 0) throw new RangeError('mergeLoadResults needs at least one LoadResult');
@@ -73,7 +72,7 @@ function mergeCounts(all: Counts[]): Counts {
     for (const step of STEPS) {
       const from = c.byStep?.[step];
       if (!from) continue;
-      const to = (out.byStep[step] ??= { success: 0, sold_out: 0, rejected: 0, error: 0 });
+      const to = (out.byStep[step] ??= zeroPerOutcome());
       for (const o of OUTCOMES) to[o] += from[o] ?? 0;
     }
     for (const [k, v] of Object.entries(c.errorsByKind)) out.errorsByKind[k] = (out.errorsByKind[k] ?? 0) + v;

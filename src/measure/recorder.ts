@@ -1,18 +1,12 @@
 // Everything one load worker measures, in fixed-size structures: per step × outcome histograms of
 // corrected and uncorrected latency (integer µs), the interval series, and the generator's own
 // lateness. Nothing here grows with the number of requests.
-import type { Step } from '../contract/load-plan.ts';
-import { OUTCOMES, type EncodedLatency, type Outcome, type StepLatency } from '../contract/result.ts';
+import type { EncodedLatency, StepLatency } from '../contract/result.ts';
+import { OUTCOMES, SOLD_OUT, STEPS, SUCCESS, type Outcome, type Step } from '../contract/vocabulary.ts';
 import { createLatencyHistogram, encodeHistogram, type Histogram } from '../shared/histogram.ts';
 import { IntervalRecorder } from './intervals.ts';
 import { StagedHistogram } from './staged-histogram.ts';
 
-export const STEPS: readonly Step[] = ['checkout', 'reserve', 'pay'];
-/** Outcome index, in the order of OUTCOMES. */
-export const SUCCESS = 0;
-export const SOLD_OUT = 1;
-export const REJECTED = 2;
-export const ERROR = 3;
 
 interface Pair {
   corrected: Histogram;

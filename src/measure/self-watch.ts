@@ -8,18 +8,10 @@
 // holding them (a stall) as the connection cap; it is reported as generator.connectionWait instead.
 import { decodeHistogram, percentilesMs } from '../shared/histogram.ts';
 import type { Histogram } from '../shared/histogram.ts';
+import type { GeneratorLimits } from '../contract/result.ts';
 
-export interface GeneratorLimits {
-  /** The latency scale lateness is judged against, ms, and where it came from. */
-  scaleMs: number;
-  scaleFrom: string;
-  /** A request that left later than this is late. */
-  latenessMs: number;
-  /** More than this share of requests late means the generator did not keep its schedule. */
-  lateShare: number;
-  /** A p99 event-loop delay above this means the workers could not send (or read) on time. */
-  eventLoopMs: number;
-}
+export type { GeneratorLimits };
+
 
 export interface GeneratorVerdict {
   generatorBound: boolean;

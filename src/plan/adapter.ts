@@ -2,7 +2,8 @@
 // APIs moves, this is the file to re-point, and nothing else in src/plan/ imports from outside src/plan/.
 export { runLoad } from '../load/index.ts';
 export type { LoadPlan } from '../load/index.ts';
-export type { ArrivalSpec, JourneySpec, Step } from '../contract/load-plan.ts';
+export type { ArrivalSpec, JourneySpec } from '../contract/load-plan.ts';
+export { stepsOf, type JourneyType, type Step } from '../contract/vocabulary.ts';
 export { arrivalShape, createArrivals, type ArrivalStream } from '../schedule/index.ts';
 export { mulberry32, deriveSeed, type Rng } from '../shared/random.ts';
 

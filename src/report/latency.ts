@@ -1,16 +1,13 @@
 // Latency figures the outputs show, computed once from the encoded histograms (µs) with the metrics
 // module's helpers; everything here is in milliseconds.
-import type { Step } from '../contract/load-plan.ts';
+import { STEPS, type Step } from '../contract/vocabulary.ts';
 import { decodeHistogram, percentilesMs, type LatencySummaryMs } from '../shared/histogram.ts';
 import type { LoadResult } from '../contract/result.ts';
 
 export type Percentiles = Pick<LatencySummaryMs, 'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'count' | 'mean'>;
 
-/** Journey order, so tables read reserve before pay. */
-export const STEP_ORDER: readonly Step[] = ['checkout', 'reserve', 'pay'];
-
 export function stepsOf(result: Pick<LoadResult, 'latency'>): Step[] {
-  return STEP_ORDER.filter((s) => result.latency[s] !== undefined);
+  return STEPS.filter((s) => result.latency[s] !== undefined);
 }
 
 /** Null for an empty histogram ('' encoded or no samples): no data is not "0 ms". */

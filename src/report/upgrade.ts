@@ -4,12 +4,12 @@
 // is left alone for the schema check to name.
 import { acknowledgedUnits } from '../audit/audit.ts';
 import { decodeHistogram } from '../shared/histogram.ts';
-import type { AckedOrder, Outcome } from '../contract/result.ts';
+import type { AckedOrder } from '../contract/result.ts';
+import { OUTCOMES, zeroPerOutcome, type Outcome } from '../contract/vocabulary.ts';
 
 type Doc = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
-const OUTCOMES: Outcome[] = ['success', 'sold_out', 'rejected', 'error'];
 const V1_STATUS: Record<number, string> = { 0: 'passed', 3: 'audit_failed', 99: 'thresholds_crossed' };
 
 /** Version 1 → 2 (see RESULT_SCHEMA_VERSION): returns the document upgraded in place. */
@@ -54,7 +54,7 @@ function stepCountsFromHistograms(latency: unknown): Doc {
   if (!isObject(latency)) return out;
   for (const [step, l] of Object.entries(latency)) {
     if (!isObject(l) || !isObject(l.byOutcome)) continue;
-    const row: Record<Outcome, number> = { success: 0, sold_out: 0, rejected: 0, error: 0 };
+    const row: Record<Outcome, number> = zeroPerOutcome();
     for (const o of OUTCOMES) {
       const enc = l.byOutcome[o];
       if (isObject(enc) && typeof enc.corrected === 'string' && enc.corrected !== '') {

@@ -3,6 +3,7 @@
 // strict: a misspelt field is an error, never silently ignored. Durations stay as written ("11.9s")
 // and are converted when the scenario becomes a LoadPlan, so the JSON Schema describes the input.
 import { z } from 'zod';
+import { JOURNEYS } from '../contract/vocabulary.ts';
 import { DURATION_PATTERN } from './duration.ts';
 import { isOpensAt, OPENS_AT_PATTERN } from './opens-at.ts';
 
@@ -135,7 +136,7 @@ const Buyers = z.strictObject({
   population: positiveCount.meta({ description: 'Distinct accounts; user ids are `${userPrefix}${index}`.' }),
   userPrefix: z.string().regex(/^[A-Za-z0-9._:-]*$/).default('user-'),
   arrival: Arrival,
-  journey: z.enum(['checkout', 'reserve-pay']).default('checkout').meta({
+  journey: z.enum(JOURNEYS).default('checkout').meta({
     description: '"checkout": one request per purchase; "reserve-pay": reserve, think, then pay.',
   }),
   qty: positiveCount.default(1).meta({ description: 'Units each buyer asks for.' }),

@@ -4,13 +4,12 @@ import { parseThreshold, ThresholdSyntaxError } from '../thresholds/parse.ts';
 import { MAX_USER_ID_BYTES } from '../service/reservations.ts';
 import { durationMs } from './duration.ts';
 import { formatPath } from './issues.ts';
+import { STEPS, stepsOf } from '../contract/vocabulary.ts';
 import type { Scenario, RequestTemplateInput } from './schema.ts';
 
 const PLACEHOLDERS = ['userId', 'sku', 'qty', 'idempotencyKey', 'reservationId'];
 
-export function stepsOf(journey: Scenario['buyers']['journey']): Array<'checkout' | 'reserve' | 'pay'> {
-  return journey === 'checkout' ? ['checkout'] : ['reserve', 'pay'];
-}
+export { stepsOf };
 
 function checkArrival(s: Scenario, problems: string[]): void {
   const a = s.buyers.arrival;
@@ -70,7 +69,7 @@ function checkTarget(s: Scenario, problems: string[]): void {
   for (const step of stepsOf(s.buyers.journey)) {
     if (requests[step] === undefined) problems.push(`${formatPath(['target', 'requests', step])}: is required by buyers.journey "${s.buyers.journey}"`);
   }
-  for (const step of ['checkout', 'reserve', 'pay'] as const) {
+  for (const step of STEPS) {
     const t = requests[step];
     if (t) checkTemplate(step, t, s.buyers.journey, problems);
   }

@@ -1,7 +1,6 @@
 // The metrics a threshold may name, k6's names where k6 has the metric. Each has a kind (k6's metric
 // types decide which aggregations make sense) and the tags it can be filtered by.
-import type { Outcome } from '../contract/result.ts';
-import type { Step } from '../contract/load-plan.ts';
+import { OUTCOMES, STEPS } from '../contract/vocabulary.ts';
 
 export type MetricKind = 'trend' | 'rate' | 'counter' | 'gauge';
 export type TagName = 'step' | 'outcome';
@@ -12,8 +11,7 @@ export interface MetricDef {
   description: string;
 }
 
-export const STEPS: readonly Step[] = ['checkout', 'reserve', 'pay'];
-export const OUTCOME_VALUES: readonly Outcome[] = ['success', 'sold_out', 'rejected', 'error'];
+export { OUTCOMES, STEPS };
 
 export const METRICS = {
   http_req_duration: {

@@ -1,7 +1,7 @@
 // Parses k6 threshold syntax: a metric key (`http_req_duration{step:reserve}`) and expressions
 // (`p(99)<250`, `rate>0.99`, `count==0`). Anything it does not understand is an error naming it:
 // a threshold that silently never fires is worse than none.
-import { AGGREGATIONS, METRIC_ALIASES, METRICS, OUTCOME_VALUES, STEPS } from './metric-names.ts';
+import { AGGREGATIONS, METRIC_ALIASES, METRICS, OUTCOMES, STEPS } from './metric-names.ts';
 import type { MetricName, TagName } from './metric-names.ts';
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '===' | '!=';
@@ -41,7 +41,7 @@ export function parseMetricKey(source: string): MetricKey {
       if (!(def.tags as readonly string[]).includes(tag)) {
         throw new ThresholdSyntaxError(`${written} has no tag "${tag}"${def.tags.length ? ` (tags: ${def.tags.join(', ')})` : ' (it takes no tags)'}`);
       }
-      const allowed: readonly string[] = tag === 'step' ? STEPS : OUTCOME_VALUES;
+      const allowed: readonly string[] = tag === 'step' ? STEPS : OUTCOMES;
       if (!allowed.includes(value)) throw new ThresholdSyntaxError(`${tag} "${value}" in "${source}" is not one of ${allowed.join(', ')}`);
       // {step:pay,step:reserve} cannot match anything: one value per tag, said rather than last-one-wins.
       if (tags[tag as TagName] !== undefined) throw new ThresholdSyntaxError(`tag "${tag}" is given twice in "${source}"`);

@@ -1,7 +1,7 @@
 // The observed value of a metric + aggregation in a run, or null when the run has no data for it.
 import { decodeHistogram, mergeEncoded, percentileKey, percentilesMs } from '../shared/histogram.ts';
 import type { RunResult, Outcome, StepLatency } from '../contract/result.ts';
-import type { Step } from '../contract/load-plan.ts';
+import { zeroPerOutcome, type Step } from '../contract/vocabulary.ts';
 import type { Aggregation, MetricKey } from './parse.ts';
 import { knownLostOrders } from '../audit/audit.ts';
 
@@ -40,7 +40,7 @@ function outcomeCounts(run: ThresholdInputs, step: string | undefined): Record<O
   if (step === undefined) return run.counts.byOutcome;
   const counted = run.counts.byStep?.[step as Step];
   if (counted) return counted;
-  const out: Record<Outcome, number> = { success: 0, sold_out: 0, rejected: 0, error: 0 };
+  const out: Record<Outcome, number> = zeroPerOutcome();
   if (run.counts.byStep) return out; // the step never ran
   // Results written before counts.byStep: count the step's histograms (answers only).
   for (const [, s] of stepsOf(run, step)) {

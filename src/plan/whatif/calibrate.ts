@@ -9,7 +9,7 @@
 //   had more requests at once, so the simulation replays the run's conditions.
 // - `--servers` overrides either.
 import { readFile } from 'node:fs/promises';
-import { parseResult, UsageError, type RunResult, type Step, type StepLatency } from '../adapter.ts';
+import { parseResult, UsageError, type RunResult, type Step, type JourneyType, stepsOf, type StepLatency } from '../adapter.ts';
 import type { MeasuredStep } from '../judge.ts';
 import { readPlanJson, PlanFileError } from '../plan-json.ts';
 import type { PlanReport } from '../report-types.ts';
@@ -36,8 +36,8 @@ function pick(step: StepLatency, outcome: 'success' | 'sold_out' | 'rejected'): 
   return samplerFromHistogram(enc !== '' ? enc : step.all.uncorrected);
 }
 
-function serviceTimesOf(latency: Partial<Record<Step, StepLatency>>, journey: 'checkout' | 'reserve-pay', source: string): { times: SimServiceTimes; meanMs: Partial<Record<Step, number>> } {
-  const steps: Step[] = journey === 'checkout' ? ['checkout'] : ['reserve', 'pay'];
+function serviceTimesOf(latency: Partial<Record<Step, StepLatency>>, journey: JourneyType, source: string): { times: SimServiceTimes; meanMs: Partial<Record<Step, number>> } {
+  const steps = stepsOf(journey);
   const meanMs: Partial<Record<Step, number>> = {};
   for (const s of steps) {
     const l = latency[s];
@@ -55,7 +55,7 @@ function serviceTimesOf(latency: Partial<Record<Step, StepLatency>>, journey: 'c
   return { times, meanMs };
 }
 
-function fromPlan(file: string, plan: PlanReport, journey: 'checkout' | 'reserve-pay', servers: number | undefined): Calibration {
+function fromPlan(file: string, plan: PlanReport, journey: JourneyType, servers: number | undefined): Calibration {
   // The level whose rate was found (the best one), and its lowest passing step.
   const level = plan.levels.find((l) => l.n === plan.bestLevel) ?? plan.levels[0];
   const passed = (level?.steps ?? []).filter((s: MeasuredStep) => s.verdict === 'pass').sort((a, b) => a.offeredRate - b.offeredRate);
@@ -80,7 +80,7 @@ function fromPlan(file: string, plan: PlanReport, journey: 'checkout' | 'reserve
   };
 }
 
-function fromResult(file: string, result: RunResult, journey: 'checkout' | 'reserve-pay', servers: number | undefined): Calibration {
+function fromResult(file: string, result: RunResult, journey: JourneyType, servers: number | undefined): Calibration {
   const { times, meanMs } = serviceTimesOf(result.latency, journey, file);
   const def = result.scenario.definition as { load?: { workers?: number; connections?: number } } | undefined;
   const connections = (def?.load?.workers ?? 1) * (def?.load?.connections ?? 64);
@@ -95,7 +95,7 @@ function fromResult(file: string, result: RunResult, journey: 'checkout' | 'rese
 }
 
 /** Reads a plan.json or a result.json and derives the simulation's servers and service times. */
-export async function calibrate(file: string, journey: 'checkout' | 'reserve-pay', servers?: number): Promise<Calibration> {
+export async function calibrate(file: string, journey: JourneyType, servers?: number): Promise<Calibration> {
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));

@@ -1,8 +1,9 @@
 // The comparison page of `flashsale compare --html`: the table of both runs with the change, and the
 // charts where a difference shows best (percentile spectrum, sell-through, throughput, p99 over time).
 import type { RunResult } from '../../contract/result.ts';
+import { STEPS } from '../../contract/vocabulary.ts';
 import { compareRows, formatChange, judgement, render, unjudgedNote, type CompareRow } from '../compare.ts';
-import { percentilesOf, spectrum, STEP_ORDER } from '../latency.ts';
+import { percentilesOf, spectrum } from '../latency.ts';
 import { alignPoints, PALETTE, type ChartSpec } from './chart-spec.ts';
 import { chartPanel, escapeHtml, renderPage, value } from './page.ts';
 
@@ -20,7 +21,7 @@ function cumulative(series: number[]): number[] {
 }
 
 function compareCharts(a: RunResult, b: RunResult): ChartSpec[] {
-  const steps = STEP_ORDER.filter((s) => a.latency[s] || b.latency[s]);
+  const steps = STEPS.filter((s) => a.latency[s] || b.latency[s]);
   const spectrumSeries: ChartSpec['series'] = [];
   const lists: Array<Array<[number, number]>> = [];
   steps.forEach((step, i) => {
