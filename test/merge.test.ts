@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from './helpers/cli.ts';
 import { decodeHistogram, percentilesMs } from '../src/shared/histogram.ts';
 import { formatSummary, readResult } from '../src/report/index.ts';
-import { mergeRunResults } from '../src/report/merge.ts';
+import { mergeRunResults } from '../src/run/merge-runs.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';
 import { validate } from '../src/report/schema-check.ts';
 import type { EncodedLatency, LoadResult, RunResult } from '../src/contract/result.ts';

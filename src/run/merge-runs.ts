@@ -6,7 +6,7 @@ import { mergeLoadResults } from '../measure/merge.ts';
 import { MAX_OFFENDING_LISTED, soldWithinStock, uniqueOrderIds, type AuditInput } from '../audit/audit.ts';
 import type { AuditCheck, AuditResult, InventoryState, LoadResult, RunResult } from '../contract/result.ts';
 import { parseThreshold, type ThresholdsSpec } from '../thresholds/index.ts';
-import { ResultFileError } from './read.ts';
+import { ResultFileError } from '../report/read.ts';
 import { judge } from '../judge/judge.ts';
 import { duration } from '../shared/format.ts';
 
