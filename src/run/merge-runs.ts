@@ -1,10 +1,10 @@
 // `flashsale merge`: runs made on several machines against one sale, merged into one result exactly.
-// The load part (histograms, counts, intervals, orders) is the metrics module's exact merge; the audit
-// checks that can only be made on the whole are made again on the merged data, the others combined;
-// then the one judge (src/judge/judge.ts) decides, as it does for a single run.
+// The load part (histograms, counts, intervals, orders) is src/measure/merge.ts's exact merge; the
+// audits are combined by src/audit/merge.ts (which re-checks what only the whole can show); then the
+// one judge (src/judge/judge.ts) decides, as it does for a single run. Nothing here judges.
 import { mergeLoadResults } from '../measure/merge.ts';
-import { MAX_OFFENDING_LISTED, soldWithinStock, uniqueOrderIds, type AuditInput } from '../audit/audit.ts';
-import type { AuditCheck, AuditResult, InventoryState, LoadResult, RunResult } from '../contract/result.ts';
+import { mergeAudits } from '../audit/merge.ts';
+import type { InventoryState, LoadResult, RunResult } from '../contract/result.ts';
 import { parseThreshold, type ThresholdsSpec } from '../thresholds/index.ts';
 import { ResultFileError } from '../report/read.ts';
 import { judge } from '../judge/judge.ts';
@@ -33,56 +33,6 @@ function mergeStock(inputs: MergeInput[]): { initial: number; inventory: Invento
     initial: results.reduce((n, r) => n + r.stock.initial, 0),
     inventory: results.flatMap((r) => r.stock.inventory),
     ledgerUnits: ledgers.every((l): l is number => l !== null) ? ledgers.reduce((n, l) => n + l, 0) : null,
-  };
-}
-
-/** The merged sale's per-SKU inventory: one shared server's last word, or separate sales added up by SKU. */
-function inventoryBySku(inventory: RunResult['stock']['inventory']): InventoryState[] {
-  const bySku = new Map<string, InventoryState>();
-  for (const i of inventory) {
-    const sum = bySku.get(i.sku);
-    bySku.set(i.sku, sum ? { sku: i.sku, initial: sum.initial + i.initial, available: sum.available + i.available, reserved: sum.reserved + i.reserved, sold: sum.sold + i.sold } : { ...i });
-  }
-  return [...bySku.values()];
-}
-
-function mergeAudit(inputs: MergeInput[], stockInventory: InventoryState[], orders: RunResult['orders']): AuditResult | null {
-  const audits = inputs.map((i) => i.result.audit).filter((a): a is AuditResult => a !== null);
-  if (audits.length === 0) return null;
-  // Two checks can be made again on the merged data, and only there (an order id acknowledged on two
-  // machines; units acknowledged on several machines adding up past the stock), with the audit's own code.
-  const inventory = inventoryBySku(stockInventory);
-  const merged: AuditInput = {
-    inventory: inventory.length ? inventory : null,
-    ledgerOrders: null,
-    ackedOrders: orders,
-    perUserLimit: 0, // not re-checked here: each run's ledger check stands
-    initialStock: new Map(inventory.map((i) => [i.sku, i.initial])),
-  };
-  // Without an inventory the stock per SKU is unknown: only the parts' own verdicts stand for that check.
-  const sold = inventory.length ? soldWithinStock(merged, merged.initialStock as Map<string, number>) : null;
-  const recheck: Partial<Record<AuditCheck['id'], AuditCheck>> = { unique_order_ids: uniqueOrderIds(merged), ...(sold ? { sold_within_stock: sold.check } : {}) };
-  const ids = [...new Set(audits.flatMap((a) => a.checks.map((c) => c.id)))];
-  const checks: AuditCheck[] = ids.map((id) => {
-    const parts = audits.map((a) => a.checks.find((c) => c.id === id)).filter((c): c is AuditCheck => c !== undefined);
-    const offending = [...new Set(parts.flatMap((c) => c.offending))];
-    const again = recheck[id];
-    const passed = parts.every((c) => c.passed || c.skipped);
-    return {
-      id,
-      title: parts[0].title,
-      passed: again ? passed && again.passed : passed,
-      skipped: parts.every((c) => c.skipped),
-      detail: again ? `${again.detail} (merged from ${parts.length} runs)` : `merged from ${parts.length} runs: ${[...new Set(parts.map((c) => c.detail))].join(' | ')}`,
-      offending: [...new Set([...(again?.offending ?? []), ...offending])].slice(0, MAX_OFFENDING_LISTED),
-      offendingCount: Math.max(again?.offendingCount ?? 0, parts.reduce((n, c) => n + c.offendingCount, 0)),
-    };
-  });
-  return {
-    passed: checks.every((c) => c.passed || c.skipped),
-    checks,
-    oversold: Math.max(sold?.oversold ?? 0, ...audits.map((a) => a.oversold)),
-    lostOrders: audits.reduce((n, a) => n + a.lostOrders, 0),
   };
 }
 
@@ -126,7 +76,7 @@ export function mergeRunResults(inputs: MergeInput[]): RunResult {
   }
   const load: LoadResult = mergeLoadResults(inputs.map((i) => i.result));
   const stock = mergeStock(inputs);
-  const audit = mergeAudit(inputs, stock.inventory, load.orders);
+  const audit = mergeAudits(inputs.map((i) => i.result.audit), stock.inventory, load.orders);
   const thresholds = scenarioThresholds(first.result.scenario.definition);
   const judged = judge({
     load,
