@@ -4,6 +4,7 @@
 // and are converted when the scenario becomes a LoadPlan, so the JSON Schema describes the input.
 import { z } from 'zod';
 import { JOURNEYS } from '../contract/vocabulary.ts';
+import { NO_LIMIT } from '../contract/sale.ts';
 import { DURATION_PATTERN } from './duration.ts';
 import { isOpensAt, OPENS_AT_PATTERN } from './opens-at.ts';
 
@@ -26,7 +27,7 @@ const slug = z
   .max(MAX_NAME_LENGTH, { error: `must be at most ${MAX_NAME_LENGTH} characters (it names the results folder, reports/<name>-<time>/)` });
 
 /** "none", or a whole number ≥ 1: the one way to write "no per-user limit", here and on the command line. */
-export const NO_LIMIT = 'none';
+export { NO_LIMIT };
 const LIMIT_MESSAGE = `must be a whole number ≥ 1, or "${NO_LIMIT}" for no per-user limit`;
 // As the built-in service accepts them: they go into URL paths.
 const skuId = z.string().regex(/^[A-Za-z0-9._~-]{1,64}$/, {

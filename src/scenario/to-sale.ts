@@ -2,7 +2,7 @@
 import { durationMs } from './duration.ts';
 import { resolveOpensAt } from './opens-at.ts';
 import type { Scenario } from './schema.ts';
-import type { SaleDefinition } from '../service/index.ts';
+import type { SaleDefinition } from '../contract/sale.ts';
 
 export type { SaleDefinition };
 
