@@ -82,7 +82,7 @@ describe('classifying answers', () => {
 
   it('does not read bodies when no matcher needs them', () => {
     expect(compileClassifier({ ...base, soldOut: { status: [409] }, captureId: null }, 'x').needsBody).toBe(false);
-    expect(() => compileClassifier({ ...base, success: {} as never }, 'target.requests.reserve')).toThrow(/target.requests.reserve.success/);
+    expect(() => compileClassifier({ ...base, success: {} as unknown as never }, 'target.requests.reserve')).toThrow(/target.requests.reserve.success/);
   });
 
   it('names failures without an answer', () => {

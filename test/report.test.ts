@@ -9,7 +9,7 @@ import { validate } from '../src/report/schema-check.ts';
 import type { RunResult } from '../src/contract/result.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
 
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- looking for ANSI escapes
 const ANSI = /\x1b\[[0-9;]*m/;
 
 describe('writeRunOutputs', () => {

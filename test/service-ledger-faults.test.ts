@@ -66,7 +66,10 @@ describe('ledger faults', () => {
       let back = false;
       for (let i = 0; i < 50 && !back; i++) {
         const r = await checkout(svc.url, `u${n++}`);
-        if (r.status === 201) (back = true), acked.push(r.json.orderId);
+        if (r.status === 201) {
+          back = true;
+          acked.push(r.json.orderId);
+        }
       }
       expect(back).toBe(true);
       expect((await call(svc.url, 'GET', '/healthz')).status).toBe(200);

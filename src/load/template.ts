@@ -19,6 +19,7 @@ export function isPlain(value: string): boolean {
 
 const NONE: ReadonlySet<Placeholder> = new Set();
 const asIs: Escape = (v) => v;
+// eslint-disable-next-line no-control-regex -- JSON must escape exactly these control characters
 const forJson: Escape = (v) => (/["\\\u0000-\u001f]/.test(v) ? JSON.stringify(v).slice(1, -1) : v);
 
 /** A string with placeholders: static parts and, between them, which variable goes there. */
@@ -99,13 +100,19 @@ export function compileTemplate(t: RequestTemplate, where: string, plain: Readon
   let body: Pattern | null = null;
   if (t.body && 'json' in t.body) {
     body = new Pattern(JSON.stringify(t.body.json).replace(QTY_AS_NUMBER, '${qty}'), forJson, `${where}.body`, plain);
-    if (!hasContentType) headerNames.push('content-type'), headerValues.push(new Pattern('application/json', asIs, where));
+    if (!hasContentType) {
+      headerNames.push('content-type');
+      headerValues.push(new Pattern('application/json', asIs, where));
+    }
   } else if (t.body && 'form' in t.body) {
     const form = Object.entries(t.body.form)
       .map(([k, v]) => `${encodeURIComponent(k)}=${v}`)
       .join('&');
     body = new Pattern(form, (v) => encodeURIComponent(v), `${where}.body`, plain);
-    if (!hasContentType) headerNames.push('content-type'), headerValues.push(new Pattern('application/x-www-form-urlencoded', asIs, where));
+    if (!hasContentType) {
+      headerNames.push('content-type');
+      headerValues.push(new Pattern('application/x-www-form-urlencoded', asIs, where));
+    }
   }
   const staticHeaders: string[] = [];
   headerNames.forEach((n, i) => staticHeaders.push(n, headerValues[i].isStatic ? headerValues[i].render(null as never) : ''));

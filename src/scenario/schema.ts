@@ -187,7 +187,9 @@ const Matcher = z.union([
 
 // What goes on the request line and in headers as written: a CR or LF there would end the line and
 // start another (header injection), and other control characters are not allowed by HTTP at all.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const PATH_CHARS = /^[^\u0000-\u0020\u007f]*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 

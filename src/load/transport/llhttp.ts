@@ -67,7 +67,7 @@ function load(): LlhttpExports {
     wasm_on_body: (_p: number, at: number, len: number) => current!.onBody(at, len),
     wasm_on_message_complete: () => current!.onMessageComplete(),
   };
-  let module: object | null = null;
+  let module: object;
   try {
     // The SIMD build first, as undici does; the plain one where SIMD is not available.
     try {

@@ -396,7 +396,7 @@ export class RawClient implements ll.ParserCallbacks {
     // A request the caller dispatches from onComplete waits until this read is parsed: bytes after the
     // answer (garbage, an answer nobody asked for) must drop this connection before anything else is
     // written on it, or they would be read as the next request's answer.
-    let ret = ll.OK;
+    let ret: number;
     this.#reading = true;
     try {
       ret = ll.execute(this, this.#ptr, READ_BUFFER, 0, n);

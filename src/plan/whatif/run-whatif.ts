@@ -152,7 +152,7 @@ export function sizeFor(
   };
   const meets = (k: number) => run(k).latency.p99 <= targetP99Ms;
   let low = 0; // the most instances known to miss (0: none tried below)
-  let high = start;
+  let high: number;
   if (meets(start)) {
     // Come down: the fewest may be below what was asked for.
     high = start;
