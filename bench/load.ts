@@ -17,7 +17,7 @@ import { runInNewContext } from 'node:vm';
 import { Client, type Dispatcher } from 'undici';
 import { runLoadInline } from '../src/load/inline.ts';
 import type { LoadPlan } from '../src/contract/load-plan.ts';
-import { parseDurationMs } from '../src/cli/options.ts';
+import { durationMs as parseDurationMs } from '../src/shared/duration.ts';
 import { percentilesMs } from '../src/shared/histogram.ts';
 
 const BODY = '{"sku":"phone","userId":"u1","qty":1}';

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from './helpers/cli.ts';
-import { readResult, ResultFileError } from '../src/report/index.ts';
+import { readResult } from '../src/report/index.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';
 import { ANNOTATIONS, loadResultSchema, SUPPORTED_KEYWORDS, validate, type Schema } from '../src/report/schema-check.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
+import { ResultFileError } from '../src/errors.ts';
 
 let dir: string;
 const result = fakeRunResult({ seed: 11, buyers: 600, stock: 200 });
@@ -26,7 +27,6 @@ async function rejection(path: string): Promise<ResultFileError> {
   expect((err as ResultFileError).message.startsWith(path)).toBe(true);
   return err as ResultFileError;
 }
-
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flashsale-read-'));

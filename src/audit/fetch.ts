@@ -34,6 +34,7 @@ function join(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
 
+/** An answer past its size cap; caught below and turned into the audit's message, so it stays private. */
 class TooLargeError extends Error {}
 
 /** A GET with the shared deadline and a size cap; throws with a message the audit can show. */

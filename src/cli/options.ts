@@ -1,7 +1,7 @@
 // Parsers for command-line option values. Each throws UsageError naming the option and the value,
 // so every command rejects bad input the same way (exit 2).
 import { InvalidArgumentError } from 'commander';
-import { UsageError } from '../errors.ts';
+import { durationMs } from '../shared/duration.ts';
 
 /** Commander calls parsers with (value, previous); wrap ours so its own message names the option. */
 function fail(message: string): never {
@@ -24,18 +24,9 @@ export function fraction(value: string): number {
   return n;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses "250ms", "1.5s", "2m", "1h", or a bare number of milliseconds. */
-export function parseDurationMs(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`"${value}" is not a duration (examples: 500ms, 30s, 2m).`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']);
-}
-
 export function duration(value: string): number {
   try {
-    return parseDurationMs(value);
+    return durationMs(value);
   } catch (e) {
     fail((e as Error).message);
   }

@@ -2,7 +2,7 @@
 // Sale epochs let POST /admin/sale start a fresh sale without losing the history of the last one.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { copyFileSync } from 'node:fs';
-import { FlashsaleError, LedgerDamagedError } from '../errors.ts';
+import { LedgerDamagedError, LedgerError } from '../errors.ts';
 import { checkWal, quickCheck } from './integrity.ts';
 
 /** One confirmed order as the ledger stores it. `idempotencyKey` is null when the client sent none. */
@@ -27,8 +27,6 @@ export interface Recovery {
 }
 
 export type SyncMode = 'FULL' | 'NORMAL';
-
-export class LedgerError extends FlashsaleError {}
 
 const SALES = `
 CREATE TABLE IF NOT EXISTS sales (
@@ -225,7 +223,7 @@ export class LedgerStore {
    * reported committed, and no later row may be written outside a transaction.
    */
   private checkTransaction(): void {
-    if (!this.db.isTransaction) throw new Error('SQLite rolled the transaction back');
+    if (!this.db.isTransaction) throw new LedgerError('SQLite rolled the transaction back');
   }
 
   private tryInsert(saleId: number, flat: ReadonlyArray<string | number | null>, first: number, rows: number): boolean {

@@ -68,7 +68,8 @@ export function parseJson(body: Buffer | null): unknown {
 
 export const TIMEOUT_CODE = 'FLASHSALE_REQUEST_TIMEOUT';
 
-/** Raised by the engine's own per-request timeout (journey.timeoutMs). */
+/** Raised by the engine's own per-request timeout (journey.timeoutMs). Never reaches a user (it is
+ * counted as the request's 'timeout' kind), so it stays here rather than in src/errors.ts. */
 export class RequestTimeoutError extends Error {
   readonly code = TIMEOUT_CODE;
   constructor(timeoutMs: number) {

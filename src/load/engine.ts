@@ -42,6 +42,7 @@ import {
 } from './shared.ts';
 import { SellOutWatch } from './sell-out.ts';
 import { compileTemplate, isPlain, type CompiledTemplate, type Placeholder } from './template.ts';
+import { StartTimeoutError } from '../errors.ts';
 
 export interface WorkerTask {
   plan: LoadPlan;
@@ -137,7 +138,7 @@ export class LoadEngine implements JourneyHost {
     Atomics.notify(this.#control, READY);
     const deadline = Date.now() + 60_000;
     while (Atomics.load(this.#control, GO) === 0) {
-      if (Date.now() > deadline) throw new Error('load worker waited 60 s for the start signal');
+      if (Date.now() > deadline) throw new StartTimeoutError('load worker waited 60 s for the start signal');
       await Atomics.waitAsync(this.#control, GO, 0, 100).value;
     }
     this.#t0Local = this.#t0Shared[0] - performance.timeOrigin;

@@ -20,8 +20,9 @@ import {
   type SharedState,
 } from './shared.ts';
 import { validatePlan } from './validate.ts';
+import { StartTimeoutError } from '../errors.ts';
 
-export { validatePlan, LoadPlanError, journeySteps } from './validate.ts';
+export { validatePlan, journeySteps } from './validate.ts';
 export type { LoadPlan } from '../contract/load-plan.ts';
 
 export interface LoadProgress {
@@ -96,7 +97,7 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions = {}): Pro
 async function waitReady(control: Int32Array, workers: number): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (let ready = Atomics.load(control, READY); ready < workers; ready = Atomics.load(control, READY)) {
-    if (Date.now() > deadline) throw new Error(`only ${ready} of ${workers} load workers started within ${READY_TIMEOUT_MS / 1000} s`);
+    if (Date.now() > deadline) throw new StartTimeoutError(`only ${ready} of ${workers} load workers started within ${READY_TIMEOUT_MS / 1000} s`);
     await Atomics.waitAsync(control, READY, ready, 100).value;
   }
 }

@@ -1,19 +1,11 @@
 // Checks a LoadPlan before any thread starts, naming every bad field at once. The scenario layer
 // validates user input; this guards the engine against plans built in code (tests, merge, the API).
-import { EXIT, FlashsaleError } from '../errors.ts';
+import { LoadPlanError } from '../errors.ts';
 import { arrivalShape } from '../schedule/index.ts';
 import { compileClassifier } from './classify.ts';
 import type { LoadPlan } from '../contract/load-plan.ts';
 import { stepsOf, type Step } from '../contract/vocabulary.ts';
 import { compileTemplate } from './template.ts';
-
-export class LoadPlanError extends FlashsaleError {
-  readonly issues: readonly string[];
-  constructor(issues: readonly string[]) {
-    super(`invalid load plan:\n  ${issues.join('\n  ')}`, EXIT.usage);
-    this.issues = issues;
-  }
-}
 
 export function journeySteps(plan: Pick<LoadPlan, 'journey'>): Step[] {
   return stepsOf(plan.journey.type);

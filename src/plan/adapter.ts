@@ -12,7 +12,7 @@ export { startService, type RunningService } from '../service/index.ts';
 export { loadScenario, toArrivalSpec, toLoadPlan, toSaleDefinition, stockOf, durationMs } from '../scenario/index.ts';
 export type { LoadedScenario, Scenario, SaleDefinition } from '../scenario/index.ts';
 
-export { evaluateThresholds, parseMetricKey, parseThreshold, ThresholdSyntaxError, describeCrossed, describeThreshold } from '../thresholds/index.ts';
+export { evaluateThresholds, parseMetricKey, parseThreshold, describeCrossed, describeThreshold } from '../thresholds/index.ts';
 export { judge } from '../judge/judge.ts';
 export type { ThresholdsSpec } from '../thresholds/index.ts';
 
@@ -29,4 +29,4 @@ export { count, duration, ms, rate, percent } from '../shared/format.ts';
 export { chartPanel, escapeHtml, renderPage, value as htmlValue } from '../report/html/page.ts';
 export { alignPoints, PALETTE, type ChartSpec } from '../report/html/chart-spec.ts';
 
-export { EXIT, FlashsaleError, UsageError } from '../errors.ts';
+export { EXIT, FlashsaleError, PlanFileError, ThresholdSyntaxError, UsageError } from '../errors.ts';

@@ -1,7 +1,7 @@
 // plan.json written and read back, and the one JSON object `plan --json` prints on stdout.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EXIT, FlashsaleError } from './adapter.ts';
+import { PlanFileError } from './adapter.ts';
 import { PLAN_SCHEMA_VERSION, type PlanReport } from './report-types.ts';
 
 export const PLAN_FILE = 'plan.json';
@@ -50,13 +50,6 @@ export function planJsonSummary(report: PlanReport, outDir: string | null) {
     usl: report.usl && { ...report.usl },
     outDir,
   };
-}
-
-/** A plan.json that cannot be used: names the file and the problem. Exit 2. */
-export class PlanFileError extends FlashsaleError {
-  constructor(file: string, problem: string) {
-    super(`${file}: ${problem}`, EXIT.usage);
-  }
 }
 
 /** Reads plan.json, checking what `--what-if` relies on. */

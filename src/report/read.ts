@@ -2,19 +2,10 @@
 // file, text that is not JSON, an unknown schema version, or a field of the wrong shape. Version-1
 // files are upgraded to the current version first (upgrade.ts).
 import { readFile } from 'node:fs/promises';
-import { EXIT, FlashsaleError } from '../errors.ts';
+import { ResultFileError } from '../errors.ts';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../contract/result.ts';
 import { validate } from './schema-check.ts';
 import { upgradeV1 } from './upgrade.ts';
-
-/** A result file that cannot be used. Names the file and, when it can, the field. Exit 2. */
-export class ResultFileError extends FlashsaleError {
-  readonly file: string;
-  constructor(file: string, problem: string) {
-    super(`${file}: ${problem}`, EXIT.usage);
-    this.file = file;
-  }
-}
 
 const SERIES = ['sent', 'completed', 'successes', 'soldOuts', 'errors', 'stockTaken', 'latency'] as const;
 

@@ -56,7 +56,7 @@ function join(path: string, key: string | number): string {
 function resolve(root: Schema, ref: string): Schema {
   const m = /^#\/\$defs\/(.+)$/.exec(ref);
   const target = m ? root.$defs?.[m[1]] : undefined;
-  if (!target) throw new Error(`schema: unresolvable $ref ${ref}`);
+  if (!target) throw new TypeError(`schema: unresolvable $ref ${ref}`);
   return target;
 }
 

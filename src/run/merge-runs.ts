@@ -6,9 +6,10 @@ import { mergeLoadResults } from '../measure/merge.ts';
 import { mergeAudits } from '../audit/merge.ts';
 import type { InventoryState, LoadResult, RunResult } from '../contract/result.ts';
 import { parseThreshold, type ThresholdsSpec } from '../thresholds/index.ts';
-import { ResultFileError } from '../report/read.ts';
+
 import { judge } from '../judge/judge.ts';
 import { duration } from '../shared/format.ts';
+import { ResultFileError } from '../errors.ts';
 
 export interface MergeInput {
   file: string;

@@ -1,6 +1,6 @@
 // One-line descriptions of a scenario for `flashsale scenarios` and summaries.
 import { count } from '../shared/format.ts';
-import { durationMs } from './duration.ts';
+import { durationMs } from '../shared/duration.ts';
 import type { ArrivalInput, Scenario } from './schema.ts';
 
 function secs(value: number | string): string {

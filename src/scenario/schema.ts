@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { JOURNEYS } from '../contract/vocabulary.ts';
 import { NO_LIMIT } from '../contract/sale.ts';
-import { DURATION_PATTERN } from './duration.ts';
+import { DURATION_PATTERN } from '../shared/duration.ts';
 import { isOpensAt, OPENS_AT_PATTERN } from './opens-at.ts';
 
 const DURATION_MESSAGE = 'must be a duration: milliseconds, or a string like "500ms", "11.9s", "2m"';

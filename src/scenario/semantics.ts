@@ -1,11 +1,12 @@
 // Checks a schema cannot express: fields that must agree with each other. Each problem is one line
 // naming the field, in the same `path: problem` form as the schema's messages.
-import { parseThreshold, ThresholdSyntaxError } from '../thresholds/parse.ts';
+import { parseThreshold } from '../thresholds/parse.ts';
 import { MAX_USER_ID_BYTES } from '../contract/sale.ts';
-import { durationMs } from './duration.ts';
+import { durationMs } from '../shared/duration.ts';
 import { formatPath } from './issues.ts';
 import { STEPS, stepsOf } from '../contract/vocabulary.ts';
 import type { Scenario, RequestTemplateInput } from './schema.ts';
+import { ThresholdSyntaxError } from '../errors.ts';
 
 const PLACEHOLDERS = ['userId', 'sku', 'qty', 'idempotencyKey', 'reservationId'];
 

@@ -3,7 +3,7 @@
 import { UsageError } from '../errors.ts';
 import type { ArrivalSpec, DurationRange, LoadPlan, Matcher, RequestTemplate, Step, TargetSpec } from '../contract/load-plan.ts';
 import { builtInRequests } from './builtin-target.ts';
-import { durationMs } from './duration.ts';
+import { durationMs } from '../shared/duration.ts';
 import type { ArrivalInput, MatcherInput, RequestTemplateInput, Scenario } from './schema.ts';
 import { stepsOf } from './semantics.ts';
 

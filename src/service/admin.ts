@@ -82,7 +82,8 @@ export class AdminRoutes {
   }
 }
 
-/** The main thread refused a sale (under way and not forced, or too big): answered as status + code. */
+/** The main thread refused a sale (under way and not forced, or too big): answered as status + code.
+ * An HTTP answer, never an exit, so it stays beside the admin routes rather than in src/errors.ts. */
 export class SaleRefused extends Error {
   readonly status: number;
   readonly code: string;

@@ -1,8 +1,8 @@
 // Main-thread handle on the ledger thread: starts it, turns control calls into promises, and says when
 // the thread dies on its own (the service then fails health and its shutdown exits non-zero).
 import { Worker, type MessagePort, type Transferable } from 'node:worker_threads';
-import { LedgerError, type LedgerOpenOptions, type Recovery, type SyncMode } from '../ledger/store.ts';
-import { LedgerDamagedError } from '../errors.ts';
+import { type LedgerOpenOptions, type Recovery, type SyncMode } from '../ledger/store.ts';
+import { LedgerDamagedError, LedgerError } from '../errors.ts';
 import type { ControlCall, ControlReply, LedgerEvent } from '../ledger/protocol.ts';
 
 const ENTRY = new URL('./ledger-thread.ts', import.meta.url);

@@ -3,8 +3,8 @@
 // thread, and closes everything with a deadline. Every change to the sale goes through one chain, so a
 // recovery and a redefinition never interleave.
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import { FlashsaleError, UsageError } from '../errors.ts';
-import { LedgerError } from '../ledger/store.ts';
+import { FlashsaleError, LedgerError, UsageError } from '../errors.ts';
+
 import type { LedgerHost } from './ledger-host.ts';
 import type { StrategyName } from '../stock/index.ts';
 import { parseSale, type SaleDefinition } from './sale.ts';

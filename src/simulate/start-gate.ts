@@ -1,3 +1,4 @@
+import { StartTimeoutError } from '../errors.ts';
 // A start line in a SharedArrayBuffer: threads check in and sleep on a flag; the main thread waits (without
 // blocking its event loop, which piscina needs to hand out tasks) until all are in, then releases them
 // with one notify so they truly race.
@@ -39,7 +40,7 @@ export async function waitForArrivals(gate: SharedArrayBuffer, count: number, ti
     const arrived = Atomics.load(words, READY);
     if (arrived >= count) return;
     const left = deadline - performance.now();
-    if (left <= 0) throw new Error(`only ${arrived} of ${count} threads reached the start line within ${timeoutMs} ms.`);
+    if (left <= 0) throw new StartTimeoutError(`only ${arrived} of ${count} threads reached the start line within ${timeoutMs} ms.`);
     await Atomics.waitAsync(words, READY, arrived, left).value;
   }
 }

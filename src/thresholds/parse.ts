@@ -3,6 +3,7 @@
 // a threshold that silently never fires is worse than none.
 import { AGGREGATIONS, METRIC_ALIASES, METRICS, OUTCOMES, STEPS } from './metric-names.ts';
 import type { MetricName, TagName } from './metric-names.ts';
+import { ThresholdSyntaxError } from '../errors.ts';
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '===' | '!=';
 export type Aggregation = { kind: 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value' } | { kind: 'percentile'; p: number };
@@ -20,8 +21,6 @@ export interface Expression {
   operator: Operator;
   value: number;
 }
-
-export class ThresholdSyntaxError extends Error {}
 
 const KEY_RE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\{([^}]*)\})?\s*$/;
 

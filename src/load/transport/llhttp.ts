@@ -8,6 +8,7 @@
 // (llhttp's api.c under __wasm__), not undici's JavaScript. If a future undici moves the file, loading
 // fails here, at the first raw connection, with a message that says so.
 import { createRequire } from 'node:module';
+import { PlatformError } from '../../errors.ts';
 
 /** What llhttp calls back into: one parser's owner (a raw connection). Return 0 to go on; see llhttp.h. */
 export interface ParserCallbacks {
@@ -76,7 +77,7 @@ function load(): LlhttpExports {
       module = new WebAssembly.Module(require('undici/lib/llhttp/llhttp-wasm.js') as Buffer);
     }
   } catch (err) {
-    throw new Error(`raw transport: cannot load llhttp from undici (undici/lib/llhttp/*.js): ${(err as Error).message}`, { cause: err });
+    throw new PlatformError(`raw transport: cannot load llhttp from undici (undici/lib/llhttp/*.js): ${(err as Error).message}`, { cause: err });
   }
   const instance = new WebAssembly.Instance(module, { env });
   return instance.exports as unknown as LlhttpExports;

@@ -9,9 +9,9 @@
 //   had more requests at once, so the simulation replays the run's conditions.
 // - `--servers` overrides either.
 import { readFile } from 'node:fs/promises';
-import { parseResult, UsageError, type RunResult, type Step, type JourneyType, stepsOf, type StepLatency } from '../adapter.ts';
+import { parseResult, PlanFileError, UsageError, type RunResult, type Step, type JourneyType, stepsOf, type StepLatency } from '../adapter.ts';
 import type { MeasuredStep } from '../judge.ts';
-import { readPlanJson, PlanFileError } from '../plan-json.ts';
+import { readPlanJson } from '../plan-json.ts';
 import type { PlanReport } from '../report-types.ts';
 import { samplerFromHistogram, type ServiceTimeSampler } from './service-time.ts';
 import type { SimServiceTimes } from './simulate.ts';

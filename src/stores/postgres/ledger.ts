@@ -13,15 +13,12 @@
 // waits for every batch in flight to commit — and reads the sales after it, in the same transaction. An
 // order of the old epoch then either committed before the count (and is in it) or fails (503, retry).
 import pg from 'pg';
-import { FlashsaleError } from '../../errors.ts';
-import { StoreUnavailableError } from '../errors.ts';
+import { PgLedgerError, StoreUnavailableError } from '../../errors.ts';
 import { parsePostgresUrl, redactUrl } from '../url.ts';
 import { checkSchemaName, schemaSql } from './schema.ts';
 
 /** Fields per order in the flat arrays, as src/ledger/store.ts's newest ORDER_STRIDE: order id, SKU, user, qty, created at, key or null, fingerprint or null. */
 export const ORDER_STRIDE = 7;
-
-export class PgLedgerError extends FlashsaleError {}
 
 export interface PgRecovery {
   soldBySku: Map<string, number>;

@@ -17,7 +17,7 @@
 // one CLAIM round trip on the user's own tag (sale-wide limit, exact; spreads over a cluster). A take
 // with neither costs no round trip at all.
 import type { HoldRef, StockLoad, StockStore, StoreSnapshot, TakeRequest, TakeResult } from '../stock-store.ts';
-import { StoreUnavailableError } from '../errors.ts';
+import { StoreUnavailableError } from '../../errors.ts';
 import { skuKeys, userKeys, type SkuKeys } from './keys.ts';
 import type { RedisLink } from './link.ts';
 import { CLAIM, LEASE, RETURN, SETTLE } from './lease-lua.ts';

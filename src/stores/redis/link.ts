@@ -6,7 +6,7 @@
 // Both are set to fail fast while Redis is unreachable (no offline queue): a checkout must get a clear
 // 503 from the service, not hang until Redis returns and then act on a stale decision.
 import { createClient, ErrorReply } from '@redis/client';
-import { StoreUnavailableError } from '../errors.ts';
+import { StoreUnavailableError } from '../../errors.ts';
 import { parseRedisUrl, redactUrl } from '../url.ts';
 
 export interface RedisLink {

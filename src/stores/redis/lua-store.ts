@@ -2,7 +2,7 @@
 // idempotency key checked and taken together. With `batch`, takes for one SKU that arrive while a call
 // for it is in flight wait and go together in the next call (group commit, applied to Redis): one round
 // trip and one script run for many takes. bench:stores measures whether that pays.
-import { StoreUnavailableError } from '../errors.ts';
+import { StoreUnavailableError } from '../../errors.ts';
 import type { HoldRef, StockLoad, StockStore, StoreSnapshot, TakeRequest, TakeResult } from '../stock-store.ts';
 import { skuKeys, type KeyLayout, type SkuKeys } from './keys.ts';
 import type { RedisLink } from './link.ts';
