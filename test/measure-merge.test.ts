@@ -62,7 +62,7 @@ describe('mergeLoadResults', () => {
       const m = merged.latency[step as keyof typeof whole.latency]!;
       sameHistogram(m.all.corrected, lat.all.corrected);
       sameHistogram(m.all.uncorrected, lat.all.uncorrected);
-      for (const [o, pair] of Object.entries(lat.byOutcome)) {
+      for (const [o, pair] of Object.entries(lat.byOutcome) as Array<[string, { corrected: string; uncorrected: string }]>) {
         sameHistogram(m.byOutcome[o as 'success']!.corrected, pair.corrected);
         sameHistogram(m.byOutcome[o as 'success']!.uncorrected, pair.uncorrected);
       }

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percentilesMs } from '../src/shared/histogram.ts';
 import { formatSummary, jsonSummary, readResult, writeRunOutputs } from '../src/report/index.ts';
-import { validate } from '../src/report/schema-check.ts';
+import { resultIssues } from '../src/contract/result.ts';
 import type { RunResult } from '../src/contract/result.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
 
@@ -33,7 +33,7 @@ describe('writeRunOutputs', () => {
 
   it('writes a result.json that validates against schemas/result.schema.json and reads back unchanged', async () => {
     const doc = JSON.parse(await readFile(join(dir, 'nested', 'run', 'result.json'), 'utf8'));
-    expect(validate(doc)).toEqual([]);
+    expect(resultIssues(doc)).toEqual([]);
     expect(await readResult(join(dir, 'nested', 'run', 'result.json'))).toEqual(result);
   });
 

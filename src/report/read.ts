@@ -1,10 +1,10 @@
 // Reads a result.json back (report, compare, merge), refusing anything it could misread: a missing
 // file, text that is not JSON, an unknown schema version, or a field of the wrong shape. Version-1
-// files are upgraded to the current version first (upgrade.ts).
+// files are upgraded to the current version first (upgrade.ts); the shape is checked against the
+// one definition of a result (src/contract/result.ts).
 import { readFile } from 'node:fs/promises';
 import { ResultFileError } from '../errors.ts';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../contract/result.ts';
-import { validate } from './schema-check.ts';
+import { RESULT_SCHEMA_VERSION, resultIssues, type RunResult } from '../contract/result.ts';
 import { upgradeV1 } from './upgrade.ts';
 
 const SERIES = ['sent', 'completed', 'successes', 'soldOuts', 'errors', 'stockTaken', 'latency'] as const;
@@ -18,10 +18,8 @@ export function parseResult(doc: unknown, file: string): RunResult {
   else if (version !== RESULT_SCHEMA_VERSION) {
     throw new ResultFileError(file, `schemaVersion is ${JSON.stringify(version)}; this flashsale reads schema versions 1 and ${RESULT_SCHEMA_VERSION}`);
   }
-  const issues = validate(doc);
-  if (issues.length) {
-    throw new ResultFileError(file, `does not match the result schema:\n  ${issues.map((i) => `${i.path}: ${i.message}`).join('\n  ')}`);
-  }
+  const issues = resultIssues(doc);
+  if (issues.length) throw new ResultFileError(file, `does not match the result schema:\n  ${issues.join('\n  ')}`);
   const result = doc as RunResult;
   const length = result.intervals.sent.length;
   for (const name of SERIES) {
