@@ -340,7 +340,7 @@ export function buyerFor(s, n) {
 }
 
 /**
- * The built-in service's API (DESIGN.md); the same templates as src/scenario/builtin-target.ts.
+ * The built-in service's API (docs/service.md); the same templates as src/scenario/builtin-target.ts.
  * @param {number} qty
  * @returns {Record<Step, Template>}
  */

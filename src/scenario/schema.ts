@@ -39,7 +39,7 @@ const INT32_MAX = 2 ** 31 - 1;
 
 const Fact = z.strictObject({
   fact: z.string().min(1).meta({ description: 'The published figure, e.g. "90,000 units sold out in 11.9 s".' }),
-  source: z.string().min(1).meta({ description: 'Who published it (see FACTS.md).' }),
+  source: z.string().min(1).meta({ description: 'Who published it (see docs/sources.md).' }),
   parameters: z.array(z.string().min(1)).meta({ description: 'Scenario fields it sets, as paths: "sale.skus[0].stock".' }),
 });
 

@@ -1,6 +1,6 @@
 // The stock core: one interface, four strategies chosen by name, all living in SharedArrayBuffers so any
 // thread can attach to the same stock by receiving `StockShared` (plain data + SABs) in workerData or a
-// message. See DESIGN.md "The stock core".
+// message. See README.md, "The stock core".
 import { AtomicStock } from './atomic.ts';
 import { LeasedStock } from './leased.ts';
 import { AVAILABLE, MAX_UNITS, STRIDE, skuBase } from './layout.ts';
