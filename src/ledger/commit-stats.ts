@@ -11,11 +11,11 @@ const SIZE_AT = 3;
 const SECONDS_AT = SIZE_AT + SIZE_BOUNDS.length + 1;
 const LENGTH = SECONDS_AT + SECONDS_BOUNDS.length + 1;
 
-export function createLedgerMetrics(): SharedArrayBuffer {
+export function createCommitStats(): SharedArrayBuffer {
   return new SharedArrayBuffer(LENGTH * 8);
 }
 
-export class LedgerMetricsWriter {
+export class CommitStatsWriter {
   private readonly v: Float64Array;
   constructor(sab: SharedArrayBuffer) {
     this.v = new Float64Array(sab);
@@ -37,7 +37,7 @@ function bucket(bounds: readonly number[], x: number): number {
 }
 
 /** Prometheus text for the ledger's two histograms. */
-export function renderLedgerMetrics(sab: SharedArrayBuffer): string {
+export function renderCommitStats(sab: SharedArrayBuffer): string {
   const v = new Float64Array(sab);
   return (
     histogram('flashsale_ledger_batch_size', 'Orders per ledger commit.', SIZE_BOUNDS, v, SIZE_AT, v[ORDERS], v[BATCHES]) +

@@ -4,7 +4,7 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { ORDER_STRIDE, type LedgerStore } from './store.ts';
-import { LedgerMetricsWriter } from './commit-stats.ts';
+import { CommitStatsWriter } from './commit-stats.ts';
 import type { AckMsg, AppendMsg, LedgerEvent, PageReply, ToLedger } from './protocol.ts';
 
 /** Where the committer reports whether commits fail (the service's health words, src/service/health.ts,
@@ -18,7 +18,7 @@ interface Pending { port: MessagePort; msg: AppendMsg }
 
 export class GroupCommitter {
   private readonly store: LedgerStore;
-  private readonly metrics: LedgerMetricsWriter;
+  private readonly metrics: CommitStatsWriter;
   private queue: Pending[] = [];
   private scheduled = false;
   /** Indexed by HTTP thread. */
@@ -28,7 +28,7 @@ export class GroupCommitter {
 
   constructor(store: LedgerStore, metricsSab: SharedArrayBuffer, health: CommitHealth | null = null, onEvent: (e: LedgerEvent) => void = () => {}) {
     this.store = store;
-    this.metrics = new LedgerMetricsWriter(metricsSab);
+    this.metrics = new CommitStatsWriter(metricsSab);
     this.health = health;
     this.onEvent = onEvent;
   }

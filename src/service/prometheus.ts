@@ -1,6 +1,6 @@
 // Request counters and in-flight gauges, one block per HTTP thread in a SharedArrayBuffer, so
 // whichever thread serves GET /metrics can sum them all. Each thread writes only its own block.
-import { renderLedgerMetrics } from '../ledger/commit-stats.ts';
+import { renderCommitStats } from '../ledger/commit-stats.ts';
 
 // The buying routes come first: app.ts refuses `route <= ROUTE.release` (the ones that change stock or
 // holds) while a recovery counts them.
@@ -20,11 +20,11 @@ const DROPPED = 2;
 const COUNTS_AT = 3;
 const BLOCK = COUNTS_AT + ROUTES.length * STATUSES.length;
 
-export function createServiceMetrics(threads: number): SharedArrayBuffer {
+export function createRequestCounters(threads: number): SharedArrayBuffer {
   return new SharedArrayBuffer(threads * BLOCK * 8);
 }
 
-export class ThreadMetrics {
+export class ThreadCounters {
   private readonly v: Float64Array;
   constructor(sab: SharedArrayBuffer, threadIndex: number) {
     this.v = new Float64Array(sab, threadIndex * BLOCK * 8, BLOCK);
@@ -47,7 +47,7 @@ export class ThreadMetrics {
 export interface StockLine { sku: string; initial: number; available: number; reserved: number; sold: number }
 
 /** The whole /metrics page in Prometheus text exposition format. */
-export function renderMetrics(sab: SharedArrayBuffer, threads: number, stock: StockLine[], ledger: SharedArrayBuffer, saleId: number): string {
+export function renderPrometheus(sab: SharedArrayBuffer, threads: number, stock: StockLine[], ledger: SharedArrayBuffer, saleId: number): string {
   const v = new Float64Array(sab);
   let out = '# HELP flashsale_http_requests_total HTTP requests answered, by route and status.\n# TYPE flashsale_http_requests_total counter\n';
   for (let r = 0; r < ROUTES.length; r++) {
@@ -76,5 +76,5 @@ export function renderMetrics(sab: SharedArrayBuffer, threads: number, stock: St
     out += `# HELP flashsale_stock_${field} ${help}\n# TYPE flashsale_stock_${field} gauge\n`;
     for (const line of stock) out += `flashsale_stock_${field}{sku="${line.sku}"} ${line[field]}\n`;
   }
-  return out + renderLedgerMetrics(ledger);
+  return out + renderCommitStats(ledger);
 }
