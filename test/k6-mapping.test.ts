@@ -10,8 +10,8 @@ interface Mapping {
   withDefaults(s: Json): Json;
   toK6Options(s: Json, o?: { maxVUs?: number }): { options: Json; dropped: string[] };
   toK6Thresholds(t: Json): { thresholds: Json; dropped: string[] };
-  flashCrowdStages(a: Json, maxDurationMs: number): { startRate: number; stages: Array<{ duration: string; target: number }>; peakPerSec: number };
-  flashCrowdArrivedBy(c: Json, t: number): number;
+  flashCrowdStages(spec: Json, maxDurationMs: number): { startRate: number; stages: Array<{ duration: string; target: number }>; peakPerSec: number };
+  flashCrowdArrivedBy(spec: Json, t: number): number;
   builtInTemplates(qty: number): Json;
   buildRequest(s: Json, base: string, step: string, vars: Json): { method: string; url: string; body: string | null; headers: Record<string, string> };
   classify(t: Json, status: number, json: unknown): string;
@@ -88,7 +88,7 @@ describe('k6 mapping', () => {
     const sc = Object.values(m.toK6Options(s).options.scenarios)[0] as Json;
     const total = sc.stages.reduce((t: number, st: Json) => t + m.durationMs(st.duration), 0);
     expect(total).toBeLessThanOrEqual(60_000);
-    const c = { registered: 300_000, medianMs: 16_000, sigma: 1.1, lateCount: 0, decayMs: 30_000 };
+    const c = { type: 'flash-crowd', registered: 300_000, reaction: { medianMs: 16_000, sigma: 1.1 }, latecomers: { count: 0, decayMs: 30_000 } };
     expect(arrivals(sc) / m.flashCrowdArrivedBy(c, total)).toBeCloseTo(1, 1);
   });
 
@@ -99,7 +99,7 @@ describe('k6 mapping', () => {
       if (a.executor !== 'flash-crowd') continue;
       const sc = Object.values(m.toK6Options(s).options.scenarios)[0] as Json;
       const total = sc.stages.reduce((t: number, st: Json) => t + m.durationMs(st.duration), 0);
-      const c = { registered: a.registered, medianMs: m.durationMs(a.reaction.median), sigma: a.reaction.sigma, lateCount: a.latecomers?.count ?? 0, decayMs: m.durationMs(a.latecomers?.decay ?? '30s') };
+      const c = { type: 'flash-crowd', registered: a.registered, reaction: { medianMs: m.durationMs(a.reaction.median), sigma: a.reaction.sigma }, latecomers: { count: a.latecomers?.count ?? 0, decayMs: m.durationMs(a.latecomers?.decay ?? '30s') } };
       expect(arrivals(sc) / m.flashCrowdArrivedBy(c, total), name).toBeGreaterThan(0.95);
       expect(arrivals(sc) / m.flashCrowdArrivedBy(c, total), name).toBeLessThan(1.05);
     }

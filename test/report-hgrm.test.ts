@@ -79,8 +79,7 @@ describe('latency.hlog interval log', () => {
     expect(seen.map((h) => h.totalCount)).toEqual(expected.map((h) => h.totalCount));
     // Maxima at the histogram's resolution (3 significant digits): the engine's staged recording keeps
     // a bucket's lowest value as the max, HdrHistogram's reader reports the bucket's highest.
-    const top = (h: { maxValue: number; highestEquivalentValue(v: number): number }) => h.highestEquivalentValue(h.maxValue);
-    expect(seen.map(top)).toEqual(expected.map(top));
+    seen.forEach((h, i) => expect(Math.abs(h.maxValue - expected[i].maxValue)).toBeLessThanOrEqual(expected[i].maxValue / 1000));
     // Every answered request is in exactly one interval (a failure without an answer has no latency).
     expect(seen.reduce((n, h) => n + h.totalCount, 0)).toBe(result.counts.requestsAnswered);
     // Interval timestamps are relative to the run's start, one period long.

@@ -346,7 +346,7 @@ export class LoadEngine implements JourneyHost {
       now ??= this.now();
       const next = now + thinkMs(j, this.#plan.journey);
       if (next < timeline.scheduleEndMs) {
-        const vus = this.#plan.arrival.type === 'constant-vus' ? this.#plan.arrival.vus : 1;
+        const vus = timeline.users;
         const iteration = j.iteration + 1;
         this.#pool.push(j);
         const started = this.#startBuyer(j.vu + iteration * vus, j.vu, iteration, next);

@@ -10,6 +10,8 @@ export class Timeline<J extends Due> {
   readonly closed: boolean;
   /** When the schedule stops starting buyers, ms from t0 (Infinity: when it runs out). */
   readonly scheduleEndMs: number;
+  /** Closed model: the users that loop (a user's n-th journey is buyer number user + n × users). */
+  readonly users: number;
   /** The next new buyer's due time (Infinity when the schedule has no more). */
   nextArrivalMs = Infinity;
   /** Still starting new buyers (arrivals, or the next iteration of a closed-model user). */
@@ -22,8 +24,8 @@ export class Timeline<J extends Due> {
   constructor(arrival: ArrivalSpec, seed: number, worker: number, workers: number) {
     const shape = arrivalShape(arrival);
     this.closed = shape.model === 'closed';
-    // The registry picked the shape by arrival.type, so the spec is of the shape's own type.
-    this.scheduleEndMs = shape.scheduleEndMs(arrival as never);
+    this.scheduleEndMs = shape.scheduleEndMs(arrival);
+    this.users = shape.users?.(arrival) ?? 1;
     this.#arrivals = new ArrivalShare(arrival, seed, worker, workers);
   }
 

@@ -64,7 +64,7 @@ export function validatePlan(plan: LoadPlan): void {
   wholeAtLeast(issues, 'connections', plan.connections, 1);
   if (!Number.isInteger(plan.seed)) issues.push(`seed must be a whole number (got ${plan.seed})`);
   try {
-    issues.push(...arrivalShape(plan.arrival).validate(plan.arrival as never));
+    issues.push(...arrivalShape(plan.arrival).validate(plan.arrival));
   } catch (e) {
     issues.push((e as Error).message);
   }

@@ -4,7 +4,7 @@ export { runLoad } from '../load/index.ts';
 export type { LoadPlan } from '../load/index.ts';
 export type { ArrivalSpec, JourneySpec } from '../contract/load-plan.ts';
 export { stepsOf, type JourneyType, type Step } from '../contract/vocabulary.ts';
-export { arrivalShape, createArrivals, type ArrivalStream } from '../schedule/index.ts';
+export { arrivalShape, createArrivals, isFlashCrowd, type ArrivalStream } from '../schedule/index.ts';
 export { mulberry32, deriveSeed, type Rng } from '../shared/random.ts';
 
 export { startService, type RunningService } from '../service/index.ts';

@@ -5,19 +5,11 @@
 import { z } from 'zod';
 import { JOURNEYS } from '../contract/vocabulary.ts';
 import { NO_LIMIT } from '../contract/sale.ts';
-import { DURATION_PATTERN } from '../shared/duration.ts';
+import { scenarioFields } from '../shared/scenario-fields.ts';
+import { arrivalSchema } from '../schedule/index.ts';
 import { isOpensAt, OPENS_AT_PATTERN } from './opens-at.ts';
 
-const DURATION_MESSAGE = 'must be a duration: milliseconds, or a string like "500ms", "11.9s", "2m"';
-
-const duration = z
-  .union([z.number().nonnegative(), z.string().regex(DURATION_PATTERN, { error: DURATION_MESSAGE })], { error: DURATION_MESSAGE })
-  .meta({ description: 'Milliseconds, or a string with a unit: "500ms", "11.9s", "2m", "1h".' });
-
-
-const count = z.int().nonnegative();
-const positiveCount = z.int().positive();
-const share = z.number().min(0).max(1);
+const { duration, count, positiveCount, share } = scenarioFields(z);
 
 /** A run's results go to reports/<name>-<UTC time>/, so a name must make a folder name on any system. */
 export const MAX_NAME_LENGTH = 100;
@@ -79,57 +71,8 @@ const Sale = z.strictObject({
 
 // ---- buyers -------------------------------------------------------------------------------------
 
-const timeUnit = duration.default('1s').meta({ description: 'The period `rate` and stage `target`s count per (k6: timeUnit).' });
-
-const Arrival = z.discriminatedUnion('executor', [
-  z
-    .strictObject({
-      executor: z.literal('constant-arrival-rate'),
-      rate: z.number().positive(),
-      timeUnit,
-      duration: duration,
-    })
-    .meta({ description: 'k6 constant-arrival-rate: `rate` journeys started per `timeUnit`, evenly spaced.' }),
-  z
-    .strictObject({
-      executor: z.literal('ramping-arrival-rate'),
-      startRate: z.number().nonnegative().default(0),
-      timeUnit,
-      stages: z.array(z.strictObject({ duration: duration, target: z.number().nonnegative() })).min(1),
-    })
-    .meta({ description: 'k6 ramping-arrival-rate: the rate moves linearly to each stage target over its duration.' }),
-  z
-    .strictObject({
-      executor: z.literal('poisson'),
-      rate: z.number().positive().meta({ description: 'Mean arrivals per second.' }),
-      duration: duration,
-    })
-    .meta({ description: 'Poisson arrivals: exponential gaps with mean 1/rate.' }),
-  z
-    .strictObject({
-      executor: z.literal('flash-crowd'),
-      registered: count.meta({ description: 'Buyers waiting at sale open; each clicks once.' }),
-      reaction: z
-        .strictObject({
-          median: duration.meta({ description: 'Median delay from sale open to a waiting buyer’s click.' }),
-          sigma: z.number().positive().max(5).meta({ description: 'Spread of the lognormal reaction time (log-space standard deviation).' }),
-        }),
-      latecomers: z
-        .strictObject({
-          count: count.default(0),
-          decay: duration.default('30s').meta({ description: 'Latecomer arrival rate decays as exp(-t/decay).' }),
-        })
-        .prefault({}),
-    })
-    .meta({ description: 'A crowd waiting for the sale: lognormal reaction times, then an exponentially fading tail of latecomers.' }),
-  z
-    .strictObject({
-      executor: z.literal('constant-vus'),
-      vus: positiveCount,
-      duration: duration,
-    })
-    .meta({ description: 'Closed model (k6 constant-vus): each virtual user starts its next journey a think time after the last.' }),
-]);
+// One block per arrival shape, each from its own file (src/schedule/).
+const Arrival = arrivalSchema(z);
 
 const ThinkTime = z.union([duration, z.strictObject({ min: duration, max: duration })]);
 
@@ -259,7 +202,7 @@ export const ScenarioSchema = z
 export type Scenario = z.output<typeof ScenarioSchema>;
 /** What a scenario file may contain. */
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
-export type ArrivalInput = Scenario['buyers']['arrival'];
+export type { ArrivalInput } from '../schedule/index.ts';
 export type RequestTemplateInput = z.output<typeof RequestTemplate>;
 export type MatcherInput = z.output<typeof Matcher>;
 export type ThresholdInput = z.output<typeof Threshold>;

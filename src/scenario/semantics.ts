@@ -4,6 +4,7 @@ import { parseThreshold } from '../thresholds/parse.ts';
 import { MAX_USER_ID_BYTES } from '../contract/sale.ts';
 import { durationMs } from '../shared/duration.ts';
 import { formatPath } from './issues.ts';
+import { shapeOf } from '../schedule/index.ts';
 import { STEPS, stepsOf } from '../contract/vocabulary.ts';
 import type { Scenario, RequestTemplateInput } from './schema.ts';
 import { ThresholdSyntaxError } from '../errors.ts';
@@ -14,25 +15,7 @@ export { stepsOf };
 
 function checkArrival(s: Scenario, problems: string[]): void {
   const a = s.buyers.arrival;
-  const at = (...rest: Array<string | number>): string => formatPath(['buyers', 'arrival', ...rest]);
-  switch (a.executor) {
-    case 'constant-arrival-rate':
-    case 'poisson':
-    case 'constant-vus':
-      if (durationMs(a.duration) <= 0) problems.push(`${at('duration')}: must be > 0`);
-      break;
-    case 'ramping-arrival-rate':
-      a.stages.forEach((st, i) => {
-        if (durationMs(st.duration) <= 0) problems.push(`${at('stages', i, 'duration')}: must be > 0`);
-      });
-      if (a.startRate === 0 && a.stages.every((st) => st.target === 0)) problems.push(`${at('stages')}: every rate is 0, nobody would arrive`);
-      break;
-    case 'flash-crowd':
-      if (a.registered + a.latecomers.count === 0) problems.push(`${at('registered')}: the crowd and the latecomers are both 0, nobody would arrive`);
-      if (durationMs(a.reaction.median) <= 0) problems.push(`${at('reaction', 'median')}: must be > 0`);
-      if (a.latecomers.count > 0 && durationMs(a.latecomers.decay) <= 0) problems.push(`${at('latecomers', 'decay')}: must be > 0`);
-      break;
-  }
+  problems.push(...shapeOf(a).check(a, (...rest) => formatPath(['buyers', 'arrival', ...rest])));
 }
 
 function placeholdersIn(value: unknown, found: string[]): void {

@@ -1,10 +1,13 @@
 // A validated scenario → the LoadPlan the load engine runs (src/contract/load-plan.ts). Durations become
 // milliseconds, defaults become explicit, and the target gets concrete request templates.
 import { UsageError } from '../errors.ts';
-import type { ArrivalSpec, DurationRange, LoadPlan, Matcher, RequestTemplate, Step, TargetSpec } from '../contract/load-plan.ts';
+import type { DurationRange, LoadPlan, Matcher, RequestTemplate, Step, TargetSpec } from '../contract/load-plan.ts';
 import { builtInRequests } from './builtin-target.ts';
 import { durationMs } from '../shared/duration.ts';
-import type { ArrivalInput, MatcherInput, RequestTemplateInput, Scenario } from './schema.ts';
+import type { MatcherInput, RequestTemplateInput, Scenario } from './schema.ts';
+import { toArrivalSpec } from '../schedule/index.ts';
+
+export { toArrivalSpec };
 import { stepsOf } from './semantics.ts';
 
 export interface ToLoadPlanOptions {
@@ -14,31 +17,6 @@ export interface ToLoadPlanOptions {
   workers?: number;
   seed?: number;
   maxDurationMs?: number;
-}
-
-export function toArrivalSpec(a: ArrivalInput): ArrivalSpec {
-  switch (a.executor) {
-    case 'constant-arrival-rate':
-      return { type: a.executor, rate: a.rate, timeUnitMs: durationMs(a.timeUnit), durationMs: durationMs(a.duration) };
-    case 'ramping-arrival-rate':
-      return {
-        type: a.executor,
-        startRate: a.startRate,
-        timeUnitMs: durationMs(a.timeUnit),
-        stages: a.stages.map((s) => ({ durationMs: durationMs(s.duration), target: s.target })),
-      };
-    case 'poisson':
-      return { type: 'poisson', ratePerSec: a.rate, durationMs: durationMs(a.duration) };
-    case 'flash-crowd':
-      return {
-        type: 'flash-crowd',
-        registered: a.registered,
-        reaction: { medianMs: durationMs(a.reaction.median), sigma: a.reaction.sigma },
-        latecomers: { count: a.latecomers.count, decayMs: durationMs(a.latecomers.decay) },
-      };
-    case 'constant-vus':
-      return { type: 'constant-vus', vus: a.vus, durationMs: durationMs(a.duration) };
-  }
 }
 
 function toRange(think: Scenario['buyers']['thinkTime']): DurationRange {
