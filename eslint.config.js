@@ -96,7 +96,7 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
-      'flashsale/explained-assertion': 'off', // turned on once src/ says why at each assertion
+      'flashsale/explained-assertion': 'error',
     },
   },
 );

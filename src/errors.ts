@@ -163,3 +163,14 @@ export class LabError extends FlashsaleError {}
 // (src/audit/fetch.ts, becomes the audit's message), SaleRefused (src/service/admin.ts, answered as
 // an HTTP status). A RangeError or TypeError means code called an API wrongly (a bug, never bad input:
 // input is checked first and refused with one of the classes above).
+
+/** The message of anything thrown (a catch binding is `unknown`; what code throws is almost always an Error). */
+export function messageOf(thrown: unknown): string {
+  return thrown instanceof Error ? thrown.message : String(thrown);
+}
+
+/** The `code` of anything thrown (Node's ENOENT, undici's UND_ERR_*, PostgreSQL's 40P01), if it has one. */
+export function codeOf(thrown: unknown): string | undefined {
+  const code = typeof thrown === 'object' && thrown !== null ? (thrown as { code?: unknown }).code : undefined; // an object may carry a code: read it as unknown
+  return typeof code === 'string' ? code : undefined;
+}

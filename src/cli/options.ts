@@ -2,6 +2,7 @@
 // so every command rejects bad input the same way (exit 2).
 import { InvalidArgumentError } from 'commander';
 import { durationMs } from '../shared/duration.ts';
+import { messageOf } from '../errors.ts';
 
 /** Commander calls parsers with (value, previous); wrap ours so its own message names the option. */
 function fail(message: string): never {
@@ -28,14 +29,14 @@ export function duration(value: string): number {
   try {
     return durationMs(value);
   } catch (e) {
-    fail((e as Error).message);
+    fail(messageOf(e));
   }
 }
 
 export function oneOf<T extends string>(choices: readonly T[]): (value: string) => T {
   return (value: string) => {
-    if (!(choices as readonly string[]).includes(value)) fail(`"${value}" is not one of: ${choices.join(', ')}.`);
-    return value as T;
+    if (!(choices as readonly string[]).includes(value)) fail(`"${value}" is not one of: ${choices.join(', ')}.`); // includes() on a literal tuple takes only its members; any string may be asked
+    return value as T; // checked against the choices just above
   };
 }
 

@@ -40,7 +40,7 @@ export class Connections<T> {
 
   /** An idle connection's index, or -1 when all are busy. */
   acquire(): number {
-    return this.#idle.length ? this.#idle.pop()! : -1;
+    return this.#idle.length ? this.#idle.pop()! : -1; // length checked: pop() has an item
   }
 
   release(index: number): void {
@@ -56,7 +56,7 @@ export class Connections<T> {
   nextWaiting(): T | undefined {
     if (this.#head >= this.#waiting.length) return undefined;
     const item = this.#waiting[this.#head];
-    this.#waiting[this.#head++] = undefined as T;
+    this.#waiting[this.#head++] = undefined as T; // clears the slot so the item can be collected; never read again
     // Compact now and then so the array does not keep every request that ever waited.
     if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
       this.#waiting = this.#waiting.slice(this.#head);

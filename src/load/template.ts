@@ -37,7 +37,7 @@ export class Pattern {
     const re = /\$\{([^}]*)\}/g;
     let last = 0;
     for (let m = re.exec(source); m; m = re.exec(source)) {
-      const name = m[1] as Placeholder;
+      const name = m[1] as Placeholder; // checked against PLACEHOLDERS just above
       if (!PLACEHOLDERS.includes(name)) {
         throw new TypeError(`${where}: unknown placeholder \${${m[1]}} (known: ${PLACEHOLDERS.map((p) => `\${${p}}`).join(' ')})`);
       }
@@ -115,7 +115,7 @@ export function compileTemplate(t: RequestTemplate, where: string, plain: Readon
     }
   }
   const staticHeaders: string[] = [];
-  headerNames.forEach((n, i) => staticHeaders.push(n, headerValues[i].isStatic ? headerValues[i].render(null as never) : ''));
+  headerNames.forEach((n, i) => staticHeaders.push(n, headerValues[i].isStatic ? headerValues[i].render(null as never) : '')); // a static pattern reads no variables
   const dynamic = headerValues.map((p, i) => (p.isStatic ? -1 : i)).filter((i) => i >= 0);
   const n = staticHeaders.length;
   const refreshHeaders = (vars: Vars, into: string[]): string[] => {

@@ -1,6 +1,6 @@
 // Checks a LoadPlan before any thread starts, naming every bad field at once. The scenario layer
 // validates user input; this guards the engine against plans built in code (tests, merge, the API).
-import { LoadPlanError } from '../errors.ts';
+import { LoadPlanError, messageOf } from '../errors.ts';
 import { arrivalShape } from '../schedule/index.ts';
 import { compileClassifier } from './classify.ts';
 import type { LoadPlan } from '../contract/load-plan.ts';
@@ -39,7 +39,7 @@ export function validatePlan(plan: LoadPlan): void {
         compileTemplate(t, `target.requests.${step}`);
         compileClassifier(t, `target.requests.${step}`);
       } catch (e) {
-        issues.push((e as Error).message);
+        issues.push(messageOf(e));
       }
     }
     wholeAtLeast(issues, 'journey.qty', plan.journey.qty, 1);
@@ -66,7 +66,7 @@ export function validatePlan(plan: LoadPlan): void {
   try {
     issues.push(...arrivalShape(plan.arrival).validate(plan.arrival));
   } catch (e) {
-    issues.push((e as Error).message);
+    issues.push(messageOf(e));
   }
   if (issues.length) throw new LoadPlanError(issues);
 }

@@ -76,7 +76,7 @@ function mergeCounts(all: Counts[]): Counts {
       for (const o of OUTCOMES) to[o] += from[o] ?? 0;
     }
     for (const [k, v] of Object.entries(c.errorsByKind)) out.errorsByKind[k] = (out.errorsByKind[k] ?? 0) + v;
-    for (const k of Object.keys(out.buyers) as Array<keyof Counts['buyers']>) out.buyers[k] += c.buyers[k] ?? 0;
+    for (const k of Object.keys(out.buyers) as Array<keyof Counts['buyers']>) out.buyers[k] += c.buyers[k] ?? 0; // Object.keys loses the key type; these are the buyers fields
   }
   return out;
 }
@@ -92,7 +92,7 @@ function mergeLatency(all: Array<Partial<Record<Step, StepLatency>>>): Partial<R
   for (const step of STEPS) {
     const steps = all.map((l) => l[step]).filter((s): s is StepLatency => s !== undefined);
     if (steps.length === 0) continue;
-    const merged: StepLatency = { all: mergePair(steps.map((s) => s.all))!, byOutcome: {} };
+    const merged: StepLatency = { all: mergePair(steps.map((s) => s.all))!, byOutcome: {} }; // steps is not empty (filtered above), so the merge has a pair
     for (const o of OUTCOMES) {
       const p = mergePair(steps.map((s) => s.byOutcome[o]));
       if (p) merged.byOutcome[o] = p;

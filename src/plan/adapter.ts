@@ -29,4 +29,4 @@ export { count, duration, ms, rate, percent } from '../shared/format.ts';
 export { chartPanel, escapeHtml, renderPage, value as htmlValue } from '../report/html/page.ts';
 export { alignPoints, PALETTE, type ChartSpec } from '../report/html/chart-spec.ts';
 
-export { EXIT, FlashsaleError, PlanFileError, ThresholdSyntaxError, UsageError } from '../errors.ts';
+export { EXIT, FlashsaleError, messageOf, PlanFileError, ThresholdSyntaxError, UsageError } from '../errors.ts';

@@ -25,7 +25,7 @@ export interface StepPercentiles {
 
 export function stepPercentiles(result: Pick<LoadResult, 'latency'>): StepPercentiles[] {
   return stepsOf(result).map((step) => {
-    const all = result.latency[step]!.all;
+    const all = result.latency[step]!.all; // stepsOf lists only the steps with latency
     return { step, corrected: percentilesOf(all.corrected), uncorrected: percentilesOf(all.uncorrected) };
   });
 }

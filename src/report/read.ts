@@ -3,7 +3,7 @@
 // files are upgraded to the current version first (upgrade.ts); the shape is checked against the
 // one definition of a result (src/contract/result.ts).
 import { readFile } from 'node:fs/promises';
-import { ResultFileError } from '../errors.ts';
+import { codeOf, messageOf, ResultFileError } from '../errors.ts';
 import { RESULT_SCHEMA_VERSION, resultIssues, type RunResult } from '../contract/result.ts';
 import { upgradeV1 } from './upgrade.ts';
 
@@ -12,15 +12,15 @@ const SERIES = ['sent', 'completed', 'successes', 'soldOuts', 'errors', 'stockTa
 /** Checks a parsed document; `file` only names it in errors. */
 export function parseResult(doc: unknown, file: string): RunResult {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ResultFileError(file, 'is not a flashsale result (expected a JSON object)');
-  const version = (doc as { schemaVersion?: unknown }).schemaVersion;
+  const version = (doc as { schemaVersion?: unknown }).schemaVersion; // an object (checked just above): its version is read as unknown
   if (version === undefined) throw new ResultFileError(file, 'is not a flashsale result: schemaVersion is missing');
-  if (version === 1) upgradeV1(doc as Record<string, unknown>);
+  if (version === 1) upgradeV1(doc as Record<string, unknown>); // an object (checked above); upgradeV1 checks each field it touches
   else if (version !== RESULT_SCHEMA_VERSION) {
     throw new ResultFileError(file, `schemaVersion is ${JSON.stringify(version)}; this flashsale reads schema versions 1 and ${RESULT_SCHEMA_VERSION}`);
   }
   const issues = resultIssues(doc);
   if (issues.length) throw new ResultFileError(file, `does not match the result schema:\n  ${issues.join('\n  ')}`);
-  const result = doc as RunResult;
+  const result = doc as RunResult; // resultIssues found nothing wrong: the document is a RunResult
   const length = result.intervals.sent.length;
   for (const name of SERIES) {
     if (result.intervals[name].length !== length) {
@@ -35,14 +35,14 @@ export async function readResult(path: string): Promise<RunResult> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ResultFileError(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a result.json' : `cannot be read (${(e as Error).message})`);
+    const code = codeOf(e);
+    throw new ResultFileError(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a result.json' : `cannot be read (${messageOf(e)})`);
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new ResultFileError(path, `is not valid JSON (${(e as Error).message})`);
+    throw new ResultFileError(path, `is not valid JSON (${messageOf(e)})`);
   }
   return parseResult(doc, path);
 }

@@ -31,7 +31,7 @@ export function upgradeV1(doc: Doc): Doc {
   const stock = doc.stock;
   if (isObject(stock)) {
     stock.soldFrom ??= Array.isArray(stock.inventory) && stock.inventory.length > 0 ? 'inventory' : 'acknowledged';
-    stock.acknowledged ??= Array.isArray(doc.orders) ? acknowledgedUnits(doc.orders as AckedOrder[]) : stock.sold;
+    stock.acknowledged ??= Array.isArray(doc.orders) ? acknowledgedUnits(doc.orders as AckedOrder[]) : stock.sold; // a version-1 file written by flashsale: its orders have this shape
     stock.ledger ??= null;
   }
   if (Array.isArray(doc.thresholds)) {

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import type { Environment } from '../contract/result.ts';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }; // our own package.json: it has a version
 
 /** The commit of the working directory's git checkout, or null outside one (or without git). */
 function gitCommit(cwd: string): string | null {

@@ -9,7 +9,7 @@ import { parseThreshold, type ThresholdsSpec } from '../thresholds/index.ts';
 
 import { judge } from '../judge/judge.ts';
 import { duration } from '../shared/format.ts';
-import { ResultFileError } from '../errors.ts';
+import { messageOf, ResultFileError } from '../errors.ts';
 
 export interface MergeInput {
   file: string;
@@ -39,17 +39,17 @@ function mergeStock(inputs: MergeInput[]): { initial: number; inventory: Invento
 
 /** The scenario's thresholds from its recorded definition, or none (with why) when they cannot be read. */
 function scenarioThresholds(definition: unknown): { spec: ThresholdsSpec; problem: string | null } {
-  const spec = (definition as { thresholds?: unknown } | null)?.thresholds;
+  const spec = (definition as { thresholds?: unknown } | null)?.thresholds; // the recorded scenario, read defensively: only its thresholds
   if (spec === undefined) return { spec: {}, problem: null };
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return { spec: {}, problem: 'scenario.definition.thresholds is not an object' };
   try {
-    for (const [key, list] of Object.entries(spec as ThresholdsSpec)) {
+    for (const [key, list] of Object.entries(spec as ThresholdsSpec)) { // an object (checked above); each entry is parsed below
       for (const e of list) parseThreshold(key, typeof e === 'string' ? e : e.threshold);
     }
   } catch (e) {
-    return { spec: {}, problem: `the scenario's thresholds could not be read (${(e as Error).message}), so only the defaults were evaluated` };
+    return { spec: {}, problem: `the scenario's thresholds could not be read (${messageOf(e)}), so only the defaults were evaluated` };
   }
-  return { spec: spec as ThresholdsSpec, problem: null };
+  return { spec: spec as ThresholdsSpec, problem: null }; // every entry parsed above
 }
 
 /** Runs that share no moment with any other: their merged rates and sell-out time span the gap. */

@@ -91,7 +91,7 @@ function exists(root: unknown, keys: Array<string | number>): boolean {
   let node = root;
   for (const k of keys) {
     if (node === null || typeof node !== 'object' || !Object.hasOwn(node, k)) return false;
-    node = (node as Record<string | number, unknown>)[k];
+    node = (node as Record<string | number, unknown>)[k]; // an object or array here (checked above): read by key
   }
   return true;
 }

@@ -45,16 +45,16 @@ function toTemplate(t: RequestTemplateInput, qty: number): RequestTemplate {
     t.json !== undefined
       ? { json: bakeQty(t.json, qty) }
       : t.form !== undefined
-        ? { form: bakeQty(t.form, qty) as Record<string, string> }
+        ? { form: bakeQty(t.form, qty) as Record<string, string> } // bakeQty keeps the shape: a record of strings stays one
         : null;
-  const headers = bakeQty(t.headers, qty) as Record<string, string>;
+  const headers = bakeQty(t.headers, qty) as Record<string, string>; // bakeQty keeps the shape: a record of strings stays one
   if (body && 'json' in body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
   if (body && 'form' in body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
   }
   return {
     method: t.method,
-    path: bakeQty(t.path, qty) as string,
+    path: bakeQty(t.path, qty) as string, // bakeQty keeps the shape: a string stays a string
     headers,
     body,
     success: toMatcher(t.success),
@@ -70,7 +70,7 @@ export function toTargetSpec(s: Scenario, targetUrl: string | undefined): Target
   // The built-in service, or a target with no templates: the built-in API's routes.
   if (s.target === 'built-in' || s.target.requests === undefined) {
     const all = builtInRequests(s.buyers.qty);
-    return { url, requests: Object.fromEntries(steps.map((st) => [st, all[st]])) as Partial<Record<Step, RequestTemplate>> };
+    return { url, requests: Object.fromEntries(steps.map((st) => [st, all[st]])) as Partial<Record<Step, RequestTemplate>> }; // fromEntries loses the key type; the keys are steps
   }
   const requests: Partial<Record<Step, RequestTemplate>> = {};
   for (const st of steps) {

@@ -52,7 +52,7 @@ export function arrivalSchema(z: Zod): Z.ZodType<ArrivalInput, unknown> {
 
 /** The plan spec for a scenario's arrival. */
 export function toArrivalSpec(input: ArrivalInput): KnownArrivalSpec {
-  return shapeOf(input).toSpec(input) as KnownArrivalSpec;
+  return shapeOf(input).toSpec(input) as KnownArrivalSpec; // the shape named by the input's executor makes that shape's spec
 }
 
 /** The whole run's schedule for a seed (every worker derives the same one). */

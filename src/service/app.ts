@@ -154,9 +154,9 @@ export class App {
   private dispatch(req: IncomingMessage, exchange: Exchange): void {
     switch (exchange.route) {
       case ROUTE.release:
-        return this.purchases.release(exchange, lastSegment(req.url!));
+        return this.purchases.release(exchange, lastSegment(req.url!)); // node's http server always sets url on a request
       case ROUTE.inventory:
-        return this.inventory(exchange, lastSegment(req.url!));
+        return this.inventory(exchange, lastSegment(req.url!)); // node's http server always sets url on a request
       case ROUTE.healthz:
         return this.responder.reply(exchange, this.health.healthz(this.ctx.threads, CANNED.health));
       case ROUTE.metrics:

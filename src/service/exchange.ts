@@ -95,7 +95,7 @@ export class Responder {
 
   /** An error nobody meant: logged in full, answered without internals. */
   fail(exchange: Exchange, e: unknown): void {
-    this.log('error', `internal error: ${(e as Error)?.stack ?? String(e)}`);
+    this.log('error', `internal error: ${(e as Error)?.stack ?? String(e)}`); // an Error or anything thrown: its stack if it has one
     if (exchange.res.headersSent) {
       exchange.res.destroy();
       return this.done(exchange, 500);

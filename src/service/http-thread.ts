@@ -10,8 +10,8 @@ import type { ServiceThreadData, ToServiceThread, FromServiceThread } from './th
 import type { SaleDefinition } from './sale.ts';
 import { SaleRefused } from './admin.ts';
 
-const data = workerData as ServiceThreadData;
-const parent = parentPort!;
+const data = workerData as ServiceThreadData; // the supervisor starts this thread with ServiceThreadData
+const parent = parentPort!; // this file only runs as a worker thread
 const post = (m: FromServiceThread) => parent.postMessage(m);
 
 let nextCall = 1;
@@ -71,7 +71,7 @@ parent.on('message', async (m: ToServiceThread) => {
     const call = calls.get(m.id);
     calls.delete(m.id);
     if (m.error !== undefined) call?.reject(m.status === undefined ? new Error(m.error) : new SaleRefused(m.status, m.code ?? 'sale_refused', m.error));
-    else call?.resolve(m.saleId!);
+    else call?.resolve(m.saleId!); // a sale-defined answer carries its saleId
   } else if (m.type === 'close') {
     // Stop accepting, let in-flight requests finish (their orders committed) for up to the deadline, then
     // cut whatever connections are left (idle ones at once) and say what was cut.

@@ -63,7 +63,7 @@ export class LedgerHost {
     return new Promise((resolve, reject) => {
       host.waiting.set(0, {
         resolve: (warnings) => {
-          host.warnings = warnings as string[];
+          host.warnings = warnings as string[]; // the ledger thread's recovery warnings are strings
           host.closing = false;
           resolve(host);
         },
@@ -87,13 +87,13 @@ export class LedgerHost {
   }
 
   latestSale(): Promise<{ id: number; definition: string } | null> {
-    return this.call<'latest'>({ op: 'latest' }) as Promise<{ id: number; definition: string } | null>;
+    return this.call<'latest'>({ op: 'latest' }) as Promise<{ id: number; definition: string } | null>; // each op's answer type, as the ledger thread sends it
   }
   newSale(definition: string): Promise<number> {
-    return this.call<'new-sale'>({ op: 'new-sale', definition }) as Promise<number>;
+    return this.call<'new-sale'>({ op: 'new-sale', definition }) as Promise<number>; // each op's answer type, as the ledger thread sends it
   }
   recover(saleId: number): Promise<Recovery> {
-    return this.call<'recover'>({ op: 'recover', saleId }) as Promise<Recovery>;
+    return this.call<'recover'>({ op: 'recover', saleId }) as Promise<Recovery>; // each op's answer type, as the ledger thread sends it
   }
   /** HTTP thread `index` died: commit what it posted before dying and close its port. */
   async drainPort(index: number): Promise<void> {

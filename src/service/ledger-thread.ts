@@ -2,7 +2,7 @@
 // their MessagePorts and answers control calls from the main thread.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { LedgerStore, type SyncMode } from '../ledger/store.ts';
-import { LedgerDamagedError } from '../errors.ts';
+import { LedgerDamagedError, messageOf } from '../errors.ts';
 import { GroupCommitter } from '../ledger/committer.ts';
 import type { ControlCall, ControlReply, LedgerEvent } from '../ledger/protocol.ts';
 import { Health } from './health.ts';
@@ -16,13 +16,13 @@ interface LedgerWorkerData {
   acceptLostOrders: boolean;
 }
 
-const data = workerData as LedgerWorkerData;
-const parent = parentPort!;
+const data = workerData as LedgerWorkerData; // the ledger host starts this thread with LedgerWorkerData
+const parent = parentPort!; // this file only runs as a worker thread
 let store: LedgerStore;
 try {
   store = new LedgerStore(data.path, data.sync, { acceptLostOrders: data.acceptLostOrders });
 } catch (e) {
-  parent.postMessage({ id: 0, ok: false, error: (e as Error).message, damaged: e instanceof LedgerDamagedError } satisfies ControlReply);
+  parent.postMessage({ id: 0, ok: false, error: messageOf(e), damaged: e instanceof LedgerDamagedError } satisfies ControlReply);
   process.exit(1);
 }
 const committer = new GroupCommitter(store, data.metrics, data.health ? new Health(data.health) : null, (e: LedgerEvent) => parent.postMessage(e));
@@ -57,7 +57,7 @@ parent.on('message', (call: ControlCall) => {
         return;
     }
   } catch (e) {
-    reply = { id: call.id, ok: false, error: (e as Error).message };
+    reply = { id: call.id, ok: false, error: messageOf(e) };
   }
   parent.postMessage(reply);
 });

@@ -76,15 +76,15 @@ export class Purchases {
 
   private runPurchase(exchange: Exchange, purchase: Purchase | null, reservationId: string): void {
     if (exchange.route === ROUTE.pay) this.pay(exchange, reservationId);
-    else if (exchange.route === ROUTE.checkout) this.checkout(exchange, purchase!);
-    else this.reserve(exchange, purchase!);
+    else if (exchange.route === ROUTE.checkout) this.checkout(exchange, purchase!); // parsed above for the buying routes
+    else this.reserve(exchange, purchase!); // parsed above for the buying routes
   }
 
   /** Runs `run` once per key: later requests with the key get the first answer, even mid-flight. */
   private async once(exchange: Exchange, run: () => void): Promise<void> {
     const deadline = Date.now() + IDEMPOTENT_WAIT_MS;
     for (;;) {
-      const b = exchange.state.idempotency.begin(exchange.key!, exchange.fingerprint);
+      const b = exchange.state.idempotency.begin(exchange.key!, exchange.fingerprint); // this branch runs only with an Idempotency-Key
       if (b.kind === 'run') {
         exchange.slot = b.slot;
         return run();

@@ -3,6 +3,7 @@
 // Values are integer MICROSECONDS; 3 significant digits (0.1 % error) as HdrHistogram's default.
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import { messageOf } from '../errors.ts';
 
 export type { Histogram };
 
@@ -38,7 +39,7 @@ export function decodeHistogram(s: string): Histogram {
   try {
     decoded = decodeFromCompressedBase64(s, 32, false);
   } catch (e) {
-    throw new TypeError(`not an HdrHistogram compressed-base64 string (${s.slice(0, 24)}…): ${(e as Error).message}`, {
+    throw new TypeError(`not an HdrHistogram compressed-base64 string (${s.slice(0, 24)}…): ${messageOf(e)}`, {
       cause: e,
     });
   }

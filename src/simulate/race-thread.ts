@@ -40,7 +40,7 @@ export default function race(task: RaceTask): RaceThreadResult {
     attempts++;
     if (selling > 0 && (attempts & (PROBE_EVERY - 1)) === 0) probe.probe();
     const id = limits ? userId(buyer.user) : '';
-    if (limits && !limits.tryAcquire(id, qty, perUserLimit as number)) {
+    if (limits && !limits.tryAcquire(id, qty, perUserLimit as number)) { // limits exist only with a numeric limit
       refusedLimit++;
       continue;
     }

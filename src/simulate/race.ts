@@ -74,7 +74,7 @@ export async function simulate(options: SimulateOptions): Promise<SimulationResu
         sampleEvery: options.sampleEvery ?? 0,
         progress,
       };
-      return pool.run(task) as Promise<RaceThreadResult>;
+      return pool.run(task) as Promise<RaceThreadResult>; // piscina types results as any; the racer returns RaceThreadResult
     });
     const all = Promise.all(runs);
     try {

@@ -9,7 +9,7 @@
 //   had more requests at once, so the simulation replays the run's conditions.
 // - `--servers` overrides either.
 import { readFile } from 'node:fs/promises';
-import { parseResult, PlanFileError, UsageError, type RunResult, type Step, type JourneyType, stepsOf, type StepLatency } from '../adapter.ts';
+import { messageOf, parseResult, PlanFileError, UsageError, type RunResult, type Step, type JourneyType, stepsOf, type StepLatency } from '../adapter.ts';
 import type { MeasuredStep } from '../judge.ts';
 import { readPlanJson } from '../plan-json.ts';
 import type { PlanReport } from '../report-types.ts';
@@ -47,10 +47,10 @@ function serviceTimesOf(latency: Partial<Record<Step, StepLatency>>, journey: Jo
     meanMs[s] = samplerFromHistogram(l.all.uncorrected).meanMs;
   }
   const times: SimServiceTimes = {};
-  if (journey === 'checkout') times.checkout = { success: pick(latency.checkout!, 'success'), soldOut: pick(latency.checkout!, 'sold_out') };
+  if (journey === 'checkout') times.checkout = { success: pick(latency.checkout!, 'success'), soldOut: pick(latency.checkout!, 'sold_out') }; // the loop above refused a journey whose steps were not measured
   else {
-    times.reserve = { success: pick(latency.reserve!, 'success'), soldOut: pick(latency.reserve!, 'sold_out') };
-    times.pay = { success: pick(latency.pay!, 'success'), rejected: pick(latency.pay!, 'rejected') };
+    times.reserve = { success: pick(latency.reserve!, 'success'), soldOut: pick(latency.reserve!, 'sold_out') }; // the loop above refused a journey whose steps were not measured
+    times.pay = { success: pick(latency.pay!, 'success'), rejected: pick(latency.pay!, 'rejected') }; // the loop above refused a journey whose steps were not measured
   }
   return { times, meanMs };
 }
@@ -82,7 +82,7 @@ function fromPlan(file: string, plan: PlanReport, journey: JourneyType, servers:
 
 function fromResult(file: string, result: RunResult, journey: JourneyType, servers: number | undefined): Calibration {
   const { times, meanMs } = serviceTimesOf(result.latency, journey, file);
-  const def = result.scenario.definition as { load?: { workers?: number; connections?: number } } | undefined;
+  const def = result.scenario.definition as { load?: { workers?: number; connections?: number } } | undefined; // the recorded scenario, read defensively field by field
   const connections = (def?.load?.workers ?? 1) * (def?.load?.connections ?? 64);
   return {
     file,
@@ -100,10 +100,10 @@ export async function calibrate(file: string, journey: JourneyType, servers?: nu
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new UsageError(`${file}: ${e instanceof SyntaxError ? 'is not JSON' : 'cannot be read'}: ${(e as Error).message}`);
+    throw new UsageError(`${file}: ${e instanceof SyntaxError ? 'is not JSON' : 'cannot be read'}: ${messageOf(e)}`);
   }
   if (servers !== undefined && !(Number.isInteger(servers) && servers >= 1)) throw new UsageError(`--servers must be a whole number ≥ 1 (got ${servers})`);
-  if ((doc as { kind?: unknown })?.kind === 'flashsale-plan') return fromPlan(file, await readPlanJson(file, doc), journey, servers);
+  if ((doc as { kind?: unknown })?.kind === 'flashsale-plan') return fromPlan(file, await readPlanJson(file, doc), journey, servers); // any JSON: only its kind field is looked at
   return fromResult(file, parseResult(doc, file), journey, servers);
 }
 

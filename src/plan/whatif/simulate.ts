@@ -95,7 +95,7 @@ function checkModel(m: SaleSimulation): void {
   if (!(m.queueLimit >= 0)) issues.push(`queueLimit must be ≥ 0 (got ${m.queueLimit})`);
   if (!(Number.isInteger(m.journey.qty) && m.journey.qty >= 1)) issues.push(`journey.qty must be a whole number ≥ 1 (got ${m.journey.qty})`);
   const steps = stepsOf(m.journey.type);
-  for (const s of steps) if (!m.serviceTimes[s as keyof SimServiceTimes]) issues.push(`no service times for the ${s} step`);
+  for (const s of steps) if (!m.serviceTimes[s as keyof SimServiceTimes]) issues.push(`no service times for the ${s} step`); // steps of a journey are keys of SimServiceTimes
   if (m.arrival.type === 'constant-vus') issues.push('arrival: constant-vus is a closed model; the what-if simulates open arrivals (a crowd that comes whatever the service does)');
   if (issues.length) throw new RangeError(`invalid sale simulation: ${issues.join('; ')}`);
 }
@@ -244,7 +244,7 @@ export function simulateSale(m: SaleSimulation): SimulationResult {
       if (st === RESERVE) holds++;
     } else result = SOLD_OUT;
     outcome[s] = result;
-    const sampler = result === SUCCESS ? successTime[st]! : failTime[st]!;
+    const sampler = result === SUCCESS ? successTime[st]! : failTime[st]!; // validateSale checked every step of the journey has its service times
     busy++;
     inService.push(at + sampler.draw(rng.next()), s);
   };

@@ -12,7 +12,7 @@ const B_COLORS = [PALETTE[1], PALETTE[4], PALETTE[3]];
 
 function timeSeries(r: RunResult, pick: (r: RunResult) => Array<number | null>): Array<[number, number]> {
   const { periodMs } = r.intervals;
-  return pick(r).flatMap((v, i) => (v === null ? [] : [[((i + 1) * periodMs) / 1000, v] as [number, number]]));
+  return pick(r).flatMap((v, i) => (v === null ? [] : [[((i + 1) * periodMs) / 1000, v] as [number, number]])); // a point is an [x, y] pair, not a number[]
 }
 
 function cumulative(series: number[]): number[] {

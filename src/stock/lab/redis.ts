@@ -37,7 +37,7 @@ abstract class StoreLab implements LabDesign {
   }
 
   async snapshot(): Promise<{ sold: number; available: number }> {
-    const s = (await this.stores[0].snapshot(0))!;
+    const s = (await this.stores[0].snapshot(0))!; // the lab loaded SKU 0 in setup()
     // redis-lua counts taken units as held until confirmed; the lab never confirms, so held is sold.
     return { sold: s.sold + s.held, available: s.available };
   }
@@ -76,7 +76,7 @@ export class RedisLeasedLab extends StoreLab {
     // Unsold leased units go back first, so the pool and the leases' sold count are final.
     await this.close();
     this.stores = await this.open();
-    const s = (await this.stores[0].snapshot(0))!;
+    const s = (await this.stores[0].snapshot(0))!; // the lab loaded SKU 0 in setup()
     return { sold: s.sold, available: s.available };
   }
 }

@@ -70,7 +70,7 @@ export class RedisLuaStock implements StockStore {
         const results = await this.#send(this.#keys[sku], group.map((q) => q.request));
         group.forEach((q, i) => q.resolve(results[i]));
       } catch (e) {
-        for (const q of group) q.reject(e as Error);
+        for (const q of group) q.reject(e as Error); // the Redis client rejects with Errors
       }
     }
     this.#busy[sku] = false;
@@ -97,7 +97,7 @@ export class RedisLuaStock implements StockStore {
   }
 
   async snapshot(sku: number): Promise<StoreSnapshot | null> {
-    const reply = (await this.#link.call(['HMGET', this.#keysOf(sku).stock, 'initial', 'avail', 'held', 'sold', 'epoch'])) as Array<string | null>;
+    const reply = (await this.#link.call(['HMGET', this.#keysOf(sku).stock, 'initial', 'avail', 'held', 'sold', 'epoch'])) as Array<string | null>; // HMGET answers an array of strings or nulls
     if (!Array.isArray(reply) || reply[1] === null || reply[1] === undefined) return null;
     const [initial, available, held, sold, epoch] = reply.map(Number);
     return { initial, available, held, sold, epoch };
