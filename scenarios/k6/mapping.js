@@ -4,12 +4,14 @@
 // defaults as the zod schema (src/scenario/schema.ts); a test keeps the two in step.
 //
 // What maps exactly and what is approximated is listed in NOTES and printed by the script.
-// Shared with the native engine, not copied: durations (src/shared/duration.ts), each arrival shape's
-// defaults and k6 executor (src/schedule/), the built-in service's templates. Those modules import
+// Shared with the native engine, not copied: durations (src/shared/duration.ts), the scenario's
+// defaults (src/scenario/defaults.ts), each arrival shape's defaults and k6 executor (src/schedule/),
+// the built-in service's templates. Those modules import
 // nothing from node:* (k6 runs TypeScript modules; `npm run typecheck` checks them with k6's types).
 import { durationMs, k6Duration } from '../../src/shared/duration.ts';
 import { shapeOf } from '../../src/schedule/index.ts';
 import { builtInRequests } from '../../src/scenario/builtin-target.ts';
+import { BUYER_DEFAULTS, LOAD_DEFAULTS } from '../../src/scenario/defaults.ts';
 
 export { durationMs, k6Duration };
 export { flashCrowdArrivedBy, flashCrowdStages } from '../../src/schedule/index.ts';
@@ -42,7 +44,7 @@ export const NOTES = [
 ];
 
 /**
- * The scenario with the schema's defaults filled in (the same values src/scenario/schema.ts uses).
+ * The scenario with the schema's defaults filled in: the same values, from src/scenario/defaults.ts.
  * @param {ScenarioFile} s
  */
 export function withDefaults(s) {
@@ -52,17 +54,13 @@ export function withDefaults(s) {
   return {
     ...s,
     buyers: {
-      userPrefix: 'user-',
-      journey: /** @type {'checkout' | 'reserve-pay'} */ ('checkout'),
-      qty: 1,
-      thinkTime: /** @type {Duration | { min: Duration, max: Duration }} */ (0),
-      timeout: /** @type {Duration} */ ('10s'),
+      ...BUYER_DEFAULTS,
       ...b,
       arrival,
-      retries: { max: 2, baseDelay: '50ms', maxDelay: '1s', ...b.retries },
-      bots: { share: 0, retries: 10, accounts: 1, ...b.bots },
+      retries: { ...BUYER_DEFAULTS.retries, ...b.retries },
+      bots: { ...BUYER_DEFAULTS.bots, ...b.bots },
     },
-    load: { workers: 1, connections: 64, maxDuration: '60s', maxRequests: 2000000, gracefulStop: '5s', seed: 1, stopOnSellOut: true, ...s.load },
+    load: { ...LOAD_DEFAULTS, ...s.load },
     target: s.target ?? 'built-in',
     thresholds: s.thresholds ?? {},
   };

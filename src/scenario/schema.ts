@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { JOURNEYS } from '../contract/vocabulary.ts';
 import { NO_LIMIT } from '../contract/sale.ts';
 import { scenarioFields } from '../shared/scenario-fields.ts';
+import { BUYER_DEFAULTS as B, LOAD_DEFAULTS as L } from './defaults.ts';
 import { arrivalSchema } from '../schedule/index.ts';
 import { isOpensAt, OPENS_AT_PATTERN } from './opens-at.ts';
 
@@ -78,26 +79,26 @@ const ThinkTime = z.union([duration, z.strictObject({ min: duration, max: durati
 
 const Buyers = z.strictObject({
   population: positiveCount.meta({ description: 'Distinct accounts; user ids are `${userPrefix}${index}`.' }),
-  userPrefix: z.string().regex(/^[A-Za-z0-9._:-]*$/).default('user-'),
+  userPrefix: z.string().regex(/^[A-Za-z0-9._:-]*$/).default(B.userPrefix),
   arrival: Arrival,
-  journey: z.enum(JOURNEYS).default('checkout').meta({
+  journey: z.enum(JOURNEYS).default(B.journey).meta({
     description: '"checkout": one request per purchase; "reserve-pay": reserve, think, then pay.',
   }),
-  qty: positiveCount.default(1).meta({ description: 'Units each buyer asks for.' }),
-  thinkTime: ThinkTime.default(0).meta({ description: 'A duration, or {min, max} drawn uniformly.' }),
+  qty: positiveCount.default(B.qty).meta({ description: 'Units each buyer asks for.' }),
+  thinkTime: ThinkTime.default(B.thinkTime).meta({ description: 'A duration, or {min, max} drawn uniformly.' }),
   retries: z
     .strictObject({
-      max: count.default(2).meta({ description: 'Retries after the first attempt on 503, timeouts and connection errors.' }),
-      baseDelay: duration.default('50ms'),
-      maxDelay: duration.default('1s'),
+      max: count.default(B.retries.max).meta({ description: 'Retries after the first attempt on 503, timeouts and connection errors.' }),
+      baseDelay: duration.default(B.retries.baseDelay),
+      maxDelay: duration.default(B.retries.maxDelay),
     })
     .prefault({}),
-  timeout: duration.default('10s').meta({ description: 'Per-request timeout (k6: params.timeout).' }),
+  timeout: duration.default(B.timeout).meta({ description: 'Per-request timeout (k6: params.timeout).' }),
   bots: z
     .strictObject({
-      share: share.default(0),
-      retries: count.default(10),
-      accounts: positiveCount.default(1).meta({ description: 'Accounts one bot cycles through after a limit or sold-out answer.' }),
+      share: share.default(B.bots.share),
+      retries: count.default(B.bots.retries),
+      accounts: positiveCount.default(B.bots.accounts).meta({ description: 'Accounts one bot cycles through after a limit or sold-out answer.' }),
     })
     .prefault({}),
   skuWeights: z
@@ -109,13 +110,13 @@ const Buyers = z.strictObject({
 // ---- load ---------------------------------------------------------------------------------------
 
 const Load = z.strictObject({
-  workers: positiveCount.max(256).default(1).meta({ description: 'Load worker threads.' }),
-  connections: positiveCount.max(100_000).default(64).meta({ description: 'Connections per worker.' }),
-  maxDuration: duration.default('60s').meta({ description: 'Hard stop for the whole run.' }),
-  maxRequests: positiveCount.default(2_000_000).meta({ description: 'Hard stop after this many requests, retries included.' }),
-  gracefulStop: duration.default('5s').meta({ description: 'After the schedule ends, how long in-flight journeys may finish (k6: gracefulStop).' }),
-  seed: z.int().default(1),
-  stopOnSellOut: z.boolean().default(true).meta({ description: 'Stop once every SKU answers sold out, as a real crowd thins out.' }),
+  workers: positiveCount.max(256).default(L.workers).meta({ description: 'Load worker threads.' }),
+  connections: positiveCount.max(100_000).default(L.connections).meta({ description: 'Connections per worker.' }),
+  maxDuration: duration.default(L.maxDuration).meta({ description: 'Hard stop for the whole run.' }),
+  maxRequests: positiveCount.default(L.maxRequests).meta({ description: 'Hard stop after this many requests, retries included.' }),
+  gracefulStop: duration.default(L.gracefulStop).meta({ description: 'After the schedule ends, how long in-flight journeys may finish (k6: gracefulStop).' }),
+  seed: z.int().default(L.seed),
+  stopOnSellOut: z.boolean().default(L.stopOnSellOut).meta({ description: 'Stop once every SKU answers sold out, as a real crowd thins out.' }),
 });
 
 // ---- target -------------------------------------------------------------------------------------
