@@ -22,7 +22,7 @@ import {
   writeSlowly,
   type Reply,
   type ScriptedServer,
-} from './fixtures/transport-servers.ts';
+} from './fixtures/hostile-servers.ts';
 
 const KINDS = ['raw', 'undici'] as const;
 type Kind = (typeof KINDS)[number];
