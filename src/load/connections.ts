@@ -1,6 +1,9 @@
 // The worker's connections: `connections` undici Clients (one socket each, keep-alive, pipelining 1),
 // handed out idle-first. When all are busy, requests wait here in FIFO order rather than in undici's
 // queues, so the engine knows when each request really left (and the wait shows in corrected latency).
+// The one place the engine makes clients: the raw transport (src/load/transport/) plugs in here by
+// making each one with openClient(transport, url, options) instead of `new Client(...)`; nothing
+// else in the engine knows which transport carries a request (sender.ts only calls dispatch()).
 import { Client } from 'undici';
 
 const BACKSTOP_MS = 1_000;
