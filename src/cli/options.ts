@@ -3,6 +3,7 @@
 import { InvalidArgumentError } from 'commander';
 import { durationMs } from '../shared/duration.ts';
 import { messageOf } from '../errors.ts';
+import { NO_LIMIT } from '../contract/sale.ts';
 
 /** Commander calls parsers with (value, previous); wrap ours so its own message names the option. */
 function fail(message: string): never {
@@ -55,8 +56,8 @@ export function httpUrl(value: string): string {
 /** A per-user limit: a whole number ≥ 1, or "none" for no limit: the one spelling everywhere
  * (scenario files, serve, simulate). 0 is refused rather than read as "none": it would mean nobody may
  * buy. Returns the word itself, not null: commander turns a parser's null into "". */
-export function perUserLimit(value: string): number | 'none' {
-  if (value.trim() === 'none') return 'none';
-  if (/^\s*0+\s*$/.test(value)) fail('0 would let nobody buy; write "none" for no per-user limit.');
+export function perUserLimit(value: string): number | typeof NO_LIMIT {
+  if (value.trim() === NO_LIMIT) return NO_LIMIT;
+  if (/^\s*0+\s*$/.test(value)) fail(`0 would let nobody buy; write "${NO_LIMIT}" for no per-user limit.`);
   return integer(1, 2 ** 31 - 1)(value);
 }

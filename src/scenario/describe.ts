@@ -1,6 +1,7 @@
 // One-line descriptions of a scenario for `flashsale scenarios` and summaries.
 import { shapeOf } from '../schedule/index.ts';
 import type { ArrivalInput, Scenario } from './schema.ts';
+import { NO_LIMIT } from '../contract/sale.ts';
 
 /** The arrival in one line, as its shape describes itself. */
 export function describeArrival(a: ArrivalInput): string {
@@ -12,7 +13,7 @@ export interface ScenarioSummary {
   description: string;
   units: number;
   skus: number;
-  perUserLimit: number | 'none';
+  perUserLimit: number | typeof NO_LIMIT;
   journey: Scenario['buyers']['journey'];
   executor: ArrivalInput['executor'];
   arrival: string;

@@ -6,6 +6,7 @@ import { duration, fraction, integer, oneOf, perUserLimit } from '../options.ts'
 import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
 import { fromWrittenSale, parseSale, startService, type SaleDefinition } from '../../service/index.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
+import { NO_LIMIT } from '../../contract/sale.ts';
 
 interface ServeOptions {
   port: number;
@@ -78,7 +79,7 @@ export function register(program: Command): void {
     .option('--sale <file.json>', 'sale definition: {skus:[{id,stock}], perUserLimit, reservationTtlMs, opensAtEpochMs, payment:{declineRate,latencyMs}}; missing fields come from the flags below')
     .option('--sku <id>', 'the one SKU on sale when no --sale file is given', 'redmi-1s')
     .option('--stock <n>', 'units of --sku', integer(0, 2 ** 31 - 1), 90_000)
-    .option('--per-user-limit <n|none>', 'units one user id may buy in the sale, or "none" for no limit', (v: string) => { const limit = perUserLimit(v); return limit === 'none' ? 0 : limit; }, 1)
+    .option('--per-user-limit <n|none>', 'units one user id may buy in the sale, or "none" for no limit', (v: string) => { const limit = perUserLimit(v); return limit === NO_LIMIT ? 0 : limit; }, 1)
     .option('--reservation-ttl <duration>', 'how long a reservation holds units', duration, 120_000)
     .option('--opens-at <ISO|now>', 'when the sale opens; earlier purchases get 403', 'now')
     .option('--ledger <path|:memory:>', 'SQLite order ledger; a file survives restarts and is recovered; with :memory: a 201 is not durable (orders end with the process)', ':memory:')
