@@ -159,7 +159,7 @@ export class StaleStockEpochError extends FlashsaleError {}
 export class LabError extends FlashsaleError {}
 
 // Errors that never reach a user stay beside the code that raises and catches them, each saying why:
-// RequestTimeoutError (src/load/classify.ts, counted as a request's 'timeout'), TooLargeError
+// RequestTimeoutError (src/load/answers.ts, counted as a request's 'timeout'), TooLargeError
 // (src/audit/fetch.ts, becomes the audit's message), SaleRefused (src/service/admin.ts, answered as
 // an HTTP status). A RangeError or TypeError means code called an API wrongly (a bug, never bad input:
 // input is checked first and refused with one of the classes above).

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHECKOUT } from '../src/contract/vocabulary.ts';
-import { TIMEOUT_CODE } from '../src/load/classify.ts';
+import { TIMEOUT_CODE } from '../src/load/answers.ts';
 import { Journey, type JourneyHost } from '../src/load/journey.ts';
 import { Sender } from '../src/load/sender.ts';
 import { Tally } from '../src/load/tally.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileClassifier, errorKind, readPath } from '../src/load/classify.ts';
+import { errorKind } from '../src/load/answers.ts';
+import { compileClassifier, readPath } from '../src/load/classify.ts';
 import type { RequestTemplate } from '../src/contract/load-plan.ts';
 import { compileTemplate, isPlain, PLACEHOLDERS, type Vars } from '../src/load/template.ts';
 import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../src/contract/vocabulary.ts';

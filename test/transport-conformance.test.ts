@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, errors, type Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { errorKind, RequestTimeoutError } from '../src/load/classify.ts';
+import { errorKind, RequestTimeoutError } from '../src/load/answers.ts';
 import { openClient, resolveTransport, type TransportClient } from '../src/load/transport/index.ts';
 import { RawClient } from '../src/load/transport/raw.ts';
 import {

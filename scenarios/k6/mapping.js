@@ -4,14 +4,23 @@
 // defaults as the zod schema (src/scenario/schema.ts); a test keeps the two in step.
 //
 // What maps exactly and what is approximated is listed in NOTES and printed by the script.
-// Shared with the native engine, not copied: durations (src/shared/duration.ts), the scenario's
-// defaults (src/scenario/defaults.ts), each arrival shape's defaults and k6 executor (src/schedule/),
-// the built-in service's templates. Those modules import
-// nothing from node:* (k6 runs TypeScript modules; `npm run typecheck` checks them with k6's types).
+// Shared with the native engine, not copied (so the two engines cannot drift): durations
+// (src/shared/duration.ts), the scenario's defaults (src/scenario/defaults.ts), each arrival shape's
+// defaults and k6 executor (src/schedule/), the target's templates as the engine builds them
+// (src/scenario/to-load-plan.ts) and renders them (src/load/template.ts), answer classification
+// (src/load/classify.ts), backoff and think times (src/load/waits.ts). Those modules import nothing
+// from node:* or npm at run time (test/k6-mapping.test.ts checks it; `npm run typecheck` checks them
+// under k6's types). Still k6's own: which buyer a VU plays (hash01/buyerFor: a VU has no per-journey
+// random stream like the engine's), the threshold mapping, and NOTES.
 import { durationMs, k6Duration } from '../../src/shared/duration.ts';
 import { shapeOf } from '../../src/schedule/index.ts';
 import { builtInRequests } from '../../src/scenario/builtin-target.ts';
-import { BUYER_DEFAULTS, LOAD_DEFAULTS } from '../../src/scenario/defaults.ts';
+import { BUYER_DEFAULTS, LOAD_DEFAULTS, TEMPLATE_DEFAULTS } from '../../src/scenario/defaults.ts';
+import { toTargetSpec } from '../../src/scenario/to-load-plan.ts';
+import { compileTemplate } from '../../src/load/template.ts';
+import { compileClassifier, readPath } from '../../src/load/classify.ts';
+import { backoffMs as backoff, thinkWithinMs } from '../../src/load/waits.ts';
+import { OUTCOMES } from '../../src/contract/vocabulary.ts';
 
 export { durationMs, k6Duration };
 export { flashCrowdArrivedBy, flashCrowdStages } from '../../src/schedule/index.ts';
@@ -61,7 +70,8 @@ export function withDefaults(s) {
       bots: { ...BUYER_DEFAULTS.bots, ...b.bots },
     },
     load: { ...LOAD_DEFAULTS, ...s.load },
-    target: s.target ?? 'built-in',
+    // Templates as the schema completes them (method, headers), so the engine's template code reads them.
+    target: s.target === undefined || s.target === 'built-in' ? /** @type {'built-in'} */ ('built-in') : withTemplateDefaults(s.target),
     thresholds: s.thresholds ?? {},
   };
 }
@@ -222,86 +232,87 @@ export function builtInTemplates(qty) {
   return { checkout: asWritten(requests.checkout), reserve: asWritten(requests.reserve), pay: asWritten(requests.pay) };
 }
 
-/** @param {unknown} value @param {Record<string, string | number>} vars @returns {unknown} */
-function substitute(value, vars) {
-  if (typeof value === 'string') {
-    const only = /^\$\{(\w+)\}$/.exec(value);
-    if (only && typeof vars[only[1]] === 'number') return vars[only[1]];
-    return value.replace(/\$\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `\${${k}}`));
+/**
+ * A foreign target with each template's defaults filled in.
+ * @param {{ url: string, requests?: Partial<Record<Step, Template>> }} target
+ */
+function withTemplateDefaults(target) {
+  if (target.requests === undefined) return target;
+  /** @type {Partial<Record<Step, Template>>} */
+  const requests = {};
+  for (const [step, t] of Object.entries(target.requests)) requests[/** @type {Step} */ (step)] = { ...TEMPLATE_DEFAULTS, headers: { ...TEMPLATE_DEFAULTS.headers }, ...t };
+  return { ...target, requests };
+}
+
+/** Each scenario's steps, compiled once by the native engine's own code: templates (src/load/template.ts) and classifiers (src/load/classify.ts). */
+const compiled = new WeakMap();
+
+/**
+ * The native engine's compiled template and classifier for a step.
+ * @param {Scenario} s @param {string} baseUrl @param {Step} step
+ * @returns {{ template: import('../../src/contract/load-plan.ts').RequestTemplate, render: import('../../src/load/template.ts').CompiledTemplate, classifier: import('../../src/load/classify.ts').Classifier }}
+ */
+function stepOf(s, baseUrl, step) {
+  let byStep = compiled.get(s);
+  if (!byStep) compiled.set(s, (byStep = new Map()));
+  const key = `${baseUrl} ${step}`;
+  let c = byStep.get(key);
+  if (!c) {
+    // The scenario as the schema completes it (withDefaults): the plan's target, as the native engine builds it.
+    const spec = toTargetSpec(/** @type {import('../../src/scenario/schema.ts').Scenario} */ (/** @type {unknown} */ (s)), baseUrl);
+    const template = spec.requests[step];
+    if (!template) throw new Error(`the scenario has no request template for the ${step} step`);
+    c = { template, render: compileTemplate(template, `target.requests.${step}`), classifier: compileClassifier(template, `target.requests.${step}`) };
+    byStep.set(key, c);
   }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, vars));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, vars)]));
-  return value;
+  return c;
 }
 
 /**
- * The HTTP request for one step: method, url, body and headers with placeholders filled in.
- * @param {Scenario} s @param {string} baseUrl @param {Step} step @param {Record<string, string | number>} vars
+ * The HTTP request for one step: method, url, body and headers with placeholders filled in, by the
+ * native engine's template code (the Idempotency-Key header is always sent, as the engine does).
+ * @param {Scenario} s @param {string} baseUrl @param {Step} step @param {{ userId?: string, sku?: string, idempotencyKey?: string, reservationId?: string }} vars
  */
 export function buildRequest(s, baseUrl, step, vars) {
-  // A target without templates speaks the built-in service's API.
-  const t = s.target === 'built-in' || s.target.requests === undefined ? builtInTemplates(s.buyers.qty)[step] : s.target.requests[step];
-  if (!t) throw new Error(`the scenario has no request template for the ${step} step`);
-  const all = { qty: s.buyers.qty, ...vars };
-  const headers = /** @type {Record<string, string>} */ (substitute(t.headers ?? {}, all));
-  const has = (/** @type {string} */ h) => Object.keys(headers).some((k) => k.toLowerCase() === h);
-  /** @type {string | null} */
-  let body = null;
-  if (t.json !== undefined) {
-    body = JSON.stringify(substitute(t.json, all));
-    if (!has('content-type')) headers['content-type'] = 'application/json';
-  } else if (t.form !== undefined) {
-    const form = /** @type {Record<string, string>} */ (substitute(t.form, all));
-    body = Object.entries(form).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
-    if (!has('content-type')) headers['content-type'] = 'application/x-www-form-urlencoded';
-  }
-  const path = /** @type {string} */ (substitute(t.path, all));
-  return { method: t.method ?? 'POST', url: `${baseUrl.replace(/\/+$/, '')}${path}`, body, headers, template: t };
-}
-
-/** @param {unknown} json @param {string} path */
-export function jsonAt(json, path) {
-  /** @type {unknown} */
-  let node = json;
-  for (const key of path.split('.')) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = /** @type {Record<string, unknown>} */ (node)[key];
-  }
-  return node;
-}
-
-/** @param {Matcher} m @param {number} status @param {unknown} json */
-function matches(m, status, json) {
-  if ('status' in m) return (Array.isArray(m.status) ? m.status : [m.status]).includes(status);
-  return jsonAt(json, m.jsonField) === m.equals;
+  const { template, render } = stepOf(s, baseUrl, step);
+  const all = { userId: vars.userId ?? '', sku: vars.sku ?? '', qty: s.buyers.qty, idempotencyKey: vars.idempotencyKey ?? '', reservationId: vars.reservationId ?? '' };
+  const flat = render.headers(all, []);
+  /** @type {Record<string, string>} */
+  const headers = {};
+  for (let i = 0; i < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
+  return { method: template.method, url: `${baseUrl.replace(/\/+$/, '')}${render.path(all)}`, body: render.body(all), headers, template };
 }
 
 /**
- * The outcome of an answer, as the native engine classifies it (src/load/classify.ts): the
- * template's matchers first, then 5xx and no answer at all (status 0) are errors, anything else a refusal.
- * @param {Template} t @param {number} status @param {unknown} json
+ * Reads `a.b.c` from a parsed JSON answer (the native engine's readPath: own fields only).
+ * @param {unknown} json @param {string} path
+ */
+export function jsonAt(json, path) {
+  return readPath(json, path);
+}
+
+/**
+ * The outcome of an answer, by the native engine's classifier (src/load/classify.ts): the template's
+ * matchers first, then 5xx is an error and anything else a refusal; no answer at all (status 0) is an error.
+ * @param {Scenario} s @param {string} baseUrl @param {Step} step @param {number} status @param {unknown} json
  * @returns {Outcome}
  */
-export function classify(t, status, json) {
+export function classify(s, baseUrl, step, status, json) {
   if (status === 0) return 'error';
-  if (matches(t.success, status, json)) return 'success';
-  if (matches(t.soldOut, status, json)) return 'sold_out';
-  return status >= 500 ? 'error' : 'rejected';
+  return OUTCOMES[stepOf(s, baseUrl, step).classifier.classify(status, json)];
 }
 
 /**
- * Exponential backoff with full jitter, as the native engine: random(0, min(max, base·2^attempt)).
+ * Exponential backoff with full jitter, the native engine's (src/load/waits.ts): random(0, min(max, base·2^attempt)).
  * @param {Scenario} s @param {number} attempt @param {number} u in [0, 1)
  */
 export function backoffMs(s, attempt, u) {
-  const cap = Math.min(durationMs(s.buyers.retries.maxDelay), durationMs(s.buyers.retries.baseDelay) * 2 ** attempt);
-  return u * cap;
+  return backoff({ baseMs: durationMs(s.buyers.retries.baseDelay), maxMs: durationMs(s.buyers.retries.maxDelay) }, attempt, u);
 }
 
 /** @param {Scenario} s @param {number} u in [0, 1) */
 export function thinkMs(s, u) {
   const t = s.buyers.thinkTime;
-  if (typeof t !== 'object') return durationMs(t);
-  const min = durationMs(t.min);
-  return min + u * (durationMs(t.max) - min);
+  const range = typeof t === 'object' ? { minMs: durationMs(t.min), maxMs: durationMs(t.max) } : { minMs: durationMs(t), maxMs: durationMs(t) };
+  return thinkWithinMs(range, u);
 }

@@ -16,7 +16,8 @@ import { CHECKOUT, ERROR, PAY, REJECTED, RESERVE, STOP_REASONS, SUCCESS, type St
 import { LoadRecorder } from '../measure/recorder.ts';
 import { deriveSeed } from '../shared/random.ts';
 import { Buyers } from './buyers.ts';
-import { errorKind, parseJson, readPath } from './classify.ts';
+import { errorKind, parseJson } from './answers.ts';
+import { readPath } from './classify.ts';
 import { RunControl } from './control.ts';
 import { Journey, type JourneyHost } from './journey.ts';
 import { afterAnswer, journeyKey, thinkMs } from './journey-policy.ts';

@@ -12,6 +12,9 @@ export const BUYER_DEFAULTS = {
   bots: { share: 0, retries: 10, accounts: 1 },
 } as const;
 
+/** A request template's defaults (target.requests.<step>). */
+export const TEMPLATE_DEFAULTS = { method: 'POST', headers: {} } as const;
+
 export const LOAD_DEFAULTS = {
   workers: 1,
   connections: 64,

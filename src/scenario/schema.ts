@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { JOURNEYS } from '../contract/vocabulary.ts';
 import { NO_LIMIT } from '../contract/sale.ts';
 import { scenarioFields } from '../shared/scenario-fields.ts';
-import { BUYER_DEFAULTS as B, LOAD_DEFAULTS as L } from './defaults.ts';
+import { BUYER_DEFAULTS as B, LOAD_DEFAULTS as L, TEMPLATE_DEFAULTS as T } from './defaults.ts';
 import { arrivalSchema } from '../schedule/index.ts';
 import { isOpensAt, OPENS_AT_PATTERN } from './opens-at.ts';
 
@@ -138,7 +138,7 @@ const PATH_CHARS = /^[^\u0000-\u0020\u007f]*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const RequestTemplate = z.strictObject({
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default(T.method),
   path: z
     .string()
     .startsWith('/', { error: 'must start with "/"', abort: true })
@@ -149,7 +149,7 @@ const RequestTemplate = z.strictObject({
       z.string().regex(HEADER_NAME, { error: 'is not a valid header name (letters, digits and !#$%&\'*+.^_`|~- only)' }),
       z.string().refine((v) => !CONTROL.test(v), { error: 'must not contain control characters (CR, LF…): a header value is one line' }),
     )
-    .default({}),
+    .default({ ...T.headers }),
   json: z.unknown().optional().meta({ description: 'JSON body; placeholders are replaced inside string values.' }),
   form: z.record(z.string(), z.string()).optional().meta({ description: 'Form body (application/x-www-form-urlencoded).' }),
   success: Matcher,

@@ -8,7 +8,7 @@ import type { MatcherInput, RequestTemplateInput, Scenario } from './schema.ts';
 import { toArrivalSpec } from '../schedule/index.ts';
 
 export { toArrivalSpec };
-import { stepsOf } from './semantics.ts';
+import { stepsOf } from '../contract/vocabulary.ts';
 
 export interface ToLoadPlanOptions {
   /** Where the load goes: the built-in service's URL, or an override of the scenario's target URL. */
