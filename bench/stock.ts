@@ -12,8 +12,8 @@ import { availableParallelism, cpus } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { attachStock, createStockShared, STRATEGIES, type StockShared, type StrategyName } from '../src/stock/index.ts';
 import { STRIDE } from '../src/stock/layout.ts';
-import { LOW_OVERLAP, overlapOf } from '../src/stock/simulate/overlap.ts';
-import { arriveAndWait, createStartGate, release, waitForArrivals } from '../src/stock/simulate/start-gate.ts';
+import { LOW_OVERLAP, overlapOf } from '../src/simulate/overlap.ts';
+import { arriveAndWait, createStartGate, release, waitForArrivals } from '../src/simulate/start-gate.ts';
 
 type Line = 'raw' | 'cas' | 'subComp';
 type Kind = StrategyName | Line;

@@ -1,4 +1,5 @@
-// Every error flashsale raises on purpose, in one place, each with the exit code the CLI maps it to.
+// Every error flashsale raises on purpose, in one place, each with the exit code the CLI maps it to
+// (src/cli/main.ts prints its message, never a stack, and exits with its code).
 // Exit codes follow k6 where k6 has one (99: thresholds crossed, 105: interrupted from outside).
 
 export const EXIT = {
@@ -70,4 +71,106 @@ export class PortInUseError extends FlashsaleError {
   constructor(message: string) {
     super(message, EXIT.usage);
   }
+}
+
+// Files a person hands flashsale --------------------------------------------------------------------
+
+/** A result file that cannot be used. Names the file and, when it can, the field. Exit 2. */
+export class ResultFileError extends FlashsaleError {
+  readonly file: string;
+  constructor(file: string, problem: string) {
+    super(`${file}: ${problem}`, EXIT.usage);
+    this.file = file;
+  }
+}
+
+/** A plan.json that cannot be used: names the file and the problem. Exit 2. */
+export class PlanFileError extends FlashsaleError {
+  constructor(file: string, problem: string) {
+    super(`${file}: ${problem}`, EXIT.usage);
+  }
+}
+
+/** A duration that cannot be read (src/shared/duration.ts: "500ms", "11.9s", "2m", "1h", or a number of ms). Exit 2. */
+export class DurationError extends FlashsaleError {
+  constructor(value: string) {
+    super(`"${value}" is not a duration (examples: 500ms, 30s, 2m).`, EXIT.usage);
+  }
+}
+
+/** A threshold that is not k6's syntax, or names a metric, tag or aggregation flashsale does not have. Exit 2. */
+export class ThresholdSyntaxError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+// The load engine -----------------------------------------------------------------------------------
+
+/** A LoadPlan built in code (tests, merge, the API) that the engine cannot run; `issues` name each field. Exit 2. */
+export class LoadPlanError extends FlashsaleError {
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
+    super(`invalid load plan:\n  ${issues.join('\n  ')}`, EXIT.usage);
+    this.issues = issues;
+  }
+}
+
+/** Threads (load workers, simulate's racers) that did not all reach the start line in time: the machine
+ * is too busy or a thread died before it got there. Nothing was sent. Exit 1. */
+export class StartTimeoutError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.failure);
+  }
+}
+
+/** What the code needs from the platform is missing or broken (the raw transport's llhttp parser). Exit 1. */
+export class PlatformError extends FlashsaleError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, EXIT.failure, options);
+  }
+}
+
+// Ledgers and shared stores -------------------------------------------------------------------------
+
+/** The SQLite ledger failed a write or a read (its message says which). Exit 1. */
+export class LedgerError extends FlashsaleError {}
+
+/** The PostgreSQL ledger refused a batch or could not be used (its message says which). Exit 1. */
+export class PgLedgerError extends FlashsaleError {}
+
+/** A --stock-store or --ledger URL that cannot be used: says which and why. Exit 2. */
+export class StoreUrlError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+/** A store did not answer, or answered something this code never sends back: the service answers 503. */
+export class StoreUnavailableError extends FlashsaleError {}
+
+/**
+ * The stock the store holds was rebuilt (Redis lost its keys and came back from the ledger) after these
+ * units were taken: the orders must not be committed, their buyers get a 503 and may retry.
+ */
+export class StaleStockEpochError extends FlashsaleError {}
+
+/** A benchmark lab's own tool (redis-benchmark, pgbench, a store) did not answer as expected. Exit 1. */
+export class LabError extends FlashsaleError {}
+
+// Errors that never reach a user stay beside the code that raises and catches them, each saying why:
+// RequestTimeoutError (src/load/answers.ts, counted as a request's 'timeout'), TooLargeError
+// (src/audit/fetch.ts, becomes the audit's message), SaleRefused (src/service/admin.ts, answered as
+// an HTTP status). A RangeError or TypeError means code called an API wrongly (a bug, never bad input:
+// input is checked first and refused with one of the classes above).
+
+/** The message of anything thrown (a catch binding is `unknown`; what code throws is almost always an Error). */
+export function messageOf(thrown: unknown): string {
+  return thrown instanceof Error ? thrown.message : String(thrown);
+}
+
+/** The `code` of anything thrown (Node's ENOENT, undici's UND_ERR_*, PostgreSQL's 40P01), if it has one. */
+export function codeOf(thrown: unknown): string | undefined {
+  const code = typeof thrown === 'object' && thrown !== null ? (thrown as { code?: unknown }).code : undefined; // an object may carry a code: read it as unknown
+  return typeof code === 'string' ? code : undefined;
 }

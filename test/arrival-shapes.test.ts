@@ -1,8 +1,8 @@
 // Schedules on a virtual clock: the streams are pure functions of (spec, seed), so counting their
 // times per 100 ms bucket checks each shape without sleeping.
 import { describe, expect, it } from 'vitest';
-import { ArrivalShare, arrivalShape, createArrivals } from '../src/load/arrival/index.ts';
-import type { ArrivalSpec } from '../src/load/plan.ts';
+import { ArrivalShare, arrivalShape, createArrivals } from '../src/schedule/index.ts';
+import type { ArrivalSpec } from '../src/contract/load-plan.ts';
 
 function take(spec: ArrivalSpec, seed = 1, limit = 1_000_000): number[] {
   const s = createArrivals(spec, seed);

@@ -2,7 +2,7 @@
 // undici (not the load engine), then fetchAuditInputs + auditRun must catch each break by id.
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditRun, fetchAuditInputs } from '../src/audit/index.ts';
-import type { AckedOrder, AuditResult } from '../src/result/types.ts';
+import type { AckedOrder, AuditResult } from '../src/contract/result.ts';
 import { startBrokenService } from './fixtures/broken-service.ts';
 import { driveCheckouts } from './helpers/drive-checkouts.ts';
 import type { BreakMode, BrokenService } from './fixtures/broken-service.ts';

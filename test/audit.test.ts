@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditRun, describeAuditFailures, MAX_OFFENDING_LISTED, parseLedgerNdjson } from '../src/audit/index.ts';
 import type { AuditInput } from '../src/audit/index.ts';
-import type { AckedOrder, AuditResult } from '../src/result/types.ts';
+import type { AckedOrder, AuditResult } from '../src/contract/result.ts';
 
 function orders(n: number, sku = 'a', from = 0): AckedOrder[] {
   return Array.from({ length: n }, (_, i) => ({ orderId: `o${from + i}`, userId: `u${from + i}`, sku, qty: 1 }));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from './helpers/cli.ts';
-import { percentilesMs } from '../src/metrics/histogram.ts';
+import { percentilesMs } from '../src/shared/histogram.ts';
 import { change, compareRows, judgement, type NumberRow } from '../src/report/compare.ts';
 import { formatCompare } from '../src/report/compare-text.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';
@@ -59,14 +59,14 @@ describe('formatCompare', () => {
     const text = formatCompare(a, b, ['a.json', 'b.json']);
     expect(text).toContain('A: a.json');
     expect(text).toContain('B: b.json');
-    // eslint-disable-next-line no-control-regex
+    // eslint-disable-next-line no-control-regex -- looking for ANSI escapes
     expect(text).not.toMatch(/\x1b\[/);
     const p99 = row('latency.reserve.corrected.p99');
     const line = text.split('\n').filter((l) => l.includes('reserve latency, corrected') || l.trim().startsWith('p99 ')).slice(0, 2)[1];
     expect(line).toMatch(/p99\s+[\d.]+ ms\s+[\d.]+ ms\s+\+[\d.]+ ms\s+\+[\d.]+%/);
     expect(line).toContain(`+${((p99.b! - p99.a!) / p99.a! * 100).toFixed(1)}%`);
     expect(text).toMatch(/verdict\s+✓ passed\s+✓ passed/);
-    // eslint-disable-next-line no-control-regex
+    // eslint-disable-next-line no-control-regex -- looking for ANSI escapes
     expect(formatCompare(a, b, ['a', 'b'], { color: true })).toMatch(/\x1b\[31m/);
   });
 
@@ -76,7 +76,7 @@ describe('formatCompare', () => {
     expect(text).toMatch(/B is inconclusive \(its load generator could not keep its schedule/);
     expect(text).toMatch(/changes are shown but not marked better or worse/);
     // No red and no green anywhere: its slower figures are not a regression of the target.
-    // eslint-disable-next-line no-control-regex
+    // eslint-disable-next-line no-control-regex -- looking for ANSI escapes
     expect(text).not.toMatch(/\x1b\[3[12]m/);
     const plain = formatCompare(a, c, ['a.json', 'c.json']);
     expect(plain).toMatch(/kept schedule \(changed\)\n\s+A: yes\n\s+B: no: load worker event loop stalled/);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
-import { describeEnvironment } from '../src/result/environment.ts';
+import { describeEnvironment } from '../src/run/environment.ts';
 
 describe('describeEnvironment', () => {
   it('records the Node version, CPUs and a commit only inside a git checkout', () => {

@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../src/load/index.ts';
 import { runLoadInline } from '../src/load/inline.ts';
-import type { LoadPlan } from '../src/load/plan.ts';
-import { watchMachine } from '../src/metrics/host-watch.ts';
-import { judge } from '../src/result/judge.ts';
-import type { LoadResult } from '../src/result/types.ts';
+import type { LoadPlan } from '../src/contract/load-plan.ts';
+import { watchMachine } from '../src/measure/host-watch.ts';
+import { judge } from '../src/judge/judge.ts';
+import type { LoadResult } from '../src/contract/result.ts';
 import { instantServerThread } from './fixtures/instant-server-thread.ts';
 import { testPlan } from './fixtures/load-plan.ts';
 

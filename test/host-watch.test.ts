@@ -1,6 +1,6 @@
 // What other processes took of the machine's CPU: /proc/stat's busy time less this process's own.
 import { describe, expect, it } from 'vitest';
-import { parseProcStat, watchMachine } from '../src/metrics/host-watch.ts';
+import { parseProcStat, watchMachine } from '../src/measure/host-watch.ts';
 
 describe('the machine watch', () => {
   it('reads busy and total CPU time from /proc/stat (steal counts as busy, iowait as idle)', () => {

@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { percentilesMs } from '../src/metrics/histogram.ts';
+import { percentilesMs } from '../src/shared/histogram.ts';
 import { buildReportHtml, readResult, writeRunOutputs } from '../src/report/index.ts';
 import { reportCharts } from '../src/report/html/report-charts.ts';
 import { buildCompareHtml } from '../src/report/html/compare-page.ts';
 import { compareRows } from '../src/report/compare.ts';
-import type { RunResult } from '../src/result/types.ts';
+import type { RunResult } from '../src/contract/result.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
 
 const OUT = new URL('../test-output/html/', import.meta.url).pathname;

@@ -1,10 +1,10 @@
 // Buyer decisions without a server: next step, retries with backoff, bots' accounts, the end.
 import { describe, expect, it } from 'vitest';
 import { Buyers } from '../src/load/buyers.ts';
-import { CHECKOUT, Journey, PAY, RESERVE } from '../src/load/journey.ts';
+import { Journey } from '../src/load/journey.ts';
 import { afterAnswer, journeyKey } from '../src/load/journey-policy.ts';
-import type { JourneySpec } from '../src/load/plan.ts';
-import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../src/metrics/recorder.ts';
+import type { JourneySpec } from '../src/contract/load-plan.ts';
+import { CHECKOUT, ERROR, PAY, REJECTED, RESERVE, SOLD_OUT, SUCCESS } from '../src/contract/vocabulary.ts';
 
 const spec: JourneySpec = {
   type: 'reserve-pay',

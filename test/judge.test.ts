@@ -1,12 +1,12 @@
-// The one judge (src/result/judge.ts): measurements + audit inputs + thresholds + generator health +
+// The one judge (src/judge/judge.ts): measurements + audit inputs + thresholds + generator health +
 // stop reason → stock views, thresholds (defaults included), generator judged at the scenario's scale,
 // and the verdict with its exit code. `flashsale run` and `flashsale merge` both call it.
 import { describe, expect, it } from 'vitest';
 import type { AuditInputs } from '../src/audit/fetch.ts';
-import { createLatencyHistogram, encodeHistogram } from '../src/metrics/histogram.ts';
+import { createLatencyHistogram, encodeHistogram } from '../src/shared/histogram.ts';
 import { formatSummary } from '../src/report/summary.ts';
-import { judge, latencyScale, type JudgeInput } from '../src/result/judge.ts';
-import type { AckedOrder, LoadResult, RunResult } from '../src/result/types.ts';
+import { judge, latencyScale, type JudgeInput } from '../src/judge/judge.ts';
+import type { AckedOrder, LoadResult, RunResult } from '../src/contract/result.ts';
 import { buildLoadResult, fakeEvents, toRunResult } from './helpers/fake-result.ts';
 
 const base = buildLoadResult(fakeEvents({ seed: 21, buyers: 1500, stock: 400, journey: 'checkout', errorRate: 0, declineRate: 0 }));

@@ -1,5 +1,6 @@
 // The pure part of the k6 script (scenarios/k6/mapping.js), tested here because k6 is not installed.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presetNames, resolveScenarioPath, validateScenario } from '../src/scenario/index.ts';
 import { builtInRequests } from '../src/scenario/builtin-target.ts';
@@ -10,11 +11,11 @@ interface Mapping {
   withDefaults(s: Json): Json;
   toK6Options(s: Json, o?: { maxVUs?: number }): { options: Json; dropped: string[] };
   toK6Thresholds(t: Json): { thresholds: Json; dropped: string[] };
-  flashCrowdStages(a: Json, maxDurationMs: number): { startRate: number; stages: Array<{ duration: string; target: number }>; peakPerSec: number };
-  flashCrowdArrivedBy(c: Json, t: number): number;
+  flashCrowdStages(spec: Json, maxDurationMs: number): { startRate: number; stages: Array<{ duration: string; target: number }>; peakPerSec: number };
+  flashCrowdArrivedBy(spec: Json, t: number): number;
   builtInTemplates(qty: number): Json;
   buildRequest(s: Json, base: string, step: string, vars: Json): { method: string; url: string; body: string | null; headers: Record<string, string> };
-  classify(t: Json, status: number, json: unknown): string;
+  classify(s: Json, baseUrl: string, step: string, status: number, json: unknown): string;
   buyerFor(s: Json, n: number): { bot: boolean; userId(a: number): string; sku: string; accounts: number; retries: number };
   durationMs(v: string | number): number;
 }
@@ -88,7 +89,7 @@ describe('k6 mapping', () => {
     const sc = Object.values(m.toK6Options(s).options.scenarios)[0] as Json;
     const total = sc.stages.reduce((t: number, st: Json) => t + m.durationMs(st.duration), 0);
     expect(total).toBeLessThanOrEqual(60_000);
-    const c = { registered: 300_000, medianMs: 16_000, sigma: 1.1, lateCount: 0, decayMs: 30_000 };
+    const c = { type: 'flash-crowd', registered: 300_000, reaction: { medianMs: 16_000, sigma: 1.1 }, latecomers: { count: 0, decayMs: 30_000 } };
     expect(arrivals(sc) / m.flashCrowdArrivedBy(c, total)).toBeCloseTo(1, 1);
   });
 
@@ -99,7 +100,7 @@ describe('k6 mapping', () => {
       if (a.executor !== 'flash-crowd') continue;
       const sc = Object.values(m.toK6Options(s).options.scenarios)[0] as Json;
       const total = sc.stages.reduce((t: number, st: Json) => t + m.durationMs(st.duration), 0);
-      const c = { registered: a.registered, medianMs: m.durationMs(a.reaction.median), sigma: a.reaction.sigma, lateCount: a.latecomers?.count ?? 0, decayMs: m.durationMs(a.latecomers?.decay ?? '30s') };
+      const c = { type: 'flash-crowd', registered: a.registered, reaction: { medianMs: m.durationMs(a.reaction.median), sigma: a.reaction.sigma }, latecomers: { count: a.latecomers?.count ?? 0, decayMs: m.durationMs(a.latecomers?.decay ?? '30s') } };
       expect(arrivals(sc) / m.flashCrowdArrivedBy(c, total), name).toBeGreaterThan(0.95);
       expect(arrivals(sc) / m.flashCrowdArrivedBy(c, total), name).toBeLessThan(1.05);
     }
@@ -153,12 +154,16 @@ describe('k6 mapping', () => {
   });
 
   it('classifies answers as the native engine does', () => {
-    const t = { success: { status: [201] }, soldOut: { jsonField: 'error', equals: 'sold_out' } };
-    expect(m.classify(t, 201, null)).toBe('success');
-    expect(m.classify(t, 409, { error: 'sold_out' })).toBe('sold_out');
-    expect(m.classify(t, 429, { error: 'limit_exceeded' })).toBe('rejected');
-    expect(m.classify(t, 503, null)).toBe('error');
-    expect(m.classify(t, 0, null)).toBe('error');
+    const t = { path: '/buy', success: { status: [201] }, soldOut: { jsonField: 'error', equals: 'sold_out' } };
+    const s = m.withDefaults(minimal({ executor: 'poisson', rate: 1, duration: '1s' }, { target: { url: 'http://x', requests: { checkout: t } } }));
+    const classify = (status: number, json: unknown) => m.classify(s, 'http://x', 'checkout', status, json);
+    expect(classify(201, null)).toBe('success');
+    expect(classify(409, { error: 'sold_out' })).toBe('sold_out');
+    expect(classify(429, { error: 'limit_exceeded' })).toBe('rejected');
+    expect(classify(503, null)).toBe('error');
+    expect(classify(0, null)).toBe('error');
+    // The engine's own readPath: a field the answer does not have itself is not found on its prototype.
+    expect(classify(409, { error: 'x', constructor: undefined })).toBe('rejected');
   });
 
   it('derives buyers from the seed: distinct accounts, bot share, weighted SKUs', () => {
@@ -174,3 +179,29 @@ describe('k6 mapping', () => {
     expect(buyers.find((b) => b.bot)!.accounts).toBe(3);
   });
 });
+
+describe('the modules the k6 script shares with the native engine', () => {
+  // k6 resolves only relative paths (no node_modules) and has no node:* modules: every module the
+  // script loads at run time, through every import that is not type-only, must import nothing else.
+  it('load at run time only relative modules, none of node:* or npm', () => {
+    const seen = new Set<string>();
+    const bad: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      const runtime = [...text.matchAll(/^\s*(?:import|export)\s+(?!type\b)(?:[^;'"]*?\sfrom\s+)?'([^']+)'/gm)].map((m) => m[1]);
+      for (const spec of runtime) {
+        if (!spec.startsWith('.')) bad.push(`${file.slice(file.indexOf('/scenarios/') >= 0 ? file.indexOf('/scenarios/') + 1 : file.indexOf('/src/') + 1)} imports ${spec}`);
+        else visit(fileURLToPath(new URL(spec, pathToFileURL(file))));
+      }
+    };
+    visit(fileURLToPath(new URL('../scenarios/k6/mapping.js', import.meta.url)));
+    expect(bad).toEqual([]);
+    // And it does share them: the arrival shapes, the templates, the classifier, the waits.
+    for (const shared of ['src/schedule/index.ts', 'src/load/template.ts', 'src/load/classify.ts', 'src/load/waits.ts', 'src/scenario/defaults.ts', 'src/shared/duration.ts']) {
+      expect([...seen].some((f) => f.endsWith(shared)), shared).toBe(true);
+    }
+  });
+});
+

@@ -6,7 +6,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { DatabaseSync } from 'node:sqlite';
 import { LedgerStore, MAX_ROWS_PER_INSERT, ORDER_STRIDE } from '../src/ledger/store.ts';
 import { GroupCommitter } from '../src/ledger/committer.ts';
-import { createLedgerMetrics, renderLedgerMetrics } from '../src/ledger/metrics.ts';
+import { createCommitStats, renderCommitStats } from '../src/ledger/commit-stats.ts';
 import type { AckMsg } from '../src/ledger/protocol.ts';
 
 const dirs: string[] = [];
@@ -118,7 +118,7 @@ describe('GroupCommitter', () => {
   it('commits appends that arrive together in one transaction and acks each batch with its failures', async () => {
     const store = new LedgerStore(':memory:');
     const sale = store.newSale('s');
-    const metrics = createLedgerMetrics();
+    const metrics = createCommitStats();
     const committer = new GroupCommitter(store, metrics);
     const ch1 = new MessageChannel();
     const ch2 = new MessageChannel();
@@ -132,7 +132,7 @@ describe('GroupCommitter', () => {
     expect(a1).toEqual({ t: 'k', b: 7, f: null });
     expect(a2.b).toBe(9);
     expect(a2.f!.map(([i]) => i)).toEqual([1]); // index within its own batch
-    const text = renderLedgerMetrics(metrics);
+    const text = renderCommitStats(metrics);
     expect(text).toMatch(/^flashsale_ledger_batch_size_count 1$/m); // both messages, one commit
     expect(text).toMatch(/^flashsale_ledger_batch_size_sum 4$/m);
     expect(text).toMatch(/^flashsale_ledger_batch_size_bucket\{le="4"\} 1$/m);

@@ -4,7 +4,7 @@
 // finishes the run.
 import { afterEach, describe, expect, it } from 'vitest';
 import { runLoad } from '../src/load/index.ts';
-import type { LoadPlan } from '../src/load/plan.ts';
+import type { LoadPlan } from '../src/contract/load-plan.ts';
 import { testPlan } from './fixtures/load-plan.ts';
 import { refusedPort, resetServer, selfSignedCert, untrustedTlsServer, type Hostile } from './fixtures/hostile-servers.ts';
 

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../src/load/index.ts';
 import { builtInRequests } from '../src/scenario/builtin-target.ts';
 import { startService, type RunningService } from '../src/service/index.ts';
-import type { LoadResult } from '../src/result/types.ts';
-import type { LoadPlan } from '../src/load/plan.ts';
+import type { LoadResult } from '../src/contract/result.ts';
+import type { LoadPlan } from '../src/contract/load-plan.ts';
 import { testPlan } from './fixtures/load-plan.ts';
 
 const STOCK = 150;

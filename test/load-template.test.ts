@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compileClassifier, errorKind, readPath } from '../src/load/classify.ts';
-import type { RequestTemplate } from '../src/load/plan.ts';
+import { errorKind } from '../src/load/answers.ts';
+import { compileClassifier, readPath } from '../src/load/classify.ts';
+import type { RequestTemplate } from '../src/contract/load-plan.ts';
 import { compileTemplate, isPlain, PLACEHOLDERS, type Vars } from '../src/load/template.ts';
-import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../src/metrics/recorder.ts';
+import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../src/contract/vocabulary.ts';
 
 const vars: Vars = { userId: 'u "7"', sku: 'a/b', qty: 2, idempotencyKey: 'k-1', reservationId: 'r 1' };
 
@@ -82,7 +83,7 @@ describe('classifying answers', () => {
 
   it('does not read bodies when no matcher needs them', () => {
     expect(compileClassifier({ ...base, soldOut: { status: [409] }, captureId: null }, 'x').needsBody).toBe(false);
-    expect(() => compileClassifier({ ...base, success: {} as never }, 'target.requests.reserve')).toThrow(/target.requests.reserve.success/);
+    expect(() => compileClassifier({ ...base, success: {} as unknown as never }, 'target.requests.reserve')).toThrow(/target.requests.reserve.success/);
   });
 
   it('names failures without an answer', () => {

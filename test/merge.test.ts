@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import type { JsHistogram } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from './helpers/cli.ts';
-import { decodeHistogram, percentilesMs } from '../src/metrics/histogram.ts';
+import { decodeHistogram, percentilesMs } from '../src/shared/histogram.ts';
 import { formatSummary, readResult } from '../src/report/index.ts';
-import { mergeRunResults } from '../src/report/merge.ts';
+import { mergeRunResults } from '../src/run/merge-runs.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';
-import { validate } from '../src/report/schema-check.ts';
-import type { EncodedLatency, LoadResult, RunResult } from '../src/result/types.ts';
+import { resultIssues } from '../src/contract/result.ts';
+import type { EncodedLatency, LoadResult, RunResult } from '../src/contract/result.ts';
 import { buildLoadResult, fakeEvents, toRunResult, type FakeOptions } from './helpers/fake-result.ts';
 
 /** Every recorded value and its count: two histograms are the same if these are. */
@@ -92,7 +92,7 @@ describe('mergeRunResults', () => {
     const merged = mergeRunResults([{ file: 'a.json', result: asRun(partA, whole) }, { file: 'b.json', result: asRun(partB, whole) }]);
     expectSameLoad(merged, whole);
     expect(merged.mergedFrom).toEqual(['a.json', 'b.json']);
-    expect(validate(JSON.parse(resultJsonText(merged)))).toEqual([]);
+    expect(resultIssues(JSON.parse(resultJsonText(merged)))).toEqual([]);
   });
 
   it('recomputes stock, sell-out time and thresholds on the merged data', () => {

@@ -4,9 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import { achievedRate, judgeStep } from '../src/plan/judge.ts';
 import { planObjectives } from '../src/plan/objectives.ts';
-import { createLatencyHistogram, encodeHistogram } from '../src/metrics/histogram.ts';
-import { emptyCounts } from '../src/metrics/merge.ts';
-import type { LoadResult } from '../src/result/types.ts';
+import { createLatencyHistogram, encodeHistogram } from '../src/shared/histogram.ts';
+import { emptyCounts } from '../src/measure/merge.ts';
+import type { LoadResult } from '../src/contract/result.ts';
 
 interface Shape {
   answered: number;

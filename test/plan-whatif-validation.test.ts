@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { percentilesMs } from '../src/metrics/histogram.ts';
+import { percentilesMs } from '../src/shared/histogram.ts';
 import { runWhatIf } from '../src/plan/whatif/run-whatif.ts';
 import { runScenario } from '../src/run/run-scenario.ts';
 import { loadScenario } from '../src/scenario/index.ts';

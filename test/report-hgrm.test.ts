@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HistogramLogReader } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeHistogram, percentilesMs } from '../src/metrics/histogram.ts';
+import { decodeHistogram, percentilesMs } from '../src/shared/histogram.ts';
 import { writeRunOutputs } from '../src/report/index.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
 
@@ -77,9 +77,11 @@ describe('latency.hlog interval log', () => {
     const seen = [];
     for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) seen.push(h);
     expect(seen.map((h) => h.totalCount)).toEqual(expected.map((h) => h.totalCount));
-    expect(seen.map((h) => h.maxValue)).toEqual(expected.map((h) => h.maxValue));
-    // Every request completed in the run is in exactly one interval.
-    expect(seen.reduce((n, h) => n + h.totalCount, 0)).toBe(result.counts.requestsSent);
+    // Maxima at the histogram's resolution (3 significant digits): the engine's staged recording keeps
+    // a bucket's lowest value as the max, HdrHistogram's reader reports the bucket's highest.
+    seen.forEach((h, i) => expect(Math.abs(h.maxValue - expected[i].maxValue)).toBeLessThanOrEqual(expected[i].maxValue / 1000));
+    // Every answered request is in exactly one interval (a failure without an answer has no latency).
+    expect(seen.reduce((n, h) => n + h.totalCount, 0)).toBe(result.counts.requestsAnswered);
     // Interval timestamps are relative to the run's start, one period long.
     const firstLine = text.split('\n').find((l) => /^\d/.test(l))!;
     const [start, length] = firstLine.split(',').map(Number);

@@ -1,14 +1,17 @@
 // readResult refuses what it could misread, naming the file and the field; `flashsale report`
 // rebuilds the page and exits 2 on bad input.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from './helpers/cli.ts';
-import { readResult, ResultFileError } from '../src/report/index.ts';
+import { readResult } from '../src/report/index.ts';
+import { parseResult } from '../src/report/read.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';
-import { ANNOTATIONS, loadResultSchema, SUPPORTED_KEYWORDS, validate, type Schema } from '../src/report/schema-check.ts';
+import { resultIssues, resultJsonSchemaText } from '../src/contract/result.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
+import { ResultFileError } from '../src/errors.ts';
 
 let dir: string;
 const result = fakeRunResult({ seed: 11, buyers: 600, stock: 200 });
@@ -26,7 +29,6 @@ async function rejection(path: string): Promise<ResultFileError> {
   expect((err as ResultFileError).message.startsWith(path)).toBe(true);
   return err as ResultFileError;
 }
-
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'flashsale-read-'));
@@ -99,41 +101,37 @@ describe('readResult', () => {
   });
 });
 
-describe('the schema checker', () => {
-  it('understands every keyword schemas/result.schema.json uses, so none is silently ignored', () => {
-    const known = new Set<string>([...SUPPORTED_KEYWORDS, ...ANNOTATIONS]);
-    const unknown: string[] = [];
-    const walk = (node: unknown, path: string, inMap: boolean): void => {
-      if (typeof node !== 'object' || node === null) return;
-      for (const [k, v] of Object.entries(node)) {
-        // Keys of properties/$defs are names, not keywords.
-        if (!inMap && !known.has(k)) unknown.push(`${path}.${k}`);
-        const map = !inMap && (k === 'properties' || k === '$defs');
-        if (Array.isArray(v) || k === 'const' || k === 'enum') continue;
-        walk(v, `${path}.${k}`, map);
-      }
-    };
-    walk(loadResultSchema(), '', false);
-    expect(unknown).toEqual([]);
+describe('the result schema (src/contract/result.ts)', () => {
+  it('is the one source of schemas/result.schema.json (regenerate: node src/contract/write-result-schema.ts)', () => {
+    expect(readFileSync(new URL('../schemas/result.schema.json', import.meta.url), 'utf8')).toBe(resultJsonSchemaText());
   });
 
-  it('applies type, const, enum, minimum, required, additionalProperties, items and $ref', () => {
-    const schema: Schema = {
-      type: 'object',
-      required: ['v', 'list'],
-      properties: { v: { const: 1 }, kind: { enum: ['a', 'b'] }, n: { type: ['integer', 'null'], minimum: 0 }, list: { type: 'array', items: { $ref: '#/$defs/s' } } },
-      additionalProperties: false,
-      $defs: { s: { type: 'string' } },
-    };
-    expect(validate({ v: 1, list: ['x'], n: null }, schema)).toEqual([]);
-    expect(validate({ v: 2, kind: 'c', n: -1, list: ['x', 3], extra: true }, schema).map((i) => `${i.path}: ${i.message}`)).toEqual([
-      'v: must be 1, found 2',
-      'kind: must be one of "a", "b", found "c"',
-      'n: must be ≥ 0, found -1',
-      'list[1]: must be string, found number',
-      'extra: is not a known field',
+  it('names each wrong field with what was expected and what was found', () => {
+    const doc = JSON.parse(resultJsonText(result));
+    doc.schemaVersion = 3;
+    doc.stopReason = 'bored';
+    doc.durationMs = -1;
+    doc.orders[0].qty = 'two';
+    doc.audit = 'fine';
+    doc.generator.reason = 7;
+    doc.counts.byStep.teapot = { success: 0, sold_out: 0, rejected: 0, error: 0 };
+    expect(resultIssues(doc)).toEqual([
+      'durationMs: must be ≥ 0, found -1',
+      'stopReason: must be one of "completed", "sold_out", "max_duration", "max_requests", "interrupted", found "bored"',
+      'counts.byStep.teapot: is not a known field',
+      'generator.reason: must be string or null, found number',
+      'orders[0].qty: must be integer, found string',
+      'schemaVersion: must be one of 2, found 3',
+      'audit: must be object or null, found string',
     ]);
-    expect(validate(null, schema)[0]).toEqual({ path: '(root)', message: 'must be object, found null' });
+    expect(resultIssues(null)).toEqual(['(root): must be object, found null']);
+    expect(resultIssues(JSON.parse(resultJsonText(result)))).toEqual([]);
+  });
+
+  it('keeps fields it does not know (a later flashsale may add some) and returns the document as read', () => {
+    const doc = { ...JSON.parse(resultJsonText(result)), comment: 'from the future' };
+    expect(resultIssues(doc)).toEqual([]);
+    expect(parseResult(doc, 'r.json')).toBe(doc);
   });
 });
 

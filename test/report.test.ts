@@ -3,13 +3,13 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { percentilesMs } from '../src/metrics/histogram.ts';
+import { percentilesMs } from '../src/shared/histogram.ts';
 import { formatSummary, jsonSummary, readResult, writeRunOutputs } from '../src/report/index.ts';
-import { validate } from '../src/report/schema-check.ts';
-import type { RunResult } from '../src/result/types.ts';
+import { resultIssues } from '../src/contract/result.ts';
+import type { RunResult } from '../src/contract/result.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
 
-// eslint-disable-next-line no-control-regex
+// eslint-disable-next-line no-control-regex -- looking for ANSI escapes
 const ANSI = /\x1b\[[0-9;]*m/;
 
 describe('writeRunOutputs', () => {
@@ -33,7 +33,7 @@ describe('writeRunOutputs', () => {
 
   it('writes a result.json that validates against schemas/result.schema.json and reads back unchanged', async () => {
     const doc = JSON.parse(await readFile(join(dir, 'nested', 'run', 'result.json'), 'utf8'));
-    expect(validate(doc)).toEqual([]);
+    expect(resultIssues(doc)).toEqual([]);
     expect(await readResult(join(dir, 'nested', 'run', 'result.json'))).toEqual(result);
   });
 
@@ -131,7 +131,7 @@ describe('jsonSummary (flashsale run --json)', () => {
 
 describe('number formatting shared by summary, compare and HTML', () => {
   it('keeps about three significant digits of ms and reads durations like a person would', async () => {
-    const f = await import('../src/report/format.ts');
+    const f = await import('../src/shared/format.ts');
     expect([0.4123, 4.123, 41.23, 412.3, 4123].map(f.ms)).toEqual(['0.412', '4.12', '41.2', '412', '4,123']);
     expect([850, 1250, 11_900, 125_000].map(f.duration)).toEqual(['850 ms', '1.25 s', '11.9 s', '2 min 5 s']);
     expect(f.signed(-40, f.count)).toBe('−40');

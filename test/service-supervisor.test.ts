@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import type { LedgerHost } from '../src/ledger/host.ts';
+import type { LedgerHost } from '../src/service/ledger-host.ts';
 import { Supervisor } from '../src/service/supervisor.ts';
 import { createSaleShared } from '../src/service/state.ts';
 import { createHealth, Health } from '../src/service/health.ts';

@@ -12,13 +12,13 @@ const hasTaskset = process.platform === 'linux' && (() => {
     return false;
   }
 })();
-import { buyerAt, demandBySku, type Buyer } from '../src/stock/simulate/buyers.ts';
-import { stockBySku } from '../src/stock/simulate/race.ts';
-import { summarize } from '../src/stock/simulate/summary.ts';
-import { LOW_OVERLAP, overlapOf } from '../src/stock/simulate/overlap.ts';
-import { renderTable, togetherShare, verdict } from '../src/stock/simulate/table.ts';
-import type { SimulationResult } from '../src/stock/simulate/summary.ts';
-import type { RaceThreadResult } from '../src/stock/simulate/types.ts';
+import { buyerAt, demandBySku, type Buyer } from '../src/simulate/buyers.ts';
+import { stockBySku } from '../src/simulate/race.ts';
+import { summarize } from '../src/simulate/summary.ts';
+import { LOW_OVERLAP, overlapOf } from '../src/simulate/overlap.ts';
+import { renderTable, togetherShare, verdict } from '../src/simulate/table.ts';
+import type { SimulationResult } from '../src/simulate/summary.ts';
+import type { RaceThreadResult } from '../src/simulate/types.ts';
 
 describe('flashsale simulate (CLI)', () => {
   it('prints exactly one JSON object with --json', async () => {

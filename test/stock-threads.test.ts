@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import type { StrategyName } from '../src/stock/index.ts';
-import { simulate, type SimulateOptions } from '../src/stock/simulate/race.ts';
+import { simulate, type SimulateOptions } from '../src/simulate/race.ts';
 
 const EXACT: StrategyName[] = ['mutex', 'atomic', 'leased'];
 

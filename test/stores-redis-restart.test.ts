@@ -10,10 +10,11 @@ import { RedisLeasedStock } from '../src/stores/redis/leased-store.ts';
 import { PgLedger } from '../src/stores/postgres/ledger.ts';
 import { PgGroupCommitter } from '../src/stores/postgres/group-commit.ts';
 import { ensureStock, rebuildStock, type SaleStock } from '../src/stores/rebuild.ts';
-import { StoreUnavailableError } from '../src/stores/errors.ts';
+
 import type { StockStore, StockStoreDesign } from '../src/stores/stock-store.ts';
 import { dropPgSchema, postgresAvailable, POSTGRES_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 import { PrivateRedis, redisServerInstalled } from './helpers/private-redis.ts';
+import { StoreUnavailableError } from '../src/errors.ts';
 
 const postgres = await postgresAvailable();
 const server = redisServerInstalled();

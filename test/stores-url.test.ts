@@ -1,8 +1,8 @@
 // --stock-store / --ledger URLs: a bad one is a usage error that names the flag and what is wrong.
 import { describe, expect, it } from 'vitest';
 import { parsePostgresUrl, parseRedisUrl } from '../src/stores/url.ts';
-import { StoreUrlError } from '../src/stores/errors.ts';
-import { EXIT } from '../src/errors.ts';
+
+import { EXIT, StoreUrlError } from '../src/errors.ts';
 
 describe('store URLs', () => {
   it('reads redis:// with defaults and a database number', () => {

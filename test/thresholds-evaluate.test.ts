@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createLatencyHistogram, encodeHistogram } from '../src/metrics/histogram.ts';
+import { createLatencyHistogram, encodeHistogram } from '../src/shared/histogram.ts';
 import { describeCrossed, evaluateThresholds } from '../src/thresholds/index.ts';
 import type { ThresholdInputs } from '../src/thresholds/index.ts';
-import type { AuditResult, EncodedLatency } from '../src/result/types.ts';
+import type { AuditResult, EncodedLatency } from '../src/contract/result.ts';
 
 /** Encodes latencies given in ms (stored as µs, as the engine does). */
 function enc(ms: number[]): string {

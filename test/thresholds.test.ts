@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseExpression, parseMetricKey, parseThreshold, ThresholdSyntaxError } from '../src/thresholds/index.ts';
+import { parseExpression, parseMetricKey, parseThreshold } from '../src/thresholds/index.ts';
+import { ThresholdSyntaxError } from '../src/errors.ts';
 
 describe('threshold syntax (k6)', () => {
   it('parses metric keys with tag filters and aliases', () => {

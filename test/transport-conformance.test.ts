@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, errors, type Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { errorKind, RequestTimeoutError } from '../src/load/classify.ts';
+import { errorKind, RequestTimeoutError } from '../src/load/answers.ts';
 import { openClient, resolveTransport, type TransportClient } from '../src/load/transport/index.ts';
 import { RawClient } from '../src/load/transport/raw.ts';
 import {
@@ -22,7 +22,7 @@ import {
   writeSlowly,
   type Reply,
   type ScriptedServer,
-} from './fixtures/transport-servers.ts';
+} from './fixtures/hostile-servers.ts';
 
 const KINDS = ['raw', 'undici'] as const;
 type Kind = (typeof KINDS)[number];

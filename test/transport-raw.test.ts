@@ -5,7 +5,7 @@ import { errors, type Dispatcher } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { Journey, type JourneyHost } from '../src/load/journey.ts';
 import { RawClient } from '../src/load/transport/raw.ts';
-import { chunked, startScriptedServer, withLength, type Reply, type ScriptedServer } from './fixtures/transport-servers.ts';
+import { chunked, startScriptedServer, withLength, type Reply, type ScriptedServer } from './fixtures/hostile-servers.ts';
 
 interface Result {
   status: number;

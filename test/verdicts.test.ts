@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AUDIT_BUDGET_MS } from '../src/audit/fetch.ts';
 import { EXIT } from '../src/errors.ts';
-import type { VerdictStatus } from '../src/result/types.ts';
+import type { VerdictStatus } from '../src/contract/result.ts';
 import { startBrokenService, type BreakMode, type ShopOptions } from './fixtures/broken-service.ts';
 import { garbageServer, hangServer, notFoundServer, refusedPort, resetServer, selfSignedCert, untrustedTlsServer, type Hostile } from './fixtures/hostile-servers.ts';
 import { flashsaleWith, spawnFlashsale, type CliRun } from './helpers/cli.ts';

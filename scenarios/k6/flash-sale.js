@@ -68,7 +68,7 @@ function attempt(step, buyer, ctx) {
     } catch {
       json = null;
     }
-    const outcome = classify(req.template, res.status, json);
+    const outcome = classify(scenario, target, step, res.status, json);
     stepDuration.add(res.timings.duration, { step, outcome });
     check(res, { 'success or sold out': () => outcome === 'success' || outcome === 'sold_out' }, { step });
     last = { outcome, json };

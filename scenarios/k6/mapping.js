@@ -4,6 +4,26 @@
 // defaults as the zod schema (src/scenario/schema.ts); a test keeps the two in step.
 //
 // What maps exactly and what is approximated is listed in NOTES and printed by the script.
+// Shared with the native engine, not copied (so the two engines cannot drift): durations
+// (src/shared/duration.ts), the scenario's defaults (src/scenario/defaults.ts), each arrival shape's
+// defaults and k6 executor (src/schedule/), the target's templates as the engine builds them
+// (src/scenario/to-load-plan.ts) and renders them (src/load/template.ts), answer classification
+// (src/load/classify.ts), backoff and think times (src/load/waits.ts). Those modules import nothing
+// from node:* or npm at run time (test/k6-mapping.test.ts checks it; `npm run typecheck` checks them
+// under k6's types). Still k6's own: which buyer a VU plays (hash01/buyerFor: a VU has no per-journey
+// random stream like the engine's), the threshold mapping, and NOTES.
+import { durationMs, k6Duration } from '../../src/shared/duration.ts';
+import { shapeOf } from '../../src/schedule/index.ts';
+import { builtInRequests } from '../../src/scenario/builtin-target.ts';
+import { BUYER_DEFAULTS, LOAD_DEFAULTS, TEMPLATE_DEFAULTS } from '../../src/scenario/defaults.ts';
+import { toTargetSpec } from '../../src/scenario/to-load-plan.ts';
+import { compileTemplate } from '../../src/load/template.ts';
+import { compileClassifier, readPath } from '../../src/load/classify.ts';
+import { backoffMs as backoff, thinkWithinMs } from '../../src/load/waits.ts';
+import { OUTCOMES } from '../../src/contract/vocabulary.ts';
+
+export { durationMs, k6Duration };
+export { flashCrowdArrivedBy, flashCrowdStages } from '../../src/schedule/index.ts';
 
 /**
  * The scenario JSON as this module reads it (validated beforehand by `flashsale k6` / `flashsale scenarios`).
@@ -32,48 +52,26 @@ export const NOTES = [
   'load.maxRequests has no k6 equivalent and is not enforced; stopOnSellOut is per VU (a VU that has seen every SKU sold out skips its remaining iterations).',
 ];
 
-const UNIT_MS = /** @type {Record<string, number>} */ ({ ms: 1, s: 1000, m: 60000, h: 3600000 });
-
-/** @param {Duration} value */
-export function durationMs(value) {
-  if (typeof value === 'number') return value;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value);
-  if (!m) throw new Error(`"${value}" is not a duration (examples: 500ms, 11.9s, 2m)`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
-}
-
-/** k6 duration string. @param {number} ms */
-export function k6Duration(ms) {
-  return `${Math.max(0, Math.round(ms))}ms`;
-}
-
 /**
- * The scenario with the schema's defaults filled in (the same values src/scenario/schema.ts uses).
+ * The scenario with the schema's defaults filled in: the same values, from src/scenario/defaults.ts.
  * @param {ScenarioFile} s
  */
 export function withDefaults(s) {
   const b = s.buyers;
-  const a = b.arrival;
-  /** @type {Arrival} */
-  let arrival = a;
-  if (a.executor === 'constant-arrival-rate') arrival = { timeUnit: '1s', ...a };
-  if (a.executor === 'ramping-arrival-rate') arrival = { startRate: 0, timeUnit: '1s', ...a };
-  if (a.executor === 'flash-crowd') arrival = { ...a, latecomers: { count: 0, decay: '30s', ...a.latecomers } };
+  // Each arrival shape fills in its own defaults (src/schedule/<executor>.ts, as its zod schema does).
+  const arrival = shapeOf(b.arrival).withDefaults(/** @type {import('../../src/schedule/index.ts').ArrivalInput} */ (b.arrival));
   return {
     ...s,
     buyers: {
-      userPrefix: 'user-',
-      journey: /** @type {'checkout' | 'reserve-pay'} */ ('checkout'),
-      qty: 1,
-      thinkTime: /** @type {Duration | { min: Duration, max: Duration }} */ (0),
-      timeout: /** @type {Duration} */ ('10s'),
+      ...BUYER_DEFAULTS,
       ...b,
       arrival,
-      retries: { max: 2, baseDelay: '50ms', maxDelay: '1s', ...b.retries },
-      bots: { share: 0, retries: 10, accounts: 1, ...b.bots },
+      retries: { ...BUYER_DEFAULTS.retries, ...b.retries },
+      bots: { ...BUYER_DEFAULTS.bots, ...b.bots },
     },
-    load: { workers: 1, connections: 64, maxDuration: '60s', maxRequests: 2000000, gracefulStop: '5s', seed: 1, stopOnSellOut: true, ...s.load },
-    target: s.target ?? 'built-in',
+    load: { ...LOAD_DEFAULTS, ...s.load },
+    // Templates as the schema completes them (method, headers), so the engine's template code reads them.
+    target: s.target === undefined || s.target === 'built-in' ? /** @type {'built-in'} */ ('built-in') : withTemplateDefaults(s.target),
     thresholds: s.thresholds ?? {},
   };
 }
@@ -82,150 +80,24 @@ export function withDefaults(s) {
 
 // ---- arrivals -------------------------------------------------------------------------------------
 
-/** Standard normal CDF (Abramowitz–Stegun 7.1.26, |error| < 1.5e-7). @param {number} z */
-function normalCdf(z) {
-  const t = 1 / (1 + 0.3275911 * Math.abs(z / Math.SQRT2));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-(z * z) / 2);
-  return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-}
-
 /**
- * Expected arrivals of a flash crowd by time t (ms after open): lognormal clicks + fading latecomers.
- * @param {{ registered: number, medianMs: number, sigma: number, lateCount: number, decayMs: number }} c
- * @param {number} t
- */
-export function flashCrowdArrivedBy(c, t) {
-  if (t <= 0) return 0;
-  const crowd = c.registered * normalCdf(Math.log(t / c.medianMs) / c.sigma);
-  const late = c.lateCount > 0 ? c.lateCount * (1 - Math.exp(-t / c.decayMs)) : 0;
-  return crowd + late;
-}
-
-/**
- * Expected arrival rate (per ms) of a flash crowd at t ms after open: the derivative of flashCrowdArrivedBy.
- * @param {{ registered: number, medianMs: number, sigma: number, lateCount: number, decayMs: number }} c
- * @param {number} t
- */
-export function flashCrowdRate(c, t) {
-  const late = c.lateCount > 0 ? (c.lateCount / c.decayMs) * Math.exp(-t / c.decayMs) : 0;
-  if (t <= 0) return late;
-  const z = Math.log(t / c.medianMs) / c.sigma;
-  return (c.registered * Math.exp(-(z * z) / 2)) / (t * c.sigma * Math.sqrt(2 * Math.PI)) + late;
-}
-
-/** Stages for the crowd itself and for the latecomers' tail after it (fine where the rate changes fast). */
-const CROWD_STAGES = 60;
-const TAIL_STAGES = 20;
-
-/** @param {number} span @param {number} count */
-function sliceFor(span, count) {
-  return Math.max(100, Math.ceil(span / count / 100) * 100);
-}
-
-/**
- * ramping-arrival-rate stages whose rate follows the crowd's expected arrival rate: k6 ramps
- * linearly between stage targets, so targets are the rate at each slice's end (the trapezoid rule).
- * @param {Arrival} a
- * @param {number} maxDurationMs
- */
-export function flashCrowdStages(a, maxDurationMs) {
-  const c = {
-    registered: a.registered ?? 0,
-    medianMs: durationMs(a.reaction?.median ?? 0),
-    sigma: a.reaction?.sigma ?? 1,
-    lateCount: a.latecomers?.count ?? 0,
-    decayMs: durationMs(a.latecomers?.decay ?? '30s'),
-  };
-  // Until 99.9% of the crowd has clicked (z = 3.09) and the latecomers are down to 0.1%.
-  const crowdEnd = Math.min(c.registered > 0 ? c.medianMs * Math.exp(3.09 * c.sigma) : 0, maxDurationMs);
-  const horizon = Math.min(Math.max(crowdEnd, c.lateCount > 0 ? c.decayMs * Math.log(1000) : 0), maxDurationMs);
-  const perSec = (/** @type {number} */ t) => flashCrowdRate(c, t) * 1000;
-  /** @type {Array<{ duration: string, target: number }>} */
-  const stages = [];
-  let peak = perSec(0);
-  let t = 0;
-  for (const [end, slice] of [
-    [crowdEnd, sliceFor(crowdEnd, CROWD_STAGES)],
-    [horizon, sliceFor(horizon - crowdEnd, TAIL_STAGES)],
-  ]) {
-    while (t < end - 1) {
-      const step = Math.min(slice, Math.max(100, end - t));
-      t += step;
-      const r = perSec(t);
-      peak = Math.max(peak, r);
-      stages.push({ duration: k6Duration(step), target: Math.round(r) });
-    }
-  }
-  return { startRate: Math.round(perSec(0)), timeUnit: '1s', stages, peakPerSec: peak };
-}
-
-/**
- * The k6 scenario (executor and its parameters) for the scenario's arrival shape.
+ * The k6 scenario (executor and its parameters) for the scenario's arrival shape: each shape maps
+ * itself (src/schedule/<executor>.ts, toK6).
  * @param {Scenario} s
  * @param {{ maxVUs?: number }} [overrides]
  * @returns {import('k6/options').Scenario}
  */
 export function toK6Scenario(s, overrides = {}) {
   const a = s.buyers.arrival;
-  const maxDurationMs = durationMs(s.load.maxDuration);
-  const gracefulStop = k6Duration(durationMs(s.load.gracefulStop));
   const preAllocatedVUs = s.load.workers * s.load.connections;
   const think = s.buyers.thinkTime;
   const thinkMaxMs = typeof think === 'object' ? durationMs(think.max) : durationMs(think);
   // An arrival-rate iteration holds a VU for its whole journey: peak rate × (think time + an assumed 250 ms of requests).
   /** @param {number} peakPerSec */
   const vusFor = (peakPerSec) => overrides.maxVUs ?? Math.max(preAllocatedVUs, Math.ceil((peakPerSec * (thinkMaxMs + 250)) / 1000));
-  const base = { exec: 'buyer', gracefulStop };
-  switch (a.executor) {
-    case 'constant-arrival-rate': {
-      const unitMs = durationMs(a.timeUnit ?? '1s');
-      const rate = a.rate ?? 0;
-      return {
-        ...base,
-        executor: 'constant-arrival-rate',
-        rate,
-        timeUnit: k6Duration(unitMs),
-        duration: k6Duration(Math.min(durationMs(a.duration ?? 0), maxDurationMs)),
-        preAllocatedVUs,
-        maxVUs: vusFor((rate * 1000) / unitMs),
-      };
-    }
-    case 'poisson': {
-      // k6 has no Poisson executor: the same mean rate, evenly spaced.
-      const rate = a.rate ?? 0;
-      return {
-        ...base,
-        executor: 'constant-arrival-rate',
-        rate: Math.round(rate),
-        timeUnit: '1s',
-        duration: k6Duration(Math.min(durationMs(a.duration ?? 0), maxDurationMs)),
-        preAllocatedVUs,
-        maxVUs: vusFor(rate),
-      };
-    }
-    case 'ramping-arrival-rate': {
-      const unitMs = durationMs(a.timeUnit ?? '1s');
-      const stages = (a.stages ?? []).map((st) => ({ duration: k6Duration(durationMs(st.duration)), target: st.target }));
-      const peak = Math.max(a.startRate ?? 0, ...stages.map((st) => st.target));
-      return {
-        ...base,
-        executor: 'ramping-arrival-rate',
-        startRate: a.startRate ?? 0,
-        timeUnit: k6Duration(unitMs),
-        stages,
-        preAllocatedVUs,
-        maxVUs: vusFor((peak * 1000) / unitMs),
-      };
-    }
-    case 'flash-crowd': {
-      const { startRate, timeUnit, stages, peakPerSec } = flashCrowdStages(a, maxDurationMs);
-      return { ...base, executor: 'ramping-arrival-rate', startRate, timeUnit, stages, preAllocatedVUs, maxVUs: vusFor(peakPerSec) };
-    }
-    case 'constant-vus':
-      return { ...base, executor: 'constant-vus', vus: a.vus ?? 1, duration: k6Duration(Math.min(durationMs(a.duration ?? 0), maxDurationMs)) };
-    default:
-      throw new Error(`unknown executor "${a.executor}"`);
-  }
+  const k6 = { maxDurationMs: durationMs(s.load.maxDuration), gracefulStop: k6Duration(durationMs(s.load.gracefulStop)), preAllocatedVUs, vusFor };
+  // The shape's k6 scenario is k6's options.scenarios entry: an executor name and its parameters.
+  return /** @type {import('k6/options').Scenario} */ (/** @type {unknown} */ (shapeOf(a).toK6(a, k6)));
 }
 
 // ---- thresholds -----------------------------------------------------------------------------------
@@ -340,100 +212,107 @@ export function buyerFor(s, n) {
 }
 
 /**
- * The built-in service's API (DESIGN.md); the same templates as src/scenario/builtin-target.ts.
+ * The built-in service's API (docs/service.md): the engine's own templates (src/scenario/builtin-target.ts),
+ * written as a scenario writes them.
  * @param {number} qty
  * @returns {Record<Step, Template>}
  */
 export function builtInTemplates(qty) {
-  const headers = { 'content-type': 'application/json', 'idempotency-key': '${idempotencyKey}' };
-  const purchase = { sku: '${sku}', userId: '${userId}', qty };
-  return {
-    checkout: { method: 'POST', path: '/api/v1/checkout', headers, json: purchase, success: { status: [201] }, soldOut: { status: [409] }, captureId: 'orderId' },
-    reserve: { method: 'POST', path: '/api/v1/reservations', headers, json: purchase, success: { status: [201] }, soldOut: { status: [409] }, captureId: 'reservationId' },
-    pay: { method: 'POST', path: '/api/v1/orders', headers, json: { reservationId: '${reservationId}' }, success: { status: [201] }, soldOut: { status: [409] }, captureId: 'orderId' },
-  };
-}
-
-/** @param {unknown} value @param {Record<string, string | number>} vars @returns {unknown} */
-function substitute(value, vars) {
-  if (typeof value === 'string') {
-    const only = /^\$\{(\w+)\}$/.exec(value);
-    if (only && typeof vars[only[1]] === 'number') return vars[only[1]];
-    return value.replace(/\$\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `\${${k}}`));
-  }
-  if (Array.isArray(value)) return value.map((v) => substitute(v, vars));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, vars)]));
-  return value;
+  const requests = builtInRequests(qty);
+  /** @param {import('../../src/contract/load-plan.ts').RequestTemplate} r @returns {Template} */
+  const asWritten = (r) => ({
+    method: r.method,
+    path: r.path,
+    headers: r.headers,
+    json: r.body && 'json' in r.body ? r.body.json : undefined,
+    success: r.success,
+    soldOut: r.soldOut,
+    captureId: r.captureId ?? undefined,
+  });
+  return { checkout: asWritten(requests.checkout), reserve: asWritten(requests.reserve), pay: asWritten(requests.pay) };
 }
 
 /**
- * The HTTP request for one step: method, url, body and headers with placeholders filled in.
- * @param {Scenario} s @param {string} baseUrl @param {Step} step @param {Record<string, string | number>} vars
+ * A foreign target with each template's defaults filled in.
+ * @param {{ url: string, requests?: Partial<Record<Step, Template>> }} target
+ */
+function withTemplateDefaults(target) {
+  if (target.requests === undefined) return target;
+  /** @type {Partial<Record<Step, Template>>} */
+  const requests = {};
+  for (const [step, t] of Object.entries(target.requests)) requests[/** @type {Step} */ (step)] = { ...TEMPLATE_DEFAULTS, headers: { ...TEMPLATE_DEFAULTS.headers }, ...t };
+  return { ...target, requests };
+}
+
+/** Each scenario's steps, compiled once by the native engine's own code: templates (src/load/template.ts) and classifiers (src/load/classify.ts). */
+const compiled = new WeakMap();
+
+/**
+ * The native engine's compiled template and classifier for a step.
+ * @param {Scenario} s @param {string} baseUrl @param {Step} step
+ * @returns {{ template: import('../../src/contract/load-plan.ts').RequestTemplate, render: import('../../src/load/template.ts').CompiledTemplate, classifier: import('../../src/load/classify.ts').Classifier }}
+ */
+function stepOf(s, baseUrl, step) {
+  let byStep = compiled.get(s);
+  if (!byStep) compiled.set(s, (byStep = new Map()));
+  const key = `${baseUrl} ${step}`;
+  let c = byStep.get(key);
+  if (!c) {
+    // The scenario as the schema completes it (withDefaults): the plan's target, as the native engine builds it.
+    const spec = toTargetSpec(/** @type {import('../../src/scenario/schema.ts').Scenario} */ (/** @type {unknown} */ (s)), baseUrl);
+    const template = spec.requests[step];
+    if (!template) throw new Error(`the scenario has no request template for the ${step} step`);
+    c = { template, render: compileTemplate(template, `target.requests.${step}`), classifier: compileClassifier(template, `target.requests.${step}`) };
+    byStep.set(key, c);
+  }
+  return c;
+}
+
+/**
+ * The HTTP request for one step: method, url, body and headers with placeholders filled in, by the
+ * native engine's template code (the Idempotency-Key header is always sent, as the engine does).
+ * @param {Scenario} s @param {string} baseUrl @param {Step} step @param {{ userId?: string, sku?: string, idempotencyKey?: string, reservationId?: string }} vars
  */
 export function buildRequest(s, baseUrl, step, vars) {
-  // A target without templates speaks the built-in service's API.
-  const t = s.target === 'built-in' || s.target.requests === undefined ? builtInTemplates(s.buyers.qty)[step] : s.target.requests[step];
-  if (!t) throw new Error(`the scenario has no request template for the ${step} step`);
-  const all = { qty: s.buyers.qty, ...vars };
-  const headers = /** @type {Record<string, string>} */ (substitute(t.headers ?? {}, all));
-  const has = (/** @type {string} */ h) => Object.keys(headers).some((k) => k.toLowerCase() === h);
-  /** @type {string | null} */
-  let body = null;
-  if (t.json !== undefined) {
-    body = JSON.stringify(substitute(t.json, all));
-    if (!has('content-type')) headers['content-type'] = 'application/json';
-  } else if (t.form !== undefined) {
-    const form = /** @type {Record<string, string>} */ (substitute(t.form, all));
-    body = Object.entries(form).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
-    if (!has('content-type')) headers['content-type'] = 'application/x-www-form-urlencoded';
-  }
-  const path = /** @type {string} */ (substitute(t.path, all));
-  return { method: t.method ?? 'POST', url: `${baseUrl.replace(/\/+$/, '')}${path}`, body, headers, template: t };
-}
-
-/** @param {unknown} json @param {string} path */
-export function jsonAt(json, path) {
-  /** @type {unknown} */
-  let node = json;
-  for (const key of path.split('.')) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = /** @type {Record<string, unknown>} */ (node)[key];
-  }
-  return node;
-}
-
-/** @param {Matcher} m @param {number} status @param {unknown} json */
-function matches(m, status, json) {
-  if ('status' in m) return (Array.isArray(m.status) ? m.status : [m.status]).includes(status);
-  return jsonAt(json, m.jsonField) === m.equals;
+  const { template, render } = stepOf(s, baseUrl, step);
+  const all = { userId: vars.userId ?? '', sku: vars.sku ?? '', qty: s.buyers.qty, idempotencyKey: vars.idempotencyKey ?? '', reservationId: vars.reservationId ?? '' };
+  const flat = render.headers(all, []);
+  /** @type {Record<string, string>} */
+  const headers = {};
+  for (let i = 0; i < flat.length; i += 2) headers[flat[i]] = flat[i + 1];
+  return { method: template.method, url: `${baseUrl.replace(/\/+$/, '')}${render.path(all)}`, body: render.body(all), headers, template };
 }
 
 /**
- * The outcome of an answer, as the native engine classifies it (src/load/classify.ts): the
- * template's matchers first, then 5xx and no answer at all (status 0) are errors, anything else a refusal.
- * @param {Template} t @param {number} status @param {unknown} json
+ * Reads `a.b.c` from a parsed JSON answer (the native engine's readPath: own fields only).
+ * @param {unknown} json @param {string} path
+ */
+export function jsonAt(json, path) {
+  return readPath(json, path);
+}
+
+/**
+ * The outcome of an answer, by the native engine's classifier (src/load/classify.ts): the template's
+ * matchers first, then 5xx is an error and anything else a refusal; no answer at all (status 0) is an error.
+ * @param {Scenario} s @param {string} baseUrl @param {Step} step @param {number} status @param {unknown} json
  * @returns {Outcome}
  */
-export function classify(t, status, json) {
+export function classify(s, baseUrl, step, status, json) {
   if (status === 0) return 'error';
-  if (matches(t.success, status, json)) return 'success';
-  if (matches(t.soldOut, status, json)) return 'sold_out';
-  return status >= 500 ? 'error' : 'rejected';
+  return OUTCOMES[stepOf(s, baseUrl, step).classifier.classify(status, json)];
 }
 
 /**
- * Exponential backoff with full jitter, as the native engine: random(0, min(max, base·2^attempt)).
+ * Exponential backoff with full jitter, the native engine's (src/load/waits.ts): random(0, min(max, base·2^attempt)).
  * @param {Scenario} s @param {number} attempt @param {number} u in [0, 1)
  */
 export function backoffMs(s, attempt, u) {
-  const cap = Math.min(durationMs(s.buyers.retries.maxDelay), durationMs(s.buyers.retries.baseDelay) * 2 ** attempt);
-  return u * cap;
+  return backoff({ baseMs: durationMs(s.buyers.retries.baseDelay), maxMs: durationMs(s.buyers.retries.maxDelay) }, attempt, u);
 }
 
 /** @param {Scenario} s @param {number} u in [0, 1) */
 export function thinkMs(s, u) {
   const t = s.buyers.thinkTime;
-  if (typeof t !== 'object') return durationMs(t);
-  const min = durationMs(t.min);
-  return min + u * (durationMs(t.max) - min);
+  const range = typeof t === 'object' ? { minMs: durationMs(t.min), maxMs: durationMs(t.max) } : { minMs: durationMs(t), maxMs: durationMs(t) };
+  return thinkWithinMs(range, u);
 }

@@ -3,7 +3,7 @@
 // and for which ids. Pure: the inputs are fetched elsewhere (fetch.ts), so it can be tested on
 // hand-made data. A check that cannot be made (no inventory route, no ledger access) is marked
 // skipped with the reason and passed=false, so nobody reads it as a pass; the verdict ignores it.
-import type { AckedOrder, AuditCheck, AuditResult, InventoryState } from '../result/types.ts';
+import type { AckedOrder, AuditCheck, AuditResult, InventoryState } from '../contract/result.ts';
 
 export const MAX_OFFENDING_LISTED = 100;
 

@@ -4,7 +4,8 @@
 // Bounded like the run itself: every GET shares one deadline (AUDIT_BUDGET_MS from the start of the
 // audit) and has a size cap, so a target that hangs, trickles or answers gigabytes cannot hold the run.
 import { Agent, request } from 'undici';
-import type { AckedOrder, InventoryState } from '../result/types.ts';
+import type { AckedOrder, InventoryState } from '../contract/result.ts';
+import { messageOf, codeOf } from '../errors.ts';
 
 export interface AuditInputs {
   inventory: InventoryState[] | null;
@@ -34,6 +35,7 @@ function join(base: string, path: string): string {
   return `${base.replace(/\/+$/, '')}${path}`;
 }
 
+/** An answer past its size cap; caught below and turned into the audit's message, so it stays private. */
 class TooLargeError extends Error {}
 
 /** A GET with the shared deadline and a size cap; throws with a message the audit can show. */
@@ -47,20 +49,20 @@ async function get(dispatcher: Agent, url: string, signal: AbortSignal, maxBytes
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of res.body) {
-    size += (chunk as Buffer).length;
+    size += (chunk as Buffer).length; // the stream is not in object mode: chunks are Buffers
     if (size > maxBytes) {
       res.body.destroy();
       throw new TooLargeError(`answered more than the ${maxBytes.toLocaleString('en-US')} bytes the audit reads`);
     }
-    chunks.push(chunk as Buffer);
+    chunks.push(chunk as Buffer); // as above: a Buffer
   }
   return { status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') };
 }
 
 function failure(e: unknown, signal: AbortSignal, budgetMs: number): string {
   if (signal.aborted) return `no complete answer within the audit's ${budgetMs / 1000} s`;
-  const code = (e as { code?: unknown }).code;
-  return `${typeof code === 'string' ? `${code}: ` : ''}${(e as Error).message}`;
+  const code = codeOf(e);
+  return `${typeof code === 'string' ? `${code}: ` : ''}${messageOf(e)}`;
 }
 
 function isCount(v: unknown): v is number {
@@ -82,7 +84,7 @@ async function fetchOneInventory(dispatcher: Agent, targetUrl: string, sku: stri
   } catch {
     return `GET ${path} did not answer JSON`;
   }
-  const { initial, available, reserved, sold } = (body ?? {}) as Record<string, unknown>;
+  const { initial, available, reserved, sold } = (body ?? {}) as Record<string, unknown>; // read field by field and checked below; a non-object reads as nothing
   if (!isCount(initial) || !isCount(available) || !isCount(reserved) || !isCount(sold)) {
     return `GET ${path} did not answer {initial, available, reserved, sold} as whole numbers`;
   }
@@ -114,7 +116,7 @@ export function parseLedgerNdjson(text: string): AckedOrder[] {
     if (line === '') continue;
     let o: Record<string, unknown>;
     try {
-      o = JSON.parse(line) as Record<string, unknown>;
+      o = JSON.parse(line) as Record<string, unknown>; // JSON of an object or not; each field is checked below
     } catch {
       throw new TypeError(`line ${i + 1} is not JSON`);
     }
@@ -138,7 +140,7 @@ async function fetchLedger(dispatcher: Agent, targetUrl: string, adminToken: str
   try {
     return parseLedgerNdjson(res.text);
   } catch (e) {
-    return `GET /admin/orders: ${(e as Error).message}`;
+    return `GET /admin/orders: ${messageOf(e)}`;
   }
 }
 

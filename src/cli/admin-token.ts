@@ -1,7 +1,7 @@
 // The admin bearer token for `serve` and `run`: from a file or the environment, never only a flag,
 // because a flag's value shows in `ps` to every user of the machine.
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../errors.ts';
+import { codeOf, messageOf, UsageError } from '../errors.ts';
 
 export const ADMIN_TOKEN_ENV = 'FLASHSALE_ADMIN_TOKEN';
 
@@ -20,7 +20,7 @@ export function readAdminToken(file: string | undefined, env: NodeJS.ProcessEnv 
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new UsageError(`${flag} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}: cannot read the token file.`);
+      throw new UsageError(`${flag} ${file}: ${codeOf(e) ?? messageOf(e)}: cannot read the token file.`);
     }
     token = text.split('\n', 1)[0].trim();
     source = `${flag} ${file}`;

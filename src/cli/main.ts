@@ -12,7 +12,7 @@ import { register as registerCompare } from './commands/compare.ts';
 import { register as registerMerge } from './commands/merge.ts';
 import { register as registerPlan } from './commands/plan.ts';
 
-const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }; // our own package.json: it has a version
 
 export function buildProgram(): Command {
   const program = new Command('flashsale')

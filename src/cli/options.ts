@@ -1,7 +1,9 @@
 // Parsers for command-line option values. Each throws UsageError naming the option and the value,
 // so every command rejects bad input the same way (exit 2).
 import { InvalidArgumentError } from 'commander';
-import { UsageError } from '../errors.ts';
+import { durationMs } from '../shared/duration.ts';
+import { messageOf } from '../errors.ts';
+import { NO_LIMIT } from '../contract/sale.ts';
 
 /** Commander calls parsers with (value, previous); wrap ours so its own message names the option. */
 function fail(message: string): never {
@@ -24,27 +26,18 @@ export function fraction(value: string): number {
   return n;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses "250ms", "1.5s", "2m", "1h", or a bare number of milliseconds. */
-export function parseDurationMs(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!m) throw new UsageError(`"${value}" is not a duration (examples: 500ms, 30s, 2m).`);
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']);
-}
-
 export function duration(value: string): number {
   try {
-    return parseDurationMs(value);
+    return durationMs(value);
   } catch (e) {
-    fail((e as Error).message);
+    fail(messageOf(e));
   }
 }
 
 export function oneOf<T extends string>(choices: readonly T[]): (value: string) => T {
   return (value: string) => {
-    if (!(choices as readonly string[]).includes(value)) fail(`"${value}" is not one of: ${choices.join(', ')}.`);
-    return value as T;
+    if (!(choices as readonly string[]).includes(value)) fail(`"${value}" is not one of: ${choices.join(', ')}.`); // includes() on a literal tuple takes only its members; any string may be asked
+    return value as T; // checked against the choices just above
   };
 }
 
@@ -63,8 +56,8 @@ export function httpUrl(value: string): string {
 /** A per-user limit: a whole number ≥ 1, or "none" for no limit: the one spelling everywhere
  * (scenario files, serve, simulate). 0 is refused rather than read as "none": it would mean nobody may
  * buy. Returns the word itself, not null: commander turns a parser's null into "". */
-export function perUserLimit(value: string): number | 'none' {
-  if (value.trim() === 'none') return 'none';
-  if (/^\s*0+\s*$/.test(value)) fail('0 would let nobody buy; write "none" for no per-user limit.');
+export function perUserLimit(value: string): number | typeof NO_LIMIT {
+  if (value.trim() === NO_LIMIT) return NO_LIMIT;
+  if (/^\s*0+\s*$/.test(value)) fail(`0 would let nobody buy; write "${NO_LIMIT}" for no per-user limit.`);
   return integer(1, 2 ** 31 - 1)(value);
 }

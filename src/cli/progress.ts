@@ -1,7 +1,7 @@
 // Live progress of a run on the terminal: one redrawn bar line on a TTY (elapsed, sends per second,
 // successes, stock left), a plain line every second otherwise (CI logs, pipes), nothing when quiet.
 import type { LoadProgress } from '../load/index.ts';
-import { count, rate } from '../report/format.ts';
+import { count, rate } from '../shared/format.ts';
 
 export interface ProgressReporter {
   update(p: LoadProgress): void;

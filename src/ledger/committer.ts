@@ -4,25 +4,32 @@
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { ORDER_STRIDE, type LedgerStore } from './store.ts';
-import { LedgerMetricsWriter } from './metrics.ts';
+import { CommitStatsWriter } from './commit-stats.ts';
 import type { AckMsg, AppendMsg, LedgerEvent, PageReply, ToLedger } from './protocol.ts';
-import type { Health } from '../service/health.ts';
+import { messageOf } from '../errors.ts';
+
+/** Where the committer reports whether commits fail (the service's health words, src/service/health.ts,
+ * which the ledger does not import: the service sits above the ledger). True when the state changed. */
+export interface CommitHealth {
+  commitFailed(message: string): boolean;
+  commitSucceeded(): boolean;
+}
 
 interface Pending { port: MessagePort; msg: AppendMsg }
 
 export class GroupCommitter {
   private readonly store: LedgerStore;
-  private readonly metrics: LedgerMetricsWriter;
+  private readonly metrics: CommitStatsWriter;
   private queue: Pending[] = [];
   private scheduled = false;
   /** Indexed by HTTP thread. */
   private readonly ports: Array<MessagePort | null> = [];
-  private readonly health: Health | null;
+  private readonly health: CommitHealth | null;
   private readonly onEvent: (e: LedgerEvent) => void;
 
-  constructor(store: LedgerStore, metricsSab: SharedArrayBuffer, health: Health | null = null, onEvent: (e: LedgerEvent) => void = () => {}) {
+  constructor(store: LedgerStore, metricsSab: SharedArrayBuffer, health: CommitHealth | null = null, onEvent: (e: LedgerEvent) => void = () => {}) {
     this.store = store;
-    this.metrics = new LedgerMetricsWriter(metricsSab);
+    this.metrics = new CommitStatsWriter(metricsSab);
     this.health = health;
     this.onEvent = onEvent;
   }
@@ -53,7 +60,7 @@ export class GroupCommitter {
   drain(index: number): void {
     const port = this.ports[index];
     if (!port) return;
-    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) this.receive(port, m.message as ToLedger);
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) this.receive(port, m.message as ToLedger); // only the service sends on this port, always a ToLedger
     this.flush();
     port.removeAllListeners('message');
     port.close();
@@ -64,7 +71,7 @@ export class GroupCommitter {
     try {
       return { t: 'P', r, ...this.store.pageNdjson(saleId, after, limit) };
     } catch (e) {
-      return { t: 'P', r, ndjson: '', lastRowid: after, count: 0, e: (e as Error).message };
+      return { t: 'P', r, ndjson: '', lastRowid: after, count: 0, e: messageOf(e) };
     }
   }
 
@@ -91,7 +98,7 @@ export class GroupCommitter {
       try {
         failed = this.store.appendBatch(saleId, flat);
       } catch (e) {
-        const message = (e as Error).message;
+        const message = messageOf(e);
         for (const p of group) p.port.postMessage({ t: 'k', b: p.msg.b, f: null, e: message } satisfies AckMsg);
         // Said once when commits start failing, once when they work again: not once per batch.
         if (this.health?.commitFailed(message)) this.onEvent({ event: 'commits-failing', error: message });

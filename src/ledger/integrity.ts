@@ -15,6 +15,7 @@
 // as damage; it was never acknowledged, and accepting the damage then loses nothing acknowledged.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
+import { codeOf } from '../errors.ts';
 
 const HEADER = 32;
 const FRAME_HEADER = 24;
@@ -45,7 +46,7 @@ export function checkWal(walPath: string): WalCheck {
   try {
     fd = openSync(walPath, 'r');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, frames: 0, commits: 0 };
+    if (codeOf(e) === 'ENOENT') return { ok: true, frames: 0, commits: 0 };
     throw e;
   }
   try {
@@ -115,7 +116,7 @@ export function checkWal(walPath: string): WalCheck {
 
 /** PRAGMA quick_check: [] when the database is sound, else SQLite's findings (at most `max`). */
 export function quickCheck(db: DatabaseSync, max = 10): string[] {
-  const rows = db.prepare(`PRAGMA quick_check(${max})`).all() as Array<Record<string, unknown>>;
+  const rows = db.prepare(`PRAGMA quick_check(${max})`).all() as Array<Record<string, unknown>>; // node:sqlite types rows as unknown records; PRAGMA quick_check has one text column
   const findings = rows.map((r) => String(Object.values(r)[0]));
   return findings.length === 1 && findings[0] === 'ok' ? [] : findings;
 }

@@ -2,7 +2,7 @@
 // Sale epochs let POST /admin/sale start a fresh sale without losing the history of the last one.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { copyFileSync } from 'node:fs';
-import { FlashsaleError, LedgerDamagedError } from '../errors.ts';
+import { LedgerDamagedError, LedgerError, messageOf } from '../errors.ts';
 import { checkWal, quickCheck } from './integrity.ts';
 
 /** One confirmed order as the ledger stores it. `idempotencyKey` is null when the client sent none. */
@@ -27,8 +27,6 @@ export interface Recovery {
 }
 
 export type SyncMode = 'FULL' | 'NORMAL';
-
-export class LedgerError extends FlashsaleError {}
 
 const SALES = `
 CREATE TABLE IF NOT EXISTS sales (
@@ -101,7 +99,7 @@ export class LedgerStore {
         this.db.exec('BEGIN EXCLUSIVE; COMMIT');
       }
     } catch (e) {
-      throw new LedgerError(`cannot open ledger ${path}: ${(e as Error).message}`, undefined, { cause: e });
+      throw new LedgerError(`cannot open ledger ${path}: ${messageOf(e)}`, undefined, { cause: e });
     }
     // Before anything is written: a damaged file is refused as it is.
     if (path !== ':memory:') this.checkPages(accept);
@@ -118,7 +116,7 @@ export class LedgerStore {
       );
     } catch (e) {
       this.db.close();
-      throw new LedgerError(`cannot open ledger ${path}: ${(e as Error).message}`, undefined, { cause: e });
+      throw new LedgerError(`cannot open ledger ${path}: ${messageOf(e)}`, undefined, { cause: e });
     }
   }
 
@@ -144,7 +142,7 @@ export class LedgerStore {
     try {
       findings = quickCheck(this.db);
     } catch (e) {
-      findings = [(e as Error).message];
+      findings = [messageOf(e)];
     }
     if (findings.length === 0) return;
     const what = `the ledger ${this.path} fails PRAGMA quick_check: ${findings.join('; ').replace(/\s+/g, ' ').slice(0, 500)}`;
@@ -154,7 +152,7 @@ export class LedgerStore {
   }
 
   latestSale(): { id: number; definition: string } | null {
-    const row = this.db.prepare('SELECT id, definition FROM sales ORDER BY id DESC LIMIT 1').get() as
+    const row = this.db.prepare('SELECT id, definition FROM sales ORDER BY id DESC LIMIT 1').get() as // node:sqlite rows are untyped; this query's columns
       | { id: number; definition: string }
       | undefined;
     return row ? { id: Number(row.id), definition: String(row.definition) } : null;
@@ -168,22 +166,22 @@ export class LedgerStore {
   recover(saleId: number): Recovery {
     const soldBySku = new Map<string, number>();
     for (const row of this.db.prepare('SELECT sku, SUM(qty) AS n FROM orders WHERE sale_id = ? GROUP BY sku').iterate(saleId)) {
-      const r = row as { sku: string; n: number };
+      const r = row as { sku: string; n: number }; // node:sqlite rows are untyped; this query's columns
       soldBySku.set(r.sku, Number(r.n));
     }
     const users: Array<[string, number]> = [];
     for (const row of this.db.prepare('SELECT user_id, SUM(qty) AS n FROM orders WHERE sale_id = ? GROUP BY user_id').iterate(saleId)) {
-      const r = row as { user_id: string; n: number };
+      const r = row as { user_id: string; n: number }; // node:sqlite rows are untyped; this query's columns
       users.push([r.user_id, Number(r.n)]);
     }
     const keys: Array<[string, string, number | null]> = [];
     for (const row of this.db
       .prepare('SELECT idempotency_key, order_id, fingerprint FROM orders WHERE sale_id = ? AND idempotency_key IS NOT NULL')
       .iterate(saleId)) {
-      const r = row as { idempotency_key: string; order_id: string; fingerprint: number | null };
+      const r = row as { idempotency_key: string; order_id: string; fingerprint: number | null }; // node:sqlite rows are untyped; this query's columns
       keys.push([r.idempotency_key, r.order_id, r.fingerprint === null ? null : Number(r.fingerprint)]);
     }
-    const orders = Number((this.db.prepare('SELECT COUNT(*) AS n FROM orders WHERE sale_id = ?').get(saleId) as { n: number }).n);
+    const orders = Number((this.db.prepare('SELECT COUNT(*) AS n FROM orders WHERE sale_id = ?').get(saleId) as { n: number }).n); // node:sqlite rows are untyped; COUNT(*) AS n
     return { soldBySku, orders, users, keys };
   }
 
@@ -208,14 +206,14 @@ export class LedgerStore {
             this.insertRows(saleId, flat, i, 1);
           } catch (e) {
             this.checkTransaction();
-            failed.push([i, (e as Error).message]);
+            failed.push([i, messageOf(e)]);
           }
         }
       }
       this.db.exec('COMMIT');
     } catch (e) {
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      throw new LedgerError(`ledger commit failed: ${(e as Error).message}`, undefined, { cause: e });
+      throw new LedgerError(`ledger commit failed: ${messageOf(e)}`, undefined, { cause: e });
     }
     return failed;
   }
@@ -225,7 +223,7 @@ export class LedgerStore {
    * reported committed, and no later row may be written outside a transaction.
    */
   private checkTransaction(): void {
-    if (!this.db.isTransaction) throw new Error('SQLite rolled the transaction back');
+    if (!this.db.isTransaction) throw new LedgerError('SQLite rolled the transaction back');
   }
 
   private tryInsert(saleId: number, flat: ReadonlyArray<string | number | null>, first: number, rows: number): boolean {
@@ -259,7 +257,7 @@ export class LedgerStore {
     let lastRowid = afterRowid;
     let count = 0;
     for (const row of this.page.iterate(saleId, afterRowid, limit)) {
-      const r = row as { rowid: number; order_id: string; sku: string; user_id: string; qty: number; created_at: number };
+      const r = row as { rowid: number; order_id: string; sku: string; user_id: string; qty: number; created_at: number }; // node:sqlite rows are untyped; this query's columns
       ndjson += `${JSON.stringify({ orderId: r.order_id, sku: r.sku, userId: r.user_id, qty: Number(r.qty), createdAt: Number(r.created_at) })}\n`;
       lastRowid = Number(r.rowid);
       count++;

@@ -1,6 +1,7 @@
 // Turning an answer into an outcome with the template's matchers, and reading ids out of JSON bodies.
-import type { Matcher, RequestTemplate } from './plan.ts';
-import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../metrics/recorder.ts';
+// Pure (nothing from node:*): the k6 script classifies with it too, so both engines agree.
+import type { Matcher, RequestTemplate } from '../contract/load-plan.ts';
+import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../contract/vocabulary.ts';
 
 /** Reads `a.b.c` from a parsed JSON value; undefined when any part is missing. Own fields only: a path
  * such as `order.constructor` must not find Object.prototype's members in a target's answer. */
@@ -8,7 +9,7 @@ export function readPath(value: unknown, path: string): unknown {
   let cur: unknown = value;
   for (const key of path.split('.')) {
     if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return undefined;
-    cur = (cur as Record<string, unknown>)[key];
+    cur = (cur as Record<string, unknown>)[key]; // an object here (checked above): read by key
   }
   return cur;
 }
@@ -54,33 +55,4 @@ export function compileClassifier(t: RequestTemplate, where: string): Classifier
       return status >= 500 ? ERROR : REJECTED;
     },
   };
-}
-
-/** Parses a body as JSON, or undefined when it is not JSON. */
-export function parseJson(body: Buffer | null): unknown {
-  if (!body || body.length === 0) return undefined;
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-export const TIMEOUT_CODE = 'FLASHSALE_REQUEST_TIMEOUT';
-
-/** Raised by the engine's own per-request timeout (journey.timeoutMs). */
-export class RequestTimeoutError extends Error {
-  readonly code = TIMEOUT_CODE;
-  constructor(timeoutMs: number) {
-    super(`no complete answer within ${timeoutMs} ms`);
-    this.name = 'RequestTimeoutError';
-  }
-}
-
-/** A short, stable name for why a request failed without an answer. */
-export function errorKind(err: unknown): string {
-  const code = (err as { code?: unknown })?.code;
-  if (code === TIMEOUT_CODE || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'timeout';
-  if (typeof code === 'string') return code.startsWith('UND_ERR_') ? code.slice(8).toLowerCase() : code;
-  return (err as Error)?.name ?? 'unknown';
 }

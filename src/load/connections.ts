@@ -1,6 +1,9 @@
 // The worker's connections: `connections` undici Clients (one socket each, keep-alive, pipelining 1),
 // handed out idle-first. When all are busy, requests wait here in FIFO order rather than in undici's
 // queues, so the engine knows when each request really left (and the wait shows in corrected latency).
+// The one place the engine makes clients: the raw transport (src/load/transport/) plugs in here by
+// making each one with openClient(transport, url, options) instead of `new Client(...)`; nothing
+// else in the engine knows which transport carries a request (sender.ts only calls dispatch()).
 import { Client } from 'undici';
 
 const BACKSTOP_MS = 1_000;
@@ -40,7 +43,7 @@ export class Connections<T> {
 
   /** An idle connection's index, or -1 when all are busy. */
   acquire(): number {
-    return this.#idle.length ? this.#idle.pop()! : -1;
+    return this.#idle.length ? this.#idle.pop()! : -1; // length checked: pop() has an item
   }
 
   release(index: number): void {
@@ -56,7 +59,7 @@ export class Connections<T> {
   nextWaiting(): T | undefined {
     if (this.#head >= this.#waiting.length) return undefined;
     const item = this.#waiting[this.#head];
-    this.#waiting[this.#head++] = undefined as T;
+    this.#waiting[this.#head++] = undefined as T; // clears the slot so the item can be collected; never read again
     // Compact now and then so the array does not keep every request that ever waited.
     if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
       this.#waiting = this.#waiting.slice(this.#head);

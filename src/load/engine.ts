@@ -1,46 +1,31 @@
 // One load worker's run: take this worker's share of the schedule, start each buyer at its intended
 // time whatever happened to earlier ones (open model), walk each journey through its steps, retries
-// and think times, and record everything into fixed-size histograms and interval series.
+// and think times, and hand back what was measured. The engine is the journeys' state machine and
+// the pump that drives them; its parts each hold one concern:
+//   timeline.ts  when each buyer is due (arrivals, and journeys waiting out a think time or backoff)
+//   sender.ts    how a request goes out (templates, connections, timeouts)
+//   control.ts   the words shared with the other workers (start, stop, request tickets)
+//   tally.ts     what is counted, and the LoadResult at the end (latency: src/measure/recorder.ts)
+//   journey.ts / journey-policy.ts  one buyer's journey, and what it does after each answer
 // Bounded three ways: the schedule ends, caps.maxRequests (a global ticket shared by all workers), and
 // caps.maxDurationMs (a hard deadline); plus the shared stop flag (Ctrl-C, sell-out).
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { encodeHistogram } from '../metrics/histogram.ts';
-import { emptyCounts } from '../metrics/merge.ts';
-import { ERROR, LoadRecorder, REJECTED, SUCCESS } from '../metrics/recorder.ts';
-import { judgeGenerator } from '../metrics/self-watch.ts';
-import { OUTCOMES, type AckedOrder, type Counts, type LoadResult } from '../result/types.ts';
-import { ArrivalShare, arrivalShape } from './arrival/index.ts';
+import type { LoadPlan } from '../contract/load-plan.ts';
+import type { Counts, LoadResult } from '../contract/result.ts';
+import { CHECKOUT, ERROR, PAY, REJECTED, RESERVE, STOP_REASONS, SUCCESS, type StopReason } from '../contract/vocabulary.ts';
+import { LoadRecorder } from '../measure/recorder.ts';
+import { deriveSeed } from '../shared/random.ts';
 import { Buyers } from './buyers.ts';
-import { compileClassifier, errorKind, parseJson, readPath, RequestTimeoutError, type Classifier } from './classify.ts';
-import { Connections } from './connections.ts';
-import { DueHeap } from './due-heap.ts';
-import { CHECKOUT, Journey, PAY, RESERVE, STEP_NAMES, type JourneyHost } from './journey.ts';
+import { errorKind, parseJson } from './answers.ts';
+import { readPath } from './classify.ts';
+import { RunControl } from './control.ts';
+import { Journey, type JourneyHost } from './journey.ts';
 import { afterAnswer, journeyKey, thinkMs } from './journey-policy.ts';
-import type { LoadPlan } from './plan.ts';
-import { deriveSeed } from './random.ts';
-import {
-  GO,
-  P_COMPLETED,
-  P_ERRORS,
-  P_SENT,
-  P_SOLD_OUTS,
-  P_SUCCESSES,
-  P_UNITS,
-  PROGRESS_FIELDS,
-  READY,
-  requestStop,
-  STOP,
-  STOP_CODES,
-  STOP_INTERRUPTED,
-  STOP_MAX_DURATION,
-  STOP_MAX_REQUESTS,
-  STOP_NONE,
-  STOP_SOLD_OUT,
-  TICKETS,
-  type SharedState,
-} from './shared.ts';
 import { SellOutWatch } from './sell-out.ts';
-import { compileTemplate, isPlain, type CompiledTemplate, type Placeholder } from './template.ts';
+import { Sender } from './sender.ts';
+import { PROGRESS_FIELDS, STOP_CODES, STOP_INTERRUPTED, STOP_MAX_DURATION, STOP_MAX_REQUESTS, STOP_NONE, STOP_SOLD_OUT, type SharedState } from './shared.ts';
+import { Tally, type JourneyEnd } from './tally.ts';
+import { Timeline } from './timeline.ts';
 
 export interface WorkerTask {
   plan: LoadPlan;
@@ -54,76 +39,58 @@ const BATCH = 256;
 const PROGRESS_EVERY_MS = 100;
 const LOOP_RESOLUTION_MS = 10;
 
+/** The stop reason a STOP_* code stands for. */
+function reasonOf(code: number): StopReason {
+  const reason = STOP_CODES[code];
+  // STOP_CODES names the STOP_* codes with words of STOP_REASONS, 'none' aside (never passed here).
+  return STOP_REASONS.includes(reason as StopReason) ? (reason as StopReason) : 'completed';
+}
+
 export class LoadEngine implements JourneyHost {
   readonly #plan: LoadPlan;
-  readonly #control: Int32Array;
+  readonly #control: RunControl;
   /** Only with stopOnSellOut. */
   readonly #sellOut: SellOutWatch | null;
-  readonly #t0Shared: Float64Array;
-  readonly #progress: Float64Array;
   readonly #recorder = new LoadRecorder();
-  readonly #counts: Counts = emptyCounts();
-  readonly #orders: AckedOrder[] = [];
-  /** [step × outcome] counts, kept flat on the hot path and named in the result. */
-  readonly #stepOutcomes = new Array<number>(STEP_NAMES.length * OUTCOMES.length).fill(0);
+  readonly #tally: Tally;
+  /** The tally's counts, held here too: the hot path counts without a second hop. */
+  readonly #counts: Counts;
   readonly #buyers: Buyers;
-  readonly #templates: Array<CompiledTemplate | null> = [null, null, null];
-  readonly #classifiers: Array<Classifier | null> = [null, null, null];
   readonly #firstStep: number;
-  readonly #closed: boolean;
-  readonly #scheduleEndMs: number;
-  readonly #arrivals: ArrivalShare;
-  readonly #heap = new DueHeap<Journey>();
+  readonly #timeline: Timeline<Journey>;
+  readonly #sender: Sender;
   readonly #pool: Journey[] = [];
-  readonly #conns: Connections<Journey>;
   readonly #loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   readonly #keyPrefix: string;
 
+  #t0EpochMs = 0;
   #t0Local = 0;
-  #nextArrivalMs = Infinity;
-  /** Still starting new buyers (arrivals, or the next iteration of a closed-model user). */
-  #accepting = true;
   #active = 0;
-  #drainUntilMs = Infinity;
-  #stopReason: LoadResult['stopReason'] = 'completed';
+  #stopReason: StopReason = 'completed';
   /** The shared stop flag has been acted on. */
   #stopSeen = false;
   /** When the run stopped starting buyers early (a stop or a cap); buyers due later are not "dropped". */
   #stoppedAtMs = Infinity;
   #finished = false;
-  #firstSendMs: number | null = null;
-  #lastAckMs: number | null = null;
   #wakeAt = Infinity;
   #timer: NodeJS.Timeout | null = null;
   #immediate: NodeJS.Immediate | null = null;
   #progressTimer: NodeJS.Timeout | null = null;
   #timeoutTimer: NodeJS.Timeout | null = null;
-  readonly #timeoutError: RequestTimeoutError;
   #resolve: (r: LoadResult) => void = () => undefined;
 
   constructor(task: WorkerTask) {
     const { plan } = task;
     this.#plan = plan;
-    this.#control = new Int32Array(task.shared.control);
-    this.#sellOut = task.plan.stopOnSellOut ? new SellOutWatch(this.#control, task.plan.skus.ids.length) : null;
-    this.#t0Shared = new Float64Array(task.shared.t0);
-    this.#progress = new Float64Array(task.shared.progress, 8 * PROGRESS_FIELDS.length * task.worker, PROGRESS_FIELDS.length);
+    this.#control = new RunControl(task.shared);
+    this.#sellOut = plan.stopOnSellOut ? new SellOutWatch(this.#control.words, plan.skus.ids.length) : null;
+    this.#tally = new Tally(new Float64Array(task.shared.progress, 8 * PROGRESS_FIELDS.length * task.worker, PROGRESS_FIELDS.length));
+    this.#counts = this.#tally.counts;
     this.#buyers = new Buyers(plan);
-    const plain = plainPlaceholders(plan);
-    for (const [i, step] of STEP_NAMES.entries()) {
-      const t = plan.target.requests[step];
-      if (!t) continue;
-      this.#templates[i] = compileTemplate(t, `target.requests.${step}`, plain);
-      this.#classifiers[i] = compileClassifier(t, `target.requests.${step}`);
-    }
     this.#firstStep = plan.journey.type === 'reserve-pay' ? RESERVE : CHECKOUT;
-    const shape = arrivalShape(plan.arrival);
-    this.#closed = shape.model === 'closed';
-    this.#scheduleEndMs = shape.scheduleEndMs(plan.arrival as never);
-    this.#arrivals = new ArrivalShare(plan.arrival, plan.seed, task.worker, task.workers);
-    this.#conns = new Connections<Journey>({ url: plan.target.url, connections: plan.connections, timeoutMs: plan.journey.timeoutMs });
+    this.#timeline = new Timeline<Journey>(plan.arrival, plan.seed, task.worker, task.workers);
+    this.#sender = new Sender(plan, this.#recorder, this.#tally, this.#sellOut);
     this.#keyPrefix = `fs-${(plan.seed >>> 0).toString(36)}-`;
-    this.#timeoutError = new RequestTimeoutError(plan.journey.timeoutMs);
   }
 
   now(): number {
@@ -132,37 +99,22 @@ export class LoadEngine implements JourneyHost {
 
   /** Signals readiness, waits for the main thread's t0, runs to the end, returns what was measured. */
   async run(): Promise<LoadResult> {
-    Atomics.add(this.#control, READY, 1);
-    Atomics.notify(this.#control, READY);
-    const deadline = Date.now() + 60_000;
-    while (Atomics.load(this.#control, GO) === 0) {
-      if (Date.now() > deadline) throw new Error('load worker waited 60 s for the start signal');
-      await Atomics.waitAsync(this.#control, GO, 0, 100).value;
-    }
-    this.#t0Local = this.#t0Shared[0] - performance.timeOrigin;
-    this.#nextArrivalMs = this.#arrivals.next();
+    this.#t0EpochMs = await this.#control.ready();
+    this.#t0Local = this.#t0EpochMs - performance.timeOrigin;
+    this.#timeline.start();
     const done = new Promise<LoadResult>((resolve) => (this.#resolve = resolve));
-    this.#progressTimer = setInterval(() => this.#flushProgress(), PROGRESS_EVERY_MS);
+    this.#progressTimer = setInterval(() => this.#tally.flushProgress(), PROGRESS_EVERY_MS);
     // Sweep for overdue requests often enough to time out within ~10 % of timeoutMs.
     const sweepMs = Math.max(5, Math.min(100, this.#plan.journey.timeoutMs / 10));
-    this.#timeoutTimer = setInterval(() => this.#sweepTimeouts(), sweepMs);
+    this.#timeoutTimer = setInterval(() => this.#sender.sweepTimeouts(this.now()), sweepMs);
     this.#loop.enable();
     // A stop (Ctrl-C, another worker's cap or sell-out) must be seen at once, not at the next due time.
-    this.#watchStop();
-    this.#wake(this.#nextArrivalMs);
+    this.#control.watchStop(
+      () => this.#finished,
+      () => this.#wake(this.now()),
+    );
+    this.#wake(this.#timeline.nextArrivalMs);
     return done;
-  }
-
-  /** Wakes the pump when a stop is requested. Another worker finishing also notifies STOP without
-   * setting it, so the watch is re-armed until a stop is really there. */
-  #watchStop(): void {
-    const stop = Atomics.waitAsync(this.#control, STOP, STOP_NONE);
-    if (!stop.async) return void this.#wake(this.now());
-    void stop.value.then(() => {
-      if (this.#finished) return;
-      if (Atomics.load(this.#control, STOP) === STOP_NONE) this.#watchStop();
-      else this.#wake(this.now());
-    });
   }
 
   // Scheduling -----------------------------------------------------------------------------------
@@ -194,19 +146,20 @@ export class LoadEngine implements JourneyHost {
     let now = this.now();
     this.#checkStops(now);
     if (this.#finished) return;
+    const timeline = this.#timeline;
     let budget = BATCH;
     while (budget > 0) {
-      const arrivalMs = this.#accepting ? this.#nextArrivalMs : Infinity;
-      const heapMs = this.#heap.peekMs();
-      if (arrivalMs <= heapMs) {
+      const arrivalMs = timeline.accepting ? timeline.nextArrivalMs : Infinity;
+      const laterMs = timeline.laterMs();
+      if (arrivalMs <= laterMs) {
         if (arrivalMs > now) break;
-        const index = this.#arrivals.index;
-        this.#send(this.#startBuyer(index, this.#closed ? index : -1, 0, arrivalMs), now);
-        this.#nextArrivalMs = this.#arrivals.next();
-        if (this.#nextArrivalMs === Infinity && !this.#closed) this.#scheduleDone(now);
+        const index = timeline.arrivalIndex();
+        this.#send(this.#startBuyer(index, timeline.closed ? index : -1, 0, arrivalMs), now);
+        timeline.advance();
+        if (timeline.nextArrivalMs === Infinity && !timeline.closed) timeline.scheduleDone(now, this.#plan.caps.gracefulStopMs);
       } else {
-        if (heapMs > now) break;
-        this.#send(this.#heap.pop()!, now);
+        if (laterMs > now) break;
+        this.#send(timeline.takeLater(), now);
       }
       budget--;
       if ((budget & 15) === 0) now = this.now();
@@ -219,26 +172,26 @@ export class LoadEngine implements JourneyHost {
       this.#wakeAt = now;
       return;
     }
-    const scheduleEnd = this.#closed && this.#accepting ? this.#scheduleEndMs : Infinity;
-    const next = Math.min(this.#accepting ? this.#nextArrivalMs : Infinity, this.#heap.peekMs(), this.#drainUntilMs, scheduleEnd, this.#plan.caps.maxDurationMs);
+    const scheduleEnd = timeline.closed && timeline.accepting ? timeline.scheduleEndMs : Infinity;
+    const next = Math.min(timeline.accepting ? timeline.nextArrivalMs : Infinity, timeline.laterMs(), timeline.drainUntilMs, scheduleEnd, this.#plan.caps.maxDurationMs);
     this.#wake(next);
   };
 
   #checkStops(now: number): void {
+    const timeline = this.#timeline;
     if (now >= this.#plan.caps.maxDurationMs) {
-      requestStop(this.#control, STOP_MAX_DURATION);
+      this.#control.stop(STOP_MAX_DURATION);
       this.#stopReason = 'max_duration';
       this.#close(now);
       return;
     }
-    if (this.#closed && this.#accepting && now >= this.#scheduleEndMs) this.#scheduleDone(now);
-    const code = Atomics.load(this.#control, STOP);
+    if (timeline.closed && timeline.accepting && now >= timeline.scheduleEndMs) timeline.scheduleDone(now, this.#plan.caps.gracefulStopMs);
+    const code = this.#control.stopCode();
     if (code !== STOP_NONE && !this.#stopSeen) {
       this.#stopSeen = true;
       this.#stoppedAtMs = Math.min(this.#stoppedAtMs, now);
-      this.#stopReason = STOP_CODES[code] as LoadResult['stopReason'];
-      this.#accepting = false;
-      this.#drainUntilMs = Math.min(this.#drainUntilMs, now + this.#plan.caps.gracefulStopMs);
+      this.#stopReason = reasonOf(code);
+      timeline.stopAt(now, this.#plan.caps.gracefulStopMs);
       // Interrupted or out of requests: no new journey starts; in-flight requests finish.
       if (code === STOP_INTERRUPTED || code === STOP_MAX_REQUESTS) this.#abandonWaiting(code);
     }
@@ -247,23 +200,16 @@ export class LoadEngine implements JourneyHost {
       this.#close(now);
       return;
     }
-    if (now >= this.#drainUntilMs) this.#close(now);
-  }
-
-  #scheduleDone(now: number): void {
-    if (!this.#accepting) return;
-    this.#accepting = false;
-    const end = Number.isFinite(this.#scheduleEndMs) ? Math.max(now, this.#scheduleEndMs) : now;
-    this.#drainUntilMs = Math.min(this.#drainUntilMs, end + this.#plan.caps.gracefulStopMs);
+    if (now >= timeline.drainUntilMs) this.#close(now);
   }
 
   #maybeFinish(now: number): void {
-    if (!this.#accepting && this.#active === 0) this.#close(now);
+    if (!this.#timeline.accepting && this.#active === 0) this.#close(now);
   }
 
   // Journeys --------------------------------------------------------------------------------------
 
-  /** Sets up buyer number `buyer`; the caller sends it or puts it on the heap. */
+  /** Sets up buyer number `buyer`; the caller sends it or puts it on the timeline. */
   #startBuyer(buyer: number, vu: number, iteration: number, dueMs: number): Journey {
     const j = this.#pool.pop() ?? new Journey(this);
     const { journey } = this.#plan;
@@ -295,92 +241,27 @@ export class LoadEngine implements JourneyHost {
       this.#endJourney(j, j.requests === 0 ? 'dropped' : 'gaveUp');
       return;
     }
-    // Lateness is the generator's own: how long after its due time the pump got to this request.
-    // Waiting for a free connection afterwards is the target's doing and shows in corrected latency.
-    this.#recorder.recordLateness(Math.round((now - j.dueMs) * 1000));
-    if (j.retrying) this.#counts.retries++;
-    j.requests++;
-    const tpl = this.#templates[j.step]!;
-    const opts = j.opts;
-    opts.method = tpl.method;
-    opts.path = tpl.path(j);
-    if (j.headersFor === tpl) opts.headers = tpl.refreshHeaders(j, j.headers);
-    else {
-      opts.headers = tpl.headers(j, j.headers);
-      j.headersFor = tpl;
-    }
-    opts.body = tpl.body(j);
-    j.keepBody = this.#classifiers[j.step]!.needsBody;
-    // Only a reservation's sold-out answer can be stale (checkout runs never return units; a pay step's
-    // answer ends its own hold). A reservation counts as held from the moment it is asked for: its answer
-    // may be a hold on a unit that came back, and the run must not stop before that hold is paid or lost.
-    if (this.#sellOut && j.step === RESERVE) {
-      j.returnsAtSend = this.#sellOut.returnsSoFar(j.skuIndex);
-      if (!j.holding) {
-        this.#sellOut.holdTaken(j.skuIndex);
-        j.holding = true;
-      }
-    }
-    j.queuedMs = now;
-    const c = this.#conns.acquire();
-    if (c < 0) this.#conns.wait(j);
-    else this.#dispatch(j, c, now);
+    this.#sender.send(j, now);
   }
 
   #takeTicket(): boolean {
-    if (Atomics.add(this.#control, TICKETS, 1) < this.#plan.caps.maxRequests) return true;
-    requestStop(this.#control, STOP_MAX_REQUESTS);
+    if (this.#control.takeTicket(this.#plan.caps.maxRequests)) return true;
+    this.#control.stop(STOP_MAX_REQUESTS);
     // Said here, not only when the pump next looks at the flag: the last answers can end the run first.
-    this.#stopReason = STOP_CODES[Atomics.load(this.#control, STOP)] as LoadResult['stopReason'];
-    this.#accepting = false; // no new buyer could send either (and a closed-model user must not loop)
+    this.#stopReason = reasonOf(this.#control.stopCode());
+    this.#timeline.accepting = false; // no new buyer could send either (and a closed-model user must not loop)
     const now = this.now();
     this.#stoppedAtMs = Math.min(this.#stoppedAtMs, now);
     this.#wake(now);
     return false;
   }
 
-  #dispatch(j: Journey, c: number, now: number): void {
-    j.conn = c;
-    j.abort = null;
-    this.#conns.inFlight[c] = j;
-    j.sentMs = now;
-    j.statusCode = 0;
-    // Setting an array's length calls into C++ (~40 ns) even when it changes nothing: guard it.
-    if (j.chunks.length !== 0) j.chunks.length = 0;
-    this.#recorder.recordConnectionWait(Math.round((now - j.queuedMs) * 1000));
-    this.#recorder.intervals.sent(now);
-    this.#counts.requestsSent++;
-    if (this.#firstSendMs === null) this.#firstSendMs = now;
-    this.#conns.clients[c].dispatch(j.opts, j);
-  }
-
-  /** Aborts requests that have been out longer than journey.timeoutMs (counted as 'timeout', retried). */
-  #sweepTimeouts(): void {
-    const limit = this.now() - this.#plan.journey.timeoutMs;
-    const inFlight = this.#conns.inFlight;
-    for (let c = 0; c < inFlight.length; c++) {
-      const j = inFlight[c];
-      if (j && j.sentMs <= limit && j.abort) {
-        const abort = j.abort;
-        j.abort = null;
-        abort(this.#timeoutError);
-      }
-    }
-  }
-
-  /** The connection is free again: give it to the longest-waiting request, if any. */
-  #freeConnection(c: number, now: number): void {
-    const next = this.#finished ? undefined : this.#conns.nextWaiting();
-    if (next) this.#dispatch(next, c, now);
-    else this.#conns.release(c);
-  }
-
   answered(j: Journey): void {
     if (this.#finished) return;
     const now = this.now();
-    this.#freeConnection(j.conn, now);
+    this.#sender.free(j.conn, now, this.#finished);
     this.#counts.requestsAnswered++;
-    const classifier = this.#classifiers[j.step]!;
+    const classifier = this.#sender.classifier(j.step);
     // Parse only what is read: with status-only matchers, a sold-out or refused answer's body is never
     // looked at (late in a sale that is most answers); a success's is, for its id.
     let json: unknown;
@@ -393,7 +274,7 @@ export class LoadEngine implements JourneyHost {
       if (outcome === SUCCESS && classifier.captureId) json = parseJson(j.body());
     }
     if (j.chunks.length !== 0) j.chunks.length = 0;
-    if (outcome === REJECTED || outcome === ERROR) this.#countKind(`http_${j.statusCode}`);
+    if (outcome === REJECTED || outcome === ERROR) this.#tally.kind(`http_${j.statusCode}`);
     let units = 0;
     let orderId = '';
     if (outcome === SUCCESS) {
@@ -405,12 +286,10 @@ export class LoadEngine implements JourneyHost {
         orderId = id;
       }
     }
-    this.#record(j, outcome, now, units);
-    if (units > 0) {
-      this.#orders.push({ orderId, userId: j.userId, sku: j.sku, qty: j.qty });
-      this.#counts.unitsAcknowledged += units;
-      this.#lastAckMs = now;
-    }
+    this.#tally.outcome(j.step, outcome);
+    this.#recorder.recordAnswer(j.step, outcome, Math.round((now - j.dueMs) * 1000), Math.round((now - j.sentMs) * 1000), now, units);
+    j.conn = -1;
+    if (units > 0) this.#tally.acknowledged({ orderId, userId: j.userId, sku: j.sku, qty: j.qty }, now);
     this.#next(j, outcome, now);
     this.#maybeFinish(now);
   }
@@ -421,30 +300,13 @@ export class LoadEngine implements JourneyHost {
   failed(j: Journey, err: Error): void {
     if (this.#finished) return;
     const now = this.now();
-    if (j.conn >= 0) this.#freeConnection(j.conn, now);
-    this.#countKind(errorKind(err));
-    this.#countOutcome(j.step, ERROR);
+    if (j.conn >= 0) this.#sender.free(j.conn, now, this.#finished);
+    this.#tally.kind(errorKind(err));
+    this.#tally.outcome(j.step, ERROR);
     this.#recorder.recordFailure(now);
     j.conn = -1;
     this.#next(j, ERROR, now);
     this.#maybeFinish(now);
-  }
-
-  #countKind(kind: string): void {
-    const e = this.#counts.errorsByKind;
-    e[kind] = (e[kind] ?? 0) + 1;
-  }
-
-  #countOutcome(step: number, outcome: number): void {
-    const name = OUTCOMES[outcome];
-    this.#counts.byOutcome[name]++;
-    this.#stepOutcomes[step * OUTCOMES.length + outcome]++;
-  }
-
-  #record(j: Journey, outcome: number, now: number, units: number): void {
-    this.#countOutcome(j.step, outcome);
-    this.#recorder.recordAnswer(j.step, outcome, Math.round((now - j.dueMs) * 1000), Math.round((now - j.sentMs) * 1000), now, units);
-    j.conn = -1;
   }
 
   /** What the buyer does after an answer: next step, retry, another account, or the end. */
@@ -456,41 +318,43 @@ export class LoadEngine implements JourneyHost {
   }
 
   #later(j: Journey, dueMs: number, now: number): void {
-    const interrupted = Atomics.load(this.#control, STOP);
-    if (interrupted === STOP_INTERRUPTED || interrupted === STOP_MAX_REQUESTS || dueMs >= this.#drainUntilMs) {
+    const code = this.#control.stopCode();
+    if (code === STOP_INTERRUPTED || code === STOP_MAX_REQUESTS || dueMs >= this.#timeline.drainUntilMs) {
       return this.#endJourney(j, 'gaveUp', now);
     }
     j.dueMs = dueMs;
-    this.#heap.push(j);
+    this.#timeline.later(j);
     this.#wake(dueMs);
   }
 
   /** `now`: the caller's current time when it has one (saves a clock read per request). */
-  #endJourney(j: Journey, how: keyof Counts['buyers'], now?: number): void {
+  #endJourney(j: Journey, how: JourneyEnd, now?: number): void {
     this.#counts.buyers[how]++;
     if (j.holding) {
       j.holding = false;
       // Refused at the reserve step: nothing was held. Paid: nothing comes back. Anything else may have
       // left a hold that is declined, expires or is abandoned: its units come back.
       const nothingReturns = how === 'succeeded' || (j.step === RESERVE && (how === 'soldOut' || how === 'rejected'));
+      // Only a reservation with stopOnSellOut is ever holding, so the watch is there.
       if (this.#sellOut!.holdEnded(j.skuIndex, !nothingReturns)) this.#stopSoldOut();
     }
     // Dropped means no request of it ever went out: it was never a started buyer either.
     if (how === 'dropped') this.#counts.buyers.started--;
     this.#active--;
     // Closed model: the same virtual user starts its next journey after a think time.
-    if (j.vu >= 0 && this.#accepting) {
+    const timeline = this.#timeline;
+    if (j.vu >= 0 && timeline.accepting) {
       now ??= this.now();
       const next = now + thinkMs(j, this.#plan.journey);
-      if (next < this.#scheduleEndMs) {
-        const vus = this.#plan.arrival.type === 'constant-vus' ? this.#plan.arrival.vus : 1;
+      if (next < timeline.scheduleEndMs) {
+        const vus = timeline.users;
         const iteration = j.iteration + 1;
         this.#pool.push(j);
         const started = this.#startBuyer(j.vu + iteration * vus, j.vu, iteration, next);
         // No think time: send now, from the answer's callback, as a closed-loop client does.
         if (next <= now && !this.#finished) this.#send(started, now);
         else {
-          this.#heap.push(started);
+          timeline.later(started);
           this.#wake(next);
         }
         return;
@@ -500,15 +364,15 @@ export class LoadEngine implements JourneyHost {
   }
 
   #stopSoldOut(): void {
-    requestStop(this.#control, STOP_SOLD_OUT);
+    this.#control.stop(STOP_SOLD_OUT);
     this.#wake(this.now());
   }
 
   /** Journeys not yet due are dropped. Requests queued for a connection already hold a ticket: out of
    * requests, they still go (maxRequests is exact); interrupted, they do not. */
   #abandonWaiting(code: number): void {
-    this.#heap.drain((j) => this.#endJourney(j, j.requests === 0 ? 'dropped' : 'gaveUp'));
-    if (code === STOP_INTERRUPTED) this.#conns.drainWaiting((j) => this.#endJourney(j, j.requests <= 1 ? 'dropped' : 'gaveUp'));
+    this.#timeline.drainLater((j) => this.#endJourney(j, j.requests === 0 ? 'dropped' : 'gaveUp'));
+    if (code === STOP_INTERRUPTED) this.#sender.conns.drainWaiting((j) => this.#endJourney(j, j.requests <= 1 ? 'dropped' : 'gaveUp'));
   }
 
   // The end ---------------------------------------------------------------------------------------
@@ -520,85 +384,27 @@ export class LoadEngine implements JourneyHost {
     if (this.#progressTimer) clearInterval(this.#progressTimer);
     if (this.#timeoutTimer) clearInterval(this.#timeoutTimer);
     this.#loop.disable();
-    this.#accepting = false;
+    const timeline = this.#timeline;
+    timeline.accepting = false;
     // Whatever had not finished is counted, not measured: journeys waiting, queued or in flight.
-    this.#heap.drain((j) => this.#endJourney(j, j.requests === 0 ? 'dropped' : 'gaveUp'));
-    this.#conns.drainWaiting((j) => this.#endJourney(j, j.requests <= 1 ? 'dropped' : 'gaveUp'));
+    timeline.drainLater((j) => this.#endJourney(j, j.requests === 0 ? 'dropped' : 'gaveUp'));
+    this.#sender.conns.drainWaiting((j) => this.#endJourney(j, j.requests <= 1 ? 'dropped' : 'gaveUp'));
     // In flight when the run was cut: their answers will never be read. Counted apart (cutByStop), not
     // as errors and not in any latency: the stop, not the target, ended them.
-    const inFlight = this.#conns.inFlight;
-    for (let c = 0; c < inFlight.length; c++) {
-      const j = inFlight[c];
-      if (j === null || j.conn < 0) continue;
-      this.#counts.cutByStop++;
-    }
+    this.#counts.cutByStop += this.#sender.inFlightCount();
     this.#counts.buyers.gaveUp += this.#active; // in flight: cut by the stop
     this.#active = 0;
     // Buyers whose time had come but who were never started (a cap or a stop) are k6's dropped iterations.
-    if (!this.#closed) {
-      const until = Math.min(now, this.#stoppedAtMs);
-      while (this.#nextArrivalMs <= until) {
-        this.#counts.buyers.dropped++;
-        this.#nextArrivalMs = this.#arrivals.next();
-      }
-    }
-    this.#flushProgress();
-    Atomics.notify(this.#control, STOP); // release our own stop watcher (and wake the others)
-    void this.#conns.close().then(() => this.#resolve(this.#result(now)));
-  }
-
-  #byStep(): Counts['byStep'] {
-    const out: Counts['byStep'] = {};
-    STEP_NAMES.forEach((step, s) => {
-      const row = this.#stepOutcomes.slice(s * OUTCOMES.length, (s + 1) * OUTCOMES.length);
-      if (row.some((n) => n > 0)) out[step] = { success: row[0], sold_out: row[1], rejected: row[2], error: row[3] };
-    });
-    return out;
-  }
-
-  #flushProgress(): void {
-    const p = this.#progress;
-    const c = this.#counts;
-    p[P_SENT] = c.requestsSent;
-    p[P_COMPLETED] = c.byOutcome.success + c.byOutcome.sold_out + c.byOutcome.rejected + c.byOutcome.error;
-    p[P_SUCCESSES] = c.buyers.succeeded;
-    p[P_UNITS] = c.unitsAcknowledged;
-    p[P_ERRORS] = c.byOutcome.rejected + c.byOutcome.error;
-    p[P_SOLD_OUTS] = c.byOutcome.sold_out;
+    if (!timeline.closed) this.#counts.buyers.dropped += timeline.skipDueBy(Math.min(now, this.#stoppedAtMs));
+    this.#tally.flushProgress();
+    this.#control.wakeWatchers(); // release our own stop watcher (and wake the others)
+    void this.#sender.conns.close().then(() => this.#resolve(this.#result(now)));
   }
 
   #result(endMs: number): LoadResult {
     // The monitor measures the whole gap between its timer ticks; only what exceeds the tick is delay.
     const ns = (v: number) => (Number.isFinite(v) ? Math.max(0, v / 1e6 - LOOP_RESOLUTION_MS) : 0);
-    const loop = { p50: ns(this.#loop.percentile(50)), p99: ns(this.#loop.percentile(99)), max: ns(this.#loop.max) };
-    // Judged here at the default scale; the run's judge (src/result/judge.ts) judges again at the
-    // scenario's own scale, which the load engine does not know.
-    const verdict = judgeGenerator({ lateness: this.#recorder.lateness, eventLoopDelayMs: loop });
-    return {
-      t0EpochMs: this.#t0Shared[0],
-      durationMs: endMs,
-      firstSendMs: this.#firstSendMs,
-      lastAckMs: this.#lastAckMs,
-      stopReason: this.#stopReason,
-      counts: { ...this.#counts, byStep: this.#byStep() },
-      latency: this.#recorder.latency(),
-      intervals: this.#recorder.intervals.finish(endMs),
-      generator: {
-        lateness: encodeHistogram(this.#recorder.lateness),
-        connectionWait: encodeHistogram(this.#recorder.connectionWait),
-        eventLoopDelayMs: loop,
-        ...verdict,
-      },
-      orders: this.#orders,
-    };
+    const eventLoopDelayMs = { p50: ns(this.#loop.percentile(50)), p99: ns(this.#loop.percentile(99)), max: ns(this.#loop.max) };
+    return this.#tally.result({ t0EpochMs: this.#t0EpochMs, endMs, stopReason: this.#stopReason, recorder: this.#recorder, eventLoopDelayMs });
   }
-}
-
-/** Placeholders whose values this plan can only make plain (see isPlain), so templates skip escaping
- * them: generated keys and numbers always, user ids and SKUs when the plan's prefix and ids are. */
-function plainPlaceholders(plan: LoadPlan): ReadonlySet<Placeholder> {
-  const plain = new Set<Placeholder>(['qty', 'idempotencyKey']);
-  if (isPlain(plan.buyers.userPrefix)) plain.add('userId');
-  if (plan.skus.ids.every(isPlain)) plain.add('sku');
-  return plain;
 }

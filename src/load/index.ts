@@ -1,9 +1,9 @@
 // The load engine's entry point: start a pool of load workers, give them t0 together, watch their
 // progress, stop them on request, and merge what they measured.
 import { Piscina } from 'piscina';
-import { mergeLoadResults } from '../metrics/merge.ts';
-import type { LoadResult } from '../result/types.ts';
-import type { LoadPlan } from './plan.ts';
+import { mergeLoadResults } from '../measure/merge.ts';
+import type { LoadResult } from '../contract/result.ts';
+import type { LoadPlan } from '../contract/load-plan.ts';
 import {
   createSharedState,
   GO,
@@ -20,9 +20,10 @@ import {
   type SharedState,
 } from './shared.ts';
 import { validatePlan } from './validate.ts';
+import { StartTimeoutError } from '../errors.ts';
 
-export { validatePlan, LoadPlanError, journeySteps } from './validate.ts';
-export type { LoadPlan } from './plan.ts';
+export { validatePlan, journeySteps } from './validate.ts';
+export type { LoadPlan } from '../contract/load-plan.ts';
 
 export interface LoadProgress {
   elapsedMs: number;
@@ -44,7 +45,7 @@ export interface RunLoadOptions {
   startAtEpochMs?: number;
 }
 
-const WORKER_FILE = new URL('../../workers/load-worker.ts', import.meta.url).href;
+const WORKER_FILE = new URL('./worker.ts', import.meta.url).href;
 /** Time between telling workers t0 and t0 itself, so every worker is waiting when it comes. */
 const START_LEAD_MS = 25;
 const READY_TIMEOUT_MS = 30_000;
@@ -96,7 +97,7 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions = {}): Pro
 async function waitReady(control: Int32Array, workers: number): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (let ready = Atomics.load(control, READY); ready < workers; ready = Atomics.load(control, READY)) {
-    if (Date.now() > deadline) throw new Error(`only ${ready} of ${workers} load workers started within ${READY_TIMEOUT_MS / 1000} s`);
+    if (Date.now() > deadline) throw new StartTimeoutError(`only ${ready} of ${workers} load workers started within ${READY_TIMEOUT_MS / 1000} s`);
     await Atomics.waitAsync(control, READY, ready, 100).value;
   }
 }

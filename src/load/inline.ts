@@ -1,8 +1,8 @@
 // The same load engine without a worker thread: one engine in the calling thread. For the benchmark
 // (one load worker, measured beside autocannon in the same process) and for tests that look inside.
-import type { LoadResult } from '../result/types.ts';
+import type { LoadResult } from '../contract/result.ts';
 import { LoadEngine } from './engine.ts';
-import type { LoadPlan } from './plan.ts';
+import type { LoadPlan } from '../contract/load-plan.ts';
 import { createSharedState, GO, requestStop, STOP_INTERRUPTED } from './shared.ts';
 import { validatePlan } from './validate.ts';
 

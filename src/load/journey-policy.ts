@@ -1,18 +1,18 @@
 // What a buyer does after an answer: the next step, a retry after backoff, another account (bots),
 // or the end of the journey. Pure decisions on the journey's own state and random stream, so they can
 // be tested without a server; the engine only carries them out.
-import { REJECTED, SOLD_OUT, SUCCESS } from '../metrics/recorder.ts';
+import { PAY, REJECTED, RESERVE, SOLD_OUT, SUCCESS } from '../contract/vocabulary.ts';
 import type { Buyers } from './buyers.ts';
-import { PAY, RESERVE, type Journey } from './journey.ts';
-import type { JourneySpec } from './plan.ts';
+import type { Journey } from './journey.ts';
+import type { JourneySpec } from '../contract/load-plan.ts';
+import { backoffMs, thinkWithinMs } from './waits.ts';
 
 /** How a journey ended (a key of Counts['buyers']), or 'later': it goes on at j.dueMs. */
 export type Next = 'succeeded' | 'soldOut' | 'rejected' | 'gaveUp' | 'later';
 
 /** Think time before the next step (or, closed model, the next journey): none for bots. */
 export function thinkMs(j: Journey, spec: JourneySpec): number {
-  const { minMs, maxMs } = spec.thinkTime;
-  return j.bot ? 0 : minMs + (maxMs - minMs) * j.random();
+  return j.bot ? 0 : thinkWithinMs(spec.thinkTime, j.random());
 }
 
 /** The journey key of a buyer's n-th account; the per-step Idempotency-Key derives from it. */
@@ -50,9 +50,9 @@ export function afterAnswer(j: Journey, outcome: number, nowMs: number, spec: Jo
   // An error (5xx, connection, timeout): retry with exponential backoff and full jitter, same key.
   const maxRetries = j.bot ? spec.bots.retries : spec.retries.max;
   if (j.attempt >= maxRetries) return 'gaveUp';
-  const cap = Math.min(spec.retries.maxMs, spec.retries.baseMs * 2 ** j.attempt);
+  const attempt = j.attempt;
   j.attempt++;
   j.retrying = true;
-  j.dueMs = nowMs + j.random() * cap;
+  j.dueMs = nowMs + backoffMs(spec.retries, attempt, j.random());
   return 'later';
 }

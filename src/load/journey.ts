@@ -4,15 +4,10 @@
 // onComplete/onError) are used on purpose: undici 7 wraps the newer controller API in an adapter
 // object per request and parses every response header into an object, which the engine never needs.
 import type { Dispatcher } from 'undici';
-import type { Step } from './plan.ts';
+import { CHECKOUT, STEPS } from '../contract/vocabulary.ts';
 import type { CompiledTemplate, Vars } from './template.ts';
 
-/** Step indexes, as in STEPS of the recorder. */
-export const CHECKOUT = 0;
-export const RESERVE = 1;
-export const PAY = 2;
-export const STEP_NAMES: readonly Step[] = ['checkout', 'reserve', 'pay'];
-const KEY_SUFFIX = STEP_NAMES.map((s) => `-${s}`);
+const KEY_SUFFIX = STEPS.map((s) => `-${s}`);
 
 export interface JourneyHost {
   /** ms from t0. */

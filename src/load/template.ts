@@ -1,7 +1,7 @@
 // Request templates compiled once per run: every string is split at its ${placeholders} so building a
 // request is a few string concatenations, and the header array is prebuilt except for the values
 // that vary per buyer. Values are escaped for where they land (path, JSON string, form field).
-import type { RequestTemplate } from './plan.ts';
+import type { RequestTemplate } from '../contract/load-plan.ts';
 
 export const PLACEHOLDERS = ['userId', 'sku', 'qty', 'idempotencyKey', 'reservationId'] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
@@ -19,6 +19,7 @@ export function isPlain(value: string): boolean {
 
 const NONE: ReadonlySet<Placeholder> = new Set();
 const asIs: Escape = (v) => v;
+// eslint-disable-next-line no-control-regex -- JSON must escape exactly these control characters
 const forJson: Escape = (v) => (/["\\\u0000-\u001f]/.test(v) ? JSON.stringify(v).slice(1, -1) : v);
 
 /** A string with placeholders: static parts and, between them, which variable goes there. */
@@ -36,7 +37,7 @@ export class Pattern {
     const re = /\$\{([^}]*)\}/g;
     let last = 0;
     for (let m = re.exec(source); m; m = re.exec(source)) {
-      const name = m[1] as Placeholder;
+      const name = m[1] as Placeholder; // checked against PLACEHOLDERS just above
       if (!PLACEHOLDERS.includes(name)) {
         throw new TypeError(`${where}: unknown placeholder \${${m[1]}} (known: ${PLACEHOLDERS.map((p) => `\${${p}}`).join(' ')})`);
       }
@@ -99,16 +100,22 @@ export function compileTemplate(t: RequestTemplate, where: string, plain: Readon
   let body: Pattern | null = null;
   if (t.body && 'json' in t.body) {
     body = new Pattern(JSON.stringify(t.body.json).replace(QTY_AS_NUMBER, '${qty}'), forJson, `${where}.body`, plain);
-    if (!hasContentType) headerNames.push('content-type'), headerValues.push(new Pattern('application/json', asIs, where));
+    if (!hasContentType) {
+      headerNames.push('content-type');
+      headerValues.push(new Pattern('application/json', asIs, where));
+    }
   } else if (t.body && 'form' in t.body) {
     const form = Object.entries(t.body.form)
       .map(([k, v]) => `${encodeURIComponent(k)}=${v}`)
       .join('&');
     body = new Pattern(form, (v) => encodeURIComponent(v), `${where}.body`, plain);
-    if (!hasContentType) headerNames.push('content-type'), headerValues.push(new Pattern('application/x-www-form-urlencoded', asIs, where));
+    if (!hasContentType) {
+      headerNames.push('content-type');
+      headerValues.push(new Pattern('application/x-www-form-urlencoded', asIs, where));
+    }
   }
   const staticHeaders: string[] = [];
-  headerNames.forEach((n, i) => staticHeaders.push(n, headerValues[i].isStatic ? headerValues[i].render(null as never) : ''));
+  headerNames.forEach((n, i) => staticHeaders.push(n, headerValues[i].isStatic ? headerValues[i].render(null as never) : '')); // a static pattern reads no variables
   const dynamic = headerValues.map((p, i) => (p.isStatic ? -1 : i)).filter((i) => i >= 0);
   const n = staticHeaders.length;
   const refreshHeaders = (vars: Vars, into: string[]): string[] => {

@@ -1,21 +1,14 @@
 // Checks a LoadPlan before any thread starts, naming every bad field at once. The scenario layer
 // validates user input; this guards the engine against plans built in code (tests, merge, the API).
-import { EXIT, FlashsaleError } from '../errors.ts';
-import { arrivalShape } from './arrival/index.ts';
+import { LoadPlanError, messageOf } from '../errors.ts';
+import { arrivalShape } from '../schedule/index.ts';
 import { compileClassifier } from './classify.ts';
-import type { LoadPlan, Step } from './plan.ts';
+import type { LoadPlan } from '../contract/load-plan.ts';
+import { stepsOf, type Step } from '../contract/vocabulary.ts';
 import { compileTemplate } from './template.ts';
 
-export class LoadPlanError extends FlashsaleError {
-  readonly issues: readonly string[];
-  constructor(issues: readonly string[]) {
-    super(`invalid load plan:\n  ${issues.join('\n  ')}`, EXIT.usage);
-    this.issues = issues;
-  }
-}
-
 export function journeySteps(plan: Pick<LoadPlan, 'journey'>): Step[] {
-  return plan.journey.type === 'reserve-pay' ? ['reserve', 'pay'] : ['checkout'];
+  return stepsOf(plan.journey.type);
 }
 
 const wholeAtLeast = (issues: string[], name: string, v: number, min: number) => {
@@ -46,7 +39,7 @@ export function validatePlan(plan: LoadPlan): void {
         compileTemplate(t, `target.requests.${step}`);
         compileClassifier(t, `target.requests.${step}`);
       } catch (e) {
-        issues.push((e as Error).message);
+        issues.push(messageOf(e));
       }
     }
     wholeAtLeast(issues, 'journey.qty', plan.journey.qty, 1);
@@ -71,9 +64,9 @@ export function validatePlan(plan: LoadPlan): void {
   wholeAtLeast(issues, 'connections', plan.connections, 1);
   if (!Number.isInteger(plan.seed)) issues.push(`seed must be a whole number (got ${plan.seed})`);
   try {
-    issues.push(...arrivalShape(plan.arrival).validate(plan.arrival as never));
+    issues.push(...arrivalShape(plan.arrival).validate(plan.arrival));
   } catch (e) {
-    issues.push((e as Error).message);
+    issues.push(messageOf(e));
   }
   if (issues.length) throw new LoadPlanError(issues);
 }

@@ -2,30 +2,31 @@
 // APIs moves, this is the file to re-point, and nothing else in src/plan/ imports from outside src/plan/.
 export { runLoad } from '../load/index.ts';
 export type { LoadPlan } from '../load/index.ts';
-export type { ArrivalSpec, JourneySpec, Step } from '../load/plan.ts';
-export { arrivalShape, createArrivals, type ArrivalStream } from '../load/arrival/index.ts';
-export { mulberry32, deriveSeed, type Rng } from '../load/random.ts';
+export type { ArrivalSpec, JourneySpec } from '../contract/load-plan.ts';
+export { stepsOf, type JourneyType, type Step } from '../contract/vocabulary.ts';
+export { arrivalShape, createArrivals, isFlashCrowd, type ArrivalStream } from '../schedule/index.ts';
+export { mulberry32, deriveSeed, type Rng } from '../shared/random.ts';
 
 export { startService, type RunningService } from '../service/index.ts';
 
 export { loadScenario, toArrivalSpec, toLoadPlan, toSaleDefinition, stockOf, durationMs } from '../scenario/index.ts';
 export type { LoadedScenario, Scenario, SaleDefinition } from '../scenario/index.ts';
 
-export { evaluateThresholds, parseMetricKey, parseThreshold, ThresholdSyntaxError, describeCrossed, describeThreshold } from '../thresholds/index.ts';
-export { judge } from '../result/judge.ts';
+export { evaluateThresholds, parseMetricKey, parseThreshold, describeCrossed, describeThreshold } from '../thresholds/index.ts';
+export { judge } from '../judge/judge.ts';
 export type { ThresholdsSpec } from '../thresholds/index.ts';
 
-export { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeEncoded, percentilesMs } from '../metrics/histogram.ts';
-export type { Histogram, LatencySummaryMs } from '../metrics/histogram.ts';
-export { StagedHistogram } from '../metrics/staged-histogram.ts';
-export { mergeLoadResults } from '../metrics/merge.ts';
+export { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeEncoded, percentilesMs } from '../shared/histogram.ts';
+export type { Histogram, LatencySummaryMs } from '../shared/histogram.ts';
+export { StagedHistogram } from '../measure/staged-histogram.ts';
+export { mergeLoadResults } from '../measure/merge.ts';
 
-export type { LoadResult, ThresholdResult, Environment, RunResult, StepLatency } from '../result/types.ts';
-export { describeEnvironment } from '../result/environment.ts';
+export type { LoadResult, ThresholdResult, Environment, RunResult, StepLatency } from '../contract/result.ts';
+export { describeEnvironment } from '../run/environment.ts';
 
 export { parseResult } from '../report/read.ts';
-export { count, duration, ms, rate, percent } from '../report/format.ts';
+export { count, duration, ms, rate, percent } from '../shared/format.ts';
 export { chartPanel, escapeHtml, renderPage, value as htmlValue } from '../report/html/page.ts';
 export { alignPoints, PALETTE, type ChartSpec } from '../report/html/chart-spec.ts';
 
-export { EXIT, FlashsaleError, UsageError } from '../errors.ts';
+export { EXIT, FlashsaleError, messageOf, PlanFileError, ThresholdSyntaxError, UsageError } from '../errors.ts';

@@ -67,7 +67,7 @@ function levelCharts(l: LevelReport, key: string, suffix: string): ChartSpec[] {
 function scalingChart(report: PlanReport): ChartSpec | null {
   const fit = report.usl;
   if (!fit) return null;
-  const measured = report.levels.filter((l) => l.n !== null && l.sustainableRate !== null).map((l) => [l.n!, l.sustainableRate!] as [number, number]);
+  const measured = report.levels.filter((l) => l.n !== null && l.sustainableRate !== null).map((l) => [l.n!, l.sustainableRate!] as [number, number]); // both filtered non-null just before
   const maxN = Math.max(...measured.map((p) => p[0]), fit.peak ? Math.min(fit.peak.n * 1.5, 4 * Math.max(...measured.map((p) => p[0]))) : 0);
   const curve: Array<[number, number]> = [];
   for (let i = 0; i <= 60; i++) {
@@ -134,6 +134,7 @@ export function buildPlanHtml(report: PlanReport): string {
   const scaling = scalingChart(report);
   if (scaling) charts.push(scaling);
   const fit = report.usl;
+  // A USL fit needs two or more levels, and so does the scaling chart: with a fit, there is a chart.
   const uslHtml = fit
     ? `<h2>Scalability</h2>
 <div class="cards">

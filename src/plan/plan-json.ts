@@ -1,7 +1,7 @@
 // plan.json written and read back, and the one JSON object `plan --json` prints on stdout.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EXIT, FlashsaleError } from './adapter.ts';
+import { messageOf, PlanFileError } from './adapter.ts';
 import { PLAN_SCHEMA_VERSION, type PlanReport } from './report-types.ts';
 
 export const PLAN_FILE = 'plan.json';
@@ -52,13 +52,6 @@ export function planJsonSummary(report: PlanReport, outDir: string | null) {
   };
 }
 
-/** A plan.json that cannot be used: names the file and the problem. Exit 2. */
-export class PlanFileError extends FlashsaleError {
-  constructor(file: string, problem: string) {
-    super(`${file}: ${problem}`, EXIT.usage);
-  }
-}
-
 /** Reads plan.json, checking what `--what-if` relies on. */
 export async function readPlanJson(file: string, doc?: unknown): Promise<PlanReport> {
   let parsed = doc;
@@ -67,15 +60,15 @@ export async function readPlanJson(file: string, doc?: unknown): Promise<PlanRep
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      throw new PlanFileError(file, `cannot be read: ${(e as Error).message}`);
+      throw new PlanFileError(file, `cannot be read: ${messageOf(e)}`);
     }
     try {
       parsed = JSON.parse(text);
     } catch (e) {
-      throw new PlanFileError(file, `is not JSON: ${(e as Error).message}`);
+      throw new PlanFileError(file, `is not JSON: ${messageOf(e)}`);
     }
   }
-  const p = parsed as Partial<PlanReport>;
+  const p = parsed as Partial<PlanReport>; // read field by field and checked below
   if (typeof p !== 'object' || p === null || p.kind !== 'flashsale-plan') throw new PlanFileError(file, 'is not a flashsale plan (kind "flashsale-plan" missing)');
   if (p.schemaVersion !== PLAN_SCHEMA_VERSION) throw new PlanFileError(file, `schemaVersion is ${JSON.stringify(p.schemaVersion)}; this flashsale reads ${PLAN_SCHEMA_VERSION}`);
   if (!Array.isArray(p.levels)) throw new PlanFileError(file, 'levels: must be an array');
@@ -87,5 +80,5 @@ export async function readPlanJson(file: string, doc?: unknown): Promise<PlanRep
       }
     });
   });
-  return p as PlanReport;
+  return p as PlanReport; // every field PlanReport needs was checked above
 }

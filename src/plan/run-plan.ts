@@ -63,15 +63,15 @@ export function describeAnswer(r: Pick<SearchResult<MeasuredStep>, 'sustainableR
   const rate = (n: number) => `${Number(n.toPrecision(4)).toLocaleString('en-US')}/s`;
   const low = r.sustainableRate;
   const messages: Record<StopReason, () => string> = {
-    precision: () => `sustains ${rate(low!)}; fails at ${rate(r.failedRate!)}: the limit is in between`,
+    precision: () => `sustains ${rate(low!)}; fails at ${rate(r.failedRate!)}: the limit is in between`, // the precision stop is reached only with a passing and a failing rate
     generator: () =>
       low === null
-        ? `no answer: the generator could not deliver even ${rate(r.generatorLimit!)}; the generator, not the target, stopped here`
-        : `at least ${rate(low)}; the generator, not the target, stopped here (it could not deliver ${rate(r.generatorLimit!)})`,
+        ? `no answer: the generator could not deliver even ${rate(r.generatorLimit!)}; the generator, not the target, stopped here` // the generator stop sets generatorLimit
+        : `at least ${rate(low)}; the generator, not the target, stopped here (it could not deliver ${rate(r.generatorLimit!)})`, // the generator stop sets generatorLimit
     'max-time': () => (low === null ? 'no rate passed before the time cap' : `at least ${rate(low)}; the time cap stopped the search${r.failedRate ? ` (fails at ${rate(r.failedRate)})` : ''}`),
     'max-requests': () => (low === null ? 'no rate passed before the request cap' : `at least ${rate(low)}; the request cap stopped the search${r.failedRate ? ` (fails at ${rate(r.failedRate)})` : ''}`),
-    'max-rate': () => `at least ${rate(low!)}: the highest rate the search was allowed to offer passed`,
-    'min-rate': () => `no rate passed, down to ${rate(r.failedRate!)}`,
+    'max-rate': () => `at least ${rate(low!)}: the highest rate the search was allowed to offer passed`, // the max-rate stop is reached only after a pass
+    'min-rate': () => `no rate passed, down to ${rate(r.failedRate!)}`, // the min-rate stop is reached only after a failure
     interrupted: () => (low === null ? 'interrupted before any rate passed' : `at least ${rate(low)}; interrupted`),
   };
   const advice =
@@ -176,7 +176,7 @@ export async function runPlan(o: PlanOptions): Promise<PlanReport> {
 
 function levelReport(level: LevelSpec, r: SearchResult<MeasuredStep>, workers: number): LevelReport {
   const knee: Knee | null = findKnee(
-    r.steps.filter((s) => s.verdict !== 'inconclusive' && s.latency.corrected !== null).map((s) => ({ offeredRate: s.offeredRate, p99Ms: s.latency.corrected!.p99 })),
+    r.steps.filter((s) => s.verdict !== 'inconclusive' && s.latency.corrected !== null).map((s) => ({ offeredRate: s.offeredRate, p99Ms: s.latency.corrected!.p99 })), // filtered non-null just before
   );
   const { message, advice } = describeAnswer(r, workers);
   return {
@@ -197,7 +197,7 @@ function levelReport(level: LevelSpec, r: SearchResult<MeasuredStep>, workers: n
 }
 
 function scaling(levels: LevelReport[]): UslFit | null {
-  const points = levels.filter((l) => l.n !== null).map((l) => ({ n: l.n!, x: l.sustainableRate ?? 0 }));
+  const points = levels.filter((l) => l.n !== null).map((l) => ({ n: l.n!, x: l.sustainableRate ?? 0 })); // filtered non-null just before
   if (!points.some((p) => p.x > 0)) return null;
   const fit = fitUsl(points);
   for (const l of levels) {

@@ -164,8 +164,8 @@ export async function searchRate<S extends StepOutcome>(probe: RateProbe<S>, opt
       if (outcome.cutByRequestCap) return finish('max-requests');
       if (outcome.verdict !== 'inconclusive') break;
     }
-    if (outcome!.verdict === 'pass') low = rate;
-    else if (outcome!.verdict === 'fail') high = rate;
+    if (outcome!.verdict === 'pass') low = rate; // the loop above measures at least once
+    else if (outcome!.verdict === 'fail') high = rate; // the loop above measures at least once
     else ceiling = Math.min(ceiling ?? Infinity, rate); // says nothing about the target: only where to look
 
     if (low !== null && high !== null && high <= low * (1 + options.precision)) return finish('precision');

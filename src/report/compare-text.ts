@@ -1,5 +1,5 @@
 // The terminal table of `flashsale compare`: A, B, the change, and whether it is better or worse.
-import type { RunResult } from '../result/types.ts';
+import type { RunResult } from '../contract/result.ts';
 import { compareRows, formatChange, judgement, NOISE, render, unjudgedNote, type CompareRow } from './compare.ts';
 
 const TEXT_WIDTH = 24;

@@ -1,8 +1,9 @@
 // `flashsale compare`: two runs side by side, with the change in each figure, as rows that the
 // terminal table and the HTML page both render.
-import type { RunResult } from '../result/types.ts';
-import { count, duration, ms, percent, rate, signed } from './format.ts';
-import { percentilesOf, STEP_ORDER, type Percentiles } from './latency.ts';
+import type { RunResult } from '../contract/result.ts';
+import { STEPS } from '../contract/vocabulary.ts';
+import { count, duration, ms, percent, rate, signed } from '../shared/format.ts';
+import { percentilesOf, type Percentiles } from './latency.ts';
 import { VERDICT_WORDS } from './summary.ts';
 
 export type Unit = 'ms' | 'duration' | 'count' | 'rate';
@@ -98,7 +99,7 @@ export function compareRows(a: RunResult, b: RunResult): CompareRow[] {
   num('rate.answered', 'throughput', 'requests answered', 'rate', (r) => perSec(r, r.counts.requestsAnswered), false);
   num('rate.successful', 'throughput', 'successful answers', 'rate', (r) => perSec(r, r.counts.byOutcome.success), false);
 
-  for (const step of STEP_ORDER.filter((s) => a.latency[s] || b.latency[s])) {
+  for (const step of STEPS.filter((s) => a.latency[s] || b.latency[s])) {
     for (const kind of ['corrected', 'uncorrected'] as const) {
       const pa = percentilesOf(a.latency[step]?.all[kind] ?? '');
       const pb = percentilesOf(b.latency[step]?.all[kind] ?? '');

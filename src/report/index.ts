@@ -1,6 +1,6 @@
 // The report module's public face: what `flashsale run`, `report`, `compare` and `merge` call.
 import { mkdir } from 'node:fs/promises';
-import type { RunResult } from '../result/types.ts';
+import type { RunResult } from '../contract/result.ts';
 import { hgrm } from './outputs/hgrm.ts';
 import { hlog } from './outputs/hlog.ts';
 import { html } from './outputs/html.ts';
@@ -9,7 +9,7 @@ import { resultJson } from './outputs/result-json.ts';
 
 export { formatSummary } from './summary.ts';
 export { jsonSummary, type JsonSummary } from './json-summary.ts';
-export { readResult, parseResult, ResultFileError } from './read.ts';
+export { readResult, parseResult } from './read.ts';
 export { buildReportHtml } from './html/report-page.ts';
 
 /** Every file a run leaves behind; result.json first so a failure later still keeps the data. */

@@ -1,6 +1,6 @@
 // The object `flashsale run --json` prints (issue 5): the headline numbers of a run, latency in ms.
-import type { Step } from '../load/plan.ts';
-import type { RunResult } from '../result/types.ts';
+import type { Step } from '../contract/load-plan.ts';
+import type { RunResult } from '../contract/result.ts';
 import { stepPercentiles, type Percentiles } from './latency.ts';
 import { knownLostOrders } from '../audit/audit.ts';
 

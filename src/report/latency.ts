@@ -1,16 +1,13 @@
 // Latency figures the outputs show, computed once from the encoded histograms (µs) with the metrics
 // module's helpers; everything here is in milliseconds.
-import type { Step } from '../load/plan.ts';
-import { decodeHistogram, percentilesMs, type LatencySummaryMs } from '../metrics/histogram.ts';
-import type { LoadResult } from '../result/types.ts';
+import { STEPS, type Step } from '../contract/vocabulary.ts';
+import { decodeHistogram, percentilesMs, type LatencySummaryMs } from '../shared/histogram.ts';
+import type { LoadResult } from '../contract/result.ts';
 
 export type Percentiles = Pick<LatencySummaryMs, 'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'count' | 'mean'>;
 
-/** Journey order, so tables read reserve before pay. */
-export const STEP_ORDER: readonly Step[] = ['checkout', 'reserve', 'pay'];
-
 export function stepsOf(result: Pick<LoadResult, 'latency'>): Step[] {
-  return STEP_ORDER.filter((s) => result.latency[s] !== undefined);
+  return STEPS.filter((s) => result.latency[s] !== undefined);
 }
 
 /** Null for an empty histogram ('' encoded or no samples): no data is not "0 ms". */
@@ -28,7 +25,7 @@ export interface StepPercentiles {
 
 export function stepPercentiles(result: Pick<LoadResult, 'latency'>): StepPercentiles[] {
   return stepsOf(result).map((step) => {
-    const all = result.latency[step]!.all;
+    const all = result.latency[step]!.all; // stepsOf lists only the steps with latency
     return { step, corrected: percentilesOf(all.corrected), uncorrected: percentilesOf(all.uncorrected) };
   });
 }

@@ -1,37 +1,26 @@
 // Reads a result.json back (report, compare, merge), refusing anything it could misread: a missing
 // file, text that is not JSON, an unknown schema version, or a field of the wrong shape. Version-1
-// files are upgraded to the current version first (upgrade.ts).
+// files are upgraded to the current version first (upgrade.ts); the shape is checked against the
+// one definition of a result (src/contract/result.ts).
 import { readFile } from 'node:fs/promises';
-import { EXIT, FlashsaleError } from '../errors.ts';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../result/types.ts';
-import { validate } from './schema-check.ts';
+import { codeOf, messageOf, ResultFileError } from '../errors.ts';
+import { RESULT_SCHEMA_VERSION, resultIssues, type RunResult } from '../contract/result.ts';
 import { upgradeV1 } from './upgrade.ts';
-
-/** A result file that cannot be used. Names the file and, when it can, the field. Exit 2. */
-export class ResultFileError extends FlashsaleError {
-  readonly file: string;
-  constructor(file: string, problem: string) {
-    super(`${file}: ${problem}`, EXIT.usage);
-    this.file = file;
-  }
-}
 
 const SERIES = ['sent', 'completed', 'successes', 'soldOuts', 'errors', 'stockTaken', 'latency'] as const;
 
 /** Checks a parsed document; `file` only names it in errors. */
 export function parseResult(doc: unknown, file: string): RunResult {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ResultFileError(file, 'is not a flashsale result (expected a JSON object)');
-  const version = (doc as { schemaVersion?: unknown }).schemaVersion;
+  const version = (doc as { schemaVersion?: unknown }).schemaVersion; // an object (checked just above): its version is read as unknown
   if (version === undefined) throw new ResultFileError(file, 'is not a flashsale result: schemaVersion is missing');
-  if (version === 1) upgradeV1(doc as Record<string, unknown>);
+  if (version === 1) upgradeV1(doc as Record<string, unknown>); // an object (checked above); upgradeV1 checks each field it touches
   else if (version !== RESULT_SCHEMA_VERSION) {
     throw new ResultFileError(file, `schemaVersion is ${JSON.stringify(version)}; this flashsale reads schema versions 1 and ${RESULT_SCHEMA_VERSION}`);
   }
-  const issues = validate(doc);
-  if (issues.length) {
-    throw new ResultFileError(file, `does not match the result schema:\n  ${issues.map((i) => `${i.path}: ${i.message}`).join('\n  ')}`);
-  }
-  const result = doc as RunResult;
+  const issues = resultIssues(doc);
+  if (issues.length) throw new ResultFileError(file, `does not match the result schema:\n  ${issues.join('\n  ')}`);
+  const result = doc as RunResult; // resultIssues found nothing wrong: the document is a RunResult
   const length = result.intervals.sent.length;
   for (const name of SERIES) {
     if (result.intervals[name].length !== length) {
@@ -46,14 +35,14 @@ export async function readResult(path: string): Promise<RunResult> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ResultFileError(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a result.json' : `cannot be read (${(e as Error).message})`);
+    const code = codeOf(e);
+    throw new ResultFileError(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a result.json' : `cannot be read (${messageOf(e)})`);
   }
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new ResultFileError(path, `is not valid JSON (${(e as Error).message})`);
+    throw new ResultFileError(path, `is not valid JSON (${messageOf(e)})`);
   }
   return parseResult(doc, path);
 }

@@ -3,13 +3,13 @@
 // guessed (a version-1 run's ledger units are unknown: null). Defensive: a field of the wrong shape
 // is left alone for the schema check to name.
 import { acknowledgedUnits } from '../audit/audit.ts';
-import { decodeHistogram } from '../metrics/histogram.ts';
-import type { AckedOrder, Outcome } from '../result/types.ts';
+import { decodeHistogram } from '../shared/histogram.ts';
+import type { AckedOrder } from '../contract/result.ts';
+import { OUTCOMES, zeroPerOutcome, type Outcome } from '../contract/vocabulary.ts';
 
 type Doc = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
-const OUTCOMES: Outcome[] = ['success', 'sold_out', 'rejected', 'error'];
 const V1_STATUS: Record<number, string> = { 0: 'passed', 3: 'audit_failed', 99: 'thresholds_crossed' };
 
 /** Version 1 → 2 (see RESULT_SCHEMA_VERSION): returns the document upgraded in place. */
@@ -31,7 +31,7 @@ export function upgradeV1(doc: Doc): Doc {
   const stock = doc.stock;
   if (isObject(stock)) {
     stock.soldFrom ??= Array.isArray(stock.inventory) && stock.inventory.length > 0 ? 'inventory' : 'acknowledged';
-    stock.acknowledged ??= Array.isArray(doc.orders) ? acknowledgedUnits(doc.orders as AckedOrder[]) : stock.sold;
+    stock.acknowledged ??= Array.isArray(doc.orders) ? acknowledgedUnits(doc.orders as AckedOrder[]) : stock.sold; // a version-1 file written by flashsale: its orders have this shape
     stock.ledger ??= null;
   }
   if (Array.isArray(doc.thresholds)) {
@@ -54,7 +54,7 @@ function stepCountsFromHistograms(latency: unknown): Doc {
   if (!isObject(latency)) return out;
   for (const [step, l] of Object.entries(latency)) {
     if (!isObject(l) || !isObject(l.byOutcome)) continue;
-    const row: Record<Outcome, number> = { success: 0, sold_out: 0, rejected: 0, error: 0 };
+    const row: Record<Outcome, number> = zeroPerOutcome();
     for (const o of OUTCOMES) {
       const enc = l.byOutcome[o];
       if (isObject(enc) && typeof enc.corrected === 'string' && enc.corrected !== '') {

@@ -1,6 +1,6 @@
-// Request templates for the built-in service's API (DESIGN.md, "The reference service"), so a
+// Request templates for the built-in service's API (docs/service.md), so a
 // scenario with `"target": "built-in"` — or one pointed at another copy of that service — needs none.
-import type { RequestTemplate, Step } from '../load/plan.ts';
+import type { RequestTemplate, Step } from '../contract/load-plan.ts';
 
 const HEADERS = { 'content-type': 'application/json', 'idempotency-key': '${idempotencyKey}' };
 const SUCCESS = { status: [201] };

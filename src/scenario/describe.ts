@@ -1,36 +1,11 @@
 // One-line descriptions of a scenario for `flashsale scenarios` and summaries.
-import { count } from '../report/format.ts';
-import { durationMs } from './duration.ts';
+import { shapeOf } from '../schedule/index.ts';
 import type { ArrivalInput, Scenario } from './schema.ts';
+import { NO_LIMIT } from '../contract/sale.ts';
 
-function secs(value: number | string): string {
-  const ms = durationMs(value);
-  return ms < 1000 ? `${ms}ms` : `${Number((ms / 1000).toFixed(1))}s`;
-}
-
-/** "1,500/s", "5/100ms". */
-function per(rate: number, unit: number | string): string {
-  return durationMs(unit) === 1000 ? `${count(rate)}/s` : `${count(rate)}/${secs(unit)}`;
-}
-
+/** The arrival in one line, as its shape describes itself. */
 export function describeArrival(a: ArrivalInput): string {
-  switch (a.executor) {
-    case 'constant-arrival-rate':
-      return `constant-arrival-rate: ${per(a.rate, a.timeUnit)} for ${secs(a.duration)}`;
-    case 'ramping-arrival-rate': {
-      const peak = Math.max(a.startRate, ...a.stages.map((s) => s.target));
-      const total = a.stages.reduce((t, s) => t + durationMs(s.duration), 0);
-      return `ramping-arrival-rate: ${a.stages.length} stage${a.stages.length === 1 ? '' : 's'}, peak ${per(peak, a.timeUnit)}, ${secs(total)}`;
-    }
-    case 'poisson':
-      return `poisson: ${count(a.rate)}/s for ${secs(a.duration)}`;
-    case 'flash-crowd': {
-      const late = a.latecomers.count > 0 ? ` + ${count(a.latecomers.count)} latecomers` : '';
-      return `flash-crowd: ${count(a.registered)} waiting (median click ${secs(a.reaction.median)})${late}`;
-    }
-    case 'constant-vus':
-      return `constant-vus: ${count(a.vus)} VUs for ${secs(a.duration)}`;
-  }
+  return shapeOf(a).describe(a);
 }
 
 export interface ScenarioSummary {
@@ -38,7 +13,7 @@ export interface ScenarioSummary {
   description: string;
   units: number;
   skus: number;
-  perUserLimit: number | 'none';
+  perUserLimit: number | typeof NO_LIMIT;
   journey: Scenario['buyers']['journey'];
   executor: ArrivalInput['executor'];
   arrival: string;

@@ -60,8 +60,8 @@ export const scenarioErrorMap: z.core.$ZodErrorMap = (issue) => {
         ? `must be ${JSON.stringify(issue.values[0])}`
         : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'invalid_union':
-      if ('discriminator' in issue && Array.isArray((issue as { options?: unknown }).options)) {
-        const options = (issue as unknown as { options: unknown[] }).options;
+      if ('discriminator' in issue && Array.isArray((issue as { options?: unknown }).options)) { // zod's invalid_union issue for a discriminated union carries its options
+        const options = (issue as unknown as { options: unknown[] }).options; // as just checked
         return `must be one of ${options.map((v) => JSON.stringify(v)).join(', ')}`;
       }
       return `is not any of the accepted forms (got ${describeValue(issue.input)})`;

@@ -1,7 +1,7 @@
 // Reads a scenario from a file or a preset name and validates it.
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { ScenarioError } from '../errors.ts';
+import { messageOf, ScenarioError } from '../errors.ts';
 import { resolveScenarioPath } from './presets.ts';
 import type { Scenario } from './schema.ts';
 import { validateScenario } from './validate.ts';
@@ -19,7 +19,7 @@ export function parseScenarioText(text: string, source: string): { scenario: Sce
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new ScenarioError(source, [`not valid JSON: ${(e as Error).message}`]);
+    throw new ScenarioError(source, [`not valid JSON: ${messageOf(e)}`]);
   }
   return { scenario: validateScenario(raw, source), raw };
 }
@@ -31,7 +31,7 @@ export function loadScenario(arg: string, cwd = process.cwd()): LoadedScenario {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ScenarioError(path, [`cannot be read: ${(e as Error).message}`]);
+    throw new ScenarioError(path, [`cannot be read: ${messageOf(e)}`]);
   }
   const source = relative(cwd, path).startsWith('..') ? path : relative(cwd, path);
   return { ...parseScenarioText(text, source), path };

@@ -3,19 +3,14 @@
 // strict: a misspelt field is an error, never silently ignored. Durations stay as written ("11.9s")
 // and are converted when the scenario becomes a LoadPlan, so the JSON Schema describes the input.
 import { z } from 'zod';
-import { DURATION_PATTERN } from './duration.ts';
+import { JOURNEYS } from '../contract/vocabulary.ts';
+import { NO_LIMIT } from '../contract/sale.ts';
+import { scenarioFields } from '../shared/scenario-fields.ts';
+import { BUYER_DEFAULTS as B, LOAD_DEFAULTS as L, TEMPLATE_DEFAULTS as T } from './defaults.ts';
+import { arrivalSchema } from '../schedule/index.ts';
 import { isOpensAt, OPENS_AT_PATTERN } from './opens-at.ts';
 
-const DURATION_MESSAGE = 'must be a duration: milliseconds, or a string like "500ms", "11.9s", "2m"';
-
-const duration = z
-  .union([z.number().nonnegative(), z.string().regex(DURATION_PATTERN, { error: DURATION_MESSAGE })], { error: DURATION_MESSAGE })
-  .meta({ description: 'Milliseconds, or a string with a unit: "500ms", "11.9s", "2m", "1h".' });
-
-
-const count = z.int().nonnegative();
-const positiveCount = z.int().positive();
-const share = z.number().min(0).max(1);
+const { duration, count, positiveCount, share } = scenarioFields(z);
 
 /** A run's results go to reports/<name>-<UTC time>/, so a name must make a folder name on any system. */
 export const MAX_NAME_LENGTH = 100;
@@ -25,7 +20,7 @@ const slug = z
   .max(MAX_NAME_LENGTH, { error: `must be at most ${MAX_NAME_LENGTH} characters (it names the results folder, reports/<name>-<time>/)` });
 
 /** "none", or a whole number ≥ 1: the one way to write "no per-user limit", here and on the command line. */
-export const NO_LIMIT = 'none';
+export { NO_LIMIT };
 const LIMIT_MESSAGE = `must be a whole number ≥ 1, or "${NO_LIMIT}" for no per-user limit`;
 // As the built-in service accepts them: they go into URL paths.
 const skuId = z.string().regex(/^[A-Za-z0-9._~-]{1,64}$/, {
@@ -37,7 +32,7 @@ const INT32_MAX = 2 ** 31 - 1;
 
 const Fact = z.strictObject({
   fact: z.string().min(1).meta({ description: 'The published figure, e.g. "90,000 units sold out in 11.9 s".' }),
-  source: z.string().min(1).meta({ description: 'Who published it (see FACTS.md).' }),
+  source: z.string().min(1).meta({ description: 'Who published it (see docs/sources.md).' }),
   parameters: z.array(z.string().min(1)).meta({ description: 'Scenario fields it sets, as paths: "sale.skus[0].stock".' }),
 });
 
@@ -77,82 +72,33 @@ const Sale = z.strictObject({
 
 // ---- buyers -------------------------------------------------------------------------------------
 
-const timeUnit = duration.default('1s').meta({ description: 'The period `rate` and stage `target`s count per (k6: timeUnit).' });
-
-const Arrival = z.discriminatedUnion('executor', [
-  z
-    .strictObject({
-      executor: z.literal('constant-arrival-rate'),
-      rate: z.number().positive(),
-      timeUnit,
-      duration: duration,
-    })
-    .meta({ description: 'k6 constant-arrival-rate: `rate` journeys started per `timeUnit`, evenly spaced.' }),
-  z
-    .strictObject({
-      executor: z.literal('ramping-arrival-rate'),
-      startRate: z.number().nonnegative().default(0),
-      timeUnit,
-      stages: z.array(z.strictObject({ duration: duration, target: z.number().nonnegative() })).min(1),
-    })
-    .meta({ description: 'k6 ramping-arrival-rate: the rate moves linearly to each stage target over its duration.' }),
-  z
-    .strictObject({
-      executor: z.literal('poisson'),
-      rate: z.number().positive().meta({ description: 'Mean arrivals per second.' }),
-      duration: duration,
-    })
-    .meta({ description: 'Poisson arrivals: exponential gaps with mean 1/rate.' }),
-  z
-    .strictObject({
-      executor: z.literal('flash-crowd'),
-      registered: count.meta({ description: 'Buyers waiting at sale open; each clicks once.' }),
-      reaction: z
-        .strictObject({
-          median: duration.meta({ description: 'Median delay from sale open to a waiting buyer’s click.' }),
-          sigma: z.number().positive().max(5).meta({ description: 'Spread of the lognormal reaction time (log-space standard deviation).' }),
-        }),
-      latecomers: z
-        .strictObject({
-          count: count.default(0),
-          decay: duration.default('30s').meta({ description: 'Latecomer arrival rate decays as exp(-t/decay).' }),
-        })
-        .prefault({}),
-    })
-    .meta({ description: 'A crowd waiting for the sale: lognormal reaction times, then an exponentially fading tail of latecomers.' }),
-  z
-    .strictObject({
-      executor: z.literal('constant-vus'),
-      vus: positiveCount,
-      duration: duration,
-    })
-    .meta({ description: 'Closed model (k6 constant-vus): each virtual user starts its next journey a think time after the last.' }),
-]);
+// One block per arrival shape, each from its own file (src/schedule/).
+const Arrival = arrivalSchema(z);
 
 const ThinkTime = z.union([duration, z.strictObject({ min: duration, max: duration })]);
 
 const Buyers = z.strictObject({
   population: positiveCount.meta({ description: 'Distinct accounts; user ids are `${userPrefix}${index}`.' }),
-  userPrefix: z.string().regex(/^[A-Za-z0-9._:-]*$/).default('user-'),
+  userPrefix: z.string().regex(/^[A-Za-z0-9._:-]*$/).default(B.userPrefix),
   arrival: Arrival,
-  journey: z.enum(['checkout', 'reserve-pay']).default('checkout').meta({
+  journey: z.enum(JOURNEYS).default(B.journey).meta({
     description: '"checkout": one request per purchase; "reserve-pay": reserve, think, then pay.',
   }),
-  qty: positiveCount.default(1).meta({ description: 'Units each buyer asks for.' }),
-  thinkTime: ThinkTime.default(0).meta({ description: 'A duration, or {min, max} drawn uniformly.' }),
+  qty: positiveCount.default(B.qty).meta({ description: 'Units each buyer asks for.' }),
+  thinkTime: ThinkTime.default(B.thinkTime).meta({ description: 'A duration, or {min, max} drawn uniformly.' }),
   retries: z
     .strictObject({
-      max: count.default(2).meta({ description: 'Retries after the first attempt on 503, timeouts and connection errors.' }),
-      baseDelay: duration.default('50ms'),
-      maxDelay: duration.default('1s'),
+      max: count.default(B.retries.max).meta({ description: 'Retries after the first attempt on 503, timeouts and connection errors.' }),
+      baseDelay: duration.default(B.retries.baseDelay),
+      maxDelay: duration.default(B.retries.maxDelay),
     })
     .prefault({}),
-  timeout: duration.default('10s').meta({ description: 'Per-request timeout (k6: params.timeout).' }),
+  timeout: duration.default(B.timeout).meta({ description: 'Per-request timeout (k6: params.timeout).' }),
   bots: z
     .strictObject({
-      share: share.default(0),
-      retries: count.default(10),
-      accounts: positiveCount.default(1).meta({ description: 'Accounts one bot cycles through after a limit or sold-out answer.' }),
+      share: share.default(B.bots.share),
+      retries: count.default(B.bots.retries),
+      accounts: positiveCount.default(B.bots.accounts).meta({ description: 'Accounts one bot cycles through after a limit or sold-out answer.' }),
     })
     .prefault({}),
   skuWeights: z
@@ -164,13 +110,13 @@ const Buyers = z.strictObject({
 // ---- load ---------------------------------------------------------------------------------------
 
 const Load = z.strictObject({
-  workers: positiveCount.max(256).default(1).meta({ description: 'Load worker threads.' }),
-  connections: positiveCount.max(100_000).default(64).meta({ description: 'Connections per worker.' }),
-  maxDuration: duration.default('60s').meta({ description: 'Hard stop for the whole run.' }),
-  maxRequests: positiveCount.default(2_000_000).meta({ description: 'Hard stop after this many requests, retries included.' }),
-  gracefulStop: duration.default('5s').meta({ description: 'After the schedule ends, how long in-flight journeys may finish (k6: gracefulStop).' }),
-  seed: z.int().default(1),
-  stopOnSellOut: z.boolean().default(true).meta({ description: 'Stop once every SKU answers sold out, as a real crowd thins out.' }),
+  workers: positiveCount.max(256).default(L.workers).meta({ description: 'Load worker threads.' }),
+  connections: positiveCount.max(100_000).default(L.connections).meta({ description: 'Connections per worker.' }),
+  maxDuration: duration.default(L.maxDuration).meta({ description: 'Hard stop for the whole run.' }),
+  maxRequests: positiveCount.default(L.maxRequests).meta({ description: 'Hard stop after this many requests, retries included.' }),
+  gracefulStop: duration.default(L.gracefulStop).meta({ description: 'After the schedule ends, how long in-flight journeys may finish (k6: gracefulStop).' }),
+  seed: z.int().default(L.seed),
+  stopOnSellOut: z.boolean().default(L.stopOnSellOut).meta({ description: 'Stop once every SKU answers sold out, as a real crowd thins out.' }),
 });
 
 // ---- target -------------------------------------------------------------------------------------
@@ -185,12 +131,14 @@ const Matcher = z.union([
 
 // What goes on the request line and in headers as written: a CR or LF there would end the line and
 // start another (header injection), and other control characters are not allowed by HTTP at all.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const PATH_CHARS = /^[^\u0000-\u0020\u007f]*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const RequestTemplate = z.strictObject({
-  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default(T.method),
   path: z
     .string()
     .startsWith('/', { error: 'must start with "/"', abort: true })
@@ -201,7 +149,7 @@ const RequestTemplate = z.strictObject({
       z.string().regex(HEADER_NAME, { error: 'is not a valid header name (letters, digits and !#$%&\'*+.^_`|~- only)' }),
       z.string().refine((v) => !CONTROL.test(v), { error: 'must not contain control characters (CR, LF…): a header value is one line' }),
     )
-    .default({}),
+    .default({ ...T.headers }),
   json: z.unknown().optional().meta({ description: 'JSON body; placeholders are replaced inside string values.' }),
   form: z.record(z.string(), z.string()).optional().meta({ description: 'Form body (application/x-www-form-urlencoded).' }),
   success: Matcher,
@@ -255,7 +203,7 @@ export const ScenarioSchema = z
 export type Scenario = z.output<typeof ScenarioSchema>;
 /** What a scenario file may contain. */
 export type ScenarioInput = z.input<typeof ScenarioSchema>;
-export type ArrivalInput = Scenario['buyers']['arrival'];
+export type { ArrivalInput } from '../schedule/index.ts';
 export type RequestTemplateInput = z.output<typeof RequestTemplate>;
 export type MatcherInput = z.output<typeof Matcher>;
 export type ThresholdInput = z.output<typeof Threshold>;

@@ -1,38 +1,21 @@
 // Checks a schema cannot express: fields that must agree with each other. Each problem is one line
 // naming the field, in the same `path: problem` form as the schema's messages.
-import { parseThreshold, ThresholdSyntaxError } from '../thresholds/parse.ts';
-import { MAX_USER_ID_BYTES } from '../service/reservations.ts';
-import { durationMs } from './duration.ts';
+import { parseThreshold } from '../thresholds/parse.ts';
+import { MAX_USER_ID_BYTES } from '../contract/sale.ts';
+import { durationMs } from '../shared/duration.ts';
 import { formatPath } from './issues.ts';
+import { shapeOf } from '../schedule/index.ts';
+import { STEPS, stepsOf } from '../contract/vocabulary.ts';
 import type { Scenario, RequestTemplateInput } from './schema.ts';
+import { ThresholdSyntaxError } from '../errors.ts';
 
 const PLACEHOLDERS = ['userId', 'sku', 'qty', 'idempotencyKey', 'reservationId'];
 
-export function stepsOf(journey: Scenario['buyers']['journey']): Array<'checkout' | 'reserve' | 'pay'> {
-  return journey === 'checkout' ? ['checkout'] : ['reserve', 'pay'];
-}
+export { stepsOf };
 
 function checkArrival(s: Scenario, problems: string[]): void {
   const a = s.buyers.arrival;
-  const at = (...rest: Array<string | number>): string => formatPath(['buyers', 'arrival', ...rest]);
-  switch (a.executor) {
-    case 'constant-arrival-rate':
-    case 'poisson':
-    case 'constant-vus':
-      if (durationMs(a.duration) <= 0) problems.push(`${at('duration')}: must be > 0`);
-      break;
-    case 'ramping-arrival-rate':
-      a.stages.forEach((st, i) => {
-        if (durationMs(st.duration) <= 0) problems.push(`${at('stages', i, 'duration')}: must be > 0`);
-      });
-      if (a.startRate === 0 && a.stages.every((st) => st.target === 0)) problems.push(`${at('stages')}: every rate is 0, nobody would arrive`);
-      break;
-    case 'flash-crowd':
-      if (a.registered + a.latecomers.count === 0) problems.push(`${at('registered')}: the crowd and the latecomers are both 0, nobody would arrive`);
-      if (durationMs(a.reaction.median) <= 0) problems.push(`${at('reaction', 'median')}: must be > 0`);
-      if (a.latecomers.count > 0 && durationMs(a.latecomers.decay) <= 0) problems.push(`${at('latecomers', 'decay')}: must be > 0`);
-      break;
-  }
+  problems.push(...shapeOf(a).check(a, (...rest) => formatPath(['buyers', 'arrival', ...rest])));
 }
 
 function placeholdersIn(value: unknown, found: string[]): void {
@@ -70,7 +53,7 @@ function checkTarget(s: Scenario, problems: string[]): void {
   for (const step of stepsOf(s.buyers.journey)) {
     if (requests[step] === undefined) problems.push(`${formatPath(['target', 'requests', step])}: is required by buyers.journey "${s.buyers.journey}"`);
   }
-  for (const step of ['checkout', 'reserve', 'pay'] as const) {
+  for (const step of STEPS) {
     const t = requests[step];
     if (t) checkTemplate(step, t, s.buyers.journey, problems);
   }
@@ -108,7 +91,7 @@ function exists(root: unknown, keys: Array<string | number>): boolean {
   let node = root;
   for (const k of keys) {
     if (node === null || typeof node !== 'object' || !Object.hasOwn(node, k)) return false;
-    node = (node as Record<string | number, unknown>)[k];
+    node = (node as Record<string | number, unknown>)[k]; // an object or array here (checked above): read by key
   }
   return true;
 }

@@ -1,11 +1,14 @@
-// A validated scenario → the LoadPlan the load engine runs (src/load/plan.ts). Durations become
+// A validated scenario → the LoadPlan the load engine runs (src/contract/load-plan.ts). Durations become
 // milliseconds, defaults become explicit, and the target gets concrete request templates.
 import { UsageError } from '../errors.ts';
-import type { ArrivalSpec, DurationRange, LoadPlan, Matcher, RequestTemplate, Step, TargetSpec } from '../load/plan.ts';
+import type { DurationRange, LoadPlan, Matcher, RequestTemplate, Step, TargetSpec } from '../contract/load-plan.ts';
 import { builtInRequests } from './builtin-target.ts';
-import { durationMs } from './duration.ts';
-import type { ArrivalInput, MatcherInput, RequestTemplateInput, Scenario } from './schema.ts';
-import { stepsOf } from './semantics.ts';
+import { durationMs } from '../shared/duration.ts';
+import type { MatcherInput, RequestTemplateInput, Scenario } from './schema.ts';
+import { toArrivalSpec } from '../schedule/index.ts';
+
+export { toArrivalSpec };
+import { stepsOf } from '../contract/vocabulary.ts';
 
 export interface ToLoadPlanOptions {
   /** Where the load goes: the built-in service's URL, or an override of the scenario's target URL. */
@@ -14,31 +17,6 @@ export interface ToLoadPlanOptions {
   workers?: number;
   seed?: number;
   maxDurationMs?: number;
-}
-
-export function toArrivalSpec(a: ArrivalInput): ArrivalSpec {
-  switch (a.executor) {
-    case 'constant-arrival-rate':
-      return { type: a.executor, rate: a.rate, timeUnitMs: durationMs(a.timeUnit), durationMs: durationMs(a.duration) };
-    case 'ramping-arrival-rate':
-      return {
-        type: a.executor,
-        startRate: a.startRate,
-        timeUnitMs: durationMs(a.timeUnit),
-        stages: a.stages.map((s) => ({ durationMs: durationMs(s.duration), target: s.target })),
-      };
-    case 'poisson':
-      return { type: 'poisson', ratePerSec: a.rate, durationMs: durationMs(a.duration) };
-    case 'flash-crowd':
-      return {
-        type: 'flash-crowd',
-        registered: a.registered,
-        reaction: { medianMs: durationMs(a.reaction.median), sigma: a.reaction.sigma },
-        latecomers: { count: a.latecomers.count, decayMs: durationMs(a.latecomers.decay) },
-      };
-    case 'constant-vus':
-      return { type: 'constant-vus', vus: a.vus, durationMs: durationMs(a.duration) };
-  }
 }
 
 function toRange(think: Scenario['buyers']['thinkTime']): DurationRange {
@@ -67,16 +45,16 @@ function toTemplate(t: RequestTemplateInput, qty: number): RequestTemplate {
     t.json !== undefined
       ? { json: bakeQty(t.json, qty) }
       : t.form !== undefined
-        ? { form: bakeQty(t.form, qty) as Record<string, string> }
+        ? { form: bakeQty(t.form, qty) as Record<string, string> } // bakeQty keeps the shape: a record of strings stays one
         : null;
-  const headers = bakeQty(t.headers, qty) as Record<string, string>;
+  const headers = bakeQty(t.headers, qty) as Record<string, string>; // bakeQty keeps the shape: a record of strings stays one
   if (body && 'json' in body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
   if (body && 'form' in body && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
     headers['content-type'] = 'application/x-www-form-urlencoded';
   }
   return {
     method: t.method,
-    path: bakeQty(t.path, qty) as string,
+    path: bakeQty(t.path, qty) as string, // bakeQty keeps the shape: a string stays a string
     headers,
     body,
     success: toMatcher(t.success),
@@ -92,7 +70,7 @@ export function toTargetSpec(s: Scenario, targetUrl: string | undefined): Target
   // The built-in service, or a target with no templates: the built-in API's routes.
   if (s.target === 'built-in' || s.target.requests === undefined) {
     const all = builtInRequests(s.buyers.qty);
-    return { url, requests: Object.fromEntries(steps.map((st) => [st, all[st]])) as Partial<Record<Step, RequestTemplate>> };
+    return { url, requests: Object.fromEntries(steps.map((st) => [st, all[st]])) as Partial<Record<Step, RequestTemplate>> }; // fromEntries loses the key type; the keys are steps
   }
   const requests: Partial<Record<Step, RequestTemplate>> = {};
   for (const st of steps) {

@@ -1,8 +1,8 @@
 // A validated scenario → the built-in service's SaleDefinition.
-import { durationMs } from './duration.ts';
+import { durationMs } from '../shared/duration.ts';
 import { resolveOpensAt } from './opens-at.ts';
 import type { Scenario } from './schema.ts';
-import type { SaleDefinition } from '../service/index.ts';
+import type { SaleDefinition } from '../contract/sale.ts';
 
 export type { SaleDefinition };
 

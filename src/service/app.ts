@@ -5,7 +5,7 @@ import { readJson, type BodyResult } from './body.ts';
 import { CANNED, sendCanned } from './reply.ts';
 import { Health } from './health.ts';
 import type { LogLevel } from './log.ts';
-import { ROUTE, ThreadMetrics, renderMetrics } from './metrics.ts';
+import { ROUTE, ThreadCounters, renderPrometheus } from './prometheus.ts';
 import { Exchange, Responder } from './exchange.ts';
 import { Purchases } from './purchases.ts';
 import { AdminRoutes } from './admin.ts';
@@ -35,8 +35,8 @@ export interface AppContext {
 export class App {
   private state: SaleState;
   private readonly ctx: AppContext;
-  private readonly metrics: ThreadMetrics;
-  private readonly r: Responder;
+  private readonly metrics: ThreadCounters;
+  private readonly responder: Responder;
   private readonly purchases: Purchases;
   private readonly admin: AdminRoutes;
   private readonly health: Health;
@@ -49,11 +49,11 @@ export class App {
   constructor(state: SaleState, ctx: AppContext) {
     this.ctx = ctx;
     this.state = state;
-    this.metrics = new ThreadMetrics(ctx.metricsSab, ctx.threadIndex);
+    this.metrics = new ThreadCounters(ctx.metricsSab, ctx.threadIndex);
     this.health = new Health(ctx.health);
-    this.r = new Responder(this.metrics, ctx.log);
-    this.purchases = new Purchases(this.r, ctx.ledger, ctx.threadIndex, ctx.seed, this);
-    this.admin = new AdminRoutes(this.r, ctx.ledger, ctx.adminToken, ctx.defineSale);
+    this.responder = new Responder(this.metrics, ctx.log);
+    this.purchases = new Purchases(this.responder, ctx.ledger, ctx.threadIndex, ctx.seed, this);
+    this.admin = new AdminRoutes(this.responder, ctx.ledger, ctx.adminToken, ctx.defineSale);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_EVERY_MS);
     this.sweeper.unref();
   }
@@ -68,7 +68,7 @@ export class App {
   }
 
   get inFlight(): number {
-    return this.r.inFlight;
+    return this.responder.inFlight;
   }
 
   /**
@@ -77,7 +77,7 @@ export class App {
    */
   async pause(): Promise<void> {
     this.paused = true;
-    await this.r.whenSettled();
+    await this.responder.whenSettled();
     await this.ctx.ledger.flush();
   }
 
@@ -107,7 +107,7 @@ export class App {
    */
   async drain(): Promise<void> {
     this.closing = true;
-    await this.r.whenIdle();
+    await this.responder.whenIdle();
     await this.ctx.ledger.flush();
     this.stop();
   }
@@ -132,7 +132,7 @@ export class App {
   /** Sheds or admits a request; `body` is the buying routes' parsed body (null: other routes). */
   private admit(req: IncomingMessage, res: ServerResponse, route: number, body: BodyResult | null): void {
     // Routes up to release change stock or holds: those wait while a recovery counts them.
-    if (this.r.inFlight >= this.ctx.maxInFlight || this.closing || (this.paused && route <= ROUTE.release)) {
+    if (this.responder.inFlight >= this.ctx.maxInFlight || this.closing || (this.paused && route <= ROUTE.release)) {
       this.metrics.count(route, 503);
       if (body === null) req.resume();
       if (this.closing) return sendCanned(res, CANNED.shuttingDown);
@@ -140,50 +140,50 @@ export class App {
       this.metrics.shed();
       return sendCanned(res, CANNED.shed);
     }
-    this.r.admit();
-    const x = new Exchange(res, route, this.state);
+    this.responder.admit();
+    const exchange = new Exchange(res, route, this.state);
     try {
-      if (body === null) this.dispatch(req, x);
-      else if (!body.ok) this.r.reply(x, body.reply);
-      else this.purchases.handle(req, x, body.value, body.text);
+      if (body === null) this.dispatch(req, exchange);
+      else if (!body.ok) this.responder.reply(exchange, body.reply);
+      else this.purchases.handle(req, exchange, body.value, body.text);
     } catch (e) {
-      this.r.fail(x, e);
+      this.responder.fail(exchange, e);
     }
   }
 
-  private dispatch(req: IncomingMessage, x: Exchange): void {
-    switch (x.route) {
+  private dispatch(req: IncomingMessage, exchange: Exchange): void {
+    switch (exchange.route) {
       case ROUTE.release:
-        return this.purchases.release(x, lastSegment(req.url!));
+        return this.purchases.release(exchange, lastSegment(req.url!)); // node's http server always sets url on a request
       case ROUTE.inventory:
-        return this.inventory(x, lastSegment(req.url!));
+        return this.inventory(exchange, lastSegment(req.url!)); // node's http server always sets url on a request
       case ROUTE.healthz:
-        return this.r.reply(x, this.health.healthz(this.ctx.threads, CANNED.health));
+        return this.responder.reply(exchange, this.health.healthz(this.ctx.threads, CANNED.health));
       case ROUTE.metrics:
-        return this.metricsPage(x);
+        return this.metricsPage(exchange);
       case ROUTE.admin_sale:
       case ROUTE.admin_orders:
-        return this.admin.handle(req, x);
+        return this.admin.handle(req, exchange);
       default:
         req.resume();
-        return this.r.reply(x, CANNED.notFound);
+        return this.responder.reply(exchange, CANNED.notFound);
     }
   }
 
-  private inventory(x: Exchange, skuId: string): void {
-    const state = x.state;
+  private inventory(exchange: Exchange, skuId: string): void {
+    const state = exchange.state;
     const sku = state.skuIndex.get(skuId);
-    if (sku === undefined) return this.r.error(x, 404, 'unknown_sku', 'no such SKU in this sale');
-    this.r.send(x, 200, JSON.stringify(state.inventory(sku)));
+    if (sku === undefined) return this.responder.error(exchange, 404, 'unknown_sku', 'no such SKU in this sale');
+    this.responder.send(exchange, 200, JSON.stringify(state.inventory(sku)));
   }
 
-  private metricsPage(x: Exchange): void {
-    const state = x.state;
+  private metricsPage(exchange: Exchange): void {
+    const state = exchange.state;
     const stock = state.sale.skus.map((s, i) => ({ sku: s.id, ...state.inventory(i) }));
-    const text = renderMetrics(this.ctx.metricsSab, this.ctx.threads, stock, this.ctx.ledgerMetricsSab, state.saleId) + this.health.metrics(this.ctx.threads);
-    x.res.writeHead(200, ['content-type', 'text/plain; version=0.0.4; charset=utf-8', 'content-length', String(Buffer.byteLength(text))]);
-    x.res.end(text);
-    this.r.done(x, 200);
+    const text = renderPrometheus(this.ctx.metricsSab, this.ctx.threads, stock, this.ctx.ledgerMetricsSab, state.saleId) + this.health.metrics(this.ctx.threads);
+    exchange.res.writeHead(200, ['content-type', 'text/plain; version=0.0.4; charset=utf-8', 'content-length', String(Buffer.byteLength(text))]);
+    exchange.res.end(text);
+    this.responder.done(exchange, 200);
   }
 }
 

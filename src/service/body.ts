@@ -21,7 +21,7 @@ function parse(text: string): BodyResult {
     return { ok: false, reply: CANNED.malformed };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return { ok: false, reply: CANNED.notObject };
-  return { ok: true, value: value as Record<string, unknown>, text };
+  return { ok: true, value: value as Record<string, unknown>, text }; // a plain object (checked just above)
 }
 
 export function readJson(req: IncomingMessage, done: (r: BodyResult) => void): void {

@@ -27,7 +27,7 @@ function orders(n: number): string {
  */
 export function chooseSaleStart(latest: LatestSale | null, sale: SaleDefinition, newSale: boolean, ledgerPath: string): SaleStart {
   if (latest === null) return { kind: 'new', log: (id) => `new sale ${id}` };
-  const previous = JSON.parse(latest.definition) as SaleDefinition;
+  const previous = JSON.parse(latest.definition) as SaleDefinition; // written by this service from a parsed sale
   const n = latest.recovery.orders;
   if (newSale) return { kind: 'new', log: (id) => `new sale ${id} (asked for; sale ${latest.id} with ${orders(n)} stays in the ledger, no longer served)` };
   if (saleIdentity(previous) === saleIdentity(sale)) {

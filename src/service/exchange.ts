@@ -3,7 +3,7 @@
 // shedding and draining depend on it being exact).
 import type { ServerResponse } from 'node:http';
 import { errorBody, sendCanned, sendJson, type Canned } from './reply.ts';
-import type { ThreadMetrics } from './metrics.ts';
+import type { ThreadCounters } from './prometheus.ts';
 import type { SaleState } from './state.ts';
 import type { LogLevel } from './log.ts';
 
@@ -22,7 +22,7 @@ export class Exchange {
   slot = -1;
   /** Its Idempotency-Key (null: none) and the fingerprint of the request, both written with its order. */
   key: string | null = null;
-  print = 0;
+  fingerprint = 0;
   constructor(res: ServerResponse, route: number, state: SaleState) {
     this.res = res;
     this.route = route;
@@ -31,22 +31,22 @@ export class Exchange {
 }
 
 export class Responder {
-  private readonly metrics: ThreadMetrics;
+  private readonly metrics: ThreadCounters;
   private readonly log: (level: LogLevel, message: string) => void;
   private count = 0;
   private idle: (() => void) | null = null;
   private holding = 0;
   private settled: (() => void) | null = null;
 
-  constructor(metrics: ThreadMetrics, log: (level: LogLevel, message: string) => void = () => {}) {
+  constructor(metrics: ThreadCounters, log: (level: LogLevel, message: string) => void = () => {}) {
     this.metrics = metrics;
     this.log = log;
   }
 
   /** The request took stock or claimed a hold: it is settled (given back or durable) when answered. */
-  hold(x: Exchange): void {
-    if (x.holding) return;
-    x.holding = true;
+  hold(exchange: Exchange): void {
+    if (exchange.holding) return;
+    exchange.holding = true;
     this.holding++;
   }
 
@@ -71,43 +71,43 @@ export class Responder {
     return new Promise((resolve) => (this.idle = resolve));
   }
 
-  send(x: Exchange, status: number, body: string | Buffer, extra?: string[]): void {
-    if (x.slot >= 0) {
-      x.state.idempotency.complete(x.slot, status, body);
-      x.slot = -1;
+  send(exchange: Exchange, status: number, body: string | Buffer, extra?: string[]): void {
+    if (exchange.slot >= 0) {
+      exchange.state.idempotency.complete(exchange.slot, status, body);
+      exchange.slot = -1;
     }
     if (status === 204) {
-      x.res.writeHead(204);
-      x.res.end();
-    } else sendJson(x.res, status, body, extra);
-    this.done(x, status);
+      exchange.res.writeHead(204);
+      exchange.res.end();
+    } else sendJson(exchange.res, status, body, extra);
+    this.done(exchange, status);
   }
 
-  reply(x: Exchange, c: Canned): void {
-    if (x.slot >= 0) return this.send(x, c.status, c.body, c.headers.slice(4));
-    sendCanned(x.res, c);
-    this.done(x, c.status);
+  reply(exchange: Exchange, c: Canned): void {
+    if (exchange.slot >= 0) return this.send(exchange, c.status, c.body, c.headers.slice(4));
+    sendCanned(exchange.res, c);
+    this.done(exchange, c.status);
   }
 
-  error(x: Exchange, status: number, error: string, message: string, extra?: string[]): void {
-    this.send(x, status, errorBody(error, message), extra);
+  error(exchange: Exchange, status: number, error: string, message: string, extra?: string[]): void {
+    this.send(exchange, status, errorBody(error, message), extra);
   }
 
   /** An error nobody meant: logged in full, answered without internals. */
-  fail(x: Exchange, e: unknown): void {
-    this.log('error', `internal error: ${(e as Error)?.stack ?? String(e)}`);
-    if (x.res.headersSent) {
-      x.res.destroy();
-      return this.done(x, 500);
+  fail(exchange: Exchange, e: unknown): void {
+    this.log('error', `internal error: ${(e as Error)?.stack ?? String(e)}`); // an Error or anything thrown: its stack if it has one
+    if (exchange.res.headersSent) {
+      exchange.res.destroy();
+      return this.done(exchange, 500);
     }
-    this.error(x, 500, 'internal_error', 'the server failed to answer this request (the service log says why)');
+    this.error(exchange, 500, 'internal_error', 'the server failed to answer this request (the service log says why)');
   }
 
   /** For answers written directly to the response (metrics page, NDJSON stream). */
-  done(x: Exchange, status: number): void {
-    this.metrics.count(x.route, status);
+  done(exchange: Exchange, status: number): void {
+    this.metrics.count(exchange.route, status);
     this.metrics.inFlight = --this.count;
-    if (x.holding && --this.holding === 0 && this.settled) {
+    if (exchange.holding && --this.holding === 0 && this.settled) {
       this.settled();
       this.settled = null;
     }

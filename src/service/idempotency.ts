@@ -76,7 +76,7 @@ export class IdempotencyTable {
     this.bodies = new Uint8Array(shared.bodies);
   }
 
-  begin(key: string, print = 0): Begin {
+  begin(key: string, fingerprint = 0): Begin {
     const h1 = hash(key, 0x811c9dc5, 0x01000193);
     const h2 = hash(key, 0x9747b28c, 0x5bd1e995);
     const mask = this.capacity - 1;
@@ -89,14 +89,14 @@ export class IdempotencyTable {
         if (Atomics.compareExchange(meta, base + STATE, EMPTY, CLAIMING) !== EMPTY) continue; // lost the race: look again
         meta[base + H1] = h1;
         meta[base + H2] = h2;
-        meta[base + FINGERPRINT] = print;
+        meta[base + FINGERPRINT] = fingerprint;
         Atomics.store(meta, base + STATE, IN_FLIGHT);
         return { kind: 'run', slot };
       }
       if (state === CLAIMING) continue; // a few stores away from readable
       if (meta[base + H1] === h1 && meta[base + H2] === h2) {
         // Restored keys keep their fingerprint: another user, route or qty never gets this key's answer.
-        if (meta[base + FINGERPRINT] !== print) return { kind: 'mismatch' };
+        if (meta[base + FINGERPRINT] !== fingerprint) return { kind: 'mismatch' };
         if (state === IN_FLIGHT) return { kind: 'wait', slot };
         if (state === DONE) {
           const len = meta[base + BODY_LEN];
@@ -104,7 +104,7 @@ export class IdempotencyTable {
           return { kind: 'answered', status: meta[base + STATUS], body: Buffer.from(this.bodies.slice(at, at + len)) };
         }
         if (Atomics.compareExchange(meta, base + STATE, RETRYABLE, IN_FLIGHT) === RETRYABLE) {
-          meta[base + FINGERPRINT] = print;
+          meta[base + FINGERPRINT] = fingerprint;
           return { kind: 'run', slot };
         }
         continue;
@@ -181,8 +181,8 @@ export class IdempotencyTable {
   }
 
   /** Recovery after a restart: a key whose order is in the ledger answers the same request with that order again. */
-  restore(key: string, print: number, status: number, body: string): boolean {
-    const b = this.begin(key, print);
+  restore(key: string, fingerprint: number, status: number, body: string): boolean {
+    const b = this.begin(key, fingerprint);
     if (b.kind !== 'run') return false;
     this.complete(b.slot, status, body);
     return true;

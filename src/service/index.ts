@@ -4,14 +4,14 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { UsageError } from '../errors.ts';
 import { isStrategy, STRATEGIES, type StrategyName } from '../stock/index.ts';
-import { LedgerHost } from '../ledger/host.ts';
-import { createLedgerMetrics } from '../ledger/metrics.ts';
+import { LedgerHost } from './ledger-host.ts';
+import { createCommitStats } from '../ledger/commit-stats.ts';
 import { parseSale, type SaleDefinition } from './sale.ts';
 import { createSaleShared, startNewSale, type SaleShared } from './state.ts';
 import { chooseSaleStart } from './continuation.ts';
 import { defaultLog, type ServiceLog } from './log.ts';
 import { guardPort, probePort, type PortGuard } from './port-guard.ts';
-import { createServiceMetrics } from './metrics.ts';
+import { createRequestCounters } from './prometheus.ts';
 import { createHealth, Health } from './health.ts';
 import type { ServiceThreadData } from './thread-protocol.ts';
 import { Supervisor } from './supervisor.ts';
@@ -85,7 +85,7 @@ export interface RunningService {
   [FAULTS]: { crash(thread: 'http' | 'ledger', index?: number): Promise<void> };
 }
 
-const ENTRY = new URL('../../workers/service-thread.ts', import.meta.url);
+const ENTRY = new URL('./http-thread.ts', import.meta.url);
 const MAX_THREADS = 64;
 function checkInt(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${name} ${value} is not a whole number in [${min}, ${max}].`);
@@ -107,7 +107,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const capacity = { threads, expectedUsers };
 
   const channels = Array.from({ length: threads }, () => new MessageChannel());
-  const ledgerMetrics = createLedgerMetrics();
+  const ledgerMetrics = createCommitStats();
   const healthSab = createHealth();
   const log = options.log ?? defaultLog;
   const ledgerPath = options.ledgerPath ?? ':memory:';
@@ -143,7 +143,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       shared = await startNewSale(ledger, sale, strategy, capacity);
       log('info', start.log(shared.saleId));
     }
-    const metrics = createServiceMetrics(threads);
+    const metrics = createRequestCounters(threads);
     const spawn = (threadIndex: number, threadPort: number, current: SaleShared, ledgerPort: MessagePort): Worker => {
       const data: ServiceThreadData = {
         threadIndex,

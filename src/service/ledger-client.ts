@@ -43,13 +43,13 @@ export class LedgerClient {
     });
   }
 
-  /** `print`: the fingerprint of the request the idempotency key came with (ignored without a key). */
-  append(saleId: number, orderId: string, sku: string, userId: string, qty: number, createdAt: number, key: string | null, print: number, done: Committed): void {
+  /** `fingerprint`: the fingerprint of the request the idempotency key came with (ignored without a key). */
+  append(saleId: number, orderId: string, sku: string, userId: string, qty: number, createdAt: number, key: string | null, fingerprint: number, done: Committed): void {
     if (this.gone !== null) return done(this.gone);
     // Orders of two sales never share a message (a reset between them is rare): send what we have.
     if (this.callbacks.length > 0 && saleId !== this.saleId) this.post();
     this.saleId = saleId;
-    this.flat.push(orderId, sku, userId, qty, createdAt, key, key === null ? null : print);
+    this.flat.push(orderId, sku, userId, qty, createdAt, key, key === null ? null : fingerprint);
     this.callbacks.push(done);
     if (!this.scheduled && this.inFlight.size < MAX_OUTSTANDING) {
       this.scheduled = true;

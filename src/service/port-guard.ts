@@ -19,7 +19,7 @@ import { createConnection, createServer, type Server } from 'node:net';
 import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PortInUseError, UsageError } from '../errors.ts';
+import { codeOf, PortInUseError, UsageError } from '../errors.ts';
 import { describePortHolder } from './port-holder.ts';
 
 export interface PortGuard {
@@ -54,7 +54,7 @@ async function abstractGuard(port: number, me: Holder): Promise<PortGuard> {
       server.unref();
       return { release: () => void server.close() };
     }
-    if ((bound as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw bound;
+    if (codeOf(bound) !== 'EADDRINUSE') throw bound;
     const holder = await askHolder(name);
     // Refused: the holder is closing right now; its name is free a moment later.
     if (holder === null && attempt < 3) {
@@ -79,7 +79,7 @@ function askHolder(name: string): Promise<Holder | null> {
     socket.on('data', (d) => (text += d));
     socket.on('end', () => {
       try {
-        done(JSON.parse(text) as Holder);
+        done(JSON.parse(text) as Holder); // the holder file another flashsale wrote
       } catch {
         done(null);
       }
@@ -93,7 +93,7 @@ function alive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+    return codeOf(e) === 'EPERM'; // exists, owned by someone else
   }
 }
 
@@ -106,11 +106,11 @@ function fileGuard(port: number, me: Holder): PortGuard {
       closeSync(fd);
       return { release: () => rmSync(file, { force: true }) };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (codeOf(e) !== 'EEXIST') throw e;
     }
     let holder: Holder | null = null;
     try {
-      holder = JSON.parse(readFileSync(file, 'utf8')) as Holder;
+      holder = JSON.parse(readFileSync(file, 'utf8')) as Holder; // the holder file another flashsale wrote
     } catch {
       // half-written or unreadable: treat as stale below
     }

@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { CapacityError } from '../errors.ts';
 import { canned, errorBody, type Canned } from './reply.ts';
-import { ROUTE } from './metrics.ts';
+import { ROUTE } from './prometheus.ts';
 import { MAX_USER_ID_BYTES, type Hold } from './reservations.ts';
 import { MAX_KEY_LENGTH, fingerprint } from './idempotency.ts';
 import { PaymentSimulator, paymentDelay } from './payment.ts';
@@ -25,7 +25,7 @@ export interface SaleGate {
 }
 
 export class Purchases {
-  private readonly r: Responder;
+  private readonly responder: Responder;
   private readonly ledger: LedgerClient;
   private readonly payment: PaymentSimulator;
   private readonly orderPrefix: string;
@@ -34,8 +34,8 @@ export class Purchases {
   private readonly soldOut = new WeakMap<SaleState, Canned[]>();
   private readonly gate: SaleGate;
 
-  constructor(r: Responder, ledger: LedgerClient, threadIndex: number, seed: number, gate: SaleGate) {
-    this.r = r;
+  constructor(responder: Responder, ledger: LedgerClient, threadIndex: number, seed: number, gate: SaleGate) {
+    this.responder = responder;
     this.ledger = ledger;
     this.gate = gate;
     this.payment = new PaymentSimulator((seed ^ Math.imul(threadIndex + 1, 0x9e3779b1)) >>> 0);
@@ -44,89 +44,89 @@ export class Purchases {
   }
 
   /** POST reservations, orders, checkout, once the JSON body is parsed. */
-  handle(req: IncomingMessage, x: Exchange, body: Record<string, unknown>, text: string): void {
-    const state = x.state;
+  handle(req: IncomingMessage, exchange: Exchange, body: Record<string, unknown>, text: string): void {
+    const state = exchange.state;
     let purchase: Purchase | null = null;
     let reservationId = '';
-    if (x.route === ROUTE.pay) {
+    if (exchange.route === ROUTE.pay) {
       if (typeof body.reservationId !== 'string' || body.reservationId === '') {
-        return this.r.error(x, 400, 'bad_request', 'reservationId must be a non-empty string');
+        return this.responder.error(exchange, 400, 'bad_request', 'reservationId must be a non-empty string');
       }
       reservationId = body.reservationId;
     } else {
-      const p = this.validatePurchase(x, body);
+      const p = this.validatePurchase(exchange, body);
       if (p === null) return;
       purchase = p;
       const opens = state.sale.opensAtEpochMs;
       if (opens !== null && Date.now() < opens) {
-        return this.r.error(x, 403, 'sale_not_started', `the sale opens at ${new Date(opens).toISOString()}`);
+        return this.responder.error(exchange, 403, 'sale_not_started', `the sale opens at ${new Date(opens).toISOString()}`);
       }
     }
     const key = req.headers['idempotency-key'];
     if (key !== undefined) {
       if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
-        return this.r.error(x, 400, 'bad_request', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`);
+        return this.responder.error(exchange, 400, 'bad_request', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`);
       }
-      x.key = key;
-      x.print = fingerprint(x.route, text);
-      return void this.once(x, () => this.runPurchase(x, purchase, reservationId)).catch((e) => this.r.fail(x, e));
+      exchange.key = key;
+      exchange.fingerprint = fingerprint(exchange.route, text);
+      return void this.once(exchange, () => this.runPurchase(exchange, purchase, reservationId)).catch((e) => this.responder.fail(exchange, e));
     }
-    this.runPurchase(x, purchase, reservationId);
+    this.runPurchase(exchange, purchase, reservationId);
   }
 
-  private runPurchase(x: Exchange, purchase: Purchase | null, reservationId: string): void {
-    if (x.route === ROUTE.pay) this.pay(x, reservationId);
-    else if (x.route === ROUTE.checkout) this.checkout(x, purchase!);
-    else this.reserve(x, purchase!);
+  private runPurchase(exchange: Exchange, purchase: Purchase | null, reservationId: string): void {
+    if (exchange.route === ROUTE.pay) this.pay(exchange, reservationId);
+    else if (exchange.route === ROUTE.checkout) this.checkout(exchange, purchase!); // parsed above for the buying routes
+    else this.reserve(exchange, purchase!); // parsed above for the buying routes
   }
 
   /** Runs `run` once per key: later requests with the key get the first answer, even mid-flight. */
-  private async once(x: Exchange, run: () => void): Promise<void> {
+  private async once(exchange: Exchange, run: () => void): Promise<void> {
     const deadline = Date.now() + IDEMPOTENT_WAIT_MS;
     for (;;) {
-      const b = x.state.idempotency.begin(x.key!, x.print);
+      const b = exchange.state.idempotency.begin(exchange.key!, exchange.fingerprint); // this branch runs only with an Idempotency-Key
       if (b.kind === 'run') {
-        x.slot = b.slot;
+        exchange.slot = b.slot;
         return run();
       }
-      if (b.kind === 'answered') return this.r.send(x, b.status, b.body, ['idempotent-replayed', 'true']);
-      if (b.kind === 'mismatch') return this.r.error(x, 422, 'idempotency_key_reused', 'this Idempotency-Key was first used with a different request');
-      if (b.kind === 'full') return this.r.error(x, 503, 'idempotency_table_full', 'no room to remember this Idempotency-Key; retry later', ['retry-after', '1']);
+      if (b.kind === 'answered') return this.responder.send(exchange, b.status, b.body, ['idempotent-replayed', 'true']);
+      if (b.kind === 'mismatch') return this.responder.error(exchange, 422, 'idempotency_key_reused', 'this Idempotency-Key was first used with a different request');
+      if (b.kind === 'full') return this.responder.error(exchange, 503, 'idempotency_table_full', 'no room to remember this Idempotency-Key; retry later', ['retry-after', '1']);
       const left = deadline - Date.now();
-      if (left <= 0) return this.r.error(x, 409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed');
-      await x.state.idempotency.waitFor(b.slot, left);
+      if (left <= 0) return this.responder.error(exchange, 409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed');
+      await exchange.state.idempotency.waitFor(b.slot, left);
       // The first attempt may have died with its thread: a recovery then releases the key while buying is
       // paused. Run only once it resumes, on the sale's rebuilt state (same sale, same tables, new stock).
       await this.gate.whenResumed();
       const now = this.gate.saleState;
-      if (now !== x.state && now.saleId === x.state.saleId) x.state = now;
+      if (now !== exchange.state && now.saleId === exchange.state.saleId) exchange.state = now;
     }
   }
 
-  private validatePurchase(x: Exchange, body: Record<string, unknown>): Purchase | null {
+  private validatePurchase(exchange: Exchange, body: Record<string, unknown>): Purchase | null {
     const { sku: skuId, userId, qty } = body;
-    if (typeof skuId !== 'string') return this.r.error(x, 400, 'bad_request', 'sku must be a string'), null;
+    if (typeof skuId !== 'string') return this.responder.error(exchange, 400, 'bad_request', 'sku must be a string'), null;
     if (typeof userId !== 'string' || userId === '' || Buffer.byteLength(userId) > MAX_USER_ID_BYTES) {
-      return this.r.error(x, 400, 'bad_request', `userId must be a non-empty string of at most ${MAX_USER_ID_BYTES} bytes`), null;
+      return this.responder.error(exchange, 400, 'bad_request', `userId must be a non-empty string of at most ${MAX_USER_ID_BYTES} bytes`), null;
     }
     // A lone surrogate (JSON "\ud800") has no UTF-8 form: stored, it would become U+FFFD and merge ids.
-    if (!userId.isWellFormed()) return this.r.error(x, 400, 'bad_request', 'userId must be well-formed Unicode (no lone surrogates)'), null;
+    if (!userId.isWellFormed()) return this.responder.error(exchange, 400, 'bad_request', 'userId must be well-formed Unicode (no lone surrogates)'), null;
     if (typeof qty !== 'number' || !Number.isInteger(qty) || qty <= 0 || qty > MAX_QTY) {
-      return this.r.error(x, 400, 'bad_request', 'qty must be a whole number ≥ 1'), null;
+      return this.responder.error(exchange, 400, 'bad_request', 'qty must be a whole number ≥ 1'), null;
     }
-    const sku = x.state.skuIndex.get(skuId);
-    if (sku === undefined) return this.r.error(x, 404, 'unknown_sku', `no SKU ${JSON.stringify(skuId).slice(0, 80)} in this sale`), null;
+    const sku = exchange.state.skuIndex.get(skuId);
+    if (sku === undefined) return this.responder.error(exchange, 404, 'unknown_sku', `no SKU ${JSON.stringify(skuId).slice(0, 80)} in this sale`), null;
     return { sku, skuId, userId, qty };
   }
 
   /** Takes stock, then the user's allowance; false (and answered) when either says no. */
-  private take(x: Exchange, p: Purchase): boolean {
-    const state = x.state;
+  private take(exchange: Exchange, p: Purchase): boolean {
+    const state = exchange.state;
     if (!state.stock.tryTake(p.sku, p.qty)) {
-      this.r.reply(x, this.soldOutReply(state, p.sku));
+      this.responder.reply(exchange, this.soldOutReply(state, p.sku));
       return false;
     }
-    this.r.hold(x);
+    this.responder.hold(exchange);
     const users = state.users;
     if (users === null) {
       state.hold(p.sku, p.qty);
@@ -138,62 +138,62 @@ export class Purchases {
     } catch (e) {
       state.stock.release(p.sku, p.qty);
       if (e instanceof CapacityError) {
-        this.r.error(x, 503, 'user_table_full', 'the per-user limit table is full', ['retry-after', '1']);
+        this.responder.error(exchange, 503, 'user_table_full', 'the per-user limit table is full', ['retry-after', '1']);
         return false;
       }
       throw e;
     }
     if (!ok) {
       state.stock.release(p.sku, p.qty);
-      this.r.error(x, 429, 'limit_exceeded', `at most ${state.sale.perUserLimit} units per user in this sale`);
+      this.responder.error(exchange, 429, 'limit_exceeded', `at most ${state.sale.perUserLimit} units per user in this sale`);
       return false;
     }
     state.hold(p.sku, p.qty);
     return true;
   }
 
-  private checkout(x: Exchange, p: Purchase): void {
-    if (!this.take(x, p)) return;
-    const latencyMs = x.state.sale.payment.latencyMs;
-    if (latencyMs === 0) return this.settle(x, p, null);
+  private checkout(exchange: Exchange, p: Purchase): void {
+    if (!this.take(exchange, p)) return;
+    const latencyMs = exchange.state.sale.payment.latencyMs;
+    if (latencyMs === 0) return this.settle(exchange, p, null);
     paymentDelay(latencyMs)
-      .then(() => this.settle(x, p, null))
-      .catch((e) => this.r.fail(x, e));
+      .then(() => this.settle(exchange, p, null))
+      .catch((e) => this.responder.fail(exchange, e));
   }
 
-  private reserve(x: Exchange, p: Purchase): void {
-    if (!this.take(x, p)) return;
-    const state = x.state;
+  private reserve(exchange: Exchange, p: Purchase): void {
+    if (!this.take(exchange, p)) return;
+    const state = exchange.state;
     const expiresAt = Date.now() + state.sale.reservationTtlMs;
     const hold = state.reservations.create(p.sku, p.qty, p.userId, expiresAt);
     if (hold === null) {
       state.giveBack(p.sku, p.qty, p.userId);
-      return this.r.error(x, 503, 'reservation_table_full', 'no room for another reservation; retry later', ['retry-after', '1']);
+      return this.responder.error(exchange, 503, 'reservation_table_full', 'no room for another reservation; retry later', ['retry-after', '1']);
     }
     const reservationId = `${state.shared.nonce}-${hold.slot.toString(36)}-${hold.gen.toString(36)}`;
-    this.r.send(x, 201, `{"reservationId":"${reservationId}","expiresAt":"${new Date(expiresAt).toISOString()}"}`);
+    this.responder.send(exchange, 201, `{"reservationId":"${reservationId}","expiresAt":"${new Date(expiresAt).toISOString()}"}`);
   }
 
-  private pay(x: Exchange, reservationId: string): void {
-    const state = x.state;
+  private pay(exchange: Exchange, reservationId: string): void {
+    const state = exchange.state;
     const id = parseReservationId(reservationId, state.shared.nonce);
-    if (id === null) return this.r.error(x, 404, 'reservation_not_found', 'no such reservation');
+    if (id === null) return this.responder.error(exchange, 404, 'reservation_not_found', 'no such reservation');
     const c = state.reservations.claim(id.slot, id.gen, Date.now());
-    if (c.kind === 'unknown') return this.r.error(x, 404, 'reservation_not_found', 'no such reservation');
-    if (c.kind === 'gone') return this.r.error(x, 410, 'reservation_expired', 'the reservation expired or was already used');
-    if (c.kind === 'busy') return this.r.error(x, 409, 'reservation_busy', 'another request is paying or releasing this reservation');
-    this.r.hold(x);
+    if (c.kind === 'unknown') return this.responder.error(exchange, 404, 'reservation_not_found', 'no such reservation');
+    if (c.kind === 'gone') return this.responder.error(exchange, 410, 'reservation_expired', 'the reservation expired or was already used');
+    if (c.kind === 'busy') return this.responder.error(exchange, 409, 'reservation_busy', 'another request is paying or releasing this reservation');
+    this.responder.hold(exchange);
     const hold = c.hold;
     if (c.expired) {
-      this.endHold(x.state, hold);
-      return this.r.error(x, 410, 'reservation_expired', 'the reservation expired; its units went back on sale');
+      this.endHold(exchange.state, hold);
+      return this.responder.error(exchange, 410, 'reservation_expired', 'the reservation expired; its units went back on sale');
     }
     const p: Purchase = { sku: hold.sku, skuId: state.sale.skus[hold.sku].id, userId: hold.userId, qty: hold.qty };
     const latencyMs = state.sale.payment.latencyMs;
-    if (latencyMs === 0) return this.settle(x, p, hold);
+    if (latencyMs === 0) return this.settle(exchange, p, hold);
     paymentDelay(latencyMs)
-      .then(() => this.settle(x, p, hold))
-      .catch((e) => this.r.fail(x, e));
+      .then(() => this.settle(exchange, p, hold))
+      .catch((e) => this.responder.fail(exchange, e));
   }
 
   private endHold(state: SaleState, hold: Hold): void {
@@ -205,37 +205,37 @@ export class Purchases {
    * The simulated payment's answer: approved, the order goes to the ledger; declined, the units
    * (and the hold, when paying one) go back and the answer is 402.
    */
-  private settle(x: Exchange, p: Purchase, hold: Hold | null): void {
-    if (!this.payment.declines(x.state.sale.payment.declineRate)) return this.order(x, p, hold);
-    if (hold) this.endHold(x.state, hold);
-    else x.state.giveBack(p.sku, p.qty, p.userId);
-    this.r.error(x, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
+  private settle(exchange: Exchange, p: Purchase, hold: Hold | null): void {
+    if (!this.payment.declines(exchange.state.sale.payment.declineRate)) return this.order(exchange, p, hold);
+    if (hold) this.endHold(exchange.state, hold);
+    else exchange.state.giveBack(p.sku, p.qty, p.userId);
+    this.responder.error(exchange, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
   }
 
   /** Hands the order to the ledger; the 201 goes out only once its batch is committed. */
-  private order(x: Exchange, p: Purchase, hold: Hold | null): void {
-    const state = x.state;
+  private order(exchange: Exchange, p: Purchase, hold: Hold | null): void {
+    const state = exchange.state;
     const orderId = this.orderPrefix + (this.orderSeq++).toString(36);
-    this.ledger.append(state.saleId, orderId, p.skuId, p.userId, p.qty, Date.now(), x.key, x.print, (err) => {
+    this.ledger.append(state.saleId, orderId, p.skuId, p.userId, p.qty, Date.now(), exchange.key, exchange.fingerprint, (err) => {
       if (hold) state.reservations.free(hold.slot);
       if (err !== null) {
         state.giveBack(p.sku, p.qty, p.userId);
-        return this.r.error(x, 500, 'ledger_error', `the order could not be made durable: ${err}`);
+        return this.responder.error(exchange, 500, 'ledger_error', `the order could not be made durable: ${err}`);
       }
       state.confirm(p.sku, p.qty);
-      this.r.send(x, 201, `{"orderId":"${orderId}"}`);
+      this.responder.send(exchange, 201, `{"orderId":"${orderId}"}`);
     });
   }
 
   /** DELETE /api/v1/reservations/:id */
-  release(x: Exchange, reservationId: string): void {
-    const state = x.state;
+  release(exchange: Exchange, reservationId: string): void {
+    const state = exchange.state;
     const id = parseReservationId(reservationId, state.shared.nonce);
     const c = id === null ? null : state.reservations.claim(id.slot, id.gen, Date.now());
-    if (c === null || c.kind === 'unknown' || c.kind === 'gone') return this.r.error(x, 404, 'reservation_not_found', 'no such reservation (expired, paid or never made)');
-    if (c.kind === 'busy') return this.r.error(x, 409, 'reservation_busy', 'another request is paying or releasing this reservation');
+    if (c === null || c.kind === 'unknown' || c.kind === 'gone') return this.responder.error(exchange, 404, 'reservation_not_found', 'no such reservation (expired, paid or never made)');
+    if (c.kind === 'busy') return this.responder.error(exchange, 409, 'reservation_busy', 'another request is paying or releasing this reservation');
     this.endHold(state, c.hold);
-    this.r.send(x, 204, '');
+    this.responder.send(exchange, 204, '');
   }
 
   private soldOutReply(state: SaleState, sku: number): Canned {

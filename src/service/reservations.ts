@@ -4,6 +4,7 @@
 // A slot: state, generation, SKU index, qty, user id bytes, expiry. A reservation id names the slot
 // and its generation (plus the sale's nonce), so an id from a reused slot or an earlier sale is
 // recognised as gone. States move only by compare-and-swap, so exactly one thread wins each hold.
+import { MAX_USER_ID_BYTES } from '../contract/sale.ts';
 
 const FREE = 0;
 const WRITING = 1; // being filled by the allocating thread
@@ -18,7 +19,7 @@ const USER_LEN = 4;
 const OWNER = 5; // the HTTP thread that made the hold and expires it (a restarted thread takes its holds back)
 const STRIDE = 8; // Int32 words per slot
 
-export const MAX_USER_ID_BYTES = 128;
+export { MAX_USER_ID_BYTES };
 const PROBE_LIMIT = 4096;
 
 export interface ReservationTableShared {

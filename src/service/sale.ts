@@ -2,17 +2,10 @@
 // startService(), a --sale file or POST /admin/sale.
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
+import { NO_LIMIT, type SaleDefinition } from '../contract/sale.ts';
 
-export interface SaleDefinition {
-  skus: Array<{ id: string; stock: number }>;
-  /** Units per user id across the sale; 0 turns the limit (and the per-user table) off (written "none"). */
-  perUserLimit: number;
-  reservationTtlMs: number;
-  /** null = open now. */
-  opensAtEpochMs: number | null;
-  /** Simulated payment on POST /orders and /checkout. */
-  payment: { declineRate: number; latencyMs: number };
-}
+export { NO_LIMIT, type SaleDefinition };
+
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -41,9 +34,6 @@ const saleSchema = z
       seen.add(s.id);
     });
   });
-
-/** How "no per-user limit" is written wherever a person writes a sale (scenario, flag, file, HTTP). */
-export const NO_LIMIT = 'none';
 
 /**
  * A sale as a person wrote it (a --sale file, POST /admin/sale) → the service's own spelling: "none"

@@ -68,7 +68,7 @@ export function createSaleShared(
   const reservations = createReservationTable(reservationSlots);
   const idempotency = createIdempotencyTable(idempotencyKeys);
   const keys = new IdempotencyTable(idempotency);
-  for (const [key, orderId, print] of recovery.keys) keys.restore(key, print ?? UNVERIFIABLE, 201, JSON.stringify({ orderId }));
+  for (const [key, orderId, fingerprint] of recovery.keys) keys.restore(key, fingerprint ?? UNVERIFIABLE, 201, JSON.stringify({ orderId }));
   const nonce = Math.floor(Math.random() * 36 ** 6).toString(36);
   return { saleId, nonce, sale, stock, users, confirmed, reservations, idempotency };
 }

@@ -3,9 +3,9 @@
 // thread, and closes everything with a deadline. Every change to the sale goes through one chain, so a
 // recovery and a redefinition never interleave.
 import { MessageChannel, type MessagePort, type Worker } from 'node:worker_threads';
-import { FlashsaleError, UsageError } from '../errors.ts';
-import { LedgerError } from '../ledger/store.ts';
-import type { LedgerHost } from '../ledger/host.ts';
+import { FlashsaleError, LedgerError, messageOf, UsageError } from '../errors.ts';
+
+import type { LedgerHost } from './ledger-host.ts';
 import type { StrategyName } from '../stock/index.ts';
 import { parseSale, type SaleDefinition } from './sale.ts';
 import { rebuildSaleShared, saleActivity, startNewSale, type Capacity, type RebuildReport, type SaleShared } from './state.ts';
@@ -132,7 +132,7 @@ export class Supervisor {
       const gone = () => done(null);
       this.answers.set(id, done);
       worker.once('exit', gone);
-      worker.postMessage({ ...m, id } as ToServiceThread);
+      worker.postMessage({ ...m, id } as ToServiceThread); // the spread loses the union member; m and its id make one
     });
   }
 
@@ -162,7 +162,7 @@ export class Supervisor {
       report = rebuilt.report;
     } catch (e) {
       await Promise.all(live.map((w) => this.ask(w, { type: 'resume' })));
-      this.o.log('error', `HTTP thread ${index}: could not settle what it held (${(e as Error).message}); not restarting it`);
+      this.o.log('error', `HTTP thread ${index}: could not settle what it held (${messageOf(e)}); not restarting it`);
       return;
     }
     await Promise.all(live.map((w) => this.ask(w, { type: 'sale', shared: this.current })));
@@ -174,7 +174,7 @@ export class Supervisor {
       await this.adopt(worker, index);
     } catch (e) {
       this.workers[index] = null;
-      this.o.log('error', `HTTP thread ${index} could not be restarted: ${(e as Error).message}`);
+      this.o.log('error', `HTTP thread ${index} could not be restarted: ${messageOf(e)}`);
       return;
     }
     this.o.health.httpThreadUp(true);
@@ -211,8 +211,8 @@ export class Supervisor {
       } catch (e) {
         // A sale refused for its size is the caller's to fix (400); anything else is ours (500, logged).
         if (e instanceof UsageError) return reply({ type: 'sale-defined', id, status: 400, code: 'sale_refused', error: e.message });
-        this.o.log('error', `POST /admin/sale failed: ${(e as Error).message}`);
-        reply({ type: 'sale-defined', id, error: (e as Error).message });
+        this.o.log('error', `POST /admin/sale failed: ${messageOf(e)}`);
+        reply({ type: 'sale-defined', id, error: messageOf(e) });
       }
     });
   }

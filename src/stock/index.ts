@@ -1,6 +1,6 @@
 // The stock core: one interface, four strategies chosen by name, all living in SharedArrayBuffers so any
 // thread can attach to the same stock by receiving `StockShared` (plain data + SABs) in workerData or a
-// message. See DESIGN.md "The stock core".
+// message. See README.md, "The stock core".
 import { AtomicStock } from './atomic.ts';
 import { LeasedStock } from './leased.ts';
 import { AVAILABLE, MAX_UNITS, STRIDE, skuBase } from './layout.ts';
@@ -27,7 +27,7 @@ export const DEFAULT_MAX_THREADS = 16;
 export const DEFAULT_LEASE_SIZE = 256;
 
 export function isStrategy(name: string): name is StrategyName {
-  return (STRATEGIES as readonly string[]).includes(name);
+  return (STRATEGIES as readonly string[]).includes(name); // includes() on a literal tuple takes only its members; any string may be asked
 }
 
 /** skus[i].sold: units already sold (restored from a ledger on restart), default 0. maxThreads: how many threads may attach (leases are per thread). */
@@ -78,6 +78,6 @@ export function attachStock(shared: StockShared, threadIndex: number): StockCoun
     case 'leased':
       return new LeasedStock(shared, threadIndex);
     default:
-      throw new RangeError(`unknown stock strategy "${String((shared as StockShared).strategy)}".`);
+      throw new RangeError(`unknown stock strategy "${String((shared as StockShared).strategy)}".`); // not a known strategy (the switch above took them all): say which
   }
 }

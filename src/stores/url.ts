@@ -1,6 +1,6 @@
 // --stock-store / --ledger URLs: checked here once, so a typo is a usage error naming the flag and the
 // part that is wrong, never a connection error minutes later.
-import { StoreUrlError } from './errors.ts';
+import { StoreUrlError } from '../errors.ts';
 
 export interface RedisUrl {
   url: string;

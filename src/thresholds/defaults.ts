@@ -5,7 +5,7 @@
 // for that metric; to turn one off, give the metric a threshold that always holds (`rate<=1`).
 import type { ThresholdsSpec } from './evaluate.ts';
 import { parseMetricKey } from './parse.ts';
-import type { MetricName } from './metrics.ts';
+import type { MetricName } from './metric-names.ts';
 
 export const DEFAULT_THRESHOLDS = {
   orders: ['count>0'],

@@ -1,7 +1,7 @@
 // Evaluates a scenario's thresholds against a finished run. One ThresholdResult per expression.
 // No data for a threshold (a sale that never sold out, a step that never ran) is a failure:
 // a threshold that cannot be checked has not been met.
-import type { ThresholdResult } from '../result/types.ts';
+import type { ThresholdResult } from '../contract/result.ts';
 import { compare, parseThreshold } from './parse.ts';
 import { observedValue } from './values.ts';
 import type { ThresholdInputs } from './values.ts';

@@ -1,8 +1,9 @@
 // Parses k6 threshold syntax: a metric key (`http_req_duration{step:reserve}`) and expressions
 // (`p(99)<250`, `rate>0.99`, `count==0`). Anything it does not understand is an error naming it:
 // a threshold that silently never fires is worse than none.
-import { AGGREGATIONS, METRIC_ALIASES, METRICS, OUTCOME_VALUES, STEPS } from './metrics.ts';
-import type { MetricName, TagName } from './metrics.ts';
+import { AGGREGATIONS, METRIC_ALIASES, METRICS, OUTCOMES, STEPS } from './metric-names.ts';
+import type { MetricName, TagName } from './metric-names.ts';
+import { ThresholdSyntaxError } from '../errors.ts';
 
 export type Operator = '<' | '<=' | '>' | '>=' | '==' | '===' | '!=';
 export type Aggregation = { kind: 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value' } | { kind: 'percentile'; p: number };
@@ -21,8 +22,6 @@ export interface Expression {
   value: number;
 }
 
-export class ThresholdSyntaxError extends Error {}
-
 const KEY_RE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\{([^}]*)\})?\s*$/;
 
 export function parseMetricKey(source: string): MetricKey {
@@ -38,14 +37,14 @@ export function parseMetricKey(source: string): MetricKey {
     for (const part of m[2].split(',')) {
       const [tag, value, ...rest] = part.split(':').map((s) => s.trim());
       if (!tag || value === undefined || value === '' || rest.length > 0) throw new ThresholdSyntaxError(`"${part.trim()}" in "${source}" is not tag:value`);
-      if (!(def.tags as readonly string[]).includes(tag)) {
+      if (!(def.tags as readonly string[]).includes(tag)) { // includes() on a literal tuple takes only its members; any string may be asked
         throw new ThresholdSyntaxError(`${written} has no tag "${tag}"${def.tags.length ? ` (tags: ${def.tags.join(', ')})` : ' (it takes no tags)'}`);
       }
-      const allowed: readonly string[] = tag === 'step' ? STEPS : OUTCOME_VALUES;
+      const allowed: readonly string[] = tag === 'step' ? STEPS : OUTCOMES;
       if (!allowed.includes(value)) throw new ThresholdSyntaxError(`${tag} "${value}" in "${source}" is not one of ${allowed.join(', ')}`);
       // {step:pay,step:reserve} cannot match anything: one value per tag, said rather than last-one-wins.
       if (tags[tag as TagName] !== undefined) throw new ThresholdSyntaxError(`tag "${tag}" is given twice in "${source}"`);
-      tags[tag as TagName] = value;
+      tags[tag as TagName] = value; // checked against the metric's tags just above
     }
   }
   return { source, name, tags };
@@ -62,9 +61,9 @@ export function parseExpression(source: string): Expression {
     if (p < 0 || p > 100) throw new ThresholdSyntaxError(`percentile ${m[2]} in "${source}" is not between 0 and 100`);
     aggregation = { kind: 'percentile', p };
   } else {
-    aggregation = { kind: m[1] as Exclude<Aggregation, { kind: 'percentile' }>['kind'] };
+    aggregation = { kind: m[1] as Exclude<Aggregation, { kind: 'percentile' }>['kind'] }; // the pattern matched one of these aggregations
   }
-  return { source, aggregation, operator: m[3] as Operator, value: Number(m[4]) };
+  return { source, aggregation, operator: m[3] as Operator, value: Number(m[4]) }; // the pattern matched one of these operators
 }
 
 /** Parses a metric key and one expression and checks the aggregation fits the metric's kind. */

@@ -1,7 +1,7 @@
 // The observed value of a metric + aggregation in a run, or null when the run has no data for it.
-import { decodeHistogram, mergeEncoded, percentileKey, percentilesMs } from '../metrics/histogram.ts';
-import type { RunResult, Outcome, StepLatency } from '../result/types.ts';
-import type { Step } from '../load/plan.ts';
+import { decodeHistogram, mergeEncoded, percentileKey, percentilesMs } from '../shared/histogram.ts';
+import type { RunResult, Outcome, StepLatency } from '../contract/result.ts';
+import { zeroPerOutcome, type Step } from '../contract/vocabulary.ts';
 import type { Aggregation, MetricKey } from './parse.ts';
 import { knownLostOrders } from '../audit/audit.ts';
 
@@ -9,13 +9,13 @@ import { knownLostOrders } from '../audit/audit.ts';
 export type ThresholdInputs = Pick<RunResult, 'latency' | 'counts' | 'durationMs' | 'stock' | 'audit'>;
 
 function stepsOf(run: ThresholdInputs, step: string | undefined): Array<[Step, StepLatency]> {
-  const all = Object.entries(run.latency) as Array<[Step, StepLatency | undefined]>;
+  const all = Object.entries(run.latency) as Array<[Step, StepLatency | undefined]>; // Object.entries loses the key type; the keys are steps
   return all.filter((e): e is [Step, StepLatency] => e[1] !== undefined && (step === undefined || e[0] === step));
 }
 
 function trendValue(run: ThresholdInputs, key: MetricKey, agg: Aggregation): number | null {
   const variant = key.name === 'http_req_duration_uncorrected' ? 'uncorrected' : 'corrected';
-  const outcome = key.tags.outcome as Outcome | undefined;
+  const outcome = key.tags.outcome as Outcome | undefined; // parseMetricKey checked the tag against OUTCOMES
   const encoded = stepsOf(run, key.tags.step).map(([, s]) => (outcome ? s.byOutcome[outcome]?.[variant] ?? '' : s.all[variant]));
   const h = decodeHistogram(mergeEncoded(encoded));
   if (h.totalCount === 0) return null;
@@ -38,13 +38,13 @@ function trendValue(run: ThresholdInputs, key: MetricKey, agg: Aggregation): num
 /** Answers per outcome: from the run's counts, or for one step from that step's histograms. */
 function outcomeCounts(run: ThresholdInputs, step: string | undefined): Record<Outcome, number> {
   if (step === undefined) return run.counts.byOutcome;
-  const counted = run.counts.byStep?.[step as Step];
+  const counted = run.counts.byStep?.[step as Step]; // parseMetricKey checked the tag against STEPS
   if (counted) return counted;
-  const out: Record<Outcome, number> = { success: 0, sold_out: 0, rejected: 0, error: 0 };
+  const out: Record<Outcome, number> = zeroPerOutcome();
   if (run.counts.byStep) return out; // the step never ran
   // Results written before counts.byStep: count the step's histograms (answers only).
   for (const [, s] of stepsOf(run, step)) {
-    for (const o of Object.keys(out) as Outcome[]) {
+    for (const o of Object.keys(out) as Outcome[]) { // Object.keys loses the key type; the keys are outcomes
       const enc = s.byOutcome[o]?.corrected ?? '';
       out[o] += enc === '' ? 0 : decodeHistogram(enc).totalCount;
     }

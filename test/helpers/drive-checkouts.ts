@@ -1,7 +1,7 @@
 // A small, bounded crowd for audit tests: 300 one-unit checkouts from 150 users, each asking twice
 // (first for skus[0], then for skus[1]), 50 at a time over 8 connections, to a loopback service.
 import { Pool } from 'undici';
-import type { AckedOrder } from '../../src/result/types.ts';
+import type { AckedOrder } from '../../src/contract/result.ts';
 
 export async function driveCheckouts(url: string, skus: readonly [string, string], keyPrefix: string): Promise<AckedOrder[]> {
   const pool = new Pool(url, { connections: 8 });

@@ -1,12 +1,13 @@
-// Realistic RunResult fixtures for the report tests, built the way the load engine builds them: a
-// seeded crowd of buyers goes through reserve → pay (or one-step checkout), every request is timed
-// from its intended start (corrected) and from its send (uncorrected) into real HdrHistograms, and
-// everything is bucketed into 100 ms intervals. The same buyers can be split into parts (as if
+// Realistic RunResult fixtures for the report tests, built with the load engine's own parts: a seeded
+// crowd of buyers goes through reserve → pay (or one-step checkout), and every request is recorded by
+// the engine's recorder (src/measure/recorder.ts: corrected and uncorrected HdrHistograms, 100 ms
+// intervals) and counted by its tally (src/load/tally.ts), then judged by the one judge. The same buyers can be split into parts (as if
 // several machines had each driven some of them) so merge can be checked against the whole.
-import type { Step } from '../../src/load/plan.ts';
-import { createLatencyHistogram, encodeHistogram, type Histogram } from '../../src/metrics/histogram.ts';
-import { judge } from '../../src/result/judge.ts';
-import { RESULT_SCHEMA_VERSION, type LoadResult, type Outcome, type RunResult, type StepLatency } from '../../src/result/types.ts';
+import { OUTCOMES, STEPS, type Outcome, type Step } from '../../src/contract/vocabulary.ts';
+import { judge } from '../../src/judge/judge.ts';
+import { RESULT_SCHEMA_VERSION, type LoadResult, type RunResult } from '../../src/contract/result.ts';
+import { Tally } from '../../src/load/tally.ts';
+import { LoadRecorder } from '../../src/measure/recorder.ts';
 
 export interface FakeOptions {
   seed?: number;
@@ -124,41 +125,11 @@ export function fakeEvents(opts: FakeOptions = {}): FakeEvents {
   return { options: o, requests, buyerEnds };
 }
 
-function latencyOf(requests: Request[]): Partial<Record<Step, StepLatency>> {
-  const hists = new Map<string, Histogram>();
-  const rec = (key: string, us: number) => {
-    let h = hists.get(key);
-    if (!h) hists.set(key, (h = createLatencyHistogram()));
-    h.recordValue(us);
-  };
-  for (const r of requests) {
-    if (!r.answered) continue; // as the engine: a failure without an answer has no latency
-    const corrected = Math.max(1, Math.round((r.doneMs - r.intendedMs) * 1000));
-    const uncorrected = Math.max(1, Math.round((r.doneMs - r.sentMs) * 1000));
-    rec(`${r.step}/all/c`, corrected);
-    rec(`${r.step}/all/u`, uncorrected);
-    rec(`${r.step}/${r.outcome}/c`, corrected);
-    rec(`${r.step}/${r.outcome}/u`, uncorrected);
-  }
-  const enc = (key: string) => {
-    const h = hists.get(key);
-    return h ? encodeHistogram(h) : '';
-  };
-  const out: Partial<Record<Step, StepLatency>> = {};
-  for (const step of new Set(requests.map((r) => r.step))) {
-    const byOutcome: StepLatency['byOutcome'] = {};
-    for (const outcome of ['success', 'sold_out', 'rejected', 'error'] as const) {
-      if (hists.has(`${step}/${outcome}/c`)) byOutcome[outcome] = { corrected: enc(`${step}/${outcome}/c`), uncorrected: enc(`${step}/${outcome}/u`) };
-    }
-    out[step] = { all: { corrected: enc(`${step}/all/c`), uncorrected: enc(`${step}/all/u`) }, byOutcome };
-  }
-  return out;
-}
-
 /**
  * Builds a LoadResult from the requests of the given buyers (all when `part` is omitted; else those
- * with buyer % parts === part). `t0ShiftMs` moves this part's t0 earlier by that many ms, as a
- * machine whose clock started first would; relative times grow by the same amount.
+ * with buyer % parts === part), through the load engine's own recorder and tally, as a worker would.
+ * `t0ShiftMs` moves this part's t0 earlier by that many ms, as a machine whose clock started first
+ * would; relative times grow by the same amount.
  */
 export function buildLoadResult(events: FakeEvents, part?: { index: number; of: number; t0ShiftMs?: number }): LoadResult {
   const o = events.options;
@@ -167,65 +138,34 @@ export function buildLoadResult(events: FakeEvents, part?: { index: number; of: 
   const requests = events.requests.filter((r) => mine(r.buyer)).map((r) => ({ ...r, intendedMs: r.intendedMs + shift, sentMs: r.sentMs + shift, doneMs: r.doneMs + shift }));
   // The run's length is the whole sale's, whichever part this is, as every machine ran to the end.
   const endMs = Math.max(...events.requests.map((r) => r.doneMs)) + shift;
-  const buckets = Math.ceil((endMs + 1) / o.periodMs);
-  const series = () => new Array<number>(buckets).fill(0);
-  const iv = { periodMs: o.periodMs, sent: series(), completed: series(), successes: series(), soldOuts: series(), errors: series(), stockTaken: series() };
-  const ivHists: Array<Histogram | null> = new Array(buckets).fill(null);
-  const byOutcome = { success: 0, sold_out: 0, rejected: 0, error: 0 };
-  const byStep: LoadResult['counts']['byStep'] = {};
-  const errorsByKind: Record<string, number> = {};
-  let answered = 0;
-  let retries = 0;
-  let units = 0;
-  let lastAck: number | null = null;
-  const orders: LoadResult['orders'] = [];
-  for (const r of requests) {
-    const sentBucket = Math.floor(r.sentMs / o.periodMs);
-    const doneBucket = Math.floor(r.doneMs / o.periodMs);
-    iv.sent[sentBucket]++;
-    iv.completed[doneBucket]++;
-    if (r.outcome === 'success') iv.successes[doneBucket]++;
-    if (r.outcome === 'sold_out') iv.soldOuts[doneBucket]++;
-    if (r.outcome === 'error' || r.outcome === 'rejected') iv.errors[doneBucket]++;
-    iv.stockTaken[doneBucket] += r.unitsSold;
-    (ivHists[doneBucket] ??= createLatencyHistogram()).recordValue(Math.max(1, Math.round((r.doneMs - r.intendedMs) * 1000)));
-    byOutcome[r.outcome]++;
-    (byStep[r.step] ??= { success: 0, sold_out: 0, rejected: 0, error: 0 })[r.outcome]++;
-    if (r.errorKind) errorsByKind[r.errorKind] = (errorsByKind[r.errorKind] ?? 0) + 1;
-    if (r.answered) answered++;
-    if (r.retry) retries++;
-    if (r.unitsSold) {
-      units += r.unitsSold;
-      lastAck = Math.max(lastAck ?? 0, r.doneMs);
-      orders.push({ orderId: `o-${r.buyer}`, userId: `u${r.buyer}`, sku: 'redmi-1s', qty: r.unitsSold });
-    }
+  const recorder = new LoadRecorder(o.periodMs);
+  const tally = new Tally();
+  // As the engine meets them: sends in the order they went out, answers in the order they came back.
+  for (const r of [...requests].sort((a, b) => a.sentMs - b.sentMs)) {
+    recorder.recordLateness(Math.round((r.sentMs - r.intendedMs) * 1000));
+    recorder.intervals.sent(r.sentMs);
+    tally.sent(r.sentMs);
+    if (r.retry) tally.counts.retries++;
   }
-  const buyers = { started: 0, succeeded: 0, soldOut: 0, rejected: 0, gaveUp: 0, dropped: 0 };
+  for (const r of [...requests].sort((a, b) => a.doneMs - b.doneMs)) {
+    const step = STEPS.indexOf(r.step);
+    const outcome = OUTCOMES.indexOf(r.outcome);
+    if (r.answered) {
+      tally.counts.requestsAnswered++;
+      recorder.recordAnswer(step, outcome, Math.round((r.doneMs - r.intendedMs) * 1000), Math.round((r.doneMs - r.sentMs) * 1000), r.doneMs, r.unitsSold);
+    } else recorder.recordFailure(r.doneMs); // as the engine: a failure without an answer has no latency
+    tally.outcome(step, outcome);
+    if (r.errorKind) tally.kind(r.errorKind);
+    if (r.unitsSold) tally.acknowledged({ orderId: `o-${r.buyer}`, userId: `u${r.buyer}`, sku: 'redmi-1s', qty: r.unitsSold }, r.doneMs);
+  }
   for (const [buyer, end] of events.buyerEnds) {
     if (!mine(buyer)) continue;
-    buyers.started++;
-    buyers[end]++;
+    tally.counts.buyers.started++;
+    tally.counts.buyers[end]++;
   }
-  const lateness = createLatencyHistogram();
-  for (const r of requests) lateness.recordValue(Math.max(1, Math.round((r.sentMs - r.intendedMs) * 1000)));
-  return {
-    t0EpochMs: o.t0EpochMs - shift,
-    durationMs: endMs,
-    firstSendMs: requests.length ? Math.min(...requests.map((r) => r.sentMs)) : null,
-    lastAckMs: lastAck,
-    stopReason: 'completed',
-    counts: { requestsSent: requests.length, requestsAnswered: answered, retries, byOutcome, byStep, errorsByKind, buyers, unitsAcknowledged: units, cutByStop: 0 },
-    latency: latencyOf(requests),
-    intervals: { ...iv, latency: ivHists.map((h) => (h ? encodeHistogram(h) : '')) },
-    generator: {
-      lateness: encodeHistogram(lateness),
-      // A bound generator's event loop stalled well past any limit, so the judge finds it bound.
-      eventLoopDelayMs: { p50: 0.4, p99: o.generatorBound ? 180 : 2.1, max: o.generatorBound ? 320 : 6 },
-      generatorBound: o.generatorBound,
-      reason: o.generatorBound ? 'the event loop was blocked' : null,
-    },
-    orders,
-  };
+  // A bound generator's event loop stalled well past any limit, so the judge finds it bound.
+  const eventLoopDelayMs = { p50: 0.4, p99: o.generatorBound ? 180 : 2.1, max: o.generatorBound ? 320 : 6 };
+  return tally.result({ t0EpochMs: o.t0EpochMs - shift, endMs, stopReason: 'completed', recorder, eventLoopDelayMs });
 }
 
 /** Wraps a LoadResult with what run/audit add (scenario, environment, stock, audit, thresholds, verdict),

@@ -19,7 +19,9 @@ export async function call(base: string, method: 'GET' | 'POST' | 'DELETE', path
   let json: unknown = null;
   try {
     json = JSON.parse(text);
-  } catch {}
+  } catch {
+    // not JSON: json stays null and the test reads text
+  }
   return { status: r.statusCode, headers: r.headers, text, json };
 }
 

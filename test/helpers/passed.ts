@@ -3,7 +3,7 @@
 // generator could not keep its schedule there). Anything else fails. This suite shares its machine
 // with other work; a test must not blame the code for the machine, as the tool must not.
 import { expect } from 'vitest';
-import { MACHINE_BUSY_SHARE } from '../../src/result/judge.ts';
+import { MACHINE_BUSY_SHARE } from '../../src/judge/judge.ts';
 
 export interface SummaryLike {
   status: string;

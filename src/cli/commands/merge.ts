@@ -5,9 +5,9 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { readResult } from '../../report/index.ts';
-import { mergeRunResults } from '../../report/merge.ts';
+import { mergeRunResults } from '../../run/merge-runs.ts';
 import { resultJsonText } from '../../report/outputs/result-json.ts';
-import { count, duration } from '../../report/format.ts';
+import { count, duration } from '../../shared/format.ts';
 
 export function register(program: Command): void {
   program

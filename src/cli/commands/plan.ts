@@ -93,7 +93,7 @@ export function register(program: Command): void {
     .option('--targets <urls>', 'several instances, comma-separated: the rate is found for 1, 2, … of them and the USL fitted', urlList)
     .option('--service-threads <list>', 'built-in service threads, e.g. 2 or 1,2,4 (a list: one search per level and the USL fitted)', intList(1, 64))
     .option('-w, --workers <n>', 'load worker threads (per target)', integer(1, 64))
-    .option('--slo <objective>', 'what a step must meet, instead of the scenario\'s thresholds: "p(99)<200" (corrected latency, ms) or "<metric> <expression>"; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--slo <objective>', 'what a step must meet, instead of the scenario\'s thresholds: "p(99)<200" (corrected latency, ms) or "<metric> <expression>"; repeatable', (v: string, prev: string[]) => [...prev, v], new Array<string>())
     .option('--step-duration <time>', 'length of each measured step', positiveDuration, 5000)
     .option('--warmup <time>', 'warm-up at the same rate before each step (0 for none)', duration, 1000)
     .option('--precision <p>', 'stop when the rate is bracketed within this (5% or 0.05)', precisionValue, 0.05)

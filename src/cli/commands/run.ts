@@ -9,7 +9,7 @@ import { describeAuditFailures } from '../../audit/index.ts';
 import { formatSummary, jsonSummary, writeRunOutputs } from '../../report/index.ts';
 import { defaultOutDir, runScenario } from '../../run/run-scenario.ts';
 import { loadScenario, stockOf } from '../../scenario/index.ts';
-import type { RunResult } from '../../result/types.ts';
+import type { RunResult } from '../../contract/result.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 import { duration, httpUrl, integer } from '../options.ts';
 import { createProgressReporter } from '../progress.ts';

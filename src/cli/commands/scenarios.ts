@@ -1,9 +1,10 @@
 // `flashsale scenarios [scenario] [--json]`: lists the presets, or validates one scenario file and
 // shows what it describes (exit 2 with every problem named if it is invalid).
 import type { Command } from 'commander';
-import { count } from '../../report/format.ts';
+import { count } from '../../shared/format.ts';
 import { loadScenario, presetNames, summarizeScenario } from '../../scenario/index.ts';
 import type { ScenarioSummary } from '../../scenario/index.ts';
+import { NO_LIMIT } from '../../contract/sale.ts';
 
 /** First sentence, cut to `width` characters. */
 function headline(text: string, width: number): string {
@@ -29,7 +30,7 @@ function details(r: ScenarioSummary, path: string): string {
   return [
     `${r.name}: valid (${path})`,
     `  ${r.description}`,
-    `  sale:       ${count(r.units)} units over ${r.skus} SKU${r.skus === 1 ? '' : 's'}, ${r.perUserLimit === 'none' ? 'no per-user limit' : `${r.perUserLimit} per user`}`,
+    `  sale:       ${count(r.units)} units over ${r.skus} SKU${r.skus === 1 ? '' : 's'}, ${r.perUserLimit === NO_LIMIT ? 'no per-user limit' : `${r.perUserLimit} per user`}`,
     `  buyers:     ${r.arrival}; ${r.journey} journey`,
     `  target:     ${r.target}`,
     `  thresholds: ${r.thresholds}`,

@@ -1,11 +1,12 @@
 // `flashsale serve`: the reference inventory/checkout service on N threads sharing one port.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../../errors.ts';
+import { messageOf, UsageError } from '../../errors.ts';
 import { duration, fraction, integer, oneOf, perUserLimit } from '../options.ts';
 import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
 import { fromWrittenSale, parseSale, startService, type SaleDefinition } from '../../service/index.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
+import { NO_LIMIT } from '../../contract/sale.ts';
 
 interface ServeOptions {
   port: number;
@@ -54,10 +55,10 @@ export function saleFromOptions(o: ServeOptions): SaleDefinition {
   try {
     file = JSON.parse(readFileSync(o.sale, 'utf8'));
   } catch (e) {
-    throw new UsageError(`--sale ${o.sale}: ${(e as Error).message}`);
+    throw new UsageError(`--sale ${o.sale}: ${messageOf(e)}`);
   }
   if (file === null || typeof file !== 'object' || Array.isArray(file)) throw new UsageError(`--sale ${o.sale}: expected a JSON object`);
-  const written = fromWrittenSale(file as Record<string, unknown>);
+  const written = fromWrittenSale(file as Record<string, unknown>); // fromWrittenSale checks each field; a non-object fails parseSale after it
   if (written.issues.length > 0) throw new UsageError(`invalid sale file ${o.sale}:\n  ${written.issues.join('\n  ')}`);
   return parseSale({ ...base, ...written.value }, `sale file ${o.sale}`);
 }
@@ -78,13 +79,13 @@ export function register(program: Command): void {
     .option('--sale <file.json>', 'sale definition: {skus:[{id,stock}], perUserLimit, reservationTtlMs, opensAtEpochMs, payment:{declineRate,latencyMs}}; missing fields come from the flags below')
     .option('--sku <id>', 'the one SKU on sale when no --sale file is given', 'redmi-1s')
     .option('--stock <n>', 'units of --sku', integer(0, 2 ** 31 - 1), 90_000)
-    .option('--per-user-limit <n|none>', 'units one user id may buy in the sale, or "none" for no limit', (v: string) => { const limit = perUserLimit(v); return limit === 'none' ? 0 : limit; }, 1)
+    .option('--per-user-limit <n|none>', 'units one user id may buy in the sale, or "none" for no limit', (v: string) => { const limit = perUserLimit(v); return limit === NO_LIMIT ? 0 : limit; }, 1)
     .option('--reservation-ttl <duration>', 'how long a reservation holds units', duration, 120_000)
     .option('--opens-at <ISO|now>', 'when the sale opens; earlier purchases get 403', 'now')
     .option('--ledger <path|:memory:>', 'SQLite order ledger; a file survives restarts and is recovered; with :memory: a 201 is not durable (orders end with the process)', ':memory:')
     .option('--admin-token <token>', `bearer token for /admin routes (off without one); visible to every user in ps: prefer --admin-token-file or ${ADMIN_TOKEN_ENV}`)
     .option('--admin-token-file <path>', `file whose first line is the admin bearer token (else ${ADMIN_TOKEN_ENV} is read)`)
-    .option('--strategy <name>', `stock core strategy: ${STRATEGIES.join(', ')}`, oneOf(STRATEGIES), 'atomic' as StrategyName)
+    .option('--strategy <name>', `stock core strategy: ${STRATEGIES.join(', ')}`, oneOf(STRATEGIES), 'atomic' as StrategyName) // commander's default value type: a literal of the union
     .option('--decline-rate <fraction>', 'share of simulated payments declined', fraction, 0)
     .option('--payment-latency <duration>', 'simulated payment time per order', duration, 0)
     .option('--max-in-flight <n>', 'per thread: past this many requests in flight (counted once their body has arrived), answer 503 + Retry-After', integer(1), 2048)
@@ -131,7 +132,7 @@ export function register(program: Command): void {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
           service.close().then(resolve, (e) => {
-            process.stderr.write(`flashsale serve: shutdown failed: ${(e as Error).message}\n`);
+            process.stderr.write(`flashsale serve: shutdown failed: ${messageOf(e)}\n`);
             process.exitCode = 1;
             resolve();
           });

@@ -4,15 +4,16 @@ import type { Command } from 'commander';
 import { integer, oneOf, perUserLimit } from '../options.ts';
 import { DEFAULT_LEASE_SIZE, STRATEGIES, STRATEGY_DESCRIPTIONS, type StrategyName } from '../../stock/index.ts';
 import { MAX_UNITS } from '../../stock/layout.ts';
-import { simulate } from '../../stock/simulate/race.ts';
-import { renderTable } from '../../stock/simulate/table.ts';
+import { simulate } from '../../simulate/race.ts';
+import { renderTable } from '../../simulate/table.ts';
+import { NO_LIMIT } from '../../contract/sale.ts';
 
 interface SimulateFlags {
   strategy: StrategyName;
   threads: number;
   stock: number;
   buyers: number;
-  perUserLimit: number | 'none';
+  perUserLimit: number | typeof NO_LIMIT;
   skus: number;
   qty: number;
   seed: number;
@@ -36,7 +37,7 @@ export function register(program: Command): void {
     // A million units: the sale lasts tens of milliseconds, long enough for threads to really race.
     .option('--stock <units>', 'units on sale, split evenly over the SKUs', integer(0, MAX_UNITS), 1_000_000)
     .option('--buyers <n>', 'buyers in the crowd', integer(1, 100_000_000), 2_000_000)
-    .option('--per-user-limit <units|none>', 'most units one user may buy, or "none"', perUserLimit, 'none' as const)
+    .option('--per-user-limit <units|none>', 'most units one user may buy, or "none"', perUserLimit, NO_LIMIT)
     .option('--skus <n>', 'SKUs on sale', integer(1, 10_000), 1)
     .option('--qty <n>', 'each buyer wants 1..n units', integer(1, 1000), 1)
     .option('--seed <n>', 'seed for the crowd (same seed, same buyers)', integer(0, 0xffff_ffff), 1)
@@ -51,7 +52,7 @@ export function register(program: Command): void {
         buyers: flags.buyers,
         skus: flags.skus,
         maxQty: flags.qty,
-        perUserLimit: flags.perUserLimit === 'none' ? null : flags.perUserLimit,
+        perUserLimit: flags.perUserLimit === NO_LIMIT ? null : flags.perUserLimit,
         seed: flags.seed,
         users: flags.users,
         leaseSize: flags.leaseSize,

@@ -8,6 +8,7 @@
 // (llhttp's api.c under __wasm__), not undici's JavaScript. If a future undici moves the file, loading
 // fails here, at the first raw connection, with a message that says so.
 import { createRequire } from 'node:module';
+import { messageOf, PlatformError } from '../../errors.ts';
 
 /** What llhttp calls back into: one parser's owner (a raw connection). Return 0 to go on; see llhttp.h. */
 export interface ParserCallbacks {
@@ -25,7 +26,7 @@ interface Wasm {
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: object };
 }
-const WebAssembly = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly;
+const WebAssembly = (globalThis as unknown as { WebAssembly: Wasm }).WebAssembly; // Node has it; the lib does not declare it
 
 interface LlhttpExports {
   memory: { buffer: ArrayBuffer };
@@ -57,6 +58,7 @@ let inputSize = 0;
 
 function load(): LlhttpExports {
   const require = createRequire(import.meta.url);
+  // llhttp calls back only from inside execute()/finish(), which set `current` first.
   const env = {
     wasm_on_message_begin: () => current!.onMessageBegin(),
     wasm_on_url: () => 0,
@@ -67,19 +69,19 @@ function load(): LlhttpExports {
     wasm_on_body: (_p: number, at: number, len: number) => current!.onBody(at, len),
     wasm_on_message_complete: () => current!.onMessageComplete(),
   };
-  let module: object | null = null;
+  let module: object;
   try {
     // The SIMD build first, as undici does; the plain one where SIMD is not available.
     try {
-      module = new WebAssembly.Module(require('undici/lib/llhttp/llhttp_simd-wasm.js') as Buffer);
+      module = new WebAssembly.Module(require('undici/lib/llhttp/llhttp_simd-wasm.js') as Buffer); // undici ships the wasm as a Buffer module
     } catch {
-      module = new WebAssembly.Module(require('undici/lib/llhttp/llhttp-wasm.js') as Buffer);
+      module = new WebAssembly.Module(require('undici/lib/llhttp/llhttp-wasm.js') as Buffer); // as above
     }
   } catch (err) {
-    throw new Error(`raw transport: cannot load llhttp from undici (undici/lib/llhttp/*.js): ${(err as Error).message}`, { cause: err });
+    throw new PlatformError(`raw transport: cannot load llhttp from undici (undici/lib/llhttp/*.js): ${messageOf(err)}`, { cause: err });
   }
   const instance = new WebAssembly.Instance(module, { env });
-  return instance.exports as unknown as LlhttpExports;
+  return instance.exports as unknown as LlhttpExports; // llhttp's exports, as undici's own client declares them
 }
 
 export function llhttp(): LlhttpExports {
@@ -95,7 +97,7 @@ export function allocParser(): number {
 }
 
 function refreshMemory(): void {
-  const buffer = exports_!.memory.buffer;
+  const buffer = exports_!.memory.buffer; // called after an allocation, so llhttp is loaded
   if (memoryView.buffer !== buffer) memoryView = Buffer.from(buffer);
 }
 
@@ -110,7 +112,7 @@ export function memory(): Buffer {
  * `at` offsets the callbacks get are addresses in memory() and are valid only during the callback.
  */
 export function execute(owner: ParserCallbacks, ptr: number, source: Buffer, offset: number, length: number): number {
-  const ll = exports_!;
+  const ll = exports_!; // a parser (allocParser) exists, so llhttp is loaded
   if (length > inputSize) {
     if (inputPtr) ll.free(inputPtr);
     inputSize = Math.ceil(length / 4096) * 4096;
@@ -130,7 +132,7 @@ export function execute(owner: ParserCallbacks, ptr: number, source: Buffer, off
 export function finish(owner: ParserCallbacks, ptr: number): number {
   current = owner;
   try {
-    return exports_!.llhttp_finish(ptr);
+    return exports_!.llhttp_finish(ptr); // a parser exists, so llhttp is loaded
   } finally {
     current = null;
   }
@@ -138,12 +140,12 @@ export function finish(owner: ParserCallbacks, ptr: number): number {
 
 /** Where the last execute() stopped, as an offset into the bytes it was given. */
 export function errorOffset(ptr: number): number {
-  return exports_!.llhttp_get_error_pos(ptr) - inputPtr;
+  return exports_!.llhttp_get_error_pos(ptr) - inputPtr; // a parser exists, so llhttp is loaded
 }
 
 /** llhttp's reason for the last error, e.g. "Invalid status code". */
 export function errorReason(ptr: number): string {
-  const at = exports_!.llhttp_get_error_reason(ptr);
+  const at = exports_!.llhttp_get_error_reason(ptr); // a parser exists, so llhttp is loaded
   if (!at) return '';
   const bytes = memoryView;
   const end = bytes.indexOf(0, at);

@@ -19,6 +19,7 @@ import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
 import * as ll from './llhttp.ts';
 import { RequestSerializer, type SerializedRequest } from './request.ts';
+import { codeOf } from '../../errors.ts';
 
 const {
   ClientClosedError,
@@ -167,7 +168,7 @@ export class RawClient implements ll.ParserCallbacks {
       req = this.#serializer.serialize(opts);
     } catch (err) {
       if (typeof handler?.onError !== 'function') throw err;
-      handler.onError(err as Error);
+      handler.onError(err as Error); // what the serializer or checkHandler throws is an Error
       return false;
     }
     if (this.#handler === null && this.#queue.length === 0 && this.#connected && !this.#reading && this.#stillFresh()) {
@@ -211,7 +212,7 @@ export class RawClient implements ll.ParserCallbacks {
     const handler = this.#handler;
     this.#handler = null;
     this.#closeSocket();
-    if (handler) handler.onError!(error);
+    if (handler) handler.onError!(error); // checkHandler() made sure every handler has its callbacks
     this.#failQueued(error);
     if (this.#ptr) {
       ll.llhttp().llhttp_free(this.#ptr);
@@ -233,12 +234,12 @@ export class RawClient implements ll.ParserCallbacks {
     }
     if (this.#socket === null) return this.#connect();
     if (!this.#connected) return;
-    const w = this.#queue.shift()!;
+    const w = this.#queue.shift()!; // the queue's length was checked above
     const { head, body, method, reset, handler } = w;
     w.handler = null;
     w.body = null;
     this.#spare.push(w);
-    this.#write(head, body, method, reset, handler!);
+    this.#write(head, body, method, reset, handler!); // a queued request always carries its handler (cleared only as it leaves the queue)
   }
 
   /** False (and the socket dropped) when the connection sat idle longer than the server keeps it. */
@@ -283,7 +284,7 @@ export class RawClient implements ll.ParserCallbacks {
   #connectTimedOut(socket: Socket): void {
     this.#connectCheck = null;
     if (socket !== this.#socket || this.#connected) return;
-    const attempted = (socket as Socket & { autoSelectFamilyAttemptedAddresses?: string[] }).autoSelectFamilyAttemptedAddresses;
+    const attempted = (socket as Socket & { autoSelectFamilyAttemptedAddresses?: string[] }).autoSelectFamilyAttemptedAddresses; // set by Node after an autoSelectFamily connect fails; not in its types
     const where = Array.isArray(attempted) ? `attempted addresses: ${attempted.join(', ')},` : `attempted address: ${this.#hostname}:${this.#port},`;
     socket.destroy(new ConnectTimeoutError(`Connect Timeout Error (${where} timeout: ${this.#connectTimeout}ms)`));
   }
@@ -304,7 +305,7 @@ export class RawClient implements ll.ParserCallbacks {
       return;
     }
     // Some systems report a reset where a close-delimited answer was complete (undici does the same).
-    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' && this.#finalStatus !== 0 && !this.#keepAlive) return this.#finishAtEof();
+    if (codeOf(err) === 'ECONNRESET' && this.#finalStatus !== 0 && !this.#keepAlive) return this.#finishAtEof();
     this.#onGone(err);
   }
 
@@ -332,7 +333,7 @@ export class RawClient implements ll.ParserCallbacks {
     const handler = this.#handler;
     this.#handler = null;
     this.#next();
-    if (handler !== null) handler.onError!(err);
+    if (handler !== null) handler.onError!(err); // checkHandler() made sure every handler has its callbacks
   }
 
   #closeSocket(): void {
@@ -346,7 +347,7 @@ export class RawClient implements ll.ParserCallbacks {
 
   #failQueued(err: Error): void {
     const queued = this.#queue.splice(0);
-    for (const w of queued) w.handler!.onError!(err);
+    for (const w of queued) w.handler!.onError!(err); // queued requests carry their handler; checkHandler() checked its callbacks
   }
 
   // Requests --------------------------------------------------------------------------------------
@@ -358,18 +359,18 @@ export class RawClient implements ll.ParserCallbacks {
     this.#reset = reset;
     this.#finalStatus = 0;
     try {
-      handler.onConnect!((err?: Error) => this.#abort(seq, err));
+      handler.onConnect!((err?: Error) => this.#abort(seq, err)); // checkHandler() made sure every handler has its callbacks
     } catch (err) {
       if (this.#seq === seq && this.#handler === handler) {
         this.#handler = null;
-        handler.onError!(err as Error);
+        handler.onError!(err as Error); // what a handler's onConnect throws is an Error (or is treated as one)
         this.#next();
       }
       return;
     }
     // Aborted from inside onConnect.
     if (this.#seq !== seq || this.#handler !== handler) return;
-    const socket = this.#socket!;
+    const socket = this.#socket!; // #next writes only on a connected socket
     if (body === null) socket.write(head, 'latin1');
     else {
       socket.cork();
@@ -396,7 +397,7 @@ export class RawClient implements ll.ParserCallbacks {
     // A request the caller dispatches from onComplete waits until this read is parsed: bytes after the
     // answer (garbage, an answer nobody asked for) must drop this connection before anything else is
     // written on it, or they would be read as the next request's answer.
-    let ret = ll.OK;
+    let ret: number;
     this.#reading = true;
     try {
       ret = ll.execute(this, this.#ptr, READ_BUFFER, 0, n);
@@ -408,7 +409,7 @@ export class RawClient implements ll.ParserCallbacks {
         this.#closeSocket();
         throw err;
       }
-      this.#onGone(err as Error);
+      this.#onGone(err as Error); // what a handler callback throws is an Error (or is treated as one)
       return false;
     }
     this.#reading = false;
@@ -496,7 +497,7 @@ export class RawClient implements ll.ParserCallbacks {
   }
 
   onHeadersComplete(statusCode: number, upgrade: number, shouldKeepAlive: number): number {
-    const handler = this.#handler!;
+    const handler = this.#handler!; // llhttp calls back only while a request is in flight
     const seq = this.#seq;
     // An upgrade nobody asked for: the rest of the stream is not HTTP any more (undici: the same error).
     if (upgrade === 1) return this.#stop(new SocketError('bad upgrade'));
@@ -517,13 +518,13 @@ export class RawClient implements ll.ParserCallbacks {
   }
 
   onBody(at: number, length: number): number {
-    const handler = this.#handler!;
+    const handler = this.#handler!; // llhttp calls back only while a request is in flight
     this.#bytesRead += length;
     // A copy: the parser's memory is reused by the next read, and the handler may keep the chunk.
     const chunk = Buffer.allocUnsafe(length);
     ll.memory().copy(chunk, 0, at, at + length);
     const seq = this.#seq;
-    handler.onData!(chunk);
+    handler.onData!(chunk); // checkHandler() made sure every handler has its callbacks
     if (this.#seq !== seq || this.#handler !== handler) return -1; // aborted from onData
     return 0;
   }
@@ -534,7 +535,7 @@ export class RawClient implements ll.ParserCallbacks {
     if (this.#method !== 'HEAD' && this.#contentLength >= 0 && this.#bytesRead !== this.#contentLength) {
       return this.#stop(new ResponseContentLengthMismatchError());
     }
-    const socket = this.#socket!;
+    const socket = this.#socket!; // the answer is read from the live socket
     // Reused only when the server keeps it open and the whole request was written (as undici).
     const keep = this.#keepAlive && socket.writableLength === 0;
     this.#handler = null;
@@ -543,11 +544,11 @@ export class RawClient implements ll.ParserCallbacks {
     if (this.#wantHeaders && this.#headers.length > 0) trailers = this.#headers.map((b) => b.toString('latin1'));
     if (keep) {
       this.#idleSince = performance.now();
-      handler.onComplete!(trailers);
+      handler.onComplete!(trailers); // checkHandler() made sure every handler has its callbacks
       return 0;
     }
     this.#closeSocket();
-    handler.onComplete!(trailers);
+    handler.onComplete!(trailers); // checkHandler() made sure every handler has its callbacks
     return ll.PAUSED; // stop: whatever follows on this connection is not read
   }
 
@@ -598,7 +599,7 @@ function same(a: Uint8Array, b: readonly number[]): boolean {
 
 function checkHandler(handler: Handler): void {
   if (!handler || typeof handler !== 'object') throw new InvalidArgumentError('handler must be an object');
-  if (typeof (handler as { onRequestStart?: unknown }).onRequestStart === 'function') {
+  if (typeof (handler as { onRequestStart?: unknown }).onRequestStart === 'function') { // undici's newer handler API; this transport takes the legacy one and refuses the other
     throw new NotSupportedError('raw transport: only the legacy handler API (onConnect/onHeaders/onData/onComplete/onError)');
   }
   if (typeof handler.onConnect !== 'function') throw new InvalidArgumentError('invalid onConnect method');

@@ -82,7 +82,7 @@ function coerce(name: string, value: unknown): string {
   if (typeof value === 'object' || typeof value === 'function' || value === undefined) {
     throw new InvalidArgumentError(`raw transport: invalid ${name} header (only strings, numbers or null; arrays as repeated names)`);
   }
-  return `${value as string | number | boolean}`;
+  return `${value as string | number | boolean}`; // the other types were handled above
 }
 
 /** One per connection: serialises its requests and remembers what it already checked. */
@@ -116,7 +116,7 @@ export class RequestSerializer {
     const path = opts.path;
     if (path !== this.#path) this.#checkPath(path);
     if (opts.upgrade) throw new NotSupportedError('raw transport: upgrade is not supported');
-    if ((opts as { query?: unknown }).query != null) throw new NotSupportedError('raw transport: query is not supported (put it in the path)');
+    if ((opts as { query?: unknown }).query != null) throw new NotSupportedError('raw transport: query is not supported (put it in the path)'); // undici's DispatchOptions may carry query, which this transport refuses
 
     this.#host = this.#hostLine;
     this.#hostSet = false;
@@ -127,7 +127,7 @@ export class RequestSerializer {
     if (Array.isArray(headers)) {
       if (headers.length % 2 !== 0) throw new InvalidArgumentError('headers array must be even');
       for (let i = 0; i < headers.length; i += 2) {
-        const name = headers[i] as string;
+        const name = headers[i] as string; // flat header arrays alternate name, value; names are strings (checked as tokens below)
         const kind = this.#kind(i, name);
         const value = text(name, headers[i + 1]);
         if (kind === PLAIN) lines += name + ': ' + value + '\r\n';
@@ -138,7 +138,7 @@ export class RequestSerializer {
         throw new NotSupportedError('raw transport: headers must be a flat [name, value, ...] array or a plain object');
       }
       let i = 0;
-      for (const [name, raw] of Object.entries(headers as Record<string, unknown>)) {
+      for (const [name, raw] of Object.entries(headers as Record<string, unknown>)) { // an object of headers (arrays were handled above)
         if (raw === undefined) continue;
         for (const one of Array.isArray(raw) ? raw : [raw]) {
           const kind = this.#kind(i, name);

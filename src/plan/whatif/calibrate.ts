@@ -9,9 +9,9 @@
 //   had more requests at once, so the simulation replays the run's conditions.
 // - `--servers` overrides either.
 import { readFile } from 'node:fs/promises';
-import { parseResult, UsageError, type RunResult, type Step, type StepLatency } from '../adapter.ts';
+import { messageOf, parseResult, PlanFileError, UsageError, type RunResult, type Step, type JourneyType, stepsOf, type StepLatency } from '../adapter.ts';
 import type { MeasuredStep } from '../judge.ts';
-import { readPlanJson, PlanFileError } from '../plan-json.ts';
+import { readPlanJson } from '../plan-json.ts';
 import type { PlanReport } from '../report-types.ts';
 import { samplerFromHistogram, type ServiceTimeSampler } from './service-time.ts';
 import type { SimServiceTimes } from './simulate.ts';
@@ -36,8 +36,8 @@ function pick(step: StepLatency, outcome: 'success' | 'sold_out' | 'rejected'): 
   return samplerFromHistogram(enc !== '' ? enc : step.all.uncorrected);
 }
 
-function serviceTimesOf(latency: Partial<Record<Step, StepLatency>>, journey: 'checkout' | 'reserve-pay', source: string): { times: SimServiceTimes; meanMs: Partial<Record<Step, number>> } {
-  const steps: Step[] = journey === 'checkout' ? ['checkout'] : ['reserve', 'pay'];
+function serviceTimesOf(latency: Partial<Record<Step, StepLatency>>, journey: JourneyType, source: string): { times: SimServiceTimes; meanMs: Partial<Record<Step, number>> } {
+  const steps = stepsOf(journey);
   const meanMs: Partial<Record<Step, number>> = {};
   for (const s of steps) {
     const l = latency[s];
@@ -47,15 +47,15 @@ function serviceTimesOf(latency: Partial<Record<Step, StepLatency>>, journey: 'c
     meanMs[s] = samplerFromHistogram(l.all.uncorrected).meanMs;
   }
   const times: SimServiceTimes = {};
-  if (journey === 'checkout') times.checkout = { success: pick(latency.checkout!, 'success'), soldOut: pick(latency.checkout!, 'sold_out') };
+  if (journey === 'checkout') times.checkout = { success: pick(latency.checkout!, 'success'), soldOut: pick(latency.checkout!, 'sold_out') }; // the loop above refused a journey whose steps were not measured
   else {
-    times.reserve = { success: pick(latency.reserve!, 'success'), soldOut: pick(latency.reserve!, 'sold_out') };
-    times.pay = { success: pick(latency.pay!, 'success'), rejected: pick(latency.pay!, 'rejected') };
+    times.reserve = { success: pick(latency.reserve!, 'success'), soldOut: pick(latency.reserve!, 'sold_out') }; // the loop above refused a journey whose steps were not measured
+    times.pay = { success: pick(latency.pay!, 'success'), rejected: pick(latency.pay!, 'rejected') }; // the loop above refused a journey whose steps were not measured
   }
   return { times, meanMs };
 }
 
-function fromPlan(file: string, plan: PlanReport, journey: 'checkout' | 'reserve-pay', servers: number | undefined): Calibration {
+function fromPlan(file: string, plan: PlanReport, journey: JourneyType, servers: number | undefined): Calibration {
   // The level whose rate was found (the best one), and its lowest passing step.
   const level = plan.levels.find((l) => l.n === plan.bestLevel) ?? plan.levels[0];
   const passed = (level?.steps ?? []).filter((s: MeasuredStep) => s.verdict === 'pass').sort((a, b) => a.offeredRate - b.offeredRate);
@@ -80,9 +80,9 @@ function fromPlan(file: string, plan: PlanReport, journey: 'checkout' | 'reserve
   };
 }
 
-function fromResult(file: string, result: RunResult, journey: 'checkout' | 'reserve-pay', servers: number | undefined): Calibration {
+function fromResult(file: string, result: RunResult, journey: JourneyType, servers: number | undefined): Calibration {
   const { times, meanMs } = serviceTimesOf(result.latency, journey, file);
-  const def = result.scenario.definition as { load?: { workers?: number; connections?: number } } | undefined;
+  const def = result.scenario.definition as { load?: { workers?: number; connections?: number } } | undefined; // the recorded scenario, read defensively field by field
   const connections = (def?.load?.workers ?? 1) * (def?.load?.connections ?? 64);
   return {
     file,
@@ -95,15 +95,15 @@ function fromResult(file: string, result: RunResult, journey: 'checkout' | 'rese
 }
 
 /** Reads a plan.json or a result.json and derives the simulation's servers and service times. */
-export async function calibrate(file: string, journey: 'checkout' | 'reserve-pay', servers?: number): Promise<Calibration> {
+export async function calibrate(file: string, journey: JourneyType, servers?: number): Promise<Calibration> {
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw new UsageError(`${file}: ${e instanceof SyntaxError ? 'is not JSON' : 'cannot be read'}: ${(e as Error).message}`);
+    throw new UsageError(`${file}: ${e instanceof SyntaxError ? 'is not JSON' : 'cannot be read'}: ${messageOf(e)}`);
   }
   if (servers !== undefined && !(Number.isInteger(servers) && servers >= 1)) throw new UsageError(`--servers must be a whole number ≥ 1 (got ${servers})`);
-  if ((doc as { kind?: unknown })?.kind === 'flashsale-plan') return fromPlan(file, await readPlanJson(file, doc), journey, servers);
+  if ((doc as { kind?: unknown })?.kind === 'flashsale-plan') return fromPlan(file, await readPlanJson(file, doc), journey, servers); // any JSON: only its kind field is looked at
   return fromResult(file, parseResult(doc, file), journey, servers);
 }
 

@@ -1,6 +1,6 @@
 // `flashsale plan --what-if`: the scenario's whole sale simulated on N instances calibrated from a
 // measured plan.json or result.json, and, for a target p99, the fewest instances that meet it.
-import { arrivalShape, durationMs, stockOf, toArrivalSpec, UsageError, type ArrivalSpec, type LoadedScenario } from '../adapter.ts';
+import { arrivalShape, isFlashCrowd, durationMs, stockOf, toArrivalSpec, UsageError, type ArrivalSpec, type LoadedScenario } from '../adapter.ts';
 import { calibrate, type Calibration } from './calibrate.ts';
 import { simulateSale, type SaleSimulation, type SimulationResult } from './simulate.ts';
 
@@ -53,7 +53,7 @@ export interface WhatIfReport {
 }
 
 function resizeCrowd(arrival: ArrivalSpec, buyers: number): ArrivalSpec {
-  if (arrival.type !== 'flash-crowd') throw new UsageError(`--buyers resizes a flash crowd; this scenario's arrival is ${arrival.type} (change its rate or duration instead)`);
+  if (!isFlashCrowd(arrival)) throw new UsageError(`--buyers resizes a flash crowd; this scenario's arrival is ${arrival.type} (change its rate or duration instead)`);
   const total = arrival.registered + arrival.latecomers.count;
   const registered = Math.round((buyers * arrival.registered) / total);
   return { ...arrival, registered, latecomers: { ...arrival.latecomers, count: buyers - registered } };
@@ -67,7 +67,7 @@ function summary(r: SimulationResult): SimulationSummary {
 export async function runWhatIf(o: WhatIfOptions): Promise<WhatIfReport> {
   const { scenario } = o.loaded;
   const journey = scenario.buyers.journey;
-  let arrival = toArrivalSpec(scenario.buyers.arrival);
+  let arrival: ArrivalSpec = toArrivalSpec(scenario.buyers.arrival);
   if (o.buyers !== undefined) {
     if (!(Number.isInteger(o.buyers) && o.buyers >= 1)) throw new UsageError(`--buyers must be a whole number ≥ 1 (got ${o.buyers})`);
     arrival = resizeCrowd(arrival, o.buyers);
@@ -121,7 +121,7 @@ export async function runWhatIf(o: WhatIfOptions): Promise<WhatIfReport> {
       queueTimeoutMs,
       queueLimitPerInstance: o.queueLimit ?? null,
       arrival,
-      expectedBuyers: arrivalShape(arrival).expectedArrivals(arrival as never),
+      expectedBuyers: arrivalShape(arrival).expectedArrivals(arrival),
       stock: stock.total,
       stopOnSellOut: scenario.load.stopOnSellOut,
     },
@@ -152,7 +152,7 @@ export function sizeFor(
   };
   const meets = (k: number) => run(k).latency.p99 <= targetP99Ms;
   let low = 0; // the most instances known to miss (0: none tried below)
-  let high = start;
+  let high: number;
   if (meets(start)) {
     // Come down: the fewest may be below what was asked for.
     high = start;

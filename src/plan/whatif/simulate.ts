@@ -9,13 +9,13 @@
 // per buyer, no closure per event), events sit in typed-array binary heaps, the queue is a ring of
 // ints, and latency goes into a staged HdrHistogram. Time advances from event to event, so a sale of
 // ten minutes takes as long as its events do to process, not ten minutes.
-import { createArrivals, encodeHistogram, mulberry32, percentilesMs, StagedHistogram, type ArrivalSpec, type LatencySummaryMs } from '../adapter.ts';
+import { createArrivals, encodeHistogram, mulberry32, percentilesMs, StagedHistogram, type ArrivalSpec, type LatencySummaryMs, type JourneyType, stepsOf } from '../adapter.ts';
 import { Fifo } from './fifo.ts';
 import { MinHeap } from './min-heap.ts';
 import type { ServiceTimeSampler } from './service-time.ts';
 
 export interface SimJourney {
-  type: 'checkout' | 'reserve-pay';
+  type: JourneyType;
   qty: number;
   thinkTime: { minMs: number; maxMs: number };
   /** Errors (queue timeout, queue full) are retried `max` times with full-jitter backoff. */
@@ -94,8 +94,8 @@ function checkModel(m: SaleSimulation): void {
   if (!(m.queueTimeoutMs > 0)) issues.push(`queueTimeoutMs must be above 0 (got ${m.queueTimeoutMs})`);
   if (!(m.queueLimit >= 0)) issues.push(`queueLimit must be ≥ 0 (got ${m.queueLimit})`);
   if (!(Number.isInteger(m.journey.qty) && m.journey.qty >= 1)) issues.push(`journey.qty must be a whole number ≥ 1 (got ${m.journey.qty})`);
-  const steps = m.journey.type === 'checkout' ? ['checkout'] : ['reserve', 'pay'];
-  for (const s of steps) if (!m.serviceTimes[s as keyof SimServiceTimes]) issues.push(`no service times for the ${s} step`);
+  const steps = stepsOf(m.journey.type);
+  for (const s of steps) if (!m.serviceTimes[s as keyof SimServiceTimes]) issues.push(`no service times for the ${s} step`); // steps of a journey are keys of SimServiceTimes
   if (m.arrival.type === 'constant-vus') issues.push('arrival: constant-vus is a closed model; the what-if simulates open arrivals (a crowd that comes whatever the service does)');
   if (issues.length) throw new RangeError(`invalid sale simulation: ${issues.join('; ')}`);
 }
@@ -244,7 +244,7 @@ export function simulateSale(m: SaleSimulation): SimulationResult {
       if (st === RESERVE) holds++;
     } else result = SOLD_OUT;
     outcome[s] = result;
-    const sampler = result === SUCCESS ? successTime[st]! : failTime[st]!;
+    const sampler = result === SUCCESS ? successTime[st]! : failTime[st]!; // validateSale checked every step of the journey has its service times
     busy++;
     inService.push(at + sampler.draw(rng.next()), s);
   };

@@ -9,7 +9,7 @@ export function formatWhatIf(r: WhatIfReport): string {
   const lines = [
     `  what-if: ${r.scenario.name}, simulated (not measured) from ${r.from.file}`,
     `  model................: ${count(r.instances)} instance(s) × ${count(m.serversPerInstance)} servers; servers from ${m.serversFrom}`,
-    `  service time (mean)..: ${Object.entries(m.meanServiceMs).map(([s, v]) => `${s} ${ms(v!)} ms`).join(', ')}; queue timeout ${duration(m.queueTimeoutMs)}${m.queueLimitPerInstance === null ? '' : `, queue limit ${count(m.queueLimitPerInstance)} per instance`}`,
+    `  service time (mean)..: ${Object.entries(m.meanServiceMs).map(([s, v]) => `${s} ${ms(Number(v))} ms`).join(', ')}; queue timeout ${duration(m.queueTimeoutMs)}${m.queueLimitPerInstance === null ? '' : `, queue limit ${count(m.queueLimitPerInstance)} per instance`}`,
     `  crowd................: ${count(m.expectedBuyers)} buyers (${m.arrival.type}), ${count(m.stock)} units${m.stopOnSellOut ? ', stops at sell-out' : ''}`,
     '',
     `  sell-out time........: ${p.sellOutMs === null ? `not sold out (${count(p.unitsSold)} of ${count(p.stock)} sold)` : duration(p.sellOutMs)}`,
@@ -23,7 +23,7 @@ export function formatWhatIf(r: WhatIfReport): string {
     lines.push(
       s.instances === null
         ? `  instances for p99 ≤ ${ms(s.targetP99Ms)} ms: more than ${count(Math.max(...s.tried.map((t) => t.instances)))} (not met at any count tried)`
-        : `  instances for p99 ≤ ${ms(s.targetP99Ms)} ms: ${count(s.instances)} (p99 ${ms(s.p99Ms!)} ms); tried ${s.tried.map((t) => `${t.instances} → ${ms(t.p99Ms)} ms`).join(', ')}`,
+        : `  instances for p99 ≤ ${ms(s.targetP99Ms)} ms: ${count(s.instances)} (p99 ${ms(Number(s.p99Ms))} ms); tried ${s.tried.map((t) => `${t.instances} → ${ms(t.p99Ms)} ms`).join(', ')}`,
     );
   }
   return lines.join('\n');

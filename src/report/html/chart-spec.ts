@@ -37,7 +37,7 @@ export function alignPoints(lists: Array<Array<[number, number]>>): Array<Array<
   const index = new Map(xs.map((x, i) => [x, i]));
   const ys = lists.map((l) => {
     const y: Array<number | null> = new Array(xs.length).fill(null);
-    for (const [x, v] of l) y[index.get(x)!] = v;
+    for (const [x, v] of l) y[index.get(x)!] = v; // index holds every x of every line (built just above)
     return y;
   });
   return [xs, ...ys];

@@ -1,8 +1,9 @@
 // The comparison page of `flashsale compare --html`: the table of both runs with the change, and the
 // charts where a difference shows best (percentile spectrum, sell-through, throughput, p99 over time).
-import type { RunResult } from '../../result/types.ts';
+import type { RunResult } from '../../contract/result.ts';
+import { STEPS } from '../../contract/vocabulary.ts';
 import { compareRows, formatChange, judgement, render, unjudgedNote, type CompareRow } from '../compare.ts';
-import { percentilesOf, spectrum, STEP_ORDER } from '../latency.ts';
+import { percentilesOf, spectrum } from '../latency.ts';
 import { alignPoints, PALETTE, type ChartSpec } from './chart-spec.ts';
 import { chartPanel, escapeHtml, renderPage, value } from './page.ts';
 
@@ -11,7 +12,7 @@ const B_COLORS = [PALETTE[1], PALETTE[4], PALETTE[3]];
 
 function timeSeries(r: RunResult, pick: (r: RunResult) => Array<number | null>): Array<[number, number]> {
   const { periodMs } = r.intervals;
-  return pick(r).flatMap((v, i) => (v === null ? [] : [[((i + 1) * periodMs) / 1000, v] as [number, number]]));
+  return pick(r).flatMap((v, i) => (v === null ? [] : [[((i + 1) * periodMs) / 1000, v] as [number, number]])); // a point is an [x, y] pair, not a number[]
 }
 
 function cumulative(series: number[]): number[] {
@@ -20,7 +21,7 @@ function cumulative(series: number[]): number[] {
 }
 
 function compareCharts(a: RunResult, b: RunResult): ChartSpec[] {
-  const steps = STEP_ORDER.filter((s) => a.latency[s] || b.latency[s]);
+  const steps = STEPS.filter((s) => a.latency[s] || b.latency[s]);
   const spectrumSeries: ChartSpec['series'] = [];
   const lists: Array<Array<[number, number]>> = [];
   steps.forEach((step, i) => {

@@ -1,6 +1,6 @@
 // The charts of report.html, built from a RunResult.
 import { percentilesOf, spectrum, stepsOf } from '../latency.ts';
-import type { RunResult } from '../../result/types.ts';
+import type { RunResult } from '../../contract/result.ts';
 import { alignPoints, PALETTE, type ChartSpec } from './chart-spec.ts';
 
 function seconds(result: RunResult): number[] {
@@ -21,7 +21,7 @@ function spectrumChart(result: RunResult): ChartSpec {
   const series: ChartSpec['series'] = [];
   const lists: Array<Array<[number, number]>> = [];
   stepsOf(result).forEach((step, i) => {
-    const all = result.latency[step]!.all;
+    const all = result.latency[step]!.all; // stepsOf lists only the steps with latency
     const color = PALETTE[i % PALETTE.length];
     series.push({ label: `${step} corrected`, color }, { label: `${step} uncorrected`, color, dash: true });
     lists.push(spectrum(all.corrected), spectrum(all.uncorrected));

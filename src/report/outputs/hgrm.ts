@@ -3,7 +3,7 @@
 // and other tools read as is.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeHistogram } from '../../metrics/histogram.ts';
+import { decodeHistogram } from '../../shared/histogram.ts';
 import { stepsOf } from '../latency.ts';
 import type { ReportOutput } from './output.ts';
 
@@ -21,7 +21,7 @@ export const hgrm: ReportOutput = {
   async write(result, outDir) {
     const paths: string[] = [];
     for (const step of stepsOf(result)) {
-      const all = result.latency[step]!.all;
+      const all = result.latency[step]!.all; // stepsOf lists only the steps with latency
       for (const kind of ['corrected', 'uncorrected'] as const) {
         if (all[kind] === '') continue; // no samples: nothing to plot
         const path = join(outDir, `${step}.${kind}.hgrm`);

@@ -4,8 +4,8 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HistogramLogWriter } from 'hdr-histogram-js';
-import { decodeHistogram } from '../../metrics/histogram.ts';
-import type { RunResult } from '../../result/types.ts';
+import { decodeHistogram } from '../../shared/histogram.ts';
+import type { RunResult } from '../../contract/result.ts';
 import type { ReportOutput } from './output.ts';
 
 export function hlogText(result: RunResult): string {

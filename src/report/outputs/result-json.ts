@@ -2,7 +2,7 @@
 // can be merged and compared exactly later.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RunResult } from '../../result/types.ts';
+import type { RunResult } from '../../contract/result.ts';
 import type { ReportOutput } from './output.ts';
 
 /** One space of indent: still readable, and smaller than two for the long interval series. */

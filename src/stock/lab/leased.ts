@@ -13,11 +13,11 @@ export class LeasedLab implements LabDesign {
   }
 
   async take(): Promise<boolean> {
-    return this.#stock!.tryTake(0, 1);
+    return this.#stock!.tryTake(0, 1); // set in setup(), before any take
   }
 
   async snapshot(): Promise<{ sold: number; available: number }> {
-    const s = this.#stock!.snapshot(0);
+    const s = this.#stock!.snapshot(0); // set in setup(), before any take
     return { sold: s.sold, available: s.available };
   }
 

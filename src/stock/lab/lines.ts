@@ -11,6 +11,7 @@ import { connectRedis, dropKeysUnder } from '../../stores/redis/link.ts';
 import { TAKE } from '../../stores/redis/lua.ts';
 import { skuKeys } from '../../stores/redis/keys.ts';
 import { checkSchemaName } from '../../stores/postgres/schema.ts';
+import { LabError } from '../../errors.ts';
 
 const exec = promisify(execFile);
 
@@ -47,7 +48,7 @@ async function redisBenchmark(args: string[]): Promise<{ opsPerSec: number; p99M
   const { stdout } = await exec('redis-benchmark', args, { timeout: 120_000 });
   // CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
   const row = stdout.trim().split('\n').find((l) => !l.startsWith('"test"'));
-  if (row === undefined) throw new Error(`redis-benchmark printed no result: ${stdout.slice(0, 200)}`);
+  if (row === undefined) throw new LabError(`redis-benchmark printed no result: ${stdout.slice(0, 200)}`);
   const cells = row.split('","').map((c) => c.replace(/"/g, ''));
   return { opsPerSec: Number(cells[1]), p99Ms: cells[6] === undefined ? null : Number(cells[6]) };
 }
@@ -81,7 +82,7 @@ export async function pgbenchLine(url: string, name: string, shape: PgbenchShape
     const options = `-c synchronous_commit=${shape.synchronousCommit}`;
     const { stdout } = await exec('pgbench', args, { timeout: (seconds + 60) * 1000, env: { ...process.env, PGPASSWORD: decodeURIComponent(u.password), PGOPTIONS: options } });
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout);
-    if (tps === null) throw new Error(`pgbench printed no tps: ${stdout.slice(-300)}`);
+    if (tps === null) throw new LabError(`pgbench printed no tps: ${stdout.slice(-300)}`);
     const label = `pgbench ${shape.rows === 1 ? 'hot-row' : `${shape.rows}-row`} UPDATE -c ${shape.clients}${shape.synchronousCommit === 'off' ? ', synchronous_commit off' : ''}`;
     return { name: label, opsPerSec: Number(tps[1]), p99Ms: null, command: `PGOPTIONS='${options}' pgbench ${args.map((a) => (a === script ? '<stock-update.sql>' : a)).join(' ')}` };
   } finally {

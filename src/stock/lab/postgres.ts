@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { checkSchemaName } from '../../stores/postgres/schema.ts';
 import type { LabDesign, LabEnv } from './types.ts';
+import { codeOf } from '../../errors.ts';
 
 abstract class PgLab implements LabDesign {
   abstract readonly name: LabDesign['name'];
@@ -35,7 +36,7 @@ abstract class PgLab implements LabDesign {
   abstract take(buyer: number): Promise<boolean>;
 
   async snapshot(): Promise<{ sold: number; available: number }> {
-    const r = await this.pool!.query(`SELECT COALESCE(SUM(available), 0)::int AS a FROM ${this.schema}.stock`);
+    const r = await this.pool!.query(`SELECT COALESCE(SUM(available), 0)::int AS a FROM ${this.schema}.stock`); // set in setup(), before any query
     return { sold: -1, available: Number(r.rows[0].a) };
   }
 
@@ -55,7 +56,7 @@ export class PgRowLab extends PgLab {
   }
 
   async take(): Promise<boolean> {
-    const r = await this.pool!.query({ name: 'row-take', text: `UPDATE ${this.schema}.stock SET available = available - 1 WHERE sku = 'A' AND shard = 0 AND available >= 1` });
+    const r = await this.pool!.query({ name: 'row-take', text: `UPDATE ${this.schema}.stock SET available = available - 1 WHERE sku = 'A' AND shard = 0 AND available >= 1` }); // set in setup(), before any query
     return r.rowCount === 1;
   }
 }
@@ -73,7 +74,7 @@ export class PgShardedLab extends PgLab {
     const n = this.env.shards;
     const start = buyer % n;
     const pick = (skip: boolean) =>
-      this.pool!.query({
+      this.pool!.query({ // set in setup(), before any query
         name: skip ? 'shard-skip' : 'shard-wait',
         text:
           `UPDATE ${s}.stock t SET available = t.available - 1 FROM (SELECT shard FROM ${s}.stock WHERE sku = 'A' AND available >= 1 ` +
@@ -90,10 +91,10 @@ export class PgShardedLab extends PgLab {
       try {
         if ((await pick(false)).rowCount === 1) return true;
       } catch (e) {
-        if ((e as { code?: string }).code === '40P01') continue;
+        if (codeOf(e) === '40P01') continue;
         throw e;
       }
-      const left = await this.pool!.query({ name: 'shard-left', text: `SELECT 1 FROM ${s}.stock WHERE sku = 'A' AND available >= 1 LIMIT 1` });
+      const left = await this.pool!.query({ name: 'shard-left', text: `SELECT 1 FROM ${s}.stock WHERE sku = 'A' AND available >= 1 LIMIT 1` }); // set in setup(), before any query
       if (left.rowCount === 0) return false;
     }
   }

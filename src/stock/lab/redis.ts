@@ -5,6 +5,7 @@ import { RedisLuaStock } from '../../stores/redis/lua-store.ts';
 import { RedisLeasedStock } from '../../stores/redis/leased-store.ts';
 import type { StockStore } from '../../stores/stock-store.ts';
 import type { LabDesign, LabEnv } from './types.ts';
+import { LabError } from '../../errors.ts';
 
 abstract class StoreLab implements LabDesign {
   abstract readonly name: LabDesign['name'];
@@ -24,7 +25,7 @@ abstract class StoreLab implements LabDesign {
     await dropKeysUnder(this.env.redisUrl, this.env.name);
     this.stores = await this.open();
     this.#epoch++;
-    if (!(await this.stores[0].load({ epoch: this.#epoch, skus: [{ initial: stock, sold: 0, held: 0 }], users: [], keys: [] }))) throw new Error('lab: stock load refused');
+    if (!(await this.stores[0].load({ epoch: this.#epoch, skus: [{ initial: stock, sold: 0, held: 0 }], users: [], keys: [] }))) throw new LabError('lab: stock load refused');
   }
 
   async take(buyer: number): Promise<boolean> {
@@ -32,11 +33,11 @@ abstract class StoreLab implements LabDesign {
     const r = await store.take({ sku: 0, qty: 1, userId: `u${buyer}`, limit: 0, key: null, fingerprint: 0, holdId: `h${this.#seq++}` });
     if (r.kind === 'taken') return true;
     if (r.kind === 'sold_out') return false;
-    throw new Error(`lab: ${this.name} take answered ${r.kind}`);
+    throw new LabError(`lab: ${this.name} take answered ${r.kind}`);
   }
 
   async snapshot(): Promise<{ sold: number; available: number }> {
-    const s = (await this.stores[0].snapshot(0))!;
+    const s = (await this.stores[0].snapshot(0))!; // the lab loaded SKU 0 in setup()
     // redis-lua counts taken units as held until confirmed; the lab never confirms, so held is sold.
     return { sold: s.sold + s.held, available: s.available };
   }
@@ -75,7 +76,7 @@ export class RedisLeasedLab extends StoreLab {
     // Unsold leased units go back first, so the pool and the leases' sold count are final.
     await this.close();
     this.stores = await this.open();
-    const s = (await this.stores[0].snapshot(0))!;
+    const s = (await this.stores[0].snapshot(0))!; // the lab loaded SKU 0 in setup()
     return { sold: s.sold, available: s.available };
   }
 }

@@ -71,7 +71,7 @@ export class PgGroupCommitter {
       });
       const t0 = performance.now();
       try {
-        const failed = await this.#ledger.appendBatch(this.#saleId, flat, fenced ? (epochs as number[]) : null);
+        const failed = await this.#ledger.appendBatch(this.#saleId, flat, fenced ? (epochs as number[]) : null); // fenced means every order came with its epoch
         this.stats.commitSeconds += (performance.now() - t0) / 1000;
         this.stats.batches++;
         this.stats.orders += batch.length;
@@ -79,7 +79,7 @@ export class PgGroupCommitter {
         const why = new Map(failed);
         batch.forEach((w, i) => w.resolve(why.get(i) ?? null));
       } catch (e) {
-        for (const w of batch) w.reject(e as Error);
+        for (const w of batch) w.reject(e as Error); // pg rejects with Errors
       }
     }
     this.#running = null;

@@ -13,15 +13,12 @@
 // waits for every batch in flight to commit — and reads the sales after it, in the same transaction. An
 // order of the old epoch then either committed before the count (and is in it) or fails (503, retry).
 import pg from 'pg';
-import { FlashsaleError } from '../../errors.ts';
-import { StoreUnavailableError } from '../errors.ts';
+import { messageOf, PgLedgerError, StoreUnavailableError } from '../../errors.ts';
 import { parsePostgresUrl, redactUrl } from '../url.ts';
 import { checkSchemaName, schemaSql } from './schema.ts';
 
 /** Fields per order in the flat arrays, as src/ledger/store.ts's newest ORDER_STRIDE: order id, SKU, user, qty, created at, key or null, fingerprint or null. */
 export const ORDER_STRIDE = 7;
-
-export class PgLedgerError extends FlashsaleError {}
 
 export interface PgRecovery {
   soldBySku: Map<string, number>;
@@ -78,14 +75,14 @@ export class PgLedger {
       // A commit returns only once its WAL is flushed: on for this session whatever the server's default,
       // and a server with fsync off cannot keep that promise at all.
       await writer.query("SET synchronous_commit = 'on'");
-      const fsync = (await writer.query('SHOW fsync')).rows[0].fsync as string;
+      const fsync = (await writer.query('SHOW fsync')).rows[0].fsync as string; // SHOW returns its setting as text
       if (fsync !== 'on') throw new PgLedgerError(`fsync is ${fsync} on ${redactUrl(url)}: an acknowledged order could be lost in a crash; the ledger needs fsync on`);
       await writer.query(schemaSql(schema));
     } catch (e) {
       await writer.end().catch(() => {});
       await reader.end().catch(() => {});
       if (e instanceof PgLedgerError) throw e;
-      throw new StoreUnavailableError(`cannot open the ledger at ${redactUrl(url)}: ${(e as Error).message}`, undefined, { cause: e });
+      throw new StoreUnavailableError(`cannot open the ledger at ${redactUrl(url)}: ${messageOf(e)}`, undefined, { cause: e });
     }
     return new PgLedger(url, schema, writer, reader);
   }
@@ -147,7 +144,7 @@ export class PgLedger {
       // In a failed pipeline the server skips to the end of the transaction; make sure none stays open.
       await w.query('ROLLBACK').catch(() => {});
       if (e instanceof PgLedgerError) throw e;
-      throw new PgLedgerError(`ledger commit failed: ${(e as Error).message}`, undefined, { cause: e });
+      throw new PgLedgerError(`ledger commit failed: ${messageOf(e)}`, undefined, { cause: e });
     }
     if (inserted.size === sent.length) return failed;
     // Rows go in in array order, so of two rows with one id the first is the one inserted.
@@ -206,7 +203,7 @@ export class PgLedger {
     try {
       client = await this.#reader.connect();
     } catch (e) {
-      throw new StoreUnavailableError(`the ledger at ${redactUrl(this.#url)} is unavailable: ${(e as Error).message}`, undefined, { cause: e });
+      throw new StoreUnavailableError(`the ledger at ${redactUrl(this.#url)} is unavailable: ${messageOf(e)}`, undefined, { cause: e });
     }
     try {
       await client.query('BEGIN');
@@ -243,7 +240,7 @@ export class PgLedger {
     try {
       return await this.#reader.query(text, values);
     } catch (e) {
-      throw new StoreUnavailableError(`ledger query failed at ${redactUrl(this.#url)}: ${(e as Error).message}`, undefined, { cause: e });
+      throw new StoreUnavailableError(`ledger query failed at ${redactUrl(this.#url)}: ${messageOf(e)}`, undefined, { cause: e });
     }
   }
 }

@@ -17,7 +17,7 @@
 // one CLAIM round trip on the user's own tag (sale-wide limit, exact; spreads over a cluster). A take
 // with neither costs no round trip at all.
 import type { HoldRef, StockLoad, StockStore, StoreSnapshot, TakeRequest, TakeResult } from '../stock-store.ts';
-import { StoreUnavailableError } from '../errors.ts';
+import { StoreUnavailableError } from '../../errors.ts';
 import { skuKeys, userKeys, type SkuKeys } from './keys.ts';
 import type { RedisLink } from './link.ts';
 import { CLAIM, LEASE, RETURN, SETTLE } from './lease-lua.ts';
@@ -167,7 +167,7 @@ export class RedisLeasedStock implements StockStore {
     const at = sku * STRIDE + UNITS;
     const sentAt = Date.now();
     const unsold = Math.max(0, Atomics.load(this.#local, at));
-    const reply = (await LEASE.run(this.#link, this.#leaseKeys(sku), [this.#o.owner, need, this.#o.leaseSize, this.#o.owners, this.#o.ttlMs, unsold])) as unknown[];
+    const reply = (await LEASE.run(this.#link, this.#leaseKeys(sku), [this.#o.owner, need, this.#o.leaseSize, this.#o.owners, this.#o.ttlMs, unsold])) as unknown[]; // a Lua script answers any RESP value: checked just below
     if (!Array.isArray(reply)) throw new StoreUnavailableError(`Redis lease script answered ${JSON.stringify(reply).slice(0, 80)}`);
     if (reply[0] === 'missing') {
       Atomics.store(this.#local, at, 0);
@@ -188,7 +188,7 @@ export class RedisLeasedStock implements StockStore {
 
   async #claim(r: TakeRequest, epoch: number, peek: boolean): Promise<TakeResult> {
     const keys = this.#userKeys(r.userId, epoch);
-    const reply = (await CLAIM.run(this.#link, keys, [r.qty, r.limit, r.key ?? '', r.key === null ? '' : String(r.fingerprint), r.holdId, peek ? '1' : '0'])) as unknown[];
+    const reply = (await CLAIM.run(this.#link, keys, [r.qty, r.limit, r.key ?? '', r.key === null ? '' : String(r.fingerprint), r.holdId, peek ? '1' : '0'])) as unknown[]; // the claim script answers a flat array
     const [code, value] = reply.map(String);
     if (code === 'ok') return { kind: 'taken', epoch };
     if (code === 'none') return { kind: 'sold_out' };
@@ -239,10 +239,10 @@ export class RedisLeasedStock implements StockStore {
   /** available: the pool plus every owner's unsold units as last reported (this owner's as of now); sold: units that left leases sold, as far as Redis knows. */
   async snapshot(sku: number): Promise<StoreSnapshot | null> {
     const keys = this.#keysOf(sku);
-    const stock = (await this.#link.call(['HMGET', keys.stock, 'initial', 'avail', 'leased', 'epoch'])) as Array<string | null>;
+    const stock = (await this.#link.call(['HMGET', keys.stock, 'initial', 'avail', 'leased', 'epoch'])) as Array<string | null>; // HMGET answers an array of strings or nulls
     if (stock[1] === null) return null;
     const [initial, pool, leased, epoch] = stock.map(Number);
-    const fields = (await this.#link.call(['HGETALL', keys.leases])) as string[] | Record<string, string>;
+    const fields = (await this.#link.call(['HGETALL', keys.leases])) as string[] | Record<string, string>; // HGETALL answers a flat array (RESP2) or a map (RESP3)
     const pairs = Array.isArray(fields) ? fields : Object.entries(fields).flat();
     let unsold = 0;
     for (let i = 0; i < pairs.length; i += 2) {

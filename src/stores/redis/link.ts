@@ -6,7 +6,7 @@
 // Both are set to fail fast while Redis is unreachable (no offline queue): a checkout must get a clear
 // 503 from the service, not hang until Redis returns and then act on a stale decision.
 import { createClient, ErrorReply } from '@redis/client';
-import { StoreUnavailableError } from '../errors.ts';
+import { messageOf, StoreUnavailableError } from '../../errors.ts';
 import { parseRedisUrl, redactUrl } from '../url.ts';
 
 export interface RedisLink {
@@ -32,7 +32,7 @@ export function isReplyError(e: unknown): e is Error {
 
 function unavailable(url: string, e: unknown): Error {
   if (isReplyError(e)) return e;
-  return new StoreUnavailableError(`Redis at ${redactUrl(url)} is unavailable: ${(e as Error).message}`, undefined, { cause: e });
+  return new StoreUnavailableError(`Redis at ${redactUrl(url)} is unavailable: ${messageOf(e)}`, undefined, { cause: e });
 }
 
 async function nodeRedisLink(url: string): Promise<RedisLink> {
@@ -101,7 +101,7 @@ export async function dropKeysUnder(url: string, prefix: string): Promise<void> 
   try {
     let cursor = '0';
     do {
-      const [next, keys] = (await link.call(['SCAN', cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000])) as [string, string[]];
+      const [next, keys] = (await link.call(['SCAN', cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000])) as [string, string[]]; // SCAN answers [cursor, keys]
       if (keys.length > 0) await link.call(['UNLINK', ...keys]);
       cursor = next;
     } while (cursor !== '0');

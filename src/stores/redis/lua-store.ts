@@ -2,7 +2,7 @@
 // idempotency key checked and taken together. With `batch`, takes for one SKU that arrive while a call
 // for it is in flight wait and go together in the next call (group commit, applied to Redis): one round
 // trip and one script run for many takes. bench:stores measures whether that pays.
-import { StoreUnavailableError } from '../errors.ts';
+import { StoreUnavailableError } from '../../errors.ts';
 import type { HoldRef, StockLoad, StockStore, StoreSnapshot, TakeRequest, TakeResult } from '../stock-store.ts';
 import { skuKeys, type KeyLayout, type SkuKeys } from './keys.ts';
 import type { RedisLink } from './link.ts';
@@ -70,7 +70,7 @@ export class RedisLuaStock implements StockStore {
         const results = await this.#send(this.#keys[sku], group.map((q) => q.request));
         group.forEach((q, i) => q.resolve(results[i]));
       } catch (e) {
-        for (const q of group) q.reject(e as Error);
+        for (const q of group) q.reject(e as Error); // the Redis client rejects with Errors
       }
     }
     this.#busy[sku] = false;
@@ -97,7 +97,7 @@ export class RedisLuaStock implements StockStore {
   }
 
   async snapshot(sku: number): Promise<StoreSnapshot | null> {
-    const reply = (await this.#link.call(['HMGET', this.#keysOf(sku).stock, 'initial', 'avail', 'held', 'sold', 'epoch'])) as Array<string | null>;
+    const reply = (await this.#link.call(['HMGET', this.#keysOf(sku).stock, 'initial', 'avail', 'held', 'sold', 'epoch'])) as Array<string | null>; // HMGET answers an array of strings or nulls
     if (!Array.isArray(reply) || reply[1] === null || reply[1] === undefined) return null;
     const [initial, available, held, sold, epoch] = reply.map(Number);
     return { initial, available, held, sold, epoch };

@@ -1,0 +1,80 @@
+// The 100 ms interval series of one recorder. Buckets are filled in time order (times only move
+// forward in a worker), so only the current bucket's latency histogram is live: when time moves past
+// it, it is encoded and reset. Memory is a few numbers per bucket, whatever the request rate.
+import type { IntervalSeries } from '../contract/result.ts';
+import { encodeHistogram } from '../shared/histogram.ts';
+import { StagedHistogram } from './staged-histogram.ts';
+
+export const INTERVAL_MS = 100;
+
+export class IntervalRecorder {
+  readonly series: IntervalSeries;
+  readonly #periodMs: number;
+  readonly #histogram = new StagedHistogram();
+  /** Bucket whose latency histogram is live; earlier ones are encoded in series.latency. */
+  #live = 0;
+
+  constructor(periodMs = INTERVAL_MS) {
+    this.#periodMs = periodMs;
+    this.series = { periodMs, sent: [], completed: [], successes: [], soldOuts: [], errors: [], stockTaken: [], latency: [] };
+  }
+
+  /** Bucket for a time in ms from t0 (times before t0 count in the first bucket). */
+  bucket(msFromT0: number): number {
+    const b = Math.floor(msFromT0 / this.#periodMs);
+    const i = b > 0 ? b : 0;
+    if (i >= this.series.sent.length) this.#grow(i + 1);
+    return i;
+  }
+
+  sent(msFromT0: number): void {
+    this.series.sent[this.bucket(msFromT0)]++;
+  }
+
+  /** An answer (or failure) at msFromT0. kind: 0 success, 1 sold out, 2 rejected/error. */
+  completed(msFromT0: number, kind: 0 | 1 | 2, correctedUs: number, unitsTaken: number): void {
+    const i = this.bucket(msFromT0);
+    const s = this.series;
+    s.completed[i]++;
+    if (kind === 0) s.successes[i]++;
+    else if (kind === 1) s.soldOuts[i]++;
+    else s.errors[i]++;
+    s.stockTaken[i] += unitsTaken;
+    if (i > this.#live) this.#roll(i);
+    this.#histogram.record(correctedUs);
+  }
+
+  /** A failure without an answer at msFromT0: counted as completed and as an error, with no latency. */
+  failed(msFromT0: number): void {
+    const i = this.bucket(msFromT0);
+    this.series.completed[i]++;
+    this.series.errors[i]++;
+    if (i > this.#live) this.#roll(i);
+  }
+
+  /** Encodes the live bucket; call once at the end. */
+  finish(endMsFromT0: number): IntervalSeries {
+    this.bucket(endMsFromT0);
+    this.#roll(this.series.latency.length);
+    return this.series;
+  }
+
+  #roll(to: number): void {
+    this.series.latency[this.#live] = encodeHistogram(this.#histogram.histogram);
+    this.#histogram.reset();
+    this.#live = to;
+  }
+
+  #grow(length: number): void {
+    const s = this.series;
+    while (s.sent.length < length) {
+      s.sent.push(0);
+      s.completed.push(0);
+      s.successes.push(0);
+      s.soldOuts.push(0);
+      s.errors.push(0);
+      s.stockTaken.push(0);
+      s.latency.push('');
+    }
+  }
+}
