@@ -22,8 +22,9 @@ import { at, duration, durationMs } from './spec.ts';
 export const EXEC_DEFAULT_TIMEOUT = '30s';
 const MAX_TIMEOUT_MS = 10 * 60_000;
 
+const COMMAND_MESSAGE = 'must be a command: a string, or a list of strings (the program, then its arguments)';
 const Command = z
-  .union([z.string().min(1), z.array(z.string()).min(1)])
+  .union([z.string().min(1), z.array(z.string()).min(1)], { error: COMMAND_MESSAGE })
   .meta({ description: 'A command: one string (split into words, no shell unless "shell": true), or a list: the program and its arguments exactly.' });
 
 export const ExecSpec = z

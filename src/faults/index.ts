@@ -3,7 +3,7 @@
 export { FaultsSchema, FaultSchema, FAULT_KINDS, kindOf, MAX_FAULTS } from './kinds.ts';
 export type { FaultSpec, FaultSpecInput } from './kinds.ts';
 export type { ActiveFault, FaultContext, FaultKind, FaultSetting, ServiceUnderFault } from './kind.ts';
-export { actionProblems, checkFaults, validateFaults } from './validate.ts';
+export { checkFaults, validateFaults } from './validate.ts';
 export { scheduleFaults } from './scheduler.ts';
 export type { FaultSchedule, ScheduleOptions } from './scheduler.ts';
 export { faultWindow } from './record.ts';

@@ -8,10 +8,15 @@ import type { FaultKind } from './kind.ts';
 import { killService, KillServiceSpec } from './kill-service.ts';
 import { killThread, KillThreadSpec } from './kill-thread.ts';
 import { network, NetworkSpec } from './network.ts';
+import type { ACTIONS } from './spec.ts';
 
 const Kill = z.discriminatedUnion('kill', [KillServiceSpec, KillThreadSpec]);
 
 export const FaultSchema = z.union([Kill, ExecSpec, NetworkSpec]);
+
+/** The schema for a fault with each action field: validate.ts picks it by the field a fault has, so a
+ * mistake is reported against the form the user meant, not whichever form of the union it resembles. */
+export const ACTION_SCHEMAS: Record<(typeof ACTIONS)[number], z.ZodType<FaultSpec>> = { kill: Kill, exec: ExecSpec, network: NetworkSpec };
 /** One fault, validated, durations as written. */
 export type FaultSpec = z.output<typeof FaultSchema>;
 export type FaultSpecInput = z.input<typeof FaultSchema>;

@@ -2,37 +2,38 @@
 // scenario's do (`faults[1].downFor: is required`), then the checks against the run's setting (a thread
 // the service does not have, a fault past the run's end, two kills of the service at once, exec
 // without --allow-exec). Phase 2 calls both from the scenario's validation.
+import { z } from 'zod';
 import { formatIssues, formatPath, scenarioErrorMap } from '../scenario/issues.ts';
-import { FAULT_KINDS, FaultsSchema, kindOf, type FaultSpec } from './kinds.ts';
+import { ACTION_SCHEMAS, FAULT_KINDS, kindOf, MAX_FAULTS, type FaultSpec } from './kinds.ts';
 import type { FaultSetting } from './kind.ts';
 import { ACTIONS, durationMs } from './spec.ts';
 
 type Key = string | number;
 
-/**
- * What the fault does is said by one action field (kill, exec, network). Checked before the schema, whose
- * union would otherwise answer a fault with none, or two, with the problems of whichever form it
- * resembles most.
- */
-export function actionProblems(raw: unknown, path: readonly Key[] = ['faults']): string[] {
-  if (!Array.isArray(raw)) return [];
-  const problems: string[] = [];
-  raw.forEach((item, i) => {
-    if (item === null || typeof item !== 'object' || Array.isArray(item)) return;
-    const given = ACTIONS.filter((a) => a in item);
-    if (given.length === 0) problems.push(`${formatPath([...path, i])}: says nothing the fault does: give one of ${ACTIONS.join(', ')}`);
-    else if (given.length > 1) problems.push(`${formatPath([...path, i])}: has ${given.join(' and ')}: one action per fault (two faults may hit at the same moment)`);
-  });
-  return problems;
-}
-
-/** The faults, or every problem found, each naming its field. */
+/** The faults, or every problem found, each naming its field. A fault's form is chosen by its action
+ * field (kill, exec, network), which it must have exactly one of; then that form's schema reports what
+ * is wrong in it. (The union of every form would answer a fault with a mistake in the problems of
+ * whichever form it happens to resemble most.) */
 export function validateFaults(raw: unknown, path: readonly Key[] = ['faults']): { faults: FaultSpec[]; problems: string[] } {
-  const actions = actionProblems(raw, path);
-  if (actions.length > 0) return { faults: [], problems: actions };
-  const parsed = FaultsSchema.safeParse(raw, { error: scenarioErrorMap, reportInput: true });
-  if (!parsed.success) return { faults: [], problems: formatIssues(parsed.error.issues.map((i) => ({ ...i, path: [...path, ...i.path] }))) };
-  return { faults: parsed.data, problems: [] };
+  const options = { error: scenarioErrorMap, reportInput: true } as const;
+  const list = z.array(z.unknown()).max(MAX_FAULTS).safeParse(raw, options);
+  if (!list.success) return { faults: [], problems: formatIssues(list.error.issues.map((i) => ({ ...i, path: [...path, ...i.path] }))) };
+  const faults: FaultSpec[] = [];
+  const problems: string[] = [];
+  list.data.forEach((item, i) => {
+    const where = formatPath([...path, i]);
+    if (item === null || typeof item !== 'object' || Array.isArray(item)) {
+      problems.push(`${where}: must be an object, like {"at": "3s", "kill": "service", "downFor": "2s"}`);
+      return;
+    }
+    const given = ACTIONS.filter((a) => a in item);
+    if (given.length === 0) return problems.push(`${where}: says nothing the fault does: give one of ${ACTIONS.join(', ')}`);
+    if (given.length > 1) return problems.push(`${where}: has ${given.join(' and ')}: one action per fault (two faults may hit at the same moment)`);
+    const parsed = ACTION_SCHEMAS[given[0]].safeParse(item, options);
+    if (parsed.success) faults.push(parsed.data);
+    else problems.push(...formatIssues(parsed.error.issues.map((issue) => ({ ...issue, path: [...path, i, ...issue.path] }))));
+  });
+  return problems.length > 0 ? { faults: [], problems } : { faults, problems };
 }
 
 /** Problems with the faults in this run's setting; [] when they can all be injected as asked. */
