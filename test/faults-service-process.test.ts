@@ -4,7 +4,8 @@
 // order a buyer was told about (201) is in the ledger, nothing is sold twice, and the ledger holds the
 // acknowledged orders plus, at most, orders committed whose answer the kill cut.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { auditRun, fetchAuditInputs } from '../src/audit/index.ts';
@@ -110,6 +111,38 @@ describe('the built-in service killed with SIGKILL and restarted on the same led
     expect(audit.checks.find((c) => c.id === 'acked_orders_in_ledger')).toMatchObject({ passed: true, skipped: false });
     const unacknowledged = expectLedgerIsAckedOrCut(crowd, ledger);
     expect(ledger.length).toBe(crowd.acked.length + unacknowledged);
+  });
+});
+
+describe('starting and restarting the service process', () => {
+  it('the admin token goes in the environment, never in argv; a restart refused (port taken) says why, and a later one works', async () => {
+    const service = serveOn('refused', 100);
+    const first = await service.start();
+    expect(first.recovered).toBe('new sale 1');
+    const pid = service.pid!;
+    expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8')).not.toContain(TOKEN);
+    expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain(`FLASHSALE_ADMIN_TOKEN=${TOKEN}`);
+    await service.kill();
+    const port = Number(new URL(first.url).port);
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(port, '127.0.0.1', r));
+    try {
+      await expect(service.restart()).rejects.toThrow(new RegExp(`the service exited \\(code 2\\) before listening: .*${port}`));
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+    const again = await service.restart();
+    expect(again.url).toBe(first.url);
+    expect(again.recovered).toBe('continuing sale 1 with 0 orders');
+    expect(service.unexpectedExits).toEqual([]);
+    // Killed by someone else: noticed.
+    process.kill(again.pid, 'SIGKILL');
+    while (service.running) await new Promise((r) => setTimeout(r, 10));
+    expect(service.unexpectedExits).toEqual([{ pid: again.pid, code: null, signal: 'SIGKILL' }]);
+  });
+
+  it('refuses a :memory: ledger: a restart would begin an empty sale', () => {
+    expect(() => builtInServe({ ledger: ':memory:', threads: 1, adminToken: TOKEN })).toThrow(/needs a ledger file/);
   });
 });
 

@@ -55,7 +55,7 @@ export interface StartInfo {
   recovered: string | null;
 }
 
-/** An end of the process nobody asked for (it crashed, or something else killed it). */
+/** An end of the process, after it started, that nobody asked for (it crashed, or something else killed it). */
 export interface UnexpectedExit {
   pid: number;
   code: number | null;
@@ -77,6 +77,8 @@ export class ServiceProcess implements ServiceUnderFault {
   #stderr = '';
   #recovered: string | null = null;
   #expectingExit = false;
+  /** The current process got through its start: an end after that nobody asked for is unexpected. */
+  #ready = false;
   #ipcSeq = 0;
 
   constructor(options: ServiceProcessOptions) {
@@ -113,6 +115,7 @@ export class ServiceProcess implements ServiceUnderFault {
     const child = spawn(this.#o.file, this.#o.args(this.#port), { stdio: ['ignore', 'pipe', 'pipe', ...(this.#o.ipc ? (['ipc'] as const) : [])], env });
     this.#child = child;
     this.#expectingExit = false;
+    this.#ready = false;
     this.#recovered = null;
     createInterface({ input: child.stderr! }).on('line', (line) => {
       this.#stderr = `${this.#stderr}${line}\n`.slice(-STDERR_KEEP_CHARS);
@@ -121,7 +124,8 @@ export class ServiceProcess implements ServiceUnderFault {
       this.#o.log?.(line);
     });
     child.once('exit', (code, signal) => {
-      if (!this.#expectingExit && child.pid !== undefined) this.unexpectedExits.push({ pid: child.pid, code, signal });
+      // An end during the start is that start's failure (start() rejects with why), not an unexpected exit.
+      if (this.#ready && !this.#expectingExit && child.pid !== undefined) this.unexpectedExits.push({ pid: child.pid, code, signal });
     });
     const timeoutMs = this.#o.startTimeoutMs ?? START_TIMEOUT_MS;
     const deadline = Date.now() + timeoutMs;
@@ -151,6 +155,7 @@ export class ServiceProcess implements ServiceUnderFault {
       await this.#end('SIGKILL');
       throw e;
     });
+    this.#ready = true;
     return { pid: child.pid!, url, startMs, healthyMs: Math.round(performance.now() - started), recovered: this.#recovered };
   }
 
