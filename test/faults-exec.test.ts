@@ -12,7 +12,7 @@ import { auditRun, fetchAuditInputs } from '../src/audit/index.ts';
 import { OUTPUT_KEEP_BYTES, runCommand } from '../src/faults/command.ts';
 import { scheduleFaults } from '../src/faults/scheduler.ts';
 import { validateFaults } from '../src/faults/validate.ts';
-import { runCrowd } from './fixtures/faults-crowd.ts';
+import { ackedAfter, runCrowd } from './fixtures/faults-crowd.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-faults-exec-'));
 const ENV = { ...process.env };
@@ -118,7 +118,7 @@ describe('an exec fault against a foreign target', () => {
     expect(problems).toEqual([]);
     const t0 = Date.now();
     const schedule = scheduleFaults(faults, { saleOpensAtEpochMs: t0, context: { exec: { allowed: true, cwd: dir, env } } });
-    const crowd = await runCrowd({ url, buyers: 100_000, concurrency: 8, t0, deadlineMs: 2_500 });
+    const crowd = await runCrowd({ url, buyers: 100_000, concurrency: 8, t0, deadlineMs: 20_000, until: ackedAfter(schedule.done, 100) });
     const [record] = await schedule.stop();
     expect(record).toMatchObject({ kind: 'exec', status: 'healed', problem: null, healedEarly: false });
     expect(record.detail.exec).toMatchObject({ exitCode: 0, stdout: expect.stringMatching(/^stopped \d+\n$/) });

@@ -12,7 +12,7 @@ import { auditRun, fetchAuditInputs } from '../src/audit/index.ts';
 import { builtInServe, ServiceProcess } from '../src/faults/service-process.ts';
 import { scheduleFaults } from '../src/faults/scheduler.ts';
 import { faultImpact } from '../src/faults/impact.ts';
-import { runCrowd, type CrowdResult } from './fixtures/faults-crowd.ts';
+import { ackedAfter, runCrowd, type CrowdResult } from './fixtures/faults-crowd.ts';
 
 const TOKEN = 'faults-test-token-0123456789';
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-faults-'));
@@ -91,7 +91,8 @@ describe('the built-in service killed with SIGKILL and restarted on the same led
     const { url } = await service.start();
     const t0 = Date.now();
     const schedule = scheduleFaults([{ at: '500ms', kill: 'service', downFor: '300ms' }], { saleOpensAtEpochMs: t0, context: { service } });
-    const crowd = await runCrowd({ url, buyers: 100_000, concurrency: 12, t0, deadlineMs: 3_500 + 0, retryPauseMs: 50 });
+    const afterHeal = ackedAfter(schedule.done, 100);
+    const crowd = await runCrowd({ url, buyers: 100_000, concurrency: 12, t0, deadlineMs: 20_000, retryPauseMs: 50, until: afterHeal });
     const [record] = await schedule.stop();
     expect(record).toMatchObject({ kind: 'kill-service', status: 'healed', plannedMs: 500, healedEarly: false, problem: null });
     expect(record.hitMs).toBeGreaterThanOrEqual(500);
@@ -161,7 +162,7 @@ describe('one HTTP thread crashed over the IPC hook', () => {
     const { url } = await service.start();
     const t0 = Date.now();
     const schedule = scheduleFaults([{ at: '300ms', kill: 'thread', thread: 1 }], { saleOpensAtEpochMs: t0, context: { service } });
-    const crowd = await runCrowd({ url, buyers: 100_000, concurrency: 8, t0, deadlineMs: 1_500 });
+    const crowd = await runCrowd({ url, buyers: 100_000, concurrency: 8, t0, deadlineMs: 20_000, until: ackedAfter(schedule.done, 100) });
     const [record] = await schedule.stop();
     expect(record).toMatchObject({ kind: 'kill-thread', status: 'healed', problem: null, detail: { thread: 1 } });
     expect(typeof record.detail.healthyMs).toBe('number');
