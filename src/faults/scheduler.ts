@@ -112,8 +112,9 @@ export function scheduleFaults(faults: readonly FaultSpec[], options: ScheduleOp
         record.status = 'applied';
         return record;
       }
-      const down = kind.downForMs(spec) ?? 0;
-      record.healedEarly = !(await sleepUntil(hitEpoch + down, now, stopping.signal));
+      // A fault that heals as soon as it is in effect (downForMs null) cannot be cut short.
+      const down = kind.downForMs(spec);
+      record.healedEarly = down !== null && !(await sleepUntil(hitEpoch + down, now, stopping.signal));
       record.healStartMs = sinceOpen();
       try {
         record.detail = { ...record.detail, ...(await active.heal()) };
