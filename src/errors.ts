@@ -174,3 +174,15 @@ export function codeOf(thrown: unknown): string | undefined {
   const code = typeof thrown === 'object' && thrown !== null ? (thrown as { code?: unknown }).code : undefined; // an object may carry a code: read it as unknown
   return typeof code === 'string' ? code : undefined;
 }
+
+/** A fault that could not be injected or healed (no Toxiproxy, a service that would not restart, a refused
+ * exec): raised by a fault kind, caught by the scheduler and written into that fault's record, so a failed
+ * fault never loses what the run measured. */
+export class FaultError extends FlashsaleError {
+  /** What was done before it failed (a command's exit code and output), kept in the fault's record. */
+  readonly detail: Record<string, unknown>;
+  constructor(message: string, detail: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super(message, EXIT.failure, options);
+    this.detail = detail;
+  }
+}

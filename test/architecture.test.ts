@@ -21,28 +21,29 @@ const LAYERS: ReadonlyArray<{ floor: number; folder: string; mayImport: readonly
   { floor: 2, folder: 'audit', mayImport: ['contract', 'shared', 'errors.ts'] },
   { floor: 2, folder: 'ledger', mayImport: ['contract', 'shared', 'errors.ts'] },
   { floor: 2, folder: 'stores', mayImport: ['contract', 'shared', 'errors.ts'] },
+  { floor: 3, folder: 'faults', mayImport: ['measure', 'audit', 'contract', 'shared', 'errors.ts'] },
   { floor: 3, folder: 'load', mayImport: ['schedule', 'measure', 'contract', 'shared', 'errors.ts'] },
   { floor: 3, folder: 'thresholds', mayImport: ['audit', 'contract', 'shared', 'errors.ts'] },
   { floor: 3, folder: 'stock', mayImport: ['stores', 'contract', 'shared', 'errors.ts'] },
   { floor: 4, folder: 'judge', mayImport: ['measure', 'audit', 'thresholds', 'contract', 'shared', 'errors.ts'] },
   { floor: 4, folder: 'report', mayImport: ['audit', 'contract', 'shared', 'errors.ts'] },
-  { floor: 4, folder: 'scenario', mayImport: ['schedule', 'thresholds', 'contract', 'shared', 'errors.ts'] },
+  { floor: 4, folder: 'scenario', mayImport: ['faults', 'schedule', 'thresholds', 'contract', 'shared', 'errors.ts'] },
   { floor: 4, folder: 'service', mayImport: ['ledger', 'stock', 'stores', 'contract', 'shared', 'errors.ts'] },
   { floor: 4, folder: 'simulate', mayImport: ['stock', 'contract', 'shared', 'errors.ts'] },
   {
     floor: 5,
     folder: 'run',
-    mayImport: ['scenario', 'service', 'load', 'measure', 'audit', 'judge', 'report', 'thresholds', 'schedule', 'contract', 'shared', 'errors.ts'],
+    mayImport: ['scenario', 'faults', 'service', 'load', 'measure', 'audit', 'judge', 'report', 'thresholds', 'schedule', 'contract', 'shared', 'errors.ts'],
   },
   {
     floor: 6,
     folder: 'plan',
-    mayImport: ['run', 'scenario', 'service', 'load', 'measure', 'audit', 'judge', 'report', 'thresholds', 'schedule', 'contract', 'shared', 'errors.ts'],
+    mayImport: ['run', 'scenario', 'faults', 'service', 'load', 'measure', 'audit', 'judge', 'report', 'thresholds', 'schedule', 'contract', 'shared', 'errors.ts'],
   },
   {
     floor: 7,
     folder: 'cli',
-    mayImport: ['plan', 'run', 'scenario', 'service', 'simulate', 'stock', 'load', 'measure', 'audit', 'judge', 'report', 'thresholds', 'schedule', 'contract', 'shared', 'errors.ts'],
+    mayImport: ['plan', 'run', 'scenario', 'faults', 'service', 'simulate', 'stock', 'load', 'measure', 'audit', 'judge', 'report', 'thresholds', 'schedule', 'contract', 'shared', 'errors.ts'],
   },
 ];
 

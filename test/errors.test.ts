@@ -10,7 +10,7 @@ import { durationMs } from '../src/shared/duration.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Raised and caught inside one module, never shown as such: kept private on purpose (each says why). */
-const PRIVATE = ['RequestTimeoutError', 'TooLargeError', 'SaleRefused'];
+const PRIVATE = ['RequestTimeoutError', 'TooLargeError', 'SaleRefused', 'ArgvError', 'ToxiproxyError'];
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));

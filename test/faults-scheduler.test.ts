@@ -3,7 +3,7 @@
 // faults not yet hit as not reached and heals those in effect at once; a fault that cannot be injected,
 // or whose heal fails, is recorded as such and the others go on.
 import { describe, expect, it } from 'vitest';
-import { FaultError } from '../src/faults/errors.ts';
+import { FaultError } from '../src/errors.ts';
 import type { ServiceUnderFault } from '../src/faults/kind.ts';
 import { validateFaults } from '../src/faults/validate.ts';
 import { scheduleFaults } from '../src/faults/scheduler.ts';

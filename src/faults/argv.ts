@@ -10,6 +10,7 @@
 const SHELL_OPERATORS = new Set(['|', '&', ';', '<', '>', '(', ')']);
 const GLOB = new Set(['*', '?', '[']);
 
+/** Stays private to faults: validation catches it and reports it as an issue naming the fault's field. */
 export class ArgvError extends Error {}
 
 function refuse(what: string): never {

@@ -15,7 +15,7 @@
 import { z } from 'zod';
 import { ArgvError, splitCommand } from './argv.ts';
 import { describeResult, runCommand, type CommandResult, type CommandSpec } from './command.ts';
-import { FaultError } from './errors.ts';
+import { FaultError } from '../errors.ts';
 import type { FaultKind } from './kind.ts';
 import { at, duration, durationMs } from './spec.ts';
 

@@ -8,8 +8,7 @@
 //
 // Time resolution is the bucket: the first success after a fault is known to lie in a bucket, so the
 // recovery time is given as a range [min, max], never as a made-up exact figure.
-import type { IntervalSeries } from '../result/types.ts';
-import type { FaultRecord } from './record.ts';
+import type { IntervalSeries } from '../contract/result.ts';
 
 /** The interval series as result.json holds it, plus what phase 2 adds for faults. */
 export interface FaultSeries extends IntervalSeries {
@@ -46,7 +45,13 @@ export interface FaultImpact {
   notes: string[];
 }
 
-type Timings = Pick<FaultRecord, 'status' | 'hitMs' | 'inEffectMs' | 'healedMs'>;
+/** The timings of a fault record this needs (record.ts holds the whole record and its impact). */
+export interface FaultImpactTimings {
+  status: 'healed' | 'applied' | 'failed' | 'heal_failed' | 'not_reached';
+  hitMs: number | null;
+  inEffectMs: number | null;
+  healedMs: number | null;
+}
 
 function sum(values: readonly number[] | undefined, from: number, to: number): number {
   let n = 0;
@@ -55,7 +60,7 @@ function sum(values: readonly number[] | undefined, from: number, to: number): n
 }
 
 /** The crowd's view of one fault; null for a fault that never took effect (failed, not reached). */
-export function faultImpact(series: FaultSeries, fault: Timings): FaultImpact | null {
+export function faultImpact(series: FaultSeries, fault: FaultImpactTimings): FaultImpact | null {
   if (fault.hitMs === null || fault.status === 'failed' || fault.status === 'not_reached') return null;
   const p = series.periodMs;
   const buckets = series.successes.length;
@@ -113,7 +118,7 @@ export function faultImpact(series: FaultSeries, fault: Timings): FaultImpact | 
 }
 
 /** Each record with its impact added. */
-export function withImpact(records: readonly FaultRecord[], series: FaultSeries): FaultRecord[] {
+export function withImpact<R extends FaultImpactTimings & { impact?: FaultImpact }>(records: readonly R[], series: FaultSeries): R[] {
   return records.map((r) => {
     const impact = faultImpact(series, r);
     return impact ? { ...r, impact } : r;

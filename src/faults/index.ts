@@ -12,7 +12,6 @@ export { faultImpact, withImpact } from './impact.ts';
 export type { FaultImpact, FaultSeries, Range } from './impact.ts';
 export { builtInServe, ServiceProcess } from './service-process.ts';
 export type { BuiltInServeOptions, ServiceProcessOptions, StartInfo, UnexpectedExit } from './service-process.ts';
-export { acceptFaultMessages } from './serve-hook.ts';
-export { FaultError } from './errors.ts';
+export { FaultError } from '../errors.ts';
 export { ToxiproxyClient, ToxiproxyError } from './toxiproxy/client.ts';
 export { findToxiproxyServer, startToxiproxy } from './toxiproxy/server.ts';

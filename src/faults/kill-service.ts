@@ -4,7 +4,7 @@
 // was every order it acknowledged before the kill still in the ledger after the restart?
 import { z } from 'zod';
 import { at, downFor, durationMs } from './spec.ts';
-import { FaultError } from './errors.ts';
+import { FaultError } from '../errors.ts';
 import type { FaultKind } from './kind.ts';
 
 export const KillServiceSpec = z

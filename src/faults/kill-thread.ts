@@ -3,7 +3,7 @@
 // (docs/service.md, "A crashed HTTP thread"); the fault is healed when /healthz answers 200 again.
 import { z } from 'zod';
 import { at } from './spec.ts';
-import { FaultError } from './errors.ts';
+import { FaultError } from '../errors.ts';
 import type { FaultKind } from './kind.ts';
 
 /** How long the supervisor gets to restart the thread before the fault is recorded as not healed. */

@@ -12,7 +12,7 @@
 //   closes the connections it held.
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { FaultError } from './errors.ts';
+import { FaultError, messageOf } from '../errors.ts';
 import type { FaultKind } from './kind.ts';
 import { at, downFor, duration, durationMs } from './spec.ts';
 import type { Stream, Toxic, ToxicSpec } from './toxiproxy/client.ts';
@@ -37,19 +37,20 @@ export type Network = z.output<typeof NetworkSpec>;
 const EFFECTS = ['latency', 'reset', 'blackhole', 'bandwidth'] as const;
 
 function effectOf(n: Network['network']): (typeof EFFECTS)[number] {
-  return EFFECTS.find((e) => n[e] !== undefined)!;
+  return EFFECTS.find((e) => n[e] !== undefined)!; // the schema requires exactly one effect
 }
 
 function toxicOf(n: Network['network']): Toxic {
   switch (effectOf(n)) {
     case 'latency':
+      // effectOf chose 'latency' because n.latency is set
       return { type: 'latency', attributes: { latency: durationMs(n.latency!), jitter: n.jitter === undefined ? 0 : durationMs(n.jitter) } };
     case 'reset':
       return { type: 'reset_peer', attributes: { timeout: 0 } };
     case 'blackhole':
       return { type: 'timeout', attributes: { timeout: 0 } };
     case 'bandwidth':
-      return { type: 'bandwidth', attributes: { rate: n.bandwidth! } };
+      return { type: 'bandwidth', attributes: { rate: n.bandwidth! } }; // effectOf chose 'bandwidth' because it is set
   }
 }
 
@@ -98,7 +99,7 @@ export const network: FaultKind<Network> = {
     } catch (e) {
       // Half a fault is not the fault asked for: take back what was added, then say why.
       for (const name of added) await net.client.removeToxic(net.proxy, name).catch(() => undefined);
-      throw new FaultError(`network fault: ${(e as Error).message}`);
+      throw new FaultError(`network fault: ${messageOf(e)}`);
     }
     return {
       detail: { proxy: net.proxy, toxics: toxics.map(({ name, type, stream, toxicity, attributes }) => ({ name, type, stream, toxicity, attributes })) },

@@ -2,14 +2,14 @@
 // from the sale's opening, like the interval series), what it did, and — added after the run from the
 // interval series by impact.ts — what the crowd saw during it and how long until the first success.
 import type { FaultSpec } from './kinds.ts';
-import type { FaultImpact } from './impact.ts';
+import type { FaultImpact, FaultImpactTimings } from './impact.ts';
 
 /**
  * healed: in effect, then undone; applied: in effect, nothing to undo (an exec without heal);
  * failed: could not be injected (see problem); heal_failed: injected, the heal failed (the target may
  * still suffer it); not_reached: the run ended before its moment.
  */
-export type FaultStatus = 'healed' | 'applied' | 'failed' | 'heal_failed' | 'not_reached';
+export type FaultStatus = FaultImpactTimings['status'];
 
 export interface FaultRecord {
   /** Its position in the scenario's faults list. */

@@ -4,7 +4,7 @@
 // resource waits for it, and its record says when it really hit. stop() ends the schedule when the run
 // ends: faults not yet hit are recorded as not reached, faults in effect are healed at once, because
 // the audit needs the target back.
-import { FaultError } from './errors.ts';
+import { FaultError } from '../errors.ts';
 import type { FaultContext } from './kind.ts';
 import { kindOf, type FaultSpec } from './kinds.ts';
 import type { FaultRecord } from './record.ts';

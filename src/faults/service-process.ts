@@ -16,7 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { Agent, request } from 'undici';
-import { FaultError } from './errors.ts';
+import { FaultError, messageOf } from '../errors.ts';
 import type { ServiceUnderFault } from './kind.ts';
 
 export const SERVE_BIN = fileURLToPath(new URL('../../bin/flashsale.js', import.meta.url));
@@ -37,7 +37,7 @@ export interface ServiceProcessOptions {
   adminToken?: string;
   /** Added to this process's environment (the admin token is set from adminToken, never from here). */
   env?: NodeJS.ProcessEnv;
-  /** Open an IPC channel, through which crashThread asks the service to crash a thread (serve-hook.ts). */
+  /** Open an IPC channel, through which crashThread asks the service to crash a thread (service/fault-messages.ts). */
   ipc?: boolean;
   startTimeoutMs?: number;
   /** Each line the service writes to stderr. */
@@ -88,7 +88,7 @@ export class ServiceProcess implements ServiceUnderFault {
   }
 
   get url(): string {
-    if (this.#url === null) throw new Error('the service has not started');
+    if (this.#url === null) throw new FaultError('the service has not started');
     return this.#url;
   }
 
@@ -107,7 +107,7 @@ export class ServiceProcess implements ServiceUnderFault {
 
   /** Starts it; resolves once it listens and /healthz answers 200. */
   async start(): Promise<StartInfo> {
-    if (this.running) throw new Error('the service is already running');
+    if (this.running) throw new FaultError('the service is already running');
     const started = performance.now();
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.#o.env };
     delete env[ADMIN_TOKEN_ENV];
@@ -117,6 +117,7 @@ export class ServiceProcess implements ServiceUnderFault {
     this.#expectingExit = false;
     this.#ready = false;
     this.#recovered = null;
+    // spawned with stdio 'pipe', so stderr and stdout exist
     createInterface({ input: child.stderr! }).on('line', (line) => {
       this.#stderr = `${this.#stderr}${line}\n`.slice(-STDERR_KEEP_CHARS);
       const said = /(continuing sale \d+ with [^.;]*|new sale \d+[^.;]*)/.exec(line);
@@ -131,6 +132,7 @@ export class ServiceProcess implements ServiceUnderFault {
     const deadline = Date.now() + timeoutMs;
     const url = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => reject(new FaultError(`the service did not print its URL within ${timeoutMs / 1000} s`)), timeoutMs);
+      // stdio 'pipe': stdout exists
       createInterface({ input: child.stdout! }).once('line', (line) => {
         clearTimeout(timer);
         resolve(line.trim());
@@ -156,6 +158,7 @@ export class ServiceProcess implements ServiceUnderFault {
       throw e;
     });
     this.#ready = true;
+    // it printed its URL, so it was spawned and has a pid
     return { pid: child.pid!, url, startMs, healthyMs: Math.round(performance.now() - started), recovered: this.#recovered };
   }
 
@@ -171,7 +174,7 @@ export class ServiceProcess implements ServiceUnderFault {
         if (res.statusCode === 200) return Math.round(performance.now() - started);
         last = `${res.statusCode} ${text.slice(0, 200)}`;
       } catch (e) {
-        last = (e as Error).message;
+        last = messageOf(e);
       }
       await new Promise((r) => setTimeout(r, HEALTH_POLL_MS));
     }
@@ -193,7 +196,7 @@ export class ServiceProcess implements ServiceUnderFault {
     return this.start();
   }
 
-  /** Asks the service, over IPC, to crash HTTP thread `index` (serve-hook.ts must be listening there). */
+  /** Asks the service, over IPC, to crash HTTP thread `index` (service/fault-messages.ts must be listening there). */
   async crashThread(index: number): Promise<void> {
     const child = this.#child;
     if (!this.#o.ipc || !child?.send || !this.running) throw new FaultError('crash a thread: the service was not started with an IPC channel');
@@ -204,7 +207,7 @@ export class ServiceProcess implements ServiceUnderFault {
         reject(new FaultError(`crash thread ${index}: the service did not confirm within ${IPC_TIMEOUT_MS / 1000} s (does it accept fault messages?)`));
       }, IPC_TIMEOUT_MS);
       const onMessage = (m: unknown) => {
-        const msg = m as { flashsale?: unknown; id?: unknown; error?: unknown };
+        const msg = m as { flashsale?: unknown; id?: unknown; error?: unknown }; // every field read as unknown and checked below
         if (msg?.flashsale !== 'fault-done' || msg.id !== id) return;
         clearTimeout(timer);
         child.off('message', onMessage);
@@ -212,6 +215,7 @@ export class ServiceProcess implements ServiceUnderFault {
         else resolve();
       };
       child.on('message', onMessage);
+      // spawned with an 'ipc' channel (the ipc option), so send exists
       child.send!({ flashsale: 'fault', id, crash: 'http', index });
     });
   }

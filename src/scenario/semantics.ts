@@ -3,7 +3,7 @@
 import { parseThreshold } from '../thresholds/parse.ts';
 import { MAX_USER_ID_BYTES } from '../contract/sale.ts';
 import { durationMs } from '../shared/duration.ts';
-import { formatPath } from './issues.ts';
+import { formatPath } from '../shared/issues.ts';
 import { shapeOf } from '../schedule/index.ts';
 import { STEPS, stepsOf } from '../contract/vocabulary.ts';
 import type { Scenario, RequestTemplateInput } from './schema.ts';

@@ -1,5 +1,6 @@
 // `flashsale serve`: the reference inventory/checkout service on N threads sharing one port.
 import type { Command } from 'commander';
+import { acceptFaultMessages } from '../../service/fault-messages.ts';
 import { readFileSync } from 'node:fs';
 import { messageOf, UsageError } from '../../errors.ts';
 import { duration, fraction, integer, oneOf, perUserLimit } from '../options.ts';
@@ -118,6 +119,8 @@ export function register(program: Command): void {
         log: (_level, message) => process.stderr.write(`flashsale serve: ${message}\n`),
       });
       // stdout's first line is the URL alone, for scripts; the rest is for people.
+      // A parent that spawned us with an IPC channel (a run's kill-thread fault) may crash a thread; nobody else can.
+      acceptFaultMessages(service);
       process.stdout.write(`${service.url}\n`);
       process.stderr.write(
         `flashsale serve: ${service.threads} thread(s), strategy ${o.strategy}, ledger ${o.ledger}, ` +

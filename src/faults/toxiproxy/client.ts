@@ -4,6 +4,7 @@
 //
 // The API has no authentication: anyone who reaches it can reroute traffic. flashsale only talks to a
 // server it started itself on 127.0.0.1 (server.ts), or one the user names.
+import { codeOf, messageOf } from '../../errors.ts';
 import { Agent, request } from 'undici';
 
 export const CALL_TIMEOUT_MS = 5_000;
@@ -29,6 +30,8 @@ export interface Proxy {
   enabled: boolean;
 }
 
+/** Toxiproxy refused or failed a call. Stays here, private to faults: the fault kinds catch it and raise a
+ * FaultError (src/errors.ts) naming the fault. */
 export class ToxiproxyError extends Error {
   readonly status: number | null;
   constructor(message: string, status: number | null) {
@@ -53,7 +56,7 @@ export class ToxiproxyClient {
 
   /** A proxy from `listen` (host:port; port 0: Toxiproxy picks one) to `upstream` (host:port). */
   async createProxy(name: string, listen: string, upstream: string): Promise<Proxy> {
-    return this.#json(await this.#call('POST', '/proxies', { name, listen, upstream, enabled: true }, `create proxy ${name}`)) as Proxy;
+    return this.#json(await this.#call('POST', '/proxies', { name, listen, upstream, enabled: true }, `create proxy ${name}`)) as Proxy; // Toxiproxy's documented answer to POST /proxies
   }
 
   async deleteProxy(name: string): Promise<void> {
@@ -72,7 +75,7 @@ export class ToxiproxyClient {
   /** Names of the toxics on a proxy. */
   async toxics(proxy: string): Promise<string[]> {
     const list = this.#json(await this.#call('GET', `/proxies/${encodeURIComponent(proxy)}/toxics`, undefined, `list the toxics of ${proxy}`));
-    return Array.isArray(list) ? list.map((t) => String((t as { name?: unknown }).name)) : [];
+    return Array.isArray(list) ? list.map((t) => String((t as { name?: unknown }).name)) /* each toxic an object; name read as unknown */ : [];
   }
 
   async close(): Promise<void> {
@@ -102,24 +105,24 @@ export class ToxiproxyClient {
       const chunks: Buffer[] = [];
       let size = 0;
       for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
+        size += (chunk as Buffer).length; // undici's body yields Buffers
         if (size > MAX_ANSWER_BYTES) {
           res.body.destroy();
           throw new ToxiproxyError(`Toxiproxy at ${this.url}: ${what}: the answer is larger than ${MAX_ANSWER_BYTES} bytes`, status);
         }
-        chunks.push(chunk as Buffer);
+        chunks.push(chunk as Buffer); // undici's body yields Buffers
       }
       text = Buffer.concat(chunks).toString('utf8');
     } catch (e) {
       if (e instanceof ToxiproxyError) throw e;
-      const code = (e as { code?: unknown }).code;
-      const why = (e as Error).name === 'TimeoutError' ? `no answer within ${CALL_TIMEOUT_MS / 1000} s` : `${typeof code === 'string' ? `${code}: ` : ''}${(e as Error).message}`;
+      const code = codeOf(e);
+      const why = e instanceof Error && e.name === 'TimeoutError' ? `no answer within ${CALL_TIMEOUT_MS / 1000} s` : `${code === undefined ? '' : `${code}: `}${messageOf(e)}`;
       throw new ToxiproxyError(`Toxiproxy at ${this.url}: ${what}: ${why}`, null);
     }
     if (status >= 200 && status < 300) return { text, what };
     let message = text.trim().slice(0, 300);
     try {
-      const parsed = JSON.parse(text) as { error?: unknown };
+      const parsed = JSON.parse(text) as { error?: unknown }; // read as unknown and checked below
       if (typeof parsed.error === 'string') message = parsed.error;
     } catch {
       // not JSON: keep the text

@@ -8,7 +8,7 @@ import { accessSync, constants } from 'node:fs';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FaultError } from '../errors.ts';
+import { FaultError } from '../../errors.ts';
 import { ToxiproxyClient } from './client.ts';
 
 export const TOXIPROXY_SERVER_ENV = 'FLASHSALE_TOXIPROXY_SERVER';
@@ -54,7 +54,7 @@ function freePort(): Promise<number> {
     const probe = createServer();
     probe.once('error', reject);
     probe.listen(0, HOST, () => {
-      const { port } = probe.address() as { port: number };
+      const { port } = probe.address() as { port: number }; // a listening TCP server's address is an object
       probe.close(() => resolve(port));
     });
   });
@@ -70,8 +70,9 @@ async function attempt(binary: string, port: number): Promise<ToxiproxyServer | 
   const keep = (d: Buffer) => {
     log = (log + d.toString('utf8')).slice(-LOG_KEEP_BYTES);
   };
+  // spawned with stdio 'pipe': both streams exist
   child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stderr!.on('data', keep); // as above
   let startError: string | null = null;
   child.once('error', (e) => (startError = e.message));
   const url = `http://${HOST}:${port}`;
@@ -93,7 +94,7 @@ async function attempt(binary: string, port: number): Promise<ToxiproxyServer | 
     }
     try {
       await client.version();
-      return { url, client, pid: child.pid!, log: () => log, stop };
+      return { url, client, pid: child.pid!, log: () => log, stop }; // it answered, so it was spawned and has a pid
     } catch {
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -3,12 +3,12 @@
 // the service: no port, no signal, nothing another user of the machine can reach (docs/service.md says
 // why a signal handler was rejected). Messages: {flashsale:'fault', id, crash:'http', index} →
 // {flashsale:'fault-done', id, error?}. Phase 2: `serve` calls acceptFaultMessages once it has started.
-import { FAULTS, type RunningService } from '../service/index.ts';
+import { FAULTS, type RunningService } from './index.ts';
 
 export function acceptFaultMessages(service: RunningService, proc: NodeJS.Process = process): () => void {
   if (!proc.send || !proc.channel) return () => {};
   const onMessage = (m: unknown) => {
-    const msg = m as { flashsale?: unknown; id?: unknown; crash?: unknown; index?: unknown };
+    const msg = m as { flashsale?: unknown; id?: unknown; crash?: unknown; index?: unknown }; // fields read as unknown and checked below
     if (msg?.flashsale !== 'fault' || msg.crash !== 'http' || typeof msg.id !== 'number') return;
     const index = msg.index;
     const reply = (error?: string) => proc.send?.({ flashsale: 'fault-done', id: msg.id, ...(error === undefined ? {} : { error }) });
