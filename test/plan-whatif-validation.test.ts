@@ -2,12 +2,15 @@
 // of 3,000 about 2 s after the open) is run for real against the built-in service, its result.json is
 // fed to `plan --what-if`, and the simulated sale must sell out when the real one did and show the same
 // p99, within the tolerances docs/plan.md states. A run whose generator could not keep its schedule is
-// no measurement of the service, so the comparison is skipped then, saying so.
+// no measurement of the service, so the comparison is skipped then, saying so; and a run during which
+// other processes kept the machine busy measured their CPU as much as the service's, so its p99 is not
+// compared then (the sell-out time, set by the crowd, still is).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { percentilesMs } from '../src/shared/histogram.ts';
+import { MACHINE_BUSY_SHARE } from '../src/judge/judge.ts';
 import { runWhatIf } from '../src/plan/whatif/run-whatif.ts';
 import { runScenario } from '../src/run/run-scenario.ts';
 import { loadScenario } from '../src/scenario/index.ts';
@@ -37,7 +40,9 @@ describe('what-if against a real sale', () => {
     expect(sim.sellOutMs, figures).not.toBeNull();
     expect(Math.abs(sim.sellOutMs! - real.stock.sellOutMs!), figures).toBeLessThanOrEqual(SELL_OUT_TOLERANCE * real.stock.sellOutMs! + 100);
     const ratio = sim.latency.p99 / realP99;
-    if (Math.abs(sim.latency.p99 - realP99) > 5) {
+    const machineBusy = (real.machine?.othersCpuShare ?? 0) > MACHINE_BUSY_SHARE;
+    if (machineBusy) console.log(`what-if validation: p99 not compared, other processes used ${((real.machine?.othersCpuShare ?? 0) * 100).toFixed(0)}% of the CPU`);
+    if (!machineBusy && Math.abs(sim.latency.p99 - realP99) > 5) {
       expect(ratio, figures).toBeGreaterThanOrEqual(1 / P99_FACTOR);
       expect(ratio, figures).toBeLessThanOrEqual(P99_FACTOR);
     }
