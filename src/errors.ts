@@ -73,6 +73,20 @@ export class PortInUseError extends FlashsaleError {
   }
 }
 
+/** A foreign target whose sale is not the scenario's (SKUs it does not sell, another initial stock):
+ * refused before any load, since the audit would blame the service for the difference. Exit 2. */
+export class TargetSaleMismatchError extends FlashsaleError {
+  readonly mismatches: readonly string[];
+  constructor(targetUrl: string, mismatches: readonly string[]) {
+    super(
+      `the sale at ${targetUrl} does not match the scenario's sale.skus:\n  ${mismatches.join('\n  ')}\n` +
+        'Start the target with the scenario\'s SKUs and stock, or change sale.skus to what the target sells.',
+      EXIT.usage,
+    );
+    this.mismatches = mismatches;
+  }
+}
+
 // Files a person hands flashsale --------------------------------------------------------------------
 
 /** A result file that cannot be used. Names the file and, when it can, the field. Exit 2. */

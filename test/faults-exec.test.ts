@@ -85,7 +85,7 @@ describe('running a command', () => {
     expect(r.status).toBe('healed');
     expect(r.detail.exec).toMatchObject({ stdout: 'no token\n' });
     expect(r.detail.heal).toMatchObject({ exitCode: 0, stdout: 'healed\n' });
-    expect(r.healStartMs! - r.hitMs!).toBeGreaterThanOrEqual(100);
+    expect(r.healStartMs! - r.hitMs!).toBeGreaterThanOrEqual(98); // timers may fire a millisecond early against Date.now()
   });
 });
 

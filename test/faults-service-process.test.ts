@@ -95,11 +95,11 @@ describe('the built-in service killed with SIGKILL and restarted on the same led
     const crowd = await runCrowd({ url, buyers: 100_000, concurrency: 12, t0, deadlineMs: 20_000, retryPauseMs: 50, until: afterHeal });
     const [record] = await schedule.stop();
     expect(record).toMatchObject({ kind: 'kill-service', status: 'healed', plannedMs: 500, healedEarly: false, problem: null });
-    expect(record.hitMs).toBeGreaterThanOrEqual(500);
-    expect(record.healStartMs! - record.hitMs!).toBeGreaterThanOrEqual(300);
+    expect(record.hitMs).toBeGreaterThanOrEqual(498); // timers may fire a millisecond early against Date.now()
+    expect(record.healStartMs! - record.hitMs!).toBeGreaterThanOrEqual(298);
     expect(record.healedMs).toBeGreaterThan(record.healStartMs!);
     expect(record.detail).toMatchObject({ exit: 'SIGKILL' });
-    expect(String(record.detail.recovered)).toMatch(/^continuing sale 1 with \d+ orders?/);
+    expect(String(record.detail.recovered)).toMatch(/^continuing sale 1 with [\d,]+ orders?/);
 
     const impact = faultImpact({ ...crowd.series, retries: undefined }, record)!;
     expect(impact.errors).toBeGreaterThan(0);

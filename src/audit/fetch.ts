@@ -69,42 +69,79 @@ function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v);
 }
 
-async function fetchOneInventory(dispatcher: Agent, targetUrl: string, sku: string, signal: AbortSignal, budgetMs: number): Promise<InventoryState | string> {
+/** Why one SKU's inventory could not be read; `status` is the HTTP status when the target answered. */
+export interface InventoryProblem {
+  problem: string;
+  status: number | null;
+}
+
+async function fetchOneInventory(dispatcher: Agent, targetUrl: string, sku: string, signal: AbortSignal, budgetMs: number): Promise<InventoryState | InventoryProblem> {
   const path = `/api/v1/inventory/${encodeURIComponent(sku)}`;
   let res: { status: number; text: string };
   try {
     res = await get(dispatcher, join(targetUrl, path), signal, INVENTORY_MAX_BYTES);
   } catch (e) {
-    return `GET ${path} failed: ${failure(e, signal, budgetMs)}`;
+    return { problem: `GET ${path} failed: ${failure(e, signal, budgetMs)}`, status: null };
   }
-  if (res.status !== 200) return `GET ${path} answered ${res.status}: the target has no inventory route the audit can read`;
+  if (res.status !== 200) return { problem: `GET ${path} answered ${res.status}: the target has no inventory route the audit can read`, status: res.status };
   let body: unknown;
   try {
     body = JSON.parse(res.text);
   } catch {
-    return `GET ${path} did not answer JSON`;
+    return { problem: `GET ${path} did not answer JSON`, status: res.status };
   }
   const { initial, available, reserved, sold } = (body ?? {}) as Record<string, unknown>; // read field by field and checked below; a non-object reads as nothing
   if (!isCount(initial) || !isCount(available) || !isCount(reserved) || !isCount(sold)) {
-    return `GET ${path} did not answer {initial, available, reserved, sold} as whole numbers`;
+    return { problem: `GET ${path} did not answer {initial, available, reserved, sold} as whole numbers`, status: res.status };
   }
   return { sku, initial, available, reserved, sold };
 }
 
-async function fetchInventory(dispatcher: Agent, targetUrl: string, skus: readonly string[], signal: AbortSignal, budgetMs: number): Promise<InventoryState[] | string> {
-  const out: InventoryState[] = new Array(skus.length);
+/** Each SKU's inventory, or why it could not be read; stops asking after the first problem when `stopAtProblem`. */
+async function readInventories(
+  dispatcher: Agent,
+  targetUrl: string,
+  skus: readonly string[],
+  signal: AbortSignal,
+  budgetMs: number,
+  stopAtProblem: boolean,
+): Promise<(InventoryState | InventoryProblem | undefined)[]> {
+  const out: (InventoryState | InventoryProblem | undefined)[] = new Array(skus.length);
   let next = 0;
-  let problem: string | null = null;
+  let stop = false;
   const worker = async () => {
-    while (problem === null && next < skus.length) {
+    while (!stop && next < skus.length) {
       const i = next++;
       const r = await fetchOneInventory(dispatcher, targetUrl, skus[i], signal, budgetMs);
-      if (typeof r === 'string') problem ??= r;
-      else out[i] = r;
+      out[i] = r;
+      if ('problem' in r && stopAtProblem) stop = true;
     }
   };
   await Promise.all(Array.from({ length: Math.min(INVENTORY_CONCURRENCY, skus.length) }, worker));
-  return problem ?? out;
+  return out;
+}
+
+async function fetchInventory(dispatcher: Agent, targetUrl: string, skus: readonly string[], signal: AbortSignal, budgetMs: number): Promise<InventoryState[] | string> {
+  const read = await readInventories(dispatcher, targetUrl, skus, signal, budgetMs, true);
+  const states: InventoryState[] = [];
+  for (const r of read) {
+    if (r === undefined) continue;
+    if ('problem' in r) return r.problem;
+    states.push(r);
+  }
+  return states;
+}
+
+/** Every SKU's inventory read once with its own deadline and connections (the run's pre-flight check). */
+export async function readTargetInventories(targetUrl: string, skus: readonly string[], budgetMs: number): Promise<(InventoryState | InventoryProblem)[]> {
+  const signal = AbortSignal.timeout(budgetMs);
+  const dispatcher = new Agent({ connectTimeout: budgetMs, headersTimeout: budgetMs, bodyTimeout: budgetMs });
+  try {
+    const read = await readInventories(dispatcher, targetUrl, skus, signal, budgetMs, false);
+    return read.map((r) => r ?? { problem: 'not read', status: null });
+  } finally {
+    await dispatcher.destroy().catch(() => undefined);
+  }
 }
 
 /** Parses GET /admin/orders' NDJSON; a malformed line is an error, never skipped. */

@@ -3,3 +3,4 @@ export { acknowledgedUnits, auditRun, describeAuditFailures, distinctById, known
 export type { AuditInput } from './audit.ts';
 export { AUDIT_BUDGET_MS, fetchAuditInputs, parseLedgerNdjson } from './fetch.ts';
 export type { AuditInputs, FetchAuditOptions } from './fetch.ts';
+export { checkTargetSale, PREFLIGHT_BUDGET_MS } from './preflight.ts';

@@ -2,7 +2,7 @@
 // Data flows one way; every stage gets what the one before it produced and nothing reaches back.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { fetchAuditInputs } from '../audit/index.ts';
+import { checkTargetSale, fetchAuditInputs } from '../audit/index.ts';
 import { runLoad, type LoadProgress } from '../load/index.ts';
 import { describeEnvironment } from './environment.ts';
 import { watchMachine } from '../measure/host-watch.ts';
@@ -62,6 +62,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     }
     const url = service?.url ?? resolved.url ?? '';
     const target: RunResult['target'] = { url, builtIn, serviceThreads: service?.threads ?? null, from: resolved.from };
+    // A foreign target must hold the scenario's sale, or the audit would blame it for our mistake.
+    const warnings = builtIn ? [] : await checkTargetSale(url, stock.bySku);
     options.onTargetReady?.(target);
     const plan = toLoadPlan(scenario, { targetUrl: url, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs });
     const machineWatch = watchMachine();
@@ -83,6 +85,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       environment: describeEnvironment(),
       target,
       machine,
+      ...(warnings.length > 0 ? { warnings } : {}),
       startedAt: startedAt.toISOString(),
       endedAt: new Date().toISOString(),
     };
