@@ -90,6 +90,17 @@ export interface Caps {
   gracefulStopMs: number;
 }
 
+/** A fraction as [numerator, denominator], reduced. */
+export type Fraction = [number, number];
+
+/** k6's execution segment: the share from..to of the crowd this machine starts (src/schedule/segment.ts). */
+export interface ExecutionSegment {
+  from: Fraction;
+  to: Fraction;
+  /** Canonical `from:to` text, e.g. "0:1/4". */
+  text: string;
+}
+
 export interface LoadPlan {
   target: TargetSpec;
   arrival: ArrivalSpec;
@@ -105,4 +116,6 @@ export interface LoadPlan {
   seed: number;
   /** Stop once the target answers sold out for every SKU (`stopOnSellOut`), as a real crowd would thin out. */
   stopOnSellOut: boolean;
+  /** `run --segment`: only the buyers of this segment are started (absent: all of them). */
+  segment?: ExecutionSegment;
 }

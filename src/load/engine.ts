@@ -88,7 +88,7 @@ export class LoadEngine implements JourneyHost {
     this.#counts = this.#tally.counts;
     this.#buyers = new Buyers(plan);
     this.#firstStep = plan.journey.type === 'reserve-pay' ? RESERVE : CHECKOUT;
-    this.#timeline = new Timeline<Journey>(plan.arrival, plan.seed, task.worker, task.workers);
+    this.#timeline = new Timeline<Journey>(plan.arrival, plan.seed, task.worker, task.workers, plan.segment);
     this.#sender = new Sender(plan, this.#recorder, this.#tally, this.#sellOut);
     this.#keyPrefix = `fs-${(plan.seed >>> 0).toString(36)}-`;
   }

@@ -1,7 +1,7 @@
 // When each of this worker's buyers is due: the next arrival of its share of the schedule (new buyers,
 // src/schedule/), and the journeys waiting out a think time or a backoff (a min-heap by due time).
 // Also whether new buyers are still being started, and until when in-flight journeys may finish.
-import type { ArrivalSpec } from '../contract/load-plan.ts';
+import type { ArrivalSpec, ExecutionSegment } from '../contract/load-plan.ts';
 import { ArrivalShare, arrivalShape } from '../schedule/index.ts';
 import { DueHeap, type Due } from './due-heap.ts';
 
@@ -21,12 +21,12 @@ export class Timeline<J extends Due> {
   readonly #arrivals: ArrivalShare;
   readonly #later = new DueHeap<J>();
 
-  constructor(arrival: ArrivalSpec, seed: number, worker: number, workers: number) {
+  constructor(arrival: ArrivalSpec, seed: number, worker: number, workers: number, segment?: ExecutionSegment) {
     const shape = arrivalShape(arrival);
     this.closed = shape.model === 'closed';
     this.scheduleEndMs = shape.scheduleEndMs(arrival);
     this.users = shape.users?.(arrival) ?? 1;
-    this.#arrivals = new ArrivalShare(arrival, seed, worker, workers);
+    this.#arrivals = new ArrivalShare(arrival, seed, worker, workers, segment);
   }
 
   /** Draws the first arrival (at t0, not before: the schedule's clock starts then). */

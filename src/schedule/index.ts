@@ -10,8 +10,10 @@ import { flashCrowd } from './flash-crowd.ts';
 import { poisson } from './poisson.ts';
 import { rampingArrivalRate } from './ramping-arrival-rate.ts';
 import type { ArrivalShape, ArrivalStream, Zod } from './shape.ts';
+import { inSegment, type ExecutionSegment } from './segment.ts';
 
 export type { ArrivalShape, ArrivalStream, K6Context, K6Scenario } from './shape.ts';
+export { formatSegment, inSegment, parseSegment, segmentShare, segmentsTile, type ExecutionSegment } from './segment.ts';
 export { flashCrowdArrivedBy, flashCrowdStages, isFlashCrowd, type FlashCrowdSpec } from './flash-crowd.ts';
 
 /** Every arrival shape, in the order the docs list them. */
@@ -64,6 +66,7 @@ export function createArrivals(spec: ArrivalSpec, seed: number): ArrivalStream {
  * One worker's share: every `workers`-th arrival starting at `worker`, with its index in the whole
  * schedule (the buyer number, from which the buyer's user id and random choices derive, so a run
  * gives the same buyers whatever the worker count). Skipping costs a few ns per foreign arrival.
+ * With a segment (`run --segment`), only that segment's buyers are shared out among the workers.
  */
 export class ArrivalShare {
   /** Index in the whole schedule of the arrival `next()` returned last. */
@@ -71,12 +74,16 @@ export class ArrivalShare {
   readonly #stream: ArrivalStream;
   readonly #worker: number;
   readonly #workers: number;
+  readonly #segment: ExecutionSegment | null;
   #global = -1;
+  /** Arrivals of this machine's segment seen so far (all of them without a segment). */
+  #local = -1;
 
-  constructor(spec: ArrivalSpec, seed: number, worker: number, workers: number) {
+  constructor(spec: ArrivalSpec, seed: number, worker: number, workers: number, segment?: ExecutionSegment) {
     this.#stream = createArrivals(spec, seed);
     this.#worker = worker;
     this.#workers = workers;
+    this.#segment = segment ?? null;
   }
 
   next(): number {
@@ -84,7 +91,9 @@ export class ArrivalShare {
       const t = this.#stream.next();
       if (t === Infinity) return Infinity;
       this.#global++;
-      if (this.#global % this.#workers === this.#worker) {
+      if (this.#segment !== null && !inSegment(this.#segment, this.#global)) continue;
+      this.#local++;
+      if (this.#local % this.#workers === this.#worker) {
         this.index = this.#global;
         return t;
       }
