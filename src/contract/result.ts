@@ -297,6 +297,10 @@ export const RunResultSchema = LoadResultSchema.extend({
   machine: orNull(MachineLoadSchema, 'object or null')
     .optional()
     .meta({ description: "What other processes took of this machine's CPU during the load; null when unknown (not Linux)." }),
+  /** `run --segment` / `import k6` of a segmented run: the share of the crowd this run started (k6 syntax, "0:1/4"). */
+  segment: str().optional().meta({ description: 'The execution segment this run started (k6 syntax, e.g. "0:1/4"); absent: the whole crowd.' }),
+  /** Which load generator measured it; absent: the native engine. k6 measures uncorrected latency only. */
+  engine: oneOf(['native', 'k6']).optional().meta({ description: 'The load generator that measured it (absent: native). k6 results hold uncorrected latency only.' }),
   /** Set by `flashsale merge`: the result files this one was merged from. */
   mergedFrom: list(str()).optional().meta({ description: 'Set by `flashsale merge`: the files merged.' }),
 }).meta({

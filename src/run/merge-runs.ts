@@ -10,12 +10,44 @@ import { parseThreshold, type ThresholdsSpec } from '../thresholds/index.ts';
 import { judge } from '../judge/judge.ts';
 import { duration } from '../shared/format.ts';
 import { messageOf, ResultFileError } from '../errors.ts';
+import { fetchAuditInputs, type AuditInputs } from '../audit/index.ts';
+import { parseSegment, segmentsTile } from '../schedule/index.ts';
+import { perUserLimitOf, stockOf, validateScenario } from '../scenario/index.ts';
 
 export interface MergeInput {
   file: string;
   result: RunResult;
 }
 
+/** `merge --target`: the one audit of the shared target, made once after every segment ended. */
+export interface TargetAudit {
+  url: string;
+  inputs: AuditInputs;
+  perUserLimit: number | null;
+  initialStock: ReadonlyMap<string, number>;
+}
+
+/** Audits the shared target once, for the sale the merged runs recorded (their scenario). */
+export async function auditSharedTarget(first: MergeInput, url: string, adminToken?: string): Promise<TargetAudit> {
+  const scenario = validateScenario(first.result.scenario.definition, `${first.file} (scenario.definition)`);
+  const stock = stockOf(scenario);
+  const inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
+  return { url, inputs, perUserLimit: perUserLimitOf(scenario), initialStock: stock.bySku };
+}
+
+/** Segmented runs: one crowd only if the segments tile 0:1 and all loaded the same target. */
+function segmentProblems(inputs: MergeInput[]): string[] {
+  const segmented = inputs.filter((i) => i.result.segment !== undefined);
+  if (segmented.length === 0) return [];
+  const whole = inputs.find((i) => i.result.segment === undefined);
+  if (whole) throw new ResultFileError(whole.file, `is a whole run, ${segmented[0].file} is segment ${segmented[0].result.segment}: merge segments of one crowd, or whole runs`);
+  const url = inputs[0].result.target.url;
+  const other = inputs.find((i) => i.result.target.url !== url);
+  if (other) throw new ResultFileError(other.file, `loaded ${other.result.target.url}, ${inputs[0].file} loaded ${url}: segments of one crowd load one shared target`);
+  const segments = segmented.map((i) => parseSegment(i.result.segment ?? ''));
+  if (segmentsTile(segments)) return [];
+  return [`the segments merged (${segmented.map((i) => i.result.segment).join(', ')}) do not tile 0:1 once each: the merged crowd is not the scenario's crowd`];
+}
 /** One sale seen from several machines (same external target), or separate sales added up. */
 function mergeStock(inputs: MergeInput[]): { initial: number; inventory: InventoryState[]; ledgerUnits: number | null } {
   const results = inputs.map((i) => i.result);
@@ -64,7 +96,7 @@ function overlapWarnings(inputs: MergeInput[]): string[] {
   return warnings;
 }
 
-export function mergeRunResults(inputs: MergeInput[]): RunResult {
+export function mergeRunResults(inputs: MergeInput[], targetAudit?: TargetAudit): RunResult {
   if (inputs.length === 0) throw new RangeError('mergeRunResults needs at least one result');
   const first = inputs[0];
   for (const i of inputs) {
@@ -75,27 +107,30 @@ export function mergeRunResults(inputs: MergeInput[]): RunResult {
       throw new ResultFileError(i.file, `intervals.periodMs is ${i.result.intervals.periodMs}, ${first.file} has ${first.result.intervals.periodMs}`);
     }
   }
+  const segmentWarnings = segmentProblems(inputs);
   const load: LoadResult = mergeLoadResults(inputs.map((i) => i.result));
   const stock = mergeStock(inputs);
-  const audit = mergeAudits(inputs.map((i) => i.result.audit), stock.inventory, load.orders);
   const thresholds = scenarioThresholds(first.result.scenario.definition);
   const judged = judge({
     load,
-    initialUnits: stock.initial,
-    audit: { merged: audit, inventory: stock.inventory, ledgerUnits: stock.ledgerUnits },
+    initialUnits: targetAudit ? [...targetAudit.initialStock.values()].reduce((n, u) => n + u, 0) : stock.initial,
+    audit: targetAudit
+      ? { inputs: targetAudit.inputs, perUserLimit: targetAudit.perUserLimit, initialStock: targetAudit.initialStock }
+      : { merged: mergeAudits(inputs.map((i) => i.result.audit), stock.inventory, load.orders), inventory: stock.inventory, ledgerUnits: stock.ledgerUnits },
     thresholds: thresholds.spec,
     sharedMachine: busiestSharedMachine(inputs),
   });
   const byTime = (pick: (r: RunResult) => string, min: boolean) =>
     inputs.map((i) => pick(i.result)).reduce((a, b) => ((Date.parse(b) < Date.parse(a)) === min ? b : a));
-  const warnings = [...new Set([...inputs.flatMap((i) => i.result.warnings ?? []), ...overlapWarnings(inputs), ...(thresholds.problem ? [thresholds.problem] : [])])];
+  const warnings = [...new Set([...inputs.flatMap((i) => i.result.warnings ?? []), ...overlapWarnings(inputs), ...segmentWarnings, ...(thresholds.problem ? [thresholds.problem] : [])])];
   return {
     ...load,
     ...judged,
     schemaVersion: first.result.schemaVersion,
     scenario: first.result.scenario,
     environment: first.result.environment,
-    target: first.result.target,
+    target: targetAudit ? { url: targetAudit.url, builtIn: false, serviceThreads: null, from: 'flag' } : first.result.target,
+    ...(first.result.engine ? { engine: first.result.engine } : {}),
     startedAt: byTime((r) => r.startedAt, true),
     endedAt: byTime((r) => r.endedAt, false),
     ...(warnings.length ? { warnings } : {}),

@@ -11,6 +11,8 @@ import { RESULT_SCHEMA_VERSION, type RunResult } from '../contract/result.ts';
 import type { LoadedScenario } from '../scenario/index.ts';
 import { perUserLimitOf, resolveOpensAt, stockOf, toLoadPlan, toSaleDefinition } from '../scenario/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
+import type { ExecutionSegment } from '../schedule/index.ts';
+import { UsageError } from '../errors.ts';
 
 export interface RunScenarioOptions {
   loaded: LoadedScenario;
@@ -27,6 +29,8 @@ export interface RunScenarioOptions {
   maxDurationMs?: number;
   signal?: AbortSignal;
   onProgress?: (p: LoadProgress) => void;
+  /** `run --segment`: start only this share of the crowd (needs a shared external target). */
+  segment?: ExecutionSegment;
   /** Called once the target is up, before load starts (the CLI prints where load goes). */
   onTargetReady?: (target: RunResult['target']) => void;
 }
@@ -45,6 +49,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
   const startedAt = new Date();
   const resolved = resolveTarget(options.loaded, options.targetUrl);
   const builtIn = resolved.url === null;
+  if (options.segment && builtIn) {
+    throw new UsageError(`--segment ${options.segment.text}: a segment is one share of a crowd loading one shared service, so it needs --target or the scenario's target.url (a built-in service per machine would be as many separate sales); start one with \`flashsale serve\``);
+  }
   const adminToken = builtIn ? randomBytes(18).toString('base64url') : options.adminToken;
   // Resolved once so the service and the crowd agree on when the sale opens.
   const opensAt = resolveOpensAt(scenario.sale.opensAt, Date.now());
@@ -64,8 +71,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     const target: RunResult['target'] = { url, builtIn, serviceThreads: service?.threads ?? null, from: resolved.from };
     // A foreign target must hold the scenario's sale, or the audit would blame it for our mistake.
     const warnings = builtIn ? [] : await checkTargetSale(url, stock.bySku);
+    if (options.segment && !/^\d/.test(scenario.sale.opensAt)) {
+      warnings.push(`segment ${options.segment.text}: sale.opensAt is "${scenario.sale.opensAt}", not an absolute time, so each machine's share starts when that machine starts: give the scenario an ISO 8601 opensAt so every segment starts together`);
+    }
     options.onTargetReady?.(target);
-    const plan = toLoadPlan(scenario, { targetUrl: url, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs });
+    const plan = { ...toLoadPlan(scenario, { targetUrl: url, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs }), ...(options.segment ? { segment: options.segment } : {}) };
     const machineWatch = watchMachine();
     const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, startAtEpochMs: opensAt ?? undefined });
     const machine = machineWatch.stop();
@@ -86,6 +96,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       target,
       machine,
       ...(warnings.length > 0 ? { warnings } : {}),
+      ...(options.segment ? { segment: options.segment.text } : {}),
       startedAt: startedAt.toISOString(),
       endedAt: new Date().toISOString(),
     };

@@ -5,7 +5,9 @@ import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { readResult } from '../../report/index.ts';
-import { mergeRunResults } from '../../run/merge-runs.ts';
+import { auditSharedTarget, mergeRunResults } from '../../run/merge-runs.ts';
+import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
+import { httpUrl } from '../options.ts';
 import { resultJsonText } from '../../report/outputs/result-json.ts';
 import { count, duration } from '../../shared/format.ts';
 
@@ -15,11 +17,14 @@ export function register(program: Command): void {
     .description('Merge the result.json files of one sale run from several machines into one, exactly.')
     .argument('<result.json...>', 'two or more result.json files')
     .requiredOption('-o, --out <merged.json>', 'where to write the merged result')
-    .action(async (files: string[], opts: { out: string }) => {
-      if (files.length < 2) throw new UsageError(`merge needs at least two result files, got ${files.length}`);
+    .option('--target <url>', 'the shared target the runs loaded: audit it once now, after every run ended, instead of combining the audits each run made at its own end', httpUrl)
+    .option('--admin-token-file <path>', `bearer token for the target's GET /admin/orders, so the audit reads its ledger (or set ${ADMIN_TOKEN_ENV})`)
+    .action(async (files: string[], opts: { out: string; target?: string; adminTokenFile?: string }) => {
+      if (files.length < 2 && opts.target === undefined) throw new UsageError(`merge needs at least two result files, got ${files.length}`);
       const inputs = [];
       for (const file of files) inputs.push({ file, result: await readResult(file) });
-      const merged = mergeRunResults(inputs);
+      const targetAudit = opts.target === undefined ? undefined : await auditSharedTarget(inputs[0], opts.target, readAdminToken(opts.adminTokenFile));
+      const merged = mergeRunResults(inputs, targetAudit);
       const out = resolve(opts.out);
       await mkdir(dirname(out), { recursive: true });
       await writeFile(out, resultJsonText(merged));

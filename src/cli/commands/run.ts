@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.ts';
+import { messageOf, UsageError } from '../../errors.ts';
 import { describeAuditFailures } from '../../audit/index.ts';
 import { formatSummary, jsonSummary, writeRunOutputs } from '../../report/index.ts';
 import { defaultOutDir, runScenario } from '../../run/run-scenario.ts';
@@ -14,6 +14,16 @@ import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 import { duration, httpUrl, integer } from '../options.ts';
 import { createProgressReporter } from '../progress.ts';
 import { useColor } from '../color.ts';
+import { parseSegment, type ExecutionSegment } from '../../schedule/index.ts';
+
+/** --segment: k6's execution-segment syntax (0:1/4), refused with exit 2 when it is not one. */
+function segmentOption(value: string): ExecutionSegment {
+  try {
+    return parseSegment(value);
+  } catch (e) {
+    throw new UsageError(`--segment: ${messageOf(e)}`);
+  }
+}
 
 interface RunOptions {
   target?: string;
@@ -26,6 +36,7 @@ interface RunOptions {
   quiet?: boolean;
   json?: boolean;
   color?: boolean;
+  segment?: ExecutionSegment;
 }
 
 export const EXIT_CODES_HELP = `
@@ -61,6 +72,7 @@ export function register(program: Command): void {
     .option('--service-threads <n>', 'HTTP threads of the built-in service', integer(1, 64))
     .option('--seed <n>', 'seed for every random choice', integer(0, 2 ** 32 - 1))
     .option('-d, --duration <time>', 'cap on the run (e.g. 30s)', duration)
+    .option('--segment <from:to>', "run only this share of the crowd (k6's execution-segment syntax, e.g. 0:1/4), for load from several machines against one --target; merge the results with `flashsale merge` (docs/distributed.md)", segmentOption)
     .option('-q, --quiet', 'no progress, only the summary')
     .option('--json', 'print the result summary as one JSON object on stdout')
     .option('--no-color', 'no colour in the summary')
@@ -97,6 +109,7 @@ export function register(program: Command): void {
           workers: opts.workers,
           serviceThreads: opts.serviceThreads,
           seed: opts.seed,
+          segment: opts.segment,
           maxDurationMs: opts.duration,
           signal: abort.signal,
           onProgress: (p) => progress.update(p),
