@@ -73,6 +73,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     const warnings = builtIn ? [] : await checkTargetSale(url, stock.bySku);
     if (options.segment && !/^\d/.test(scenario.sale.opensAt)) {
       warnings.push(`segment ${options.segment.text}: sale.opensAt is "${scenario.sale.opensAt}", not an absolute time, so each machine's share starts when that machine starts: give the scenario an ISO 8601 opensAt so every segment starts together`);
+    } else if (options.segment && opensAt === null) {
+      warnings.push(`segment ${options.segment.text}: sale.opensAt ${scenario.sale.opensAt} had passed when this machine was ready (${Date.now() - Date.parse(scenario.sale.opensAt)} ms late), so its share started late, not with the other segments`);
     }
     options.onTargetReady?.(target);
     const plan = { ...toLoadPlan(scenario, { targetUrl: url, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs }), ...(options.segment ? { segment: options.segment } : {}) };
