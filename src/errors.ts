@@ -98,6 +98,24 @@ export class ResultFileError extends FlashsaleError {
   }
 }
 
+/** k6 output (`--out json`, plain or .gz) that cannot be read: names the file and line. Exit 2. */
+export class K6OutputError extends FlashsaleError {
+  readonly file: string;
+  readonly line: number | null;
+  constructor(file: string, line: number | null, problem: string) {
+    super(`${line === null ? file : `${file}:${line}`}: ${problem}`, EXIT.usage);
+    this.file = file;
+    this.line = line;
+  }
+}
+
+/** `--engine k6` without a k6 binary: says every place that was looked in and how to supply one. Exit 2. */
+export class K6NotFoundError extends FlashsaleError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
 /** A plan.json that cannot be used: names the file and the problem. Exit 2. */
 export class PlanFileError extends FlashsaleError {
   constructor(file: string, problem: string) {

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DurationError, EXIT, FlashsaleError, LoadPlanError, ResultFileError, ThresholdSyntaxError } from '../src/errors.ts';
+import { DurationError, EXIT, FlashsaleError, K6NotFoundError, K6OutputError, LoadPlanError, ResultFileError, ThresholdSyntaxError } from '../src/errors.ts';
 import { durationMs } from '../src/shared/duration.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -38,6 +38,9 @@ describe('errors', () => {
     expect(new LoadPlanError(['a']).exitCode).toBe(EXIT.usage);
     expect(new ResultFileError('r.json', 'bad').message).toBe('r.json: bad');
     expect(new ThresholdSyntaxError('x')).toBeInstanceOf(FlashsaleError);
+    expect(new K6OutputError('out.json.gz', 12, 'not JSON').message).toBe('out.json.gz:12: not JSON');
+    expect(new K6OutputError('out.json', 3, 'x').exitCode).toBe(EXIT.usage);
+    expect(new K6NotFoundError('no k6').exitCode).toBe(EXIT.usage);
   });
 
   it('reads durations one way: scenario strings, flag strings and numbers', () => {

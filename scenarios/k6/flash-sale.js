@@ -5,11 +5,15 @@
 //   k6 run -e SCENARIO=/abs/path/scenario.json -e TARGET=http://host:port scenarios/k6/flash-sale.js
 //
 // (`flashsale k6 <scenario> --target URL` prints this line.) Optional: -e MAX_VUS=N.
-// What k6 measures differently from the native engine is in mapping.js's NOTES.
+// What k6 measures differently from the native engine is in mapping.js's NOTES. What flashsale needs
+// to build its result from k6's raw output (`k6 run --out json=…`, read by `flashsale import k6`)
+// goes through two metrics, never through printed text: flashsale_req_duration (each request, tagged
+// step, outcome, status, and on an acknowledged order order_id, user_id, sku, qty) and flashsale_buyers
+// (each journey's end, tagged end).
 import http from 'k6/http';
 import { check, sleep } from 'k6';
 import exec from 'k6/execution';
-import { Trend } from 'k6/metrics';
+import { Counter, Trend } from 'k6/metrics';
 import { backoffMs, buildRequest, buyerFor, classify, durationMs, hash01, jsonAt, k6Duration, NOTES, thinkMs, toK6Options, withDefaults } from './mapping.js';
 
 if (!__ENV.SCENARIO) throw new Error('set the scenario file: k6 run -e SCENARIO=/path/to/scenario.json -e TARGET=http://host:port flash-sale.js');
@@ -28,6 +32,8 @@ http.setResponseCallback(http.expectedStatuses({ min: 200, max: 499 }));
 
 /** Latency by step and outcome: k6's own http_req_duration is tagged before the outcome is known. */
 const stepDuration = new Trend('flashsale_req_duration', true);
+/** How each buyer's journey ended (counts.buyers): succeeded, soldOut, rejected, gaveUp. */
+const journeys = new Counter('flashsale_buyers');
 
 /** SKUs this VU has seen sold out; with stopOnSellOut, a VU that has seen all of them stops buying. */
 const soldOut = new Set();
@@ -69,7 +75,14 @@ function attempt(step, buyer, ctx) {
       json = null;
     }
     const outcome = classify(scenario, target, step, res.status, json);
-    stepDuration.add(res.timings.duration, { step, outcome });
+    /** @type {Record<string, string>} */
+    const tags = { step, outcome, status: String(res.status) };
+    // The order the buyer saw acknowledged: the audit checks the target kept every one.
+    if (outcome === 'success' && step !== 'reserve') {
+      const id = req.template.captureId ? jsonAt(json, req.template.captureId) : undefined;
+      if (id !== undefined) Object.assign(tags, { order_id: String(id), user_id: vars.userId, sku: buyer.sku, qty: String(scenario.buyers.qty) });
+    }
+    stepDuration.add(res.timings.duration, tags);
     check(res, { 'success or sold out': () => outcome === 'success' || outcome === 'sold_out' }, { step });
     last = { outcome, json };
     if (outcome === 'success' || outcome === 'sold_out') return last;
@@ -93,19 +106,24 @@ export function buyer(data) {
   const n = exec.scenario.iterationInTest;
   const who = buyerFor(scenario, n);
   const ctx = { n, runId: data.runId, account: 0 };
+  /** @type {import('./mapping.js').Outcome} */
+  let last;
   if (scenario.buyers.journey === 'checkout') {
     const r = attempt('checkout', who, ctx);
     if (r.outcome === 'sold_out') soldOut.add(who.sku);
+    last = r.outcome;
   } else {
     const reserved = attempt('reserve', who, ctx);
     if (reserved.outcome === 'sold_out') soldOut.add(who.sku);
+    last = reserved.outcome;
     if (reserved.outcome === 'success') {
       const template = buildRequest(scenario, target, 'reserve', {}).template;
       const id = template.captureId ? jsonAt(reserved.json, template.captureId) : undefined;
       if (!who.bot) sleep(thinkMs(scenario, hash01(scenario.load.seed, n, 3)) / 1000);
-      attempt('pay', who, { ...ctx, reservationId: id === undefined ? '' : String(id) });
+      last = attempt('pay', who, { ...ctx, reservationId: id === undefined ? '' : String(id) }).outcome;
     }
   }
+  journeys.add(1, { end: last === 'success' ? 'succeeded' : last === 'sold_out' ? 'soldOut' : last === 'rejected' ? 'rejected' : 'gaveUp' });
   // Closed model: a virtual user thinks before its next journey.
   if (closed && !who.bot) sleep(thinkMs(scenario, hash01(scenario.load.seed, n, 4)) / 1000);
 }
