@@ -11,6 +11,7 @@ import { register as registerReport } from './commands/report.ts';
 import { register as registerCompare } from './commands/compare.ts';
 import { register as registerMerge } from './commands/merge.ts';
 import { register as registerPlan } from './commands/plan.ts';
+import { register as registerImport } from './commands/import.ts';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }; // our own package.json: it has a version
 
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
-  for (const register of [registerSimulate, registerServe, registerRun, registerScenarios, registerK6, registerReport, registerCompare, registerMerge, registerPlan]) {
+  for (const register of [registerSimulate, registerServe, registerRun, registerScenarios, registerK6, registerReport, registerCompare, registerMerge, registerPlan, registerImport]) {
     register(program);
   }
   // Subcommands inherit exitOverride only if set before they are added; set it on each explicitly.

@@ -37,6 +37,8 @@ export interface JudgeInput {
   thresholds: ThresholdsSpec;
   /** The target runs on this machine (the built-in service), and what other processes took of its CPU. */
   sharedMachine?: MachineLoad | null;
+  /** k6 measured it: its dropped buyers (dropped_iterations) mean the generator could not keep the rate. */
+  droppedBindGenerator?: boolean;
 }
 
 export interface Judged {
@@ -65,7 +67,7 @@ export function judge(input: JudgeInput): Judged {
   const stock = stockViews(load, initial, inventory, ledgerUnits, audit);
   const measured: ThresholdInputs = { latency: load.latency, counts: load.counts, durationMs: load.durationMs, stock, audit };
   const results = [...evaluateThresholds(input.thresholds, measured, 'scenario'), ...evaluateThresholds(defaultsFor(input.thresholds), measured, 'default')];
-  const generator = judgeGeneratorAtScale(load.generator, results);
+  const generator = boundByDrops(judgeGeneratorAtScale(load.generator, results), input.droppedBindGenerator ? load.counts.buyers.dropped : 0);
   const busy = input.sharedMachine && input.sharedMachine.othersCpuShare > MACHINE_BUSY_SHARE ? input.sharedMachine : null;
   const thresholds = results.map((t) => attribute(t, load, generator, busy));
   return { stock, audit, thresholds, generator, verdict: verdictOf(audit, thresholds, generator, load.stopReason) };
@@ -113,6 +115,13 @@ function judgeGeneratorAtScale(health: GeneratorHealth, thresholds: readonly Thr
   const scale = latencyScale(thresholds);
   const limits = generatorLimits(scale?.ms ?? null, scale?.from);
   return { ...health, ...judgeGenerator({ lateness: health.lateness, eventLoopDelayMs: health.eventLoopDelayMs, limits }) };
+}
+
+/** k6's dropped iterations: buyers k6 could not start at the arrival rate; the generator set the pace. */
+function boundByDrops(health: GeneratorHealth, dropped: number): GeneratorHealth {
+  if (dropped === 0) return health;
+  const reason = `k6 dropped ${dropped.toLocaleString('en-US')} iteration${dropped === 1 ? '' : 's'} (dropped_iterations): it could not start buyers at the scenario's arrival rate`;
+  return { ...health, generatorBound: true, reason: health.reason ? `${reason}; ${health.reason}` : reason };
 }
 
 /** Metrics whose value depends on when requests left, not only on how the target answered. */

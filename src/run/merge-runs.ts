@@ -119,6 +119,7 @@ export function mergeRunResults(inputs: MergeInput[], targetAudit?: TargetAudit)
       : { merged: mergeAudits(inputs.map((i) => i.result.audit), stock.inventory, load.orders), inventory: stock.inventory, ledgerUnits: stock.ledgerUnits },
     thresholds: thresholds.spec,
     sharedMachine: busiestSharedMachine(inputs),
+    droppedBindGenerator: inputs.some((i) => i.result.engine === 'k6'),
   });
   const byTime = (pick: (r: RunResult) => string, min: boolean) =>
     inputs.map((i) => pick(i.result)).reduce((a, b) => ((Date.parse(b) < Date.parse(a)) === min ? b : a));
