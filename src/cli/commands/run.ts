@@ -8,6 +8,7 @@ import { messageOf, UsageError } from '../../errors.ts';
 import { describeAuditFailures } from '../../audit/index.ts';
 import { formatSummary, jsonSummary, writeRunOutputs } from '../../report/index.ts';
 import { defaultOutDir, runScenario } from '../../run/run-scenario.ts';
+import { findK6, runK6 } from '../../run/k6-engine.ts';
 import { loadScenario, stockOf } from '../../scenario/index.ts';
 import type { RunResult } from '../../contract/result.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
@@ -37,6 +38,8 @@ interface RunOptions {
   json?: boolean;
   color?: boolean;
   segment?: ExecutionSegment;
+  engine?: 'native' | 'k6';
+  k6?: string;
 }
 
 export const EXIT_CODES_HELP = `
@@ -73,12 +76,18 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed for every random choice', integer(0, 2 ** 32 - 1))
     .option('-d, --duration <time>', 'cap on the run (e.g. 30s)', duration)
     .option('--segment <from:to>', "run only this share of the crowd (k6's execution-segment syntax, e.g. 0:1/4), for load from several machines against one --target; merge the results with `flashsale merge` (docs/distributed.md)", segmentOption)
+    .option('--engine <native|k6>', 'the load generator: native (default) or k6, running scenarios/k6/flash-sale.js and importing its raw output (docs/k6.md)', (v: string) => {
+      if (v !== 'native' && v !== 'k6') throw new UsageError(`--engine "${v}" is not native or k6`);
+      return v;
+    })
+    .option('--k6 <path>', 'the k6 binary for --engine k6 (default: K6_BIN, then .tools/bin/k6, then PATH)')
     .option('-q, --quiet', 'no progress, only the summary')
     .option('--json', 'print the result summary as one JSON object on stdout')
     .option('--no-color', 'no colour in the summary')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (arg: string, opts: RunOptions) => {
       const loaded = loadScenario(arg);
+      const k6 = opts.engine === 'k6' ? findK6(opts.k6) : null;
       const adminToken = readAdminToken(opts.adminTokenFile);
       const outDir = resolve(opts.out ?? defaultOutDir(process.cwd(), loaded.scenario.name));
       // The ledger lives there from the start, so a folder that cannot be made is said before anything runs.
@@ -101,7 +110,21 @@ export function register(program: Command): void {
       process.on('SIGTERM', onSignal);
       let result;
       try {
-        result = await runScenario({
+        if (k6 !== null) {
+          result = await runK6({
+            loaded,
+            k6,
+            outDir,
+            targetUrl: opts.target,
+            adminToken,
+            segment: opts.segment,
+            serviceThreads: opts.serviceThreads,
+            ledgerPath: resolve(outDir, 'ledger.db'),
+            signal: abort.signal,
+            onOutput: (chunk) => log(chunk.trimEnd()),
+            onTargetReady: (target) => log(targetLine(loaded.scenario.name, target)),
+          });
+        } else result = await runScenario({
           loaded,
           targetUrl: opts.target,
           adminToken,
