@@ -11,11 +11,15 @@ import { K6NotFoundError } from '../src/errors.ts';
 import { parseSegment } from '../src/schedule/index.ts';
 import { K6_SCRIPT } from '../src/scenario/index.ts';
 import { flashsaleWith } from './helpers/cli.ts';
+import { killAll, serve } from './helpers/serve.ts';
 import { K6_LATENCY_NOTE } from '../src/measure/k6-output.ts';
 import type { RunResult } from '../src/contract/result.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-k6-engine-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const scenario = join(dir, 'k6-small.json');
 writeFileSync(
@@ -86,6 +90,31 @@ describe('run --engine k6 (stand-in k6)', () => {
     expect(result.audit?.checks.find((c) => c.id === 'acked_orders_in_ledger')?.skipped).toBe(false);
     expect([0, 4]).toContain(r.code);
   }, 60_000);
+
+  it('two k6 segments against one service merge into the whole crowd: sold == stock, one verdict', async () => {
+    const token = 'k6-segments-test-token-0123456789';
+    const svc = await serve(['--port', '0', '--sku', 'phone', '--stock', '100', '--per-user-limit', '1'], { FLASHSALE_ADMIN_TOKEN: token });
+    try {
+      const k6 = fakeK6(join(dir, 'd'));
+      const env = { FAKE_K6_BUYERS: '300', FLASHSALE_ADMIN_TOKEN: token };
+      const outs = ['0:1/2', '1/2:1'].map((_, k) => join(dir, `k6-seg-${k}`));
+      await Promise.all(['0:1/2', '1/2:1'].map((seg, k) => flashsaleWith({ env }, 'run', scenario, '--engine', 'k6', '--k6', k6, '--target', svc.url, '--segment', seg, '--out', outs[k], '--quiet', '--json')));
+      const parts = outs.map((o) => JSON.parse(readFileSync(join(o, 'result.json'), 'utf8')) as RunResult);
+      expect(parts.map((p) => p.segment)).toEqual(['0:1/2', '1/2:1']);
+      const merged = join(dir, 'k6-merged.json');
+      const m = await flashsaleWith({ env }, 'merge', join(outs[0], 'result.json'), join(outs[1], 'result.json'), '--target', svc.url, '--out', merged);
+      expect(m.stderr).not.toMatch(/do not tile/);
+      const result = JSON.parse(readFileSync(merged, 'utf8')) as RunResult;
+      // The same buyers as one unsegmented run of 300, each once.
+      expect(result.counts.buyers.started).toBe(300);
+      expect(result.stock.sold).toBe(100);
+      expect(result.audit?.passed).toBe(true);
+      expect(result.engine).toBe('k6');
+      expect(['passed', 'inconclusive']).toContain(result.verdict.status);
+    } finally {
+      await svc.stop();
+    }
+  }, 90_000);
 
   it('without k6 says how to supply one, exit 2', async () => {
     const r = await flashsaleWith({ env: { K6_BIN: join(dir, 'nope') } }, 'run', 'sneaker-drop', '--engine', 'k6');
