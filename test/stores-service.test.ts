@@ -10,6 +10,7 @@ import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvai
 import { PrivateRedis, redisServerInstalled } from './helpers/private-redis.ts';
 import { killAll, serve, serveRefused, type Served } from './helpers/serve.ts';
 import { acknowledged, runCrowd, TcpGate, type Receipt } from './helpers/store-crowd.ts';
+import { storeMode } from '../src/cli/commands/serve.ts';
 
 const redis = await redisAvailable();
 const postgres = await postgresAvailable();
@@ -68,6 +69,25 @@ async function audit(schema: string, receipts: Receipt[], stock: number): Promis
   expect(rows.length).toBeLessThanOrEqual(stock);
   return rows;
 }
+
+describe('serve --stock-store: flags checked before anything connects', () => {
+  const base = { ledger: ':memory:', stockStore: 'memory' };
+  it('memory + SQLite, or Redis + PostgreSQL; any other mix is a usage error naming the flags', () => {
+    expect(storeMode(base)).toBe('memory');
+    expect(storeMode({ stockStore: 'redis://127.0.0.1:6379/2', ledger: 'postgres://postgres@127.0.0.1/test' })).toBe('stores');
+    expect(() => storeMode({ ...base, stockStore: 'redis://127.0.0.1:6379' })).toThrow(/--stock-store redis:\/\/… needs --ledger postgres:\/\/…/);
+    expect(() => storeMode({ ...base, ledger: 'postgres://h/db' })).toThrow(/--ledger postgres:\/\/… needs --stock-store redis:\/\/…/);
+    expect(() => storeMode({ ...base, stockStore: 'mem' })).toThrow(/--stock-store "mem": expected memory or redis:\/\/host:port\/db/);
+    expect(() => storeMode({ ...base, rebuildStock: true })).toThrow(/apply only with --stock-store redis/);
+  });
+
+  it('a bad store URL or schema stops serve with exit 2 and the flag named, no stack', { timeout: 60_000 }, async () => {
+    const r = await serveRefused(['--port', '0', '--stock-store', 'redis://127.0.0.1:6379/99', '--ledger', 'postgres://postgres@127.0.0.1/test']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--stock-store .*database "99" is not a number in 0\.\.15/);
+    expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+});
 
 const users = (n: number, stem: string) => Array.from({ length: n }, (_, i) => `${stem}${i}`);
 
