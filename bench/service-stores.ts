@@ -8,6 +8,7 @@
 // shared. Stock never sells out and there is no per-user limit, so every request is a full checkout.
 // The load comes from this process (undici pools, round robin over the processes' URLs).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -96,6 +97,16 @@ async function drive(urls: string[], seconds: number): Promise<{ ok: number; oth
   return { ok, other, perSec: Math.round(ok / elapsed) };
 }
 
+/** CPU time (user + system, all threads) of a process so far, in µs; null off Linux. */
+function cpuUs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
+}
+
 async function dropSchema(schema: string): Promise<void> {
   const client = new pg.Client({ connectionString: values.postgres });
   await client.connect();
@@ -106,7 +117,7 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-async function measure(config: Config, round: number): Promise<{ perSec: number; other: number }> {
+async function measure(config: Config, round: number): Promise<{ perSec: number; other: number; cpuUsPerCheckout: number | null }> {
   const schema = `bench_svc_${process.pid}_${round}_${config.processes}${config.threads}${config.stores ? 's' : 'm'}`;
   const base = ['--port', '0', '--sku', 'bench', '--stock', String(2 ** 31 - 1), '--per-user-limit', 'none', '--threads', String(config.threads), '--max-in-flight', String(connections * 4)];
   const args = config.stores ? [...base, '--stock-store', values.redis, '--ledger', values.postgres, '--store-schema', schema] : [...base, '--expected-users', '1024'];
@@ -120,7 +131,12 @@ async function measure(config: Config, round: number): Promise<{ perSec: number;
       urls.push(s.url);
     }
     if (warmup > 0) await drive(urls, warmup);
-    return await drive(urls, duration);
+    const cpu = () => children.reduce<number | null>((sum, c) => (sum === null ? null : ((u) => (u === null ? null : sum + u))(cpuUs(c.pid))), 0);
+    const before = cpu();
+    const r = await drive(urls, duration);
+    const after = cpu();
+    const cpuUsPerCheckout = before !== null && after !== null && r.ok > 0 ? Math.round((after - before) / r.ok) : null;
+    return { ...r, cpuUsPerCheckout };
   } finally {
     await Promise.all(children.map(stop));
     if (config.stores) {
@@ -132,6 +148,7 @@ async function measure(config: Config, round: number): Promise<{ perSec: number;
 
 const load0 = loadavg()[0];
 const results = new Map<string, number[]>(CONFIGS.map((c) => [c.name, []]));
+const cpuPer = new Map<string, number[]>(CONFIGS.map((c) => [c.name, []]));
 const ratios = { storesToMemory: [] as number[], twoToOneProcess: [] as number[], twoThreadsToOne: [] as number[] };
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? CONFIGS : [...CONFIGS].reverse();
@@ -141,7 +158,8 @@ for (let round = 0; round < rounds; round++) {
     const r = await measure(c, round);
     got.set(c.name, r.perSec);
     results.get(c.name)!.push(r.perSec); // every config has a list
-    if (!values.json) process.stderr.write(`${r.perSec} checkouts/s${r.other > 0 ? ` (${r.other} other answers)` : ''}\n`);
+    if (r.cpuUsPerCheckout !== null) cpuPer.get(c.name)!.push(r.cpuUsPerCheckout); // every config has a list
+    if (!values.json) process.stderr.write(`${r.perSec} checkouts/s, ${r.cpuUsPerCheckout ?? '?'} µs service CPU per checkout${r.other > 0 ? ` (${r.other} other answers)` : ''}\n`);
   }
   const g = (name: string) => got.get(name)!; // measured just above
   ratios.storesToMemory.push(g('stores 1p×1t') / g('memory 1p×1t'));
@@ -163,12 +181,17 @@ const summary = {
   durationSec: duration,
   connections,
   checkoutsPerSec: Object.fromEntries([...results].map(([k, v]) => [k, fmt(v)])),
+  /** CPU time of all the service's processes per 201: what the service costs, whatever the client got. */
+  serviceCpuUsPerCheckout: Object.fromEntries([...cpuPer].filter(([, v]) => v.length > 0).map(([k, v]) => [k, fmt(v)])),
   ratios: { storesToMemory: fmt(ratios.storesToMemory, 2), twoToOneProcess: fmt(ratios.twoToOneProcess, 2), twoThreadsToOne: fmt(ratios.twoThreadsToOne, 2) },
 };
 if (values.json) console.log(JSON.stringify(summary));
 else {
   console.log(`\ncheckouts/s through serve processes (${connections} connections, ${duration}s, ${rounds} rounds, ${summary.cpus} cpus, load average ${summary.loadAverage.start} → ${summary.loadAverage.end})`);
-  for (const [name, v] of Object.entries(summary.checkoutsPerSec)) console.log(`${name.padEnd(14)} ${v.median} (${v.min}–${v.max})`);
+  for (const [name, v] of Object.entries(summary.checkoutsPerSec)) {
+    const c = summary.serviceCpuUsPerCheckout[name];
+    console.log(`${name.padEnd(14)} ${v.median} (${v.min}–${v.max}) checkouts/s${c ? `; service CPU ${c.median} µs/checkout (${c.min}–${c.max})` : ''}`);
+  }
   const r = summary.ratios;
   console.log(`stores 1p / memory: ${r.storesToMemory.median}× (${r.storesToMemory.min}–${r.storesToMemory.max})`);
   console.log(`stores 2p / 1p:     ${r.twoToOneProcess.median}× (${r.twoToOneProcess.min}–${r.twoToOneProcess.max})`);
