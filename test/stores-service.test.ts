@@ -6,6 +6,7 @@
 // against the ledger read directly, and each process's inventory against the shared totals.
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { createServer } from 'node:net';
 import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 import { PrivateRedis, redisServerInstalled } from './helpers/private-redis.ts';
 import { killAll, serve, serveRefused, type Served } from './helpers/serve.ts';
@@ -39,8 +40,8 @@ function newSchema(): string {
   return s;
 }
 
-function args(schema: string, stock: number, extra: { redis?: string; ledger?: string; more?: string[] } = {}): string[] {
-  return ['--port', '0', '--sku', 'A', '--stock', String(stock), '--per-user-limit', '1', '--stock-store', extra.redis ?? REDIS_URL, '--ledger', extra.ledger ?? POSTGRES_URL, '--store-schema', schema, '--admin-token', TOKEN, ...(extra.more ?? [])];
+function args(schema: string, stock: number, extra: { redis?: string; ledger?: string; more?: string[]; port?: number } = {}): string[] {
+  return ['--port', String(extra.port ?? 0), '--sku', 'A', '--stock', String(stock), '--per-user-limit', '1', '--stock-store', extra.redis ?? REDIS_URL, '--ledger', extra.ledger ?? POSTGRES_URL, '--store-schema', schema, '--admin-token', TOKEN, ...(extra.more ?? [])];
 }
 
 async function ledgerOrders(schema: string): Promise<Array<{ order_id: string; user_id: string }>> {
@@ -114,6 +115,22 @@ describe.skipIf(!ready)('serve on Redis + PostgreSQL', () => {
     const refused = await serveRefused(args(schema, STOCK + 1));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/holds sale 1 with 200 orders/);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('two processes behind one URL (--join-port) sell exactly the stock', { timeout: 240_000 }, async () => {
+    const schema = newSchema();
+    const STOCK = 100;
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as { port: number }).port; // a TCP server's address is an object
+    await new Promise((resolve) => probe.close(resolve));
+    const a = await serve(args(schema, STOCK, { port }));
+    const b = await serve(args(schema, STOCK, { port, more: ['--join-port'] }));
+    expect(b.url).toBe(a.url);
+    const receipts = await runCrowd({ urls: () => [a.url], users: users(200, 'j'), sku: 'A', concurrency: 16, deadlineMs: 120_000 });
+    expect(receipts.filter((r) => r.status === 201).length).toBe(STOCK);
+    expect((await audit(schema, receipts, STOCK)).length).toBe(STOCK);
     await Promise.all([a.stop(), b.stop()]);
   });
 

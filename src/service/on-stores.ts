@@ -30,6 +30,12 @@ export interface StoreServiceOptions {
   schema?: string;
   /** Redis key prefix, default "flashsale:<schema>" (so a schema of its own isolates the keys too). */
   prefix?: string;
+  /**
+   * Listen on `port` beside another service on the same stores that owns it (reusePort: the kernel spreads
+   * connections over every process on the port). Safe only because the stock is shared: the in-process
+   * service refuses a second service on its port (see port-guard.ts).
+   */
+  joinPort?: boolean;
   /** Rebuild the stock from the ledger at start even when Redis holds it. */
   rebuildStock?: boolean;
   newSale?: boolean;
@@ -123,8 +129,9 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
   const port = options.port ?? 0;
   const threads = options.threads ?? 1;
   const urlOf = (p: number) => `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
+  if (options.joinPort === true && port === 0) throw new UsageError('--join-port needs the --port of the service to join (not 0)');
   let guard: PortGuard | null = null;
-  if (port !== 0) {
+  if (port !== 0 && options.joinPort !== true) {
     guard = await guardPort(port, urlOf(port));
     try {
       await probePort(host, port);
@@ -177,7 +184,7 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
   try {
     boundPort = await spawn(0, port);
     await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn(i + 1, boundPort)));
-    guard ??= await guardPort(boundPort, urlOf(boundPort));
+    if (options.joinPort !== true) guard ??= await guardPort(boundPort, urlOf(boundPort));
   } catch (e) {
     closing = true;
     await Promise.all(workers.map((w) => w.terminate()));
@@ -200,7 +207,7 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
           }),
       ),
     );
-    owned.release();
+    owned?.release();
   };
   return { url: urlOf(boundPort), port: boundPort, threads, saleId, close: () => (closed ??= close()) };
 }

@@ -38,17 +38,18 @@ interface ServeOptions {
   storePrefix?: string;
   storeSchema?: string;
   rebuildStock?: boolean;
+  joinPort?: boolean;
 }
 
 /** memory (in-process stock, SQLite ledger) or the shared stores (Redis stock, PostgreSQL ledger): both or neither. */
-export function storeMode(o: Pick<ServeOptions, 'stockStore' | 'ledger' | 'storePrefix' | 'storeSchema' | 'rebuildStock'>): 'memory' | 'stores' {
+export function storeMode(o: Pick<ServeOptions, 'stockStore' | 'ledger' | 'storePrefix' | 'storeSchema' | 'rebuildStock' | 'joinPort'>): 'memory' | 'stores' {
   const redis = o.stockStore !== 'memory';
   const postgres = /^postgres(ql)?:/.test(o.ledger);
   if (redis && !/^rediss?:/.test(o.stockStore)) throw new UsageError(`--stock-store ${JSON.stringify(o.stockStore)}: expected memory or redis://host:port/db`);
   if (redis && !postgres) throw new UsageError('--stock-store redis://… needs --ledger postgres://…: the orders of every process sharing the stock must be in one shared ledger');
   if (!redis && postgres) throw new UsageError('--ledger postgres://… needs --stock-store redis://…: in-process stock cannot be shared by several processes');
-  if (!redis && (o.storePrefix !== undefined || o.storeSchema !== undefined || o.rebuildStock === true)) {
-    throw new UsageError('--store-prefix, --store-schema and --rebuild-stock apply only with --stock-store redis://… --ledger postgres://…');
+  if (!redis && (o.storePrefix !== undefined || o.storeSchema !== undefined || o.rebuildStock === true || o.joinPort === true)) {
+    throw new UsageError('--store-prefix, --store-schema, --rebuild-stock and --join-port apply only with --stock-store redis://… --ledger postgres://…');
   }
   return redis ? 'stores' : 'memory';
 }
@@ -105,6 +106,7 @@ export function register(program: Command): void {
     .option('--stock-store <memory|redis://host:port/db>', 'where the stock, per-user limits and idempotency keys live: in this process, or in Redis shared by every serve process of the sale (needs --ledger postgres://…)', 'memory')
     .option('--store-schema <name>', 'PostgreSQL schema of the ledger tables (default flashsale); one per sale environment, so tests and services do not collide')
     .option('--store-prefix <prefix>', 'prefix of every Redis key (default flashsale:<schema>)')
+    .option('--join-port', 'listen on --port beside another serve on the same stores (the kernel spreads connections over both): N processes behind one URL')
     .option('--rebuild-stock', 'rebuild the Redis stock from the PostgreSQL ledger at start (initial − sold), even when Redis holds it')
     .option('--admin-token <token>', `bearer token for /admin routes (off without one); visible to every user in ps: prefer --admin-token-file or ${ADMIN_TOKEN_ENV}`)
     .option('--admin-token-file <path>', `file whose first line is the admin bearer token (else ${ADMIN_TOKEN_ENV} is read)`)
@@ -178,6 +180,7 @@ async function serveOnStores(o: ServeOptions, sale: SaleDefinition, adminToken: 
     schema: o.storeSchema,
     prefix: o.storePrefix,
     rebuildStock: o.rebuildStock,
+    joinPort: o.joinPort,
     newSale: o.newSale,
     port: o.port,
     host: o.host,
