@@ -80,6 +80,7 @@ describe('serve --stock-store: flags checked before anything connects', () => {
     expect(() => storeMode({ ...base, ledger: 'postgres://h/db' })).toThrow(/--ledger postgres:\/\/… needs --stock-store redis:\/\/…/);
     expect(() => storeMode({ ...base, stockStore: 'mem' })).toThrow(/--stock-store "mem": expected memory or redis:\/\/host:port\/db/);
     expect(() => storeMode({ ...base, rebuildStock: true })).toThrow(/apply only with --stock-store redis/);
+    expect(() => storeMode({ ...base, joinPort: true }), 'two in-process services on one port would each sell the whole stock').toThrow(/--join-port apply only with --stock-store redis/);
   });
 
   it('a bad store URL or schema stops serve with exit 2 and the flag named, no stack', { timeout: 60_000 }, async () => {
