@@ -8,6 +8,7 @@ import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
 import { fromWrittenSale, parseSale, startService, type SaleDefinition } from '../../service/index.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 import { NO_LIMIT } from '../../contract/sale.ts';
+import { redactUrl, startStoreService } from '../../service/on-stores.ts';
 
 interface ServeOptions {
   port: number;
@@ -33,6 +34,24 @@ interface ServeOptions {
   seed: number;
   newSale?: boolean;
   acceptLostOrders?: boolean;
+  stockStore: string;
+  storePrefix?: string;
+  storeSchema?: string;
+  rebuildStock?: boolean;
+  joinPort?: boolean;
+}
+
+/** memory (in-process stock, SQLite ledger) or the shared stores (Redis stock, PostgreSQL ledger): both or neither. */
+export function storeMode(o: Pick<ServeOptions, 'stockStore' | 'ledger' | 'storePrefix' | 'storeSchema' | 'rebuildStock' | 'joinPort'>): 'memory' | 'stores' {
+  const redis = o.stockStore !== 'memory';
+  const postgres = /^postgres(ql)?:/.test(o.ledger);
+  if (redis && !/^rediss?:/.test(o.stockStore)) throw new UsageError(`--stock-store ${JSON.stringify(o.stockStore)}: expected memory or redis://host:port/db`);
+  if (redis && !postgres) throw new UsageError('--stock-store redis://… needs --ledger postgres://…: the orders of every process sharing the stock must be in one shared ledger');
+  if (!redis && postgres) throw new UsageError('--ledger postgres://… needs --stock-store redis://…: in-process stock cannot be shared by several processes');
+  if (!redis && (o.storePrefix !== undefined || o.storeSchema !== undefined || o.rebuildStock === true || o.joinPort === true)) {
+    throw new UsageError('--store-prefix, --store-schema, --rebuild-stock and --join-port apply only with --stock-store redis://… --ledger postgres://…');
+  }
+  return redis ? 'stores' : 'memory';
 }
 
 function opensAt(value: string): number | null {
@@ -83,7 +102,12 @@ export function register(program: Command): void {
     .option('--per-user-limit <n|none>', 'units one user id may buy in the sale, or "none" for no limit', (v: string) => { const limit = perUserLimit(v); return limit === NO_LIMIT ? 0 : limit; }, 1)
     .option('--reservation-ttl <duration>', 'how long a reservation holds units', duration, 120_000)
     .option('--opens-at <ISO|now>', 'when the sale opens; earlier purchases get 403', 'now')
-    .option('--ledger <path|:memory:>', 'SQLite order ledger; a file survives restarts and is recovered; with :memory: a 201 is not durable (orders end with the process)', ':memory:')
+    .option('--ledger <path|:memory:|postgres://…>', 'order ledger: a SQLite file (survives restarts, recovered), :memory: (a 201 is not durable), or PostgreSQL shared by many processes (with --stock-store redis://…)', ':memory:')
+    .option('--stock-store <memory|redis://host:port/db>', 'where the stock, per-user limits and idempotency keys live: in this process, or in Redis shared by every serve process of the sale (needs --ledger postgres://…)', 'memory')
+    .option('--store-schema <name>', 'PostgreSQL schema of the ledger tables (default flashsale); one per sale environment, so tests and services do not collide')
+    .option('--store-prefix <prefix>', 'prefix of every Redis key (default flashsale:<schema>)')
+    .option('--join-port', 'listen on --port beside another serve on the same stores (the kernel spreads connections over both): N processes behind one URL')
+    .option('--rebuild-stock', 'rebuild the Redis stock from the PostgreSQL ledger at start (initial − sold), even when Redis holds it')
     .option('--admin-token <token>', `bearer token for /admin routes (off without one); visible to every user in ps: prefer --admin-token-file or ${ADMIN_TOKEN_ENV}`)
     .option('--admin-token-file <path>', `file whose first line is the admin bearer token (else ${ADMIN_TOKEN_ENV} is read)`)
     .option('--strategy <name>', `stock core strategy: ${STRATEGIES.join(', ')}`, oneOf(STRATEGIES), 'atomic' as StrategyName) // commander's default value type: a literal of the union
@@ -100,6 +124,7 @@ export function register(program: Command): void {
     .action(async (o: ServeOptions) => {
       const sale = saleFromOptions(o);
       const adminToken = adminTokenOf(o);
+      if (storeMode(o) === 'stores') return serveOnStores(o, sale, adminToken);
       const service = await startService({
         sale,
         port: o.port,
@@ -144,4 +169,47 @@ export function register(program: Command): void {
         process.on('SIGTERM', stop);
       });
     });
+}
+
+/** serve --stock-store redis://… --ledger postgres://…: one of any number of processes selling one sale. */
+async function serveOnStores(o: ServeOptions, sale: SaleDefinition, adminToken: string | undefined): Promise<void> {
+  const service = await startStoreService({
+    sale,
+    redisUrl: o.stockStore,
+    ledgerUrl: o.ledger,
+    schema: o.storeSchema,
+    prefix: o.storePrefix,
+    rebuildStock: o.rebuildStock,
+    joinPort: o.joinPort,
+    newSale: o.newSale,
+    port: o.port,
+    host: o.host,
+    threads: o.threads,
+    adminToken,
+    maxInFlightPerThread: o.maxInFlight,
+    requestTimeoutMs: o.requestTimeout,
+    maxConnectionsPerThread: o.maxConnections,
+    shutdownTimeoutMs: o.shutdownTimeout,
+    seed: o.seed,
+    log: (_level, message) => process.stderr.write(`flashsale serve: ${message}\n`),
+  });
+  process.stdout.write(`${service.url}\n`);
+  process.stderr.write(
+    `flashsale serve: ${service.threads} thread(s) on the shared stores: stock ${redactUrl(o.stockStore)}, ledger ${redactUrl(o.ledger)}, sale ${service.saleId}, ` +
+      `${sale.skus.length} SKU(s), admin routes ${adminToken ? 'on' : 'off'}. Checkout only (reservations answer 501). Ctrl-C stops.\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      process.stderr.write(`flashsale serve: ${signal}: draining in-flight checkouts (up to ${o.shutdownTimeout} ms)\n`);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      service.close().then(resolve, (e) => {
+        process.stderr.write(`flashsale serve: shutdown failed: ${messageOf(e)}\n`);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
 }

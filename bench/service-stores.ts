@@ -1,0 +1,199 @@
+// npm run bench:service-stores [-- --rounds 3 --duration 5 --connections 64 --json]
+// Durable checkouts per second through `flashsale serve` processes: the in-process service (stock in a
+// SharedArrayBuffer, SQLite ledger in memory — the fastest it gets), one process on the shared stores
+// (Redis stock by EVALSHA, batched per SKU; PostgreSQL ledger, group commit, synchronous_commit on),
+// and two processes on the stores with 1 and 2 HTTP threads each. Every configuration is a fresh set of
+// child processes on a fresh schema and key prefix; the order of the configurations alternates between
+// rounds, and ratios are taken within a round (median and range over rounds), because the machine is
+// shared. Stock never sells out and there is no per-user limit, so every request is a full checkout.
+// The load comes from this process (undici pools, round robin over the processes' URLs).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+import pg from 'pg';
+import { dropKeysUnder } from '../src/stores/redis/link.ts';
+import { median, range } from './stores-stats.ts';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    connections: { type: 'string', default: '64' },
+    redis: { type: 'string', default: process.env.FLASHSALE_TEST_REDIS ?? 'redis://127.0.0.1:6379' },
+    postgres: { type: 'string', default: process.env.FLASHSALE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  },
+});
+const rounds = Number(values.rounds);
+const duration = Number(values.duration);
+const warmup = Number(values.warmup);
+const connections = Number(values.connections);
+for (const [name, v] of [['rounds', rounds], ['duration', duration], ['connections', connections]] as const) {
+  if (!Number.isInteger(v) || v <= 0) {
+    console.error(`bench:service-stores: --${name} ${v} is not a positive whole number`);
+    process.exit(2);
+  }
+}
+
+const BIN = fileURLToPath(new URL('../bin/flashsale.js', import.meta.url));
+
+interface Config { name: string; stores: boolean; processes: number; threads: number }
+const CONFIGS: Config[] = [
+  { name: 'memory 1p×1t', stores: false, processes: 1, threads: 1 },
+  { name: 'stores 1p×1t', stores: true, processes: 1, threads: 1 },
+  { name: 'stores 2p×1t', stores: true, processes: 2, threads: 1 },
+  { name: 'stores 2p×2t', stores: true, processes: 2, threads: 2 },
+];
+
+function serveChild(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (url) => resolve({ child, url }));
+    child.once('exit', (code) => reject(new Error(`serve ${args.join(' ')} exited (${code}):\n${err}`)));
+  });
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Checkouts answered 201 per second over `seconds`, from `connections` loops round robin over the URLs. */
+async function drive(urls: string[], seconds: number): Promise<{ ok: number; other: number; perSec: number }> {
+  const pools = urls.map((u) => new Pool(u, { connections: Math.ceil(connections / urls.length), pipelining: 1 }));
+  let ok = 0;
+  let other = 0;
+  let n = 0;
+  const t0 = performance.now();
+  const until = t0 + seconds * 1000;
+  const loop = async (id: number) => {
+    const pool = pools[id % pools.length];
+    while (performance.now() < until) {
+      const userId = `b${id}-${n++}`;
+      try {
+        const res = await pool.request({ method: 'POST', path: '/api/v1/checkout', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'bench', userId, qty: 1 }) });
+        await res.body.dump();
+        if (res.statusCode === 201) ok++;
+        else other++;
+      } catch {
+        other++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, (_, i) => loop(i)));
+  const elapsed = (performance.now() - t0) / 1000;
+  await Promise.all(pools.map((p) => p.close()));
+  return { ok, other, perSec: Math.round(ok / elapsed) };
+}
+
+/** CPU time (user + system, all threads) of a process so far, in µs; null off Linux. */
+function cpuUs(pid: number | undefined): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return null;
+  }
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: values.postgres });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function measure(config: Config, round: number): Promise<{ perSec: number; other: number; cpuUsPerCheckout: number | null }> {
+  const schema = `bench_svc_${process.pid}_${round}_${config.processes}${config.threads}${config.stores ? 's' : 'm'}`;
+  const base = ['--port', '0', '--sku', 'bench', '--stock', String(2 ** 31 - 1), '--per-user-limit', 'none', '--threads', String(config.threads), '--max-in-flight', String(connections * 4)];
+  const args = config.stores ? [...base, '--stock-store', values.redis, '--ledger', values.postgres, '--store-schema', schema] : [...base, '--expected-users', '1024'];
+  const children: ChildProcess[] = [];
+  try {
+    const urls: string[] = [];
+    // One at a time: the second start continues the sale the first one created.
+    for (let p = 0; p < config.processes; p++) {
+      const s = await serveChild(args);
+      children.push(s.child);
+      urls.push(s.url);
+    }
+    if (warmup > 0) await drive(urls, warmup);
+    const cpu = () => children.reduce<number | null>((sum, c) => (sum === null ? null : ((u) => (u === null ? null : sum + u))(cpuUs(c.pid))), 0);
+    const before = cpu();
+    const r = await drive(urls, duration);
+    const after = cpu();
+    const cpuUsPerCheckout = before !== null && after !== null && r.ok > 0 ? Math.round((after - before) / r.ok) : null;
+    return { ...r, cpuUsPerCheckout };
+  } finally {
+    await Promise.all(children.map(stop));
+    if (config.stores) {
+      await dropSchema(schema);
+      await dropKeysUnder(values.redis, `flashsale:${schema}`);
+    }
+  }
+}
+
+const load0 = loadavg()[0];
+const results = new Map<string, number[]>(CONFIGS.map((c) => [c.name, []]));
+const cpuPer = new Map<string, number[]>(CONFIGS.map((c) => [c.name, []]));
+const ratios = { storesToMemory: [] as number[], twoToOneProcess: [] as number[], twoThreadsToOne: [] as number[] };
+for (let round = 0; round < rounds; round++) {
+  const order = round % 2 === 0 ? CONFIGS : [...CONFIGS].reverse();
+  const got = new Map<string, number>();
+  for (const c of order) {
+    if (!values.json) process.stderr.write(`round ${round + 1}/${rounds}: ${c.name} (${warmup}s warm-up + ${duration}s, ${connections} connections)... `);
+    const r = await measure(c, round);
+    got.set(c.name, r.perSec);
+    results.get(c.name)!.push(r.perSec); // every config has a list
+    if (r.cpuUsPerCheckout !== null) cpuPer.get(c.name)!.push(r.cpuUsPerCheckout); // every config has a list
+    if (!values.json) process.stderr.write(`${r.perSec} checkouts/s, ${r.cpuUsPerCheckout ?? '?'} µs service CPU per checkout${r.other > 0 ? ` (${r.other} other answers)` : ''}\n`);
+  }
+  const g = (name: string) => got.get(name)!; // measured just above
+  ratios.storesToMemory.push(g('stores 1p×1t') / g('memory 1p×1t'));
+  ratios.twoToOneProcess.push(g('stores 2p×1t') / g('stores 1p×1t'));
+  ratios.twoThreadsToOne.push(g('stores 2p×2t') / g('stores 2p×1t'));
+}
+const load1 = loadavg()[0];
+const fmt = (xs: number[], digits = 0) => {
+  const r = range(xs);
+  return { median: Number(median(xs).toFixed(digits)), min: Number(r.min.toFixed(digits)), max: Number(r.max.toFixed(digits)) };
+};
+const summary = {
+  bench: 'service-stores',
+  node: process.version,
+  cpus: availableParallelism(),
+  cpuModel: cpus()[0]?.model ?? 'unknown',
+  loadAverage: { start: Number(load0.toFixed(1)), end: Number(load1.toFixed(1)) },
+  rounds,
+  durationSec: duration,
+  connections,
+  checkoutsPerSec: Object.fromEntries([...results].map(([k, v]) => [k, fmt(v)])),
+  /** CPU time of all the service's processes per 201: what the service costs, whatever the client got. */
+  serviceCpuUsPerCheckout: Object.fromEntries([...cpuPer].filter(([, v]) => v.length > 0).map(([k, v]) => [k, fmt(v)])),
+  ratios: { storesToMemory: fmt(ratios.storesToMemory, 2), twoToOneProcess: fmt(ratios.twoToOneProcess, 2), twoThreadsToOne: fmt(ratios.twoThreadsToOne, 2) },
+};
+if (values.json) console.log(JSON.stringify(summary));
+else {
+  console.log(`\ncheckouts/s through serve processes (${connections} connections, ${duration}s, ${rounds} rounds, ${summary.cpus} cpus, load average ${summary.loadAverage.start} → ${summary.loadAverage.end})`);
+  for (const [name, v] of Object.entries(summary.checkoutsPerSec)) {
+    const c = summary.serviceCpuUsPerCheckout[name];
+    console.log(`${name.padEnd(14)} ${v.median} (${v.min}–${v.max}) checkouts/s${c ? `; service CPU ${c.median} µs/checkout (${c.min}–${c.max})` : ''}`);
+  }
+  const r = summary.ratios;
+  console.log(`stores 1p / memory: ${r.storesToMemory.median}× (${r.storesToMemory.min}–${r.storesToMemory.max})`);
+  console.log(`stores 2p / 1p:     ${r.twoToOneProcess.median}× (${r.twoToOneProcess.min}–${r.twoToOneProcess.max})`);
+  console.log(`stores 2p×2t / 2p×1t: ${r.twoThreadsToOne.median}× (${r.twoThreadsToOne.min}–${r.twoThreadsToOne.max})`);
+}

@@ -1,0 +1,213 @@
+// `serve --stock-store redis://… --ledger postgres://…`: the checkout service as one of any number of
+// processes sharing one sale — stock, per-user limits and idempotency keys in Redis, orders in
+// PostgreSQL. Start-up runs under a PostgreSQL advisory lock (one start at a time per ledger schema):
+// it picks the sale (continue the ledger's latest one, or a new one — never silently replace a sale with
+// orders), checks what Redis holds for it against the ledger (stock epoch and initial stock: a store
+// another sale wrote is refused, a stale or missing one rebuilt), then starts the HTTP threads.
+import { Worker } from 'node:worker_threads';
+import pg from 'pg';
+import { messageOf, SaleConflictError, StoreUnavailableError, UsageError } from '../errors.ts';
+import { PgLedger } from '../stores/postgres/ledger.ts';
+import { checkSchemaName } from '../stores/postgres/schema.ts';
+import { rebuildStock } from '../stores/rebuild.ts';
+import { parsePostgresUrl, parseRedisUrl, redactUrl } from '../stores/url.ts';
+import { chooseSaleStart } from './continuation.ts';
+import { guardPort, probePort, type PortGuard } from './port-guard.ts';
+import { parseSale, type SaleDefinition } from './sale.ts';
+import { defaultLog, type ServiceLog } from './log.ts';
+import { describeRebuild, openStoreLinks, type StoreConfig } from './store-links.ts';
+import type { FromStoreThread, StoreThreadData, ToStoreThread } from './store-thread.ts';
+
+export { redactUrl } from '../stores/url.ts';
+
+const ENTRY = new URL('./store-thread.ts', import.meta.url);
+
+export interface StoreServiceOptions {
+  sale: SaleDefinition;
+  redisUrl: string;
+  ledgerUrl: string;
+  /** Ledger schema, default "flashsale". */
+  schema?: string;
+  /** Redis key prefix, default "flashsale:<schema>" (so a schema of its own isolates the keys too). */
+  prefix?: string;
+  /**
+   * Listen on `port` beside another service on the same stores that owns it (reusePort: the kernel spreads
+   * connections over every process on the port). Safe only because the stock is shared: the in-process
+   * service refuses a second service on its port (see port-guard.ts).
+   */
+  joinPort?: boolean;
+  /** Rebuild the stock from the ledger at start even when Redis holds it. */
+  rebuildStock?: boolean;
+  newSale?: boolean;
+  port?: number;
+  host?: string;
+  threads?: number;
+  adminToken?: string;
+  maxInFlightPerThread?: number;
+  requestTimeoutMs?: number;
+  maxConnectionsPerThread?: number;
+  shutdownTimeoutMs?: number;
+  seed?: number;
+  log?: ServiceLog;
+}
+
+export interface RunningStoreService {
+  url: string;
+  port: number;
+  threads: number;
+  saleId: number;
+  close(): Promise<void>;
+}
+
+export function storeConfig(o: Pick<StoreServiceOptions, 'redisUrl' | 'ledgerUrl' | 'schema' | 'prefix'>): StoreConfig {
+  parseRedisUrl(o.redisUrl, '--stock-store');
+  parsePostgresUrl(o.ledgerUrl, '--ledger');
+  const schema = o.schema ?? 'flashsale';
+  try {
+    checkSchemaName(schema);
+  } catch (e) {
+    throw new UsageError(`--store-schema: ${messageOf(e)}`);
+  }
+  const prefix = o.prefix ?? `flashsale:${schema}`;
+  if (prefix === '' || /[{}\s]/.test(prefix)) throw new UsageError(`--store-prefix ${JSON.stringify(prefix)}: must be non-empty, without braces or spaces (braces would change the keys' hash tags)`);
+  return { redisUrl: o.redisUrl, ledgerUrl: o.ledgerUrl, schema, prefix };
+}
+
+/** Picks the sale and makes Redis hold it, under the start lock. Returns the sale id. */
+async function prepare(config: StoreConfig, sale: SaleDefinition, o: StoreServiceOptions, log: ServiceLog): Promise<number> {
+  const ledger = await PgLedger.open(config.ledgerUrl, { schema: config.schema });
+  const lock = new pg.Client({ connectionString: config.ledgerUrl, connectionTimeoutMillis: 5000 });
+  lock.on('error', () => {});
+  try {
+    try {
+      await lock.connect();
+      await lock.query('SELECT pg_advisory_lock(hashtext($1))', [`flashsale start ${config.schema}`]);
+    } catch (e) {
+      throw new StoreUnavailableError(`cannot take the start lock on the ledger at ${redactUrl(config.ledgerUrl)}: ${messageOf(e)}`, undefined, { cause: e });
+    }
+    const latest = await ledger.latestSale();
+    const recovery = latest === null ? null : await ledger.recover(latest.id);
+    const where = `${redactUrl(config.ledgerUrl)} schema ${config.schema}`;
+    const start = chooseSaleStart(latest && recovery && { ...latest, recovery: { ...recovery, keys: [] } }, sale, o.newSale === true, where);
+    const saleId = start.kind === 'continue' ? start.saleId : await ledger.newSale(JSON.stringify(sale));
+    log('info', start.kind === 'continue' ? start.log : start.log(saleId));
+    const links = await openStoreLinks(config, saleId, sale, log);
+    try {
+      const epoch = await ledger.stockEpoch(saleId);
+      let why: string | null = o.rebuildStock === true ? '--rebuild-stock' : null;
+      for (let sku = 0; sku < sale.skus.length && why === null; sku++) {
+        const snap = await links.store.snapshot(sku);
+        if (snap === null) why = `Redis holds no stock for sale ${saleId} under ${config.prefix}`;
+        else if (snap.initial !== sale.skus[sku].stock || snap.epoch > epoch) {
+          throw new SaleConflictError(
+            `Redis (${redactUrl(config.redisUrl)}, prefix ${config.prefix}) holds sale ${saleId} SKU "${sale.skus[sku].id}" with stock ${snap.initial} at stock epoch ${snap.epoch}, ` +
+              `but the ledger (${where}) has stock ${sale.skus[sku].stock} at epoch ${epoch}: another ledger's sale shares this prefix. ` +
+              'Give each ledger its own --store-prefix (or --store-schema), or clear those keys.',
+          );
+        } else if (snap.epoch < epoch) why = `Redis holds stock epoch ${snap.epoch}, the ledger ${epoch} (a rebuild did not finish)`;
+      }
+      if (why !== null) {
+        log('warn', `rebuilding the stock from the ledger: ${why}`);
+        log('warn', describeRebuild(await rebuildStock(ledger, links.store, saleId, sale)));
+      }
+    } finally {
+      await links.close();
+    }
+    return saleId;
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock_all()').catch(() => {});
+    await lock.end().catch(() => {});
+    await ledger.close();
+  }
+}
+
+export async function startStoreService(options: StoreServiceOptions): Promise<RunningStoreService> {
+  const sale = parseSale(options.sale);
+  const config = storeConfig(options);
+  const log = options.log ?? defaultLog;
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 0;
+  const threads = options.threads ?? 1;
+  const urlOf = (p: number) => `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
+  if (options.joinPort === true && port === 0) throw new UsageError('--join-port needs the --port of the service to join (not 0)');
+  let guard: PortGuard | null = null;
+  if (port !== 0 && options.joinPort !== true) {
+    guard = await guardPort(port, urlOf(port));
+    try {
+      await probePort(host, port);
+    } catch (e) {
+      guard.release();
+      throw e;
+    }
+  }
+  let saleId: number;
+  try {
+    saleId = await prepare(config, sale, options, log);
+  } catch (e) {
+    guard?.release();
+    throw e;
+  }
+  const workers: Worker[] = [];
+  const closedCounts: Array<Record<number, number>> = [];
+  let closing = false;
+  const spawn = (threadIndex: number, threadPort: number): Promise<number> => {
+    const data: StoreThreadData = {
+      threadIndex,
+      host,
+      port: threadPort,
+      config,
+      saleId,
+      sale,
+      adminToken: options.adminToken,
+      maxInFlight: options.maxInFlightPerThread ?? 2048,
+      requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+      maxConnections: options.maxConnectionsPerThread ?? 10_000,
+      seed: options.seed ?? 1,
+    };
+    const worker = new Worker(ENTRY, { workerData: data });
+    workers.push(worker);
+    return new Promise((resolve, reject) => {
+      worker.on('message', (m: FromStoreThread) => {
+        if (m.type === 'listening') resolve(m.port);
+        else if (m.type === 'error') reject(new StoreUnavailableError(`HTTP thread ${threadIndex}: ${m.message}`));
+        else if (m.type === 'log') log(m.level, m.message);
+        else if (m.type === 'closed') closedCounts.push(m.counts);
+      });
+      worker.on('error', (e) => reject(e));
+      worker.on('exit', (code) => {
+        reject(new StoreUnavailableError(`HTTP thread ${threadIndex} exited (code ${code}) before listening`));
+        if (!closing) log('error', `HTTP thread ${threadIndex} exited (code ${code})`);
+      });
+    });
+  };
+  let boundPort: number;
+  try {
+    boundPort = await spawn(0, port);
+    await Promise.all(Array.from({ length: threads - 1 }, (_, i) => spawn(i + 1, boundPort)));
+    if (options.joinPort !== true) guard ??= await guardPort(boundPort, urlOf(boundPort));
+  } catch (e) {
+    closing = true;
+    await Promise.all(workers.map((w) => w.terminate()));
+    guard?.release();
+    throw e;
+  }
+  const owned = guard;
+  let closed: Promise<void> | null = null;
+  const close = async () => {
+    closing = true;
+    const deadlineMs = options.shutdownTimeoutMs ?? 10_000;
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.threadId === -1) return resolve();
+            w.once('exit', () => resolve());
+            w.postMessage({ type: 'close', deadlineMs } satisfies ToStoreThread);
+            setTimeout(() => void w.terminate(), deadlineMs + 5000).unref();
+          }),
+      ),
+    );
+    owned?.release();
+  };
+  return { url: urlOf(boundPort), port: boundPort, threads, saleId, close: () => (closed ??= close()) };
+}

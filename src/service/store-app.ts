@@ -1,0 +1,251 @@
+// The checkout service on the shared stores (serve --stock-store redis://… --ledger postgres://…): the
+// same API as the in-process service for what a flash sale needs — POST /api/v1/checkout (with
+// Idempotency-Key), GET /api/v1/inventory/:sku, GET /healthz, GET /admin/orders — with the stock, the
+// per-user limit and the keys in Redis (one script call per take, batched per SKU) and the orders in
+// PostgreSQL (group commit; a 201 only after COMMIT). Any number of processes serve one sale together.
+// Reservations (reserve, pay, release) are not on the stores yet: they answer 501.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { StoreUnavailableError, messageOf } from '../errors.ts';
+import { readJson } from './body.ts';
+import { CANNED, errorBody, sendCanned, sendJson } from './reply.ts';
+import { MAX_KEY_LENGTH, fingerprint } from './idempotency.ts';
+import { MAX_USER_ID_BYTES } from './reservations.ts';
+import { ROUTE } from './prometheus.ts';
+import { PaymentSimulator, paymentDelay } from './payment.ts';
+import type { SaleDefinition } from './sale.ts';
+import type { StoreLinks } from './store-links.ts';
+import type { HoldRef } from '../stores/stock-store.ts';
+
+const MAX_QTY = 2 ** 31 - 1;
+const ORDERS_PAGE = 5000;
+/** A keyed retry whose first attempt is still in flight polls for its answer this long. */
+const REPLAY_WAIT_MS = 5000;
+const REPLAY_POLL_MS = 20;
+
+export interface StoreAppOptions {
+  sale: SaleDefinition;
+  saleId: number;
+  links: StoreLinks;
+  threadIndex: number;
+  adminToken: string | undefined;
+  maxInFlight: number;
+  seed: number;
+}
+
+/** Answer counts per status, for tests and the bench (the in-process service's Prometheus page is not ported). */
+export type StatusCounts = Record<number, number>;
+
+export class StoreApp {
+  readonly #o: StoreAppOptions;
+  readonly #skuIndex: Map<string, number>;
+  readonly #payment: PaymentSimulator;
+  readonly #orderPrefix: string;
+  readonly #expected: Buffer | undefined;
+  #seq = 0;
+  #inFlight = 0;
+  #closing = false;
+  #idle: Array<() => void> = [];
+  /** Confirms waiting for the next tick: one script call per SKU for all of them. */
+  #confirms: Array<HoldRef & { answer: string }> = [];
+  readonly counts: StatusCounts = {};
+
+  constructor(o: StoreAppOptions) {
+    this.#o = o;
+    this.#skuIndex = new Map(o.sale.skus.map((s, i) => [s.id, i]));
+    this.#payment = new PaymentSimulator((o.seed ^ Math.imul(o.threadIndex + 1, 0x9e3779b1)) >>> 0);
+    // Random per thread and process: order ids never repeat across processes sharing the ledger.
+    this.#orderPrefix = `o${randomBytes(6).toString('base64url')}${o.threadIndex.toString(36)}-`;
+    this.#expected = o.adminToken === undefined ? undefined : createHash('sha256').update(`Bearer ${o.adminToken}`).digest();
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (this.#closing) {
+      req.resume();
+      return this.#canned(res, CANNED.shuttingDown);
+    }
+    const url = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && url === '/api/v1/checkout') {
+      if (this.#inFlight >= this.#o.maxInFlight) {
+        req.resume();
+        return this.#canned(res, CANNED.shed);
+      }
+      this.#inFlight++;
+      return readJson(req, (body) => {
+        if (!body.ok) return this.#done(res, body.reply.status, body.reply.body, body.reply.headers.slice(4));
+        this.#checkout(req, res, body.value, body.text).catch((e: unknown) => this.#error(res, 500, 'internal_error', messageOf(e)));
+      });
+    }
+    if ((req.method === 'POST' && (url === '/api/v1/reservations' || url === '/api/v1/orders')) || (req.method === 'DELETE' && url.startsWith('/api/v1/reservations/'))) {
+      req.resume();
+      return this.#send(res, 501, errorBody('not_on_stores', 'reservations are not served on the shared stores yet: use POST /api/v1/checkout'));
+    }
+    if (req.method === 'GET' && url.startsWith('/api/v1/inventory/')) return void this.#inventory(res, url).catch((e: unknown) => this.#unavailable(res, e));
+    if (req.method === 'GET' && url === '/healthz') return this.#healthz(res);
+    if (req.method === 'GET' && url === '/admin/orders') return void this.#orders(req, res).catch((e: unknown) => this.#unavailable(res, e));
+    req.resume();
+    this.#canned(res, CANNED.notFound);
+  };
+
+  async #checkout(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, text: string): Promise<void> {
+    const o = this.#o;
+    const { sku: skuId, userId, qty } = body;
+    if (typeof skuId !== 'string') return this.#error(res, 400, 'bad_request', 'sku must be a string');
+    if (typeof userId !== 'string' || userId === '' || Buffer.byteLength(userId) > MAX_USER_ID_BYTES || !userId.isWellFormed()) {
+      return this.#error(res, 400, 'bad_request', `userId must be a non-empty, well-formed string of at most ${MAX_USER_ID_BYTES} bytes`);
+    }
+    if (typeof qty !== 'number' || !Number.isInteger(qty) || qty <= 0 || qty > MAX_QTY) return this.#error(res, 400, 'bad_request', 'qty must be a whole number ≥ 1');
+    const sku = this.#skuIndex.get(skuId);
+    if (sku === undefined) return this.#error(res, 404, 'unknown_sku', `no SKU ${JSON.stringify(skuId).slice(0, 80)} in this sale`);
+    const opens = o.sale.opensAtEpochMs;
+    if (opens !== null && Date.now() < opens) return this.#error(res, 403, 'sale_not_started', `the sale opens at ${new Date(opens).toISOString()}`);
+    const rawKey = req.headers['idempotency-key'];
+    if (rawKey !== undefined && (typeof rawKey !== 'string' || rawKey.length === 0 || rawKey.length > MAX_KEY_LENGTH)) {
+      return this.#error(res, 400, 'bad_request', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`);
+    }
+    const key = rawKey ?? null;
+    const links = o.links;
+    // A failed commit leaves units held and the writer maybe dead: nothing more is taken until a rebuild
+    // proved the ledger answers again (see store-links.ts).
+    if (links.ledgerDown) return this.#error(res, 503, 'ledger_unavailable', 'the order ledger (PostgreSQL) is unavailable; retry shortly', ['retry-after', '1']);
+    const print = key === null ? 0 : fingerprint(ROUTE.checkout, text);
+    const holdId = this.#orderPrefix + (this.#seq++).toString(36);
+    const hold: HoldRef = { sku, qty, userId, limit: o.sale.perUserLimit, key, holdId };
+    let epoch: number;
+    for (const until = Date.now() + REPLAY_WAIT_MS; ; ) {
+      let r;
+      try {
+        r = await links.store.take({ ...hold, fingerprint: print });
+      } catch (e) {
+        return this.#unavailable(res, e);
+      }
+      if (r.kind === 'taken') {
+        epoch = r.epoch;
+        break;
+      }
+      if (r.kind === 'sold_out') return this.#error(res, 409, 'sold_out', `SKU ${skuId} is sold out`);
+      if (r.kind === 'limit') return this.#error(res, 429, 'limit_exceeded', `at most ${o.sale.perUserLimit} units per user in this sale`);
+      if (r.kind === 'mismatch') return this.#error(res, 422, 'idempotency_key_reused', 'this Idempotency-Key was first used with a different request');
+      if (r.kind === 'missing') {
+        links.stockMissing();
+        return this.#error(res, 503, 'stock_rebuilding', 'the stock store lost the sale and is being rebuilt from the ledger; retry shortly', ['retry-after', '1']);
+      }
+      if (r.answer !== null) return this.#done(res, 201, r.answer, ['idempotent-replayed', 'true']);
+      if (Date.now() >= until) return this.#error(res, 409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed');
+      await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
+    }
+    const latency = o.sale.payment.latencyMs;
+    if (latency > 0) await paymentDelay(latency);
+    if (this.#payment.declines(o.sale.payment.declineRate)) {
+      await links.store.release([hold]).catch(() => {}); // a lost release leaves the units held: never sold twice; a rebuild frees them
+      return this.#error(res, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
+    }
+    let refused: string | null;
+    try {
+      refused = await links.committer.append({ orderId: holdId, sku: skuId, userId, qty, createdAt: Date.now(), key, fingerprint: key === null ? null : print, epoch });
+    } catch (e) {
+      // The batch did not commit — or did, and the answer was lost: the units stay held (see store-links.ts).
+      links.ledgerFailed(messageOf(e));
+      return this.#error(res, 503, 'ledger_unavailable', `the order could not be made durable: ${messageOf(e)}; retry shortly`, ['retry-after', '1']);
+    }
+    if (refused !== null) {
+      await links.store.release([hold]).catch(() => {});
+      if (refused.startsWith('stale stock epoch')) return this.#error(res, 503, 'stock_rebuilt', `the stock was rebuilt from the ledger while this order was taken (${refused}); retry`, ['retry-after', '1']);
+      return this.#error(res, 409, 'order_refused', `the ledger refused the order: ${refused}`);
+    }
+    const answer = `{"orderId":"${holdId}"}`;
+    this.#confirm({ ...hold, answer });
+    this.#done(res, 201, answer);
+  }
+
+  /** Holds of durable orders become sold in Redis, batched per tick. A lost confirm leaves them held (counted sold by the next rebuild). */
+  #confirm(h: HoldRef & { answer: string }): void {
+    if (this.#confirms.push(h) > 1) return;
+    setImmediate(() => {
+      const batch = this.#confirms;
+      this.#confirms = [];
+      this.#o.links.store.confirm(batch).catch(() => {});
+    });
+  }
+
+  async #inventory(res: ServerResponse, url: string): Promise<void> {
+    let id: string;
+    try {
+      id = decodeURIComponent(url.slice(url.lastIndexOf('/') + 1));
+    } catch {
+      id = '';
+    }
+    const sku = this.#skuIndex.get(id);
+    if (sku === undefined) return this.#send(res, 404, errorBody('unknown_sku', 'no such SKU in this sale'));
+    const snap = await this.#o.links.store.snapshot(sku);
+    if (snap === null) {
+      this.#o.links.stockMissing();
+      return this.#send(res, 503, errorBody('stock_rebuilding', 'the stock store lost the sale and is being rebuilt from the ledger'), ['retry-after', '1']);
+    }
+    this.#send(res, 200, JSON.stringify({ initial: snap.initial, available: snap.available, reserved: snap.held, sold: snap.sold }));
+  }
+
+  #healthz(res: ServerResponse): void {
+    const links = this.#o.links;
+    if (links.ledgerDown) return this.#send(res, 503, JSON.stringify({ status: 'unhealthy', problems: ['ledger_unavailable'] }));
+    if (links.rebuilding) return this.#send(res, 503, JSON.stringify({ status: 'unhealthy', problems: ['stock_rebuilding'] }));
+    this.#canned(res, CANNED.health);
+  }
+
+  async #orders(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    req.resume();
+    if (this.#expected === undefined) return this.#canned(res, CANNED.notFound);
+    const got = createHash('sha256').update(String(req.headers.authorization ?? '')).digest();
+    if (!timingSafeEqual(got, this.#expected)) return this.#canned(res, CANNED.unauthorized);
+    // The first page before the head: a ledger that is down answers 503, not a cut 200.
+    let page = await this.#o.links.ledger.pageNdjson(this.#o.saleId, 0, ORDERS_PAGE);
+    res.writeHead(200, ['content-type', 'application/x-ndjson']);
+    for (let pages = 0; pages < 1_000_000; pages++) {
+      if (page.ndjson !== '' && !res.write(page.ndjson)) await new Promise((resolve) => res.once('drain', resolve));
+      if (page.count < ORDERS_PAGE) break;
+      page = await this.#o.links.ledger.pageNdjson(this.#o.saleId, page.lastSeq, ORDERS_PAGE);
+    }
+    res.end();
+  }
+
+  #unavailable(res: ServerResponse, e: unknown): void {
+    if (res.headersSent) return void res.destroy();
+    if (e instanceof StoreUnavailableError) {
+      const what = /ledger/i.test(e.message) ? 'ledger_unavailable' : 'store_unavailable';
+      return this.#error(res, 503, what, e.message, ['retry-after', '1']);
+    }
+    this.#error(res, 500, 'internal_error', messageOf(e));
+  }
+
+  #error(res: ServerResponse, status: number, code: string, message: string, extra: string[] = []): void {
+    this.#done(res, status, errorBody(code, message), extra);
+  }
+
+  /** Answers a checkout (counted in flight) and counts it. */
+  #done(res: ServerResponse, status: number, body: string | Buffer, extra: string[] = []): void {
+    this.#send(res, status, body, extra);
+    this.#inFlight--;
+    if (this.#inFlight === 0) for (const go of this.#idle.splice(0)) go();
+  }
+
+  #send(res: ServerResponse, status: number, body: string | Buffer, extra: string[] = []): void {
+    this.counts[status] = (this.counts[status] ?? 0) + 1;
+    if (!res.headersSent && !res.destroyed) sendJson(res, status, body, extra);
+  }
+
+  #canned(res: ServerResponse, c: (typeof CANNED)[keyof typeof CANNED]): void {
+    this.counts[c.status] = (this.counts[c.status] ?? 0) + 1;
+    sendCanned(res, c);
+  }
+
+  /** Refuses new requests and resolves once every checkout in flight has its answer (its order committed or failed). */
+  drain(): Promise<void> {
+    this.#closing = true;
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+}

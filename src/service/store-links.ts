@@ -1,0 +1,190 @@
+// One process's (or thread's) connections to the shared stores — the Redis stock and the PostgreSQL
+// ledger — and what it does when one fails. The failure table (docs/stores.md "When a store fails"):
+//   Redis unreachable          → 503 store_unavailable (the client fails fast, nothing queued)
+//   Redis lost the sale        → 503 stock_rebuilding, and one rebuild from the ledger (a lock in Redis
+//                                 keeps the other processes from rebuilding too)
+//   a commit failed            → 503 ledger_unavailable; the units stay held (the commit may have
+//                                 happened: giving them back could sell them twice), new checkouts get 503
+//                                 at once, and the stock is rebuilt from the ledger — which counts exactly
+//                                 what committed — as soon as PostgreSQL answers again
+//   an order of an old epoch   → 503 stock_rebuilt: the stock was rebuilt after its units were taken
+import { messageOf } from '../errors.ts';
+import { PgLedger } from '../stores/postgres/ledger.ts';
+import { connectRedis } from '../stores/redis/link.ts';
+import { RedisLuaStock } from '../stores/redis/lua-store.ts';
+import { PgGroupCommitter } from '../stores/postgres/group-commit.ts';
+import { rebuildStock, type RebuildReport, type SaleStock } from '../stores/rebuild.ts';
+import type { StockStore } from '../stores/stock-store.ts';
+import type { RedisLink } from '../stores/redis/link.ts';
+import type { LogLevel } from './log.ts';
+
+const RETRY_MS = 500;
+const LOCK_MS = 15_000;
+
+export interface StoreLinksOptions {
+  saleId: number;
+  sale: SaleStock;
+  link: RedisLink;
+  store: StockStore;
+  /** Opens a fresh ledger connection: pg's writer does not come back by itself after PostgreSQL went away. */
+  openLedger(): Promise<PgLedger>;
+  ledger: PgLedger;
+  /** Redis key of the rebuild lock (one rebuild at a time over every process). */
+  lockKey: string;
+  log(level: LogLevel, message: string): void;
+}
+
+/** Where the shared stores are and how this service's keys and tables are named (plain data: it goes to each thread). */
+export interface StoreConfig {
+  redisUrl: string;
+  ledgerUrl: string;
+  /** PostgreSQL schema of the ledger's tables. */
+  schema: string;
+  /** Prefix of every Redis key of this service. */
+  prefix: string;
+}
+
+/** Connects to both stores for one sale (each HTTP thread has its own connections). */
+export async function openStoreLinks(config: StoreConfig, saleId: number, sale: SaleStock & { perUserLimit: number }, log: StoreLinksOptions['log']): Promise<StoreLinks> {
+  const openLedger = () => PgLedger.open(config.ledgerUrl, { schema: config.schema });
+  const ledger = await openLedger();
+  let link: RedisLink;
+  try {
+    link = await connectRedis(config.redisUrl);
+  } catch (e) {
+    await ledger.close();
+    throw e;
+  }
+  // A sale-wide limit over several SKUs is exact only with the whole sale under one hash tag.
+  const layout = sale.skus.length > 1 && sale.perUserLimit > 0 ? 'sale' : 'sku';
+  const store = new RedisLuaStock(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout, perUserLimit: sale.perUserLimit, batch: true });
+  return new StoreLinks({ saleId, sale, link, store, ledger, openLedger, lockKey: rebuildLockKey(config.prefix, saleId), log });
+}
+
+export function rebuildLockKey(prefix: string, saleId: number): string {
+  return `${prefix}:s${saleId}:rebuild-lock`;
+}
+
+export class StoreLinks {
+  readonly store: StockStore;
+  readonly link: RedisLink;
+  #ledger: PgLedger;
+  #committer: PgGroupCommitter;
+  readonly #o: StoreLinksOptions;
+  /** A commit failed: new checkouts get 503 until a rebuild proves the ledger answers again. */
+  ledgerDown = false;
+  #wanted: 'missing' | 'ledger' | null = null;
+  #running: Promise<void> | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #closed = false;
+  readonly #token = `${process.pid}.${Math.random().toString(36).slice(2)}`;
+  /** Rebuilds this process ran (for tests and logs). */
+  rebuilds = 0;
+
+  constructor(o: StoreLinksOptions) {
+    this.#o = o;
+    this.store = o.store;
+    this.link = o.link;
+    this.#ledger = o.ledger;
+    this.#committer = new PgGroupCommitter(o.ledger, o.saleId);
+  }
+
+  get ledger(): PgLedger {
+    return this.#ledger;
+  }
+
+  get committer(): PgGroupCommitter {
+    return this.#committer;
+  }
+
+  /** True while this process waits to rebuild or is rebuilding. */
+  get rebuilding(): boolean {
+    return this.#wanted !== null;
+  }
+
+  /** A commit failed as a whole. */
+  ledgerFailed(why: string): void {
+    if (!this.ledgerDown) this.#o.log('warn', `ledger commit failed (${why}): checkouts answer 503 ledger_unavailable until the stock is rebuilt from the ledger`);
+    this.ledgerDown = true;
+    this.#want('ledger');
+  }
+
+  /** Redis answered `missing` for the sale. */
+  stockMissing(): void {
+    this.#want(this.#wanted ?? 'missing');
+  }
+
+  #want(why: 'missing' | 'ledger'): void {
+    if (this.#closed) return;
+    if (why === 'ledger' || this.#wanted === null) this.#wanted = why;
+    this.#running ??= this.#attempt();
+  }
+
+  async #attempt(): Promise<void> {
+    const why = this.#wanted;
+    let done = false;
+    try {
+      if (why === 'ledger') {
+        // The old writer may be dead for good: a fresh connection, and a committer on it.
+        const fresh = await this.#o.openLedger();
+        const old = this.#ledger;
+        await this.#committer.drain().catch(() => {});
+        this.#ledger = fresh;
+        this.#committer = new PgGroupCommitter(fresh, this.#o.saleId);
+        void old.close();
+      }
+      done = await this.#rebuildLocked(why === 'missing');
+    } catch (e) {
+      this.#o.log('warn', `stock rebuild failed, retrying in ${RETRY_MS} ms: ${messageOf(e)}`);
+    }
+    this.#running = null;
+    if (done) {
+      this.#wanted = null;
+      this.ledgerDown = false;
+    } else if (!this.#closed && this.#timer === null) {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#running ??= this.#attempt();
+      }, RETRY_MS);
+      this.#timer.unref();
+    }
+  }
+
+  /** true: the store holds the sale again (rebuilt here, or by another process while it held the lock). */
+  async #rebuildLocked(onlyIfMissing: boolean): Promise<boolean> {
+    const got = await this.link.call(['SET', this.#o.lockKey, this.#token, 'NX', 'PX', LOCK_MS]);
+    if (got !== 'OK') {
+      if (!onlyIfMissing) return false;
+      return (await this.#missingSkus()) === 0;
+    }
+    try {
+      if (onlyIfMissing && (await this.#missingSkus()) === 0) return true;
+      const report = await rebuildStock(this.#ledger, this.store, this.#o.saleId, this.#o.sale);
+      this.rebuilds++;
+      this.#o.log('warn', describeRebuild(report));
+      return true;
+    } finally {
+      await this.link.call(['EVAL', "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.#o.lockKey, this.#token]).catch(() => {});
+    }
+  }
+
+  async #missingSkus(): Promise<number> {
+    let n = 0;
+    for (let sku = 0; sku < this.#o.sale.skus.length; sku++) if ((await this.store.snapshot(sku)) === null) n++;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#running?.catch(() => {});
+    await this.#committer.drain().catch(() => {});
+    await this.store.close().catch(() => {});
+    await this.link.close().catch(() => {});
+    await this.#ledger.close().catch(() => {});
+  }
+}
+
+export function describeRebuild(r: RebuildReport): string {
+  return `stock_rebuilt: stock epoch ${r.epoch} rebuilt from the ledger (sold ${r.sold.join('/')}, available ${r.available.join('/')})${r.loaded ? '' : '; a newer epoch was already loaded by another process'}`;
+}

@@ -1,0 +1,103 @@
+// A crowd of buyers for the service on the shared stores: each buyer checks out one unit through one of
+// several serve processes (round robin), retrying 503s, and every answer is kept as a receipt — so a
+// test can check that each acknowledged order is in the ledger and nothing was sold twice. Bounded in
+// attempts and time. And a TCP gate: a loopback forwarder a test can cut (connections reset, new ones
+// refused) and open again, to take PostgreSQL "down" for one service without stopping the shared server.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+export interface Receipt { userId: string; url: string; status: number; orderId: string | null; error: string | null }
+
+export interface CrowdOptions {
+  /** Where to send checkouts; `urls()` is read per attempt, so a test may drop a killed process. */
+  urls: () => string[];
+  users: string[];
+  sku: string;
+  concurrency: number;
+  deadlineMs: number;
+  /** Attempts per buyer while the answer is 503 or the connection fails. */
+  retries?: number;
+  /** Called after every answer (a test's trigger: kill a process after N acks). */
+  onReceipt?: (r: Receipt, all: Receipt[]) => void;
+  /** Sends an Idempotency-Key per buyer (the same on every retry). */
+  keyed?: boolean;
+}
+
+export async function runCrowd(o: CrowdOptions): Promise<Receipt[]> {
+  const receipts: Receipt[] = [];
+  const until = Date.now() + o.deadlineMs;
+  let next = 0;
+  let turn = 0;
+  const buyer = async (): Promise<void> => {
+    while (next < o.users.length && Date.now() < until) {
+      const userId = o.users[next++];
+      for (let attempt = 0; attempt <= (o.retries ?? 20) && Date.now() < until; attempt++) {
+        const urls = o.urls();
+        const url = urls[turn++ % urls.length];
+        const r = await checkout(url, o.sku, userId, o.keyed ? `k-${userId}` : null);
+        receipts.push(r);
+        o.onReceipt?.(r, receipts);
+        if (r.status !== 503 && r.status !== 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: o.concurrency }, buyer));
+  return receipts;
+}
+
+export async function checkout(url: string, sku: string, userId: string, key: string | null = null): Promise<Receipt> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (key !== null) headers['idempotency-key'] = key;
+  try {
+    const res = await fetch(`${url}/api/v1/checkout`, { method: 'POST', headers, body: JSON.stringify({ sku, userId, qty: 1 }), signal: AbortSignal.timeout(20_000) });
+    const body = (await res.json()) as { orderId?: string; error?: string };
+    return { userId, url, status: res.status, orderId: body.orderId ?? null, error: body.error ?? null };
+  } catch (e) {
+    return { userId, url, status: 0, orderId: null, error: (e as Error).message };
+  }
+}
+
+/** Order ids of 201s. */
+export function acknowledged(receipts: readonly Receipt[]): string[] {
+  return receipts.filter((r) => r.status === 201).map((r) => r.orderId!); // a 201 carries its order id
+}
+
+/** A loopback TCP forwarder to `port` that can be cut and opened again. */
+export class TcpGate {
+  readonly #target: number;
+  #server: Server | null = null;
+  readonly #sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(targetPort: number) {
+    this.#target = targetPort;
+  }
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.#target, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        this.#sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => {
+          this.#sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.port = (server.address() as { port: number }).port; // a TCP server's address is an object
+    this.#server = server;
+  }
+
+  /** Resets every connection through the gate and refuses new ones until open(). */
+  async cut(): Promise<void> {
+    const server = this.#server;
+    this.#server = null;
+    for (const s of this.#sockets) s.destroy();
+    this.#sockets.clear();
+    if (server) await new Promise((resolve) => server.close(resolve));
+  }
+}
