@@ -2,9 +2,10 @@
 // corrected and uncorrected latency (integer µs), the interval series, and the generator's own
 // lateness. Nothing here grows with the number of requests.
 import type { EncodedLatency, StepLatency } from '../contract/result.ts';
-import { OUTCOMES, REJECTED, SOLD_OUT, STEPS, SUCCESS, type Outcome, type Step } from '../contract/vocabulary.ts';
+import { ERROR, OUTCOMES, REJECTED, SOLD_OUT, STEPS, SUCCESS, type Outcome, type Step } from '../contract/vocabulary.ts';
 import { createLatencyHistogram, encodeHistogram, type Histogram } from '../shared/histogram.ts';
 import { IntervalRecorder } from './intervals.ts';
+import { LiveBins } from './live.ts';
 import { StagedHistogram } from './staged-histogram.ts';
 
 
@@ -28,6 +29,8 @@ function encodePair(p: Pair): EncodedLatency {
 
 export class LoadRecorder {
   readonly intervals: IntervalRecorder;
+  /** Cumulative live bins the engine copies to the main thread with its progress (live.ts). */
+  readonly live = new LiveBins();
   // Staged: five values per request are recorded, so the hot path must be cheap (staged-histogram.ts).
   readonly #lateness = new StagedHistogram();
   readonly #connectionWait = new StagedHistogram();
@@ -54,6 +57,7 @@ export class LoadRecorder {
   recordLateness(us: number, atMsFromT0?: number): void {
     const v = us > 0 ? us : 0;
     this.#lateness.record(v);
+    this.live.lateness(v);
     if (atMsFromT0 !== undefined) this.intervals.lateness(atMsFromT0, v);
   }
 
@@ -72,6 +76,7 @@ export class LoadRecorder {
     one.corrected.record(c);
     one.uncorrected.record(u);
     this.intervals.completed(atMsFromT0, outcome === SUCCESS ? 0 : outcome === SOLD_OUT ? 1 : outcome === REJECTED ? 3 : 2, c, unitsTaken);
+    this.live.answer(outcome, c, statusCode);
     if (statusCode !== undefined) this.intervals.status(atMsFromT0, statusCode);
     if (unitsTaken > 0 && sku !== undefined) this.intervals.sold(atMsFromT0, sku, unitsTaken);
   }
@@ -79,6 +84,7 @@ export class LoadRecorder {
   /** A request that failed without an HTTP answer: counted in the interval series, timed nowhere. */
   recordFailure(atMsFromT0: number): void {
     this.intervals.failed(atMsFromT0);
+    this.live.failure(ERROR);
   }
 
   latency(): Partial<Record<Step, StepLatency>> {
