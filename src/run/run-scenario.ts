@@ -27,6 +27,8 @@ export interface RunScenarioOptions {
   maxDurationMs?: number;
   signal?: AbortSignal;
   onProgress?: (p: LoadProgress) => void;
+  /** How often onProgress is called (ms; the load's default, 1 s, when absent). */
+  progressEveryMs?: number;
   /** Called once the target is up, before load starts (the CLI prints where load goes). */
   onTargetReady?: (target: RunResult['target']) => void;
 }
@@ -67,7 +69,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     options.onTargetReady?.(target);
     const plan = toLoadPlan(scenario, { targetUrl: url, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs });
     const machineWatch = watchMachine();
-    const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, startAtEpochMs: opensAt ?? undefined });
+    const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, progressEveryMs: options.progressEveryMs, startAtEpochMs: opensAt ?? undefined });
     const machine = machineWatch.stop();
     const inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
     const judged = judge({

@@ -1,17 +1,22 @@
 // `flashsale run <scenario>`: replay a sale end to end, audit it, write reports/…, print the verdict.
 // Exit codes (src/errors.ts): 0 passed, 99 thresholds crossed, 3 audit failed (outranks the others),
 // 4 inconclusive (the generator could not keep its schedule), 105 interrupted, 2 bad usage, 1 other.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.ts';
 import { describeAuditFailures } from '../../audit/index.ts';
-import { formatSummary, jsonSummary, writeRunOutputs } from '../../report/index.ts';
+import { buildReportHtml, formatSummary, jsonSummary, latencyLimitsOf, writeRunOutputs } from '../../report/index.ts';
 import { defaultOutDir, runScenario } from '../../run/run-scenario.ts';
 import { loadScenario, stockOf } from '../../scenario/index.ts';
 import type { RunResult } from '../../contract/result.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
-import { duration, httpUrl, integer } from '../options.ts';
+import { duration, httpUrl, integer, listenAddress } from '../options.ts';
+import { LiveAggregator } from '../../measure/live.ts';
+import { generatorLimits } from '../../measure/self-watch.ts';
+import { latencyScale } from '../../judge/judge.ts';
+import { durationMs } from '../../shared/duration.ts';
+import { startDashboard, type Dashboard } from '../dashboard.ts';
 import { createProgressReporter } from '../progress.ts';
 import { useColor } from '../color.ts';
 
@@ -26,7 +31,13 @@ interface RunOptions {
   quiet?: boolean;
   json?: boolean;
   color?: boolean;
+  dashboard?: string | true;
 }
+
+/** How long the dashboard keeps serving the final report after the run while a page is open on it. */
+const DASHBOARD_LINGER_MS = 30_000;
+/** The dashboard's tick: at least one update a second. */
+const DASHBOARD_TICK_MS = 500;
 
 export const EXIT_CODES_HELP = `
 Exit codes:
@@ -64,6 +75,7 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no progress, only the summary')
     .option('--json', 'print the result summary as one JSON object on stdout')
     .option('--no-color', 'no colour in the summary')
+    .option('--dashboard [host:port]', 'serve a live page during the run (charts, then the final report) and /metrics for Prometheus (default: 127.0.0.1 and a free port, printed at start; loopback only unless a host is given)')
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (arg: string, opts: RunOptions) => {
       const loaded = loadScenario(arg);
@@ -76,7 +88,22 @@ export function register(program: Command): void {
       const log = (line: string) => {
         if (!opts.quiet) process.stderr.write(`${line}\n`);
       };
-      const progress = createProgressReporter({ stream: process.stderr, totalStock: stockOf(loaded.scenario).total, quiet: opts.quiet });
+      const totalStock = stockOf(loaded.scenario).total;
+      const progress = createProgressReporter({ stream: process.stderr, totalStock, quiet: opts.quiet });
+      // Live figures for the progress line and the dashboard, held to the limit the judge will use.
+      const thresholdList = Object.entries(loaded.scenario.thresholds ?? {}).flatMap(([metric, list]) => list.map((t) => ({ metric, expression: typeof t === 'string' ? t : t.threshold })));
+      const scale = latencyScale(thresholdList);
+      const live = new LiveAggregator({
+        stock: totalStock,
+        latenessLimitMs: generatorLimits(scale?.ms ?? null, scale?.from).latenessMs,
+        capMs: opts.duration ?? durationMs(loaded.scenario.load.maxDuration),
+      });
+      let dashboard: Dashboard | null = null;
+      if (opts.dashboard !== undefined) {
+        const { host, port } = listenAddress(opts.dashboard);
+        dashboard = await startDashboard({ host, port, title: loaded.scenario.name, first: live.snapshot(), limits: latencyLimitsOf(thresholdList) });
+        process.stderr.write(`flashsale: live dashboard at ${dashboard.url} (Prometheus: ${dashboard.url}metrics)\n`);
+      }
       // The first Ctrl-C or SIGTERM stops the load gracefully, and the run still audits and writes what
       // was measured (verdict: interrupted, exit 105); a second one quits at once.
       const abort = new AbortController();
@@ -99,9 +126,17 @@ export function register(program: Command): void {
           seed: opts.seed,
           maxDurationMs: opts.duration,
           signal: abort.signal,
-          onProgress: (p) => progress.update(p),
+          onProgress: (p) => {
+            const snapshot = live.sample(p);
+            progress.update(p, snapshot);
+            dashboard?.push(snapshot);
+          },
+          progressEveryMs: dashboard ? DASHBOARD_TICK_MS : undefined,
           onTargetReady: (target) => log(targetLine(loaded.scenario.name, target)),
         });
+      } catch (e) {
+        await dashboard?.close();
+        throw e;
       } finally {
         progress.done();
       }
@@ -109,11 +144,28 @@ export function register(program: Command): void {
         const files = await writeRunOutputs(result, outDir);
         if (opts.json) process.stdout.write(`${JSON.stringify(jsonSummary(result))}\n`);
         else process.stdout.write(`${formatSummary(result, { color: useColor(opts.color) })}\n`);
-        log(`results: ${outDir} (${files.length} files)`);
+        // Every file in the folder: the outputs and the built-in service's ledger.
+        const written = await readdir(outDir).catch(() => files);
+        log(`results: ${outDir} (${Math.max(written.length, files.length)} files)`);
+        if (dashboard) {
+          dashboard.finish(live.finish(), buildReportHtml(result));
+          // A page watching gets the report link; keep serving it a while (bounded), then close.
+          if (dashboard.watchers() > 0) {
+            log(`dashboard: the run is over; the report is at ${dashboard.url}report for ${DASHBOARD_LINGER_MS / 1000} s more (Ctrl-C to close now)`);
+            process.off('SIGINT', onSignal);
+            // Until the last page closes, Ctrl-C, or the linger ends, whichever comes first.
+            let stop = false;
+            const onStop = () => void (stop = true);
+            process.once('SIGINT', onStop);
+            for (let waited = 0; waited < DASHBOARD_LINGER_MS && !stop && dashboard.watchers() > 0; waited += 200) await new Promise((r) => setTimeout(r, 200));
+            process.off('SIGINT', onStop);
+          }
+        }
         if (result.audit && !result.audit.passed) {
           for (const line of describeAuditFailures(result.audit)) process.stderr.write(`AUDIT FAILED: ${line}\n`);
         }
       } finally {
+        await dashboard?.close();
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
       }

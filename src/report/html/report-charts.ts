@@ -39,9 +39,14 @@ function cumulative(series: number[]): number[] {
 }
 
 /** Latency thresholds (http_req_duration…: p(99)<250, avg<100, …) as lines at their limit in ms. */
-export function latencyLimits(result: RunResult): NonNullable<ChartSpec['limits']> {
+export function latencyLimits(result: Pick<RunResult, 'thresholds'>): NonNullable<ChartSpec['limits']> {
+  return latencyLimitsOf(result.thresholds);
+}
+
+/** The same from a threshold list, e.g. a scenario's before the run (the live dashboard). */
+export function latencyLimitsOf(thresholds: ReadonlyArray<{ metric: string; expression: string }>): NonNullable<ChartSpec['limits']> {
   const out: NonNullable<ChartSpec['limits']> = [];
-  for (const t of result.thresholds) {
+  for (const t of thresholds) {
     if (!t.metric.startsWith('http_req_duration')) continue;
     const m = /^\s*([a-z]+(?:\([\d.]+\))?)\s*(<=?|>=?)\s*([\d.]+)\s*$/.exec(t.expression);
     if (!m) continue;
