@@ -141,7 +141,7 @@ function mergeIntervals(all: IntervalSeries[], offsetsMs: number[]): IntervalSer
   }
   for (const key of ['statusCodes', 'soldBySku'] as const) {
     if (!all.some((s) => s[key])) continue;
-    const merged: Record<string, number[]> = Object.create(null) as Record<string, number[]>;
+    const merged: Record<string, number[]> = Object.create(null) as Record<string, number[]>; // keys come from files: no prototype for "__proto__" to reach
     all.forEach((s, i) => {
       for (const [name, src] of Object.entries(s[key] ?? {})) place((merged[name] ??= new Array<number>(length).fill(0)), src, shifts[i], true);
     });

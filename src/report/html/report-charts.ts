@@ -186,8 +186,9 @@ function statusCodes(result: RunResult, x: number[], markers: ChartSpec['markers
 }
 
 function latencyByOutcome(result: RunResult, limits: ChartSpec['limits']): ChartSpec {
-  const present = OUTCOMES.filter((o) => stepsOf(result).some((s) => result.latency[s]!.byOutcome[o]));
-  const merged = present.map((o) => mergeEncoded(stepsOf(result).map((s) => result.latency[s]!.byOutcome[o]?.corrected ?? '')));
+  const steps = stepsOf(result).map((s) => result.latency[s]!); // stepsOf lists only the steps with latency
+  const present = OUTCOMES.filter((o) => steps.some((s) => s.byOutcome[o]));
+  const merged = present.map((o) => mergeEncoded(steps.map((s) => s.byOutcome[o]?.corrected ?? '')));
   const data = alignPoints(merged.map(spectrum));
   return {
     name: 'latency-by-outcome',
@@ -206,7 +207,7 @@ function latencyByOutcome(result: RunResult, limits: ChartSpec['limits']): Chart
 
 function latencyDistribution(result: RunResult): ChartSpec {
   const steps = stepsOf(result);
-  const lists = steps.map((s) => distribution(result.latency[s]!.all.corrected));
+  const lists = steps.map((s) => distribution(result.latency[s]!.all.corrected)); // stepsOf lists only the steps with latency
   return {
     name: 'latency-distribution',
     title: 'Response-time distribution',
