@@ -77,14 +77,15 @@ export function liveCharts(s: LiveSnapshot, limits: ChartSpec['limits'] = []): C
 /** The figures above the charts, by data-live key (the page's script fills them from each event). */
 export function liveFigures(s: LiveSnapshot): Record<string, string> {
   const last = s.points.at(-1);
+  const lastP99 = s.points.findLast((p) => p.p99 !== null)?.p99;
   const left = s.totals.stock === null ? null : Math.max(0, s.totals.stock - s.totals.unitsSold);
   return {
     elapsed: duration(s.elapsedMs),
-    remaining: s.remainingMs === null ? '–' : `${duration(s.remainingMs)} ${s.remainingBy === 'cap' ? '(to the cap)' : '(to sell-out)'}`,
+    remaining: s.remainingMs === null || s.done ? '–' : `${duration(s.remainingMs)} ${s.remainingBy === 'cap' ? '(to the cap)' : '(to sell-out)'}`,
     rate: last ? `${rate(last.sentPerSec)} req/s` : '–',
     sold: `${count(s.totals.unitsSold)}${s.totals.stock === null ? '' : ` of ${count(s.totals.stock)}`}`,
     left: left === null ? '–' : count(left),
-    p99: last?.p99 == null ? '–' : `${ms(last.p99)} ms`,
+    p99: lastP99 == null ? '–' : `${ms(lastP99)} ms`,
     errors: count(s.totals.errors + s.totals.rejected),
     state: s.done ? 'finished' : s.generatorBehind ? 'GENERATOR BEHIND' : 'running',
   };
