@@ -16,7 +16,9 @@ import { LiveAggregator } from '../src/measure/live.ts';
 import { runLoad } from '../src/load/index.ts';
 import type { LoadPlan } from '../src/contract/load-plan.ts';
 import { durationMs as parseDurationMs } from '../src/shared/duration.ts';
-import { startDashboard } from '../src/cli/dashboard.ts';
+import { startDashboard, prometheusText } from '../src/cli/dashboard.ts';
+import { liveEvent } from '../src/report/index.ts';
+import { LIVE_FIELDS } from '../src/measure/live.ts';
 
 const RESPONSE = Buffer.from('HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"orderId":"o1"}');
 
@@ -40,13 +42,6 @@ function serveCanned(socket: Socket): void {
   socket.on('error', () => socket.destroy());
 }
 
-if (process.argv[2] === '--target') {
-  const server = createServer(serveCanned);
-  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port })); // forked with an IPC channel
-  process.on('disconnect', () => process.exit(0));
-} else {
-  await main();
-}
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -92,7 +87,8 @@ async function generatorUs(url: string, durationMs: number, dashboard: boolean):
   if (board) {
     // A browser elsewhere: its reading costs this process nothing but the writes.
     reader = spawn(process.execPath, ['-e', `fetch(${JSON.stringify(`${board.url}events`)}).then(async (r) => { for await (const _ of r.body) {} })`], { stdio: 'ignore' });
-    for (let i = 0; i < 50 && board.watchers() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && board.watchers() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300)); // its start-up over before the load begins
   }
   const before = process.cpuUsage();
   const t0 = performance.now();
@@ -128,6 +124,20 @@ async function main(): Promise<void> {
   }
   console.log(`  recorder with/without: median ${median(micro).toFixed(3)}, range ${range(micro)}`);
 
+  // The main thread's work per dashboard tick, late in a long run (600 points = 5 min at 0.5 s):
+  // sample the workers' bins, build the event (charts as JSON) and /metrics.
+  const agg = new LiveAggregator({ stock: 90_000, latenessLimitMs: 100 });
+  const bins = new Float64Array(LIVE_FIELDS);
+  let tickUs = 0;
+  for (let i = 1; i <= 600; i++) {
+    for (let b = 10; b < 60; b++) bins[b] += i % 7;
+    const t = performance.now();
+    const snap = agg.sample({ elapsedMs: i * 500, sent: i * 5000, completed: i * 4990, unitsAcknowledged: i * 100, live: bins });
+    const bytes = liveEvent(snap).length + prometheusText(snap).length;
+    if (i > 500) tickUs += (performance.now() - t) * 1000;
+    if (i === 600) console.log(`  main thread per dashboard tick at 600 points: ${(tickUs / 100).toFixed(0)} µs (event + /metrics ${Math.round(bytes / 1024)} KB)`);
+  }
+
   const child = fork(new URL(import.meta.url), ['--target'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
   const url = `http://127.0.0.1:${port}`;
@@ -145,4 +155,12 @@ async function main(): Promise<void> {
   } finally {
     child.disconnect();
   }
+}
+
+if (process.argv[2] === '--target') {
+  const server = createServer(serveCanned);
+  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port })); // forked with an IPC channel
+  process.on('disconnect', () => process.exit(0));
+} else {
+  await main();
 }
