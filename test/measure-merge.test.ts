@@ -22,8 +22,8 @@ function synthetic(keep: (i: number) => boolean, t0 = 1_700_000_000_000): LoadRe
     const late = Math.floor(rng.next() * 3000);
     if (!keep(i)) continue;
     rec.intervals.sent(at);
-    rec.recordLateness(late);
-    rec.recordAnswer(step, outcome, corrected, uncorrected, at + 1, outcome === 0 ? 1 : 0);
+    rec.recordLateness(late, at); // the new series too: worst lateness, status codes, units per SKU
+    rec.recordAnswer(step, outcome, corrected, uncorrected, at + 1, outcome === 0 ? 1 : 0, [201, 409, 429, 503][outcome], `sku${i % 3}`);
     counts.requestsSent++;
     counts.byOutcome[(['success', 'sold_out', 'rejected', 'error'] as const)[outcome]]++;
     counts.errorsByKind[`k${outcome}`] = (counts.errorsByKind[`k${outcome}`] ?? 0) + 1;
@@ -70,6 +70,10 @@ describe('mergeLoadResults', () => {
     const { latency: ml, ...mSeries } = merged.intervals;
     const { latency: wl, ...wSeries } = whole.intervals;
     expect(mSeries).toEqual(wSeries);
+    expect(Object.keys(wSeries.statusCodes!).sort()).toEqual(['201', '409', '429', '503']); // set by the recorder
+    expect(Object.keys(wSeries.soldBySku!).sort()).toEqual(['sku0', 'sku1', 'sku2']);
+    expect(wSeries.rejected!.reduce((a, b) => a + b, 0)).toBe(whole.counts.byOutcome.rejected);
+    expect(Math.max(...wSeries.latenessMaxMs!)).toBeGreaterThan(2.9);
     expect(ml).toHaveLength(wl.length);
     ml.forEach((enc, b) => sameHistogram(enc, wl[b]));
     sameHistogram(merged.generator.lateness, whole.generator.lateness);
