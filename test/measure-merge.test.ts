@@ -114,3 +114,14 @@ describe('mergeLoadResults', () => {
     expect(() => mergeLoadResults([])).toThrow(/at least one/);
   });
 });
+
+describe('interval series keyed by SKU', () => {
+  it('takes SKU ids that are names of Object.prototype members like any other', () => {
+    const rec = new LoadRecorder();
+    for (const sku of ['constructor', '__proto__', 'toString', 'phone']) rec.recordAnswer(0, 0, 1000, 900, 5, 1, 201, sku);
+    const series = rec.intervals.finish(10);
+    expect(Object.keys(series.soldBySku!).sort()).toEqual(['__proto__', 'constructor', 'phone', 'toString']); // set by the recorder
+    const again = JSON.parse(JSON.stringify(mergeLoadResults([{ ...synthetic(() => false), intervals: series }]).intervals)) as typeof series;
+    expect(again.soldBySku!.constructor).toEqual([1]); // set by the recorder, through the merge and JSON
+  });
+});

@@ -10,6 +10,11 @@ export const INTERVAL_MS = 100;
 export const MAX_SKU_SERIES = 50;
 export const OTHER_SKUS = '(other SKUs)';
 
+/** Keys are SKU ids from scenarios ("constructor", "__proto__" are ids too): no prototype to meet. */
+function nameless(): Record<string, number[]> {
+  return Object.create(null) as Record<string, number[]>; // an empty record with no inherited keys
+}
+
 export class IntervalRecorder {
   readonly series: IntervalSeries;
   readonly #periodMs: number;
@@ -19,7 +24,7 @@ export class IntervalRecorder {
 
   constructor(periodMs = INTERVAL_MS) {
     this.#periodMs = periodMs;
-    this.series = { periodMs, sent: [], completed: [], successes: [], soldOuts: [], errors: [], stockTaken: [], latency: [], rejected: [], latenessMaxMs: [], statusCodes: {}, soldBySku: {} };
+    this.series = { periodMs, sent: [], completed: [], successes: [], soldOuts: [], errors: [], stockTaken: [], latency: [], rejected: [], latenessMaxMs: [], statusCodes: nameless(), soldBySku: nameless() };
   }
 
   /** Bucket for a time in ms from t0 (times before t0 count in the first bucket). */
@@ -56,7 +61,7 @@ export class IntervalRecorder {
   sold(msFromT0: number, sku: string, units: number): void {
     const i = this.bucket(msFromT0);
     const bySku = this.series.soldBySku!; // made in the constructor
-    const key = sku in bySku || Object.keys(bySku).length < MAX_SKU_SERIES ? sku : OTHER_SKUS;
+    const key = Object.hasOwn(bySku, sku) || Object.keys(bySku).length < MAX_SKU_SERIES ? sku : OTHER_SKUS;
     const s = (bySku[key] ??= []);
     while (s.length <= i) s.push(0);
     s[i] += units;
