@@ -14,6 +14,33 @@ describe('flashsale CLI', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/unknown option '--no-such-flag'/);
   });
+
+  it('on a usage error prints the error and one line pointing at --help, not the whole help', async () => {
+    const r = await flashsale('run', '--bogus', 'x');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(["error: unknown option '--bogus'", '(flashsale run --help lists every option)']);
+  });
+
+  it('with no arguments prints the usage on stderr and exits 2', async () => {
+    const r = await flashsale();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Usage: flashsale/);
+    expect(r.stderr).toMatch(/no command given/);
+  });
+
+  it('top-level help lists run first, with two examples', async () => {
+    const r = await flashsale('--help');
+    const commands = r.stdout.slice(r.stdout.indexOf('Commands:')).split('\n').slice(1).filter((l) => /^ {2}\w/.test(l));
+    expect(commands[0]).toMatch(/^ {2}run /);
+    expect(r.stdout.slice(r.stdout.indexOf('Examples:')).match(/^ {2}flashsale run /gm)).toHaveLength(2);
+  });
+
+  it('run --help lists the exit codes, the defaults and what is required', async () => {
+    const r = await flashsale('run', '--help');
+    for (const code of ['0 ', '99 ', '3 ', '4 ', '105 ', '2 ', '1 ']) expect(r.stdout).toContain(`\n  ${code}`);
+    for (const d of ["load.workers", 'min(2, CPUs)', "load.seed", "load.maxDuration", 'reports/<scenario>-<time>/', '127.0.0.1 and a free port']) expect(r.stdout).toContain(d);
+    expect(r.stdout).toMatch(/scenario\s+a scenario file[\s\S]*\(required\)/);
+  });
 });
 
 describe('bin/flashsale.js on a Node without built-in type stripping (22.12–22.17)', () => {

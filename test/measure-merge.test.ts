@@ -22,8 +22,8 @@ function synthetic(keep: (i: number) => boolean, t0 = 1_700_000_000_000): LoadRe
     const late = Math.floor(rng.next() * 3000);
     if (!keep(i)) continue;
     rec.intervals.sent(at);
-    rec.recordLateness(late);
-    rec.recordAnswer(step, outcome, corrected, uncorrected, at + 1, outcome === 0 ? 1 : 0);
+    rec.recordLateness(late, at); // the new series too: worst lateness, status codes, units per SKU
+    rec.recordAnswer(step, outcome, corrected, uncorrected, at + 1, outcome === 0 ? 1 : 0, [201, 409, 429, 503][outcome], `sku${i % 3}`);
     counts.requestsSent++;
     counts.byOutcome[(['success', 'sold_out', 'rejected', 'error'] as const)[outcome]]++;
     counts.errorsByKind[`k${outcome}`] = (counts.errorsByKind[`k${outcome}`] ?? 0) + 1;
@@ -70,6 +70,10 @@ describe('mergeLoadResults', () => {
     const { latency: ml, ...mSeries } = merged.intervals;
     const { latency: wl, ...wSeries } = whole.intervals;
     expect(mSeries).toEqual(wSeries);
+    expect(Object.keys(wSeries.statusCodes!).sort()).toEqual(['201', '409', '429', '503']); // set by the recorder
+    expect(Object.keys(wSeries.soldBySku!).sort()).toEqual(['sku0', 'sku1', 'sku2']);
+    expect(wSeries.rejected!.reduce((a, b) => a + b, 0)).toBe(whole.counts.byOutcome.rejected);
+    expect(Math.max(...wSeries.latenessMaxMs!)).toBeGreaterThan(2.9);
     expect(ml).toHaveLength(wl.length);
     ml.forEach((enc, b) => sameHistogram(enc, wl[b]));
     sameHistogram(merged.generator.lateness, whole.generator.lateness);
@@ -108,5 +112,16 @@ describe('mergeLoadResults', () => {
 
   it('refuses nothing to merge', () => {
     expect(() => mergeLoadResults([])).toThrow(/at least one/);
+  });
+});
+
+describe('interval series keyed by SKU', () => {
+  it('takes SKU ids that are names of Object.prototype members like any other', () => {
+    const rec = new LoadRecorder();
+    for (const sku of ['constructor', '__proto__', 'toString', 'phone']) rec.recordAnswer(0, 0, 1000, 900, 5, 1, 201, sku);
+    const series = rec.intervals.finish(10);
+    expect(Object.keys(series.soldBySku!).sort()).toEqual(['__proto__', 'constructor', 'phone', 'toString']); // set by the recorder
+    const again = JSON.parse(JSON.stringify(mergeLoadResults([{ ...synthetic(() => false), intervals: series }]).intervals)) as typeof series;
+    expect(again.soldBySku!.constructor).toEqual([1]); // set by the recorder, through the merge and JSON
   });
 });

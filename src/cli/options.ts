@@ -61,3 +61,17 @@ export function perUserLimit(value: string): number | typeof NO_LIMIT {
   if (/^\s*0+\s*$/.test(value)) fail(`0 would let nobody buy; write "${NO_LIMIT}" for no per-user limit.`);
   return integer(1, 2 ** 31 - 1)(value);
 }
+
+/** --dashboard's value: "host:port", ":port", "port" or "host"; loopback and a free port by default.
+ * Commander passes true when the flag has no value. */
+export function listenAddress(value: string | true): { host: string; port: number } {
+  if (value === true || value.trim() === '') return { host: '127.0.0.1', port: 0 };
+  const v = value.trim();
+  const m = /^(?:\[([^\]]+)\]|([^:]*))(?::(\d+))?$/.exec(v) ?? (/^\d+$/.test(v) ? ['', undefined, '', v] : null);
+  if (!m) fail(`"${value}" is not host:port (example: 127.0.0.1:9000).`);
+  const onlyPort = /^\d+$/.test(v);
+  const host = onlyPort ? '127.0.0.1' : (m[1] ?? m[2] ?? '') || '127.0.0.1';
+  const port = onlyPort ? Number(v) : m[3] === undefined ? 0 : Number(m[3]);
+  if (port > 65_535) fail(`port ${port} is above 65535.`);
+  return { host, port };
+}

@@ -105,6 +105,14 @@ const IntervalSeriesSchema = obj({
   stockTaken: series(),
   /** Per bucket: corrected latency of every step and outcome completed in it, encoded ('' if none). */
   latency: list(histogram()).meta({ description: 'Corrected latency of everything completed in the bucket.' }),
+  /** Rejected answers per bucket (they are also in errors). Absent in results written before it. */
+  rejected: series().optional().meta({ description: 'Rejected answers per bucket (also counted in errors).' }),
+  /** Worst send lateness of the requests sent in the bucket, ms. Absent in results written before it. */
+  latenessMaxMs: series().optional().meta({ description: 'Worst send lateness (ms) of the requests sent in the bucket.' }),
+  /** HTTP answers per status code ("201", "409", …) per bucket. */
+  statusCodes: z.record(z.string(), series(), saying('object')).optional().meta({ description: 'HTTP answers per status code per bucket.' }),
+  /** Units acknowledged per SKU per bucket. */
+  soldBySku: z.record(z.string(), series(), saying('object')).optional().meta({ description: 'Units acknowledged per SKU per bucket.' }),
 }).meta({ description: 'Fixed buckets of periodMs from t0; every array has the same length.' });
 export type IntervalSeries = z.infer<typeof IntervalSeriesSchema>;
 

@@ -98,7 +98,7 @@ export function sellOutMs(load: { firstSendMs: number | null; lastAckMs: number 
 }
 
 /** The latency scale of a scenario: its tightest upper bound on latency (ms), from the thresholds. */
-export function latencyScale(thresholds: readonly ThresholdResult[]): { ms: number; from: string } | null {
+export function latencyScale(thresholds: ReadonlyArray<Pick<ThresholdResult, 'metric' | 'expression'>>): { ms: number; from: string } | null {
   let best: { ms: number; from: string } | null = null;
   for (const t of thresholds) {
     const parsed = parseThreshold(t.metric, t.expression);

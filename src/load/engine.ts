@@ -25,6 +25,7 @@ import { SellOutWatch } from './sell-out.ts';
 import { Sender } from './sender.ts';
 import { PROGRESS_FIELDS, STOP_CODES, STOP_INTERRUPTED, STOP_MAX_DURATION, STOP_MAX_REQUESTS, STOP_NONE, STOP_SOLD_OUT, type SharedState } from './shared.ts';
 import { Tally, type JourneyEnd } from './tally.ts';
+import { LIVE_FIELDS } from '../measure/live.ts';
 import { Timeline } from './timeline.ts';
 
 export interface WorkerTask {
@@ -76,6 +77,7 @@ export class LoadEngine implements JourneyHost {
   #timer: NodeJS.Timeout | null = null;
   #immediate: NodeJS.Immediate | null = null;
   #progressTimer: NodeJS.Timeout | null = null;
+  readonly #liveView: Float64Array;
   #timeoutTimer: NodeJS.Timeout | null = null;
   #resolve: (r: LoadResult) => void = () => undefined;
 
@@ -86,11 +88,18 @@ export class LoadEngine implements JourneyHost {
     this.#sellOut = plan.stopOnSellOut ? new SellOutWatch(this.#control.words, plan.skus.ids.length) : null;
     this.#tally = new Tally(new Float64Array(task.shared.progress, 8 * PROGRESS_FIELDS.length * task.worker, PROGRESS_FIELDS.length));
     this.#counts = this.#tally.counts;
+    this.#liveView = new Float64Array(task.shared.live, 8 * LIVE_FIELDS * task.worker, LIVE_FIELDS);
     this.#buyers = new Buyers(plan);
     this.#firstStep = plan.journey.type === 'reserve-pay' ? RESERVE : CHECKOUT;
     this.#timeline = new Timeline<Journey>(plan.arrival, plan.seed, task.worker, task.workers, plan.segment);
     this.#sender = new Sender(plan, this.#recorder, this.#tally, this.#sellOut);
     this.#keyPrefix = `fs-${(plan.seed >>> 0).toString(36)}-`;
+  }
+
+  /** The counters and the live bins the main thread's progress line and dashboard read. */
+  #flushProgress(): void {
+    this.#tally.flushProgress();
+    this.#recorder.live.flushTo(this.#liveView);
   }
 
   now(): number {
@@ -103,7 +112,7 @@ export class LoadEngine implements JourneyHost {
     this.#t0Local = this.#t0EpochMs - performance.timeOrigin;
     this.#timeline.start();
     const done = new Promise<LoadResult>((resolve) => (this.#resolve = resolve));
-    this.#progressTimer = setInterval(() => this.#tally.flushProgress(), PROGRESS_EVERY_MS);
+    this.#progressTimer = setInterval(() => this.#flushProgress(), PROGRESS_EVERY_MS);
     // Sweep for overdue requests often enough to time out within ~10 % of timeoutMs.
     const sweepMs = Math.max(5, Math.min(100, this.#plan.journey.timeoutMs / 10));
     this.#timeoutTimer = setInterval(() => this.#sender.sweepTimeouts(this.now()), sweepMs);
@@ -287,7 +296,7 @@ export class LoadEngine implements JourneyHost {
       }
     }
     this.#tally.outcome(j.step, outcome);
-    this.#recorder.recordAnswer(j.step, outcome, Math.round((now - j.dueMs) * 1000), Math.round((now - j.sentMs) * 1000), now, units);
+    this.#recorder.recordAnswer(j.step, outcome, Math.round((now - j.dueMs) * 1000), Math.round((now - j.sentMs) * 1000), now, units, j.statusCode, j.sku);
     j.conn = -1;
     if (units > 0) this.#tally.acknowledged({ orderId, userId: j.userId, sku: j.sku, qty: j.qty }, now);
     this.#next(j, outcome, now);
@@ -396,7 +405,7 @@ export class LoadEngine implements JourneyHost {
     this.#active = 0;
     // Buyers whose time had come but who were never started (a cap or a stop) are k6's dropped iterations.
     if (!timeline.closed) this.#counts.buyers.dropped += timeline.skipDueBy(Math.min(now, this.#stoppedAtMs));
-    this.#tally.flushProgress();
+    this.#flushProgress();
     this.#control.wakeWatchers(); // release our own stop watcher (and wake the others)
     void this.#sender.conns.close().then(() => this.#resolve(this.#result(now)));
   }

@@ -2,6 +2,7 @@
 // progress, stop them on request, and merge what they measured.
 import { Piscina } from 'piscina';
 import { mergeLoadResults } from '../measure/merge.ts';
+import { LIVE_FIELDS, sumLive } from '../measure/live.ts';
 import type { LoadResult } from '../contract/result.ts';
 import type { LoadPlan } from '../contract/load-plan.ts';
 import {
@@ -33,6 +34,9 @@ export interface LoadProgress {
   unitsAcknowledged: number;
   errors: number;
   soldOuts: number;
+  /** The workers' live bins, summed (src/measure/live.ts: answers by outcome and status class,
+   * latency and lateness bins), cumulative since t0. */
+  live?: Float64Array;
 }
 
 export interface RunLoadOptions {
@@ -112,5 +116,6 @@ function progressOf(shared: SharedState, workers: number, t0: number): LoadProgr
     unitsAcknowledged: p[P_UNITS],
     errors: p[P_ERRORS],
     soldOuts: p[P_SOLD_OUTS],
+    live: sumLive(new Float64Array(shared.live, 0, LIVE_FIELDS * workers), workers),
   };
 }

@@ -54,7 +54,7 @@ export class Sender {
   send(j: Journey, now: number): void {
     // Lateness is the generator's own: how long after its due time the pump got to this request.
     // Waiting for a free connection afterwards is the target's doing and shows in corrected latency.
-    this.#recorder.recordLateness(Math.round((now - j.dueMs) * 1000));
+    this.#recorder.recordLateness(Math.round((now - j.dueMs) * 1000), now);
     if (j.retrying) this.#counts.retries++;
     j.requests++;
     // As in classifier(): a step the journey walks has a template.

@@ -29,11 +29,15 @@ export const P_UNITS = 3;
 export const P_ERRORS = 4;
 export const P_SOLD_OUTS = 5;
 
+import { LIVE_FIELDS } from '../measure/live.ts';
+
 export interface SharedState {
   control: SharedArrayBuffer;
   /** [0] = t0EpochMs. */
   t0: SharedArrayBuffer;
   progress: SharedArrayBuffer;
+  /** Per worker, LIVE_FIELDS Float64 slots: the live bins (src/measure/live.ts). */
+  live: SharedArrayBuffer;
 }
 
 export function createSharedState(workers: number, skus: number): SharedState {
@@ -41,6 +45,7 @@ export function createSharedState(workers: number, skus: number): SharedState {
     control: new SharedArrayBuffer(4 * (SOLD_OUT_BASE + SELL_OUT_FIELDS * skus)),
     t0: new SharedArrayBuffer(8),
     progress: new SharedArrayBuffer(8 * PROGRESS_FIELDS.length * workers),
+    live: new SharedArrayBuffer(8 * LIVE_FIELDS * workers),
   };
 }
 

@@ -6,6 +6,14 @@ import { encodeHistogram } from '../shared/histogram.ts';
 import { StagedHistogram } from './staged-histogram.ts';
 
 export const INTERVAL_MS = 100;
+/** SKUs with a series of their own; sales of any further SKU add up under OTHER_SKUS. */
+export const MAX_SKU_SERIES = 50;
+export const OTHER_SKUS = '(other SKUs)';
+
+/** Keys are SKU ids from scenarios ("constructor", "__proto__" are ids too): no prototype to meet. */
+function nameless(): Record<string, number[]> {
+  return Object.create(null) as Record<string, number[]>; // an empty record with no inherited keys
+}
 
 export class IntervalRecorder {
   readonly series: IntervalSeries;
@@ -16,7 +24,7 @@ export class IntervalRecorder {
 
   constructor(periodMs = INTERVAL_MS) {
     this.#periodMs = periodMs;
-    this.series = { periodMs, sent: [], completed: [], successes: [], soldOuts: [], errors: [], stockTaken: [], latency: [] };
+    this.series = { periodMs, sent: [], completed: [], successes: [], soldOuts: [], errors: [], stockTaken: [], latency: [], rejected: [], latenessMaxMs: [], statusCodes: nameless(), soldBySku: nameless() };
   }
 
   /** Bucket for a time in ms from t0 (times before t0 count in the first bucket). */
@@ -31,14 +39,46 @@ export class IntervalRecorder {
     this.series.sent[this.bucket(msFromT0)]++;
   }
 
-  /** An answer (or failure) at msFromT0. kind: 0 success, 1 sold out, 2 rejected/error. */
-  completed(msFromT0: number, kind: 0 | 1 | 2, correctedUs: number, unitsTaken: number): void {
+  /** How late a request sent at msFromT0 left (µs): the bucket keeps the worst. */
+  lateness(msFromT0: number, us: number): void {
+    const i = this.bucket(msFromT0);
+    const ms = us / 1000;
+    const s = this.series.latenessMaxMs!; // made in the constructor
+    if (ms > s[i]) s[i] = ms;
+  }
+
+  /** An HTTP answer with this status code at msFromT0. */
+  status(msFromT0: number, code: number): void {
+    const i = this.bucket(msFromT0);
+    const key = String(code);
+    const codes = this.series.statusCodes!; // made in the constructor
+    const s = (codes[key] ??= []);
+    while (s.length <= i) s.push(0);
+    s[i]++;
+  }
+
+  /** Units of `sku` acknowledged at msFromT0. */
+  sold(msFromT0: number, sku: string, units: number): void {
+    const i = this.bucket(msFromT0);
+    const bySku = this.series.soldBySku!; // made in the constructor
+    const key = Object.hasOwn(bySku, sku) || Object.keys(bySku).length < MAX_SKU_SERIES ? sku : OTHER_SKUS;
+    const s = (bySku[key] ??= []);
+    while (s.length <= i) s.push(0);
+    s[i] += units;
+  }
+
+  /** An answer (or failure) at msFromT0. kind: 0 success, 1 sold out, 2 error, 3 rejected (also
+   * counted in errors, which holds both). */
+  completed(msFromT0: number, kind: 0 | 1 | 2 | 3, correctedUs: number, unitsTaken: number): void {
     const i = this.bucket(msFromT0);
     const s = this.series;
     s.completed[i]++;
     if (kind === 0) s.successes[i]++;
     else if (kind === 1) s.soldOuts[i]++;
-    else s.errors[i]++;
+    else {
+      s.errors[i]++;
+      if (kind === 3) s.rejected![i]++; // made in the constructor
+    }
     s.stockTaken[i] += unitsTaken;
     if (i > this.#live) this.#roll(i);
     this.#histogram.record(correctedUs);
@@ -56,7 +96,10 @@ export class IntervalRecorder {
   finish(endMsFromT0: number): IntervalSeries {
     this.bucket(endMsFromT0);
     this.#roll(this.series.latency.length);
-    return this.series;
+    const s = this.series;
+    const length = s.sent.length;
+    for (const sparse of [s.statusCodes!, s.soldBySku!]) for (const list of Object.values(sparse)) while (list.length < length) list.push(0); // made in the constructor
+    return s;
   }
 
   #roll(to: number): void {
@@ -75,6 +118,8 @@ export class IntervalRecorder {
       s.errors.push(0);
       s.stockTaken.push(0);
       s.latency.push('');
+      s.rejected!.push(0); // made in the constructor
+      s.latenessMaxMs!.push(0);
     }
   }
 }

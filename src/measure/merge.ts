@@ -127,5 +127,25 @@ function mergeIntervals(all: IntervalSeries[], offsetsMs: number[]): IntervalSer
     });
   });
   out.latency = latencies.map((encs) => (encs.length === 0 ? '' : encs.length === 1 ? encs[0] : mergeEncoded(encs)));
+  // The newer series, when any part has them (results written before them do not).
+  const place = (dst: number[], src: number[], shift: number, add: boolean) => {
+    for (let b = 0; b < src.length; b++) dst[b + shift] = add ? dst[b + shift] + src[b] : Math.max(dst[b + shift], src[b]);
+  };
+  if (all.some((s) => s.rejected)) {
+    out.rejected = new Array<number>(length).fill(0);
+    all.forEach((s, i) => s.rejected && place(out.rejected!, s.rejected, shifts[i], true)); // set just above
+  }
+  if (all.some((s) => s.latenessMaxMs)) {
+    out.latenessMaxMs = new Array<number>(length).fill(0);
+    all.forEach((s, i) => s.latenessMaxMs && place(out.latenessMaxMs!, s.latenessMaxMs, shifts[i], false)); // set just above
+  }
+  for (const key of ['statusCodes', 'soldBySku'] as const) {
+    if (!all.some((s) => s[key])) continue;
+    const merged: Record<string, number[]> = Object.create(null) as Record<string, number[]>; // keys come from files: no prototype for "__proto__" to reach
+    all.forEach((s, i) => {
+      for (const [name, src] of Object.entries(s[key] ?? {})) place((merged[name] ??= new Array<number>(length).fill(0)), src, shifts[i], true);
+    });
+    out[key] = { ...merged };
+  }
   return out;
 }

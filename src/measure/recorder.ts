@@ -2,9 +2,10 @@
 // corrected and uncorrected latency (integer µs), the interval series, and the generator's own
 // lateness. Nothing here grows with the number of requests.
 import type { EncodedLatency, StepLatency } from '../contract/result.ts';
-import { OUTCOMES, SOLD_OUT, STEPS, SUCCESS, type Outcome, type Step } from '../contract/vocabulary.ts';
+import { ERROR, OUTCOMES, REJECTED, SOLD_OUT, STEPS, SUCCESS, type Outcome, type Step } from '../contract/vocabulary.ts';
 import { createLatencyHistogram, encodeHistogram, type Histogram } from '../shared/histogram.ts';
 import { IntervalRecorder } from './intervals.ts';
+import { LiveBins } from './live.ts';
 import { StagedHistogram } from './staged-histogram.ts';
 
 
@@ -28,6 +29,8 @@ function encodePair(p: Pair): EncodedLatency {
 
 export class LoadRecorder {
   readonly intervals: IntervalRecorder;
+  /** Cumulative live bins the engine copies to the main thread with its progress (live.ts). */
+  readonly live = new LiveBins();
   // Staged: five values per request are recorded, so the hot path must be cheap (staged-histogram.ts).
   readonly #lateness = new StagedHistogram();
   readonly #connectionWait = new StagedHistogram();
@@ -49,9 +52,13 @@ export class LoadRecorder {
     return this.#connectionWait.histogram;
   }
 
-  /** How late a request left versus its intended time (µs, ≥ 0). */
-  recordLateness(us: number): void {
-    this.#lateness.record(us > 0 ? us : 0);
+  /** How late a request left versus its intended time (µs, ≥ 0); with the send time (ms from t0),
+   * the interval series keeps the worst lateness of each bucket too. */
+  recordLateness(us: number, atMsFromT0?: number): void {
+    const v = us > 0 ? us : 0;
+    this.#lateness.record(v);
+    this.live.lateness(v);
+    if (atMsFromT0 !== undefined) this.intervals.lateness(atMsFromT0, v);
   }
 
   /** How long a request waited for a free connection before it went out (µs, ≥ 0). */
@@ -59,20 +66,25 @@ export class LoadRecorder {
     this.#connectionWait.record(us > 0 ? us : 0);
   }
 
-  /** One finished request. step/outcome are indexes (STEPS, OUTCOMES); times are integer µs. */
-  recordAnswer(step: number, outcome: number, correctedUs: number, uncorrectedUs: number, atMsFromT0: number, unitsTaken: number): void {
+  /** One finished request. step/outcome are indexes (STEPS, OUTCOMES); times are integer µs. With
+   * the HTTP status (and the SKU of units taken), the interval series count those too. */
+  recordAnswer(step: number, outcome: number, correctedUs: number, uncorrectedUs: number, atMsFromT0: number, unitsTaken: number, statusCode?: number, sku?: string): void {
     const row = this.#byStep[step];
     const one = (row[outcome] ??= stagedPair());
     const c = correctedUs > 0 ? correctedUs : 0;
     const u = uncorrectedUs > 0 ? uncorrectedUs : 0;
     one.corrected.record(c);
     one.uncorrected.record(u);
-    this.intervals.completed(atMsFromT0, outcome === SUCCESS ? 0 : outcome === SOLD_OUT ? 1 : 2, c, unitsTaken);
+    this.intervals.completed(atMsFromT0, outcome === SUCCESS ? 0 : outcome === SOLD_OUT ? 1 : outcome === REJECTED ? 3 : 2, c, unitsTaken);
+    this.live.answer(outcome, c, statusCode);
+    if (statusCode !== undefined) this.intervals.status(atMsFromT0, statusCode);
+    if (unitsTaken > 0 && sku !== undefined) this.intervals.sold(atMsFromT0, sku, unitsTaken);
   }
 
   /** A request that failed without an HTTP answer: counted in the interval series, timed nowhere. */
   recordFailure(atMsFromT0: number): void {
     this.intervals.failed(atMsFromT0);
+    this.live.failure(ERROR);
   }
 
   latency(): Partial<Record<Step, StepLatency>> {

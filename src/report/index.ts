@@ -11,6 +11,8 @@ export { formatSummary } from './summary.ts';
 export { jsonSummary, type JsonSummary } from './json-summary.ts';
 export { readResult, parseResult } from './read.ts';
 export { buildReportHtml } from './html/report-page.ts';
+export { buildLivePage, liveEvent } from './html/live-page.ts';
+export { latencyLimits, latencyLimitsOf, type ReportMarker } from './html/report-charts.ts';
 
 /** Every file a run leaves behind; result.json first so a failure later still keeps the data. */
 export const OUTPUTS: readonly ReportOutput[] = [resultJson, html, hgrm, hlog];

@@ -52,3 +52,31 @@ export function spectrum(encoded: string): Array<[number, number]> {
   points.push([Math.max(h.totalCount, points.length ? points[points.length - 1][0] * 1.01 : 1), h.maxValue / 1000]);
   return points;
 }
+
+/** Bins per decade of the distribution chart's log axis. */
+const BINS_PER_DECADE = 10;
+
+/**
+ * The response-time distribution as [ms, share of requests] points, one per log-spaced bin (10 per
+ * decade), each at the bin's geometric middle. Shares add up to 1. Empty for an empty histogram.
+ */
+export function distribution(encoded: string): Array<[number, number]> {
+  if (encoded === '') return [];
+  // hdr-histogram-js's JS histogram walks its buckets by index; its typings leave these out.
+  const h = decodeHistogram(encoded) as unknown as { totalCount: number; countsArrayLength: number; getCountAtIndex(i: number): number; valueFromIndex(i: number): number };
+  const total = h.totalCount;
+  if (total === 0) return [];
+  const bins = new Map<number, number>();
+  for (let i = 0; i < h.countsArrayLength; i++) {
+    const n = h.getCountAtIndex(i);
+    if (n === 0) continue;
+    const ms = Math.max(h.valueFromIndex(i), 1) / 1000;
+    const bin = Math.floor(Math.log10(ms) * BINS_PER_DECADE);
+    bins.set(bin, (bins.get(bin) ?? 0) + n);
+  }
+  const lo = Math.min(...bins.keys());
+  const hi = Math.max(...bins.keys());
+  const points: Array<[number, number]> = [];
+  for (let b = lo; b <= hi; b++) points.push([10 ** ((b + 0.5) / BINS_PER_DECADE), (bins.get(b) ?? 0) / total]);
+  return points;
+}

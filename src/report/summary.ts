@@ -1,7 +1,7 @@
 // The end-of-run summary printed to the terminal, in the spirit of k6's: dotted labels, p99 and p99.9
 // shown by default, corrected latency beside uncorrected, thresholds and audit checks ✓/✗.
 import type { RunResult, ThresholdResult, Verdict } from '../contract/result.ts';
-import { count, duration, ms, rate } from '../shared/format.ts';
+import { count, duration, ms, rate, thresholdValue } from '../shared/format.ts';
 import { percentilesOf, stepPercentiles, type Percentiles } from './latency.ts';
 
 interface Paint {
@@ -119,7 +119,7 @@ export function formatSummary(result: RunResult, options: { color?: boolean } = 
   if (result.thresholds.length) {
     out.push('', paint.bold('  thresholds'));
     for (const t of result.thresholds) {
-      const actual = t.actual === null ? 'no data' : `actual ${Number.isInteger(t.actual) ? count(t.actual) : t.actual.toPrecision(4)}`;
+      const actual = t.actual === null ? 'no data' : `actual ${thresholdValue(t.metric, t.actual)}`;
       const source = t.source === 'default' ? `  ${paint.dim('(default)')}` : '';
       const note = t.note ? `  ${paint.unsure(t.note)}` : '';
       out.push(`  ${thresholdMark(t, paint)} ${t.metric}  ${t.expression}  ${paint.dim(actual)}${source}${note}`);

@@ -31,6 +31,8 @@ export interface RunScenarioOptions {
   onProgress?: (p: LoadProgress) => void;
   /** `run --segment`: start only this share of the crowd (needs a shared external target). */
   segment?: ExecutionSegment;
+  /** How often onProgress is called (ms; the load's default, 1 s, when absent). */
+  progressEveryMs?: number;
   /** Called once the target is up, before load starts (the CLI prints where load goes). */
   onTargetReady?: (target: RunResult['target']) => void;
 }
@@ -79,7 +81,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     options.onTargetReady?.(target);
     const plan = { ...toLoadPlan(scenario, { targetUrl: url, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs }), ...(options.segment ? { segment: options.segment } : {}) };
     const machineWatch = watchMachine();
-    const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, startAtEpochMs: opensAt ?? undefined });
+    const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, progressEveryMs: options.progressEveryMs, startAtEpochMs: opensAt ?? undefined });
     const machine = machineWatch.stop();
     const inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
     const judged = judge({

@@ -38,3 +38,11 @@ export function signed(delta: number, render: (n: number) => string): string {
   if (delta === 0) return render(0);
   return `${delta > 0 ? '+' : '−'}${render(Math.abs(delta))}`;
 }
+
+/** A threshold's observed value with its unit, never in e-notation: latency "25,680 ms", a rate
+ * "3.1%", a count "1,234". */
+export function thresholdValue(metric: string, v: number): string {
+  if (/duration|sellout|sold_out_time/.test(metric)) return `${ms(v)} ms`;
+  if (/^(http_req_failed|http_req_rejected|checks)/.test(metric) && v >= 0 && v <= 1) return percent(v);
+  return Number.isInteger(v) || Math.abs(v) >= 1000 ? count(v) : ms(v);
+}

@@ -142,7 +142,7 @@ export function buildLoadResult(events: FakeEvents, part?: { index: number; of: 
   const tally = new Tally();
   // As the engine meets them: sends in the order they went out, answers in the order they came back.
   for (const r of [...requests].sort((a, b) => a.sentMs - b.sentMs)) {
-    recorder.recordLateness(Math.round((r.sentMs - r.intendedMs) * 1000));
+    recorder.recordLateness(Math.round((r.sentMs - r.intendedMs) * 1000), r.sentMs);
     recorder.intervals.sent(r.sentMs);
     tally.sent(r.sentMs);
     if (r.retry) tally.counts.retries++;
@@ -152,7 +152,8 @@ export function buildLoadResult(events: FakeEvents, part?: { index: number; of: 
     const outcome = OUTCOMES.indexOf(r.outcome);
     if (r.answered) {
       tally.counts.requestsAnswered++;
-      recorder.recordAnswer(step, outcome, Math.round((r.doneMs - r.intendedMs) * 1000), Math.round((r.doneMs - r.sentMs) * 1000), r.doneMs, r.unitsSold);
+      const status = r.errorKind?.startsWith('http_') ? Number(r.errorKind.slice(5)) : r.outcome === 'sold_out' ? 409 : 201;
+      recorder.recordAnswer(step, outcome, Math.round((r.doneMs - r.intendedMs) * 1000), Math.round((r.doneMs - r.sentMs) * 1000), r.doneMs, r.unitsSold, status, 'redmi-1s');
     } else recorder.recordFailure(r.doneMs); // as the engine: a failure without an answer has no latency
     tally.outcome(step, outcome);
     if (r.errorKind) tally.kind(r.errorKind);

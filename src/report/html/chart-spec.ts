@@ -25,6 +25,16 @@ export interface ChartSpec {
   data: Array<Array<number | null>>;
   /** A vertical line with a label, e.g. the sell-out moment. */
   marker?: { x: number; label: string };
+  /** More vertical lines (events such as faults), each with a shaded span up to untilX when given. */
+  markers?: Array<{ x: number; label: string; untilX?: number }>;
+  /** Horizontal lines: the limits a threshold or the generator's judge holds this chart to. */
+  limits?: Array<{ y: number; label: string }>;
+  /** y axis on a log scale (latency spans decades; a linear axis flattens the body to 0). */
+  logY?: boolean;
+  /** x axis on a log scale (the distribution's latency axis). */
+  logX?: boolean;
+  /** How the y values read: 'ms' adds the unit, 'share' shows a percentage. */
+  yUnit?: 'ms' | 'share';
   /** Span the full page width. */
   wide?: boolean;
 }

@@ -52,23 +52,30 @@ function cell(key: string, row: CompareRow, side: 'a' | 'b'): string {
   return v === null ? '–' : value(`${side}.${key}`, v, render(row.unit, v));
 }
 
-function table(rows: CompareRow[], comparable: boolean): string {
+/** A side whose run was not judged (inconclusive, interrupted) is shaded amber, column and all: its
+ * figures are not the target's, so no change against them reads as a regression. */
+function unsure(r: RunResult): boolean {
+  return r.verdict.status === 'inconclusive' || r.verdict.status === 'interrupted';
+}
+
+function table(rows: CompareRow[], comparable: boolean, shade: { a: boolean; b: boolean } = { a: false, b: false }): string {
+  const col = (side: 'a' | 'b') => (shade[side] ? ' unsure-col' : '');
   let group = '';
   const body = rows.map((r) => {
     const head = r.group !== group ? `<tr><th colspan="5">${escapeHtml((group = r.group))}</th></tr>` : '';
     const change = r.kind === 'number' ? formatChange(r) : { abs: r.a === r.b ? '' : 'changed', pct: '' };
     const j = r.kind === 'number' ? judgement(r, comparable) : null;
     const cls = j === 'better' ? ' class="num ok"' : j === 'worse' ? ' class="num bad"' : ' class="num"';
-    return `${head}<tr><td>${escapeHtml(r.label)}</td><td class="num">${cell(r.key, r, 'a')}</td><td class="num">${cell(r.key, r, 'b')}</td><td${cls}>${escapeHtml(change.abs)}</td><td${cls}>${escapeHtml(change.pct)}</td></tr>`;
+    return `${head}<tr><td>${escapeHtml(r.label)}</td><td class="num${col('a')}">${cell(r.key, r, 'a')}</td><td class="num${col('b')}">${cell(r.key, r, 'b')}</td><td${cls}>${escapeHtml(change.abs)}</td><td${cls}>${escapeHtml(change.pct)}</td></tr>`;
   });
-  return `<table><thead><tr><th></th><th class="num">A</th><th class="num">B</th><th class="num">change</th><th class="num">%</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
+  return `<table class="compare"><thead><tr><th></th><th class="num${col('a')}">A${shade.a ? ' (not judged)' : ''}</th><th class="num${col('b')}">B${shade.b ? ' (not judged)' : ''}</th><th class="num">change</th><th class="num">%</th></tr></thead><tbody>${body.join('\n')}</tbody></table>
 <p class="explain">change = B − A, % relative to A; green where B is better, red where it is worse (changes under 1% are left uncoloured as noise).</p>`;
 }
 
 export function buildCompareHtml(a: RunResult, b: RunResult, names: [string, string]): string {
   const charts = compareCharts(a, b);
   const note = unjudgedNote(a, b);
-  const label = (r: RunResult) => (r.verdict.status === 'inconclusive' || r.verdict.status === 'interrupted' ? ` <b class="unsure">${r.verdict.status}</b>` : '');
+  const label = (r: RunResult) => (unsure(r) ? ` <b class="unsure">${r.verdict.status}</b>` : '');
   const body = `<main>
 <header>
 <h1>Comparison: ${escapeHtml(a.scenario.name)}${a.scenario.name === b.scenario.name ? '' : ` vs ${escapeHtml(b.scenario.name)}`}</h1>
@@ -77,7 +84,7 @@ export function buildCompareHtml(a: RunResult, b: RunResult, names: [string, str
 </header>
 ${note ? `<p class="lede verdict-inconclusive" data-value="unjudged">${escapeHtml(note)}</p>` : ''}
 <h2>Side by side</h2>
-${table(compareRows(a, b), note === null)}
+${table(compareRows(a, b), note === null, { a: unsure(a), b: unsure(b) })}
 <h2>Charts</h2>
 <div class="grid">
 ${charts.map(chartPanel).join('\n')}

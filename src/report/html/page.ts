@@ -42,6 +42,8 @@ function inlineScript(code: string): string {
 
 // Inline scripts and styles only; no fetch, no image, no font from anywhere.
 const CSP = "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:";
+// The live dashboard also reads its own server's event stream, and nothing else.
+const LIVE_CSP = `${CSP}; connect-src 'self'`;
 
 export function chartPanel(chart: ChartSpec): string {
   return `<section class="panel${chart.wide ? ' wide' : ''}">
@@ -51,13 +53,13 @@ export function chartPanel(chart: ChartSpec): string {
 </section>`;
 }
 
-export function renderPage(options: { title: string; body: string; charts: ChartSpec[] }): string {
+export function renderPage(options: { title: string; body: string; charts: ChartSpec[]; live?: { script: string } }): string {
   const a = loadAssets();
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
+<meta http-equiv="Content-Security-Policy" content="${options.live ? LIVE_CSP : CSP}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(options.title)}</title>
 <style>${a.uplotCss}</style>
@@ -67,7 +69,8 @@ export function renderPage(options: { title: string; body: string; charts: Chart
 ${options.body}
 <script type="application/json" id="flashsale-charts">${scriptJson(options.charts)}</script>
 <script>${inlineScript(a.uplotJs)}</script>
-<script>${inlineScript(a.client)}</script>
+<script>${inlineScript(a.client)}</script>${options.live ? `
+<script>${inlineScript(options.live.script)}</script>` : ''}
 </body>
 </html>
 `;

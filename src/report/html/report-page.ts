@@ -1,9 +1,9 @@
 // report.html: one self-contained page that explains a run to someone who has never seen the tool.
 import type { RunResult } from '../../contract/result.ts';
-import { count, duration, ms, rate } from '../../shared/format.ts';
+import { count, duration, ms, rate, thresholdValue } from '../../shared/format.ts';
 import { percentilesOf, stepPercentiles, type Percentiles } from '../latency.ts';
 import { chartPanel, escapeHtml, renderPage, value } from './page.ts';
-import { reportCharts } from './report-charts.ts';
+import { reportCharts, type ReportChartOptions } from './report-charts.ts';
 import { VERDICT_WORDS } from '../summary.ts';
 
 function card(label: string, body: string, note = '', words = false): string {
@@ -105,7 +105,7 @@ function thresholdStatus(t: RunResult['thresholds'][number]): string {
 
 function thresholdTable(result: RunResult): string {
   if (!result.thresholds.length) return '<p class="explain">No thresholds.</p>';
-  const rows = result.thresholds.map((t, i) => `<tr><td>${thresholdStatus(t)}</td><td><code>${escapeHtml(t.metric)}</code>${t.source === 'default' ? ' <small>(default)</small>' : ''}</td><td><code>${escapeHtml(t.expression)}</code></td><td class="num">${t.actual === null ? 'no data' : value(`threshold.${i}.actual`, t.actual, Number.isInteger(t.actual) ? count(t.actual) : t.actual.toPrecision(4))}</td><td>${t.note ? escapeHtml(t.note) : ''}</td></tr>`);
+  const rows = result.thresholds.map((t, i) => `<tr><td>${thresholdStatus(t)}</td><td><code>${escapeHtml(t.metric)}</code>${t.source === 'default' ? ' <small>(default)</small>' : ''}</td><td><code>${escapeHtml(t.expression)}</code></td><td class="num">${t.actual === null ? 'no data' : value(`threshold.${i}.actual`, t.actual, thresholdValue(t.metric, t.actual))}</td><td>${t.note ? escapeHtml(t.note) : ''}</td></tr>`);
   return `<table><thead><tr><th>result</th><th>metric</th><th>condition</th><th class="num">actual</th><th>note</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>
 <p class="explain">Pass/fail conditions in k6's syntax; latency in ms. A crossed threshold makes <code>flashsale run</code> exit with 99. <i>(default)</i> marks flashsale's defaults, in force when the scenario says nothing about that metric: a sale with no order, or too many errors or refusals, never passes.</p>`;
 }
@@ -128,8 +128,8 @@ function environmentTable(result: RunResult): string {
   return `<table><tbody>${rows.map(([k, v]) => `<tr><th>${k}</th><td>${escapeHtml(v)}</td></tr>`).join('')}</tbody></table>`;
 }
 
-export function buildReportHtml(result: RunResult): string {
-  const charts = reportCharts(result);
+export function buildReportHtml(result: RunResult, options: ReportChartOptions = {}): string {
+  const charts = reportCharts(result, options);
   const body = `<main>
 <header>
 <h1>Flash sale: ${escapeHtml(result.scenario.name)}</h1>
