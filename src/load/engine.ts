@@ -289,7 +289,7 @@ export class LoadEngine implements JourneyHost {
     this.#tally.outcome(j.step, outcome);
     this.#recorder.recordAnswer(j.step, outcome, Math.round((now - j.dueMs) * 1000), Math.round((now - j.sentMs) * 1000), now, units);
     j.conn = -1;
-    if (units > 0) this.#tally.acknowledged({ orderId, userId: j.userId, sku: j.sku, qty: j.qty }, now);
+    if (units > 0) this.#tally.acknowledged({ orderId, userId: j.userId, sku: j.sku, qty: j.qty, idempotencyKey: j.idempotencyKey }, now);
     this.#next(j, outcome, now);
     this.#maybeFinish(now);
   }
