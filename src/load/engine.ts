@@ -274,7 +274,10 @@ export class LoadEngine implements JourneyHost {
       if (outcome === SUCCESS && classifier.captureId) json = parseJson(j.body());
     }
     if (j.chunks.length !== 0) j.chunks.length = 0;
-    if (outcome === REJECTED || outcome === ERROR) this.#tally.kind(`http_${j.statusCode}`);
+    if (outcome === REJECTED || outcome === ERROR) {
+      this.#tally.kind(`http_${j.statusCode}`);
+      this.#recorder.intervals.errorKind(now, `http_${j.statusCode}`);
+    }
     let units = 0;
     let orderId = '';
     if (outcome === SUCCESS) {
@@ -301,7 +304,9 @@ export class LoadEngine implements JourneyHost {
     if (this.#finished) return;
     const now = this.now();
     if (j.conn >= 0) this.#sender.free(j.conn, now, this.#finished);
-    this.#tally.kind(errorKind(err));
+    const kind = errorKind(err);
+    this.#tally.kind(kind);
+    this.#recorder.intervals.errorKind(now, kind);
     this.#tally.outcome(j.step, ERROR);
     this.#recorder.recordFailure(now);
     j.conn = -1;

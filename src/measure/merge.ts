@@ -127,5 +127,18 @@ function mergeIntervals(all: IntervalSeries[], offsetsMs: number[]): IntervalSer
     });
   });
   out.latency = latencies.map((encs) => (encs.length === 0 ? '' : encs.length === 1 ? encs[0] : mergeEncoded(encs)));
+  // Per-bucket error kinds and retries (schema version 3): summed where the parts have them.
+  const add = (dst: number[], src: readonly number[], shift: number) => src.forEach((n, b) => (dst[b + shift] += n));
+  if (all.some((s) => s.retries)) {
+    out.retries = new Array<number>(length).fill(0);
+    all.forEach((s, i) => s.retries && add(out.retries!, s.retries, shifts[i])); // just set
+  }
+  if (all.some((s) => s.errorsByKind)) {
+    const byKind: Record<string, number[]> = {};
+    all.forEach((s, i) => {
+      for (const [kind, row] of Object.entries(s.errorsByKind ?? {})) add((byKind[kind] ??= new Array<number>(length).fill(0)), row, shifts[i]);
+    });
+    out.errorsByKind = byKind;
+  }
   return out;
 }
