@@ -26,6 +26,7 @@ interface RunOptions {
   quiet?: boolean;
   json?: boolean;
   color?: boolean;
+  allowExec?: boolean;
 }
 
 export const EXIT_CODES_HELP = `
@@ -64,6 +65,7 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'no progress, only the summary')
     .option('--json', 'print the result summary as one JSON object on stdout')
     .option('--no-color', 'no colour in the summary')
+    .option('--allow-exec', "let the scenario's exec faults run their commands on this machine, as you (docs/faults.md)")
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (arg: string, opts: RunOptions) => {
       const loaded = loadScenario(arg);
@@ -101,6 +103,8 @@ export function register(program: Command): void {
           signal: abort.signal,
           onProgress: (p) => progress.update(p),
           onTargetReady: (target) => log(targetLine(loaded.scenario.name, target)),
+          allowExec: opts.allowExec,
+          log,
         });
       } finally {
         progress.done();
