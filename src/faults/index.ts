@@ -6,8 +6,8 @@ export type { ActiveFault, FaultContext, FaultKind, FaultSetting, ServiceUnderFa
 export { checkFaults, validateFaults } from './validate.ts';
 export { scheduleFaults } from './scheduler.ts';
 export type { FaultSchedule, ScheduleOptions } from './scheduler.ts';
-export { faultWindow } from './record.ts';
-export type { FaultRecord, FaultStatus } from './record.ts';
+export { faultMarkers, faultWindow } from './record.ts';
+export type { FaultMarker, FaultRecord, FaultStatus } from './record.ts';
 export { faultImpact, withImpact } from './impact.ts';
 export type { FaultImpact, FaultSeries, Range } from './impact.ts';
 export { builtInServe, ServiceProcess } from './service-process.ts';

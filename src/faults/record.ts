@@ -43,3 +43,23 @@ export function faultWindow(r: FaultRecord): { fromMs: number; toMs: number } | 
   if (r.hitMs === null) return null;
   return { fromMs: r.hitMs, toMs: r.healedMs ?? r.inEffectMs ?? r.hitMs };
 }
+
+/** A mark on a time chart: at atMs (ms from the sale's opening), until untilMs when it lasted. */
+export interface FaultMarker {
+  atMs: number;
+  label: string;
+  untilMs?: number;
+}
+
+/** One marker per fault that hit, for the HTML report's time charts (its own code draws them): from the
+ * hit to the heal (or to when it took effect); a failed fault is marked at its hit, saying so. */
+export function faultMarkers(faults: readonly FaultRecord[]): FaultMarker[] {
+  const markers: FaultMarker[] = [];
+  for (const f of faults) {
+    const w = faultWindow(f);
+    if (!w) continue;
+    const label = f.status === 'failed' ? `${f.description} (failed: ${f.problem ?? 'no reason'})` : f.description;
+    markers.push(w.toMs > w.fromMs ? { atMs: w.fromMs, label, untilMs: w.toMs } : { atMs: w.fromMs, label });
+  }
+  return markers;
+}
