@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { flashsale } from './helpers/cli.ts';
+import { cliInProcess, flashsale } from './helpers/cli.ts';
 import { expectPassedUnlessBusy } from './helpers/passed.ts';
 import { countsOutsideFaults, faultProblems } from '../src/judge/faults.ts';
 import { inventoryMatchesLedger, oneOrderPerKey, committedUnacknowledged, type AuditInput } from '../src/audit/audit.ts';
@@ -96,19 +96,19 @@ describe('flashsale run with faults', () => {
   }, 60_000);
 
   it('checks the faults before any load: exit 2 naming the fault and what to do', async () => {
-    const exec = await flashsale('run', scenario('no-allow', [{ at: '1s', exec: 'true' }]), '-o', join(dir, 'no-allow'), '-q');
+    const exec = await cliInProcess('run', scenario('no-allow', [{ at: '1s', exec: 'true' }]), '-o', join(dir, 'no-allow'), '-q');
     expect(exec.code).toBe(2);
-    expect(exec.stderr).toMatch(/faults\[0\]\.exec: .*--allow-exec/);
-    const typo = await flashsale('run', scenario('typo', [{ at: '1s', kill: 'service' }, { at: '99s', kill: 'thread', thread: 0 }]), '-q');
+    expect(exec.err).toMatch(/faults\[0\]\.exec: .*--allow-exec/);
+    const typo = await cliInProcess('run', scenario('typo', [{ at: '1s', kill: 'service' }, { at: '99s', kill: 'thread', thread: 0 }]), '-q');
     expect(typo.code).toBe(2);
-    expect(typo.stderr).toMatch(/faults\[0\]\.downFor: is required/);
-    const late = await flashsale('run', scenario('late', [{ at: '99s', kill: 'thread', thread: 0 }]), '-q');
+    expect(typo.err).toMatch(/faults\[0\]\.downFor: is required/);
+    const late = await cliInProcess('run', scenario('late', [{ at: '99s', kill: 'thread', thread: 0 }]), '-q');
     expect(late.code).toBe(2);
-    expect(late.stderr).toMatch(/faults\[0\]\.at: 99s is at or past the run's end/);
-    const foreign = await flashsale('run', scenario('foreign', [{ at: '1s', kill: 'service', downFor: '1s' }]), '--target', 'http://127.0.0.1:9', '-q');
+    expect(late.err).toMatch(/faults\[0\]\.at: 99s is at or past the run's end/);
+    const foreign = await cliInProcess('run', scenario('foreign', [{ at: '1s', kill: 'service', downFor: '1s' }]), '--target', 'http://127.0.0.1:9', '-q');
     expect(foreign.code).toBe(2);
-    expect(foreign.stderr).toMatch(/faults\[0\]\.kill: "service" kills the built-in service/);
-    expect(`${exec.stderr}${typo.stderr}${late.stderr}${foreign.stderr}`).not.toMatch(/\n\s+at /); // no stack trace
+    expect(foreign.err).toMatch(/faults\[0\]\.kill: "service" kills the built-in service/);
+    expect(`${exec.err}${typo.err}${late.err}${foreign.err}`).not.toMatch(/\n\s+at /); // no stack trace
   }, 60_000);
 });
 
