@@ -4,7 +4,7 @@ import type { AuditInput } from '../src/audit/index.ts';
 import type { AckedOrder, AuditResult } from '../src/contract/result.ts';
 
 function orders(n: number, sku = 'a', from = 0): AckedOrder[] {
-  return Array.from({ length: n }, (_, i) => ({ orderId: `o${from + i}`, userId: `u${from + i}`, sku, qty: 1 }));
+  return Array.from({ length: n }, (_, i) => ({ orderId: `o${from + i}`, userId: `u${from + i}`, sku, qty: 1, idempotencyKey: `k${from + i}` }));
 }
 
 function input(over: Partial<AuditInput> = {}): AuditInput {
@@ -22,10 +22,19 @@ function input(over: Partial<AuditInput> = {}): AuditInput {
 const byId = (r: AuditResult, id: string) => r.checks.find((c) => c.id === id)!;
 
 describe('auditRun', () => {
-  it('passes a consistent sale and runs all six checks', () => {
+  it('passes a consistent sale and runs all eight checks', () => {
     const r = auditRun(input());
     expect(r.passed).toBe(true);
-    expect(r.checks.map((c) => c.id)).toEqual(['sold_within_stock', 'stock_conserved', 'per_user_limit', 'unique_order_ids', 'acked_orders_in_ledger', 'acked_counted_as_sold']);
+    expect(r.checks.map((c) => c.id)).toEqual([
+      'sold_within_stock',
+      'stock_conserved',
+      'per_user_limit',
+      'unique_order_ids',
+      'acked_orders_in_ledger',
+      'acked_counted_as_sold',
+      'inventory_matches_ledger',
+      'one_order_per_key',
+    ]);
     expect(r.checks.every((c) => c.passed && !c.skipped)).toBe(true);
   });
 

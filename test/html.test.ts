@@ -157,6 +157,23 @@ describe.skipIf(!chromium.ok)('markers', () => {
   });
 });
 
+describe("the result's own faults", () => {
+  it('are drawn on every time chart without being passed in, so a report rebuilt from result.json shows them', () => {
+    const fake = fakeRunResult({ seed: 7 });
+    const base = { kind: 'kill-service', spec: { at: '0.3s' }, problem: null, plannedMs: 300, inEffectMs: 310, healStartMs: 800, healedEarly: false, detail: {} };
+    fake.faults = [
+      { ...base, index: 0, description: 'kill -9 the service at 0.3s', status: 'healed', hitMs: 300, healedMs: 900 },
+      { ...base, index: 1, description: 'reset connections at 5s', status: 'not_reached', hitMs: null, inEffectMs: null, healStartMs: null, healedMs: null },
+    ];
+    const timed = reportCharts(fake).filter((c) => c.xLabel === 'seconds from start');
+    expect(timed.length).toBeGreaterThan(6);
+    for (const c of timed) {
+      expect(c.markers, c.name).toContainEqual({ x: 0.3, label: 'kill -9 the service at 0.3s', untilX: 0.9 });
+      expect(c.markers?.some((m) => m.label.startsWith('reset connections')), c.name).toBe(false); // never hit: nothing to draw
+    }
+  });
+});
+
 describe.skipIf(!chromium.ok)('the comparison page in headless Chromium', () => {
   const a = fakeRunResult({ seed: 8 });
   const b = fakeRunResult({ seed: 8, baseServiceUs: 2500 });

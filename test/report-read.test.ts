@@ -45,8 +45,8 @@ describe('readResult', () => {
   });
 
   it('names another schema version', async () => {
-    const path = await write('v3.json', JSON.stringify({ ...result, schemaVersion: 3 }));
-    expect((await rejection(path)).message).toMatch(/v3\.json: schemaVersion is 3; this flashsale reads schema versions 1 and 2/);
+    const path = await write('v4.json', JSON.stringify({ ...result, schemaVersion: 4 }));
+    expect((await rejection(path)).message).toMatch(/v4\.json: schemaVersion is 4; this flashsale reads schema versions 1 to 3/);
     const none = await write('none.json', JSON.stringify({ hello: 1 }));
     expect((await rejection(none)).message).toMatch(/schemaVersion is missing/);
   });
@@ -68,7 +68,7 @@ describe('readResult', () => {
     delete doc.generator.limits;
     delete doc.machine;
     const read = await readResult(await write('v1.json', JSON.stringify(doc)));
-    expect(read.schemaVersion).toBe(2);
+    expect(read.schemaVersion).toBe(3);
     expect(read.verdict).toMatchObject({ status: 'thresholds_crossed', exitCode: 99 });
     expect(read.counts.cutByStop).toBe(4);
     expect(read.counts.errorsByKind.cut_by_stop).toBeUndefined();
@@ -108,7 +108,7 @@ describe('the result schema (src/contract/result.ts)', () => {
 
   it('names each wrong field with what was expected and what was found', () => {
     const doc = JSON.parse(resultJsonText(result));
-    doc.schemaVersion = 3;
+    doc.schemaVersion = 4;
     doc.stopReason = 'bored';
     doc.durationMs = -1;
     doc.orders[0].qty = 'two';
@@ -121,7 +121,7 @@ describe('the result schema (src/contract/result.ts)', () => {
       'counts.byStep.teapot: is not a known field',
       'generator.reason: must be string or null, found number',
       'orders[0].qty: must be integer, found string',
-      'schemaVersion: must be one of 2, found 3',
+      'schemaVersion: must be one of 3, found 4',
       'audit: must be object or null, found string',
     ]);
     expect(resultIssues(null)).toEqual(['(root): must be object, found null']);

@@ -118,7 +118,7 @@ describe('an external built-in service with its admin token', () => {
       expectPassedUnlessBusy(JSON.parse(r.stdout.trim().split('\n').at(-1)!), r.code);
       const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
       expect(result.audit.checks.filter((c: { skipped: boolean }) => c.skipped).map((c: { id: string }) => c.id)).toEqual([]);
-      expect(result.audit.checks).toHaveLength(6);
+      expect(result.audit.checks).toHaveLength(8);
       expect(result.stock).toMatchObject({ sold: 100, acknowledged: 100, ledger: 100 });
       expect(r.stdout).not.toContain(TOKEN); // never echoed
     } finally {

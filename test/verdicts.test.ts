@@ -23,7 +23,7 @@ const MAX_DURATION_S = 4;
 const GRACEFUL_STOP_S = 1;
 
 /** 300 buyers at 400/s, one connection-light worker; overrides per case. */
-function scenario(name: string, over: { stock?: number; population?: number; thresholds?: Record<string, string[]>; rate?: number; durationS?: number } = {}): string {
+function scenario(name: string, over: { stock?: number; population?: number; thresholds?: Record<string, string[]>; rate?: number; durationS?: number; faults?: unknown[] } = {}): string {
   const path = join(dir, `${name}.json`);
   writeFileSync(
     path,
@@ -40,6 +40,7 @@ function scenario(name: string, over: { stock?: number; population?: number; thr
       },
       load: { workers: 1, connections: 8, maxDuration: `${MAX_DURATION_S}s`, gracefulStop: `${GRACEFUL_STOP_S}s`, seed: 5 },
       thresholds: over.thresholds ?? {},
+      ...(over.faults ? { faults: over.faults } : {}),
     }),
   );
   return path;
@@ -51,10 +52,10 @@ interface Outcome {
   seconds: number;
 }
 
-async function runAgainst(target: Hostile | { url: string; close(): Promise<void> }, path: string, options: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<Outcome> {
+async function runAgainst(target: Hostile | { url: string; close(): Promise<void> }, path: string, options: { env?: Record<string, string>; nodeArgs?: string[]; args?: string[] } = {}): Promise<Outcome> {
   const started = performance.now();
   try {
-    const run = await flashsaleWith(options, 'run', path, '--target', target.url, '--json', '--quiet', '--out', join(dir, `out-${Math.random().toString(36).slice(2)}`));
+    const run = await flashsaleWith(options, 'run', path, '--target', target.url, '--json', '--quiet', '--out', join(dir, `out-${Math.random().toString(36).slice(2)}`), ...(options.args ?? []));
     const last = run.stdout.trim().split('\n').at(-1) ?? '';
     if (!last.startsWith('{')) throw new Error(`no JSON summary (exit ${run.code}): ${run.stderr}`);
     return { run, summary: JSON.parse(last), seconds: (performance.now() - started) / 1000 };
@@ -182,6 +183,14 @@ const CASES: Case[] = [
     because: 'every audit check, every threshold (defaults included), generator on schedule',
     reason: /^$/,
     run: async () => runAgainst(await shop('correct', 150), scenario('correct')),
+  },
+  {
+    target: 'correct shop, a fault that did not happen',
+    behaviour: "the scenario's fault (here a command that exits 1) could not be injected; likewise a failed heal, or a fault the run ended before",
+    status: 'inconclusive',
+    because: 'the run did not test what was asked ([faults.md](faults.md#what-the-verdict-makes-of-faults)); loss or oversell would still fail it (exit 3)',
+    reason: /fault: faults\[0\] \(.*\) could not be injected/,
+    run: async () => runAgainst(await shop('correct', 150), scenario('fault-failed', { faults: [{ at: '100ms', exec: ['false'] }] }), { args: ['--allow-exec'] }),
   },
   {
     target: 'correct shop, starved generator',

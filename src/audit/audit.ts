@@ -222,18 +222,66 @@ function ackedCountedAsSold(input: AuditInput): { check: AuditCheck; lost: numbe
   return { check: check('acked_counted_as_sold', title, offending, detail), lost };
 }
 
+/** The inventory's units sold per SKU equal the ledger's: a unit counted sold with no order for it (or
+ * an order whose units the inventory never took) is a sale the two books disagree on — what a crash
+ * between the two writes leaves behind. */
+export function inventoryMatchesLedger(input: AuditInput): AuditCheck {
+  const title = 'Units sold per the inventory = units in the ledger';
+  if (!input.inventory) return skipped('inventory_matches_ledger', title, input.unavailable?.inventory ?? 'the target has no inventory route');
+  if (!input.ledgerOrders) return skipped('inventory_matches_ledger', title, input.unavailable?.ledger ?? 'the ledger could not be read');
+  const ledger = unitsBySku(distinctById(input.ledgerOrders));
+  const offending: string[] = [];
+  const details: string[] = [];
+  for (const inv of input.inventory) {
+    const units = ledger.get(inv.sku) ?? 0;
+    if (inv.sold !== units) {
+      offending.push(inv.sku);
+      details.push(`${inv.sku}: the inventory counts ${inv.sold.toLocaleString('en-US')} sold, the ledger holds ${units.toLocaleString('en-US')}`);
+    }
+  }
+  const detail = offending.length === 0 ? `the inventory and the ledger agree on every SKU` : details.slice(0, 10).join('; ');
+  return check('inventory_matches_ledger', title, offending, detail);
+}
+
+/** A buyer who retried with the same Idempotency-Key holds at most one order: two order ids
+ * acknowledged to one key (or held by the ledger under one key, when it says) are a double sale. */
+export function oneOrderPerKey(input: AuditInput): AuditCheck {
+  const title = 'At most one order per idempotency key';
+  const byKey = new Map<string, Set<string>>();
+  for (const o of [...input.ackedOrders, ...(input.ledgerOrders ?? [])]) {
+    if (o.idempotencyKey === undefined || o.orderId === '') continue;
+    const ids = byKey.get(o.idempotencyKey) ?? new Set<string>();
+    ids.add(o.orderId);
+    byKey.set(o.idempotencyKey, ids);
+  }
+  if (byKey.size === 0) return skipped('one_order_per_key', title, 'no order carries its idempotency key (a result from before schema version 3, or none acknowledged)');
+  const offending = [...byKey].filter(([, ids]) => ids.size > 1).map(([key]) => key);
+  const detail = offending.length === 0 ? `${plural(byKey.size, 'idempotency key')}, one order each` : `${plural(offending.length, 'idempotency key')} with more than one order`;
+  return check('one_order_per_key', title, offending, detail);
+}
+
+/** Orders the ledger holds that no buyer was told about: the answer was cut (a kill, a reset) after the
+ * order committed. Legal — the buyer retries with the same key and gets that order — but counted. */
+export function committedUnacknowledged(input: AuditInput): number | null {
+  if (!input.ledgerOrders) return null;
+  const acked = new Set(input.ackedOrders.map((o) => o.orderId));
+  return distinctById(input.ledgerOrders).filter((o) => !acked.has(o.orderId)).length;
+}
+
 export function auditRun(input: AuditInput): AuditResult {
   const stock = new Map(input.initialStock);
   const sold = soldWithinStock(input, stock);
   const ledger = ackedInLedger(input);
   const counted = ackedCountedAsSold(input);
-  const checks = [sold.check, stockConserved(input, stock), perUserLimit(input), uniqueOrderIds(input), ledger.check, counted.check];
+  const checks = [sold.check, stockConserved(input, stock), perUserLimit(input), uniqueOrderIds(input), ledger.check, counted.check, inventoryMatchesLedger(input), oneOrderPerKey(input)];
+  const unacknowledged = committedUnacknowledged(input);
   return {
     passed: checks.every((c) => c.skipped || c.passed),
     checks,
     oversold: sold.oversold,
     // The ledger names each lost order; the inventory only bounds them from below.
     lostOrders: Math.max(ledger.lost, counted.lost),
+    ...(unacknowledged === null ? {} : { committedUnacknowledged: unacknowledged }),
   };
 }
 

@@ -18,7 +18,10 @@ export type { Outcome, Step };
 /** 2: verdict.status (and exit codes 4, 105), counts.cutByStop, stock.acknowledged/ledger/soldFrom,
  * target.from, thresholds[].source/status/note, generator.lateShare/limits, warnings. Version-1 files
  * are upgraded when read (src/report/upgrade.ts). */
-export const RESULT_SCHEMA_VERSION = 2;
+/** 3: faults (one record per scenario fault), intervals.errorsByKind/retries, orders[].idempotencyKey,
+ * audit.committedUnacknowledged, the inventory_matches_ledger and one_order_per_key checks. Version-2
+ * files are upgraded when read (they had no faults: an empty list). */
+export const RESULT_SCHEMA_VERSION = 3;
 
 // Messages name what was expected and what was found, as "path: message" lines (see resultIssues).
 function found(v: unknown): string {
@@ -113,6 +116,10 @@ const IntervalSeriesSchema = obj({
   statusCodes: z.record(z.string(), series(), saying('object')).optional().meta({ description: 'HTTP answers per status code per bucket.' }),
   /** Units acknowledged per SKU per bucket. */
   soldBySku: z.record(z.string(), series(), saying('object')).optional().meta({ description: 'Units acknowledged per SKU per bucket.' }),
+  /** Per kind of error ('ECONNREFUSED', 'timeout', 'http_503', …), a count per bucket (from version 3). */
+  errorsByKind: z.record(z.string(), series(), saying('object')).optional().meta({ description: 'Per kind of error, a count per bucket (from version 3).' }),
+  /** Retries sent per bucket (from version 3). */
+  retries: series().optional().meta({ description: 'Retries sent per bucket (from version 3).' }),
 }).meta({ description: 'Fixed buckets of periodMs from t0; every array has the same length.' });
 export type IntervalSeries = z.infer<typeof IntervalSeriesSchema>;
 
@@ -168,7 +175,14 @@ const GeneratorHealthSchema = obj({
 export type GeneratorHealth = z.infer<typeof GeneratorHealthSchema>;
 
 /** An order the generator saw acknowledged (201 on the final step). */
-const AckedOrderSchema = obj({ orderId: str(), userId: str(), sku: str(), qty: int().min(1) });
+const AckedOrderSchema = obj({
+  orderId: str(),
+  userId: str(),
+  sku: str(),
+  qty: int().min(1),
+  /** The Idempotency-Key of the request the order was acknowledged to (absent in version-2 results and ledger rows). */
+  idempotencyKey: str().optional().meta({ description: 'The Idempotency-Key the order was acknowledged to (from version 3).' }),
+});
 export type AckedOrder = z.infer<typeof AckedOrderSchema>;
 
 export const LoadResultSchema = obj({
@@ -189,7 +203,16 @@ export const LoadResultSchema = obj({
 });
 export type LoadResult = z.infer<typeof LoadResultSchema>;
 
-export const AUDIT_CHECK_IDS = ['sold_within_stock', 'stock_conserved', 'per_user_limit', 'unique_order_ids', 'acked_orders_in_ledger', 'acked_counted_as_sold'] as const;
+export const AUDIT_CHECK_IDS = [
+  'sold_within_stock',
+  'stock_conserved',
+  'per_user_limit',
+  'unique_order_ids',
+  'acked_orders_in_ledger',
+  'acked_counted_as_sold',
+  'inventory_matches_ledger',
+  'one_order_per_key',
+] as const;
 export type AuditCheckId = (typeof AUDIT_CHECK_IDS)[number];
 
 const AuditCheckSchema = obj({
@@ -205,7 +228,15 @@ const AuditCheckSchema = obj({
 });
 export type AuditCheck = z.infer<typeof AuditCheckSchema>;
 
-const AuditResultSchema = obj({ passed: bool(), checks: list(AuditCheckSchema), oversold: counter(), lostOrders: counter() });
+const AuditResultSchema = obj({
+  passed: bool(),
+  checks: list(AuditCheckSchema),
+  oversold: counter(),
+  lostOrders: counter(),
+  /** Orders the ledger holds that no buyer was told about (the answer was cut: a kill, a reset): legal,
+   * counted. Absent when the ledger could not be read, and in version-2 results. */
+  committedUnacknowledged: counter().optional().meta({ description: 'Orders in the ledger no buyer heard about (legal, counted); absent without a ledger.' }),
+});
 export type AuditResult = z.infer<typeof AuditResultSchema>;
 
 const InventoryStateSchema = obj({ sku: str(), initial: int(), available: int(), reserved: int(), sold: int() });
@@ -275,10 +306,50 @@ const StockResultSchema = obj({
 });
 export type StockResult = z.infer<typeof StockResultSchema>;
 
+const rangeOrNull = () => orNull(obj({ min: num(), max: num() }), 'object or null');
+
+/** What the crowd saw of one fault (src/faults/impact.ts). */
+const FaultImpactSchema = obj({
+  fromMs: num(),
+  toMs: num(),
+  sent: counter(),
+  completed: counter(),
+  successes: counter(),
+  soldOuts: counter(),
+  errors: counter(),
+  errorsByKind: orNull(z.record(z.string(), counter(), saying('object')), 'object or null'),
+  retries: orNull(counter(), 'integer or null'),
+  recoveryMs: rangeOrNull().meta({ description: "From the fault's end to the first success after it (bucket resolution)." }),
+  outageMs: rangeOrNull().meta({ description: 'From its hit to that first success: how long buyers could not buy.' }),
+  notes: list(str()),
+});
+export type FaultImpactResult = z.infer<typeof FaultImpactSchema>;
+
+export const FAULT_STATUSES = ['healed', 'applied', 'failed', 'heal_failed', 'not_reached'] as const;
+
+/** One fault of the scenario, as it happened (src/faults/record.ts); times in ms from t0. */
+const FaultRecordSchema = obj({
+  index: counter(),
+  kind: str(),
+  description: str(),
+  spec: obj({ at: z.union([num(), str()], saying('number or string')) }).meta({ description: 'The fault as the scenario wrote it.' }),
+  status: oneOf(FAULT_STATUSES).meta({ description: 'healed, applied (nothing to undo), failed (not injected), heal_failed, not_reached.' }),
+  problem: orNull(str(), 'string or null'),
+  plannedMs: num(),
+  hitMs: orNull(num(), 'number or null'),
+  inEffectMs: orNull(num(), 'number or null'),
+  healStartMs: orNull(num(), 'number or null'),
+  healedMs: orNull(num(), 'number or null'),
+  healedEarly: bool(),
+  detail: z.record(z.string(), z.unknown(), saying('object')),
+  impact: orNull(FaultImpactSchema, 'object or null').optional(),
+});
+export type FaultRecordResult = z.infer<typeof FaultRecordSchema>;
+
 export const RunResultSchema = LoadResultSchema.extend({
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION, saying(String(RESULT_SCHEMA_VERSION))).meta({
     description:
-      'Bumped on any change an older reader could misread. 2: verdict.status and exit codes 4 and 105, counts.cutByStop and byStep, stock views (soldFrom, acknowledged, ledger), target.from, thresholds[].source/status/note, generator.lateShare/limits, machine, warnings, the acked_counted_as_sold check.',
+      'Bumped on any change an older reader could misread. 3: faults, intervals.errorsByKind/retries, orders[].idempotencyKey, audit.committedUnacknowledged, the inventory_matches_ledger and one_order_per_key checks. 2: verdict.status and exit codes 4 and 105, counts.cutByStop and byStep, stock views (soldFrom, acknowledged, ledger), target.from, thresholds[].source/status/note, generator.lateShare/limits, machine, warnings, the acked_counted_as_sold check.',
   }),
   scenario: obj({
     name: str(),
@@ -309,12 +380,14 @@ export const RunResultSchema = LoadResultSchema.extend({
   segment: str().optional().meta({ description: 'The execution segment this run started (k6 syntax, e.g. "0:1/4"); absent: the whole crowd.' }),
   /** Which load generator measured it; absent: the native engine. k6 measures uncorrected latency only. */
   engine: oneOf(['native', 'k6']).optional().meta({ description: 'The load generator that measured it (absent: native). k6 results hold uncorrected latency only.' }),
+  /** The scenario's faults as they happened (docs/faults.md); absent when it had none. */
+  faults: list(FaultRecordSchema).optional().meta({ description: "The scenario's faults as they happened (docs/faults.md); absent when it had none." }),
   /** Set by `flashsale merge`: the result files this one was merged from. */
   mergedFrom: list(str()).optional().meta({ description: 'Set by `flashsale merge`: the files merged.' }),
 }).meta({
   title: `flashsale result.json, schema version ${RESULT_SCHEMA_VERSION}`,
   description:
-    "One flash-sale run (or several merged). Version-1 files are upgraded when read (src/report/upgrade.ts). Histograms are HdrHistogram compressed base64 of values in microseconds, 3 significant digits, '' when empty. Times relative to the run are milliseconds from t0EpochMs. Later versions of flashsale may add fields; readers ignore fields they do not know.",
+    "One flash-sale run (or several merged). Version-1 and version-2 files are upgraded when read (src/report/upgrade.ts). Histograms are HdrHistogram compressed base64 of values in microseconds, 3 significant digits, '' when empty. Times relative to the run are milliseconds from t0EpochMs. Later versions of flashsale may add fields; readers ignore fields they do not know.",
 });
 export type RunResult = z.infer<typeof RunResultSchema>;
 

@@ -6,7 +6,6 @@ export type { ActiveFault, FaultContext, FaultKind, FaultSetting, ServiceUnderFa
 export { checkFaults, validateFaults } from './validate.ts';
 export { scheduleFaults } from './scheduler.ts';
 export type { FaultSchedule, ScheduleOptions } from './scheduler.ts';
-export { faultWindow } from './record.ts';
 export type { FaultRecord, FaultStatus } from './record.ts';
 export { faultImpact, withImpact } from './impact.ts';
 export type { FaultImpact, FaultSeries, Range } from './impact.ts';

@@ -37,9 +37,3 @@ export interface FaultRecord {
   /** What the crowd saw during it (impact.ts); absent until computed after the run. */
   impact?: FaultImpact;
 }
-
-/** The window whose requests a fault affected: from its hit to its heal (or to when it took effect). */
-export function faultWindow(r: FaultRecord): { fromMs: number; toMs: number } | null {
-  if (r.hitMs === null) return null;
-  return { fromMs: r.hitMs, toMs: r.healedMs ?? r.inEffectMs ?? r.hitMs };
-}

@@ -9,7 +9,8 @@
 //   thresholds_crossed (99) a threshold the target crossed (the defaults included: no order at all, too
 //                           many errors or refusals: a sale that did not happen never passes).
 //   inconclusive (4)        the generator could not keep its schedule, or a threshold was crossed by no
-//                           more than the generator's own lateness: the target was not tested as asked.
+//                           more than the generator's own lateness, or a fault of the scenario failed to
+//                           inject or heal (or never hit): the target was not tested as asked.
 //   passed (0)
 import { acknowledgedUnits, auditRun, distinctById } from '../audit/audit.ts';
 import type { AuditInput } from '../audit/audit.ts';
@@ -20,7 +21,8 @@ import { generatorLimits, judgeGenerator } from '../measure/self-watch.ts';
 import { defaultsFor, describeThreshold, evaluateThresholds, type ThresholdsSpec } from '../thresholds/index.ts';
 import { compare, parseThreshold } from '../thresholds/parse.ts';
 import type { ThresholdInputs } from '../thresholds/values.ts';
-import type { AuditResult, GeneratorHealth, InventoryState, LoadResult, MachineLoad, StockResult, ThresholdResult, Verdict } from '../contract/result.ts';
+import type { AuditResult, FaultRecordResult, GeneratorHealth, InventoryState, LoadResult, MachineLoad, StockResult, ThresholdResult, Verdict } from '../contract/result.ts';
+import { countsOutsideFaults, faultProblems } from './faults.ts';
 
 export interface JudgeInput {
   /** What the load generator measured (one run, or several merged). */
@@ -39,6 +41,8 @@ export interface JudgeInput {
   sharedMachine?: MachineLoad | null;
   /** k6 measured it: its dropped buyers (dropped_iterations) mean the generator could not keep the rate. */
   droppedBindGenerator?: boolean;
+  /** The scenario's faults as they happened (docs/faults.md): errors during them are expected. */
+  faults?: readonly FaultRecordResult[];
 }
 
 export interface Judged {
@@ -66,11 +70,25 @@ export function judge(input: JudgeInput): Judged {
   }
   const stock = stockViews(load, initial, inventory, ledgerUnits, audit);
   const measured: ThresholdInputs = { latency: load.latency, counts: load.counts, durationMs: load.durationMs, stock, audit };
-  const results = [...evaluateThresholds(input.thresholds, measured, 'scenario'), ...evaluateThresholds(defaultsFor(input.thresholds), measured, 'default')];
+  const faults = input.faults ?? [];
+  const results = [...evaluateThresholds(input.thresholds, measured, 'scenario'), ...evaluateDefaults(defaultsFor(input.thresholds), measured, load, faults)];
   const generator = boundByDrops(judgeGeneratorAtScale(load.generator, results), input.droppedBindGenerator ? load.counts.buyers.dropped : 0);
   const busy = input.sharedMachine && input.sharedMachine.othersCpuShare > MACHINE_BUSY_SHARE ? input.sharedMachine : null;
   const thresholds = results.map((t) => attribute(t, load, generator, busy));
-  return { stock, audit, thresholds, generator, verdict: verdictOf(audit, thresholds, generator, load.stopReason) };
+  return { stock, audit, thresholds, generator, verdict: verdictOf(audit, thresholds, generator, load.stopReason, faultProblems(faults)) };
+}
+
+/** The default thresholds; with faults, the default http_req_failed counts only requests outside the
+ * faults' windows (from each hit to the first success after it): errors a fault causes are expected. */
+function evaluateDefaults(spec: ThresholdsSpec, measured: ThresholdInputs, load: LoadResult, faults: readonly FaultRecordResult[]): ThresholdResult[] {
+  const outside = countsOutsideFaults(load.counts, load.intervals, faults);
+  if (!outside || !spec.http_req_failed) return evaluateThresholds(spec, measured, 'default');
+  const { http_req_failed: failed, ...rest } = spec;
+  const note = `counted outside the faults' windows (${outside.excluded.toLocaleString('en-US')} answers during them not counted)`;
+  return [
+    ...evaluateThresholds(rest, measured, 'default'),
+    ...evaluateThresholds({ http_req_failed: failed }, { ...measured, counts: outside.counts }, 'default').map((t) => ({ ...t, note: t.note ?? note })),
+  ];
 }
 
 /** One definition of sold per source, each kept: the inventory's, the buyers' (acknowledged), the ledger's. */
@@ -194,7 +212,13 @@ function attribute(t: ThresholdResult, load: LoadResult, generator: GeneratorHea
   return { ...t, status: 'inconclusive', note: `crossed by no more than ${what}: the target may not have crossed it` };
 }
 
-export function verdictOf(audit: AuditResult | null, thresholds: readonly ThresholdResult[], generator: GeneratorHealth, stopReason: LoadResult['stopReason']): Verdict {
+export function verdictOf(
+  audit: AuditResult | null,
+  thresholds: readonly ThresholdResult[],
+  generator: GeneratorHealth,
+  stopReason: LoadResult['stopReason'],
+  faultsUntested: readonly string[] = [],
+): Verdict {
   const reasons: string[] = [];
   const auditFailed = audit !== null && !audit.passed;
   if (auditFailed) {
@@ -207,13 +231,14 @@ export function verdictOf(audit: AuditResult | null, thresholds: readonly Thresh
   const unsure = thresholds.filter((t) => t.status === 'inconclusive');
   if (generator.generatorBound) reasons.push(`generator: ${generator.reason ?? 'it could not keep its schedule'}`);
   reasons.push(...unsure.map((t) => `inconclusive threshold: ${describeThreshold(t)}`));
+  reasons.push(...faultsUntested.map((f) => `fault: ${f}`));
   const status: Verdict['status'] = auditFailed
     ? 'audit_failed'
     : interrupted
       ? 'interrupted'
       : crossed.length > 0
         ? 'thresholds_crossed'
-        : generator.generatorBound || unsure.length > 0
+        : generator.generatorBound || unsure.length > 0 || faultsUntested.length > 0
           ? 'inconclusive'
           : 'passed';
   return { status, passed: status === 'passed', exitCode: EXIT_OF[status], reasons };

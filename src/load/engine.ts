@@ -283,7 +283,10 @@ export class LoadEngine implements JourneyHost {
       if (outcome === SUCCESS && classifier.captureId) json = parseJson(j.body());
     }
     if (j.chunks.length !== 0) j.chunks.length = 0;
-    if (outcome === REJECTED || outcome === ERROR) this.#tally.kind(`http_${j.statusCode}`);
+    if (outcome === REJECTED || outcome === ERROR) {
+      this.#tally.kind(`http_${j.statusCode}`);
+      this.#recorder.intervals.errorKind(now, `http_${j.statusCode}`);
+    }
     let units = 0;
     let orderId = '';
     if (outcome === SUCCESS) {
@@ -298,7 +301,7 @@ export class LoadEngine implements JourneyHost {
     this.#tally.outcome(j.step, outcome);
     this.#recorder.recordAnswer(j.step, outcome, Math.round((now - j.dueMs) * 1000), Math.round((now - j.sentMs) * 1000), now, units, j.statusCode, j.sku);
     j.conn = -1;
-    if (units > 0) this.#tally.acknowledged({ orderId, userId: j.userId, sku: j.sku, qty: j.qty }, now);
+    if (units > 0) this.#tally.acknowledged({ orderId, userId: j.userId, sku: j.sku, qty: j.qty, idempotencyKey: j.idempotencyKey }, now);
     this.#next(j, outcome, now);
     this.#maybeFinish(now);
   }
@@ -310,7 +313,9 @@ export class LoadEngine implements JourneyHost {
     if (this.#finished) return;
     const now = this.now();
     if (j.conn >= 0) this.#sender.free(j.conn, now, this.#finished);
-    this.#tally.kind(errorKind(err));
+    const kind = errorKind(err);
+    this.#tally.kind(kind);
+    this.#recorder.intervals.errorKind(now, kind);
     this.#tally.outcome(j.step, ERROR);
     this.#recorder.recordFailure(now);
     j.conn = -1;

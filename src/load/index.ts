@@ -47,6 +47,8 @@ export interface RunLoadOptions {
   /** Epoch ms to use as t0 (the sale's opening, so the crowd's reaction times count from it) when it
    * is still ahead once the workers are ready; otherwise t0 is as soon as they are. */
   startAtEpochMs?: number;
+  /** Called once with t0 (epoch ms) as the workers are told it: faults are timed from it. */
+  onStart?: (t0EpochMs: number) => void;
 }
 
 const WORKER_FILE = new URL('./worker.ts', import.meta.url).href;
@@ -79,6 +81,7 @@ export async function runLoad(plan: LoadPlan, options: RunLoadOptions = {}): Pro
     new Float64Array(shared.t0)[0] = t0;
     Atomics.store(control, GO, 1);
     Atomics.notify(control, GO);
+    options.onStart?.(t0);
     if (options.onProgress) {
       const report = options.onProgress;
       progressTimer = setInterval(() => report(progressOf(shared, plan.workers, t0)), options.progressEveryMs ?? 1000);

@@ -55,7 +55,10 @@ export class Sender {
     // Lateness is the generator's own: how long after its due time the pump got to this request.
     // Waiting for a free connection afterwards is the target's doing and shows in corrected latency.
     this.#recorder.recordLateness(Math.round((now - j.dueMs) * 1000), now);
-    if (j.retrying) this.#counts.retries++;
+    if (j.retrying) {
+      this.#counts.retries++;
+      this.#recorder.intervals.retry(now);
+    }
     j.requests++;
     // As in classifier(): a step the journey walks has a template.
     const tpl = this.#templates[j.step]!;

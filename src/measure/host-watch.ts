@@ -42,14 +42,54 @@ function sample(): Sample | null {
   return { ...stat, ownMs: (own.user + own.system) / 1000 };
 }
 
+/** CPU time (ms, user + system, every thread) of process `pid` from /proc/<pid>/stat; null if gone. */
+export function processCpuMs(pid: number): number | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after its closing parenthesis.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(f[11]) + Number(f[12]); // utime, stime: fields 14 and 15 of the line
+    return Number.isFinite(ticks) ? ticks * TICK_MS : null;
+  } catch {
+    return null;
+  }
+}
+
+/** How often children's CPU is read: a child killed between two reads loses at most this much of its count. */
+const CHILD_SAMPLE_MS = 250;
+
+export interface WatchOptions {
+  /** Processes of this run that count as its own (the built-in service as its own process, which a fault
+   * may kill and restart under a new pid): their CPU is not "other processes". */
+  children?: () => readonly number[];
+}
+
 /** Starts watching; stop() gives what other processes took since, or null when it cannot be known. */
-export function watchMachine(): { stop(): MachineLoad | null } {
+export function watchMachine(options: WatchOptions = {}): { stop(): MachineLoad | null } {
   const start = sample();
+  // Per child pid: its CPU when first seen and when last seen.
+  const seen = new Map<number, { first: number; last: number }>();
+  const readChildren = () => {
+    for (const pid of options.children?.() ?? []) {
+      const ms = processCpuMs(pid);
+      if (ms === null) continue;
+      const s = seen.get(pid);
+      if (s) s.last = ms;
+      else seen.set(pid, { first: seen.size === 0 ? ms : 0, last: ms });
+    }
+  };
+  readChildren();
+  const timer = options.children ? setInterval(readChildren, CHILD_SAMPLE_MS) : null;
+  timer?.unref();
   return {
     stop() {
+      if (timer) clearInterval(timer);
+      readChildren();
       const end = sample();
       if (!start || !end || end.totalMs - start.totalMs <= 0) return null;
-      const others = end.busyMs - start.busyMs - (end.ownMs - start.ownMs);
+      let childrenMs = 0;
+      for (const s of seen.values()) childrenMs += s.last - s.first;
+      const others = end.busyMs - start.busyMs - (end.ownMs - start.ownMs) - childrenMs;
       const share = Math.min(1, Math.max(0, others / (end.totalMs - start.totalMs)));
       return { othersCpuShare: Math.round(share * 1000) / 1000, cpus: availableParallelism() };
     },

@@ -24,7 +24,7 @@ export class IntervalRecorder {
 
   constructor(periodMs = INTERVAL_MS) {
     this.#periodMs = periodMs;
-    this.series = { periodMs, sent: [], completed: [], successes: [], soldOuts: [], errors: [], stockTaken: [], latency: [], rejected: [], latenessMaxMs: [], statusCodes: nameless(), soldBySku: nameless() };
+    this.series = { periodMs, sent: [], completed: [], successes: [], soldOuts: [], errors: [], stockTaken: [], latency: [], rejected: [], latenessMaxMs: [], statusCodes: nameless(), soldBySku: nameless(), errorsByKind: nameless(), retries: [] };
   }
 
   /** Bucket for a time in ms from t0 (times before t0 count in the first bucket). */
@@ -92,6 +92,21 @@ export class IntervalRecorder {
     if (i > this.#live) this.#roll(i);
   }
 
+  /** Why an error or refusal at msFromT0 happened ('http_503', 'ECONNREFUSED', 'timeout', …): what a
+   * fault's window shows (src/faults/impact.ts). Counted besides completed()/failed(). */
+  errorKind(msFromT0: number, kind: string): void {
+    const i = this.bucket(msFromT0);
+    // bucket() grew every series to i + 1; a kind first seen now starts with zeros.
+    const byKind = this.series.errorsByKind!; // set in the constructor
+    const row = (byKind[kind] ??= new Array<number>(this.series.sent.length).fill(0));
+    row[i]++;
+  }
+
+  /** A retry sent at msFromT0. */
+  retry(msFromT0: number): void {
+    this.series.retries![this.bucket(msFromT0)]++; // set in the constructor
+  }
+
   /** Encodes the live bucket; call once at the end. */
   finish(endMsFromT0: number): IntervalSeries {
     this.bucket(endMsFromT0);
@@ -120,6 +135,8 @@ export class IntervalRecorder {
       s.latency.push('');
       s.rejected!.push(0); // made in the constructor
       s.latenessMaxMs!.push(0);
+      s.retries?.push(0);
+      for (const row of Object.values(s.errorsByKind ?? {})) row.push(0);
     }
   }
 }

@@ -139,13 +139,17 @@ function mergeIntervals(all: IntervalSeries[], offsetsMs: number[]): IntervalSer
     out.latenessMaxMs = new Array<number>(length).fill(0);
     all.forEach((s, i) => s.latenessMaxMs && place(out.latenessMaxMs!, s.latenessMaxMs, shifts[i], false)); // set just above
   }
-  for (const key of ['statusCodes', 'soldBySku'] as const) {
+  for (const key of ['statusCodes', 'soldBySku', 'errorsByKind'] as const) {
     if (!all.some((s) => s[key])) continue;
     const merged: Record<string, number[]> = Object.create(null) as Record<string, number[]>; // keys come from files: no prototype for "__proto__" to reach
     all.forEach((s, i) => {
       for (const [name, src] of Object.entries(s[key] ?? {})) place((merged[name] ??= new Array<number>(length).fill(0)), src, shifts[i], true);
     });
     out[key] = { ...merged };
+  }
+  if (all.some((s) => s.retries)) {
+    out.retries = new Array<number>(length).fill(0);
+    all.forEach((s, i) => s.retries && place(out.retries!, s.retries, shifts[i], true)); // set just above
   }
   return out;
 }

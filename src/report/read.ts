@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { codeOf, messageOf, ResultFileError } from '../errors.ts';
 import { RESULT_SCHEMA_VERSION, resultIssues, type RunResult } from '../contract/result.ts';
-import { upgradeV1 } from './upgrade.ts';
+import { upgradeV1, upgradeV2 } from './upgrade.ts';
 
 const SERIES = ['sent', 'completed', 'successes', 'soldOuts', 'errors', 'stockTaken', 'latency'] as const;
 
@@ -14,9 +14,10 @@ export function parseResult(doc: unknown, file: string): RunResult {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ResultFileError(file, 'is not a flashsale result (expected a JSON object)');
   const version = (doc as { schemaVersion?: unknown }).schemaVersion; // an object (checked just above): its version is read as unknown
   if (version === undefined) throw new ResultFileError(file, 'is not a flashsale result: schemaVersion is missing');
-  if (version === 1) upgradeV1(doc as Record<string, unknown>); // an object (checked above); upgradeV1 checks each field it touches
+  if (version === 1) upgradeV2(upgradeV1(doc as Record<string, unknown>)); // an object (checked above); the upgrades check each field they touch
+  else if (version === 2) upgradeV2(doc as Record<string, unknown>); // as above
   else if (version !== RESULT_SCHEMA_VERSION) {
-    throw new ResultFileError(file, `schemaVersion is ${JSON.stringify(version)}; this flashsale reads schema versions 1 and ${RESULT_SCHEMA_VERSION}`);
+    throw new ResultFileError(file, `schemaVersion is ${JSON.stringify(version)}; this flashsale reads schema versions 1 to ${RESULT_SCHEMA_VERSION}`);
   }
   const issues = resultIssues(doc);
   if (issues.length) throw new ResultFileError(file, `does not match the result schema:\n  ${issues.join('\n  ')}`);

@@ -3,6 +3,7 @@
 import type { RunResult, ThresholdResult, Verdict } from '../contract/result.ts';
 import { count, duration, ms, rate, thresholdValue } from '../shared/format.ts';
 import { percentilesOf, stepPercentiles, type Percentiles } from './latency.ts';
+import { faultLines } from './faults-summary.ts';
 
 interface Paint {
   ok: (s: string) => string;
@@ -106,6 +107,7 @@ export function formatSummary(result: RunResult, options: { color?: boolean } = 
     ? `${paint.unsure('?')} generator-bound: ${g.reason ?? 'the generator set the pace'} ${paint.dim(`(${health})`)}`
     : `${mark(true, paint)} kept its schedule ${paint.dim(`(${health})`)}`, paint));
 
+  out.push(...faultLines(result, paint));
   out.push('', paint.bold('  audit'));
   if (!result.audit) out.push(`  ${paint.dim('not run (the target exposes no inventory route)')}`);
   else {

@@ -48,6 +48,14 @@ export function upgradeV1(doc: Doc): Doc {
   return doc;
 }
 
+/** Version 2 → 3: nothing to derive. A version-2 run had no faults (the field stays absent, as in a
+ * version-3 run without faults), no per-bucket error kinds or retries, no idempotency keys on its
+ * orders, and its audit did not count committed-unacknowledged orders: each is optional. */
+export function upgradeV2(doc: Doc): Doc {
+  doc.schemaVersion = 3;
+  return doc;
+}
+
 /** Per step and outcome, the answers a version-1 result's histograms counted (its only per-step counts). */
 function stepCountsFromHistograms(latency: unknown): Doc {
   const out: Doc = {};

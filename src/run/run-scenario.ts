@@ -9,10 +9,12 @@ import { watchMachine } from '../measure/host-watch.ts';
 import { judge } from '../judge/judge.ts';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../contract/result.ts';
 import type { LoadedScenario } from '../scenario/index.ts';
+import { durationMs } from '../shared/duration.ts';
 import { perUserLimitOf, resolveOpensAt, stockOf, toLoadPlan, toSaleDefinition } from '../scenario/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
 import type { ExecutionSegment } from '../schedule/index.ts';
 import { UsageError } from '../errors.ts';
+import { needsServiceProcess, preflightFaults, rigFaults, type FaultRig } from './faults-run.ts';
 
 export interface RunScenarioOptions {
   loaded: LoadedScenario;
@@ -35,6 +37,10 @@ export interface RunScenarioOptions {
   progressEveryMs?: number;
   /** Called once the target is up, before load starts (the CLI prints where load goes). */
   onTargetReady?: (target: RunResult['target']) => void;
+  /** --allow-exec: the scenario's exec faults may run their commands (docs/faults.md). */
+  allowExec?: boolean;
+  /** What the faults did, line by line (the CLI prints it unless --quiet). */
+  log?: (line: string) => void;
 }
 
 /** Where the load goes: --target, else the scenario's own target.url, else the built-in service. */
@@ -57,9 +63,26 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
   const adminToken = builtIn ? randomBytes(18).toString('base64url') : options.adminToken;
   // Resolved once so the service and the crowd agree on when the sale opens.
   const opensAt = resolveOpensAt(scenario.sale.opensAt, Date.now());
+  const faults = scenario.faults ?? [];
+  const maxDurationMs = options.maxDurationMs ?? durationMs(scenario.load.maxDuration);
+  preflightFaults({ faults, builtIn, execAllowed: options.allowExec ?? false, serviceThreads: options.serviceThreads, ledgerPath: options.ledgerPath, maxDurationMs }, options.loaded.path);
   let service: RunningService | null = null;
+  let rig: FaultRig | null = null;
   try {
-    if (builtIn) {
+    // With faults that kill it, the built-in service runs as its own process (the rig starts it).
+    rig = await rigFaults({
+      faults,
+      builtIn,
+      sale: toSaleDefinition(scenario, opensAt),
+      ledgerPath: options.ledgerPath,
+      adminToken,
+      serviceThreads: options.serviceThreads,
+      expectedUsers: scenario.buyers.population,
+      seed: options.seed ?? scenario.load.seed,
+      execAllowed: options.allowExec ?? false,
+      log: options.log,
+    });
+    if (builtIn && !needsServiceProcess(faults)) {
       service = await startService({
         sale: toSaleDefinition(scenario, opensAt),
         threads: options.serviceThreads,
@@ -69,8 +92,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
         seed: options.seed ?? scenario.load.seed,
       });
     }
-    const url = service?.url ?? resolved.url ?? '';
-    const target: RunResult['target'] = { url, builtIn, serviceThreads: service?.threads ?? null, from: resolved.from };
+    const url = service?.url ?? rig.service?.url ?? resolved.url ?? '';
+    const target: RunResult['target'] = { url, builtIn, serviceThreads: service?.threads ?? rig.service?.threads ?? null, from: resolved.from };
     // A foreign target must hold the scenario's sale, or the audit would blame it for our mistake.
     const warnings = builtIn ? [] : await checkTargetSale(url, stock.bySku);
     if (options.segment && !/^\d/.test(scenario.sale.opensAt)) {
@@ -79,10 +102,15 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       warnings.push(`segment ${options.segment.text}: sale.opensAt ${scenario.sale.opensAt} had passed when this machine was ready (${Date.now() - Date.parse(scenario.sale.opensAt)} ms late), so its share started late, not with the other segments`);
     }
     options.onTargetReady?.(target);
-    const plan = { ...toLoadPlan(scenario, { targetUrl: url, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs }), ...(options.segment ? { segment: options.segment } : {}) };
-    const machineWatch = watchMachine();
-    const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, progressEveryMs: options.progressEveryMs, startAtEpochMs: opensAt ?? undefined });
+    const crowdUrl = await rig.crowdUrl(url);
+    const plan = { ...toLoadPlan(scenario, { targetUrl: crowdUrl, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs }), ...(options.segment ? { segment: options.segment } : {}) };
+    const serviceProcess = rig.service;
+    const machineWatch = watchMachine(serviceProcess ? { children: () => (serviceProcess.pid === null ? [] : [serviceProcess.pid]) } : {});
+    const running = rig;
+    const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, progressEveryMs: options.progressEveryMs, startAtEpochMs: opensAt ?? undefined, onStart: (t0) => running.start(t0) });
     const machine = machineWatch.stop();
+    // Faults still in effect are healed now: the audit needs the target back.
+    const faultRecords = await rig.finish(load.intervals);
     const inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
     const judged = judge({
       load,
@@ -90,6 +118,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       audit: { inputs, perUserLimit: perUserLimitOf(scenario), initialStock: stock.bySku },
       thresholds: scenario.thresholds,
       sharedMachine: builtIn ? machine : null,
+      faults: faultRecords,
     });
     return {
       ...load,
@@ -101,11 +130,13 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       machine,
       ...(warnings.length > 0 ? { warnings } : {}),
       ...(options.segment ? { segment: options.segment.text } : {}),
+      ...(faultRecords.length > 0 ? { faults: faultRecords } : {}),
       startedAt: startedAt.toISOString(),
       endedAt: new Date().toISOString(),
     };
   } finally {
     await service?.close();
+    await rig?.close();
   }
 }
 

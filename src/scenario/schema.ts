@@ -9,6 +9,7 @@ import { scenarioFields } from '../shared/scenario-fields.ts';
 import { BUYER_DEFAULTS as B, LOAD_DEFAULTS as L, TEMPLATE_DEFAULTS as T } from './defaults.ts';
 import { arrivalSchema } from '../schedule/index.ts';
 import { isOpensAt, OPENS_AT_PATTERN } from './opens-at.ts';
+import { FaultsSchema } from '../faults/kinds.ts';
 
 const { duration, count, positiveCount, share } = scenarioFields(z);
 
@@ -196,6 +197,8 @@ export const ScenarioSchema = z
     load: Load.prefault({}),
     target: Target.default('built-in'),
     thresholds: Thresholds.default({}),
+    /** Checked on its own by src/faults/validate.ts (validate.ts below), for messages that name the form meant. */
+    faults: FaultsSchema.optional(),
   })
   .meta({ title: 'flashsale scenario', description: 'One flash sale: the sale, the buyers, the load, the target and the pass/fail thresholds.' });
 

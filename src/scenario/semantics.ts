@@ -1,5 +1,6 @@
 // Checks a schema cannot express: fields that must agree with each other. Each problem is one line
 // naming the field, in the same `path: problem` form as the schema's messages.
+import { checkFaults } from '../faults/validate.ts';
 import { parseThreshold } from '../thresholds/parse.ts';
 import { MAX_USER_ID_BYTES } from '../contract/sale.ts';
 import { durationMs } from '../shared/duration.ts';
@@ -157,5 +158,12 @@ export function checkSemantics(s: Scenario, raw: unknown): string[] {
   checkTarget(s, problems);
   checkThresholds(s, problems);
   checkSources(s, raw, problems);
+  // Faults as far as the scenario alone can tell (past the run's end, overlapping on one resource, a
+  // kill with a foreign target.url); the run checks them again against its setting (--target,
+  // --allow-exec, the service's threads: src/run/faults-run.ts).
+  if (s.faults && s.faults.length > 0) {
+    const service = s.target === 'built-in' ? 'own-process' : 'none';
+    problems.push(...checkFaults(s.faults, { service, threads: null, execAllowed: true, maxDurationMs: durationMs(s.load.maxDuration) }));
+  }
   return problems;
 }

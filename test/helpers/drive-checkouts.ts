@@ -20,7 +20,7 @@ export async function driveCheckouts(url: string, skus: readonly [string, string
             body: JSON.stringify({ sku, userId, qty: 1 }),
           });
           const body = (await res.body.json()) as { orderId?: string };
-          if (res.statusCode === 201 && body.orderId) acked.push({ orderId: body.orderId, userId, sku, qty: 1 });
+          if (res.statusCode === 201 && body.orderId) acked.push({ orderId: body.orderId, userId, sku, qty: 1, idempotencyKey: `${keyPrefix}-${i}` });
         }),
       );
     }

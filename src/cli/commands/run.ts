@@ -46,6 +46,7 @@ interface RunOptions {
   engine?: 'native' | 'k6';
   k6?: string;
   dashboard?: string | true;
+  allowExec?: boolean;
 }
 
 /** How long the dashboard keeps serving the final report after the run while a page is open on it. */
@@ -96,6 +97,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result summary as one JSON object on stdout')
     .option('--no-color', 'no colour in the summary')
     .option('--dashboard [host:port]', 'serve a live page during the run (charts, then the final report) and /metrics for Prometheus (default: 127.0.0.1 and a free port, printed at start; loopback only unless a host is given)')
+    .option('--allow-exec', "let the scenario's exec faults run their commands on this machine, as you (docs/faults.md)")
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (arg: string, opts: RunOptions) => {
       const loaded = loadScenario(arg);
@@ -171,6 +173,8 @@ export function register(program: Command): void {
           },
           progressEveryMs: dashboard ? DASHBOARD_TICK_MS : undefined,
           onTargetReady: (target) => log(targetLine(loaded.scenario.name, target)),
+          allowExec: opts.allowExec,
+          log,
         });
       } catch (e) {
         await dashboard?.close();

@@ -5,6 +5,7 @@ import { OUTCOMES, type Outcome } from '../../contract/vocabulary.ts';
 import type { RunResult } from '../../contract/result.ts';
 import { mergeEncoded } from '../../shared/histogram.ts';
 import { alignPoints, PALETTE, type ChartSpec } from './chart-spec.ts';
+import { faultMarkers } from './fault-markers.ts';
 
 /** A moment of the run to mark on every time chart (a fault, a restart): ms from t0, and the end of
  * its window when it lasted. */
@@ -62,7 +63,7 @@ function timeMarkers(result: RunResult, options: ReportChartOptions): NonNullabl
     const at = (result.firstSendMs ?? 0) + result.stock.sellOutMs;
     out.push({ x: at / 1000, label: `sold out at ${(result.stock.sellOutMs / 1000).toFixed(2)} s` });
   }
-  for (const m of options.markers ?? []) out.push({ x: m.atMs / 1000, label: m.label, ...(m.untilMs === undefined ? {} : { untilX: m.untilMs / 1000 }) });
+  for (const m of [...faultMarkers(result.faults ?? []), ...(options.markers ?? [])]) out.push({ x: m.atMs / 1000, label: m.label, ...(m.untilMs === undefined ? {} : { untilX: m.untilMs / 1000 }) });
   return out;
 }
 

@@ -1,0 +1,203 @@
+// Faults in a real `flashsale run` (#15 phase 2): the built-in service killed with SIGKILL mid-sale and
+// restarted on the same ledger (as its own process), the audit proving nothing acknowledged was lost;
+// a fault that could not be injected makes the run inconclusive; the scenario's faults are checked
+// before any load (exit 2); the summary's faults section; and the pure parts (the judge's fault rules,
+// the audit's new checks, the report markers) on hand-made data.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliInProcess, flashsale } from './helpers/cli.ts';
+import { expectPassedUnlessBusy } from './helpers/passed.ts';
+import { countsOutsideFaults, faultProblems } from '../src/judge/faults.ts';
+import { inventoryMatchesLedger, oneOrderPerKey, committedUnacknowledged, type AuditInput } from '../src/audit/audit.ts';
+import type { FaultRecord } from '../src/faults/index.ts';
+import { faultMarkers } from '../src/report/html/fault-markers.ts';
+import { faultLines } from '../src/report/faults-summary.ts';
+import { readResult } from '../src/report/read.ts';
+import { formatSummary } from '../src/report/summary.ts';
+import type { Counts, IntervalSeries, RunResult } from '../src/contract/result.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'flashsale-faults-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** 300 units, buyers at 200/s for 4 s (a bounded crowd that outlasts a restart), with these faults. */
+function scenario(name: string, faults: unknown[]): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      name,
+      description: 'small sale with faults',
+      sale: { skus: [{ id: 'phone', stock: 300 }], perUserLimit: 1, opensAt: 'now' },
+      buyers: {
+        population: 2000,
+        arrival: { executor: 'constant-arrival-rate', rate: 200, timeUnit: '1s', duration: '4s' },
+        journey: 'checkout',
+        qty: 1,
+        retries: { max: 8, baseDelay: '100ms', maxDelay: '1s' },
+      },
+      load: { workers: 1, connections: 8, maxDuration: '45s', maxRequests: 20000, seed: 15 },
+      target: 'built-in',
+      thresholds: { lost_orders: ['count==0'], oversold: ['count==0'] },
+      faults,
+    }),
+  );
+  return path;
+}
+
+function readRun(out: string): RunResult {
+  return JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult; // written by the run under test
+}
+
+describe('flashsale run with faults', () => {
+  it('kills the built-in service with SIGKILL mid-sale, restarts it on the same ledger: nothing acknowledged is lost, the summary says what hit when', async () => {
+    const out = join(dir, 'kill');
+    const run = await flashsale('run', scenario('kill', [{ at: '700ms', kill: 'service', downFor: '300ms' }]), '-o', out, '--json');
+    const summary = JSON.parse(run.stdout) as Parameters<typeof expectPassedUnlessBusy>[0];
+    const result = readRun(out);
+    expect(result.schemaVersion).toBe(3);
+    const [fault] = result.faults!;
+    expect(fault).toMatchObject({ index: 0, kind: 'kill-service', status: 'healed', problem: null, healedEarly: false });
+    expect(fault.hitMs!).toBeGreaterThanOrEqual(699);
+    expect(fault.healedMs!).toBeGreaterThan(fault.hitMs!);
+    expect(fault.detail).toMatchObject({ exit: 'SIGKILL' });
+    expect(fault.detail.recovered).toMatch(/continuing sale/);
+    // The audit, across the kill: every acknowledged order in the ledger, nothing twice, the books agree.
+    expect(result.audit!.passed, JSON.stringify(result.audit!.checks.filter((c) => !c.passed && !c.skipped))).toBe(true);
+    expect(result.audit!.lostOrders).toBe(0);
+    for (const id of ['acked_orders_in_ledger', 'inventory_matches_ledger'] as const) {
+      expect(result.audit!.checks.find((c) => c.id === id)).toMatchObject({ passed: true, skipped: false });
+    }
+    // Skipped only when no order was acknowledged at all (a machine so busy nothing sold before the kill).
+    const perKey = result.audit!.checks.find((c) => c.id === 'one_order_per_key')!;
+    expect(perKey.skipped ? result.orders.length : perKey.passed).toBe(perKey.skipped ? 0 : true);
+    // sold == acknowledged ∪ committed-unacknowledged
+    expect(result.stock.ledger).toBe(result.stock.sold);
+    expect(result.stock.sold).toBe(result.stock.acknowledged + result.audit!.committedUnacknowledged!);
+    expect(result.orders.every((o) => typeof o.idempotencyKey === 'string')).toBe(true);
+    expect(result.intervals.retries!.length).toBe(result.intervals.sent.length);
+    expect(fault.impact!.errors).toBeGreaterThan(0); // the kill was felt
+    expectPassedUnlessBusy(summary, run.code);
+    const text = formatSummary(await readResult(join(out, 'result.json')));
+    expect(text).toMatch(/faults\n {2}⚡ kill -9 the service at 700ms, restart it after 300ms — hit \d\.\d\d s, healed \d+\.\d+ s, healed/);
+    expect(text).toMatch(/outage ([\d.]+ s|no success after it)/);
+    expect(text).toMatch(/no acknowledged order lost; \d+ committed but never acknowledged/);
+  }, 120_000);
+
+  it('a fault that could not be injected makes the run inconclusive (exit 4): the run did not test what was asked', async () => {
+    const out = join(dir, 'failed');
+    const run = await flashsale('run', scenario('failed', [{ at: '200ms', exec: ['false'] }]), '-o', out, '-q', '--allow-exec');
+    const result = readRun(out);
+    expect(result.faults![0]).toMatchObject({ status: 'failed', kind: 'exec' });
+    expect(result.verdict.status).toBe('inconclusive');
+    expect(run.code).toBe(4);
+    expect(result.verdict.reasons.join('\n')).toMatch(/fault: faults\[0\] \(.*\) could not be injected: .*the run did not test what was asked/);
+    expect(run.stdout).toMatch(/\? .*FAILED to inject/);
+  }, 60_000);
+
+  it('checks the faults before any load: exit 2 naming the fault and what to do', async () => {
+    const exec = await cliInProcess('run', scenario('no-allow', [{ at: '1s', exec: 'true' }]), '-o', join(dir, 'no-allow'), '-q');
+    expect(exec.code).toBe(2);
+    expect(exec.err).toMatch(/faults\[0\]\.exec: .*--allow-exec/);
+    const typo = await cliInProcess('run', scenario('typo', [{ at: '1s', kill: 'service' }, { at: '99s', kill: 'thread', thread: 0 }]), '-q');
+    expect(typo.code).toBe(2);
+    expect(typo.err).toMatch(/faults\[0\]\.downFor: is required/);
+    const late = await cliInProcess('run', scenario('late', [{ at: '99s', kill: 'thread', thread: 0 }]), '-q');
+    expect(late.code).toBe(2);
+    expect(late.err).toMatch(/faults\[0\]\.at: 99s is at or past the run's end/);
+    const foreign = await cliInProcess('run', scenario('foreign', [{ at: '1s', kill: 'service', downFor: '1s' }]), '--target', 'http://127.0.0.1:9', '-q');
+    expect(foreign.code).toBe(2);
+    expect(foreign.err).toMatch(/faults\[0\]\.kill: "service" kills the built-in service/);
+    expect(`${exec.err}${typo.err}${late.err}${foreign.err}`).not.toMatch(/\n\s+at /); // no stack trace
+  }, 60_000);
+});
+
+// ---- the pure parts ---------------------------------------------------------------------------------
+
+function record(over: Partial<FaultRecord>): FaultRecord {
+  return {
+    index: 0,
+    kind: 'kill-service',
+    description: 'kill -9 the service at 1s, restart it after 1s',
+    spec: { at: '1s', kill: 'service', downFor: '1s' },
+    status: 'healed',
+    problem: null,
+    plannedMs: 1000,
+    hitMs: 1000,
+    inEffectMs: 1030,
+    healStartMs: 2000,
+    healedMs: 2500,
+    healedEarly: false,
+    detail: {},
+    ...over,
+  };
+}
+
+describe('the judge and faults', () => {
+  it('names every fault that did not happen as asked', () => {
+    expect(faultProblems([record({})])).toEqual([]);
+    expect(faultProblems([record({ status: 'failed', problem: 'no Toxiproxy', hitMs: 1000, inEffectMs: null })])[0]).toMatch(/faults\[0\] .* could not be injected: no Toxiproxy/);
+    expect(faultProblems([record({ status: 'heal_failed', problem: 'port taken' })])[0]).toMatch(/heal failed: port taken/);
+    expect(faultProblems([record({ status: 'not_reached', hitMs: null })])[0]).toMatch(/never hit: the run ended before 1,000 ms/);
+  });
+
+  it('counts answers outside the faults’ windows only (the default error rate)', () => {
+    const zeros = () => new Array<number>(40).fill(0);
+    const series: IntervalSeries = { periodMs: 100, sent: zeros(), completed: zeros(), successes: zeros(), soldOuts: zeros(), errors: zeros(), stockTaken: zeros(), latency: new Array<string>(40).fill('') };
+    for (let b = 0; b < 40; b++) {
+      const inside = b >= 10 && b < 25;
+      series.completed[b] = 10;
+      series.errors[b] = inside ? 10 : 0;
+      series.successes[b] = inside ? 0 : 10;
+    }
+    const counts = { byOutcome: { success: 250, sold_out: 0, rejected: 0, error: 150 } } as Counts; // only byOutcome is read
+    const outside = countsOutsideFaults(counts, series, [record({ hitMs: 1000, healedMs: 2500 })])!;
+    expect(outside.counts.byOutcome).toEqual({ success: 250, sold_out: 0, rejected: 0, error: 0 });
+    expect(outside.excluded).toBe(150);
+    expect(countsOutsideFaults(counts, series, [record({ status: 'not_reached', hitMs: null, inEffectMs: null, healedMs: null })])).toBeNull();
+  });
+});
+
+describe('the audit across faults', () => {
+  const base: AuditInput = {
+    inventory: [{ sku: 'p', initial: 10, available: 7, reserved: 0, sold: 3 }],
+    ledgerOrders: [
+      { orderId: 'a', userId: 'u1', sku: 'p', qty: 1 },
+      { orderId: 'b', userId: 'u2', sku: 'p', qty: 1 },
+      { orderId: 'c', userId: 'u3', sku: 'p', qty: 1 },
+    ],
+    ackedOrders: [
+      { orderId: 'a', userId: 'u1', sku: 'p', qty: 1, idempotencyKey: 'k1' },
+      { orderId: 'b', userId: 'u2', sku: 'p', qty: 1, idempotencyKey: 'k2' },
+    ],
+    perUserLimit: 1,
+    initialStock: new Map([['p', 10]]),
+  };
+
+  it('inventory sold = ledger units; one order per idempotency key; committed-unacknowledged counted', () => {
+    expect(inventoryMatchesLedger(base)).toMatchObject({ passed: true, skipped: false });
+    expect(inventoryMatchesLedger({ ...base, inventory: [{ sku: 'p', initial: 10, available: 6, reserved: 0, sold: 4 }] })).toMatchObject({ passed: false, offending: ['p'] });
+    expect(inventoryMatchesLedger({ ...base, ledgerOrders: null })).toMatchObject({ skipped: true });
+    expect(oneOrderPerKey(base)).toMatchObject({ passed: true, skipped: false });
+    const twice = oneOrderPerKey({ ...base, ackedOrders: [...base.ackedOrders, { orderId: 'c', userId: 'u1', sku: 'p', qty: 1, idempotencyKey: 'k1' }] });
+    expect(twice).toMatchObject({ passed: false, offending: ['k1'] });
+    expect(oneOrderPerKey({ ...base, ackedOrders: [{ orderId: 'a', userId: 'u1', sku: 'p', qty: 1 }] })).toMatchObject({ skipped: true });
+    expect(committedUnacknowledged(base)).toBe(1);
+    expect(committedUnacknowledged({ ...base, ledgerOrders: null })).toBeNull();
+  });
+});
+
+describe('report markers and the summary section', () => {
+  it('marks each fault that hit, from its hit to its heal', () => {
+    expect(faultMarkers([record({}), record({ index: 1, status: 'not_reached', hitMs: null }), record({ index: 2, status: 'failed', problem: 'nope', inEffectMs: null, healedMs: null, hitMs: 3000 })])).toEqual([
+      { atMs: 1000, label: 'kill -9 the service at 1s, restart it after 1s', untilMs: 2500 },
+      { atMs: 3000, label: 'kill -9 the service at 1s, restart it after 1s (failed: nope)' },
+    ]);
+  });
+
+  it('is empty for a run without faults', () => {
+    const plain = { ok: String, bad: String, unsure: String, dim: String, bold: String };
+    expect(faultLines({ faults: undefined } as RunResult, plain)).toEqual([]); // only faults and audit are read
+  });
+});
