@@ -410,7 +410,9 @@ describe('transport conformance: raw and undici, same assertions, same results',
     expect(() => new RawClient('https://127.0.0.1:8443')).toThrow('raw transport: https:// is not supported (plain http:// only; https://127.0.0.1:8443 needs the undici transport)');
     expect(() => openClient('raw', 'https://127.0.0.1:8443', {})).toThrow(/needs the undici transport/);
     expect(resolveTransport('auto', 'https://shop.example')).toBe('undici');
-    expect(resolveTransport('auto', 'http://127.0.0.1:8080')).toBe('raw');
+    expect(resolveTransport('auto', 'http://127.0.0.1:8080')).toBe('undici');
+    expect(resolveTransport('auto', 'http://127.0.0.1:8080', true)).toBe('raw');
+    expect(resolveTransport('auto', 'https://127.0.0.1:8443', true)).toBe('undici');
     expect(openClient('auto', 'https://127.0.0.1:8443', {})).toBeInstanceOf(Client);
   });
 

@@ -105,4 +105,8 @@ export interface LoadPlan {
   seed: number;
   /** Stop once the target answers sold out for every SKU (`stopOnSellOut`), as a real crowd would thin out. */
   stopOnSellOut: boolean;
+  /** What carries the requests (the scenario's `load.transport`, `auto` resolved). Absent: undici. */
+  transport?: 'undici' | 'raw';
+  /** A GET of `path` on every connection before t0, not counted (`load.warmup`). Absent or null: none. */
+  warmup?: { path: string } | null;
 }
