@@ -1,6 +1,5 @@
 // A validated scenario → the LoadPlan the load engine runs (src/contract/load-plan.ts). Durations become
 // milliseconds, defaults become explicit, and the target gets concrete request templates.
-import { URL } from 'node:url';
 import { UsageError } from '../errors.ts';
 import type { DurationRange, LoadPlan, Matcher, RequestTemplate, Step, TargetSpec } from '../contract/load-plan.ts';
 import { builtInRequests } from './builtin-target.ts';
@@ -118,11 +117,11 @@ export function toLoadPlan(s: Scenario, options: ToLoadPlanOptions = {}): LoadPl
 /** `load.transport` resolved for this target: `auto` is raw only where the raw transport is known to read
  * every answer as undici does (the built-in service over http://); `raw` on https:// is refused here. */
 function transportFor(s: Scenario, url: string): 'undici' | 'raw' {
-  const http = new URL(url).protocol === 'http:';
+  const http = /^http:\/\//i.test(url);
   // As resolveTransport (src/load/transport/index.ts), which the scenario may not import.
   const t = s.load.transport === 'auto' ? (s.target === 'built-in' && http ? 'raw' : 'undici') : s.load.transport;
   if (t === 'raw' && !http) {
-    throw new UsageError(`load.transport: "raw" carries plain http:// only; the target is ${new URL(url).origin} (use "undici" or "auto")`);
+    throw new UsageError(`load.transport: "raw" carries plain http:// only; the target is ${url} (use "undici" or "auto")`);
   }
   return t;
 }
