@@ -283,8 +283,8 @@ function peakPerBuyer(medianMs: number, sigma: number): number {
 
 /**
  * The highest flash-crowd peak (arrivals/s) one load worker (this thread) keeps within `limitMs` of
- * send lateness at p99, with warm-up on: `registered` doubles until the limit is crossed, then two
- * bisection steps. Bounded: at most 9 runs of about 2 s.
+ * send lateness at p99, with warm-up on: `registered` doubles from 250 until the limit is crossed, then
+ * two bisection steps. Bounded: at most 13 runs of about 2 s. 0: even 250 buyers (~500/s) were too many.
  */
 async function peakWithinLateness(url: string, connections: number, transport: EngineTransport, limitMs: number): Promise<{ peakPerS: number; latenessP99Ms: number }> {
   const medianMs = 400;
@@ -299,7 +299,7 @@ async function peakWithinLateness(url: string, connections: number, transport: E
   let good = 0;
   let goodP99 = NaN;
   let bad = 0;
-  for (let registered = 2_000; registered <= 256_000; registered *= 2) {
+  for (let registered = 250; registered <= 256_000; registered *= 2) {
     const p99 = await run(registered);
     if (p99 <= limitMs) {
       good = registered;
