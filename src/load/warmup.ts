@@ -5,6 +5,7 @@
 // an answer of any status warms as well as a 200, and a failure is left for the run to meet and count.
 // Bounded: one request per connection, all aborted after timeoutMs.
 import type { Dispatcher } from 'undici';
+import { RequestTimeoutError } from './answers.ts';
 import type { TransportClient } from './transport/index.ts';
 
 export interface WarmUpResult {
@@ -24,7 +25,7 @@ export function warmUp(clients: readonly TransportClient[], path: string, timeou
     // ends it later, harmlessly): the warm-up is over for it too.
     let finished = false;
     const timer = setTimeout(() => {
-      for (const abort of [...aborts]) abort(new Error(`warm-up: no answer within ${timeoutMs} ms`));
+      for (const abort of [...aborts]) abort(new RequestTimeoutError(timeoutMs));
       if (finished) return;
       finished = true;
       result.failed += pending;

@@ -76,11 +76,12 @@ const CONTINUATION = /^[ \t]+(.*[^ \t])/;
 const CHUNK_SIZE = /^[0-9A-Fa-f]+[ \t]*(;.*)?$/;
 const DIGITS = /^[0-9]+$/;
 
-/** A check of this file's failed: the bytes are not an answer llhttp would take. */
-class Invalid extends Error {
+/** A check of this file's failed: the bytes are not an answer llhttp would take. Thrown inside the
+ * library's parse and caught in this file (#caught, or by the library itself), never seen outside. */
+class Invalid {
   readonly code: string;
+  readonly message = 'Parse Error';
   constructor(code: string) {
-    super('Parse Error');
     this.code = code;
   }
 }
@@ -209,7 +210,7 @@ export class ResponseParser {
 
 function failure(err: unknown): ParseFailure {
   const code = (err as { code?: unknown } | null)?.code; // the library's errors carry an HPE_ code; anything else is read as a plain failure
-  const message = err instanceof Error ? err.message : String(err);
+  const message = err instanceof Error || err instanceof Invalid ? err.message : String(err);
   const overflow = code === 'HPE_HEADER_OVERFLOW' || message === 'max header size exceeded';
   return new ParseFailure(typeof code === 'string' ? code : message, overflow);
 }
