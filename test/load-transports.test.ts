@@ -20,11 +20,15 @@ afterEach(async () => {
 });
 
 /** 30 buyers over 300 ms on 4 connections, one retry each. */
-function plan(url: string, transport: 'raw' | 'undici', overrides: Partial<LoadPlan> = {}): LoadPlan {
-  const p = testPlan(url, { arrival: { type: 'constant-arrival-rate', rate: 100, timeUnitMs: 1000, durationMs: 300 }, transport, ...overrides });
+/** `timeoutMs`: journey.timeoutMs (default 5 s). */
+function plan(url: string, transport: 'raw' | 'undici', overrides: Partial<LoadPlan> & { timeoutMs?: number } = {}): LoadPlan {
+  const { timeoutMs, ...rest } = overrides;
+  const p = testPlan(url, { arrival: { type: 'constant-arrival-rate', rate: 100, timeUnitMs: 1000, durationMs: 300 }, transport, ...rest });
   p.journey.retries = { max: 1, baseMs: 1, maxMs: 5 };
-  p.journey.timeoutMs = 300;
-  if (!overrides.caps) p.caps.gracefulStopMs = 1_000;
+  // Long enough that no answer times out on a busy machine; the hang case shortens it.
+  p.journey.timeoutMs = 5_000;
+  if (timeoutMs !== undefined) p.journey.timeoutMs = timeoutMs;
+  if (!overrides.caps) p.caps.gracefulStopMs = 10_000;
   return p;
 }
 
@@ -49,7 +53,7 @@ interface Side {
   requests: number;
 }
 
-async function runOn(reply: Reply, transport: 'raw' | 'undici', overrides: Partial<LoadPlan> = {}): Promise<Side> {
+async function runOn(reply: Reply, transport: 'raw' | 'undici', overrides: Partial<LoadPlan> & { timeoutMs?: number } = {}): Promise<Side> {
   server = await startScriptedServer(reply);
   try {
     const r = await runLoad(plan(server.url, transport, overrides));
@@ -61,7 +65,7 @@ async function runOn(reply: Reply, transport: 'raw' | 'undici', overrides: Parti
   }
 }
 
-const CASES: Array<{ name: string; reply: Reply; check: (r: Side['result']) => void; overrides?: Partial<LoadPlan> }> = [
+const CASES: Array<{ name: string; reply: Reply; check: (r: Side['result']) => void; overrides?: Partial<LoadPlan> & { timeoutMs?: number } }> = [
   {
     name: 'content-length answers, kept alive',
     reply: (s) => void s.write(withLength(201, ORDER)),
@@ -102,7 +106,7 @@ const CASES: Array<{ name: string; reply: Reply; check: (r: Side['result']) => v
     reply: () => undefined,
     check: (r) => expect(r.errorsByKind).toEqual({ timeout: 60 }),
     // A connection for every request and time for every retry to time out too.
-    overrides: { connections: 40, caps: { maxDurationMs: 10_000, maxRequests: 1_000_000, gracefulStopMs: 3_000 } },
+    overrides: { connections: 40, timeoutMs: 300, caps: { maxDurationMs: 10_000, maxRequests: 1_000_000, gracefulStopMs: 3_000 } },
   },
 ];
 
