@@ -1,16 +1,21 @@
-// npm run bench:load [-- --json] [-- --duration 10s --connections 64] [-- --only heap --heap-duration 200s] [-- --only generator|undici|autocannon]
+// npm run bench:load [-- --json] [-- --duration 5s --rounds 3 --connections 64] [-- --only heap --heap-duration 200s] [-- --only generator|undici|autocannon] [-- --no-peak]
 //
-// Requests/s and CPU µs per request of three sides, one after the other, against the same minimal
-// target (a raw node:net server in its own process that answers every request with a canned
-// HTTP/1.1 201, so the target is not what is measured), with the same connections and duration:
+// Requests/s and CPU µs per request of four sides against the same minimal target (a raw node:net
+// server in its own process that answers every request with a canned HTTP/1.1 201, so the target is
+// not what is measured), with the same connections and duration, in --rounds rounds whose order
+// rotates (the machine's speed drifts; each ratio is read within a round, then median and range):
 // - ONE load worker with full recording (histograms per step × outcome, interval series, lateness,
-//   journeys, idempotency keys), closed-loop as constant-vus with vus = connections, no think time;
+//   journeys, idempotency keys), closed-loop as constant-vus with vus = connections, no think time,
+//   once on the raw transport and once on undici (load.transport);
 // - a bare undici Client.dispatch loop (nothing recorded): the floor for anything built on undici,
 //   so generator − bare undici is the engine's own cost;
 // - autocannon, the reference (closed loop too: a connection sends its next request when the last
 //   answer arrives).
-// Also samples the heap during a generator run (after GC) to show it stays flat.
+// Also samples the heap during a generator run (after GC) to show it stays flat; measures the send
+// lateness p99 of a 500 ms burst from cold connections with and without load.warmup; and searches the
+// highest flash-crowd peak (arrivals/s) one load worker keeps within 100 ms lateness p99, per transport.
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -77,8 +82,11 @@ async function startTarget(): Promise<{ url: string; child: ChildProcess }> {
   return { url: `http://127.0.0.1:${port}`, child };
 }
 
-function plan(url: string, connections: number, durationMs: number, path: string): LoadPlan {
+type EngineTransport = 'raw' | 'undici';
+
+function plan(url: string, connections: number, durationMs: number, path: string, transport: EngineTransport = 'raw'): LoadPlan {
   return {
+    transport,
     target: {
       url,
       requests: {
@@ -122,7 +130,7 @@ function gcFunction(): () => void {
  * the throughput run, whose req/s the forced GCs' pauses would lower: there the heap is sampled once
  * before and once after.
  */
-async function runGenerator(url: string, connections: number, durationMs: number, path = '/api/v1/checkout', sampleHeap = false) {
+async function runGenerator(url: string, connections: number, durationMs: number, path = '/api/v1/checkout', sampleHeap = false, transport: EngineTransport = 'raw') {
   const gc = gcFunction();
   const heapMB: number[] = [];
   const sample = () => {
@@ -141,7 +149,7 @@ async function runGenerator(url: string, connections: number, durationMs: number
     : undefined;
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const result = await runLoadInline(plan(url, connections, durationMs, path));
+  const result = await runLoadInline(plan(url, connections, durationMs, path, transport));
   const cpuUs = cpuTotal(process.cpuUsage(cpu)) - samplerCpuUs;
   const elapsedS = (performance.now() - started) / 1000;
   clearInterval(sampler);
@@ -245,9 +253,77 @@ function cpuTotal(u: NodeJS.CpuUsage): number {
   return u.user + u.system;
 }
 
+/** Median and range of a list of ratios, rounded. */
+function spread(xs: number[]): { median: number; min: number; max: number } {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  if (v.length === 0) return { median: NaN, min: NaN, max: NaN };
+  const mid = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  return { median: r(mid), min: r(v[0]), max: r(v.at(-1)!) };
+}
+
+function fmt(s: { median: number; min: number; max: number }, unit = '×'): string {
+  return `${s.median.toFixed(2)}${unit} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;
+}
+
+/** An open-model burst: `rate` arrivals/s for `durationMs`, on fresh connections; its lateness p99 (ms). */
+async function burstLatenessP99(url: string, connections: number, transport: EngineTransport, rate: number, durationMs: number, warmup: boolean): Promise<number> {
+  const p = plan(url, connections, durationMs, '/api/v1/checkout', transport);
+  p.arrival = { type: 'constant-arrival-rate', rate, timeUnitMs: 1000, durationMs };
+  p.warmup = warmup ? { path: '/healthz' } : null;
+  const r = await runLoadInline(p);
+  return percentilesMs(r.generator.lateness).p99;
+}
+
+/** Lognormal(ln median, sigma) reaction times: the crowd's peak density, arrivals/s per registered buyer. */
+function peakPerBuyer(medianMs: number, sigma: number): number {
+  const mu = Math.log(medianMs);
+  return (1000 * Math.exp(-mu + (sigma * sigma) / 2)) / (sigma * Math.sqrt(2 * Math.PI));
+}
+
+/**
+ * The highest flash-crowd peak (arrivals/s) one load worker (this thread) keeps within `limitMs` of
+ * send lateness at p99, with warm-up on: `registered` doubles from 250 until the limit is crossed, then
+ * two bisection steps. Bounded: at most 13 runs of about 2 s. 0: even 250 buyers (~500/s) were too many.
+ */
+async function peakWithinLateness(url: string, connections: number, transport: EngineTransport, limitMs: number): Promise<{ peakPerS: number; latenessP99Ms: number }> {
+  const medianMs = 400;
+  const sigma = 0.6;
+  const run = async (registered: number) => {
+    const p = plan(url, connections, 3_000, '/api/v1/checkout', transport);
+    p.arrival = { type: 'flash-crowd', registered, reaction: { medianMs, sigma }, latecomers: { count: 0, decayMs: 1000 } };
+    p.caps.maxDurationMs = 15_000;
+    const r = await runLoadInline(p);
+    return percentilesMs(r.generator.lateness).p99;
+  };
+  let good = 0;
+  let goodP99 = NaN;
+  let bad = 0;
+  for (let registered = 250; registered <= 256_000; registered *= 2) {
+    const p99 = await run(registered);
+    if (p99 <= limitMs) {
+      good = registered;
+      goodP99 = p99;
+    } else {
+      bad = registered;
+      break;
+    }
+  }
+  for (let i = 0; i < 2 && bad > 0 && good > 0; i++) {
+    const mid = Math.round((good + bad) / 2);
+    const p99 = await run(mid);
+    if (p99 <= limitMs) {
+      good = mid;
+      goodP99 = p99;
+    } else bad = mid;
+  }
+  return { peakPerS: Math.round(good * peakPerBuyer(medianMs, sigma)), latenessP99Ms: goodP99 };
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
-  const durationMs = parseDurationMs(argValue('--duration') ?? '10s');
+  const durationMs = parseDurationMs(argValue('--duration') ?? '5s');
+  const rounds = Number(argValue('--rounds') ?? 3);
   const connections = Number(argValue('--connections') ?? 64);
   const warmupMs = Math.min(2_000, durationMs / 4);
   const log = (s: string) => {
@@ -255,7 +331,7 @@ async function main(): Promise<void> {
   };
   const { url, child } = await startTarget();
   try {
-    log(`target: canned 201 on ${url} (separate process); ${connections} connections, ${durationMs / 1000} s each`);
+    log(`target: canned 201 on ${url} (separate process); ${connections} connections, ${durationMs / 1000} s per side, ${rounds} rounds`);
     // --only generator|undici|autocannon|heap: one side (for profiling, or a long heap run; the ratios
     // are then meaningless). --heap-duration: how long the sold-out heap run lasts (default --duration).
     const only = argValue('--only');
@@ -264,56 +340,104 @@ async function main(): Promise<void> {
     }
     const heapMs = parseDurationMs(argValue('--heap-duration') ?? `${durationMs}ms`);
     const wanted = (side: string) => only === undefined || only === side;
+    const hasAutocannon = devDependency('autocannon');
     // Warm the target's JIT, and this process's for the side(s) measured.
-    if (wanted('autocannon')) await runAutocannon(url, connections, warmupMs);
+    if (wanted('autocannon') && hasAutocannon) await runAutocannon(url, connections, warmupMs);
     if (wanted('undici')) await runBareUndici(url, connections, warmupMs);
-    if (wanted('generator') || wanted('heap')) await runGenerator(url, connections, warmupMs);
-    const skipped = { rps: NaN, cpuUsPerRequest: NaN, requests: 0, p99Ms: NaN, errors: 0, soldOuts: 0, heapMB: [], heapGrowthMB: null, elapsedS: 0 };
-    const gen = wanted('generator') ? await runGenerator(url, connections, durationMs) : skipped;
-    const bare = wanted('undici') ? await runBareUndici(url, connections, durationMs) : skipped;
-    const ac = wanted('autocannon') ? await runAutocannon(url, connections, durationMs) : skipped;
-    const heap = wanted('heap') ? await runGenerator(url, connections, heapMs, '/soldout', true) : skipped;
+    if (wanted('generator') || wanted('heap')) {
+      await runGenerator(url, connections, warmupMs, '/api/v1/checkout', false, 'raw');
+      await runGenerator(url, connections, warmupMs, '/api/v1/checkout', false, 'undici');
+    }
+    type Figures = { rps: number; cpuUsPerRequest: number; requests: number; p99Ms: number; errors: number; heapGrowthMB?: number | null };
+    const skipped: Figures = { rps: NaN, cpuUsPerRequest: NaN, requests: 0, p99Ms: NaN, errors: 0 };
+    const SIDES = ['raw', 'undici', 'bare', 'autocannon'] as const;
+    const runSide = async (side: (typeof SIDES)[number]): Promise<Figures> => {
+      if (side === 'raw' || side === 'undici') return wanted('generator') ? runGenerator(url, connections, durationMs, '/api/v1/checkout', false, side) : skipped;
+      if (side === 'bare') return wanted('undici') ? { p99Ms: NaN, ...(await runBareUndici(url, connections, durationMs)) } : skipped;
+      return wanted('autocannon') && hasAutocannon ? { errors: 0, ...(await runAutocannon(url, connections, durationMs)) } : skipped;
+    };
+    const perRound: Array<Record<(typeof SIDES)[number], Figures>> = [];
+    for (let round = 0; round < rounds; round++) {
+      const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length]);
+      const figures: Record<(typeof SIDES)[number], Figures> = { raw: skipped, undici: skipped, bare: skipped, autocannon: skipped };
+      for (const side of order) figures[side] = await runSide(side);
+      perRound.push(figures);
+      const f = figures;
+      log(
+        `round ${round + 1} (${order.join(' → ')}): req/s raw ${Math.round(f.raw.rps)}, undici ${Math.round(f.undici.rps)}, bare undici ${Math.round(f.bare.rps)}, autocannon ${Math.round(f.autocannon.rps)}; ` +
+          `CPU µs/req ${f.raw.cpuUsPerRequest.toFixed(1)} / ${f.undici.cpuUsPerRequest.toFixed(1)} / ${f.bare.cpuUsPerRequest.toFixed(1)} / ${f.autocannon.cpuUsPerRequest.toFixed(1)}`,
+      );
+    }
+    const over = (fn: (f: Record<(typeof SIDES)[number], Figures>) => number) => spread(perRound.map(fn));
+    const ratioRaw = over((f) => f.raw.rps / f.autocannon.rps);
+    const ratioUndici = over((f) => f.undici.rps / f.autocannon.rps);
+    const ratioBare = over((f) => f.bare.rps / f.autocannon.rps);
+    const cpu = {
+      raw: over((f) => f.raw.cpuUsPerRequest),
+      undici: over((f) => f.undici.cpuUsPerRequest),
+      bare: over((f) => f.bare.cpuUsPerRequest),
+      autocannon: over((f) => f.autocannon.cpuUsPerRequest),
+    };
+    const cpuRatioRaw = over((f) => f.autocannon.cpuUsPerRequest / f.raw.cpuUsPerRequest);
+    const cpuRatioUndici = over((f) => f.autocannon.cpuUsPerRequest / f.undici.cpuUsPerRequest);
+    log(`engine/autocannon req/s: raw ${fmt(ratioRaw)}, undici ${fmt(ratioUndici)}; bare undici/autocannon ${fmt(ratioBare)} (median, range over ${rounds} rounds)`);
+    log(`CPU µs per request: raw engine ${fmt(cpu.raw, '')}, undici engine ${fmt(cpu.undici, '')}, bare undici ${fmt(cpu.bare, '')}, autocannon ${fmt(cpu.autocannon, '')}`);
+    log(`autocannon CPU/request over the engine's: raw ${fmt(cpuRatioRaw)}, undici ${fmt(cpuRatioUndici)}`);
+
+    // Cold start: a 500 ms burst on fresh connections, with and without warm-up, alternating.
+    const coldRate = Number(argValue('--burst-rate') ?? 5_000);
+    const cold: Record<'warm' | 'cold', number[]> = { warm: [], cold: [] };
+    if (wanted('generator')) {
+      for (let round = 0; round < rounds; round++) {
+        for (const w of round % 2 ? [true, false] : [false, true]) cold[w ? 'warm' : 'cold'].push(await burstLatenessP99(url, connections, 'raw', coldRate, 500, w));
+      }
+      log(`first 500 ms of a ${coldRate}/s burst, lateness p99: warm-up ${fmt(spread(cold.warm), ' ms')}, none ${fmt(spread(cold.cold), ' ms')}`);
+    }
+    // Sizing: the highest flash-crowd peak one worker keeps within 100 ms lateness p99.
+    const peak: Partial<Record<EngineTransport, { peakPerS: number; latenessP99Ms: number }>> = {};
+    if (wanted('generator') && !process.argv.includes('--no-peak')) {
+      for (const t of ['raw', 'undici'] as const) {
+        peak[t] = await peakWithinLateness(url, connections, t, 100);
+        log(`flash-crowd peak within 100 ms lateness p99, one worker, ${t}: ${peak[t].peakPerS.toLocaleString('en-US')} arrivals/s (p99 there ${peak[t].latenessP99Ms.toFixed(1)} ms)`);
+      }
+    }
+
+    const heap = wanted('heap') ? await runGenerator(url, connections, heapMs, '/soldout', true) : { ...skipped, soldOuts: 0, heapMB: [] as number[], heapGrowthMB: null };
     if (wanted('heap') && heap.soldOuts !== heap.requests) throw new Error('heap check: the target should have answered sold out to every request');
-    const ratio = gen.rps / ac.rps;
-    log(`flashsale load worker (recording on): ${Math.round(gen.rps).toLocaleString('en-US')} req/s, p99 ${gen.p99Ms.toFixed(2)} ms, errors ${gen.errors}`);
-    log(`bare undici dispatch loop (nothing):  ${Math.round(bare.rps).toLocaleString('en-US')} req/s, errors ${bare.errors}`);
-    log(`autocannon:                           ${Math.round(ac.rps).toLocaleString('en-US')} req/s, p99 ${ac.p99Ms} ms`);
-    log(`ratio: ${ratio.toFixed(2)}× autocannon (bare undici ${(bare.rps / ac.rps).toFixed(2)}×)`);
-    log(
-      `CPU per request: generator ${gen.cpuUsPerRequest.toFixed(1)} µs, bare undici ${bare.cpuUsPerRequest.toFixed(1)} µs, autocannon ${ac.cpuUsPerRequest.toFixed(1)} µs (cpuRatio ${(ac.cpuUsPerRequest / gen.cpuUsPerRequest).toFixed(2)})`,
-    );
     log(`generator, sold-out run (no order kept): ${heap.cpuUsPerRequest.toFixed(1)} µs CPU per request`);
     log(`heap, sold-out run (MB, after GC): ${heap.heapMB.join(' → ')}: growth after start-up ${heap.heapGrowthMB} MB over ${heap.requests.toLocaleString('en-US')} requests`);
-    log(`heap, checkout run (keeps each acknowledged order for the audit): growth ${gen.heapGrowthMB} MB over ${gen.requests.toLocaleString('en-US')} orders`);
+    const last = perRound.at(-1)!;
     const out = {
-      generatorRps: Math.round(gen.rps),
-      autocannonRps: Math.round(ac.rps),
-      ratio: Math.round(ratio * 1000) / 1000,
-      /** A bare undici Client.dispatch loop, same connections, nothing recorded: the engine's floor. */
-      undiciRps: Math.round(bare.rps),
-      undiciRatio: Math.round((bare.rps / ac.rps) * 1000) / 1000,
+      /** The default transport's (raw, for the built-in service) requests/s over autocannon's, median over rounds. */
+      ratio: ratioRaw.median,
+      ratioByTransport: { raw: ratioRaw, undici: ratioUndici, bareUndici: ratioBare },
+      cpuUsPerRequest: cpu,
+      /** autocannon CPU per request / the engine's: above 1, the engine is cheaper. */
+      cpuRatio: cpuRatioRaw.median,
+      cpuRatioByTransport: { raw: cpuRatioRaw, undici: cpuRatioUndici },
+      rounds,
       connections,
       durationMs,
-      generatorRequests: gen.requests,
-      undiciRequests: bare.requests,
-      autocannonRequests: ac.requests,
-      generatorCpuUsPerRequest: Math.round(gen.cpuUsPerRequest * 10) / 10,
-      undiciCpuUsPerRequest: Math.round(bare.cpuUsPerRequest * 10) / 10,
-      autocannonCpuUsPerRequest: Math.round(ac.cpuUsPerRequest * 10) / 10,
-      /** autocannon CPU per request / generator CPU per request: above 1, the generator is cheaper. */
-      cpuRatio: Math.round((ac.cpuUsPerRequest / gen.cpuUsPerRequest) * 1000) / 1000,
-      generatorP99Ms: gen.p99Ms,
-      autocannonP99Ms: ac.p99Ms,
-      generatorErrors: gen.errors,
-      undiciErrors: bare.errors,
+      autocannon: hasAutocannon,
+      generatorRps: Math.round(last.raw.rps),
+      undiciEngineRps: Math.round(last.undici.rps),
+      undiciRps: Math.round(last.bare.rps),
+      autocannonRps: Math.round(last.autocannon.rps),
+      burstLatenessP99Ms: { rate: coldRate, warmup: spread(cold.warm), none: spread(cold.cold) },
+      peakArrivalsPerS: { raw: peak.raw?.peakPerS ?? null, undici: peak.undici?.peakPerS ?? null, latenessLimitMs: 100 },
       heapMB: heap.heapMB,
       heapGrowthMB: heap.heapGrowthMB,
       heapRequests: heap.requests,
-      checkoutHeapGrowthMB: gen.heapGrowthMB,
       node: process.version,
     };
     console.log(JSON.stringify(out));
   } finally {
     child.kill();
   }
+}
+
+/** Whether package.json lists `name` in devDependencies (autocannon is used only if the project has it). */
+function devDependency(name: string): boolean {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { devDependencies?: Record<string, string> };
+  return pkg.devDependencies?.[name] !== undefined;
 }

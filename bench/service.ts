@@ -6,6 +6,10 @@
 // this process holds only the service and its CPU time per checkout can be measured: on a machine
 // where client and server share the cores, CPU per checkout is the figure that says what the service
 // costs; checkouts/s also depends on what the client gets. With --json the last line is one JSON object.
+// The hardware line (bench/service-bare.ts: plain node:http on the same threads, same body, only the
+// atomic take) is measured in the same run by the same client: durable/bare says what the service's
+// guarantees cost. --rounds N repeats everything N times, the order of the rows rotating, and reports
+// the ratios as median and range.
 import { createRequire } from 'node:module';
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startService } from '../src/service/index.ts';
+import { startBareService } from './service-bare.ts';
 
 interface AutocannonResult {
   '2xx': number;
@@ -34,12 +39,14 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '2' },
     connections: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '1' },
     drive: { type: 'string' }, // internal: the child's target URL
   },
 });
 const duration = Number(values.duration);
 const warmup = Number(values.warmup);
 const connections = Number(values.connections);
+const rounds = Math.max(1, Math.floor(Number(values.rounds)) || 1);
 for (const [name, v] of [['duration', duration], ['warmup', warmup], ['connections', connections]] as const) {
   if (!Number.isFinite(v) || v < 0 || (name !== 'warmup' && v <= 0)) {
     console.error(`bench:service: --${name} ${v} is not a positive number`);
@@ -69,7 +76,8 @@ async function drive(url: string): Promise<void> {
 
 interface Row {
   threads: number;
-  ledger: 'memory' | 'disk';
+  /** bare: the hardware line (bench/service-bare.ts), not the service. */
+  ledger: 'memory' | 'disk' | 'bare';
   checkoutsPerSec: number;
   /** CPU time (user + system, all threads) of the service's process per 2xx, in µs. */
   serviceCpuUsPerCheckout: number;
@@ -124,7 +132,28 @@ function load(url: string): Promise<{ r: AutocannonResult; cpuUs: number; orders
   });
 }
 
-async function measure(threads: number, ledger: 'memory' | 'disk'): Promise<Row> {
+async function measureBare(threads: number): Promise<Row> {
+  const bare = await startBareService(threads);
+  try {
+    const { r, cpuUs } = await load(bare.url);
+    return {
+      threads,
+      ledger: 'bare',
+      checkoutsPerSec: Math.round(r['2xx'] / r.duration),
+      serviceCpuUsPerCheckout: r['2xx'] > 0 ? Number((cpuUs / r['2xx']).toFixed(1)) : 0,
+      ordersPerCommit: 0,
+      p50Ms: r.latency.p50,
+      p99Ms: r.latency.p99,
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+    };
+  } finally {
+    await bare.close();
+  }
+}
+
+async function measure(threads: number, ledger: 'memory' | 'disk' | 'bare'): Promise<Row> {
+  if (ledger === 'bare') return measureBare(threads);
   const dir = ledger === 'disk' ? mkdtempSync(join(tmpdir(), 'flashsale-bench-')) : null;
   const service = await startService({
     sale: { skus: [{ id: 'bench', stock: 2 ** 31 - 1 }], perUserLimit: 0, reservationTtlMs: 60_000, opensAtEpochMs: null, payment: { declineRate: 0, latencyMs: 0 } },
@@ -153,18 +182,28 @@ async function measure(threads: number, ledger: 'memory' | 'disk'): Promise<Row>
 }
 
 async function main(): Promise<void> {
-  const rows: Row[] = [];
-  for (const threads of [1, 2]) {
-    for (const ledger of ['memory', 'disk'] as const) {
-      if (!values.json) process.stderr.write(`measuring ${threads} thread(s), ledger ${ledger} (${warmup}s warm-up + ${duration}s)...\n`);
-      rows.push(await measure(threads, ledger));
+  const kinds: Array<[number, 'memory' | 'disk' | 'bare']> = [];
+  for (const threads of [1, 2]) for (const ledger of ['memory', 'disk', 'bare'] as const) kinds.push([threads, ledger]);
+  const perRound: Row[][] = [];
+  for (let round = 0; round < rounds; round++) {
+    const got: Row[] = [];
+    for (let i = 0; i < kinds.length; i++) {
+      const [threads, ledger] = kinds[(i + round) % kinds.length];
+      if (!values.json) process.stderr.write(`round ${round + 1}: ${threads} thread(s), ${ledger === 'bare' ? 'bare line' : `ledger ${ledger}`} (${warmup}s warm-up + ${duration}s)...\n`);
+      got.push(await measure(threads, ledger));
     }
+    perRound.push(got);
   }
-  const ratio = (threads: number) => {
-    const mem = rows.find((r) => r.threads === threads && r.ledger === 'memory')!;
-    const disk = rows.find((r) => r.threads === threads && r.ledger === 'disk')!;
-    return mem.checkoutsPerSec > 0 ? Number((disk.checkoutsPerSec / mem.checkoutsPerSec).toFixed(3)) : 0;
+  const rows = perRound.at(-1)!.slice().sort((a, b) => a.threads - b.threads || a.ledger.localeCompare(b.ledger));
+  const of = (rs: Row[], threads: number, ledger: Row['ledger']) => rs.find((r) => r.threads === threads && r.ledger === ledger)!;
+  const over = (fn: (rs: Row[]) => number) => spread(perRound.map(fn));
+  const ratioOf = (rs: Row[], threads: number, base: 'memory' | 'bare') => {
+    const b = of(rs, threads, base).checkoutsPerSec;
+    return b > 0 ? of(rs, threads, 'disk').checkoutsPerSec / b : NaN;
   };
+  const toMemory = { threads1: over((rs) => ratioOf(rs, 1, 'memory')), threads2: over((rs) => ratioOf(rs, 2, 'memory')) };
+  const toBare = { threads1: over((rs) => ratioOf(rs, 1, 'bare')), threads2: over((rs) => ratioOf(rs, 2, 'bare')) };
+  const ratio = (threads: 1 | 2) => (threads === 1 ? toMemory.threads1.median : toMemory.threads2.median);
   const summary = {
     bench: 'service',
     node: process.version,
@@ -173,7 +212,11 @@ async function main(): Promise<void> {
     durationSec: duration,
     connections,
     rows,
+    rounds,
     durableToMemoryRatio: { threads1: ratio(1), threads2: ratio(2) },
+    /** Durable checkouts/s (disk ledger) over the bare line's, 2 threads (the goal: ≥ 0.6); median over rounds. */
+    durableToBareRatio: toBare.threads2.median,
+    ratios: { durableToMemory: toMemory, durableToBare: toBare },
   };
 
   if (values.json) {
@@ -187,5 +230,15 @@ async function main(): Promise<void> {
       `${String(r.threads).padStart(7)}  ${r.ledger.padEnd(6)} ${String(r.checkoutsPerSec).padStart(13)} ${String(r.serviceCpuUsPerCheckout).padStart(25)} ${String(r.ordersPerCommit).padStart(15)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.non2xx).padStart(9)} ${String(r.errors).padStart(7)}`,
     );
   }
-  console.log(`\ndurable (disk, synchronous=FULL) / in-memory: 1 thread ${summary.durableToMemoryRatio.threads1}, 2 threads ${summary.durableToMemoryRatio.threads2}`);
+  const f = (x: { median: number; min: number; max: number }) => `${x.median.toFixed(3)} (${x.min.toFixed(3)}–${x.max.toFixed(3)})`;
+  console.log(`\ndurable (disk, synchronous=FULL) / in-memory: 1 thread ${f(toMemory.threads1)}, 2 threads ${f(toMemory.threads2)}`);
+  console.log(`durable / bare line (node:http + JSON + atomic take): 1 thread ${f(toBare.threads1)}, 2 threads ${f(toBare.threads2)}  (median, range over ${rounds} round(s); the rows above are the last round)`);
+}
+
+function spread(xs: number[]): { median: number; min: number; max: number } {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  if (v.length === 0) return { median: NaN, min: NaN, max: NaN };
+  const mid = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  return { median: r(mid), min: r(v[0]), max: r(v.at(-1)!) };
 }

@@ -156,7 +156,7 @@ export class StartTimeoutError extends FlashsaleError {
   }
 }
 
-/** What the code needs from the platform is missing or broken (the raw transport's llhttp parser). Exit 1. */
+/** What the code needs from the platform is missing or broken (a module or capability Node should have). Exit 1. */
 export class PlatformError extends FlashsaleError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, EXIT.failure, options);

@@ -257,6 +257,27 @@ const CASES: Array<{ name: string; reply: Reply; count: number; expected: Outcom
     connections: 2,
   },
   {
+    name: 'a Content-Length that is not a number (undici counts it a length mismatch; so does raw)',
+    reply: firstThenGood('HTTP/1.1 201 Created\r\ncontent-length: 1x\r\n\r\nx'),
+    count: 2,
+    expected: [failed('res_content_length_mismatch'), answered(201)],
+    connections: 2,
+  },
+  {
+    name: 'a header line without a colon',
+    reply: firstThenGood('HTTP/1.1 201 Created\r\nno colon here\r\ncontent-length: 0\r\n\r\n'),
+    count: 2,
+    expected: [failed('HTTPParserError'), answered(201)],
+    connections: 2,
+  },
+  {
+    name: 'a status code of four digits',
+    reply: firstThenGood('HTTP/1.1 2010 Created\r\ncontent-length: 0\r\n\r\n'),
+    count: 2,
+    expected: [failed('HTTPParserError'), answered(201)],
+    connections: 2,
+  },
+  {
     name: 'a response head larger than http.maxHeaderSize',
     reply: firstThenGood(withLength(201, ORDER, [`x-big: ${'a'.repeat(20_000)}`])),
     count: 2,
@@ -389,7 +410,9 @@ describe('transport conformance: raw and undici, same assertions, same results',
     expect(() => new RawClient('https://127.0.0.1:8443')).toThrow('raw transport: https:// is not supported (plain http:// only; https://127.0.0.1:8443 needs the undici transport)');
     expect(() => openClient('raw', 'https://127.0.0.1:8443', {})).toThrow(/needs the undici transport/);
     expect(resolveTransport('auto', 'https://shop.example')).toBe('undici');
-    expect(resolveTransport('auto', 'http://127.0.0.1:8080')).toBe('raw');
+    expect(resolveTransport('auto', 'http://127.0.0.1:8080')).toBe('undici');
+    expect(resolveTransport('auto', 'http://127.0.0.1:8080', true)).toBe('raw');
+    expect(resolveTransport('auto', 'https://127.0.0.1:8443', true)).toBe('undici');
     expect(openClient('auto', 'https://127.0.0.1:8443', {})).toBeInstanceOf(Client);
   });
 

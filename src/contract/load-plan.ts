@@ -118,4 +118,8 @@ export interface LoadPlan {
   stopOnSellOut: boolean;
   /** `run --segment`: only the buyers of this segment are started (absent: all of them). */
   segment?: ExecutionSegment;
+  /** What carries the requests (the scenario's `load.transport`, `auto` resolved). Absent: undici. */
+  transport?: 'undici' | 'raw';
+  /** A GET of `path` on every connection before t0, not counted (`load.warmup`). Absent or null: none. */
+  warmup?: { path: string } | null;
 }

@@ -1,10 +1,10 @@
-// The worker's connections: `connections` undici Clients (one socket each, keep-alive, pipelining 1),
-// handed out idle-first. When all are busy, requests wait here in FIFO order rather than in undici's
-// queues, so the engine knows when each request really left (and the wait shows in corrected latency).
-// The one place the engine makes clients: the raw transport (src/load/transport/) plugs in here by
-// making each one with openClient(transport, url, options) instead of `new Client(...)`; nothing
-// else in the engine knows which transport carries a request (sender.ts only calls dispatch()).
-import { Client } from 'undici';
+// The worker's connections: `connections` clients of the plan's transport (undici's Client or the raw
+// transport, one socket each, keep-alive, pipelining 1), handed out idle-first. When all are busy,
+// requests wait here in FIFO order rather than in the clients' queues, so the engine knows when each
+// request really left (and the wait shows in corrected latency).
+// The one place the engine makes clients (openClient, src/load/transport/): nothing else in the engine
+// knows which transport carries a request (sender.ts only calls dispatch()).
+import { openClient, type TransportClient } from './transport/index.ts';
 
 const BACKSTOP_MS = 1_000;
 
@@ -12,10 +12,12 @@ export interface ConnectionOptions {
   url: string;
   connections: number;
   timeoutMs: number;
+  /** Absent: undici. */
+  transport?: 'undici' | 'raw';
 }
 
 export class Connections<T> {
-  readonly clients: Client[];
+  readonly clients: TransportClient[];
   /** What each connection is carrying now (null when idle). */
   readonly inFlight: Array<T | null>;
   readonly #idle: number[] = [];
@@ -27,7 +29,7 @@ export class Connections<T> {
     this.inFlight = new Array<T | null>(options.connections).fill(null);
     for (let i = 0; i < options.connections; i++) {
       this.clients.push(
-        new Client(options.url, {
+        openClient(options.transport ?? 'undici', options.url, {
           pipelining: 1,
           // The engine times requests out itself (undici's timers tick about every half second, and
           // re-arming one per request costs throughput); only connecting keeps undici's timeout.

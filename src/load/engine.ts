@@ -27,6 +27,7 @@ import { PROGRESS_FIELDS, STOP_CODES, STOP_INTERRUPTED, STOP_MAX_DURATION, STOP_
 import { Tally, type JourneyEnd } from './tally.ts';
 import { LIVE_FIELDS } from '../measure/live.ts';
 import { Timeline } from './timeline.ts';
+import { warmUp } from './warmup.ts';
 
 export interface WorkerTask {
   plan: LoadPlan;
@@ -39,6 +40,8 @@ export interface WorkerTask {
 const BATCH = 256;
 const PROGRESS_EVERY_MS = 100;
 const LOOP_RESOLUTION_MS = 10;
+/** The warm-up never holds the start longer than this (the main thread waits 30 s for every worker). */
+const WARMUP_MAX_MS = 5_000;
 
 /** The stop reason a STOP_* code stands for. */
 function reasonOf(code: number): StopReason {
@@ -108,6 +111,9 @@ export class LoadEngine implements JourneyHost {
 
   /** Signals readiness, waits for the main thread's t0, runs to the end, returns what was measured. */
   async run(): Promise<LoadResult> {
+    // Connections open and the hot path run before t0 (load.warmup), so connecting is not lateness.
+    const warmup = this.#plan.warmup;
+    if (warmup) await warmUp(this.#sender.conns.clients, warmup.path, Math.min(this.#plan.journey.timeoutMs, WARMUP_MAX_MS));
     this.#t0EpochMs = await this.#control.ready();
     this.#t0Local = this.#t0EpochMs - performance.timeOrigin;
     this.#timeline.start();

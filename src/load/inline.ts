@@ -3,7 +3,7 @@
 import type { LoadResult } from '../contract/result.ts';
 import { LoadEngine } from './engine.ts';
 import type { LoadPlan } from '../contract/load-plan.ts';
-import { createSharedState, GO, requestStop, STOP_INTERRUPTED } from './shared.ts';
+import { createSharedState, GO, READY, requestStop, STOP_INTERRUPTED } from './shared.ts';
 import { validatePlan } from './validate.ts';
 
 export async function runLoadInline(plan: LoadPlan, options: { signal?: AbortSignal } = {}): Promise<LoadResult> {
@@ -13,6 +13,9 @@ export async function runLoadInline(plan: LoadPlan, options: { signal?: AbortSig
   const done = new LoadEngine({ plan: { ...plan, workers: 1 }, worker: 0, workers: 1, shared }).run();
   const stop = () => requestStop(control, STOP_INTERRUPTED);
   options.signal?.addEventListener('abort', stop, { once: true });
+  done.catch(() => undefined); // awaited below; seen here so a failure while waiting is not "unhandled"
+  // t0 once the engine is ready (after its warm-up), as runLoad does; bounded by the warm-up's own bound.
+  for (let i = 0; i < 100 && Atomics.load(control, READY) === 0; i++) await Atomics.waitAsync(control, READY, 0, 100).value;
   new Float64Array(shared.t0)[0] = Date.now();
   Atomics.store(control, GO, 1);
   Atomics.notify(control, GO);

@@ -34,7 +34,7 @@ export class Sender {
       this.#templates[i] = compileTemplate(t, `target.requests.${step}`, plain);
       this.#classifiers[i] = compileClassifier(t, `target.requests.${step}`);
     }
-    this.conns = new Connections<Journey>({ url: plan.target.url, connections: plan.connections, timeoutMs: plan.journey.timeoutMs });
+    this.conns = new Connections<Journey>({ url: plan.target.url, connections: plan.connections, timeoutMs: plan.journey.timeoutMs, transport: plan.transport });
     this.#recorder = recorder;
     this.#tally = tally;
     this.#counts = tally.counts;

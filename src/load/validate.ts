@@ -63,6 +63,9 @@ export function validatePlan(plan: LoadPlan): void {
   wholeAtLeast(issues, 'workers', plan.workers, 1);
   wholeAtLeast(issues, 'connections', plan.connections, 1);
   if (!Number.isInteger(plan.seed)) issues.push(`seed must be a whole number (got ${plan.seed})`);
+  if (plan.transport !== undefined && plan.transport !== 'undici' && plan.transport !== 'raw') issues.push(`transport must be "undici" or "raw" (got ${String(plan.transport)})`);
+  else if (plan.transport === 'raw' && !plan.target?.url?.startsWith('http://')) issues.push(`transport "raw" carries plain http:// only (target.url is ${plan.target?.url})`);
+  if (plan.warmup != null && !(typeof plan.warmup.path === 'string' && plan.warmup.path.startsWith('/'))) issues.push('warmup.path must start with "/"');
   try {
     issues.push(...arrivalShape(plan.arrival).validate(plan.arrival));
   } catch (e) {

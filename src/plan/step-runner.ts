@@ -66,6 +66,9 @@ export function createStepProbe(cfg: StepRunnerConfig): RateProbe<MeasuredStep> 
           ...toLoadPlan(scenario, { targetUrl: url, workers: cfg.workers, seed: seed + i * 7919 }),
           arrival: { type: 'constant-arrival-rate', rate: rate / urls.length, timeUnitMs: 1000, durationMs: lengthMs },
           stopOnSellOut: false,
+          // Each step is a short run of its own with the search's own warm-up before it: a per-run
+          // connection warm-up (load.warmup) would only add requests the step's timing does not expect.
+          warmup: null,
         };
         plan.caps = { maxRequests: share, gracefulStopMs, maxDurationMs: lengthMs + gracefulStopMs + 1000 };
         return runLoad(plan, { signal: cfg.signal });

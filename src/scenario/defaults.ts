@@ -23,4 +23,6 @@ export const LOAD_DEFAULTS = {
   gracefulStop: '5s',
   seed: 1,
   stopOnSellOut: true,
+  transport: 'auto',
+  warmup: { path: '/healthz' },
 } as const;

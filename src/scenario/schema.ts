@@ -108,6 +108,14 @@ const Buyers = z.strictObject({
     .meta({ description: 'How often buyers ask for each SKU, in sale.skus order. Default: proportional to stock.' }),
 });
 
+// What goes on the request line and in headers as written: a CR or LF there would end the line and
+// start another (header injection), and other control characters are not allowed by HTTP at all.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const PATH_CHARS = /^[^\u0000-\u0020\u007f]*$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
 // ---- load ---------------------------------------------------------------------------------------
 
 const Load = z.strictObject({
@@ -118,6 +126,23 @@ const Load = z.strictObject({
   gracefulStop: duration.default(L.gracefulStop).meta({ description: 'After the schedule ends, how long in-flight journeys may finish (k6: gracefulStop).' }),
   seed: z.int().default(L.seed),
   stopOnSellOut: z.boolean().default(L.stopOnSellOut).meta({ description: 'Stop once every SKU answers sold out, as a real crowd thins out.' }),
+  transport: z
+    .enum(['auto', 'undici', 'raw'])
+    .default(L.transport)
+    .meta({ description: 'What carries the requests: undici, or the raw transport (plain http:// only, cheaper per request). auto: raw for the built-in service over http://, undici otherwise.' }),
+  warmup: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        path: z
+          .string()
+          .startsWith('/', { error: 'must start with "/"', abort: true })
+          .regex(PATH_CHARS, { error: 'must not contain spaces or control characters (CR, LF, tab…): it goes on the request line' })
+          .default(L.warmup.path),
+      }),
+    ])
+    .default({ ...L.warmup })
+    .meta({ description: 'Before the sale opens, one GET of this path on every connection (never a purchase; not counted), so connecting is not counted as lateness. false: none.' }),
 });
 
 // ---- target -------------------------------------------------------------------------------------
@@ -130,13 +155,6 @@ const Matcher = z.union([
   }),
 ]);
 
-// What goes on the request line and in headers as written: a CR or LF there would end the line and
-// start another (header injection), and other control characters are not allowed by HTTP at all.
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const PATH_CHARS = /^[^\u0000-\u0020\u007f]*$/;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const RequestTemplate = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default(T.method),

@@ -86,8 +86,9 @@ function skuWeights(s: Scenario): number[] {
 
 export function toLoadPlan(s: Scenario, options: ToLoadPlanOptions = {}): LoadPlan {
   const b = s.buyers;
+  const target = toTargetSpec(s, options.targetUrl);
   return {
-    target: toTargetSpec(s, options.targetUrl),
+    target,
     arrival: toArrivalSpec(b.arrival),
     journey: {
       type: b.journey,
@@ -108,5 +109,19 @@ export function toLoadPlan(s: Scenario, options: ToLoadPlanOptions = {}): LoadPl
     connections: s.load.connections,
     seed: options.seed ?? s.load.seed,
     stopOnSellOut: s.load.stopOnSellOut,
+    transport: transportFor(s, target.url),
+    warmup: s.load.warmup === false ? null : { path: s.load.warmup.path },
   };
+}
+
+/** `load.transport` resolved for this target: `auto` is raw only where the raw transport is known to read
+ * every answer as undici does (the built-in service over http://); `raw` on https:// is refused here. */
+function transportFor(s: Scenario, url: string): 'undici' | 'raw' {
+  const http = /^http:\/\//i.test(url);
+  // As resolveTransport (src/load/transport/index.ts), which the scenario may not import.
+  const t = s.load.transport === 'auto' ? (s.target === 'built-in' && http ? 'raw' : 'undici') : s.load.transport;
+  if (t === 'raw' && !http) {
+    throw new UsageError(`load.transport: "raw" carries plain http:// only; the target is ${url} (use "undici" or "auto")`);
+  }
+  return t;
 }

@@ -24,13 +24,18 @@ export interface TransportOptions {
   bodyTimeout?: 0;
 }
 
-/** `auto`: raw for http://, undici for https:// (and anything else undici speaks). */
-export function resolveTransport(transport: Transport, url: string | URL): 'undici' | 'raw' {
+/**
+ * `auto`: raw only where it is proven to read every answer as undici does, the built-in service over
+ * http:// (its answers are the conformance suite's plain case); undici for any other target, whose
+ * answers nobody has checked, and for https://.
+ */
+export function resolveTransport(transport: Transport, url: string | URL, builtIn = false): 'undici' | 'raw' {
   if (transport !== 'auto') return transport;
-  return new URL(url).protocol === 'http:' ? 'raw' : 'undici';
+  return builtIn && new URL(url).protocol === 'http:' ? 'raw' : 'undici';
 }
 
-/** One connection's client. `raw` with an https:// URL throws (InvalidArgumentError naming the URL). */
-export function openClient(transport: Transport, url: string, options: TransportOptions): TransportClient {
-  return resolveTransport(transport, url) === 'raw' ? new RawClient(url, options) : new Client(url, options);
+/** One connection's client (`auto` as for a foreign target). `raw` with an https:// URL throws
+ * (InvalidArgumentError naming the URL). */
+export function openClient(transport: Transport, url: string, options: TransportOptions, builtIn = false): TransportClient {
+  return resolveTransport(transport, url, builtIn) === 'raw' ? new RawClient(url, options) : new Client(url, options);
 }

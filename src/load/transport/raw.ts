@@ -1,5 +1,5 @@
 // The raw transport: one `net` socket to a plain http:// origin, one request in flight at a time (no
-// pipelining), answers parsed by llhttp (llhttp.ts). It offers the part of undici's Client the load
+// pipelining), answers parsed by http-parser-js (parser.ts). It offers the part of undici's Client the load
 // engine uses, with the same legacy handler calls, so the engine can hold either:
 //
 //   dispatch(opts, handler)  handler.onConnect(abort) when the request is written, then for each answer
@@ -9,7 +9,7 @@
 //
 // Why it is cheaper than undici: a request is one string built from the caller's options and one
 // socket write; all connections of a thread read into one shared buffer (net's `onread`), so a read
-// allocates nothing; llhttp is called once per read with five small callbacks; there are no timers per
+// allocates nothing; the parser is called once per read with three callbacks; there are no timers per
 // request (the engine times requests out itself, through the handler's abort). Where it knowingly
 // differs from undici is listed in docs/load-engine.md ("Transports").
 import { maxHeaderSize as NODE_MAX_HEADER_SIZE } from 'node:http';
@@ -17,7 +17,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { errors } from 'undici';
-import * as ll from './llhttp.ts';
+import { OK, PARSED, ParseFailure, ResponseParser, SKIP_BODY, STOP, STOPPED, type ParserOwner } from './parser.ts';
 import { RequestSerializer, type SerializedRequest } from './request.ts';
 import { codeOf } from '../../errors.ts';
 
@@ -68,15 +68,9 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 const NO_HEADERS: Buffer[] = [];
 const NO_TRAILERS: string[] = [];
 const noResume = (): void => undefined;
-const KEEP_ALIVE = [0x6b, 0x65, 0x65, 0x70, 0x2d, 0x61, 0x6c, 0x69, 0x76, 0x65]; // "keep-alive"
-const CONTENT_LENGTH = [0x63, 0x6f, 0x6e, 0x74, 0x65, 0x6e, 0x74, 0x2d, 0x6c, 0x65, 0x6e, 0x67, 0x74, 0x68]; // "content-length"
-const TIMEOUT_EQ = [0x74, 0x69, 0x6d, 0x65, 0x6f, 0x75, 0x74, 0x3d]; // "timeout="
-const NAME_PLAIN = 0;
-const NAME_CONTENT_LENGTH = 1;
-const NAME_KEEP_ALIVE = 2;
 
 
-export class RawClient implements ll.ParserCallbacks {
+export class RawClient implements ParserOwner {
   readonly #hostname: string;
   readonly #port: number;
   readonly #connectTimeout: number;
@@ -94,8 +88,8 @@ export class RawClient implements ll.ParserCallbacks {
   #connected = false;
   #connectTimer: NodeJS.Timeout | null = null;
   #connectCheck: NodeJS.Immediate | null = null;
-  /** llhttp parser, allocated on first connect; reset before the first read of each new socket. */
-  #ptr = 0;
+  /** The response parser, made on first connect; reset before the first read of each new socket. */
+  #parser: ResponseParser | null = null;
   #parserFresh = false;
   /** Parsing a read: nothing is written until the whole read is parsed (see #onRead). */
   #reading = false;
@@ -119,15 +113,7 @@ export class RawClient implements ll.ParserCallbacks {
   #keepAlive = false;
   #contentLength = -1;
   #bytesRead = 0;
-  #headersSize = 0;
-  #inName = false;
-  #nameLength = 0;
-  readonly #name = new Uint8Array(14);
-  #valueKind = NAME_PLAIN;
-  readonly #keepAliveValue = new Uint8Array(64);
-  #keepAliveLength = 0;
-  #headers: Buffer[] = NO_HEADERS;
-  #statusText = '';
+  #trailers: string[] = NO_TRAILERS;
 
   constructor(url: string | URL, options: RawClientOptions = {}) {
     const u = typeof url === 'string' ? new URL(url) : url;
@@ -214,10 +200,6 @@ export class RawClient implements ll.ParserCallbacks {
     this.#closeSocket();
     if (handler) handler.onError!(error); // checkHandler() made sure every handler has its callbacks
     this.#failQueued(error);
-    if (this.#ptr) {
-      ll.llhttp().llhttp_free(this.#ptr);
-      this.#ptr = 0;
-    }
     if (this.#onIdle) this.#onIdle();
     if (!socket || socket.closed) return Promise.resolve();
     return new Promise((resolve) => socket.once('close', () => resolve()));
@@ -250,7 +232,7 @@ export class RawClient implements ll.ParserCallbacks {
   }
 
   #connect(): void {
-    if (this.#ptr === 0) this.#ptr = ll.allocParser();
+    this.#parser ??= new ResponseParser(this, this.#maxHeaderSize);
     this.#parserFresh = false;
     this.#keepAliveMs = this.#keepAliveDefault;
     const socket: Socket = connect({
@@ -317,9 +299,9 @@ export class RawClient implements ll.ParserCallbacks {
 
   /** The server closed while an answer that ends at close was being read: it may be complete. */
   #finishAtEof(): void {
-    const ret = ll.finish(this, this.#ptr);
+    const ret = this.#parser!.finish(); // a connection (and so a parser) exists
     if (this.#handler !== null) {
-      const err = this.#pendingError ?? (ret === ll.OK || ret === ll.PAUSED ? new SocketError('other side closed') : this.#parserError(Buffer.alloc(0)));
+      const err = this.#pendingError ?? (ret === PARSED || ret === STOPPED ? new SocketError('other side closed') : this.#parserError(ret, Buffer.alloc(0)));
       this.#pendingError = null;
       return this.#onGone(err);
     }
@@ -390,17 +372,18 @@ export class RawClient implements ll.ParserCallbacks {
 
   #onRead(socket: Socket, n: number): boolean {
     if (socket !== this.#socket) return false;
+    const parser = this.#parser!; // made by #connect before the socket exists
     if (!this.#parserFresh) {
-      ll.llhttp().llhttp_reset(this.#ptr);
+      parser.reset();
       this.#parserFresh = true;
     }
     // A request the caller dispatches from onComplete waits until this read is parsed: bytes after the
     // answer (garbage, an answer nobody asked for) must drop this connection before anything else is
     // written on it, or they would be read as the next request's answer.
-    let ret: number;
+    let ret: number | ParseFailure;
     this.#reading = true;
     try {
-      ret = ll.execute(this, this.#ptr, READ_BUFFER, 0, n);
+      ret = parser.execute(READ_BUFFER, 0, n);
     } catch (err) {
       // A handler callback threw. Before the answer completed, the request fails with that error (as
       // undici); after it, it is the caller's bug and is rethrown.
@@ -413,8 +396,8 @@ export class RawClient implements ll.ParserCallbacks {
       return false;
     }
     this.#reading = false;
-    if (ret !== ll.OK && socket === this.#socket) {
-      const err = this.#pendingError ?? this.#parserError(Buffer.from(READ_BUFFER.subarray(Math.max(0, ll.errorOffset(this.#ptr)), n)));
+    if (ret !== PARSED && socket === this.#socket) {
+      const err = this.#pendingError ?? this.#parserError(ret, READ_BUFFER.subarray(0, n));
       this.#pendingError = null;
       // Bytes with no request waiting for them (an unasked-for answer, garbage on an idle connection):
       // the connection cannot be trusted; it is dropped and nobody is told, as undici does.
@@ -425,112 +408,70 @@ export class RawClient implements ll.ParserCallbacks {
     return socket === this.#socket;
   }
 
-  /** undici's error for a parse failure: a length mismatch when the body was cut short, else the parser's. */
-  #parserError(data: Buffer): Error {
-    if (this.#contentLength >= 0 && this.#bytesRead !== this.#contentLength) return new ResponseContentLengthMismatchError();
+  /** undici's error for a parse failure: a length mismatch when the body was cut short, an overflow, else the parser's. */
+  #parserError(ret: number | ParseFailure, data: Buffer): Error {
+    if (this.#contentLength >= 0 && this.#bytesRead !== this.#contentLength && this.#finalStatus !== 0) return new ResponseContentLengthMismatchError();
+    if (ret instanceof ParseFailure && ret.headersOverflow) return new HeadersOverflowError();
+    // A Content-Length that is not a number: undici reports a length mismatch.
+    if (ret instanceof ParseFailure && ret.reason === 'HPE_INVALID_CONTENT_LENGTH') return new ResponseContentLengthMismatchError();
     // undici 7 passes llhttp's error number where its name is expected, so its HTTPParserError has no
     // code; the same here, so both transports count the same kind of error.
     const ParserError = HTTPParserError as unknown as new (message: string, code: string | undefined, data: Buffer) => Error;
-    return new ParserError(`Response does not match the HTTP/1.1 protocol (${ll.errorReason(this.#ptr)})`, undefined, data);
+    const reason = ret instanceof ParseFailure ? ret.reason : 'stopped';
+    return new ParserError(`Response does not match the HTTP/1.1 protocol (${reason})`, undefined, Buffer.from(data));
   }
 
-  // llhttp callbacks (during execute(); `at` is an address in ll.memory()) ---------------------------
+  // Parser callbacks (during execute()) -------------------------------------------------------------
 
-  onMessageBegin(): number {
-    if (this.#handler === null) return -1; // an answer nobody asked for
-    this.#status = 0;
-    this.#contentLength = -1;
-    this.#bytesRead = 0;
-    this.#headersSize = 0;
-    this.#inName = false;
-    this.#keepAliveLength = 0;
-    if (this.#wantHeaders) {
-      this.#headers = [];
-      this.#statusText = '';
-    }
-    return 0;
-  }
-
-  onStatus(at: number, length: number): number {
-    if (this.#wantHeaders) this.#statusText += ll.memory().toString('latin1', at, at + length);
-    return 0;
-  }
-
-  onHeaderField(at: number, length: number): number {
-    if ((this.#headersSize += length) >= this.#maxHeaderSize) return this.#stop(new HeadersOverflowError());
-    const mem = ll.memory();
-    if (!this.#inName) {
-      this.#inName = true;
-      this.#nameLength = 0;
-      if (this.#wantHeaders) this.#headers.push(Buffer.alloc(0));
-    }
-    // Only the first 14 bytes are kept: enough to recognise content-length and keep-alive.
-    const name = this.#name;
-    for (let i = 0, k = this.#nameLength; i < length && k < 14; i++, k++) name[k] = mem[at + i] | 0x20;
-    this.#nameLength += length;
-    if (this.#wantHeaders) this.#appendHeader(mem, at, length);
-    return 0;
-  }
-
-  onHeaderValue(at: number, length: number): number {
-    if ((this.#headersSize += length) >= this.#maxHeaderSize) return this.#stop(new HeadersOverflowError());
-    const mem = ll.memory();
-    if (this.#inName) {
-      this.#inName = false;
-      this.#valueKind = nameKind(this.#name, this.#nameLength);
-      if (this.#valueKind === NAME_CONTENT_LENGTH) this.#contentLength = 0;
-      if (this.#wantHeaders) this.#headers.push(Buffer.alloc(0));
-    }
-    if (this.#valueKind === NAME_CONTENT_LENGTH) {
-      let v = this.#contentLength;
-      for (let i = 0; i < length; i++) {
-        const d = mem[at + i] - 0x30;
-        if (d >= 0 && d <= 9) v = v * 10 + d;
-      }
-      this.#contentLength = v;
-    } else if (this.#valueKind === NAME_KEEP_ALIVE) {
-      const kept = this.#keepAliveValue;
-      for (let i = 0; i < length && this.#keepAliveLength < kept.length; i++) kept[this.#keepAliveLength++] = mem[at + i];
-    }
-    if (this.#wantHeaders) this.#appendHeader(mem, at, length);
-    return 0;
-  }
-
-  onHeadersComplete(statusCode: number, upgrade: number, shouldKeepAlive: number): number {
-    const handler = this.#handler!; // llhttp calls back only while a request is in flight
+  onHead(statusCode: number, headers: string[], statusText: string, shouldKeepAlive: boolean, upgrade: boolean): number {
+    const handler = this.#handler;
+    if (handler === null) return STOP; // an answer nobody asked for
     const seq = this.#seq;
     // An upgrade nobody asked for: the rest of the stream is not HTTP any more (undici: the same error).
-    if (upgrade === 1) return this.#stop(new SocketError('bad upgrade'));
+    if (upgrade) return this.#stop(new SocketError('bad upgrade'));
     this.#status = statusCode;
+    this.#contentLength = -1;
+    this.#bytesRead = 0;
+    let keepAliveHint: string | null = null;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      if (name.length === 14 && name.toLowerCase() === 'content-length') this.#contentLength = Number(headers[i + 1]);
+      else if (name.length === 10 && name.toLowerCase() === 'keep-alive') keepAliveHint = headers[i + 1];
+    }
     if (statusCode >= 200) {
       this.#finalStatus = statusCode;
-      this.#keepAlive = shouldKeepAlive === 1 && !this.#reset;
-      if (this.#keepAlive) this.#keepAliveMs = this.#keepAliveHint();
+      this.#keepAlive = shouldKeepAlive && !this.#reset;
+      if (this.#keepAlive) this.#keepAliveMs = this.#keepAliveHint(keepAliveHint);
     }
-    const headers = this.#headers;
-    if (this.#wantHeaders) this.#headers = [];
     // 1xx answers (100 Continue included, RFC 9110 §15.2) go to onHeaders and the final answer follows;
     // a false return (pause) is not honoured: the engine never pauses.
-    handler.onHeaders!(statusCode, headers, noResume, this.#statusText);
-    if (this.#seq !== seq || this.#handler !== handler) return -1; // aborted from onHeaders
-    if (statusCode < 200 || this.#method === 'HEAD') return 1; // no body
-    return 0;
+    if (this.#wantHeaders) handler.onHeaders!(statusCode, headers.map((h) => Buffer.from(h, 'latin1')), noResume, statusText); // as below
+    else handler.onHeaders!(statusCode, NO_HEADERS, noResume, ''); // the handler was checked non-null above (checkHandler: it has every callback)
+    if (this.#seq !== seq || this.#handler !== handler) return STOP; // aborted from onHeaders
+    // No body: 1xx, HEAD, 204 and 304 (a length they carry is the representation's, as llhttp reads it).
+    if (statusCode < 200 || statusCode === 204 || statusCode === 304 || this.#method === 'HEAD') return SKIP_BODY;
+    return OK;
   }
 
-  onBody(at: number, length: number): number {
-    const handler = this.#handler!; // llhttp calls back only while a request is in flight
+  onBody(view: Buffer): number {
+    const handler = this.#handler!; // the parser calls back only while a request is in flight
+    const length = view.length;
     this.#bytesRead += length;
-    // A copy: the parser's memory is reused by the next read, and the handler may keep the chunk.
+    // A copy: the read buffer is reused by the next read, and the handler may keep the chunk.
     const chunk = Buffer.allocUnsafe(length);
-    ll.memory().copy(chunk, 0, at, at + length);
+    view.copy(chunk, 0, 0, length);
     const seq = this.#seq;
     handler.onData!(chunk); // checkHandler() made sure every handler has its callbacks
-    if (this.#seq !== seq || this.#handler !== handler) return -1; // aborted from onData
-    return 0;
+    if (this.#seq !== seq || this.#handler !== handler) return STOP; // aborted from onData
+    return OK;
+  }
+
+  onTrailers(trailers: string[]): void {
+    if (this.#wantHeaders) this.#trailers = trailers.slice();
   }
 
   onMessageComplete(): number {
-    if (this.#status < 200) return 0; // a 1xx answer ended; the final one follows
+    if (this.#status < 200) return OK; // a 1xx answer ended; the final one follows
     const handler = this.#handler!;
     if (this.#method !== 'HEAD' && this.#contentLength >= 0 && this.#bytesRead !== this.#contentLength) {
       return this.#stop(new ResponseContentLengthMismatchError());
@@ -540,61 +481,33 @@ export class RawClient implements ll.ParserCallbacks {
     const keep = this.#keepAlive && socket.writableLength === 0;
     this.#handler = null;
     this.#finalStatus = 0;
-    let trailers = NO_TRAILERS;
-    if (this.#wantHeaders && this.#headers.length > 0) trailers = this.#headers.map((b) => b.toString('latin1'));
+    const trailers = this.#trailers;
+    this.#trailers = NO_TRAILERS;
     if (keep) {
       this.#idleSince = performance.now();
       handler.onComplete!(trailers); // checkHandler() made sure every handler has its callbacks
-      return 0;
+      return OK;
     }
     this.#closeSocket();
     handler.onComplete!(trailers); // checkHandler() made sure every handler has its callbacks
-    return ll.PAUSED; // stop: whatever follows on this connection is not read
+    return STOP; // whatever follows on this connection is not read
   }
 
   /** Reports `err` once execute() returns, and stops the parser now. */
   #stop(err: Error): number {
     this.#pendingError ??= err;
-    return -1;
-  }
-
-  #appendHeader(mem: Buffer, at: number, length: number): void {
-    const last = this.#headers.length - 1;
-    const piece = Buffer.from(mem.subarray(at, at + length));
-    this.#headers[last] = this.#headers[last].length === 0 ? piece : Buffer.concat([this.#headers[last], piece]);
+    return STOP;
   }
 
   /** How long this connection may sit idle: the server's `Keep-Alive: timeout=N` less the threshold, as undici. */
-  #keepAliveHint(): number {
-    const n = this.#keepAliveLength;
-    if (n === 0) return this.#keepAliveDefault;
-    const v = this.#keepAliveValue;
-    for (let i = 0; i + TIMEOUT_EQ.length < n; i++) {
-      let j = 0;
-      while (j < TIMEOUT_EQ.length && v[i + j] === TIMEOUT_EQ[j]) j++;
-      if (j < TIMEOUT_EQ.length) continue;
-      let seconds = 0;
-      let k = i + j;
-      for (; k < n && v[k] >= 0x30 && v[k] <= 0x39; k++) seconds = seconds * 10 + (v[k] - 0x30);
-      if (k === i + j) break;
-      const ms = Math.min(seconds * 1000 - this.#keepAliveThreshold, this.#keepAliveMax);
-      if (ms <= 0) this.#keepAlive = false;
-      return ms;
-    }
-    return this.#keepAliveDefault;
+  #keepAliveHint(value: string | null): number {
+    if (value === null) return this.#keepAliveDefault;
+    const m = /timeout=(\d+)/i.exec(value);
+    if (m === null) return this.#keepAliveDefault;
+    const ms = Math.min(Number(m[1]) * 1000 - this.#keepAliveThreshold, this.#keepAliveMax);
+    if (ms <= 0) this.#keepAlive = false;
+    return ms;
   }
-
-}
-
-function nameKind(name: Uint8Array, length: number): number {
-  if (length === 14 && same(name, CONTENT_LENGTH)) return NAME_CONTENT_LENGTH;
-  if (length === 10 && same(name, KEEP_ALIVE)) return NAME_KEEP_ALIVE;
-  return NAME_PLAIN;
-}
-
-function same(a: Uint8Array, b: readonly number[]): boolean {
-  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function checkHandler(handler: Handler): void {
