@@ -10,7 +10,7 @@ import { parseSale, type SaleDefinition } from './sale.ts';
 import { createSaleShared, startNewSale, type SaleShared } from './state.ts';
 import { chooseSaleStart } from './continuation.ts';
 import { defaultLog, type ServiceLog } from './log.ts';
-import { guardPort, probePort, type PortGuard } from './port-guard.ts';
+import { claimPort, guardPort } from './port-guard.ts';
 import { createRequestCounters } from './prometheus.ts';
 import { createHealth, Health } from './health.ts';
 import type { ServiceThreadData } from './thread-protocol.ts';
@@ -113,16 +113,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const ledgerPath = options.ledgerPath ?? ':memory:';
   const urlOf = (p: number) => `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
   // The port is this service's alone (see port-guard.ts): checked before the ledger is even opened.
-  let guard: PortGuard | null = null;
-  if (port !== 0) {
-    guard = await guardPort(port, urlOf(port));
-    try {
-      await probePort(host, port);
-    } catch (e) {
-      guard.release();
-      throw e;
-    }
-  }
+  let guard = await claimPort(host, port, urlOf(port));
   let ledger: LedgerHost;
   try {
     ledger = await LedgerHost.start(ledgerPath, 'FULL', ledgerMetrics, channels.map((c) => c.port1), { acceptLostOrders: options.acceptLostOrders, health: healthSab });

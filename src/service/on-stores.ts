@@ -12,7 +12,7 @@ import { checkSchemaName } from '../stores/postgres/schema.ts';
 import { rebuildStock } from '../stores/rebuild.ts';
 import { parsePostgresUrl, parseRedisUrl, redactUrl } from '../stores/url.ts';
 import { chooseSaleStart } from './continuation.ts';
-import { guardPort, probePort, type PortGuard } from './port-guard.ts';
+import { claimPort, guardPort } from './port-guard.ts';
 import { parseSale, type SaleDefinition } from './sale.ts';
 import { defaultLog, type ServiceLog } from './log.ts';
 import { describeRebuild, openStoreLinks, type StoreConfig } from './store-links.ts';
@@ -130,16 +130,8 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
   const threads = options.threads ?? 1;
   const urlOf = (p: number) => `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
   if (options.joinPort === true && port === 0) throw new UsageError('--join-port needs the --port of the service to join (not 0)');
-  let guard: PortGuard | null = null;
-  if (port !== 0 && options.joinPort !== true) {
-    guard = await guardPort(port, urlOf(port));
-    try {
-      await probePort(host, port);
-    } catch (e) {
-      guard.release();
-      throw e;
-    }
-  }
+  // --join-port shares the first process's port on purpose: that one holds the claim.
+  let guard = options.joinPort === true ? null : await claimPort(host, port, urlOf(port));
   let saleId: number;
   try {
     saleId = await prepare(config, sale, options, log);

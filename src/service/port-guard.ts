@@ -125,6 +125,20 @@ function fileGuard(port: number, me: Holder): PortGuard {
   throw new PortInUseError(`port ${port}: could not take the lock ${file} (other services keep starting on it).`);
 }
 
+/** Claims `port` for this service (the guard) and checks nothing else listens on it (the probe);
+ * the guard is released again when the probe fails. Port 0 (the kernel picks) needs neither: null. */
+export async function claimPort(host: string, port: number, url: string): Promise<PortGuard | null> {
+  if (port === 0) return null;
+  const guard = await guardPort(port, url);
+  try {
+    await probePort(host, port);
+  } catch (e) {
+    guard.release();
+    throw e;
+  }
+  return guard;
+}
+
 /** Listens on host:port without reusePort and closes: throws PortInUseError naming whoever holds it. */
 export async function probePort(host: string, port: number): Promise<void> {
   const server: Server = createServer();

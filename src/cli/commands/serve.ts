@@ -154,20 +154,7 @@ export function register(program: Command): void {
       if (o.ledger === ':memory:') {
         process.stderr.write('flashsale serve: ledger :memory: — a 201 is NOT durable: every order is gone when this process ends (keep them with --ledger <file>)\n');
       }
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          process.stderr.write(`flashsale serve: ${signal}: draining in-flight requests (up to ${o.shutdownTimeout} ms) and flushing the ledger; a second ${signal} quits at once\n`);
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          service.close().then(resolve, (e) => {
-            process.stderr.write(`flashsale serve: shutdown failed: ${messageOf(e)}\n`);
-            process.exitCode = 1;
-            resolve();
-          });
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await closeOnSignal(service, `draining in-flight requests (up to ${o.shutdownTimeout} ms) and flushing the ledger`);
     });
 }
 
@@ -198,12 +185,18 @@ async function serveOnStores(o: ServeOptions, sale: SaleDefinition, adminToken: 
     `flashsale serve: ${service.threads} thread(s) on the shared stores: stock ${redactUrl(o.stockStore)}, ledger ${redactUrl(o.ledger)}, sale ${service.saleId}, ` +
       `${sale.skus.length} SKU(s), admin routes ${adminToken ? 'on' : 'off'}. Checkout only (reservations answer 501). Ctrl-C stops.\n`,
   );
-  await new Promise<void>((resolve) => {
+  await closeOnSignal(service, `draining in-flight checkouts (up to ${o.shutdownTimeout} ms)`);
+}
+
+/** Until SIGINT or SIGTERM: then drains and closes the service (a second signal quits at once, by
+ * Node's default, since the handlers are gone); a failed shutdown makes the exit code 1. */
+function closeOnSignal(service: { close(): Promise<void> }, draining: string): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = (signal: string) => {
-      process.stderr.write(`flashsale serve: ${signal}: draining in-flight checkouts (up to ${o.shutdownTimeout} ms)\n`);
+      process.stderr.write(`flashsale serve: ${signal}: ${draining}; a second ${signal} quits at once\n`);
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      service.close().then(resolve, (e) => {
+      service.close().then(resolve, (e: unknown) => {
         process.stderr.write(`flashsale serve: shutdown failed: ${messageOf(e)}\n`);
         process.exitCode = 1;
         resolve();
