@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { EXIT, FlashsaleError, K6NotFoundError, UsageError } from '../errors.ts';
 import type { RunResult } from '../contract/result.ts';
 import type { ExecutionSegment } from '../schedule/index.ts';
-import { K6_SCRIPT, resolveOpensAt, toSaleDefinition, type LoadedScenario } from '../scenario/index.ts';
+import { K6_SCRIPT, refuseFaults, resolveOpensAt, toSaleDefinition, type LoadedScenario } from '../scenario/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
 import { importK6 } from './import-k6.ts';
 import { resolveTarget } from './run-scenario.ts';
@@ -107,6 +107,7 @@ const K6_OUTPUT_CODES = new Set([0, 99, 105]);
 
 export async function runK6(options: RunK6Options): Promise<RunResult> {
   const { scenario, path } = options.loaded;
+  refuseFaults(scenario, 'run --engine k6');
   const resolved = resolveTarget(options.loaded, options.targetUrl);
   const builtIn = resolved.url === null;
   if (options.segment && builtIn) {

@@ -14,3 +14,4 @@ export { durationMs } from '../shared/duration.ts';
 export { describeArrival, summarizeScenario } from './describe.ts';
 export type { ScenarioSummary } from './describe.ts';
 export { k6CommandLine, K6_SCRIPT } from './k6-command.ts';
+export { refuseFaults } from './no-faults.ts';

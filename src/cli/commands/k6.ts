@@ -1,7 +1,7 @@
 // `flashsale k6 <scenario> [--target URL]`: prints the `k6 run` command line that runs the same
 // scenario with scenarios/k6/flash-sale.js. The scenario is validated first, since k6 does not.
 import type { Command } from 'commander';
-import { durationMs, k6CommandLine, loadScenario } from '../../scenario/index.ts';
+import { durationMs, k6CommandLine, loadScenario, refuseFaults } from '../../scenario/index.ts';
 import type { Scenario } from '../../scenario/index.ts';
 import { httpUrl, integer } from '../options.ts';
 
@@ -25,6 +25,7 @@ export function register(program: Command): void {
     .option('--max-vus <n>', 'cap on k6 VUs for arrival-rate executors (default: estimated from the peak rate)', integer(1))
     .action((arg: string, opts: { target?: string; maxVus?: number }) => {
       const { scenario, path } = loadScenario(arg);
+      refuseFaults(scenario, 'flashsale k6');
       let target = opts.target;
       if (target === undefined && scenario.target !== 'built-in') target = scenario.target.url;
       if (target === undefined) {

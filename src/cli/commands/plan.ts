@@ -15,7 +15,7 @@ import { runPlan } from '../../plan/run-plan.ts';
 import { runWhatIf } from '../../plan/whatif/run-whatif.ts';
 import { formatWhatIf } from '../../plan/whatif/whatif-text.ts';
 import { defaultOutDir } from '../../run/run-scenario.ts';
-import { loadScenario } from '../../scenario/index.ts';
+import { loadScenario, refuseFaults } from '../../scenario/index.ts';
 import { duration, httpUrl, integer } from '../options.ts';
 
 interface PlanCliOptions {
@@ -117,6 +117,7 @@ export function register(program: Command): void {
     .option('--queue-timeout <time>', "what-if: a request waiting longer is an error (default: the buyers' timeout)", positiveDuration)
     .action(async (arg: string, opts: PlanCliOptions) => {
       const loaded = loadScenario(arg);
+      refuseFaults(loaded.scenario, 'flashsale plan'); // its steps measure capacity; faults would only blur it
       const log = (line: string) => {
         if (!opts.quiet) process.stderr.write(`${line}\n`);
       };

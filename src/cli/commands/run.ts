@@ -9,7 +9,7 @@ import { describeAuditFailures } from '../../audit/index.ts';
 import { buildReportHtml, formatSummary, jsonSummary, latencyLimitsOf, writeRunOutputs } from '../../report/index.ts';
 import { defaultOutDir, runScenario } from '../../run/run-scenario.ts';
 import { findK6, runK6 } from '../../run/k6-engine.ts';
-import { loadScenario, stockOf } from '../../scenario/index.ts';
+import { loadScenario, refuseFaults, stockOf } from '../../scenario/index.ts';
 import type { RunResult } from '../../contract/result.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 import { duration, httpUrl, integer, listenAddress } from '../options.ts';
@@ -101,6 +101,7 @@ export function register(program: Command): void {
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (arg: string, opts: RunOptions) => {
       const loaded = loadScenario(arg);
+      if (opts.engine === 'k6') refuseFaults(loaded.scenario, 'run --engine k6'); // before looking for k6: this is the first thing wrong
       const k6 = opts.engine === 'k6' ? findK6(opts.k6) : null;
       // k6 reports only when it ends (its raw output is imported afterwards): nothing live to show.
       if (k6 !== null && opts.dashboard !== undefined) throw new UsageError('--dashboard works with the native engine only: k6 runs are imported when k6 ends');
