@@ -15,7 +15,7 @@ import { LoadRecorder } from '../src/measure/recorder.ts';
 import { LiveAggregator } from '../src/measure/live.ts';
 import { runLoad } from '../src/load/index.ts';
 import type { LoadPlan } from '../src/contract/load-plan.ts';
-import { durationMs as parseDurationMs } from '../src/shared/duration.ts';
+import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 import { startDashboard, prometheusText } from '../src/cli/dashboard.ts';
 import { liveEvent } from '../src/report/index.ts';
 import { LIVE_FIELDS } from '../src/measure/live.ts';

@@ -22,8 +22,8 @@ import { runInNewContext } from 'node:vm';
 import { Client, type Dispatcher } from 'undici';
 import { runLoadInline } from '../src/load/inline.ts';
 import type { LoadPlan } from '../src/contract/load-plan.ts';
-import { durationMs as parseDurationMs } from '../src/shared/duration.ts';
-import { percentilesMs } from '../src/shared/histogram.ts';
+import { durationMs as parseDurationMs } from '../src/common/duration.ts';
+import { percentilesMs } from '../src/common/histogram.ts';
 
 const BODY = '{"sku":"phone","userId":"u1","qty":1}';
 const RESPONSE = Buffer.from('HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"orderId":"o1"}');

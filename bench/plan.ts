@@ -11,10 +11,10 @@
 // Each figure is the median of --reps runs (default 3) of wall time, with the simulator's events per
 // second and the process's peak resident memory so far. With --json the last line printed is one JSON object.
 import { availableParallelism, cpus } from 'node:os';
-import { createLatencyHistogram } from '../src/shared/histogram.ts';
+import { createLatencyHistogram } from '../src/common/histogram.ts';
 import { simulateSale, type SaleSimulation, type SimJourney } from '../src/plan/whatif/simulate.ts';
 import { samplerFromHistogram } from '../src/plan/whatif/service-time.ts';
-import { mulberry32 } from '../src/shared/random.ts';
+import { mulberry32 } from '../src/common/random.ts';
 import { loadScenario, toArrivalSpec } from '../src/scenario/index.ts';
 
 function arg(name: string, fallback: number): number {

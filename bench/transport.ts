@@ -16,7 +16,7 @@
 // defaults takes about 16 s.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Client, type Dispatcher } from 'undici';
-import { durationMs as parseDurationMs } from '../src/shared/duration.ts';
+import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 import { RawClient } from '../src/load/transport/raw.ts';
 import type { TransportClient } from '../src/load/transport/index.ts';
 

@@ -123,7 +123,7 @@ export class PlanFileError extends FlashsaleError {
   }
 }
 
-/** A duration that cannot be read (src/shared/duration.ts: "500ms", "11.9s", "2m", "1h", or a number of ms). Exit 2. */
+/** A duration that cannot be read (src/common/duration.ts: "500ms", "11.9s", "2m", "1h", or a number of ms). Exit 2. */
 export class DurationError extends FlashsaleError {
   constructor(value: string) {
     super(`"${value}" is not a duration (examples: 500ms, 30s, 2m).`, EXIT.usage);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from './helpers/cli.ts';
-import { percentilesMs } from '../src/shared/histogram.ts';
+import { percentilesMs } from '../src/common/histogram.ts';
 import { change, compareRows, judgement, type NumberRow } from '../src/report/compare.ts';
 import { formatCompare } from '../src/report/compare-text.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';

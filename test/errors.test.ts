@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DurationError, EXIT, FlashsaleError, K6NotFoundError, K6OutputError, LoadPlanError, ResultFileError, ThresholdSyntaxError } from '../src/errors.ts';
-import { durationMs } from '../src/shared/duration.ts';
+import { durationMs } from '../src/common/duration.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Raised and caught inside one module, never shown as such: kept private on purpose (each says why). */

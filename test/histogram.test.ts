@@ -6,7 +6,7 @@ import {
   mergeEncoded,
   percentileKey,
   percentilesMs,
-} from '../src/shared/histogram.ts';
+} from '../src/common/histogram.ts';
 
 function histogramOf(values: number[]) {
   const h = createLatencyHistogram();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { percentilesMs } from '../src/shared/histogram.ts';
+import { percentilesMs } from '../src/common/histogram.ts';
 import { buildReportHtml, readResult, writeRunOutputs } from '../src/report/index.ts';
 import { reportCharts } from '../src/report/html/report-charts.ts';
 import { buildCompareHtml } from '../src/report/html/compare-page.ts';

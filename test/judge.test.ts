@@ -3,7 +3,7 @@
 // and the verdict with its exit code. `flashsale run` and `flashsale merge` both call it.
 import { describe, expect, it } from 'vitest';
 import type { AuditInputs } from '../src/audit/fetch.ts';
-import { createLatencyHistogram, encodeHistogram } from '../src/shared/histogram.ts';
+import { createLatencyHistogram, encodeHistogram } from '../src/common/histogram.ts';
 import { formatSummary } from '../src/report/summary.ts';
 import { judge, latencyScale, type JudgeInput } from '../src/judge/judge.ts';
 import type { AckedOrder, LoadResult, RunResult } from '../src/contract/result.ts';

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from './helpers/cli.ts';
 import { fakeK6Lines, type FakeK6Options } from './helpers/k6-output.ts';
 import { K6_LATENCY_NOTE, readK6Output } from '../src/measure/k6-output.ts';
-import { createLatencyHistogram, decodeHistogram, encodeHistogram, percentilesMs } from '../src/shared/histogram.ts';
+import { createLatencyHistogram, decodeHistogram, encodeHistogram, percentilesMs } from '../src/common/histogram.ts';
 import type { RunResult } from '../src/contract/result.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-k6-import-'));

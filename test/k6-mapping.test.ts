@@ -199,7 +199,7 @@ describe('the modules the k6 script shares with the native engine', () => {
     visit(fileURLToPath(new URL('../scenarios/k6/mapping.js', import.meta.url)));
     expect(bad).toEqual([]);
     // And it does share them: the arrival shapes, the templates, the classifier, the waits.
-    for (const shared of ['src/schedule/index.ts', 'src/load/template.ts', 'src/load/classify.ts', 'src/load/waits.ts', 'src/scenario/defaults.ts', 'src/shared/duration.ts']) {
+    for (const shared of ['src/schedule/index.ts', 'src/load/template.ts', 'src/load/classify.ts', 'src/load/waits.ts', 'src/scenario/defaults.ts', 'src/common/duration.ts']) {
       expect([...seen].some((f) => f.endsWith(shared)), shared).toBe(true);
     }
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Buyers } from '../src/load/buyers.ts';
-import { mulberry32 } from '../src/shared/random.ts';
+import { mulberry32 } from '../src/common/random.ts';
 
 describe('buyers', () => {
   it('gives the first `population` buyers distinct accounts, in a seed-dependent order', () => {

@@ -3,7 +3,7 @@
 // (corrected) the stall shows in p99, measured from when they finally left (uncorrected) it does not.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runLoad } from '../src/load/index.ts';
-import { percentilesMs } from '../src/shared/histogram.ts';
+import { percentilesMs } from '../src/common/histogram.ts';
 import type { LoadResult } from '../src/contract/result.ts';
 import { testPlan } from './fixtures/load-plan.ts';
 import { startTestServer, type TestServer } from './fixtures/load-server.ts';

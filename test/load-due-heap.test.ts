@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DueHeap } from '../src/load/due-heap.ts';
-import { mulberry32 } from '../src/shared/random.ts';
+import { mulberry32 } from '../src/common/random.ts';
 
 describe('due heap', () => {
   it('hands items back in due order, whatever order they came in', () => {

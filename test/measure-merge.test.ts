@@ -1,9 +1,9 @@
 // mergeLoadResults must be exact: merging the halves of a run gives the whole, histogram for histogram.
 import { describe, expect, it } from 'vitest';
-import { decodeHistogram, encodeHistogram } from '../src/shared/histogram.ts';
+import { decodeHistogram, encodeHistogram } from '../src/common/histogram.ts';
 import { emptyCounts, mergeLoadResults } from '../src/measure/merge.ts';
 import { LoadRecorder } from '../src/measure/recorder.ts';
-import { mulberry32 } from '../src/shared/random.ts';
+import { mulberry32 } from '../src/common/random.ts';
 import type { LoadResult } from '../src/contract/result.ts';
 
 /** A LoadResult recorded from a deterministic synthetic event stream; `keep` picks which events. */

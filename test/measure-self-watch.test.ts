@@ -1,7 +1,7 @@
 // The generator's own health, judged at the scenario's scale on the share of late requests: a short
 // burst of lateness never flips it; lateness that is a real part of the scale always does.
 import { describe, expect, it } from 'vitest';
-import { createLatencyHistogram } from '../src/shared/histogram.ts';
+import { createLatencyHistogram } from '../src/common/histogram.ts';
 import { DEFAULT_SCALE_MS, generatorLimits, judgeGenerator, shareAbove } from '../src/measure/self-watch.ts';
 
 function lateness(values: Array<[ms: number, count: number]>) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLatencyHistogram, encodeHistogram } from '../src/shared/histogram.ts';
+import { createLatencyHistogram, encodeHistogram } from '../src/common/histogram.ts';
 import { StagedHistogram } from '../src/measure/staged-histogram.ts';
 
 /** Deterministic integers spanning every bucket from 0 to beyond the staged range (2^31). */

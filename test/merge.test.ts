@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { JsHistogram } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliInProcess as cli } from './helpers/cli.ts';
-import { decodeHistogram, percentilesMs } from '../src/shared/histogram.ts';
+import { decodeHistogram, percentilesMs } from '../src/common/histogram.ts';
 import { formatSummary, readResult } from '../src/report/index.ts';
 import { mergeRunResults } from '../src/run/merge-runs.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { duration, fraction, httpUrl, integer, oneOf, perUserLimit } from '../src/cli/options.ts';
-import { durationMs as parseDurationMs } from '../src/shared/duration.ts';
+import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 import { cliInProcess } from './helpers/cli.ts';
 
 describe('option parsers', () => {

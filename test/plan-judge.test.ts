@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { achievedRate, judgeStep } from '../src/plan/judge.ts';
 import { planObjectives } from '../src/plan/objectives.ts';
-import { createLatencyHistogram, encodeHistogram } from '../src/shared/histogram.ts';
+import { createLatencyHistogram, encodeHistogram } from '../src/common/histogram.ts';
 import { emptyCounts } from '../src/measure/merge.ts';
 import type { LoadResult } from '../src/contract/result.ts';
 

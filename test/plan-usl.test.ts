@@ -2,7 +2,7 @@
 // says when the points cannot support it.
 import { describe, expect, it } from 'vitest';
 import { fitUsl, uslPeakN, uslThroughput } from '../src/plan/usl.ts';
-import { mulberry32 } from '../src/shared/random.ts';
+import { mulberry32 } from '../src/common/random.ts';
 
 const TRUE = { sigma: 0.05, kappa: 0.002, lambda: 1200 };
 

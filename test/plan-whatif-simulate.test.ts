@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { simulateSale, type SaleSimulation, type SimJourney } from '../src/plan/whatif/simulate.ts';
 import { constantSampler, exponentialSampler, samplerFromHistogram } from '../src/plan/whatif/service-time.ts';
-import { createLatencyHistogram } from '../src/shared/histogram.ts';
+import { createLatencyHistogram } from '../src/common/histogram.ts';
 
 const checkoutJourney: SimJourney = {
   type: 'checkout',

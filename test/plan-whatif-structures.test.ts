@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Fifo } from '../src/plan/whatif/fifo.ts';
 import { MinHeap } from '../src/plan/whatif/min-heap.ts';
-import { mulberry32 } from '../src/shared/random.ts';
+import { mulberry32 } from '../src/common/random.ts';
 
 describe('MinHeap', () => {
   it('pops in time order across growth', () => {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { percentilesMs } from '../src/shared/histogram.ts';
+import { percentilesMs } from '../src/common/histogram.ts';
 import { MACHINE_BUSY_SHARE } from '../src/judge/judge.ts';
 import { runWhatIf } from '../src/plan/whatif/run-whatif.ts';
 import { runScenario } from '../src/run/run-scenario.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HistogramLogReader } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeHistogram, percentilesMs } from '../src/shared/histogram.ts';
+import { decodeHistogram, percentilesMs } from '../src/common/histogram.ts';
 import { writeRunOutputs } from '../src/report/index.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
 

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { percentilesMs } from '../src/shared/histogram.ts';
+import { percentilesMs } from '../src/common/histogram.ts';
 import { formatSummary, jsonSummary, readResult, writeRunOutputs } from '../src/report/index.ts';
 import { resultIssues } from '../src/contract/result.ts';
 import type { RunResult } from '../src/contract/result.ts';
@@ -131,7 +131,7 @@ describe('jsonSummary (flashsale run --json)', () => {
 
 describe('number formatting shared by summary, compare and HTML', () => {
   it('keeps about three significant digits of ms and reads durations like a person would', async () => {
-    const f = await import('../src/shared/format.ts');
+    const f = await import('../src/common/format.ts');
     expect([0.4123, 4.123, 41.23, 412.3, 4123].map(f.ms)).toEqual(['0.412', '4.12', '41.2', '412', '4,123']);
     expect([850, 1250, 11_900, 125_000].map(f.duration)).toEqual(['850 ms', '1.25 s', '11.9 s', '2 min 5 s']);
     expect(f.signed(-40, f.count)).toBe('−40');

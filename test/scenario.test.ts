@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ScenarioError, UsageError } from '../src/errors.ts';
 import { loadScenario, parseScenarioText, presetNames, resolveScenarioPath, validateScenario } from '../src/scenario/index.ts';
-import { formatPath } from '../src/shared/issues.ts';
+import { formatPath } from '../src/common/issues.ts';
 
 function minimal(): Record<string, any> {
   return {

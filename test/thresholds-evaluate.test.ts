@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLatencyHistogram, encodeHistogram } from '../src/shared/histogram.ts';
+import { createLatencyHistogram, encodeHistogram } from '../src/common/histogram.ts';
 import { describeCrossed, evaluateThresholds } from '../src/thresholds/index.ts';
 import type { ThresholdInputs } from '../src/thresholds/index.ts';
 import type { AuditResult, EncodedLatency } from '../src/contract/result.ts';

@@ -5,14 +5,14 @@
 //
 // What maps exactly and what is approximated is listed in NOTES and printed by the script.
 // Shared with the native engine, not copied (so the two engines cannot drift): durations
-// (src/shared/duration.ts), the scenario's defaults (src/scenario/defaults.ts), each arrival shape's
+// (src/common/duration.ts), the scenario's defaults (src/scenario/defaults.ts), each arrival shape's
 // defaults and k6 executor (src/schedule/), the target's templates as the engine builds them
 // (src/scenario/to-load-plan.ts) and renders them (src/load/template.ts), answer classification
 // (src/load/classify.ts), backoff and think times (src/load/waits.ts). Those modules import nothing
 // from node:* or npm at run time (test/k6-mapping.test.ts checks it; `npm run typecheck` checks them
 // under k6's types). Still k6's own: which buyer a VU plays (hash01/buyerFor: a VU has no per-journey
 // random stream like the engine's), the threshold mapping, and NOTES.
-import { durationMs, k6Duration } from '../../src/shared/duration.ts';
+import { durationMs, k6Duration } from '../../src/common/duration.ts';
 import { shapeOf } from '../../src/schedule/index.ts';
 import { builtInRequests } from '../../src/scenario/builtin-target.ts';
 import { BUYER_DEFAULTS, LOAD_DEFAULTS, TEMPLATE_DEFAULTS } from '../../src/scenario/defaults.ts';

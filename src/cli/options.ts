@@ -1,7 +1,7 @@
 // Parsers for command-line option values. Each throws UsageError naming the option and the value,
 // so every command rejects bad input the same way (exit 2).
 import { InvalidArgumentError } from 'commander';
-import { durationMs } from '../shared/duration.ts';
+import { durationMs } from '../common/duration.ts';
 import { messageOf } from '../errors.ts';
 import { NO_LIMIT } from '../contract/sale.ts';
 

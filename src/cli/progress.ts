@@ -5,7 +5,7 @@
 // the judge will hold it to), so a generator-bound run is never spent in silence.
 import type { LoadProgress } from '../load/index.ts';
 import type { LiveSnapshot } from '../contract/live.ts';
-import { count, duration, ms, rate } from '../shared/format.ts';
+import { count, duration, ms, rate } from '../common/format.ts';
 
 export interface ProgressReporter {
   update(p: LoadProgress, live?: LiveSnapshot): void;

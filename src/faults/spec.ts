@@ -2,7 +2,7 @@
 // sale's opening, as the interval series and the summary count time), and the duration type. Each kind
 // of fault adds its own fields in its own file (kill-service.ts, exec.ts, network.ts, …).
 import { z } from 'zod';
-import { DURATION_PATTERN, durationMs } from '../shared/duration.ts';
+import { DURATION_PATTERN, durationMs } from '../common/duration.ts';
 
 const DURATION_MESSAGE = 'must be a duration: milliseconds, or a string like "500ms", "3s", "2m"';
 

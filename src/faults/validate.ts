@@ -3,7 +3,7 @@
 // the service does not have, a fault past the run's end, two kills of the service at once, exec
 // without --allow-exec). Phase 2 calls both from the scenario's validation.
 import { z } from 'zod';
-import { formatIssues, formatPath, scenarioErrorMap } from '../shared/issues.ts';
+import { formatIssues, formatPath, scenarioErrorMap } from '../common/issues.ts';
 import { ACTION_SCHEMAS, FAULT_KINDS, kindOf, MAX_FAULTS, type FaultSpec } from './kinds.ts';
 import type { FaultSetting } from './kind.ts';
 import { ACTIONS, durationMs } from './spec.ts';

@@ -16,7 +16,7 @@ import { acknowledgedUnits, auditRun, distinctById } from '../audit/audit.ts';
 import type { AuditInput } from '../audit/audit.ts';
 import type { AuditInputs } from '../audit/fetch.ts';
 import { EXIT } from '../errors.ts';
-import { decodeHistogram, percentilesMs } from '../shared/histogram.ts';
+import { decodeHistogram, percentilesMs } from '../common/histogram.ts';
 import { generatorLimits, judgeGenerator } from '../measure/self-watch.ts';
 import { defaultsFor, describeThreshold, evaluateThresholds, type ThresholdsSpec } from '../thresholds/index.ts';
 import { compare, parseThreshold } from '../thresholds/parse.ts';

@@ -1,7 +1,7 @@
 // Who buyer number i is: their account (user id), whether they are a bot, which SKU they want.
 // Derived from the seed and the buyer number alone, so a run's buyers do not depend on the worker count.
 import type { LoadPlan } from '../contract/load-plan.ts';
-import { deriveSeed } from '../shared/random.ts';
+import { deriveSeed } from '../common/random.ts';
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];

@@ -14,7 +14,7 @@ import type { LoadPlan } from '../contract/load-plan.ts';
 import type { Counts, LoadResult } from '../contract/result.ts';
 import { CHECKOUT, ERROR, PAY, REJECTED, RESERVE, STOP_REASONS, SUCCESS, type StopReason } from '../contract/vocabulary.ts';
 import { LoadRecorder } from '../measure/recorder.ts';
-import { deriveSeed } from '../shared/random.ts';
+import { deriveSeed } from '../common/random.ts';
 import { Buyers } from './buyers.ts';
 import { errorKind, parseJson } from './answers.ts';
 import { readPath } from './classify.ts';

@@ -7,7 +7,7 @@ import { ERROR, OUTCOMES, REJECTED, SOLD_OUT, STEPS, SUCCESS, type StopReason } 
 import { emptyCounts } from '../measure/merge.ts';
 import type { LoadRecorder } from '../measure/recorder.ts';
 import { judgeGenerator } from '../measure/self-watch.ts';
-import { encodeHistogram } from '../shared/histogram.ts';
+import { encodeHistogram } from '../common/histogram.ts';
 import { P_COMPLETED, P_ERRORS, P_SENT, P_SOLD_OUTS, P_SUCCESSES, P_UNITS } from './shared.ts';
 
 /** How a journey ended, as counted in counts.buyers. */

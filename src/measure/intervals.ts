@@ -2,7 +2,7 @@
 // forward in a worker), so only the current bucket's latency histogram is live: when time moves past
 // it, it is encoded and reset. Memory is a few numbers per bucket, whatever the request rate.
 import type { IntervalSeries } from '../contract/result.ts';
-import { encodeHistogram } from '../shared/histogram.ts';
+import { encodeHistogram } from '../common/histogram.ts';
 import { StagedHistogram } from './staged-histogram.ts';
 
 export const INTERVAL_MS = 100;

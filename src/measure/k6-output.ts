@@ -14,7 +14,7 @@ import { createGunzip } from 'node:zlib';
 import type { AckedOrder, Counts, EncodedLatency, IntervalSeries, LoadResult, StepLatency } from '../contract/result.ts';
 import { OUTCOMES, STEPS, type Outcome, type Step } from '../contract/vocabulary.ts';
 import { codeOf, K6OutputError, messageOf } from '../errors.ts';
-import { createLatencyHistogram, decodeHistogram, encodeHistogram, type Histogram } from '../shared/histogram.ts';
+import { createLatencyHistogram, decodeHistogram, encodeHistogram, type Histogram } from '../common/histogram.ts';
 import { emptyCounts } from './merge.ts';
 import { INTERVAL_MS } from './intervals.ts';
 import { StagedHistogram } from './staged-histogram.ts';

@@ -3,7 +3,7 @@
 // on t0EpochMs bucket by bucket, orders concatenated. Nothing is averaged, so nothing is lost.
 import { OUTCOMES, STEPS, zeroPerOutcome, type Step } from '../contract/vocabulary.ts';
 import { type Counts, type EncodedLatency, type IntervalSeries, type LoadResult, type StepLatency } from '../contract/result.ts';
-import { mergeEncoded } from '../shared/histogram.ts';
+import { mergeEncoded } from '../common/histogram.ts';
 import { judgeGenerator } from './self-watch.ts';
 
 const STOP_PRIORITY: LoadResult['stopReason'][] = ['interrupted', 'max_duration', 'max_requests', 'sold_out', 'completed'];

@@ -3,7 +3,7 @@
 // lateness. Nothing here grows with the number of requests.
 import type { EncodedLatency, StepLatency } from '../contract/result.ts';
 import { ERROR, OUTCOMES, REJECTED, SOLD_OUT, STEPS, SUCCESS, type Outcome, type Step } from '../contract/vocabulary.ts';
-import { createLatencyHistogram, encodeHistogram, type Histogram } from '../shared/histogram.ts';
+import { createLatencyHistogram, encodeHistogram, type Histogram } from '../common/histogram.ts';
 import { IntervalRecorder } from './intervals.ts';
 import { LiveBins } from './live.ts';
 import { StagedHistogram } from './staged-histogram.ts';

@@ -6,8 +6,8 @@
 // while a generator that cannot keep up (lateness that grows, or a stall every period) always does.
 // Waiting for a free connection is not judged here: busy connections may as well be the target
 // holding them (a stall) as the connection cap; it is reported as generator.connectionWait instead.
-import { decodeHistogram, percentilesMs } from '../shared/histogram.ts';
-import type { Histogram } from '../shared/histogram.ts';
+import { decodeHistogram, percentilesMs } from '../common/histogram.ts';
+import type { Histogram } from '../common/histogram.ts';
 import type { GeneratorLimits } from '../contract/result.ts';
 
 export type { GeneratorLimits };

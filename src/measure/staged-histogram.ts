@@ -3,7 +3,7 @@
 // counted in a plain array with HdrHistogram's own bucket index, computed with Math.clz32, and the
 // counts are added to the real HdrHistogram when it is read. Same buckets, same exact min and max,
 // same encoding as recording into the HdrHistogram directly: staging changes the cost, not the result.
-import { createLatencyHistogram, SIGNIFICANT_DIGITS, type Histogram } from '../shared/histogram.ts';
+import { createLatencyHistogram, SIGNIFICANT_DIGITS, type Histogram } from '../common/histogram.ts';
 
 // HdrHistogram's layout for lowestDiscernibleValue 1 (unit magnitude 0) and SIGNIFICANT_DIGITS:
 // sub-buckets of 2^SUB_MAG values, each bucket twice the range of the one before.

@@ -5,7 +5,7 @@ export type { LoadPlan } from '../load/index.ts';
 export type { ArrivalSpec, JourneySpec } from '../contract/load-plan.ts';
 export { stepsOf, type JourneyType, type Step } from '../contract/vocabulary.ts';
 export { arrivalShape, createArrivals, isFlashCrowd, type ArrivalStream } from '../schedule/index.ts';
-export { mulberry32, deriveSeed, type Rng } from '../shared/random.ts';
+export { mulberry32, deriveSeed, type Rng } from '../common/random.ts';
 
 export { startService, type RunningService } from '../service/index.ts';
 
@@ -16,8 +16,8 @@ export { evaluateThresholds, parseMetricKey, parseThreshold, describeCrossed, de
 export { judge } from '../judge/judge.ts';
 export type { ThresholdsSpec } from '../thresholds/index.ts';
 
-export { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeEncoded, percentilesMs } from '../shared/histogram.ts';
-export type { Histogram, LatencySummaryMs } from '../shared/histogram.ts';
+export { createLatencyHistogram, decodeHistogram, encodeHistogram, mergeEncoded, percentilesMs } from '../common/histogram.ts';
+export type { Histogram, LatencySummaryMs } from '../common/histogram.ts';
 export { StagedHistogram } from '../measure/staged-histogram.ts';
 export { mergeLoadResults } from '../measure/merge.ts';
 
@@ -25,7 +25,7 @@ export type { LoadResult, ThresholdResult, Environment, RunResult, StepLatency }
 export { describeEnvironment } from '../run/environment.ts';
 
 export { parseResult } from '../report/read.ts';
-export { count, duration, ms, rate, percent } from '../shared/format.ts';
+export { count, duration, ms, rate, percent } from '../common/format.ts';
 export { chartPanel, escapeHtml, renderPage, value as htmlValue } from '../report/html/page.ts';
 export { alignPoints, PALETTE, type ChartSpec } from '../report/html/chart-spec.ts';
 

@@ -2,7 +2,7 @@
 // terminal table and the HTML page both render.
 import type { RunResult } from '../contract/result.ts';
 import { STEPS } from '../contract/vocabulary.ts';
-import { count, duration, ms, percent, rate, signed } from '../shared/format.ts';
+import { count, duration, ms, percent, rate, signed } from '../common/format.ts';
 import { percentilesOf, type Percentiles } from './latency.ts';
 import { VERDICT_WORDS } from './summary.ts';
 

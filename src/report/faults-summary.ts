@@ -2,7 +2,7 @@
 // crowd saw (errors by kind, the outage until the first success after it), and once for the run the
 // orders lost and the orders committed that no buyer heard about. A pure function of result.json.
 import type { FaultRecordResult, RunResult } from '../contract/result.ts';
-import { count } from '../shared/format.ts';
+import { count } from '../common/format.ts';
 
 /** How the summary paints (summary.ts passes its own). */
 export interface FaultPaint {

@@ -1,7 +1,7 @@
 // Latency figures the outputs show, computed once from the encoded histograms (µs) with the metrics
 // module's helpers; everything here is in milliseconds.
 import { STEPS, type Step } from '../contract/vocabulary.ts';
-import { decodeHistogram, percentilesMs, type LatencySummaryMs } from '../shared/histogram.ts';
+import { decodeHistogram, percentilesMs, type LatencySummaryMs } from '../common/histogram.ts';
 import type { LoadResult } from '../contract/result.ts';
 
 export type Percentiles = Pick<LatencySummaryMs, 'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'count' | 'mean'>;

@@ -1,7 +1,7 @@
 // The end-of-run summary printed to the terminal, in the spirit of k6's: dotted labels, p99 and p99.9
 // shown by default, corrected latency beside uncorrected, thresholds and audit checks ✓/✗.
 import type { RunResult, ThresholdResult, Verdict } from '../contract/result.ts';
-import { count, duration, ms, rate, thresholdValue } from '../shared/format.ts';
+import { count, duration, ms, rate, thresholdValue } from '../common/format.ts';
 import { percentilesOf, stepPercentiles, type Percentiles } from './latency.ts';
 import { faultLines } from './faults-summary.ts';
 

@@ -3,7 +3,7 @@
 // guessed (a version-1 run's ledger units are unknown: null). Defensive: a field of the wrong shape
 // is left alone for the schema check to name.
 import { acknowledgedUnits } from '../audit/audit.ts';
-import { decodeHistogram } from '../shared/histogram.ts';
+import { decodeHistogram } from '../common/histogram.ts';
 import type { AckedOrder } from '../contract/result.ts';
 import { OUTCOMES, zeroPerOutcome, type Outcome } from '../contract/vocabulary.ts';
 

@@ -8,7 +8,7 @@ import type { InventoryState, LoadResult, RunResult } from '../contract/result.t
 import { parseThreshold, type ThresholdsSpec } from '../thresholds/index.ts';
 
 import { judge } from '../judge/judge.ts';
-import { duration } from '../shared/format.ts';
+import { duration } from '../common/format.ts';
 import { messageOf, ResultFileError } from '../errors.ts';
 import { fetchAuditInputs, type AuditInputs } from '../audit/index.ts';
 import { parseSegment, segmentsTile } from '../schedule/index.ts';

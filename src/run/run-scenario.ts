@@ -9,7 +9,7 @@ import { watchMachine } from '../measure/host-watch.ts';
 import { judge } from '../judge/judge.ts';
 import { RESULT_SCHEMA_VERSION, type RunResult } from '../contract/result.ts';
 import type { LoadedScenario } from '../scenario/index.ts';
-import { durationMs } from '../shared/duration.ts';
+import { durationMs } from '../common/duration.ts';
 import { perUserLimitOf, resolveOpensAt, stockOf, toLoadPlan, toSaleDefinition } from '../scenario/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
 import type { ExecutionSegment } from '../schedule/index.ts';

@@ -10,7 +10,7 @@ export type { ToLoadPlanOptions } from './to-load-plan.ts';
 export { toSaleDefinition, stockOf, perUserLimitOf } from './to-sale.ts';
 export type { SaleDefinition } from './to-sale.ts';
 export { resolveOpensAt } from './opens-at.ts';
-export { durationMs } from '../shared/duration.ts';
+export { durationMs } from '../common/duration.ts';
 export { describeArrival, summarizeScenario } from './describe.ts';
 export type { ScenarioSummary } from './describe.ts';
 export { k6CommandLine, K6_SCRIPT } from './k6-command.ts';

@@ -1,6 +1,6 @@
 // When the sale opens: "now", an ISO 8601 time, or an offset from now ("+2s") so a run can give the
 // crowd a countdown. Resolved once, by whoever starts the run, so the service and the load agree.
-import { DURATION_PATTERN, durationMs } from '../shared/duration.ts';
+import { DURATION_PATTERN, durationMs } from '../common/duration.ts';
 
 export const OPENS_AT_PATTERN = new RegExp(
   `^(?:now|\\+${DURATION_PATTERN.source.slice(1, -1)}|\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?(?:Z|[+-]\\d{2}:\\d{2}))$`,

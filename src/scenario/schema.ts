@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { JOURNEYS } from '../contract/vocabulary.ts';
 import { NO_LIMIT } from '../contract/sale.ts';
-import { scenarioFields } from '../shared/scenario-fields.ts';
+import { scenarioFields } from '../common/scenario-fields.ts';
 import { BUYER_DEFAULTS as B, LOAD_DEFAULTS as L, TEMPLATE_DEFAULTS as T } from './defaults.ts';
 import { arrivalSchema } from '../schedule/index.ts';
 import { isOpensAt, OPENS_AT_PATTERN } from './opens-at.ts';

@@ -3,8 +3,8 @@
 import { checkFaults } from '../faults/validate.ts';
 import { parseThreshold } from '../thresholds/parse.ts';
 import { MAX_USER_ID_BYTES } from '../contract/sale.ts';
-import { durationMs } from '../shared/duration.ts';
-import { formatPath } from '../shared/issues.ts';
+import { durationMs } from '../common/duration.ts';
+import { formatPath } from '../common/issues.ts';
 import { shapeOf } from '../schedule/index.ts';
 import { STEPS, stepsOf } from '../contract/vocabulary.ts';
 import type { Scenario, RequestTemplateInput } from './schema.ts';

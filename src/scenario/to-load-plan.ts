@@ -3,7 +3,7 @@
 import { UsageError } from '../errors.ts';
 import type { DurationRange, LoadPlan, Matcher, RequestTemplate, Step, TargetSpec } from '../contract/load-plan.ts';
 import { builtInRequests } from './builtin-target.ts';
-import { durationMs } from '../shared/duration.ts';
+import { durationMs } from '../common/duration.ts';
 import type { MatcherInput, RequestTemplateInput, Scenario } from './schema.ts';
 import { toArrivalSpec } from '../schedule/index.ts';
 

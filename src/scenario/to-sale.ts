@@ -1,5 +1,5 @@
 // A validated scenario → the built-in service's SaleDefinition.
-import { durationMs } from '../shared/duration.ts';
+import { durationMs } from '../common/duration.ts';
 import { resolveOpensAt } from './opens-at.ts';
 import type { Scenario } from './schema.ts';
 import type { SaleDefinition } from '../contract/sale.ts';

@@ -1,7 +1,7 @@
 // Validates parsed JSON as a scenario: the schema first (types, ranges, unknown fields), then the
 // cross-field checks. All problems are reported at once, each naming its field.
 import { ScenarioError } from '../errors.ts';
-import { formatIssues, scenarioErrorMap } from '../shared/issues.ts';
+import { formatIssues, scenarioErrorMap } from '../common/issues.ts';
 import { ScenarioSchema } from './schema.ts';
 import type { Scenario } from './schema.ts';
 import { checkSemantics } from './semantics.ts';

@@ -1,7 +1,7 @@
 // k6's constant-arrival-rate: `rate` starts per `timeUnit`, evenly spaced, for `duration`.
 import type * as Z from 'zod';
-import { durationMs, k6Duration } from '../shared/duration.ts';
-import { scenarioFields, type Zod } from '../shared/scenario-fields.ts';
+import { durationMs, k6Duration } from '../common/duration.ts';
+import { scenarioFields, type Zod } from '../common/scenario-fields.ts';
 import { per, secs } from './describe.ts';
 import { positive, streamOf, type ArrivalShape } from './shape.ts';
 

@@ -2,8 +2,8 @@
 // think time after its last one ended, until `duration`. The stream only gives the first starts;
 // the engine schedules each user's next journey when the previous one ends.
 import type * as Z from 'zod';
-import { durationMs, k6Duration } from '../shared/duration.ts';
-import { scenarioFields, type Zod } from '../shared/scenario-fields.ts';
+import { durationMs, k6Duration } from '../common/duration.ts';
+import { scenarioFields, type Zod } from '../common/scenario-fields.ts';
 import { count, secs } from './describe.ts';
 import { positive, streamOf, type ArrivalShape } from './shape.ts';
 

@@ -1,7 +1,7 @@
 // How the shapes' one-line descriptions write times and rates ("11.9s", "1,500/s", "5/100ms").
-import { durationMs } from '../shared/duration.ts';
-import { count } from '../shared/format.ts';
-import type { Duration } from '../shared/scenario-fields.ts';
+import { durationMs } from '../common/duration.ts';
+import { count } from '../common/format.ts';
+import type { Duration } from '../common/scenario-fields.ts';
 
 /** "500ms", "11.9s". */
 export function secs(value: Duration): string {

@@ -3,9 +3,9 @@
 // Both are generated already sorted (order statistics of uniforms through the inverse CDF), then merged.
 // k6 has no such executor: it gets ramping-arrival-rate stages that follow the crowd's expected rate.
 import type * as Z from 'zod';
-import { durationMs, k6Duration } from '../shared/duration.ts';
-import { deriveSeed, inverseNormalCdf, mulberry32, sortedUniforms } from '../shared/random.ts';
-import { scenarioFields, type Zod } from '../shared/scenario-fields.ts';
+import { durationMs, k6Duration } from '../common/duration.ts';
+import { deriveSeed, inverseNormalCdf, mulberry32, sortedUniforms } from '../common/random.ts';
+import { scenarioFields, type Zod } from '../common/scenario-fields.ts';
 import { count, secs } from './describe.ts';
 import { nonNegative, positive, streamOf, type ArrivalShape } from './shape.ts';
 

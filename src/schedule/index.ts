@@ -3,7 +3,7 @@
 // conversion to a plan, descriptions, the schedule and the k6 mapping all come from the list.
 import type * as Z from 'zod';
 import type { ArrivalSpec } from '../contract/load-plan.ts';
-import { deriveSeed } from '../shared/random.ts';
+import { deriveSeed } from '../common/random.ts';
 import { constantArrivalRate } from './constant-arrival-rate.ts';
 import { constantVus } from './constant-vus.ts';
 import { flashCrowd } from './flash-crowd.ts';

@@ -1,8 +1,8 @@
 // Poisson arrivals: independent buyers, exponential gaps with mean 1000 / rate ms.
 import type * as Z from 'zod';
-import { durationMs, k6Duration } from '../shared/duration.ts';
-import { exponential, mulberry32 } from '../shared/random.ts';
-import { scenarioFields, type Zod } from '../shared/scenario-fields.ts';
+import { durationMs, k6Duration } from '../common/duration.ts';
+import { exponential, mulberry32 } from '../common/random.ts';
+import { scenarioFields, type Zod } from '../common/scenario-fields.ts';
 import { count, secs } from './describe.ts';
 import { positive, streamOf, type ArrivalShape } from './shape.ts';
 

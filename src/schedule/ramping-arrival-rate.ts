@@ -1,8 +1,8 @@
 // k6's ramping-arrival-rate: the rate moves linearly from one stage's target to the next. The i-th
 // buyer starts when the integral of the rate reaches i, solved per stage in closed form.
 import type * as Z from 'zod';
-import { durationMs, k6Duration } from '../shared/duration.ts';
-import { scenarioFields, type Zod } from '../shared/scenario-fields.ts';
+import { durationMs, k6Duration } from '../common/duration.ts';
+import { scenarioFields, type Zod } from '../common/scenario-fields.ts';
 import { per, secs } from './describe.ts';
 import { nonNegative, positive, streamOf, type ArrivalShape } from './shape.ts';
 

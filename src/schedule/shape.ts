@@ -10,7 +10,7 @@
 // node:*, so the k6 script (scenarios/k6/mapping.js) loads them as they are.
 import type * as Z from 'zod';
 import type { ArrivalSpec } from '../contract/load-plan.ts';
-import type { Zod } from '../shared/scenario-fields.ts';
+import type { Zod } from '../common/scenario-fields.ts';
 
 export type { Zod };
 

@@ -3,7 +3,7 @@
 // same crowd every run. Users are drawn from a pool smaller than the crowd, so some users come back and
 // the per-user limit has something to refuse.
 
-import { mix32 } from '../shared/random.ts';
+import { mix32 } from '../common/random.ts';
 
 export interface BuyerPlan {
   /** Buyers in the whole crowd. */

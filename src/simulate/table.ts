@@ -1,6 +1,6 @@
 // The terminal view of a simulation: one row per figure, then a verdict that says plainly whether the
 // strategy oversold or lost updates, whether the threads really raced, and (for naive) why it loses them.
-import { count, ms, rate } from '../shared/format.ts';
+import { count, ms, rate } from '../common/format.ts';
 import { STRATEGY_DESCRIPTIONS } from '../stock/index.ts';
 import { LOW_OVERLAP } from './overlap.ts';
 import type { SimulationResult } from './summary.ts';

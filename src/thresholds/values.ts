@@ -1,5 +1,5 @@
 // The observed value of a metric + aggregation in a run, or null when the run has no data for it.
-import { decodeHistogram, mergeEncoded, percentileKey, percentilesMs } from '../shared/histogram.ts';
+import { decodeHistogram, mergeEncoded, percentileKey, percentilesMs } from '../common/histogram.ts';
 import type { RunResult, Outcome, StepLatency } from '../contract/result.ts';
 import { zeroPerOutcome, type Step } from '../contract/vocabulary.ts';
 import type { Aggregation, MetricKey } from './parse.ts';

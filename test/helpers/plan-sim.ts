@@ -1,6 +1,6 @@
 // A plan on simulated steps for tests: levels whose capacities follow a known USL curve, each step
 // passing below capacity with a p99 that climbs near it, on a virtual clock. No sockets, no sleeping.
-import { createLatencyHistogram, encodeHistogram } from '../../src/shared/histogram.ts';
+import { createLatencyHistogram, encodeHistogram } from '../../src/common/histogram.ts';
 import type { MeasuredStep } from '../../src/plan/judge.ts';
 import type { PlanOptions } from '../../src/plan/run-plan.ts';
 import type { RateProbe } from '../../src/plan/search.ts';

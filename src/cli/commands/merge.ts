@@ -9,7 +9,7 @@ import { auditSharedTarget, mergeRunResults } from '../../run/merge-runs.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 import { httpUrl } from '../options.ts';
 import { resultJsonText } from '../../report/outputs/result-json.ts';
-import { count, duration } from '../../shared/format.ts';
+import { count, duration } from '../../common/format.ts';
 
 export function register(program: Command): void {
   program

@@ -16,7 +16,7 @@ import { duration, httpUrl, integer, listenAddress } from '../options.ts';
 import { LiveAggregator } from '../../measure/live.ts';
 import { generatorLimits } from '../../measure/self-watch.ts';
 import { latencyScale } from '../../judge/judge.ts';
-import { durationMs } from '../../shared/duration.ts';
+import { durationMs } from '../../common/duration.ts';
 import { startDashboard, type Dashboard } from '../dashboard.ts';
 import { createProgressReporter } from '../progress.ts';
 import { useColor } from '../color.ts';

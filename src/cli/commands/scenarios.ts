@@ -1,7 +1,7 @@
 // `flashsale scenarios [scenario] [--json]`: lists the presets, or validates one scenario file and
 // shows what it describes (exit 2 with every problem named if it is invalid).
 import type { Command } from 'commander';
-import { count } from '../../shared/format.ts';
+import { count } from '../../common/format.ts';
 import { loadScenario, presetNames, summarizeScenario } from '../../scenario/index.ts';
 import type { ScenarioSummary } from '../../scenario/index.ts';
 import { NO_LIMIT } from '../../contract/sale.ts';

@@ -2,7 +2,7 @@
 // (src/contract/live.ts) while the run goes, refreshed by server-sent events, and a link to the final
 // report when it ends. The page and the figures come from the one local server (src/cli/dashboard.ts).
 import type { LivePoint, LiveSnapshot } from '../../contract/live.ts';
-import { count, duration, ms, rate } from '../../shared/format.ts';
+import { count, duration, ms, rate } from '../../common/format.ts';
 import { PALETTE, type ChartSpec } from './chart-spec.ts';
 import { chartPanel, escapeHtml, renderPage } from './page.ts';
 import { OUTCOME_COLORS } from './report-charts.ts';

@@ -3,7 +3,7 @@
 import { percentilesOf, spectrum, stepsOf, distribution } from '../latency.ts';
 import { OUTCOMES, type Outcome } from '../../contract/vocabulary.ts';
 import type { RunResult } from '../../contract/result.ts';
-import { mergeEncoded } from '../../shared/histogram.ts';
+import { mergeEncoded } from '../../common/histogram.ts';
 import { alignPoints, PALETTE, type ChartSpec } from './chart-spec.ts';
 import { faultMarkers } from './fault-markers.ts';
 

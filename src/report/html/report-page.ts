@@ -1,6 +1,6 @@
 // report.html: one self-contained page that explains a run to someone who has never seen the tool.
 import type { RunResult } from '../../contract/result.ts';
-import { count, duration, ms, rate, thresholdValue } from '../../shared/format.ts';
+import { count, duration, ms, rate, thresholdValue } from '../../common/format.ts';
 import { percentilesOf, stepPercentiles, type Percentiles } from '../latency.ts';
 import { chartPanel, escapeHtml, renderPage, value } from './page.ts';
 import { reportCharts, type ReportChartOptions } from './report-charts.ts';

@@ -3,7 +3,7 @@
 // and other tools read as is.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decodeHistogram } from '../../shared/histogram.ts';
+import { decodeHistogram } from '../../common/histogram.ts';
 import { stepsOf } from '../latency.ts';
 import type { ReportOutput } from './output.ts';
 

@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HistogramLogWriter } from 'hdr-histogram-js';
-import { decodeHistogram } from '../../shared/histogram.ts';
+import { decodeHistogram } from '../../common/histogram.ts';
 import type { RunResult } from '../../contract/result.ts';
 import type { ReportOutput } from './output.ts';
 
