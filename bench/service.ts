@@ -10,15 +10,19 @@
 // atomic take) is measured in the same run by the same client: durable/bare says what the service's
 // guarantees cost. --rounds N repeats everything N times, the order of the rows rotating, and reports
 // the ratios as median and range.
+// --profile runs one row (--threads, default 2; --ledger, default disk) in a child process under
+// --cpu-prof (every thread of the service: HTTP threads, ledger thread, main) and prints where a
+// checkout's CPU goes, by category (bench/service-profile.ts); the profiles stay in the printed folder.
 import { createRequire } from 'node:module';
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { fork, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startService } from '../src/service/index.ts';
 import { startBareService } from './service-bare.ts';
+import { formatProfileTable, profileTable } from './service-profile.ts';
 
 interface AutocannonResult {
   '2xx': number;
@@ -41,6 +45,10 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '64' },
     rounds: { type: 'string', default: '1' },
     drive: { type: 'string' }, // internal: the child's target URL
+    profile: { type: 'boolean', default: false },
+    threads: { type: 'string', default: '2' },
+    ledger: { type: 'string', default: 'disk' },
+    'profile-run': { type: 'string' }, // internal: the profiled child's output folder
   },
 });
 const duration = Number(values.duration);
@@ -57,7 +65,58 @@ for (const [name, v] of [['duration', duration], ['warmup', warmup], ['connectio
 const BODY = JSON.stringify({ sku: 'bench', userId: 'bench-user', qty: 1 });
 
 if (values.drive !== undefined) await drive(values.drive);
+else if (values['profile-run'] !== undefined) await profileRun(values['profile-run']);
+else if (values.profile) profile();
 else await main();
+
+/** The figures a profiled run leaves next to its profiles: checkouts and the measured window (profile clock, µs). */
+interface ProfileWindow { checkouts: number; fromUs: number; toUs: number; threads: number; ledger: string }
+
+function profileShape(): { threads: number; ledger: 'memory' | 'disk' } {
+  const threads = Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 1) {
+    console.error(`bench:service: --threads ${values.threads} is not a whole number ≥ 1`);
+    process.exit(2);
+  }
+  if (values.ledger !== 'memory' && values.ledger !== 'disk') {
+    console.error(`bench:service: --ledger ${values.ledger} is not memory or disk`);
+    process.exit(2);
+  }
+  return { threads, ledger: values.ledger };
+}
+
+/** Parent of --profile: runs the profiled child, then reads its profiles. */
+function profile(): void {
+  const { threads, ledger } = profileShape();
+  const dir = mkdtempSync(join(tmpdir(), 'flashsale-profile-'));
+  const args = ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=250', fileURLToPath(import.meta.url), '--profile-run', dir];
+  args.push('--threads', String(threads), '--ledger', ledger, '--duration', String(duration), '--warmup', String(warmup), '--connections', String(connections));
+  process.stderr.write(`profiling ${threads} thread(s), ledger ${ledger} (${warmup}s warm-up + ${duration}s) into ${dir}...\n`);
+  const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) {
+    console.error(`bench:service: the profiled run failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+  const w = JSON.parse(readFileSync(join(dir, 'window.json'), 'utf8')) as ProfileWindow; // written by profileRun just below
+  const table = profileTable(dir, w.checkouts, w.fromUs, w.toUs);
+  if (values.json) console.log(JSON.stringify({ bench: 'service-profile', node: process.version, threads, ledger, connections, durationSec: duration, ...table }));
+  else console.log(`\n${w.threads} HTTP thread(s), ledger ${w.ledger}, ${Math.round(w.checkouts / duration)} checkouts/s under --cpu-prof (profiling slows it)\n${formatProfileTable(table)}\n\nprofiles: ${dir}`);
+}
+
+/** Child of --profile (runs under --cpu-prof): one measured row, its window written for the parent. */
+async function profileRun(dir: string): Promise<void> {
+  const { threads, ledger } = profileShape();
+  const row = await measure(threads, ledger, (from, to, checkouts) => {
+    const w: ProfileWindow = { checkouts, fromUs: from, toUs: to, threads, ledger };
+    writeFileSync(join(dir, 'window.json'), JSON.stringify(w));
+  });
+  process.stderr.write(`${row.checkoutsPerSec} checkouts/s, ${row.serviceCpuUsPerCheckout} µs CPU per checkout\n`);
+}
+
+/** Microseconds on the clock V8's CPU profiles use (the monotonic clock). */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
 
 /** Child process: warm up, tell the parent, run the measured load, send its figures. */
 async function drive(url: string): Promise<void> {
@@ -100,25 +159,29 @@ async function commits(url: string): Promise<{ count: number; orders: number }> 
  * Runs the child against `url`; resolves with its result, this process's CPU time and the orders
  * per commit over the measured run.
  */
-function load(url: string): Promise<{ r: AutocannonResult; cpuUs: number; ordersPerCommit: number }> {
+function load(url: string): Promise<{ r: AutocannonResult; cpuUs: number; ordersPerCommit: number; fromUs: number; toUs: number }> {
   const args = ['--drive', url, '--duration', String(duration), '--warmup', String(warmup), '--connections', String(connections)];
-  const child = fork(fileURLToPath(import.meta.url), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // execArgv []: the load process is never profiled with the service.
+  const child = fork(fileURLToPath(import.meta.url), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
   let start = process.cpuUsage();
+  let fromUs = monotonicUs();
   let before: Promise<{ count: number; orders: number }> | null = null;
   return new Promise((resolve, reject) => {
     let settled = false;
     child.on('message', (m: DriveMsg) => {
       if (m.t === 'warm') {
         start = process.cpuUsage();
+        fromUs = monotonicUs();
         before = commits(url);
         before.catch(() => {}); // awaited (and reported) at 'done'
       } else if (m.t === 'done') {
         const used = process.cpuUsage(start);
+        const toUs = monotonicUs();
         settled = true;
         Promise.all([before ?? { count: 0, orders: 0 }, commits(url)])
           .then(([a, b]) => {
             const ordersPerCommit = b.count > a.count ? Number(((b.orders - a.orders) / (b.count - a.count)).toFixed(1)) : 0;
-            resolve({ r: m.r, cpuUs: used.user + used.system, ordersPerCommit });
+            resolve({ r: m.r, cpuUs: used.user + used.system, ordersPerCommit, fromUs, toUs });
           })
           .catch(reject);
       } else {
@@ -152,7 +215,8 @@ async function measureBare(threads: number): Promise<Row> {
   }
 }
 
-async function measure(threads: number, ledger: 'memory' | 'disk' | 'bare'): Promise<Row> {
+/** `window`: told the measured window (monotonic µs) and the checkouts answered in it. */
+async function measure(threads: number, ledger: 'memory' | 'disk' | 'bare', window?: (fromUs: number, toUs: number, checkouts: number) => void): Promise<Row> {
   if (ledger === 'bare') return measureBare(threads);
   const dir = ledger === 'disk' ? mkdtempSync(join(tmpdir(), 'flashsale-bench-')) : null;
   const service = await startService({
@@ -163,7 +227,8 @@ async function measure(threads: number, ledger: 'memory' | 'disk' | 'bare'): Pro
     expectedUsers: 1024,
   });
   try {
-    const { r, cpuUs, ordersPerCommit } = await load(service.url);
+    const { r, cpuUs, ordersPerCommit, fromUs, toUs } = await load(service.url);
+    window?.(fromUs, toUs, r['2xx']);
     return {
       threads,
       ledger,
