@@ -1,10 +1,40 @@
 // The object `flashsale run --json` prints (issue 5): the headline numbers of a run, latency in ms.
 import type { Step } from '../contract/load-plan.ts';
-import type { RunResult } from '../contract/result.ts';
+import type { FaultRecordResult, RunResult } from '../contract/result.ts';
 import { stepPercentiles, type Percentiles } from './latency.ts';
 import { knownLostOrders } from '../audit/audit.ts';
 
 export type LatencyMs = Omit<Percentiles, 'mean'>;
+
+type MsRange = NonNullable<NonNullable<FaultRecordResult['impact']>['outageMs']>;
+
+/** One fault as the summary's faults section shows it (docs/faults.md), times in ms from the sale's
+ * opening. Only what the record holds: the during-it figures are null when no impact was computed. */
+export interface JsonFault {
+  index: number;
+  kind: string;
+  description: string;
+  spec: FaultRecordResult['spec'];
+  status: FaultRecordResult['status'];
+  /** false: the run ended before its moment (not_reached). */
+  reached: boolean;
+  /** Its heal ended (status healed); an applied fault had nothing to undo. */
+  healed: boolean;
+  healedEarly: boolean;
+  problem: string | null;
+  plannedMs: number;
+  hitMs: number | null;
+  healedMs: number | null;
+  /** From its hit to the first success after it: how long buyers could not buy (100 ms bucket range). */
+  outageMs: MsRange | null;
+  /** From its end to the first success after it. */
+  recoveryMs: MsRange | null;
+  completed: number | null;
+  successes: number | null;
+  errors: number | null;
+  errorsByKind: Record<string, number> | null;
+  retries: number | null;
+}
 
 export interface JsonSummary {
   scenario: string;
@@ -41,7 +71,34 @@ export interface JsonSummary {
   latency: Partial<Record<Step, { corrected: LatencyMs | null; uncorrected: LatencyMs | null }>>;
   verdict: RunResult['verdict'];
   warnings?: string[];
+  /** Absent when the scenario had no faults. */
+  faults?: JsonFault[];
   mergedFrom?: string[];
+}
+
+function jsonFault(f: FaultRecordResult): JsonFault {
+  const i = f.impact ?? null;
+  return {
+    index: f.index,
+    kind: f.kind,
+    description: f.description,
+    spec: f.spec,
+    status: f.status,
+    reached: f.status !== 'not_reached',
+    healed: f.status === 'healed',
+    healedEarly: f.healedEarly,
+    problem: f.problem,
+    plannedMs: f.plannedMs,
+    hitMs: f.hitMs,
+    healedMs: f.healedMs,
+    outageMs: i?.outageMs ?? null,
+    recoveryMs: i?.recoveryMs ?? null,
+    completed: i ? i.completed : null,
+    successes: i ? i.successes : null,
+    errors: i ? i.errors : null,
+    errorsByKind: i?.errorsByKind ?? null,
+    retries: i?.retries ?? null,
+  };
 }
 
 function latencyMs(p: Percentiles | null): LatencyMs | null {
@@ -90,6 +147,7 @@ export function jsonSummary(result: RunResult): JsonSummary {
     latency,
     verdict: result.verdict,
     ...(result.warnings?.length ? { warnings: result.warnings } : {}),
+    ...(result.faults?.length ? { faults: result.faults.map(jsonFault) } : {}),
     ...(result.mergedFrom ? { mergedFrom: result.mergedFrom } : {}),
   };
 }
