@@ -11,9 +11,8 @@ import { cliInProcess, flashsale } from './helpers/cli.ts';
 import { expectPassedUnlessBusy } from './helpers/passed.ts';
 import { countsOutsideFaults, faultProblems } from '../src/judge/faults.ts';
 import { inventoryMatchesLedger, oneOrderPerKey, committedUnacknowledged, type AuditInput } from '../src/audit/audit.ts';
-import type { FaultRecord } from '../src/faults/index.ts';
+import { faultRecord } from './helpers/fault-record.ts';
 import { faultMarkers } from '../src/report/html/fault-markers.ts';
-import { faultLines } from '../src/report/faults-summary.ts';
 import { readResult } from '../src/report/read.ts';
 import { formatSummary } from '../src/report/summary.ts';
 import type { Counts, IntervalSeries, RunResult } from '../src/contract/result.ts';
@@ -115,31 +114,12 @@ describe('flashsale run with faults', () => {
 
 // ---- the pure parts ---------------------------------------------------------------------------------
 
-function record(over: Partial<FaultRecord>): FaultRecord {
-  return {
-    index: 0,
-    kind: 'kill-service',
-    description: 'kill -9 the service at 1s, restart it after 1s',
-    spec: { at: '1s', kill: 'service', downFor: '1s' },
-    status: 'healed',
-    problem: null,
-    plannedMs: 1000,
-    hitMs: 1000,
-    inEffectMs: 1030,
-    healStartMs: 2000,
-    healedMs: 2500,
-    healedEarly: false,
-    detail: {},
-    ...over,
-  };
-}
-
 describe('the judge and faults', () => {
   it('names every fault that did not happen as asked', () => {
-    expect(faultProblems([record({})])).toEqual([]);
-    expect(faultProblems([record({ status: 'failed', problem: 'no Toxiproxy', hitMs: 1000, inEffectMs: null })])[0]).toMatch(/faults\[0\] .* could not be injected: no Toxiproxy/);
-    expect(faultProblems([record({ status: 'heal_failed', problem: 'port taken' })])[0]).toMatch(/heal failed: port taken/);
-    expect(faultProblems([record({ status: 'not_reached', hitMs: null })])[0]).toMatch(/never hit: the run ended before 1,000 ms/);
+    expect(faultProblems([faultRecord({})])).toEqual([]);
+    expect(faultProblems([faultRecord({ status: 'failed', problem: 'no Toxiproxy', hitMs: 1000, inEffectMs: null })])[0]).toMatch(/faults\[0\] .* could not be injected: no Toxiproxy/);
+    expect(faultProblems([faultRecord({ status: 'heal_failed', problem: 'port taken' })])[0]).toMatch(/heal failed: port taken/);
+    expect(faultProblems([faultRecord({ status: 'not_reached', hitMs: null })])[0]).toMatch(/never hit: the run ended before 1,000 ms/);
   });
 
   it('counts answers outside the faults’ windows only (the default error rate)', () => {
@@ -152,10 +132,10 @@ describe('the judge and faults', () => {
       series.successes[b] = inside ? 0 : 10;
     }
     const counts = { byOutcome: { success: 250, sold_out: 0, rejected: 0, error: 150 } } as Counts; // only byOutcome is read
-    const outside = countsOutsideFaults(counts, series, [record({ hitMs: 1000, healedMs: 2500 })])!;
+    const outside = countsOutsideFaults(counts, series, [faultRecord({ hitMs: 1000, healedMs: 2500 })])!;
     expect(outside.counts.byOutcome).toEqual({ success: 250, sold_out: 0, rejected: 0, error: 0 });
     expect(outside.excluded).toBe(150);
-    expect(countsOutsideFaults(counts, series, [record({ status: 'not_reached', hitMs: null, inEffectMs: null, healedMs: null })])).toBeNull();
+    expect(countsOutsideFaults(counts, series, [faultRecord({ status: 'not_reached', hitMs: null, inEffectMs: null, healedMs: null })])).toBeNull();
   });
 });
 
@@ -188,16 +168,11 @@ describe('the audit across faults', () => {
   });
 });
 
-describe('report markers and the summary section', () => {
+describe('report markers', () => {
   it('marks each fault that hit, from its hit to its heal', () => {
-    expect(faultMarkers([record({}), record({ index: 1, status: 'not_reached', hitMs: null }), record({ index: 2, status: 'failed', problem: 'nope', inEffectMs: null, healedMs: null, hitMs: 3000 })])).toEqual([
+    expect(faultMarkers([faultRecord({}), faultRecord({ index: 1, status: 'not_reached', hitMs: null }), faultRecord({ index: 2, status: 'failed', problem: 'nope', inEffectMs: null, healedMs: null, hitMs: 3000 })])).toEqual([
       { atMs: 1000, label: 'kill -9 the service at 1s, restart it after 1s', untilMs: 2500 },
       { atMs: 3000, label: 'kill -9 the service at 1s, restart it after 1s (failed: nope)' },
     ]);
-  });
-
-  it('is empty for a run without faults', () => {
-    const plain = { ok: String, bad: String, unsure: String, dim: String, bold: String };
-    expect(faultLines({ faults: undefined } as RunResult, plain)).toEqual([]); // only faults and audit are read
   });
 });

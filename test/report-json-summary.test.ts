@@ -6,38 +6,10 @@ import { jsonSummary } from '../src/report/json-summary.ts';
 import type { RunResult } from '../src/contract/result.ts';
 import type { FaultRecord } from '../src/faults/index.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
+import { faultRecord, KILL_IMPACT, unreachedRecord } from './helpers/fault-record.ts';
 
 function killRecord(over: Partial<FaultRecord> = {}): FaultRecord {
-  return {
-    index: 0,
-    kind: 'kill-service',
-    description: 'kill -9 the service at 1s, restart it after 1s',
-    spec: { at: '1s', kill: 'service', downFor: '1s' },
-    status: 'healed',
-    problem: null,
-    plannedMs: 1000,
-    hitMs: 1004,
-    inEffectMs: 1030,
-    healStartMs: 2004,
-    healedMs: 2500,
-    healedEarly: false,
-    detail: { exit: 'SIGKILL' },
-    impact: {
-      fromMs: 1000,
-      toMs: 2700,
-      sent: 400,
-      completed: 380,
-      successes: 12,
-      soldOuts: 0,
-      errors: 368,
-      errorsByKind: { connection_refused: 300, timeout: 68 },
-      retries: 250,
-      recoveryMs: { min: 100, max: 200 },
-      outageMs: { min: 1600, max: 1700 },
-      notes: [],
-    },
-    ...over,
-  };
+  return faultRecord({ hitMs: 1004, detail: { exit: 'SIGKILL' }, impact: KILL_IMPACT, ...over });
 }
 
 function withFaults(faults: FaultRecord[] | undefined): RunResult {
@@ -66,7 +38,7 @@ describe('jsonSummary faults', () => {
         completed: 380,
         successes: 12,
         errors: 368,
-        errorsByKind: { connection_refused: 300, timeout: 68 },
+        errorsByKind: { timeout: 68, connection_refused: 300 },
         retries: 250,
       },
     ]);
@@ -74,7 +46,7 @@ describe('jsonSummary faults', () => {
   });
 
   it('says an unreached fault never hit, with nothing measured during it (null, not 0)', () => {
-    const j = jsonSummary(withFaults([killRecord(), killRecord({ index: 1, status: 'not_reached', hitMs: null, inEffectMs: null, healStartMs: null, healedMs: null, impact: undefined, plannedMs: 9000 })]));
+    const j = jsonSummary(withFaults([killRecord(), unreachedRecord({ index: 1, plannedMs: 9000 })]));
     expect(j.faults![1]).toMatchObject({ index: 1, status: 'not_reached', reached: false, healed: false, plannedMs: 9000, hitMs: null, healedMs: null, outageMs: null, recoveryMs: null, errors: null, errorsByKind: null, retries: null });
   });
 
