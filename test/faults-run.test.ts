@@ -1,21 +1,20 @@
 // Faults in a real `flashsale run` (#15 phase 2): the built-in service killed with SIGKILL mid-sale and
 // restarted on the same ledger (as its own process), the audit proving nothing acknowledged was lost;
 // a fault that could not be injected makes the run inconclusive; the scenario's faults are checked
-// before any load (exit 2); the summary's faults section; and the pure parts (the judge's fault rules,
-// the audit's new checks, the report markers) on hand-made data.
+// before any load (exit 2); the summary's faults section; and the pure parts (the audit's new checks,
+// the report markers) on hand-made data. The judge's fault rules: test/judge-faults.test.ts.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliInProcess, flashsale } from './helpers/cli.ts';
 import { expectPassedUnlessBusy } from './helpers/passed.ts';
-import { countsOutsideFaults, faultProblems } from '../src/judge/faults.ts';
 import { inventoryMatchesLedger, oneOrderPerKey, committedUnacknowledged, type AuditInput } from '../src/audit/audit.ts';
 import { faultRecord } from './helpers/fault-record.ts';
 import { faultMarkers } from '../src/report/html/fault-markers.ts';
 import { readResult } from '../src/report/read.ts';
 import { formatSummary } from '../src/report/summary.ts';
-import type { Counts, IntervalSeries, RunResult } from '../src/contract/result.ts';
+import type { RunResult } from '../src/contract/result.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-faults-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,31 +112,6 @@ describe('flashsale run with faults', () => {
 });
 
 // ---- the pure parts ---------------------------------------------------------------------------------
-
-describe('the judge and faults', () => {
-  it('names every fault that did not happen as asked', () => {
-    expect(faultProblems([faultRecord({})])).toEqual([]);
-    expect(faultProblems([faultRecord({ status: 'failed', problem: 'no Toxiproxy', hitMs: 1000, inEffectMs: null })])[0]).toMatch(/faults\[0\] .* could not be injected: no Toxiproxy/);
-    expect(faultProblems([faultRecord({ status: 'heal_failed', problem: 'port taken' })])[0]).toMatch(/heal failed: port taken/);
-    expect(faultProblems([faultRecord({ status: 'not_reached', hitMs: null })])[0]).toMatch(/never hit: the run ended before 1,000 ms/);
-  });
-
-  it('counts answers outside the faults’ windows only (the default error rate)', () => {
-    const zeros = () => new Array<number>(40).fill(0);
-    const series: IntervalSeries = { periodMs: 100, sent: zeros(), completed: zeros(), successes: zeros(), soldOuts: zeros(), errors: zeros(), stockTaken: zeros(), latency: new Array<string>(40).fill('') };
-    for (let b = 0; b < 40; b++) {
-      const inside = b >= 10 && b < 25;
-      series.completed[b] = 10;
-      series.errors[b] = inside ? 10 : 0;
-      series.successes[b] = inside ? 0 : 10;
-    }
-    const counts = { byOutcome: { success: 250, sold_out: 0, rejected: 0, error: 150 } } as Counts; // only byOutcome is read
-    const outside = countsOutsideFaults(counts, series, [faultRecord({ hitMs: 1000, healedMs: 2500 })])!;
-    expect(outside.counts.byOutcome).toEqual({ success: 250, sold_out: 0, rejected: 0, error: 0 });
-    expect(outside.excluded).toBe(150);
-    expect(countsOutsideFaults(counts, series, [faultRecord({ status: 'not_reached', hitMs: null, inEffectMs: null, healedMs: null })])).toBeNull();
-  });
-});
 
 describe('the audit across faults', () => {
   const base: AuditInput = {
