@@ -56,6 +56,12 @@ describe('jsonSummary faults', () => {
     expect(j.faults![0]).toMatchObject({ status: 'failed', reached: true, healed: false, problem: 'exit code 1', outageMs: null, recoveryMs: null, successes: 0, errorsByKind: null, retries: null });
   });
 
+  it('gives the orders committed but never acknowledged, as the terminal section does (null: ledger not read)', () => {
+    const result = withFaults([killRecord()]);
+    expect(jsonSummary({ ...result, audit: { ...result.audit!, committedUnacknowledged: 2 } }).audit.committedUnacknowledged).toBe(2);
+    expect(jsonSummary(result).audit.committedUnacknowledged).toBeNull(); // the fake audit read no ledger
+  });
+
   it('has no faults field for a run without faults', () => {
     expect(jsonSummary(withFaults(undefined))).not.toHaveProperty('faults');
     expect(jsonSummary(withFaults([]))).not.toHaveProperty('faults');

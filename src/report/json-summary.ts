@@ -66,7 +66,9 @@ export interface JsonSummary {
   generatorLateShare: number | null;
   /** Share of the machine's CPU other processes used during the load (null: unknown). */
   machineOthersCpuShare: number | null;
-  audit: { passed: boolean | null; failed: string[] };
+  /** committedUnacknowledged: orders in the ledger no buyer heard about (an answer cut, e.g. by a fault;
+   * legal); null when the ledger could not be read. */
+  audit: { passed: boolean | null; failed: string[]; committedUnacknowledged: number | null };
   thresholds: Array<Pick<RunResult['thresholds'][number], 'metric' | 'expression' | 'actual' | 'pass' | 'status' | 'source' | 'note'>>;
   latency: Partial<Record<Step, { corrected: LatencyMs | null; uncorrected: LatencyMs | null }>>;
   verdict: RunResult['verdict'];
@@ -142,6 +144,7 @@ export function jsonSummary(result: RunResult): JsonSummary {
     audit: {
       passed: result.audit ? result.audit.passed : null,
       failed: result.audit ? result.audit.checks.filter((c) => !c.passed && !c.skipped).map((c) => c.id) : [],
+      committedUnacknowledged: result.audit?.committedUnacknowledged ?? null,
     },
     thresholds: result.thresholds.map((t) => ({ metric: t.metric, expression: t.expression, actual: t.actual, pass: t.pass, status: t.status, source: t.source, note: t.note })),
     latency,
