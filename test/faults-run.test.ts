@@ -14,6 +14,7 @@ import { faultRecord } from './helpers/fault-record.ts';
 import { faultMarkers } from '../src/report/html/fault-markers.ts';
 import { readResult } from '../src/report/read.ts';
 import { formatSummary } from '../src/report/summary.ts';
+import type { JsonSummary } from '../src/report/json-summary.ts';
 import type { RunResult } from '../src/contract/result.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-faults-run-'));
@@ -76,6 +77,10 @@ describe('flashsale run with faults', () => {
     expect(result.orders.every((o) => typeof o.idempotencyKey === 'string')).toBe(true);
     expect(result.intervals.retries!.length).toBe(result.intervals.sent.length);
     expect(fault.impact!.errors).toBeGreaterThan(0); // the kill was felt
+    // run --json's faults list is the record's, as the terminal section shows it.
+    expect((JSON.parse(run.stdout) as JsonSummary).faults).toEqual([
+      expect.objectContaining({ kind: 'kill-service', status: 'healed', reached: true, healed: true, hitMs: fault.hitMs, healedMs: fault.healedMs, errors: fault.impact!.errors, outageMs: fault.impact!.outageMs }),
+    ]);
     expectPassedUnlessBusy(summary, run.code);
     const text = formatSummary(await readResult(join(out, 'result.json')));
     expect(text).toMatch(/faults\n {2}⚡ kill -9 the service at 700ms, restart it after 300ms — hit \d\.\d\d s, healed \d+\.\d+ s, healed/);
