@@ -1,22 +1,21 @@
 // Faults in a real `flashsale run` (#15 phase 2): the built-in service killed with SIGKILL mid-sale and
 // restarted on the same ledger (as its own process), the audit proving nothing acknowledged was lost;
 // a fault that could not be injected makes the run inconclusive; the scenario's faults are checked
-// before any load (exit 2); the summary's faults section; and the pure parts (the judge's fault rules,
-// the audit's new checks, the report markers) on hand-made data.
+// before any load (exit 2); the summary's faults section; and the pure parts (the audit's new checks,
+// the report markers) on hand-made data. The judge's fault rules: test/judge-faults.test.ts.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliInProcess, flashsale } from './helpers/cli.ts';
 import { expectPassedUnlessBusy } from './helpers/passed.ts';
-import { countsOutsideFaults, faultProblems } from '../src/judge/faults.ts';
 import { inventoryMatchesLedger, oneOrderPerKey, committedUnacknowledged, type AuditInput } from '../src/audit/audit.ts';
-import type { FaultRecord } from '../src/faults/index.ts';
+import { faultRecord } from './helpers/fault-record.ts';
 import { faultMarkers } from '../src/report/html/fault-markers.ts';
-import { faultLines } from '../src/report/faults-summary.ts';
 import { readResult } from '../src/report/read.ts';
 import { formatSummary } from '../src/report/summary.ts';
-import type { Counts, IntervalSeries, RunResult } from '../src/contract/result.ts';
+import type { JsonSummary } from '../src/report/json-summary.ts';
+import type { RunResult } from '../src/contract/result.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-faults-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,6 +77,10 @@ describe('flashsale run with faults', () => {
     expect(result.orders.every((o) => typeof o.idempotencyKey === 'string')).toBe(true);
     expect(result.intervals.retries!.length).toBe(result.intervals.sent.length);
     expect(fault.impact!.errors).toBeGreaterThan(0); // the kill was felt
+    // run --json's faults list is the record's, as the terminal section shows it.
+    expect((JSON.parse(run.stdout) as JsonSummary).faults).toEqual([
+      expect.objectContaining({ kind: 'kill-service', status: 'healed', reached: true, healed: true, hitMs: fault.hitMs, healedMs: fault.healedMs, errors: fault.impact!.errors, outageMs: fault.impact!.outageMs }),
+    ]);
     expectPassedUnlessBusy(summary, run.code);
     const text = formatSummary(await readResult(join(out, 'result.json')));
     expect(text).toMatch(/faults\n {2}⚡ kill -9 the service at 700ms, restart it after 300ms — hit \d\.\d\d s, healed \d+\.\d+ s, healed/);
@@ -115,50 +118,6 @@ describe('flashsale run with faults', () => {
 
 // ---- the pure parts ---------------------------------------------------------------------------------
 
-function record(over: Partial<FaultRecord>): FaultRecord {
-  return {
-    index: 0,
-    kind: 'kill-service',
-    description: 'kill -9 the service at 1s, restart it after 1s',
-    spec: { at: '1s', kill: 'service', downFor: '1s' },
-    status: 'healed',
-    problem: null,
-    plannedMs: 1000,
-    hitMs: 1000,
-    inEffectMs: 1030,
-    healStartMs: 2000,
-    healedMs: 2500,
-    healedEarly: false,
-    detail: {},
-    ...over,
-  };
-}
-
-describe('the judge and faults', () => {
-  it('names every fault that did not happen as asked', () => {
-    expect(faultProblems([record({})])).toEqual([]);
-    expect(faultProblems([record({ status: 'failed', problem: 'no Toxiproxy', hitMs: 1000, inEffectMs: null })])[0]).toMatch(/faults\[0\] .* could not be injected: no Toxiproxy/);
-    expect(faultProblems([record({ status: 'heal_failed', problem: 'port taken' })])[0]).toMatch(/heal failed: port taken/);
-    expect(faultProblems([record({ status: 'not_reached', hitMs: null })])[0]).toMatch(/never hit: the run ended before 1,000 ms/);
-  });
-
-  it('counts answers outside the faults’ windows only (the default error rate)', () => {
-    const zeros = () => new Array<number>(40).fill(0);
-    const series: IntervalSeries = { periodMs: 100, sent: zeros(), completed: zeros(), successes: zeros(), soldOuts: zeros(), errors: zeros(), stockTaken: zeros(), latency: new Array<string>(40).fill('') };
-    for (let b = 0; b < 40; b++) {
-      const inside = b >= 10 && b < 25;
-      series.completed[b] = 10;
-      series.errors[b] = inside ? 10 : 0;
-      series.successes[b] = inside ? 0 : 10;
-    }
-    const counts = { byOutcome: { success: 250, sold_out: 0, rejected: 0, error: 150 } } as Counts; // only byOutcome is read
-    const outside = countsOutsideFaults(counts, series, [record({ hitMs: 1000, healedMs: 2500 })])!;
-    expect(outside.counts.byOutcome).toEqual({ success: 250, sold_out: 0, rejected: 0, error: 0 });
-    expect(outside.excluded).toBe(150);
-    expect(countsOutsideFaults(counts, series, [record({ status: 'not_reached', hitMs: null, inEffectMs: null, healedMs: null })])).toBeNull();
-  });
-});
-
 describe('the audit across faults', () => {
   const base: AuditInput = {
     inventory: [{ sku: 'p', initial: 10, available: 7, reserved: 0, sold: 3 }],
@@ -188,16 +147,11 @@ describe('the audit across faults', () => {
   });
 });
 
-describe('report markers and the summary section', () => {
+describe('report markers', () => {
   it('marks each fault that hit, from its hit to its heal', () => {
-    expect(faultMarkers([record({}), record({ index: 1, status: 'not_reached', hitMs: null }), record({ index: 2, status: 'failed', problem: 'nope', inEffectMs: null, healedMs: null, hitMs: 3000 })])).toEqual([
+    expect(faultMarkers([faultRecord({}), faultRecord({ index: 1, status: 'not_reached', hitMs: null }), faultRecord({ index: 2, status: 'failed', problem: 'nope', inEffectMs: null, healedMs: null, hitMs: 3000 })])).toEqual([
       { atMs: 1000, label: 'kill -9 the service at 1s, restart it after 1s', untilMs: 2500 },
       { atMs: 3000, label: 'kill -9 the service at 1s, restart it after 1s (failed: nope)' },
     ]);
-  });
-
-  it('is empty for a run without faults', () => {
-    const plain = { ok: String, bad: String, unsure: String, dim: String, bold: String };
-    expect(faultLines({ faults: undefined } as RunResult, plain)).toEqual([]); // only faults and audit are read
   });
 });
