@@ -114,6 +114,9 @@ describe('dashboard pieces', () => {
     expect(text).toContain('flashsale_stock_remaining 7');
     expect(text).toContain('flashsale_requests_in_flight 1');
     expect(text.match(/# TYPE flashsale_answers_total counter/g)).toHaveLength(1);
+    expect(text).toContain('# TYPE flashsale_generator_connections_open gauge\nflashsale_generator_connections_open 0');
+    expect(text).toContain('# TYPE flashsale_generator_connects_total counter');
+    expect(text).toContain('# TYPE flashsale_generator_disconnects_total counter');
     expect(text.endsWith('\n')).toBe(true);
   });
 });

@@ -159,6 +159,17 @@ export function buildLoadResult(events: FakeEvents, part?: { index: number; of: 
     if (r.errorKind) tally.kind(r.errorKind);
     if (r.unitsSold) tally.acknowledged({ orderId: `o-${r.buyer}`, userId: `u${r.buyer}`, sku: 'redmi-1s', qty: r.unitsSold }, r.doneMs);
   }
+  // Connections, as a target that closes them shows: every fifth buyer's requests go on a connection of
+  // their own, opened at its first send and closed after its last answer. Recorded in time order, as the
+  // engine meets them.
+  const held = new Map<number, { open: number; close: number }>();
+  for (const r of requests) {
+    if (r.buyer % 5 !== 0) continue;
+    const h = held.get(r.buyer);
+    held.set(r.buyer, h ? { open: Math.min(h.open, r.sentMs), close: Math.max(h.close, r.doneMs) } : { open: r.sentMs, close: r.doneMs });
+  }
+  const changes = [...held.values()].flatMap((h) => [{ at: h.open, up: true }, { at: h.close, up: false }]).sort((a, b) => a.at - b.at || Number(b.up) - Number(a.up));
+  for (const c of changes) recorder.recordConnection(c.up, c.at);
   for (const [buyer, end] of events.buyerEnds) {
     if (!mine(buyer)) continue;
     tally.counts.buyers.started++;
