@@ -65,10 +65,22 @@ describe.skipIf(!chromium.ok)('the live dashboard', () => {
       const early = await figure('elapsed');
       await until('more ticks', async () => ((await ticks()) >= 5 ? true : null));
       expect(await figure('elapsed'), 'the numbers change during the run').not.toBe(early);
+      // During the run: the pool is open (the built-in service keeps connections alive) and SKUs sell.
+      await until('connections and SKU sales drawn', async () => {
+        const open = (await pixelsOfColor(page, 'connections', '#2563eb')).matching;
+        const phone = (await pixelsOfColor(page, 'sku-sell-out', '#2563eb')).matching;
+        const caseLine = (await pixelsOfColor(page, 'sku-sell-out', '#dc2626')).matching;
+        return open > 10 && phone > 10 && caseLine > 10 ? true : null;
+      });
+      expect(await figure('connections')).toMatch(/^16 open, \d+ closed$/);
 
       const metrics = await (await fetch(`${url}metrics`)).text();
       expect(metrics).toMatch(/^# TYPE flashsale_requests_sent_total counter$/m);
       expect(Number(/^flashsale_requests_sent_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+      expect(metrics).toMatch(/^# TYPE flashsale_generator_connections_open gauge$/m);
+      expect(Number(/^flashsale_generator_connections_open (\d+)/m.exec(metrics)?.[1]), 'the pool, warmed up').toBe(16);
+      expect(Number(/^flashsale_generator_connects_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(16);
+      expect(metrics).toMatch(/^flashsale_units_sold_by_sku_total\{sku="phone"\} \d+$/m);
 
       // The end: the final-report link shows, and the figures are the result's.
       await until('the end of the run', async () => ((await page.locator('#final').isVisible()) ? true : null));
@@ -78,7 +90,7 @@ describe.skipIf(!chromium.ok)('the live dashboard', () => {
       const report = await fetch(`${url}report`);
       expect(report.status).toBe(200);
       expect(await report.text()).toContain('Flash sale: watched');
-      for (const [chart, color] of [['latency-over-time', '#ea580c'], ['outcome-mix', '#16a34a'], ['throughput', '#2563eb'], ['status-codes', '#16a34a'], ['in-flight', '#0891b2'], ['sell-through', '#16a34a']]) {
+      for (const [chart, color] of [['latency-over-time', '#ea580c'], ['outcome-mix', '#16a34a'], ['throughput', '#2563eb'], ['status-codes', '#16a34a'], ['in-flight', '#0891b2'], ['connections', '#2563eb'], ['connection-churn', '#16a34a'], ['sell-through', '#16a34a'], ['sku-sell-out', '#2563eb'], ['sku-sell-out', '#dc2626']]) {
         expect((await pixelsOfColor(page, chart, color)).matching, chart).toBeGreaterThan(10);
       }
       expect((await pixelsOfColor(page, 'lateness', '#b91c1c')).matching, 'the lateness limit line').toBeGreaterThan(10);

@@ -20,8 +20,11 @@ const positive = (v: number | null) => (v === null || v <= 0 ? null : v);
 function skuSellOut(s: LiveSnapshot, x: number[]): ChartSpec | null {
   const pts = s.points;
   const last = pts.at(-1);
-  if (!last || s.skus.length === 0) return null;
-  const ranked = s.skus.map((sku, i) => ({ ...sku, i, sold: last.soldBySku[i] ?? 0 })).sort((a, b) => b.sold - a.sold);
+  // Drawn from the first page on (the page only updates charts it has), empty until the first tick.
+  if (s.skus.length === 0) return null;
+  // Up to SKU_LINES SKUs keep the scenario's order, so the lines do not swap places as they sell.
+  const listed = s.skus.map((sku, i) => ({ ...sku, i, sold: last?.soldBySku[i] ?? 0 }));
+  const ranked = listed.length <= SKU_LINES ? listed : listed.sort((a, b) => b.sold - a.sold);
   const shown = ranked.slice(0, SKU_LINES);
   const rest = ranked.slice(SKU_LINES);
   const share = (units: number, stock: number) => (stock > 0 ? units / stock : null);
@@ -126,6 +129,7 @@ export function liveFigures(s: LiveSnapshot): Record<string, string> {
     left: left === null ? '–' : count(left),
     p99: lastP99 == null ? '–' : `${ms(lastP99)} ms`,
     errors: count(s.totals.errors + s.totals.rejected),
+    connections: last ? `${count(last.connectionsOpen)} open, ${count(s.totals.disconnects)} closed` : '–',
     state: s.done ? 'finished' : s.generatorBehind ? 'GENERATOR BEHIND' : 'running',
   };
 }
@@ -133,6 +137,7 @@ export function liveFigures(s: LiveSnapshot): Record<string, string> {
 const FIGURES: Array<[string, string]> = [
   ['state', 'state'], ['elapsed', 'elapsed'], ['remaining', 'remaining'], ['rate', 'sending'],
   ['sold', 'units sold'], ['left', 'stock left'], ['p99', 'p99 now'], ['errors', 'refused + errors'],
+  ['connections', 'connections'],
 ];
 
 // Runs in the browser: one EventSource on /events; each message is {figures, charts, done}.
