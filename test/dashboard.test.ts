@@ -11,7 +11,7 @@ import { chromiumAvailable, DOCS_IMG, docsScreenshots, launchBrowser, openPage, 
 import { requireOrSkip } from './helpers/servers.ts';
 import { spawnFlashsale } from './helpers/cli.ts';
 import { prometheusText } from '../src/cli/dashboard.ts';
-import { LiveAggregator } from '../src/measure/live.ts';
+import { LiveAggregator, LiveBins } from '../src/measure/live.ts';
 import { listenAddress } from '../src/cli/options.ts';
 import type { RunResult } from '../src/contract/result.ts';
 
@@ -130,5 +130,20 @@ describe('dashboard pieces', () => {
     expect(text).toContain('# TYPE flashsale_generator_connects_total counter');
     expect(text).toContain('# TYPE flashsale_generator_disconnects_total counter');
     expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('writes the connection gauge and counters, and units sold per SKU with the SKU id escaped as a label', () => {
+    const agg = new LiveAggregator({ stock: 10, latenessLimitMs: 25, skus: [{ id: 'phone', stock: 6 }, { id: 'a"b\\c', stock: 4 }] });
+    const bins = new LiveBins();
+    for (let i = 0; i < 5; i++) bins.connection(true);
+    for (let i = 0; i < 2; i++) bins.connection(false);
+    bins.sold(0, 3);
+    bins.sold(1, 1);
+    const text = prometheusText(agg.sample({ elapsedMs: 1000, sent: 5, completed: 4, unitsAcknowledged: 4, live: bins.values }));
+    expect(text).toContain('flashsale_generator_connections_open 3\n');
+    expect(text).toContain('flashsale_generator_connects_total 5\n');
+    expect(text).toContain('flashsale_generator_disconnects_total 2\n');
+    expect(text).toContain('flashsale_units_sold_by_sku_total{sku="phone"} 3\n');
+    expect(text).toContain('flashsale_units_sold_by_sku_total{sku="a\\"b\\\\c"} 1\n');
   });
 });
