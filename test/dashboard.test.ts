@@ -11,6 +11,7 @@ import { chromiumAvailable, DOCS_IMG, docsScreenshots, launchBrowser, openPage, 
 import { requireOrSkip } from './helpers/servers.ts';
 import { spawnFlashsale } from './helpers/cli.ts';
 import { prometheusText } from '../src/cli/dashboard.ts';
+import { liveCharts } from '../src/report/html/live-page.ts';
 import { LiveAggregator, LiveBins } from '../src/measure/live.ts';
 import { listenAddress } from '../src/cli/options.ts';
 import type { RunResult } from '../src/contract/result.ts';
@@ -130,6 +131,19 @@ describe('dashboard pieces', () => {
     expect(text).toContain('# TYPE flashsale_generator_connects_total counter');
     expect(text).toContain('# TYPE flashsale_generator_disconnects_total counter');
     expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('charts sell-out by SKU live: from the first page, the best sellers one line each and the rest together, as shares of stock', () => {
+    const skus = Array.from({ length: 12 }, (_, i) => ({ id: `sku${i}`, stock: 10 }));
+    const agg = new LiveAggregator({ stock: 120, latenessLimitMs: 25, skus });
+    const first = liveCharts(agg.snapshot()).find((c) => c.name === 'sku-sell-out')!;
+    expect(first.data).toEqual([[], ...first.series.map(() => [])]); // there, empty, so the page can update it
+    const bins = new LiveBins();
+    for (let i = 0; i < 12; i++) bins.sold(i, i < 4 ? 1 : 5); // sku4..sku11 sell best
+    const chart = liveCharts(agg.sample({ elapsedMs: 500, sent: 44, completed: 44, unitsAcknowledged: 44, live: bins.values })).find((c) => c.name === 'sku-sell-out')!;
+    expect(chart.series.map((x) => x.label)).toEqual(['sku4', 'sku5', 'sku6', 'sku7', 'sku8', 'sku9', 'sku10', 'sku11', '4 more SKUs']);
+    expect(chart.data.slice(1).map((d) => d[0])).toEqual([...new Array(8).fill(0.5), 0.1]);
+    expect(chart.yUnit).toBe('share');
   });
 
   it('writes the connection gauge and counters, and units sold per SKU with the SKU id escaped as a label', () => {
