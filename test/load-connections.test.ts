@@ -85,25 +85,45 @@ describe('open connections, connects and disconnects per interval', () => {
     });
   }
 
+  /** One GET on each of the connections' clients. */
+  const getOnEach = (conns: Connections<null>) =>
+    Promise.all(
+      conns.clients.map(
+        (c) =>
+          new Promise<void>((resolve, reject) => {
+            c.dispatch({ method: 'GET', path: '/' }, {
+              onConnect: () => undefined,
+              onHeaders: () => true,
+              onData: () => true,
+              onComplete: () => resolve(),
+              onError: reject,
+            });
+          }),
+      ),
+    );
+
+  it('counts a connection the target resets while it is idle as a disconnect', async () => {
+    server = await startScriptedServer((socket) => {
+      socket.write(withLength(201, ORDER));
+      setTimeout(() => socket.resetAndDestroy(), 30);
+    });
+    for (const transport of TRANSPORTS) {
+      const seen: boolean[] = [];
+      const conns = new Connections<null>({ url: server.url, connections: 2, timeoutMs: 2_000, transport, onConnection: (up) => seen.push(up) });
+      await getOnEach(conns);
+      for (let i = 0; i < 100 && seen.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(seen, transport).toEqual([true, true, false, false]);
+      expect(conns.open, transport).toBe(0);
+      await conns.close();
+    }
+  });
+
   it('tells connects and disconnects until close(), and not the generator closing its own connections', async () => {
     server = await startScriptedServer((socket) => void socket.write(withLength(201, ORDER)));
     for (const transport of TRANSPORTS) {
       const seen: boolean[] = [];
       const conns = new Connections<null>({ url: server.url, connections: 2, timeoutMs: 2_000, transport, onConnection: (up) => seen.push(up) });
-      await Promise.all(
-        conns.clients.map(
-          (c) =>
-            new Promise<void>((resolve, reject) => {
-              c.dispatch({ method: 'GET', path: '/' }, {
-                onConnect: () => undefined,
-                onHeaders: () => true,
-                onData: () => true,
-                onComplete: () => resolve(),
-                onError: reject,
-              });
-            }),
-        ),
-      );
+      await getOnEach(conns);
       expect(seen, transport).toEqual([true, true]);
       expect(conns.open).toBe(2);
       await conns.close();
