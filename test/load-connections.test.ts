@@ -2,7 +2,8 @@
 // transports' connect/disconnect events: against real loopback servers, on both transports. A
 // keep-alive server keeps the pool open the whole run (no connects after the warm-up's, no
 // disconnects); a server that answers `connection: close` every few requests makes connects and
-// disconnects rise during the run, and every bucket's open count is what the counts add up to.
+// disconnects rise during the run, and every bucket's open count is what the counts add up to. A reset
+// of an idle connection is a disconnect too; the generator closing its own after the run is not.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IntervalSeries } from '../src/contract/result.ts';
 import { Connections } from '../src/load/connections.ts';
