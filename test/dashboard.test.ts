@@ -11,7 +11,8 @@ import { chromiumAvailable, DOCS_IMG, docsScreenshots, launchBrowser, openPage, 
 import { requireOrSkip } from './helpers/servers.ts';
 import { spawnFlashsale } from './helpers/cli.ts';
 import { prometheusText } from '../src/cli/dashboard.ts';
-import { LiveAggregator } from '../src/measure/live.ts';
+import { liveCharts } from '../src/report/html/live-page.ts';
+import { LiveAggregator, LiveBins } from '../src/measure/live.ts';
 import { listenAddress } from '../src/cli/options.ts';
 import type { RunResult } from '../src/contract/result.ts';
 
@@ -65,10 +66,22 @@ describe.skipIf(!chromium.ok)('the live dashboard', () => {
       const early = await figure('elapsed');
       await until('more ticks', async () => ((await ticks()) >= 5 ? true : null));
       expect(await figure('elapsed'), 'the numbers change during the run').not.toBe(early);
+      // During the run: the pool is open (the built-in service keeps connections alive) and SKUs sell.
+      await until('connections and SKU sales drawn', async () => {
+        const open = (await pixelsOfColor(page, 'connections', '#2563eb')).matching;
+        const phone = (await pixelsOfColor(page, 'sku-sell-out', '#2563eb')).matching;
+        const caseLine = (await pixelsOfColor(page, 'sku-sell-out', '#dc2626')).matching;
+        return open > 10 && phone > 10 && caseLine > 10 ? true : null;
+      });
+      expect(await figure('connections')).toMatch(/^16 open, \d+ closed$/);
 
       const metrics = await (await fetch(`${url}metrics`)).text();
       expect(metrics).toMatch(/^# TYPE flashsale_requests_sent_total counter$/m);
       expect(Number(/^flashsale_requests_sent_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+      expect(metrics).toMatch(/^# TYPE flashsale_generator_connections_open gauge$/m);
+      expect(Number(/^flashsale_generator_connections_open (\d+)/m.exec(metrics)?.[1]), 'the pool, warmed up').toBe(16);
+      expect(Number(/^flashsale_generator_connects_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(16);
+      expect(metrics).toMatch(/^flashsale_units_sold_by_sku_total\{sku="phone"\} \d+$/m);
 
       // The end: the final-report link shows, and the figures are the result's.
       await until('the end of the run', async () => ((await page.locator('#final').isVisible()) ? true : null));
@@ -78,7 +91,7 @@ describe.skipIf(!chromium.ok)('the live dashboard', () => {
       const report = await fetch(`${url}report`);
       expect(report.status).toBe(200);
       expect(await report.text()).toContain('Flash sale: watched');
-      for (const [chart, color] of [['latency-over-time', '#ea580c'], ['outcome-mix', '#16a34a'], ['throughput', '#2563eb'], ['status-codes', '#16a34a'], ['in-flight', '#0891b2'], ['sell-through', '#16a34a']]) {
+      for (const [chart, color] of [['latency-over-time', '#ea580c'], ['outcome-mix', '#16a34a'], ['throughput', '#2563eb'], ['status-codes', '#16a34a'], ['in-flight', '#0891b2'], ['connections', '#2563eb'], ['connection-churn', '#16a34a'], ['sell-through', '#16a34a'], ['sku-sell-out', '#2563eb'], ['sku-sell-out', '#dc2626']]) {
         expect((await pixelsOfColor(page, chart, color)).matching, chart).toBeGreaterThan(10);
       }
       expect((await pixelsOfColor(page, 'lateness', '#b91c1c')).matching, 'the lateness limit line').toBeGreaterThan(10);
@@ -114,6 +127,37 @@ describe('dashboard pieces', () => {
     expect(text).toContain('flashsale_stock_remaining 7');
     expect(text).toContain('flashsale_requests_in_flight 1');
     expect(text.match(/# TYPE flashsale_answers_total counter/g)).toHaveLength(1);
+    expect(text).toContain('# TYPE flashsale_generator_connections_open gauge\nflashsale_generator_connections_open 0');
+    expect(text).toContain('# TYPE flashsale_generator_connects_total counter');
+    expect(text).toContain('# TYPE flashsale_generator_disconnects_total counter');
     expect(text.endsWith('\n')).toBe(true);
+  });
+
+  it('charts sell-out by SKU live: from the first page, the best sellers one line each and the rest together, as shares of stock', () => {
+    const skus = Array.from({ length: 12 }, (_, i) => ({ id: `sku${i}`, stock: 10 }));
+    const agg = new LiveAggregator({ stock: 120, latenessLimitMs: 25, skus });
+    const first = liveCharts(agg.snapshot()).find((c) => c.name === 'sku-sell-out')!;
+    expect(first.data).toEqual([[], ...first.series.map(() => [])]); // there, empty, so the page can update it
+    const bins = new LiveBins();
+    for (let i = 0; i < 12; i++) bins.sold(i, i < 4 ? 1 : 5); // sku4..sku11 sell best
+    const chart = liveCharts(agg.sample({ elapsedMs: 500, sent: 44, completed: 44, unitsAcknowledged: 44, live: bins.values })).find((c) => c.name === 'sku-sell-out')!;
+    expect(chart.series.map((x) => x.label)).toEqual(['sku4', 'sku5', 'sku6', 'sku7', 'sku8', 'sku9', 'sku10', 'sku11', '4 more SKUs']);
+    expect(chart.data.slice(1).map((d) => d[0])).toEqual([...new Array(8).fill(0.5), 0.1]);
+    expect(chart.yUnit).toBe('share');
+  });
+
+  it('writes the connection gauge and counters, and units sold per SKU with the SKU id escaped as a label', () => {
+    const agg = new LiveAggregator({ stock: 10, latenessLimitMs: 25, skus: [{ id: 'phone', stock: 6 }, { id: 'a"b\\c', stock: 4 }] });
+    const bins = new LiveBins();
+    for (let i = 0; i < 5; i++) bins.connection(true);
+    for (let i = 0; i < 2; i++) bins.connection(false);
+    bins.sold(0, 3);
+    bins.sold(1, 1);
+    const text = prometheusText(agg.sample({ elapsedMs: 1000, sent: 5, completed: 4, unitsAcknowledged: 4, live: bins.values }));
+    expect(text).toContain('flashsale_generator_connections_open 3\n');
+    expect(text).toContain('flashsale_generator_connects_total 5\n');
+    expect(text).toContain('flashsale_generator_disconnects_total 2\n');
+    expect(text).toContain('flashsale_units_sold_by_sku_total{sku="phone"} 3\n');
+    expect(text).toContain('flashsale_units_sold_by_sku_total{sku="a\\"b\\\\c"} 1\n');
   });
 });

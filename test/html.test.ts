@@ -66,7 +66,7 @@ describe.skipIf(!chromium.ok)('report.html in headless Chromium', () => {
     const charts = reportCharts(result);
     expect(charts.map((c) => c.name)).toEqual([
       'spectrum', 'latency-over-time', 'outcome-mix', 'throughput', 'status-codes', 'latency-by-outcome',
-      'latency-distribution', 'in-flight', 'lateness', 'sell-through', 'sku-sell-out', 'stock-remaining',
+      'latency-distribution', 'in-flight', 'connections', 'connection-churn', 'lateness', 'sell-through', 'sku-sell-out', 'stock-remaining',
     ]);
     for (const chart of charts) {
       const px = await pixelsOfColor(opened.page, chart.name, chart.series[0].color);
@@ -138,6 +138,50 @@ describe.skipIf(!chromium.ok)('report.html in headless Chromium', () => {
       await opened.page.setViewportSize({ width: 1100, height: 900 });
       await opened.page.locator('.grid').first().screenshot({ path: join(DOCS_IMG, 'report-charts.png'), type: 'png', scale: 'css' });
     }
+  });
+});
+
+describe('the connection charts', () => {
+  it('draw the result\'s connection series: open at the end of each interval, opened and closed per second', () => {
+    const fake = fakeRunResult({ seed: 7 });
+    const s = fake.intervals;
+    const byName = new Map(reportCharts(fake).map((c) => [c.name, c]));
+    const open = byName.get('connections')!;
+    expect(open.data[1]).toEqual(s.connectionsOpen);
+    expect(Math.max(...s.connectionsOpen!)).toBeGreaterThan(0);
+    const churn = byName.get('connection-churn')!;
+    expect(churn.series.map((x) => x.label)).toEqual(['opened', 'closed']);
+    expect(churn.data[1]).toEqual(s.connects!.map((n) => (n * 1000) / s.periodMs));
+    expect(churn.data[2]).toEqual(s.disconnects!.map((n) => (n * 1000) / s.periodMs));
+  });
+});
+
+describe.skipIf(!chromium.ok)('a result written before the connection series', () => {
+  it('still reads and renders, with the connection charts left out and no console error', async () => {
+    const old = fakeRunResult({ seed: 7 });
+    for (const key of ['connectionsOpen', 'connects', 'disconnects'] as const) delete old.intervals[key];
+    const dir = join(OUT, 'before-connections');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'result.json'), JSON.stringify(old));
+    const read = await readResult(join(dir, 'result.json'));
+    const names = reportCharts(read).map((c) => c.name);
+    expect(names).not.toContain('connections');
+    expect(names).not.toContain('connection-churn');
+    expect(names).toContain('in-flight');
+    const path = join(dir, 'report.html');
+    await writeFile(path, buildReportHtml(read));
+    const opened = await open(path);
+    expect(opened.consoleErrors).toEqual([]);
+    expect(await opened.page.locator('[data-chart="connections"]').count()).toBe(0);
+    expect((await pixelsOfColor(opened.page, 'in-flight', '#0891b2')).matching).toBeGreaterThan(10);
+  });
+
+  it('is refused when a connection series is not as long as the others', async () => {
+    const bad = fakeRunResult({ seed: 7 });
+    bad.intervals.connects = bad.intervals.connects!.slice(1);
+    const path = join(OUT, 'short-connects.json');
+    await writeFile(path, JSON.stringify(bad));
+    await expect(readResult(path)).rejects.toThrow(/intervals\.connects has \d+ buckets, intervals\.sent has \d+/);
   });
 });
 

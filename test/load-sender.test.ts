@@ -66,7 +66,7 @@ function journey(h: JourneyHost, userId: string): Journey {
 describe('sender', () => {
   it('fills the request from its template, and queues behind a busy connection (FIFO)', async () => {
     const tally = new Tally();
-    const sender = new Sender(testPlan(url, { connections: 1 }), new LoadRecorder(), tally, null);
+    const sender = new Sender(testPlan(url, { connections: 1 }), new LoadRecorder(), tally, null, () => 0);
     const h = host();
     h.expect(2);
     const [a, b] = [journey(h, 'ua'), journey(h, 'ub')];
@@ -87,7 +87,7 @@ describe('sender', () => {
     const plan = testPlan(url, { connections: 1 });
     plan.journey.timeoutMs = 50;
     plan.target.requests.checkout = { ...plan.target.requests.checkout!, body: { json: { hang: 'hang' } } };
-    const sender = new Sender(plan, new LoadRecorder(), new Tally(), null);
+    const sender = new Sender(plan, new LoadRecorder(), new Tally(), null, () => 0);
     const h = host();
     h.expect(1);
     sender.send(journey(h, 'slow'), 0);

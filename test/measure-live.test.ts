@@ -1,7 +1,8 @@
 // The live figures: worker bins summed, differenced per tick, and read as rates and percentiles close
 // to the exact histograms (one bin, ~9 %, of error), with the generator-behind flag and time left.
 import { describe, expect, it } from 'vitest';
-import { LIVE_FIELDS, LiveAggregator, LiveBins, sumLive } from '../src/measure/live.ts';
+import { LIVE_FIELDS, LIVE_SKUS, LiveAggregator, LiveBins, liveSkus, sumLive } from '../src/measure/live.ts';
+import { OTHER_SKUS } from '../src/measure/intervals.ts';
 import { ERROR, REJECTED, SOLD_OUT, SUCCESS } from '../src/contract/vocabulary.ts';
 
 function twoWorkers(fill: (bins: LiveBins, worker: number) => void): Float64Array {
@@ -53,6 +54,55 @@ describe('live aggregation', () => {
     expect(b.statusPerSec).toEqual({ '2xx': 0, '4xx': 15 });
     expect(b.latenessMax!).toBeGreaterThanOrEqual(80);
     expect(snap.totals).toMatchObject({ successes: 100, soldOuts: 10, rejected: 5, errors: 3, unitsSold: 100, stock: 1000 });
+  });
+
+  it('counts open connections, their churn per second, and units sold per SKU, over the workers', () => {
+    const skus = [{ id: 'phone', stock: 10 }, { id: 'case', stock: 40 }];
+    const agg = new LiveAggregator({ stock: 50, latenessLimitMs: 25, skus });
+    // Tick 1: each worker opens 4 connections (the warm-up) and sells 3 phones and 1 case.
+    const tick1 = twoWorkers((b) => {
+      for (let i = 0; i < 4; i++) b.connection(true);
+      b.sold(0, 3);
+      b.sold(1, 1);
+    });
+    agg.sample({ elapsedMs: 1000, sent: 8, completed: 8, unitsAcknowledged: 8, live: tick1 });
+    // Tick 2 (0.5 s): worker 0's target closed 3 connections, 2 of them opened again; 2 more cases sold.
+    const tick2 = twoWorkers((b, w) => {
+      for (let i = 0; i < 4; i++) b.connection(true);
+      b.sold(0, 3);
+      b.sold(1, 1);
+      if (w === 0) {
+        for (let i = 0; i < 3; i++) b.connection(false);
+        for (let i = 0; i < 2; i++) b.connection(true);
+        b.sold(1, 2);
+      }
+    });
+    const snap = agg.sample({ elapsedMs: 1500, sent: 10, completed: 10, unitsAcknowledged: 10, live: tick2 });
+    const [a, b] = snap.points;
+    expect(a.connectionsOpen).toBe(8);
+    expect(a.connectsPerSec).toBe(8);
+    expect(a.disconnectsPerSec).toBe(0);
+    expect(a.soldBySku).toEqual([6, 2]);
+    expect(b.connectionsOpen).toBe(7);
+    expect(b.connectsPerSec).toBe(4);
+    expect(b.disconnectsPerSec).toBe(6);
+    expect(b.soldBySku).toEqual([6, 4]);
+    expect(snap.totals).toMatchObject({ connects: 10, disconnects: 3 });
+    expect(snap.skus).toEqual(skus);
+  });
+
+  it('gives the first SKUs a slot each and the rest one together, as the workers count them', () => {
+    const many = Array.from({ length: LIVE_SKUS + 5 }, (_, i) => ({ id: `s${i}`, stock: 2 }));
+    const slots = liveSkus(many);
+    expect(slots).toHaveLength(LIVE_SKUS);
+    expect(slots.at(-1)).toEqual({ id: OTHER_SKUS, stock: 2 * 6 });
+    const bins = new LiveBins();
+    bins.sold(LIVE_SKUS - 2, 1);
+    bins.sold(LIVE_SKUS - 1, 1);
+    bins.sold(LIVE_SKUS + 4, 2);
+    const agg = new LiveAggregator({ stock: null, latenessLimitMs: 25, skus: many });
+    const p = agg.sample({ elapsedMs: 1000, sent: 4, completed: 4, unitsAcknowledged: 4, live: bins.values }).points[0];
+    expect(p.soldBySku.slice(-2)).toEqual([1, 3]);
   });
 
   it('says the time left against the cap, or the sell-out the selling rate points to when sooner', () => {

@@ -22,6 +22,9 @@ function synthetic(keep: (i: number) => boolean, t0 = 1_700_000_000_000): LoadRe
     const late = Math.floor(rng.next() * 3000);
     if (!keep(i)) continue;
     rec.intervals.sent(at);
+    // Connections opened and closed again by the same half (i and i + 20 have the same parity).
+    if (i % 40 === 0 || i % 40 === 1) rec.recordConnection(true, at);
+    if (i % 40 === 20 || i % 40 === 21) rec.recordConnection(false, at);
     rec.recordLateness(late, at); // the new series too: worst lateness, status codes, units per SKU
     rec.recordAnswer(step, outcome, corrected, uncorrected, at + 1, outcome === 0 ? 1 : 0, [201, 409, 429, 503][outcome], `sku${i % 3}`);
     counts.requestsSent++;
@@ -74,6 +77,10 @@ describe('mergeLoadResults', () => {
     expect(Object.keys(wSeries.soldBySku!).sort()).toEqual(['sku0', 'sku1', 'sku2']);
     expect(wSeries.rejected!.reduce((a, b) => a + b, 0)).toBe(whole.counts.byOutcome.rejected);
     expect(Math.max(...wSeries.latenessMaxMs!)).toBeGreaterThan(2.9);
+    // Open connections are a level: the halves' levels add up to the whole's in every bucket.
+    expect(wSeries.connects!.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(wSeries.disconnects!.reduce((a, b) => a + b, 0)).toBe(1000);
+    expect(Math.max(...wSeries.connectionsOpen!)).toBe(2);
     expect(ml).toHaveLength(wl.length);
     ml.forEach((enc, b) => sameHistogram(enc, wl[b]));
     sameHistogram(merged.generator.lateness, whole.generator.lateness);
@@ -93,6 +100,10 @@ describe('mergeLoadResults', () => {
       b.intervals.sent.map((n, i) => n + (a.intervals.sent[10 + i] ?? 0)),
     );
     expect(m.intervals.sent.reduce((x, y) => x + y, 0)).toBe(200);
+    for (const key of ['connectionsOpen', 'connects', 'disconnects'] as const) {
+      expect(m.intervals[key]!.slice(10, 10 + b.intervals.sent.length), key).toEqual(b.intervals[key]!.map((n, i) => n + (a.intervals[key]![10 + i] ?? 0)));
+    }
+    expect(Math.max(...m.intervals.connectionsOpen!)).toBe(2);
     expect(m.durationMs).toBeCloseTo(1000 + b.durationMs);
     expect(m.stopReason).toBe('interrupted');
     // One reason, restated on the merged figures (here the worst event-loop stall), not one per part.
@@ -108,6 +119,15 @@ describe('mergeLoadResults', () => {
     const m = mergeLoadResults([a, b]);
     expect(Object.entries(m.counts.errorsByKind)).toEqual([['__proto__', 5], ['constructor', 1]]);
     expect(JSON.parse(JSON.stringify(m.counts.errorsByKind))).toEqual(JSON.parse('{"__proto__": 5, "constructor": 1}'));
+  });
+
+  it('keeps the connection series absent when no part has them (results written before them)', () => {
+    const a = structuredClone(synthetic((i) => i < 10));
+    const b = structuredClone(synthetic((i) => i < 10));
+    for (const r of [a, b]) for (const key of ['connectionsOpen', 'connects', 'disconnects'] as const) delete r.intervals[key];
+    const m = mergeLoadResults([a, b]);
+    expect(m.intervals.connectionsOpen).toBeUndefined();
+    expect(m.intervals.connects).toBeUndefined();
   });
 
   it('refuses nothing to merge', () => {

@@ -39,7 +39,11 @@ export function prometheusText(s: LiveSnapshot): string {
     ['{outcome="success"}', t.successes], ['{outcome="sold_out"}', t.soldOuts], ['{outcome="rejected"}', t.rejected], ['{outcome="error"}', t.errors],
   ]);
   metric('flashsale_requests_in_flight', 'gauge', 'Requests sent and not yet ended.', [['', last?.inFlight ?? 0]]);
+  metric('flashsale_generator_connections_open', 'gauge', 'TCP connections the generator holds open to the target.', [['', last?.connectionsOpen ?? t.connects - t.disconnects]]);
+  metric('flashsale_generator_connects_total', 'counter', 'TCP connections the generator opened (the warm-up included).', [['', t.connects]]);
+  metric('flashsale_generator_disconnects_total', 'counter', 'TCP connections that closed, by either side.', [['', t.disconnects]]);
   metric('flashsale_units_sold_total', 'counter', 'Units acknowledged as sold.', [['', t.unitsSold]]);
+  metric('flashsale_units_sold_by_sku_total', 'counter', 'Units acknowledged as sold, per SKU (past 50 SKUs, the rest as one).', s.skus.map((sku, i): [string, number] => [`{sku="${promLabel(sku.id)}"}`, last?.soldBySku[i] ?? 0]));
   metric('flashsale_stock_remaining', 'gauge', 'Units not yet acknowledged as sold.', [['', t.stock === null ? null : Math.max(0, t.stock - t.unitsSold)]]);
   metric('flashsale_latency_ms', 'gauge', 'Corrected latency of the last tick, approximate (log bins).', [
     ['{quantile="0.5"}', last?.p50], ['{quantile="0.9"}', last?.p90], ['{quantile="0.99"}', last?.p99],
@@ -49,6 +53,11 @@ export function prometheusText(s: LiveSnapshot): string {
   metric('flashsale_generator_behind', 'gauge', '1 when the last tick was sent later than the limit.', [['', s.generatorBehind ? 1 : 0]]);
   metric('flashsale_run_done', 'gauge', '1 once the run is over.', [['', s.done ? 1 : 0]]);
   return `${lines.join('\n')}\n`;
+}
+
+/** A label value as Prometheus' text format writes it: backslash, double quote and newline escaped. */
+function promLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

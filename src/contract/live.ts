@@ -25,6 +25,13 @@ export interface LivePoint {
   unitsSold: number;
   /** HTTP answers per second by status class ("2xx" … "5xx"). */
   statusPerSec: Record<string, number>;
+  /** TCP connections the generator holds open at the end of the tick. */
+  connectionsOpen: number;
+  /** Connections opened and closed (by either side) per second over the tick. */
+  connectsPerSec: number;
+  disconnectsPerSec: number;
+  /** Units acknowledged so far per SKU, in the order of LiveSnapshot.skus. */
+  soldBySku: number[];
 }
 
 export interface LiveSnapshot {
@@ -41,7 +48,12 @@ export interface LiveSnapshot {
     unitsSold: number;
     /** Stock at the start (all SKUs); null when not known. */
     stock: number | null;
+    /** TCP connections opened and closed so far (the warm-up's included). */
+    connects: number;
+    disconnects: number;
   };
+  /** The SKUs whose sales LivePoint.soldBySku counts, with their stock (past 50, the rest as one). */
+  skus: Array<{ id: string; stock: number }>;
   /** The lateness above which the generator is behind its schedule (ms). */
   latenessLimitMs: number;
   /** The last tick's lateness p99 was over the limit. */

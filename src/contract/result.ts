@@ -120,6 +120,12 @@ const IntervalSeriesSchema = obj({
   errorsByKind: z.record(z.string(), series(), saying('object')).optional().meta({ description: 'Per kind of error, a count per bucket (from version 3).' }),
   /** Retries sent per bucket (from version 3). */
   retries: series().optional().meta({ description: 'Retries sent per bucket (from version 3).' }),
+  /** TCP connections the generator held open at the end of each bucket (absent in older results). */
+  connectionsOpen: series().optional().meta({ description: 'TCP connections the generator held open at the end of the bucket (all workers).' }),
+  /** Connections opened in the bucket (those opened before t0, by the warm-up, count in the first). */
+  connects: series().optional().meta({ description: 'TCP connections opened in the bucket (before t0: in the first bucket).' }),
+  /** Connections that closed in the bucket (either side; the generator's own close at the end is not counted). */
+  disconnects: series().optional().meta({ description: "TCP connections closed in the bucket, by either side (the generator's close after the run is not counted)." }),
 }).meta({ description: 'Fixed buckets of periodMs from t0; every array has the same length.' });
 export type IntervalSeries = z.infer<typeof IntervalSeriesSchema>;
 

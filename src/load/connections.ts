@@ -3,7 +3,8 @@
 // requests wait here in FIFO order rather than in the clients' queues, so the engine knows when each
 // request really left (and the wait shows in corrected latency).
 // The one place the engine makes clients (openClient, src/load/transport/): nothing else in the engine
-// knows which transport carries a request (sender.ts only calls dispatch()).
+// knows which transport carries a request (sender.ts only calls dispatch()). It also counts the sockets
+// the clients hold open, from the transports' 'connect'/'disconnect' events, for the interval series.
 import { openClient, type TransportClient } from './transport/index.ts';
 
 const BACKSTOP_MS = 1_000;
@@ -14,6 +15,9 @@ export interface ConnectionOptions {
   timeoutMs: number;
   /** Absent: undici. */
   transport?: 'undici' | 'raw';
+  /** Told each time one of the clients' sockets connects (true) or a connected one goes (false), from
+   * the transports' 'connect'/'disconnect' events; no longer told once close() is called. */
+  onConnection?: (up: boolean) => void;
 }
 
 export class Connections<T> {
@@ -23,22 +27,35 @@ export class Connections<T> {
   readonly #idle: number[] = [];
   #waiting: T[] = [];
   #head = 0;
+  #onConnection: ((up: boolean) => void) | null;
+  /** Sockets connected now, over all clients. */
+  open = 0;
 
   constructor(options: ConnectionOptions) {
     this.clients = [];
     this.inFlight = new Array<T | null>(options.connections).fill(null);
+    this.#onConnection = options.onConnection ?? null;
+    const connected = () => {
+      this.open++;
+      this.#onConnection?.(true);
+    };
+    const gone = () => {
+      this.open--;
+      this.#onConnection?.(false);
+    };
     for (let i = 0; i < options.connections; i++) {
-      this.clients.push(
-        openClient(options.transport ?? 'undici', options.url, {
-          pipelining: 1,
-          // The engine times requests out itself (undici's timers tick about every half second, and
-          // re-arming one per request costs throughput); only connecting keeps undici's timeout.
-          headersTimeout: 0,
-          bodyTimeout: 0,
-          connectTimeout: options.timeoutMs + BACKSTOP_MS,
-          keepAliveTimeout: 60_000,
-        }),
-      );
+      const client = openClient(options.transport ?? 'undici', options.url, {
+        pipelining: 1,
+        // The engine times requests out itself (undici's timers tick about every half second, and
+        // re-arming one per request costs throughput); only connecting keeps undici's timeout.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        connectTimeout: options.timeoutMs + BACKSTOP_MS,
+        keepAliveTimeout: 60_000,
+      });
+      client.on('connect', connected);
+      client.on('disconnect', gone);
+      this.clients.push(client);
       this.#idle.push(options.connections - 1 - i);
     }
   }
@@ -75,6 +92,8 @@ export class Connections<T> {
   }
 
   async close(): Promise<void> {
+    // The generator closing its own connections after the run is not churn the target caused.
+    this.#onConnection = null;
     await Promise.all(this.clients.map((c) => c.destroy().catch(() => undefined)));
   }
 }

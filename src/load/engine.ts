@@ -95,7 +95,7 @@ export class LoadEngine implements JourneyHost {
     this.#buyers = new Buyers(plan);
     this.#firstStep = plan.journey.type === 'reserve-pay' ? RESERVE : CHECKOUT;
     this.#timeline = new Timeline<Journey>(plan.arrival, plan.seed, task.worker, task.workers, plan.segment);
-    this.#sender = new Sender(plan, this.#recorder, this.#tally, this.#sellOut);
+    this.#sender = new Sender(plan, this.#recorder, this.#tally, this.#sellOut, () => (this.#t0EpochMs === 0 ? 0 : this.now()));
     this.#keyPrefix = `fs-${(plan.seed >>> 0).toString(36)}-`;
   }
 
@@ -305,7 +305,7 @@ export class LoadEngine implements JourneyHost {
       }
     }
     this.#tally.outcome(j.step, outcome);
-    this.#recorder.recordAnswer(j.step, outcome, Math.round((now - j.dueMs) * 1000), Math.round((now - j.sentMs) * 1000), now, units, j.statusCode, j.sku);
+    this.#recorder.recordAnswer(j.step, outcome, Math.round((now - j.dueMs) * 1000), Math.round((now - j.sentMs) * 1000), now, units, j.statusCode, j.sku, j.skuIndex);
     j.conn = -1;
     if (units > 0) this.#tally.acknowledged({ orderId, userId: j.userId, sku: j.sku, qty: j.qty, idempotencyKey: j.idempotencyKey }, now);
     this.#next(j, outcome, now);

@@ -26,7 +26,8 @@ export class Sender {
   readonly #timeoutMs: number;
   readonly #timeoutError: RequestTimeoutError;
 
-  constructor(plan: LoadPlan, recorder: LoadRecorder, tally: Tally, sellOut: SellOutWatch | null) {
+  /** clock: ms from t0 (0 before t0: connections the warm-up opens count in the first bucket). */
+  constructor(plan: LoadPlan, recorder: LoadRecorder, tally: Tally, sellOut: SellOutWatch | null, clock: () => number) {
     const plain = plainPlaceholders(plan);
     for (const [i, step] of STEPS.entries()) {
       const t = plan.target.requests[step];
@@ -34,7 +35,10 @@ export class Sender {
       this.#templates[i] = compileTemplate(t, `target.requests.${step}`, plain);
       this.#classifiers[i] = compileClassifier(t, `target.requests.${step}`);
     }
-    this.conns = new Connections<Journey>({ url: plan.target.url, connections: plan.connections, timeoutMs: plan.journey.timeoutMs, transport: plan.transport });
+    this.conns = new Connections<Journey>({
+      url: plan.target.url, connections: plan.connections, timeoutMs: plan.journey.timeoutMs, transport: plan.transport,
+      onConnection: (up) => recorder.recordConnection(up, clock()),
+    });
     this.#recorder = recorder;
     this.#tally = tally;
     this.#counts = tally.counts;

@@ -21,10 +21,12 @@ export class IntervalRecorder {
   readonly #histogram = new StagedHistogram();
   /** Bucket whose latency histogram is live; earlier ones are encoded in series.latency. */
   #live = 0;
+  /** TCP connections open now: a new bucket starts with it (connectionsOpen is a level, not a count). */
+  #open = 0;
 
   constructor(periodMs = INTERVAL_MS) {
     this.#periodMs = periodMs;
-    this.series = { periodMs, sent: [], completed: [], successes: [], soldOuts: [], errors: [], stockTaken: [], latency: [], rejected: [], latenessMaxMs: [], statusCodes: nameless(), soldBySku: nameless(), errorsByKind: nameless(), retries: [] };
+    this.series = { periodMs, sent: [], completed: [], successes: [], soldOuts: [], errors: [], stockTaken: [], latency: [], rejected: [], latenessMaxMs: [], statusCodes: nameless(), soldBySku: nameless(), errorsByKind: nameless(), retries: [], connectionsOpen: [], connects: [], disconnects: [] };
   }
 
   /** Bucket for a time in ms from t0 (times before t0 count in the first bucket). */
@@ -107,6 +109,23 @@ export class IntervalRecorder {
     this.series.retries![this.bucket(msFromT0)]++; // set in the constructor
   }
 
+  /** A TCP connection opened (up) or closed at msFromT0. connectionsOpen holds the level at the end of
+   * each bucket: this bucket's is the level after this change, later buckets start from it. */
+  connection(msFromT0: number, up: boolean): void {
+    const i = this.bucket(msFromT0);
+    const s = this.series;
+    if (up) {
+      this.#open++;
+      s.connects![i]++; // made in the constructor
+    } else {
+      if (this.#open > 0) this.#open--;
+      s.disconnects![i]++; // as above
+    }
+    // Buckets are made in time order, so i is normally the last; any later one has no change of its own yet.
+    const open = s.connectionsOpen!; // as above
+    for (let b = i; b < open.length; b++) open[b] = this.#open;
+  }
+
   /** Encodes the live bucket; call once at the end. */
   finish(endMsFromT0: number): IntervalSeries {
     this.bucket(endMsFromT0);
@@ -136,6 +155,9 @@ export class IntervalRecorder {
       s.rejected!.push(0); // made in the constructor
       s.latenessMaxMs!.push(0);
       s.retries?.push(0);
+      s.connectionsOpen?.push(this.#open);
+      s.connects?.push(0);
+      s.disconnects?.push(0);
       for (const row of Object.values(s.errorsByKind ?? {})) row.push(0);
     }
   }

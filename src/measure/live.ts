@@ -1,22 +1,30 @@
 // Live figures during a run, for the progress line, the dashboard and /metrics. Two halves:
-//  - LiveBins, in each load worker: answers by outcome and status class, and corrected latency and
-//    send lateness in log bins (8 per doubling), all cumulative. The hot path is one log2 and two
+//  - LiveBins, in each load worker: answers by outcome and status class, corrected latency and send
+//    lateness in log bins (8 per doubling), connections opened and closed, units sold per SKU, all
+//    cumulative. The hot path is one log2 and two
 //    array increments; the engine copies the bins into shared memory with the progress counters.
 //  - LiveAggregator, on the main thread: at every progress tick it sums the workers' bins, takes the
 //    difference with the last tick and turns it into one LivePoint (rates, p50/p90/p99, lateness).
 // Approximate by design (a bin is ~9 % wide); the result's HdrHistograms are the exact record.
 import type { LivePoint, LiveSnapshot } from '../contract/live.ts';
+import { MAX_SKU_SERIES, OTHER_SKUS } from './intervals.ts';
 
 /** Bins per doubling of the value (µs). */
 const PER_DOUBLING = 8;
 /** 2^36 µs is 19 hours: anything slower goes in the last bin. */
 export const LIVE_BINS = 36 * PER_DOUBLING;
-/** Float64 slots per worker: 4 outcomes, 6 status classes (index = code / 100), then the two bin sets. */
+/** SKUs (by their index in the plan) with a slot of their own; sales of later ones share the last slot. */
+export const LIVE_SKUS = MAX_SKU_SERIES + 1;
+/** Float64 slots per worker: 4 outcomes, 6 status classes (index = code / 100), the two bin sets, then
+ * connections opened and closed, and units sold per SKU. */
 export const LIVE_OUTCOMES = 0;
 export const LIVE_STATUS = 4;
 export const LIVE_LATENCY = 10;
 export const LIVE_LATENESS = LIVE_LATENCY + LIVE_BINS;
-export const LIVE_FIELDS = LIVE_LATENESS + LIVE_BINS;
+export const LIVE_CONNECTS = LIVE_LATENESS + LIVE_BINS;
+export const LIVE_DISCONNECTS = LIVE_CONNECTS + 1;
+export const LIVE_SOLD = LIVE_DISCONNECTS + 1;
+export const LIVE_FIELDS = LIVE_SOLD + LIVE_SKUS;
 
 function binOf(us: number): number {
   if (us < 1) return 0;
@@ -49,6 +57,16 @@ export class LiveBins {
 
   lateness(us: number): void {
     this.values[LIVE_LATENESS + binOf(us)]++;
+  }
+
+  /** A TCP connection opened (up) or closed. */
+  connection(up: boolean): void {
+    this.values[up ? LIVE_CONNECTS : LIVE_DISCONNECTS]++;
+  }
+
+  /** Units of the plan's SKU number `skuIndex` acknowledged. */
+  sold(skuIndex: number, units: number): void {
+    this.values[LIVE_SOLD + (skuIndex < LIVE_SKUS - 1 ? skuIndex : LIVE_SKUS - 1)] += units;
   }
 
   /** Copies into this worker's slots of the shared array. */
@@ -93,6 +111,13 @@ export interface LiveInput {
 }
 
 const STATUS_CLASSES = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'];
+/** The SKUs as the live feed counts them: the plan's first LIVE_SKUS − 1 each, the rest together. */
+export function liveSkus(skus: ReadonlyArray<{ id: string; stock: number }>): Array<{ id: string; stock: number }> {
+  if (skus.length < LIVE_SKUS) return skus.map((s) => ({ id: s.id, stock: s.stock }));
+  const rest = skus.slice(LIVE_SKUS - 1);
+  return [...skus.slice(0, LIVE_SKUS - 1).map((s) => ({ id: s.id, stock: s.stock })), { id: OTHER_SKUS, stock: rest.reduce((n, s) => n + s.stock, 0) }];
+}
+
 /** Points kept for the charts: 20 minutes at one a second; older ones are thinned by half. */
 const MAX_POINTS = 1200;
 
@@ -104,8 +129,11 @@ export class LiveAggregator {
   #lastLive = new Float64Array(LIVE_FIELDS);
   #points: LivePoint[] = [];
   #done = false;
+  readonly #skus: Array<{ id: string; stock: number }>;
 
-  constructor(options: { stock: number | null; latenessLimitMs: number; capMs?: number | null }) {
+  /** skus: the plan's SKUs in its order (their index is what the workers count sales under). */
+  constructor(options: { stock: number | null; latenessLimitMs: number; capMs?: number | null; skus?: ReadonlyArray<{ id: string; stock: number }> }) {
+    this.#skus = liveSkus(options.skus ?? []);
     this.#stock = options.stock;
     this.#limitMs = options.latenessLimitMs;
     this.#capMs = options.capMs ?? null;
@@ -142,6 +170,10 @@ export class LiveAggregator {
         inFlight: Math.max(0, p.sent - p.completed),
         unitsSold: p.unitsAcknowledged,
         statusPerSec,
+        connectionsOpen: Math.max(0, live[LIVE_CONNECTS] - live[LIVE_DISCONNECTS]),
+        connectsPerSec: per(delta[LIVE_CONNECTS]),
+        disconnectsPerSec: per(delta[LIVE_DISCONNECTS]),
+        soldBySku: Array.from(live.subarray(LIVE_SOLD, LIVE_SOLD + this.#skus.length)),
       });
       if (this.#points.length > MAX_POINTS) this.#points = this.#points.filter((_, i) => i % 2 === 1);
       this.#last = p;
@@ -174,7 +206,10 @@ export class LiveAggregator {
         errors: live[LIVE_OUTCOMES + 3],
         unitsSold: p?.unitsAcknowledged ?? 0,
         stock: this.#stock,
+        connects: live[LIVE_CONNECTS],
+        disconnects: live[LIVE_DISCONNECTS],
       },
+      skus: this.#skus,
       latenessLimitMs: this.#limitMs,
       generatorBehind: behind,
       remainingMs,

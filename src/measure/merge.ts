@@ -147,9 +147,16 @@ function mergeIntervals(all: IntervalSeries[], offsetsMs: number[]): IntervalSer
     });
     out[key] = { ...merged };
   }
-  if (all.some((s) => s.retries)) {
-    out.retries = new Array<number>(length).fill(0);
-    all.forEach((s, i) => s.retries && place(out.retries!, s.retries, shifts[i], true)); // set just above
+  // Summed per bucket: connections held by several workers (or machines) at once add up. A part whose
+  // series ended earlier adds nothing after its end (its connections were closed with its run).
+  for (const key of ['retries', 'connectionsOpen', 'connects', 'disconnects'] as const) {
+    if (!all.some((s) => s[key])) continue;
+    const merged = new Array<number>(length).fill(0);
+    all.forEach((s, i) => {
+      const src = s[key];
+      if (src) place(merged, src, shifts[i], true);
+    });
+    out[key] = merged;
   }
   return out;
 }

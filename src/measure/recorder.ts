@@ -67,8 +67,9 @@ export class LoadRecorder {
   }
 
   /** One finished request. step/outcome are indexes (STEPS, OUTCOMES); times are integer µs. With
-   * the HTTP status (and the SKU of units taken), the interval series count those too. */
-  recordAnswer(step: number, outcome: number, correctedUs: number, uncorrectedUs: number, atMsFromT0: number, unitsTaken: number, statusCode?: number, sku?: string): void {
+   * the HTTP status (and the SKU of units taken, by name and by its index in the plan), the interval
+   * series and the live feed count those too. */
+  recordAnswer(step: number, outcome: number, correctedUs: number, uncorrectedUs: number, atMsFromT0: number, unitsTaken: number, statusCode?: number, sku?: string, skuIndex?: number): void {
     const row = this.#byStep[step];
     const one = (row[outcome] ??= stagedPair());
     const c = correctedUs > 0 ? correctedUs : 0;
@@ -79,6 +80,13 @@ export class LoadRecorder {
     this.live.answer(outcome, c, statusCode);
     if (statusCode !== undefined) this.intervals.status(atMsFromT0, statusCode);
     if (unitsTaken > 0 && sku !== undefined) this.intervals.sold(atMsFromT0, sku, unitsTaken);
+    if (unitsTaken > 0 && skuIndex !== undefined) this.live.sold(skuIndex, unitsTaken);
+  }
+
+  /** A TCP connection opened (up) or closed at atMsFromT0: the interval series and the live feed. */
+  recordConnection(up: boolean, atMsFromT0: number): void {
+    this.intervals.connection(atMsFromT0, up);
+    this.live.connection(up);
   }
 
   /** A request that failed without an HTTP answer: counted in the interval series, timed nowhere. */

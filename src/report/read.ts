@@ -8,6 +8,8 @@ import { RESULT_SCHEMA_VERSION, resultIssues, type RunResult } from '../contract
 import { upgradeV1, upgradeV2 } from './upgrade.ts';
 
 const SERIES = ['sent', 'completed', 'successes', 'soldOuts', 'errors', 'stockTaken', 'latency'] as const;
+/** Optional series the charts index bucket by bucket: when present, as long as the others. */
+const OPTIONAL_SERIES = ['connectionsOpen', 'connects', 'disconnects'] as const;
 
 /** Checks a parsed document; `file` only names it in errors. */
 export function parseResult(doc: unknown, file: string): RunResult {
@@ -27,6 +29,10 @@ export function parseResult(doc: unknown, file: string): RunResult {
     if (result.intervals[name].length !== length) {
       throw new ResultFileError(file, `intervals.${name} has ${result.intervals[name].length} buckets, intervals.sent has ${length}`);
     }
+  }
+  for (const name of OPTIONAL_SERIES) {
+    const s = result.intervals[name];
+    if (s !== undefined && s.length !== length) throw new ResultFileError(file, `intervals.${name} has ${s.length} buckets, intervals.sent has ${length}`);
   }
   return result;
 }

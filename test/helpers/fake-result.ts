@@ -159,6 +159,22 @@ export function buildLoadResult(events: FakeEvents, part?: { index: number; of: 
     if (r.errorKind) tally.kind(r.errorKind);
     if (r.unitsSold) tally.acknowledged({ orderId: `o-${r.buyer}`, userId: `u${r.buyer}`, sku: 'redmi-1s', qty: r.unitsSold }, r.doneMs);
   }
+  // Connections: a keep-alive pool of POOL, opened by the warm-up before t0 and held to the end (one per
+  // buyer 0..POOL-1, so parts add up to the whole), and a target that now and then answers with
+  // `connection: close`: every 25th buyer's requests go on a connection of their own, opened at its first
+  // send and closed after its last answer. Recorded in time order, as the engine meets them.
+  const POOL = 8;
+  const changes: Array<{ at: number; up: boolean }> = [];
+  for (let b = 0; b < POOL; b++) if (mine(b)) changes.push({ at: shift, up: true }); // the whole sale's t0, in this part's time
+  const held = new Map<number, { open: number; close: number }>();
+  for (const r of requests) {
+    if (r.buyer % 25 !== 0) continue;
+    const h = held.get(r.buyer);
+    held.set(r.buyer, h ? { open: Math.min(h.open, r.sentMs), close: Math.max(h.close, r.doneMs) } : { open: r.sentMs, close: r.doneMs });
+  }
+  for (const h of held.values()) changes.push({ at: h.open, up: true }, { at: h.close, up: false });
+  changes.sort((a, b) => a.at - b.at || Number(b.up) - Number(a.up));
+  for (const c of changes) recorder.recordConnection(c.up, c.at);
   for (const [buyer, end] of events.buyerEnds) {
     if (!mine(buyer)) continue;
     tally.counts.buyers.started++;

@@ -123,6 +123,7 @@ export function register(program: Command): void {
         stock: totalStock,
         latenessLimitMs: generatorLimits(scale?.ms ?? null, scale?.from).latenessMs,
         capMs: opts.duration ?? durationMs(loaded.scenario.load.maxDuration),
+        skus: loaded.scenario.sale.skus,
       });
       let dashboard: Dashboard | null = null;
       if (opts.dashboard !== undefined) {

@@ -12,6 +12,10 @@ export interface TransportClient {
   dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
   close(): Promise<void>;
   destroy(err?: Error | null): Promise<void>;
+  /** undici's dispatcher events (docs/api/Client.md): 'connect' once a socket is connected, 'disconnect'
+   * once a connected socket is gone (either side closed it, or an error). A failed connect is neither. */
+  on(event: 'connect', listener: () => void): unknown;
+  on(event: 'disconnect', listener: () => void): unknown;
 }
 
 /** Options both transports understand (undici's names and meanings). */

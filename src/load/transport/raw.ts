@@ -98,6 +98,9 @@ export class RawClient implements ParserOwner {
   #closing = false;
   #destroyed = false;
   #onIdle: (() => void) | null = null;
+  /** 'connect' / 'disconnect' listeners (the two events of undici's the engine counts). */
+  #onConnect: Array<() => void> = [];
+  #onDisconnect: Array<() => void> = [];
 
   // The request in flight.
   #handler: Handler | null = null;
@@ -142,6 +145,14 @@ export class RawClient implements ParserOwner {
 
   get closed(): boolean {
     return this.#closing;
+  }
+
+  /** As undici's Client: 'connect' when a socket connects, 'disconnect' when a connected socket is gone
+   * (closed by either side or by an error). Listeners get no arguments. */
+  on(event: 'connect' | 'disconnect', listener: () => void): this {
+    if (event === 'connect') this.#onConnect.push(listener);
+    else this.#onDisconnect.push(listener);
+    return this;
   }
 
   /** Sends a request (now, or when the connection is free) and reports to `handler`; false if refused at once. */
@@ -254,6 +265,7 @@ export class RawClient implements ParserOwner {
       this.#clearConnectTimer();
       this.#connected = true;
       this.#idleSince = performance.now();
+      for (const f of this.#onConnect) f();
       this.#next();
     });
     socket.on('error', (err: Error) => this.#onSocketError(socket, err));
@@ -322,9 +334,12 @@ export class RawClient implements ParserOwner {
     const socket = this.#socket;
     if (socket === null) return;
     this.#socket = null;
+    const wasConnected = this.#connected;
     this.#connected = false;
     this.#clearConnectTimer();
     socket.destroy();
+    // Every way a connected socket goes (the server's close, an error, keep-alive over, destroy) passes here.
+    if (wasConnected) for (const f of this.#onDisconnect) f();
   }
 
   #failQueued(err: Error): void {

@@ -5,7 +5,7 @@ import type { LivePoint, LiveSnapshot } from '../../contract/live.ts';
 import { count, duration, ms, rate } from '../../common/format.ts';
 import { PALETTE, type ChartSpec } from './chart-spec.ts';
 import { chartPanel, escapeHtml, renderPage } from './page.ts';
-import { OUTCOME_COLORS } from './report-charts.ts';
+import { OUTCOME_COLORS, SKU_LINES } from './report-charts.ts';
 
 const STATUS_COLORS: Record<string, string> = { '1xx': '#6b7280', '2xx': '#16a34a', '3xx': '#0891b2', '4xx': '#ea580c', '5xx': '#dc2626' };
 
@@ -15,13 +15,41 @@ function col(points: LivePoint[], pick: (p: LivePoint) => number | null): Array<
 
 const positive = (v: number | null) => (v === null || v <= 0 ? null : v);
 
+/** Sell-out by SKU so far: the share of each SKU's stock sold at each tick, the best sellers one line
+ * each and the rest together, as report.html draws it from the result. */
+function skuSellOut(s: LiveSnapshot, x: number[]): ChartSpec | null {
+  const pts = s.points;
+  const last = pts.at(-1);
+  // Drawn from the first page on (the page only updates charts it has), empty until the first tick.
+  if (s.skus.length === 0) return null;
+  // Up to SKU_LINES SKUs keep the scenario's order, so the lines do not swap places as they sell.
+  const listed = s.skus.map((sku, i) => ({ ...sku, i, sold: last?.soldBySku[i] ?? 0 }));
+  const ranked = listed.length <= SKU_LINES ? listed : listed.sort((a, b) => b.sold - a.sold);
+  const shown = ranked.slice(0, SKU_LINES);
+  const rest = ranked.slice(SKU_LINES);
+  const share = (units: number, stock: number) => (stock > 0 ? units / stock : null);
+  const series: ChartSpec['series'] = shown.map((r, k) => ({ label: r.id, color: PALETTE[k % PALETTE.length] }));
+  const data: ChartSpec['data'] = [x, ...shown.map((r) => col(pts, (p) => share(p.soldBySku[r.i] ?? 0, r.stock)))];
+  if (rest.length) {
+    const stock = rest.reduce((n, r) => n + r.stock, 0);
+    series.push({ label: `${rest.length} more SKUs`, color: '#9ca3af', dash: true });
+    data.push(col(pts, (p) => share(rest.reduce((n, r) => n + (p.soldBySku[r.i] ?? 0), 0), stock)));
+  }
+  return {
+    name: 'sku-sell-out', title: 'Sell-out by SKU', yUnit: 'share',
+    explain: `Share of each SKU's stock sold so far (the ${shown.length} best sellers${rest.length ? ', the rest together' : ''}). 100% is sold out.`,
+    xLabel: 'seconds from start', yLabel: 'share of stock sold',
+    series, data,
+  };
+}
+
 /** The charts of the live page, from what the run has measured so far. `limits`: latency thresholds. */
 export function liveCharts(s: LiveSnapshot, limits: ChartSpec['limits'] = []): ChartSpec[] {
   const pts = s.points;
   const x = pts.map((p) => p.t);
   const classes = [...new Set(pts.flatMap((p) => Object.keys(p.statusPerSec)))].sort();
   const stock = s.totals.stock;
-  return [
+  const charts: Array<ChartSpec | null> = [
     {
       name: 'latency-over-time', title: 'Latency over time (live)', wide: true, logY: true, yUnit: 'ms',
       explain: 'Corrected latency of the answers in each tick, log scale; approximate (log bins, within ~9 %): the report has the exact figures.',
@@ -58,6 +86,18 @@ export function liveCharts(s: LiveSnapshot, limits: ChartSpec['limits'] = []): C
       data: [x, col(pts, (p) => p.inFlight)],
     },
     {
+      name: 'connections', title: 'Open connections', explain: 'TCP connections the generator holds open to the target. With keep-alive it stays at the pool size; dips are connections the target closed.',
+      xLabel: 'seconds from start', yLabel: 'connections',
+      series: [{ label: 'open', color: PALETTE[0], fill: true }],
+      data: [x, col(pts, (p) => p.connectionsOpen)],
+    },
+    {
+      name: 'connection-churn', title: 'Connections opened and closed', explain: 'TCP connections opened and closed (by either side) per second. A steady stream of both is a target closing keep-alive connections under load.',
+      xLabel: 'seconds from start', yLabel: 'connections / s',
+      series: [{ label: 'opened', color: PALETTE[2] }, { label: 'closed', color: PALETTE[1], dash: true }],
+      data: [x, col(pts, (p) => p.connectsPerSec), col(pts, (p) => p.disconnectsPerSec)],
+    },
+    {
       name: 'lateness', title: "Generator's send lateness", yUnit: 'ms',
       explain: `p99 and worst lateness of the requests sent in each tick. Above the limit (${ms(s.latenessLimitMs)} ms) the generator, not the target, sets the pace.`,
       xLabel: 'seconds from start', yLabel: 'lateness (ms)',
@@ -71,7 +111,9 @@ export function liveCharts(s: LiveSnapshot, limits: ChartSpec['limits'] = []): C
       series: [{ label: 'sold', color: PALETTE[2], fill: true }, ...(stock === null ? [] : [{ label: 'stock', color: '#6b7280', dash: true }])],
       data: [x, col(pts, (p) => p.unitsSold), ...(stock === null ? [] : [x.map(() => stock)])],
     },
+    skuSellOut(s, x),
   ];
+  return charts.filter((c): c is ChartSpec => c !== null);
 }
 
 /** The figures above the charts, by data-live key (the page's script fills them from each event). */
@@ -87,6 +129,7 @@ export function liveFigures(s: LiveSnapshot): Record<string, string> {
     left: left === null ? '–' : count(left),
     p99: lastP99 == null ? '–' : `${ms(lastP99)} ms`,
     errors: count(s.totals.errors + s.totals.rejected),
+    connections: last ? `${count(last.connectionsOpen)} open, ${count(s.totals.disconnects)} closed` : '–',
     state: s.done ? 'finished' : s.generatorBehind ? 'GENERATOR BEHIND' : 'running',
   };
 }
@@ -94,6 +137,7 @@ export function liveFigures(s: LiveSnapshot): Record<string, string> {
 const FIGURES: Array<[string, string]> = [
   ['state', 'state'], ['elapsed', 'elapsed'], ['remaining', 'remaining'], ['rate', 'sending'],
   ['sold', 'units sold'], ['left', 'stock left'], ['p99', 'p99 now'], ['errors', 'refused + errors'],
+  ['connections', 'connections'],
 ];
 
 // Runs in the browser: one EventSource on /events; each message is {figures, charts, done}.

@@ -22,8 +22,8 @@ export interface ReportChartOptions {
 export const OUTCOME_COLORS: Record<Outcome, string> = { success: '#16a34a', sold_out: '#9333ea', rejected: '#ea580c', error: '#dc2626' };
 const OUTCOME_LABELS: Record<Outcome, string> = { success: 'success', sold_out: 'sold out', rejected: 'rejected', error: 'error' };
 const GREY = '#9ca3af';
-/** SKUs drawn one line each; the rest are summed. */
-const SKU_LINES = 8;
+/** SKUs drawn one line each; the rest are summed (here and on the live page). */
+export const SKU_LINES = 8;
 
 function seconds(result: RunResult): number[] {
   const { periodMs, sent } = result.intervals;
@@ -237,6 +237,39 @@ function inFlight(result: RunResult, x: number[], markers: ChartSpec['markers'])
   };
 }
 
+function connectionsOpen(result: RunResult, x: number[], markers: ChartSpec['markers']): ChartSpec | null {
+  const open = result.intervals.connectionsOpen;
+  if (!open) return null;
+  return {
+    name: 'connections',
+    title: 'Open connections',
+    explain: 'TCP connections the generator held open to the target at the end of each interval. With keep-alive it stays at the pool size; dips are connections the target (or an error) closed, until the next request opens them again.',
+    xLabel: 'seconds from start',
+    yLabel: 'connections',
+    series: [{ label: 'open', color: PALETTE[0], fill: true }],
+    data: [x, open],
+    markers,
+  };
+}
+
+function connectionChurn(result: RunResult, x: number[], markers: ChartSpec['markers']): ChartSpec | null {
+  const { connects, disconnects, periodMs } = result.intervals;
+  if (!connects || !disconnects) return null;
+  return {
+    name: 'connection-churn',
+    title: 'Connections opened and closed',
+    explain: 'TCP connections opened and closed per second (closed by either side; the warm-up\'s opens count at the start). Near zero after the start is keep-alive working; a steady stream of both is a target closing connections under load, and every buyer then pays a new handshake.',
+    xLabel: 'seconds from start',
+    yLabel: 'connections / s',
+    series: [
+      { label: 'opened', color: PALETTE[2] },
+      { label: 'closed', color: PALETTE[1], dash: true },
+    ],
+    data: [x, perSecond(connects, periodMs), perSecond(disconnects, periodMs)],
+    markers,
+  };
+}
+
 function lateness(result: RunResult, x: number[], markers: ChartSpec['markers']): ChartSpec | null {
   const late = result.intervals.latenessMaxMs;
   if (!late) return null;
@@ -332,6 +365,8 @@ export function reportCharts(result: RunResult, options: ReportChartOptions = {}
     latencyByOutcome(result, limits),
     latencyDistribution(result),
     inFlight(result, x, markers),
+    connectionsOpen(result, x, markers),
+    connectionChurn(result, x, markers),
     lateness(result, x, markers),
     sellThrough(result, x, markers),
     skuSellOut(result, x, markers),
