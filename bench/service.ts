@@ -112,7 +112,10 @@ async function profileRun(dir: string): Promise<void> {
     const w: ProfileWindow = { checkouts, fromUs: from, toUs: to, threads, ledger };
     writeFileSync(join(dir, 'window.json'), JSON.stringify(w));
   });
-  process.stderr.write(`${row.checkoutsPerSec} checkouts/s, ${row.serviceCpuUsPerCheckout} µs CPU per checkout\n`);
+  const t = row.cpuUsByThread;
+  // The CPU the kernel charged, beside the profile's busy time (which counts a thread blocked in fsync).
+  const byThread = t ? ` (HTTP threads ${t.http}, ledger thread ${t.ledger}, main ${t.main}, V8/libuv helpers ${t.helpers})` : '';
+  process.stderr.write(`${row.checkoutsPerSec} checkouts/s, ${row.serviceCpuUsPerCheckout} µs CPU per checkout${byThread}\n`);
 }
 
 /** Microseconds on the clock V8's CPU profiles use (the monotonic clock). */
