@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { startService } from '../src/service/index.ts';
 import { startBareService } from './service-bare.ts';
 import { formatProfileTable, profileTable } from './service-profile.ts';
+import { cpuByRole, threadTimes, type ThreadCpu } from './service-threads.ts';
 
 interface AutocannonResult {
   '2xx': number;
@@ -48,6 +49,7 @@ const { values } = parseArgs({
     profile: { type: 'boolean', default: false },
     threads: { type: 'string', default: '2' },
     ledger: { type: 'string', default: 'disk' },
+    rows: { type: 'string' }, // e.g. 2:disk,2:memory,2:bare (default: 1 and 2 threads × memory, disk, bare)
     'profile-run': { type: 'string' }, // internal: the profiled child's output folder
   },
 });
@@ -110,7 +112,10 @@ async function profileRun(dir: string): Promise<void> {
     const w: ProfileWindow = { checkouts, fromUs: from, toUs: to, threads, ledger };
     writeFileSync(join(dir, 'window.json'), JSON.stringify(w));
   });
-  process.stderr.write(`${row.checkoutsPerSec} checkouts/s, ${row.serviceCpuUsPerCheckout} µs CPU per checkout\n`);
+  const t = row.cpuUsByThread;
+  // The CPU the kernel charged, beside the profile's busy time (which counts a thread blocked in fsync).
+  const byThread = t ? ` (HTTP threads ${t.http}, ledger thread ${t.ledger}, main ${t.main}, V8/libuv helpers ${t.helpers})` : '';
+  process.stderr.write(`${row.checkoutsPerSec} checkouts/s, ${row.serviceCpuUsPerCheckout} µs CPU per checkout${byThread}\n`);
 }
 
 /** Microseconds on the clock V8's CPU profiles use (the monotonic clock). */
@@ -140,6 +145,8 @@ interface Row {
   checkoutsPerSec: number;
   /** CPU time (user + system, all threads) of the service's process per 2xx, in µs. */
   serviceCpuUsPerCheckout: number;
+  /** The same by thread (Linux: /proc/self/task; null elsewhere): HTTP threads, ledger thread, main, V8/libuv helpers. */
+  cpuUsByThread: ThreadCpu | null;
   /** Orders per ledger commit over the measured run (from /metrics). */
   ordersPerCommit: number;
   p50Ms: number;
@@ -159,11 +166,12 @@ async function commits(url: string): Promise<{ count: number; orders: number }> 
  * Runs the child against `url`; resolves with its result, this process's CPU time and the orders
  * per commit over the measured run.
  */
-function load(url: string): Promise<{ r: AutocannonResult; cpuUs: number; ordersPerCommit: number; fromUs: number; toUs: number }> {
+function load(url: string): Promise<{ r: AutocannonResult; cpuUs: number; byThread: ThreadCpu | null; ordersPerCommit: number; fromUs: number; toUs: number }> {
   const args = ['--drive', url, '--duration', String(duration), '--warmup', String(warmup), '--connections', String(connections)];
   // execArgv []: the load process is never profiled with the service.
   const child = fork(fileURLToPath(import.meta.url), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
   let start = process.cpuUsage();
+  let threadsAtStart = threadTimes();
   let fromUs = monotonicUs();
   let before: Promise<{ count: number; orders: number }> | null = null;
   return new Promise((resolve, reject) => {
@@ -171,17 +179,19 @@ function load(url: string): Promise<{ r: AutocannonResult; cpuUs: number; orders
     child.on('message', (m: DriveMsg) => {
       if (m.t === 'warm') {
         start = process.cpuUsage();
+        threadsAtStart = threadTimes();
         fromUs = monotonicUs();
         before = commits(url);
         before.catch(() => {}); // awaited (and reported) at 'done'
       } else if (m.t === 'done') {
         const used = process.cpuUsage(start);
+        const byThread = cpuByRole(threadsAtStart, threadTimes());
         const toUs = monotonicUs();
         settled = true;
         Promise.all([before ?? { count: 0, orders: 0 }, commits(url)])
           .then(([a, b]) => {
             const ordersPerCommit = b.count > a.count ? Number(((b.orders - a.orders) / (b.count - a.count)).toFixed(1)) : 0;
-            resolve({ r: m.r, cpuUs: used.user + used.system, ordersPerCommit, fromUs, toUs });
+            resolve({ r: m.r, cpuUs: used.user + used.system, byThread, ordersPerCommit, fromUs, toUs });
           })
           .catch(reject);
       } else {
@@ -198,12 +208,18 @@ function load(url: string): Promise<{ r: AutocannonResult; cpuUs: number; orders
 async function measureBare(threads: number): Promise<Row> {
   const bare = await startBareService(threads);
   try {
-    const { r, cpuUs } = await load(bare.url);
+    const { r, cpuUs, byThread } = await load(bare.url);
+    // No ledger thread here: every WorkerThread is an HTTP thread.
+    if (byThread) {
+      byThread.http += byThread.ledger;
+      byThread.ledger = 0;
+    }
     return {
       threads,
       ledger: 'bare',
       checkoutsPerSec: Math.round(r['2xx'] / r.duration),
       serviceCpuUsPerCheckout: r['2xx'] > 0 ? Number((cpuUs / r['2xx']).toFixed(1)) : 0,
+      cpuUsByThread: perCheckout(byThread, r['2xx']),
       ordersPerCommit: 0,
       p50Ms: r.latency.p50,
       p99Ms: r.latency.p99,
@@ -227,13 +243,14 @@ async function measure(threads: number, ledger: 'memory' | 'disk' | 'bare', wind
     expectedUsers: 1024,
   });
   try {
-    const { r, cpuUs, ordersPerCommit, fromUs, toUs } = await load(service.url);
+    const { r, cpuUs, byThread, ordersPerCommit, fromUs, toUs } = await load(service.url);
     window?.(fromUs, toUs, r['2xx']);
     return {
       threads,
       ledger,
       checkoutsPerSec: Math.round(r['2xx'] / r.duration),
       serviceCpuUsPerCheckout: r['2xx'] > 0 ? Number((cpuUs / r['2xx']).toFixed(1)) : 0,
+      cpuUsByThread: perCheckout(byThread, r['2xx']),
       ordersPerCommit,
       p50Ms: r.latency.p50,
       p99Ms: r.latency.p99,
@@ -246,9 +263,33 @@ async function measure(threads: number, ledger: 'memory' | 'disk' | 'bare', wind
   }
 }
 
-async function main(): Promise<void> {
+function perCheckout(cpu: ThreadCpu | null, checkouts: number): ThreadCpu | null {
+  if (!cpu || checkouts <= 0) return null;
+  const f = (us: number) => Number((us / checkouts).toFixed(1));
+  return { main: f(cpu.main), ledger: f(cpu.ledger), http: f(cpu.http), helpers: f(cpu.helpers) };
+}
+
+/** --rows 2:disk,2:memory: the rows to run, in order; default 1 and 2 threads × memory, disk, bare. */
+function rowKinds(): Array<[number, 'memory' | 'disk' | 'bare']> {
   const kinds: Array<[number, 'memory' | 'disk' | 'bare']> = [];
-  for (const threads of [1, 2]) for (const ledger of ['memory', 'disk', 'bare'] as const) kinds.push([threads, ledger]);
+  if (values.rows === undefined) {
+    for (const threads of [1, 2]) for (const ledger of ['memory', 'disk', 'bare'] as const) kinds.push([threads, ledger]);
+    return kinds;
+  }
+  for (const spec of values.rows.split(',')) {
+    const [t, ledger] = spec.split(':');
+    const threads = Number(t);
+    if (!Number.isInteger(threads) || threads < 1 || (ledger !== 'memory' && ledger !== 'disk' && ledger !== 'bare')) {
+      console.error(`bench:service: --rows ${spec} is not <threads>:<memory|disk|bare>`);
+      process.exit(2);
+    }
+    kinds.push([threads, ledger]);
+  }
+  return kinds;
+}
+
+async function main(): Promise<void> {
+  const kinds = rowKinds();
   const perRound: Row[][] = [];
   for (let round = 0; round < rounds; round++) {
     const got: Row[] = [];
@@ -260,11 +301,12 @@ async function main(): Promise<void> {
     perRound.push(got);
   }
   const rows = perRound.at(-1)!.slice().sort((a, b) => a.threads - b.threads || a.ledger.localeCompare(b.ledger));
-  const of = (rs: Row[], threads: number, ledger: Row['ledger']) => rs.find((r) => r.threads === threads && r.ledger === ledger)!;
+  const of = (rs: Row[], threads: number, ledger: Row['ledger']) => rs.find((r) => r.threads === threads && r.ledger === ledger);
   const over = (fn: (rs: Row[]) => number) => spread(perRound.map(fn));
   const ratioOf = (rs: Row[], threads: number, base: 'memory' | 'bare') => {
-    const b = of(rs, threads, base).checkoutsPerSec;
-    return b > 0 ? of(rs, threads, 'disk').checkoutsPerSec / b : NaN;
+    // NaN when --rows left either row out
+    const b = of(rs, threads, base)?.checkoutsPerSec ?? 0;
+    return b > 0 ? (of(rs, threads, 'disk')?.checkoutsPerSec ?? NaN) / b : NaN;
   };
   const toMemory = { threads1: over((rs) => ratioOf(rs, 1, 'memory')), threads2: over((rs) => ratioOf(rs, 2, 'memory')) };
   const toBare = { threads1: over((rs) => ratioOf(rs, 1, 'bare')), threads2: over((rs) => ratioOf(rs, 2, 'bare')) };
@@ -289,10 +331,12 @@ async function main(): Promise<void> {
     return;
   }
   console.log(`\nflashsale reference service, checkouts through autocannon (${connections} connections, ${duration}s each, ${summary.cpus} cpus)\n`);
-  console.log('threads  ledger   checkouts/s   service CPU µs/checkout   orders/commit   p50 ms   p99 ms   non-2xx  errors');
+  console.log('threads  ledger   checkouts/s   service CPU µs/checkout (http/ledger/main/helpers)   orders/commit   p50 ms   p99 ms   non-2xx  errors');
   for (const r of rows) {
+    const t = r.cpuUsByThread;
+    const byThread = t ? `(${t.http}/${t.ledger}/${t.main}/${t.helpers})` : '';
     console.log(
-      `${String(r.threads).padStart(7)}  ${r.ledger.padEnd(6)} ${String(r.checkoutsPerSec).padStart(13)} ${String(r.serviceCpuUsPerCheckout).padStart(25)} ${String(r.ordersPerCommit).padStart(15)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.non2xx).padStart(9)} ${String(r.errors).padStart(7)}`,
+      `${String(r.threads).padStart(7)}  ${r.ledger.padEnd(6)} ${String(r.checkoutsPerSec).padStart(13)} ${`${r.serviceCpuUsPerCheckout} ${byThread}`.padStart(51)} ${String(r.ordersPerCommit).padStart(15)} ${String(r.p50Ms).padStart(8)} ${String(r.p99Ms).padStart(8)} ${String(r.non2xx).padStart(9)} ${String(r.errors).padStart(7)}`,
     );
   }
   const f = (x: { median: number; min: number; max: number }) => `${x.median.toFixed(3)} (${x.min.toFixed(3)}–${x.max.toFixed(3)})`;
