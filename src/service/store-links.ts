@@ -12,6 +12,8 @@ import { messageOf } from '../errors.ts';
 import { PgLedger } from '../stores/postgres/ledger.ts';
 import { connectRedis } from '../stores/redis/link.ts';
 import { RedisLuaStock } from '../stores/redis/lua-store.ts';
+import { RedisReservations } from '../stores/redis/reservations.ts';
+import { PgReservations } from '../stores/postgres/reservations.ts';
 import { PgGroupCommitter } from '../stores/postgres/group-commit.ts';
 import { rebuildStock, type RebuildReport, type SaleStock } from '../stores/rebuild.ts';
 import type { StockStore } from '../stores/stock-store.ts';
@@ -26,6 +28,9 @@ export interface StoreLinksOptions {
   sale: SaleStock;
   link: RedisLink;
   store: StockStore;
+  /** Reservations' holds in Redis and their rows in PostgreSQL. */
+  reservations: RedisReservations;
+  pgReservations: PgReservations;
   /** Opens a fresh ledger connection: pg's writer does not come back by itself after PostgreSQL went away. */
   openLedger(): Promise<PgLedger>;
   ledger: PgLedger;
@@ -58,7 +63,9 @@ export async function openStoreLinks(config: StoreConfig, saleId: number, sale: 
   // A sale-wide limit over several SKUs is exact only with the whole sale under one hash tag.
   const layout = sale.skus.length > 1 && sale.perUserLimit > 0 ? 'sale' : 'sku';
   const store = new RedisLuaStock(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout, perUserLimit: sale.perUserLimit, batch: true });
-  return new StoreLinks({ saleId, sale, link, store, ledger, openLedger, lockKey: rebuildLockKey(config.prefix, saleId), log });
+  const reservations = new RedisReservations(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout });
+  const pgReservations = new PgReservations(config.ledgerUrl, config.schema);
+  return new StoreLinks({ saleId, sale, link, store, reservations, pgReservations, ledger, openLedger, lockKey: rebuildLockKey(config.prefix, saleId), log });
 }
 
 export function rebuildLockKey(prefix: string, saleId: number): string {
@@ -67,6 +74,8 @@ export function rebuildLockKey(prefix: string, saleId: number): string {
 
 export class StoreLinks {
   readonly store: StockStore;
+  readonly reservations: RedisReservations;
+  readonly pgReservations: PgReservations;
   readonly link: RedisLink;
   #ledger: PgLedger;
   #committer: PgGroupCommitter;
@@ -84,6 +93,8 @@ export class StoreLinks {
   constructor(o: StoreLinksOptions) {
     this.#o = o;
     this.store = o.store;
+    this.reservations = o.reservations;
+    this.pgReservations = o.pgReservations;
     this.link = o.link;
     this.#ledger = o.ledger;
     this.#committer = new PgGroupCommitter(o.ledger, o.saleId);
@@ -179,6 +190,7 @@ export class StoreLinks {
     if (this.#timer) clearTimeout(this.#timer);
     await this.#running?.catch(() => {});
     await this.#committer.drain().catch(() => {});
+    await this.pgReservations.close();
     await this.store.close().catch(() => {});
     await this.link.close().catch(() => {});
     await this.#ledger.close().catch(() => {});

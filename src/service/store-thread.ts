@@ -46,6 +46,7 @@ try {
 const app = new StoreApp({ sale: data.sale, saleId: data.saleId, links, threadIndex: data.threadIndex, adminToken: data.adminToken, maxInFlight: data.maxInFlight, seed: data.seed });
 const server = createServer({ keepAliveTimeout: 5000, requestTimeout: data.requestTimeoutMs, headersTimeout: data.requestTimeoutMs }, app.handle);
 server.maxConnections = data.maxConnections;
+app.reservations.startSweeper();
 server.on('error', (e: NodeJS.ErrnoException) => post({ type: 'error', message: e.message, code: e.code }));
 server.listen({ port: data.port, host: data.host, reusePort: true }, () => {
   const address = server.address();
@@ -59,6 +60,7 @@ parent.on('message', async (m: ToStoreThread) => {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([app.drain(), new Promise<void>((r) => (timer = setTimeout(r, m.deadlineMs)))]);
   clearTimeout(timer);
+  app.reservations.stop();
   server.closeAllConnections();
   await closed;
   await links.close();

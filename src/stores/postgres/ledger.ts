@@ -28,6 +28,10 @@ export interface PgRecovery {
   /** Units per (SKU, user): what a per-SKU Redis layout restores. */
   usersBySku: Array<[sku: string, userId: string, units: number]>;
   keys: Array<{ key: string; orderId: string; fingerprint: number | null; sku: string; userId: string }>;
+  /** Open reservations at the time of the count: not released, not expired, not paid (no order of their id). */
+  holds: Array<{ reservationId: string; sku: string; userId: string; qty: number; expiresAt: number }>;
+  /** Keys of reserves (any state): a retry replays the reservation's answer. */
+  reservationKeys: Array<{ key: string; reservationId: string; fingerprint: number | null; sku: string; answer: string }>;
 }
 
 export interface PgLedgerOptions {
@@ -168,8 +172,8 @@ export class PgLedger {
   }
 
   /** What a restart needs: units sold per SKU, units per user (over the sale and per SKU), keys with their orders and fingerprints. */
-  async recover(saleId: number, client?: pg.PoolClient): Promise<PgRecovery> {
-    const q = (text: string) => (client ? client.query(text, [saleId]) : this.#read(text, [saleId]));
+  async recover(saleId: number, client?: pg.PoolClient, now = Date.now()): Promise<PgRecovery> {
+    const q = (text: string, more: unknown[] = []) => (client ? client.query(text, [saleId, ...more]) : this.#read(text, [saleId, ...more]));
     const s = this.schema;
     // One after another: on one connection (a rebuild's transaction) pg queues concurrent queries only
     // with a deprecation warning, and pg 9 will refuse them.
@@ -177,6 +181,12 @@ export class PgLedger {
     const byUserSku = await q(`SELECT sku, user_id, SUM(qty)::bigint AS n FROM ${s}.orders WHERE sale_id = $1 GROUP BY sku, user_id`);
     const keys = await q(`SELECT idempotency_key, order_id, fingerprint, sku, user_id FROM ${s}.orders WHERE sale_id = $1 AND idempotency_key IS NOT NULL`);
     const count = await q(`SELECT COUNT(*)::bigint AS n FROM ${s}.orders WHERE sale_id = $1`);
+    const holds = await q(
+      `SELECT reservation_id, sku, user_id, qty, expires_at FROM ${s}.reservations r WHERE sale_id = $1 AND state = 'open' AND expires_at > $2 ` +
+        `AND NOT EXISTS (SELECT 1 FROM ${s}.orders o WHERE o.order_id = r.reservation_id)`,
+      [now],
+    );
+    const reservationKeys = await q(`SELECT idempotency_key, reservation_id, fingerprint, sku, answer FROM ${s}.reservations WHERE sale_id = $1 AND idempotency_key IS NOT NULL`);
     const users = new Map<string, number>();
     const usersBySku: PgRecovery['usersBySku'] = [];
     for (const r of byUserSku.rows) {
@@ -190,6 +200,8 @@ export class PgLedger {
       users: [...users],
       usersBySku,
       keys: keys.rows.map((r) => ({ key: String(r.idempotency_key), orderId: String(r.order_id), fingerprint: r.fingerprint === null ? null : Number(r.fingerprint), sku: String(r.sku), userId: String(r.user_id) })),
+      holds: holds.rows.map((r) => ({ reservationId: String(r.reservation_id), sku: String(r.sku), userId: String(r.user_id), qty: Number(r.qty), expiresAt: Number(r.expires_at) })),
+      reservationKeys: reservationKeys.rows.map((r) => ({ key: String(r.idempotency_key), reservationId: String(r.reservation_id), fingerprint: r.fingerprint === null ? null : Number(r.fingerprint), sku: String(r.sku), answer: String(r.answer) })),
     };
   }
 
