@@ -11,7 +11,9 @@ import { readJson } from './body.ts';
 import { CANNED, errorBody, sendCanned, sendJson } from './reply.ts';
 import { MAX_KEY_LENGTH, fingerprint } from './idempotency.ts';
 import { MAX_USER_ID_BYTES } from './reservations.ts';
-import { ROUTE } from './prometheus.ts';
+import { ROUTE, renderPrometheus, type StockLine, type ThreadCounters } from './prometheus.ts';
+import { renderStoreStats, sumBuffers } from './store-metrics.ts';
+import type { StoreThreadMetrics } from './store-thread.ts';
 import { PaymentSimulator, paymentDelay } from './payment.ts';
 import type { SaleDefinition } from './sale.ts';
 import type { StoreLinks } from './store-links.ts';
@@ -32,6 +34,10 @@ export interface StoreAppOptions {
   adminToken: string | undefined;
   maxInFlight: number;
   seed: number;
+  /** This thread's block of the process's request counters. */
+  counters: ThreadCounters;
+  /** Every thread's counters and stats, for GET /metrics. */
+  metrics: StoreThreadMetrics;
 }
 
 /** Answer counts per status, for tests and the bench (the in-process service's Prometheus page is not ported). */
@@ -50,6 +56,8 @@ export class StoreApp {
   /** Confirms waiting for the next tick: one script call per SKU for all of them. */
   #confirms: Array<HoldRef & { answer: string }> = [];
   readonly #reservations: StoreReservations;
+  /** The route each response answers (counted per route and status, as in-process). */
+  readonly #routes = new WeakMap<ServerResponse, number>();
   readonly counts: StatusCounts = {};
 
   constructor(o: StoreAppOptions) {
@@ -82,14 +90,16 @@ export class StoreApp {
       return this.#canned(res, CANNED.shuttingDown);
     }
     const url = (req.url ?? '/').split('?')[0];
+    this.#routes.set(res, routeOf(req.method, url));
     const buying = req.method === 'POST' && (url === '/api/v1/checkout' || url === '/api/v1/reservations' || url === '/api/v1/orders');
     const releasing = req.method === 'DELETE' && url.startsWith('/api/v1/reservations/');
     if (buying || releasing) {
       if (this.#inFlight >= this.#o.maxInFlight) {
         req.resume();
+        this.#o.counters.shed();
         return this.#canned(res, CANNED.shed);
       }
-      this.#inFlight++;
+      this.#o.counters.inFlight = ++this.#inFlight;
       const failed = (e: unknown) => this.#error(res, 500, 'internal_error', messageOf(e));
       if (releasing) {
         req.resume();
@@ -109,6 +119,7 @@ export class StoreApp {
     }
     if (req.method === 'GET' && url.startsWith('/api/v1/inventory/')) return void this.#inventory(res, url).catch((e: unknown) => this.#unavailable(res, e));
     if (req.method === 'GET' && url === '/healthz') return this.#healthz(res);
+    if (req.method === 'GET' && url === '/metrics') return void this.#metrics(res).catch((e: unknown) => this.#unavailable(res, e));
     if (req.method === 'GET' && url === '/admin/orders') return void this.#orders(req, res).catch((e: unknown) => this.#unavailable(res, e));
     req.resume();
     this.#canned(res, CANNED.notFound);
@@ -239,6 +250,27 @@ export class StoreApp {
     this.#send(res, 200, JSON.stringify({ initial: snap.initial, available: snap.available, reserved: snap.held, sold: snap.sold }));
   }
 
+  /** The in-process service's Prometheus page (this process's threads; the sale's stock from Redis) and the stores' round trips and errors. */
+  async #metrics(res: ServerResponse): Promise<void> {
+    const o = this.#o;
+    const m = o.metrics;
+    const stock: StockLine[] = [];
+    try {
+      for (let sku = 0; sku < o.sale.skus.length; sku++) {
+        const snap = await o.links.store.snapshot(sku);
+        if (snap !== null) stock.push({ sku: o.sale.skus[sku].id, initial: snap.initial, available: snap.available, reserved: snap.held, sold: snap.sold });
+      }
+    } catch {
+      // Redis away: the page still answers (its error counters say why), without stock lines.
+    }
+    const text = renderPrometheus(m.requests, m.threads, stock, sumBuffers(m.commits), o.saleId) + renderStoreStats(m.stores, m.threads);
+    this.#count(res, 200);
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(200, ['content-type', 'text/plain; version=0.0.4; charset=utf-8', 'content-length', String(Buffer.byteLength(text))]);
+      res.end(text);
+    }
+  }
+
   #healthz(res: ServerResponse): void {
     const links = this.#o.links;
     if (links.ledgerDown) return this.#send(res, 503, JSON.stringify({ status: 'unhealthy', problems: ['ledger_unavailable'] }));
@@ -278,17 +310,22 @@ export class StoreApp {
   /** Answers a checkout (counted in flight) and counts it. */
   #done(res: ServerResponse, status: number, body: string | Buffer, extra: string[] = []): void {
     this.#send(res, status, body, extra);
-    this.#inFlight--;
+    this.#o.counters.inFlight = --this.#inFlight;
     if (this.#inFlight === 0) for (const go of this.#idle.splice(0)) go();
   }
 
   #send(res: ServerResponse, status: number, body: string | Buffer, extra: string[] = []): void {
-    this.counts[status] = (this.counts[status] ?? 0) + 1;
+    this.#count(res, status);
     if (!res.headersSent && !res.destroyed) sendJson(res, status, body, extra);
   }
 
+  #count(res: ServerResponse, status: number): void {
+    this.counts[status] = (this.counts[status] ?? 0) + 1;
+    this.#o.counters.count(this.#routes.get(res) ?? ROUTE.unmatched, status);
+  }
+
   #canned(res: ServerResponse, c: (typeof CANNED)[keyof typeof CANNED]): void {
-    this.counts[c.status] = (this.counts[c.status] ?? 0) + 1;
+    this.#count(res, c.status);
     sendCanned(res, c);
   }
 
@@ -298,4 +335,18 @@ export class StoreApp {
     if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
+}
+
+function routeOf(method: string | undefined, url: string): number {
+  if (method === 'POST') {
+    if (url === '/api/v1/checkout') return ROUTE.checkout;
+    if (url === '/api/v1/reservations') return ROUTE.reserve;
+    if (url === '/api/v1/orders') return ROUTE.pay;
+  } else if (method === 'GET') {
+    if (url.startsWith('/api/v1/inventory/')) return ROUTE.inventory;
+    if (url === '/healthz') return ROUTE.healthz;
+    if (url === '/metrics') return ROUTE.metrics;
+    if (url === '/admin/orders') return ROUTE.admin_orders;
+  } else if (method === 'DELETE' && url.startsWith('/api/v1/reservations/')) return ROUTE.release;
+  return ROUTE.unmatched;
 }

@@ -19,6 +19,8 @@ import { rebuildStock, type RebuildReport, type SaleStock } from '../stores/rebu
 import type { StockStore } from '../stores/stock-store.ts';
 import type { RedisLink } from '../stores/redis/link.ts';
 import type { LogLevel } from './log.ts';
+import { observedLink, type StoreStats } from './store-metrics.ts';
+import type { CommitStatsWriter } from '../ledger/commit-stats.ts';
 
 const RETRY_MS = 500;
 const LOCK_MS = 15_000;
@@ -36,6 +38,8 @@ export interface StoreLinksOptions {
   ledger: PgLedger;
   /** Redis key of the rebuild lock (one rebuild at a time over every process). */
   lockKey: string;
+  /** Every committed batch of orders (/metrics' ledger histograms). */
+  onBatch?: (orders: number, seconds: number) => void;
   log(level: LogLevel, message: string): void;
 }
 
@@ -50,22 +54,25 @@ export interface StoreConfig {
 }
 
 /** Connects to both stores for one sale (each HTTP thread has its own connections). */
-export async function openStoreLinks(config: StoreConfig, saleId: number, sale: SaleStock & { perUserLimit: number }, log: StoreLinksOptions['log']): Promise<StoreLinks> {
-  const openLedger = () => PgLedger.open(config.ledgerUrl, { schema: config.schema });
+export async function openStoreLinks(config: StoreConfig, saleId: number, sale: SaleStock & { perUserLimit: number }, log: StoreLinksOptions['log'], stats?: StoreStats, commits?: CommitStatsWriter): Promise<StoreLinks> {
+  const openLedger = () => PgLedger.open(config.ledgerUrl, { schema: config.schema, observe: stats?.postgres });
   const ledger = await openLedger();
   let link: RedisLink;
   try {
     link = await connectRedis(config.redisUrl);
   } catch (e) {
+    stats?.failed('redis', 'unavailable');
     await ledger.close();
     throw e;
   }
+  if (stats) link = observedLink(link, stats);
   // A sale-wide limit over several SKUs is exact only with the whole sale under one hash tag.
   const layout = sale.skus.length > 1 && sale.perUserLimit > 0 ? 'sale' : 'sku';
   const store = new RedisLuaStock(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout, perUserLimit: sale.perUserLimit, batch: true });
   const reservations = new RedisReservations(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout });
-  const pgReservations = new PgReservations(config.ledgerUrl, config.schema);
-  return new StoreLinks({ saleId, sale, link, store, reservations, pgReservations, ledger, openLedger, lockKey: rebuildLockKey(config.prefix, saleId), log });
+  const pgReservations = new PgReservations(config.ledgerUrl, config.schema, stats?.postgres);
+  const onBatch = commits === undefined ? undefined : (orders: number, seconds: number) => commits.record(orders, seconds);
+  return new StoreLinks({ saleId, sale, link, store, reservations, pgReservations, ledger, openLedger, lockKey: rebuildLockKey(config.prefix, saleId), log, onBatch });
 }
 
 export function rebuildLockKey(prefix: string, saleId: number): string {
@@ -82,7 +89,7 @@ export class StoreLinks {
   readonly #o: StoreLinksOptions;
   /** A commit failed: new checkouts get 503 until a rebuild proves the ledger answers again. */
   ledgerDown = false;
-  #wanted: 'missing' | 'ledger' | null = null;
+  #wanted: 'missing' | 'ledger' | 'crash' | null = null;
   #running: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -97,7 +104,7 @@ export class StoreLinks {
     this.pgReservations = o.pgReservations;
     this.link = o.link;
     this.#ledger = o.ledger;
-    this.#committer = new PgGroupCommitter(o.ledger, o.saleId);
+    this.#committer = new PgGroupCommitter(o.ledger, o.saleId, { onBatch: o.onBatch });
   }
 
   get ledger(): PgLedger {
@@ -125,7 +132,12 @@ export class StoreLinks {
     this.#want(this.#wanted ?? 'missing');
   }
 
-  #want(why: 'missing' | 'ledger'): void {
+  /** This thread replaces one that died: one rebuild from the ledger gives back what the dead one held (see on-stores.ts). */
+  rebuildAfterCrash(): void {
+    this.#want('crash');
+  }
+
+  #want(why: 'missing' | 'ledger' | 'crash'): void {
     if (this.#closed) return;
     if (why === 'ledger' || this.#wanted === null) this.#wanted = why;
     this.#running ??= this.#attempt();
@@ -141,7 +153,7 @@ export class StoreLinks {
         const old = this.#ledger;
         await this.#committer.drain().catch(() => {});
         this.#ledger = fresh;
-        this.#committer = new PgGroupCommitter(fresh, this.#o.saleId);
+        this.#committer = new PgGroupCommitter(fresh, this.#o.saleId, { onBatch: this.#o.onBatch });
         void old.close();
       }
       done = await this.#rebuildLocked(why === 'missing');

@@ -4,10 +4,12 @@
 // were taken from a Redis that was rebuilt meanwhile fails (503, retry) instead of being counted twice.
 // Its end is not written here when it is paid (the order of the same id says so) or expires (an open row
 // past expires_at says so); only a release writes its row.
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { messageOf, StoreUnavailableError } from '../../errors.ts';
 import { redactUrl } from '../url.ts';
 import { checkSchemaName } from './schema.ts';
+import type { PgObserver } from './ledger.ts';
 
 export interface ReservationRow {
   reservationId: string;
@@ -33,9 +35,12 @@ export class PgReservations {
   readonly #pool: pg.Pool;
   readonly #sql: { insert: string; epoch: string; release: string; fate: string };
 
-  constructor(url: string, schema: string) {
+  readonly #observe: PgObserver;
+
+  constructor(url: string, schema: string, observe?: PgObserver) {
     const s = checkSchemaName(schema);
     this.#url = url;
+    this.#observe = observe ?? (() => {});
     // A 201 must be durable: synchronous_commit on for these sessions whatever the server's default
     // (PgLedger.open refuses a server with fsync off before any of this runs).
     this.#pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000, options: '-c synchronous_commit=on' });
@@ -55,20 +60,20 @@ export class PgReservations {
 
   /** Writes an open reservation; null once committed, or why it was refused (a stale stock epoch, a duplicate id or key). */
   async insert(r: ReservationRow): Promise<string | null> {
-    const got = await this.#query(this.#sql.insert, [r.reservationId, r.saleId, r.sku, r.userId, r.qty, r.createdAt, r.expiresAt, r.key, r.fingerprint, r.answer, r.epoch]);
+    const got = await this.#query('reserve', this.#sql.insert, [r.reservationId, r.saleId, r.sku, r.userId, r.qty, r.createdAt, r.expiresAt, r.key, r.fingerprint, r.answer, r.epoch]);
     if (got.rows.length === 1) return null;
-    const current = Number((await this.#query(this.#sql.epoch, [r.saleId])).rows[0]?.stock_epoch);
+    const current = Number((await this.#query('read', this.#sql.epoch, [r.saleId])).rows[0]?.stock_epoch);
     if (current !== r.epoch) return `stale stock epoch ${r.epoch} (the stock was rebuilt: epoch ${current})`;
     return `duplicate reservation id or idempotency key`;
   }
 
   /** Records a release (before its units go back in Redis, so a rebuild in between cannot bring it back). */
   async release(reservationId: string, saleId: number): Promise<void> {
-    await this.#query(this.#sql.release, [reservationId, saleId]);
+    await this.#query('release', this.#sql.release, [reservationId, saleId]);
   }
 
   async fate(reservationId: string, saleId: number): Promise<ReservationFate> {
-    const r = await this.#query(this.#sql.fate, [reservationId, saleId]);
+    const r = await this.#query('fate', this.#sql.fate, [reservationId, saleId]);
     const row = r.rows[0];
     if (row === undefined) return 'unknown';
     if (row.paid === true) return 'paid';
@@ -79,11 +84,16 @@ export class PgReservations {
     await this.#pool.end().catch(() => {});
   }
 
-  async #query(text: string, values: unknown[]): Promise<pg.QueryResult> {
+  async #query(op: string, text: string, values: unknown[]): Promise<pg.QueryResult> {
+    const t0 = performance.now();
     try {
-      return await this.#pool.query(text, values);
+      const r = await this.#pool.query(text, values);
+      this.#observe(op, (performance.now() - t0) / 1000, null);
+      return r;
     } catch (e) {
-      throw new StoreUnavailableError(`ledger query failed at ${redactUrl(this.#url)}: ${messageOf(e)}`, undefined, { cause: e });
+      const err = new StoreUnavailableError(`ledger query failed at ${redactUrl(this.#url)}: ${messageOf(e)}`, undefined, { cause: e });
+      this.#observe(op, (performance.now() - t0) / 1000, err);
+      throw err;
     }
   }
 }
