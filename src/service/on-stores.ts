@@ -10,6 +10,7 @@ import { messageOf, SaleConflictError, StoreUnavailableError, UsageError } from 
 import { PgLedger } from '../stores/postgres/ledger.ts';
 import { checkSchemaName } from '../stores/postgres/schema.ts';
 import { rebuildStock } from '../stores/rebuild.ts';
+import { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../stores/stock-store.ts';
 import { parsePostgresUrl, parseRedisUrl, redactUrl } from '../stores/url.ts';
 import { chooseSaleStart } from './continuation.ts';
 import { claimPort, guardPort } from './port-guard.ts';
@@ -42,6 +43,8 @@ export interface StoreServiceOptions {
    * service refuses a second service on its port (see port-guard.ts).
    */
   joinPort?: boolean;
+  /** How processes share the Redis stock (default redis-lua); every process of a sale must use the same. */
+  strategy?: StockStoreDesign;
   /** Rebuild the stock from the ledger at start even when Redis holds it. */
   rebuildStock?: boolean;
   newSale?: boolean;
@@ -67,7 +70,7 @@ export interface RunningStoreService {
   [FAULTS]: { crash(thread: 'http' | 'ledger', index?: number): Promise<void> };
 }
 
-export function storeConfig(o: Pick<StoreServiceOptions, 'redisUrl' | 'ledgerUrl' | 'schema' | 'prefix'>): StoreConfig {
+export function storeConfig(o: Pick<StoreServiceOptions, 'redisUrl' | 'ledgerUrl' | 'schema' | 'prefix' | 'strategy'>): StoreConfig {
   parseRedisUrl(o.redisUrl, '--stock-store');
   parsePostgresUrl(o.ledgerUrl, '--ledger');
   const schema = o.schema ?? 'flashsale';
@@ -78,7 +81,9 @@ export function storeConfig(o: Pick<StoreServiceOptions, 'redisUrl' | 'ledgerUrl
   }
   const prefix = o.prefix ?? `flashsale:${schema}`;
   if (prefix === '' || /[{}\s]/.test(prefix)) throw new UsageError(`--store-prefix ${JSON.stringify(prefix)}: must be non-empty, without braces or spaces (braces would change the keys' hash tags)`);
-  return { redisUrl: o.redisUrl, ledgerUrl: o.ledgerUrl, schema, prefix };
+  const strategy = o.strategy ?? 'redis-lua';
+  if (!STOCK_STORE_DESIGNS.includes(strategy)) throw new UsageError(`--stock-strategy ${JSON.stringify(strategy)}: expected one of ${STOCK_STORE_DESIGNS.join(', ')}`);
+  return { redisUrl: o.redisUrl, ledgerUrl: o.ledgerUrl, schema, prefix, strategy };
 }
 
 /** Picks the sale and makes Redis hold it, under the start lock. Returns the sale id. */
@@ -101,6 +106,13 @@ async function prepare(config: StoreConfig, sale: SaleDefinition, o: StoreServic
     log('info', start.kind === 'continue' ? start.log : start.log(saleId));
     const links = await openStoreLinks(config, saleId, sale, log);
     try {
+      // One strategy per sale: a redis-lua take and a redis-leased lease on one pool would each count it their own way.
+      const mark = `${config.prefix}:s${saleId}:strategy`;
+      await links.link.call(['SET', mark, config.strategy, 'NX']);
+      const used = await links.link.call(['GET', mark]);
+      if (used !== config.strategy) {
+        throw new SaleConflictError(`sale ${saleId} under ${config.prefix} is sold with --stock-strategy ${String(used)} by other processes: every process of a sale must use the same strategy (this one asked for ${config.strategy})`);
+      }
       const epoch = await ledger.stockEpoch(saleId);
       let why: string | null = o.rebuildStock === true ? '--rebuild-stock' : null;
       for (let sku = 0; sku < sale.skus.length && why === null; sku++) {
