@@ -179,10 +179,10 @@ export class StoreLinks {
       if (why === 'missing' && this.store.design === 'redis-leased') {
         // 'missing' from redis-leased may be a dead owner's expired lease (the stock is still there): only
         // the ledger can count it, so rebuild — unless another process rebuilt since this want began.
-        this.#baseline ??= await this.#epochs();
+        const baseline = (this.#baseline ??= await this.#epochs());
         const now = await this.#epochs();
-        done = now.every((e) => e >= 0) && now.some((e, i) => e > this.#baseline![i]);
-        if (!done) done = await this.#rebuildLocked(false, this.#baseline);
+        done = now.every((e) => e >= 0) && now.some((e, i) => e > baseline[i]);
+        if (!done) done = await this.#rebuildLocked(false, baseline);
       } else done = await this.#rebuildLocked(why === 'missing');
     } catch (e) {
       this.#o.log('warn', `stock rebuild failed, retrying in ${RETRY_MS} ms: ${messageOf(e)}`);
