@@ -110,7 +110,7 @@ export function register(program: Command): void {
     .option('--store-prefix <prefix>', 'prefix of every Redis key (default flashsale:<schema>)')
     .option('--join-port', 'listen on --port beside another serve on the same stores (the kernel spreads connections over both): N processes behind one URL')
     .option('--stock-strategy <name>', `how the processes share the Redis stock (with --stock-store redis://…): ${STOCK_STORE_DESIGNS.join(', ')} (default redis-lua: one script call per take; redis-leased: each process leases units in batches and sells from memory; no reservations)`, oneOf(STOCK_STORE_DESIGNS))
-    .option('--rebuild-stock', 'rebuild the Redis stock from the PostgreSQL ledger at start (initial − sold), even when Redis holds it')
+    .option('--rebuild-stock', 'rebuild the Redis stock from the PostgreSQL ledger at start (initial − sold − open reservations), even when Redis holds it')
     .option('--admin-token <token>', `bearer token for /admin routes (off without one); visible to every user in ps: prefer --admin-token-file or ${ADMIN_TOKEN_ENV}`)
     .option('--admin-token-file <path>', `file whose first line is the admin bearer token (else ${ADMIN_TOKEN_ENV} is read)`)
     .option('--strategy <name>', `stock core strategy: ${STRATEGIES.join(', ')}`, oneOf(STRATEGIES), 'atomic' as StrategyName) // commander's default value type: a literal of the union
