@@ -111,7 +111,7 @@ async function prepare(config: StoreConfig, sale: SaleDefinition, o: StoreServic
       await links.link.call(['SET', mark, config.strategy, 'NX']);
       const used = await links.link.call(['GET', mark]);
       if (used !== config.strategy) {
-        throw new SaleConflictError(`sale ${saleId} under ${config.prefix} is sold with --stock-strategy ${String(used)} by other processes: every process of a sale must use the same strategy (this one asked for ${config.strategy})`);
+        throw new SaleConflictError(`sale ${saleId} under ${config.prefix} is sold with --stock-strategy ${String(used)} by other processes: every process of a sale must use the same strategy (this one asked for ${config.strategy}; once every process is stopped, deleting the key ${mark} lets the sale change strategy)`);
       }
       const epoch = await ledger.stockEpoch(saleId);
       let why: string | null = o.rebuildStock === true ? '--rebuild-stock' : null;
