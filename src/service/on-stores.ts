@@ -17,13 +17,14 @@ import { claimPort, guardPort } from './port-guard.ts';
 import { parseSale, type SaleDefinition } from './sale.ts';
 import { defaultLog, type ServiceLog } from './log.ts';
 import { describeRebuild, openStoreLinks, type StoreConfig } from './store-links.ts';
-import type { FromStoreThread, StoreThreadData, StoreThreadMetrics, ToStoreThread } from './store-thread.ts';
+import type { FromStoreThread, StoreThreadData, ToStoreThread } from './store-thread.ts';
 import { createRequestCounters } from './prometheus.ts';
-import { createStoreStats } from './store-metrics.ts';
+import { createStoreStats, type StoreThreadMetrics } from './store-metrics.ts';
 import { createCommitStats } from '../ledger/commit-stats.ts';
 import { FAULTS } from './index.ts';
 
 export { redactUrl } from '../stores/url.ts';
+export { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../stores/stock-store.ts';
 
 const ENTRY = new URL('./store-thread.ts', import.meta.url);
 /** A thread that dies this often within a minute is left down rather than restarted in a loop (as supervisor.ts). */

@@ -28,6 +28,14 @@ const BLOCK = ERRORS_AT + STORES.length * ERROR_KINDS.length;
 const bySha = new Map(SCRIPTS.map((s) => [s.sha, s.name]));
 const bySource = new Map(SCRIPTS.map((s) => [s.source, s.name]));
 
+/** Shared by the process's threads: request counters, store stats (one block per thread), commit stats (one buffer per thread). */
+export interface StoreThreadMetrics {
+  requests: SharedArrayBuffer;
+  stores: SharedArrayBuffer;
+  commits: SharedArrayBuffer[];
+  threads: number;
+}
+
 export function createStoreStats(threads: number): SharedArrayBuffer {
   return new SharedArrayBuffer(threads * BLOCK * 8);
 }

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { messageOf } from '../errors.ts';
 import { openStoreLinks, type StoreConfig } from './store-links.ts';
 import { StoreApp } from './store-app.ts';
-import { StoreStats } from './store-metrics.ts';
+import { StoreStats, type StoreThreadMetrics } from './store-metrics.ts';
 import { ThreadCounters } from './prometheus.ts';
 import { CommitStatsWriter } from '../ledger/commit-stats.ts';
 import type { SaleDefinition } from './sale.ts';
@@ -27,14 +27,6 @@ export interface StoreThreadData {
   metrics: StoreThreadMetrics;
   /** This thread replaces one that died: it rebuilds the stock from the ledger first (on-stores.ts says why). */
   restarted: boolean;
-}
-
-/** Shared by the process's threads: request counters, store stats (one block per thread), commit stats (one buffer per thread). */
-export interface StoreThreadMetrics {
-  requests: SharedArrayBuffer;
-  stores: SharedArrayBuffer;
-  commits: SharedArrayBuffer[];
-  threads: number;
 }
 
 export type FromStoreThread =

@@ -8,8 +8,7 @@ import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
 import { fromWrittenSale, parseSale, startService, type SaleDefinition } from '../../service/index.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 import { NO_LIMIT } from '../../contract/sale.ts';
-import { redactUrl, startStoreService } from '../../service/on-stores.ts';
-import { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../../stores/stock-store.ts';
+import { redactUrl, startStoreService, STOCK_STORE_DESIGNS, type StockStoreDesign } from '../../service/on-stores.ts';
 
 interface ServeOptions {
   port: number;
