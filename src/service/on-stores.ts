@@ -10,6 +10,7 @@ import { messageOf, SaleConflictError, StoreUnavailableError, UsageError } from 
 import { PgLedger } from '../stores/postgres/ledger.ts';
 import { checkSchemaName } from '../stores/postgres/schema.ts';
 import { rebuildStock } from '../stores/rebuild.ts';
+import { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../stores/stock-store.ts';
 import { parsePostgresUrl, parseRedisUrl, redactUrl } from '../stores/url.ts';
 import { chooseSaleStart } from './continuation.ts';
 import { claimPort, guardPort } from './port-guard.ts';
@@ -17,10 +18,17 @@ import { parseSale, type SaleDefinition } from './sale.ts';
 import { defaultLog, type ServiceLog } from './log.ts';
 import { describeRebuild, openStoreLinks, type StoreConfig } from './store-links.ts';
 import type { FromStoreThread, StoreThreadData, ToStoreThread } from './store-thread.ts';
+import { createRequestCounters } from './prometheus.ts';
+import { createStoreStats, type StoreThreadMetrics } from './store-metrics.ts';
+import { createCommitStats } from '../ledger/commit-stats.ts';
+import { FAULTS } from './index.ts';
 
 export { redactUrl } from '../stores/url.ts';
+export { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../stores/stock-store.ts';
 
 const ENTRY = new URL('./store-thread.ts', import.meta.url);
+/** A thread that dies this often within a minute is left down rather than restarted in a loop (as supervisor.ts). */
+const MAX_RESTARTS_PER_MINUTE = 5;
 
 export interface StoreServiceOptions {
   sale: SaleDefinition;
@@ -36,6 +44,8 @@ export interface StoreServiceOptions {
    * service refuses a second service on its port (see port-guard.ts).
    */
   joinPort?: boolean;
+  /** How processes share the Redis stock (default redis-lua); every process of a sale must use the same. */
+  strategy?: StockStoreDesign;
   /** Rebuild the stock from the ledger at start even when Redis holds it. */
   rebuildStock?: boolean;
   newSale?: boolean;
@@ -57,9 +67,11 @@ export interface RunningStoreService {
   threads: number;
   saleId: number;
   close(): Promise<void>;
+  /** Fault injection for tests only, as the in-process service's (src/service/index.ts FAULTS): ends an HTTP thread the way a crash does. */
+  [FAULTS]: { crash(thread: 'http' | 'ledger', index?: number): Promise<void> };
 }
 
-export function storeConfig(o: Pick<StoreServiceOptions, 'redisUrl' | 'ledgerUrl' | 'schema' | 'prefix'>): StoreConfig {
+export function storeConfig(o: Pick<StoreServiceOptions, 'redisUrl' | 'ledgerUrl' | 'schema' | 'prefix' | 'strategy'>): StoreConfig {
   parseRedisUrl(o.redisUrl, '--stock-store');
   parsePostgresUrl(o.ledgerUrl, '--ledger');
   const schema = o.schema ?? 'flashsale';
@@ -70,7 +82,9 @@ export function storeConfig(o: Pick<StoreServiceOptions, 'redisUrl' | 'ledgerUrl
   }
   const prefix = o.prefix ?? `flashsale:${schema}`;
   if (prefix === '' || /[{}\s]/.test(prefix)) throw new UsageError(`--store-prefix ${JSON.stringify(prefix)}: must be non-empty, without braces or spaces (braces would change the keys' hash tags)`);
-  return { redisUrl: o.redisUrl, ledgerUrl: o.ledgerUrl, schema, prefix };
+  const strategy = o.strategy ?? 'redis-lua';
+  if (!STOCK_STORE_DESIGNS.includes(strategy)) throw new UsageError(`--stock-strategy ${JSON.stringify(strategy)}: expected one of ${STOCK_STORE_DESIGNS.join(', ')}`);
+  return { redisUrl: o.redisUrl, ledgerUrl: o.ledgerUrl, schema, prefix, strategy };
 }
 
 /** Picks the sale and makes Redis hold it, under the start lock. Returns the sale id. */
@@ -93,6 +107,13 @@ async function prepare(config: StoreConfig, sale: SaleDefinition, o: StoreServic
     log('info', start.kind === 'continue' ? start.log : start.log(saleId));
     const links = await openStoreLinks(config, saleId, sale, log);
     try {
+      // One strategy per sale: a redis-lua take and a redis-leased lease on one pool would each count it their own way.
+      const mark = `${config.prefix}:s${saleId}:strategy`;
+      await links.link.call(['SET', mark, config.strategy, 'NX']);
+      const used = await links.link.call(['GET', mark]);
+      if (used !== config.strategy) {
+        throw new SaleConflictError(`sale ${saleId} under ${config.prefix} is sold with --stock-strategy ${String(used)} by other processes: every process of a sale must use the same strategy (this one asked for ${config.strategy}; once every process is stopped, deleting the key ${mark} lets the sale change strategy)`);
+      }
       const epoch = await ledger.stockEpoch(saleId);
       let why: string | null = o.rebuildStock === true ? '--rebuild-stock' : null;
       for (let sku = 0; sku < sale.skus.length && why === null; sku++) {
@@ -139,10 +160,12 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
     guard?.release();
     throw e;
   }
-  const workers: Worker[] = [];
-  const closedCounts: Array<Record<number, number>> = [];
+  const workers: Array<Worker | null> = [];
+  const crashes: number[][] = Array.from({ length: threads }, () => []);
   let closing = false;
-  const spawn = (threadIndex: number, threadPort: number): Promise<number> => {
+  // /metrics: every thread's request counters, store round trips and commits, summed by whichever thread is scraped.
+  const metrics: StoreThreadMetrics = { requests: createRequestCounters(threads), stores: createStoreStats(threads), commits: Array.from({ length: threads }, () => createCommitStats()), threads };
+  const spawn = (threadIndex: number, threadPort: number, restarted = false): Promise<number> => {
     const data: StoreThreadData = {
       threadIndex,
       host,
@@ -155,22 +178,48 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
       requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
       maxConnections: options.maxConnectionsPerThread ?? 10_000,
       seed: options.seed ?? 1,
+      metrics,
+      restarted,
     };
     const worker = new Worker(ENTRY, { workerData: data });
-    workers.push(worker);
+    workers[threadIndex] = worker;
+    let listening = false;
     return new Promise((resolve, reject) => {
       worker.on('message', (m: FromStoreThread) => {
-        if (m.type === 'listening') resolve(m.port);
-        else if (m.type === 'error') reject(new StoreUnavailableError(`HTTP thread ${threadIndex}: ${m.message}`));
+        if (m.type === 'listening') {
+          listening = true;
+          resolve(m.port);
+        } else if (m.type === 'error') reject(new StoreUnavailableError(`HTTP thread ${threadIndex}: ${m.message}`));
         else if (m.type === 'log') log(m.level, m.message);
-        else if (m.type === 'closed') closedCounts.push(m.counts);
       });
       worker.on('error', (e) => reject(e));
       worker.on('exit', (code) => {
         reject(new StoreUnavailableError(`HTTP thread ${threadIndex} exited (code ${code}) before listening`));
-        if (!closing) log('error', `HTTP thread ${threadIndex} exited (code ${code})`);
+        if (workers[threadIndex] === worker) workers[threadIndex] = null;
+        if (closing || !listening) return;
+        restart(threadIndex, code);
       });
     });
+  };
+  /**
+   * A thread died serving: a new one takes its index (its counters go on in the same block). What it held
+   * goes back by the normal recovery rules, run by the new thread: one rebuild from the ledger (its checkouts
+   * and pays in flight either committed — sold — or did not — back on sale; its keys in flight answer again);
+   * its open reservations stay open (every process's sweeper expires them; any process can pay them).
+   */
+  const restart = (index: number, code: number): void => {
+    const now = Date.now();
+    const recent = (crashes[index] = crashes[index].filter((t) => now - t < 60_000));
+    recent.push(now);
+    if (recent.length > MAX_RESTARTS_PER_MINUTE) {
+      log('error', `HTTP thread ${index} died ${recent.length} times within a minute: not restarting it; the other threads and processes go on selling`);
+      return;
+    }
+    log('error', `HTTP thread ${index} died (exit code ${code}): restarting it; the stock is rebuilt from the ledger so what it held goes back`);
+    spawn(index, boundPort, true).then(
+      () => log('warn', `HTTP thread ${index} restarted`),
+      (e: unknown) => log('error', `HTTP thread ${index} could not be restarted: ${messageOf(e)}`),
+    );
   };
   let boundPort: number;
   try {
@@ -179,7 +228,7 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
     if (options.joinPort !== true) guard ??= await guardPort(boundPort, urlOf(boundPort));
   } catch (e) {
     closing = true;
-    await Promise.all(workers.map((w) => w.terminate()));
+    await Promise.all(workers.map((w) => w?.terminate()));
     guard?.release();
     throw e;
   }
@@ -192,7 +241,7 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
       workers.map(
         (w) =>
           new Promise<void>((resolve) => {
-            if (w.threadId === -1) return resolve();
+            if (w === null || w.threadId === -1) return resolve();
             w.once('exit', () => resolve());
             w.postMessage({ type: 'close', deadlineMs } satisfies ToStoreThread);
             setTimeout(() => void w.terminate(), deadlineMs + 5000).unref();
@@ -201,5 +250,11 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
     );
     owned?.release();
   };
-  return { url: urlOf(boundPort), port: boundPort, threads, saleId, close: () => (closed ??= close()) };
+  const crash = async (thread: 'http' | 'ledger', index = 0): Promise<void> => {
+    if (thread !== 'http') throw new UsageError('the service on the stores has no ledger thread (PostgreSQL is the ledger)');
+    const w = workers[index];
+    if (!w) throw new UsageError(`HTTP thread ${index} is not running`);
+    await w.terminate();
+  };
+  return { url: urlOf(boundPort), port: boundPort, threads, saleId, close: () => (closed ??= close()), [FAULTS]: { crash } };
 }

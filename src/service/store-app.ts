@@ -1,9 +1,9 @@
 // The checkout service on the shared stores (serve --stock-store redis://… --ledger postgres://…): the
-// same API as the in-process service for what a flash sale needs — POST /api/v1/checkout (with
-// Idempotency-Key), GET /api/v1/inventory/:sku, GET /healthz, GET /admin/orders — with the stock, the
+// same API as the in-process service — POST /api/v1/checkout, /api/v1/reservations, /api/v1/orders and
+// DELETE /api/v1/reservations/:id (with Idempotency-Key), GET /api/v1/inventory/:sku, GET /healthz, GET /admin/orders — with the stock, the
 // per-user limit and the keys in Redis (one script call per take, batched per SKU) and the orders in
 // PostgreSQL (group commit; a 201 only after COMMIT). Any number of processes serve one sale together.
-// Reservations (reserve, pay, release) are not on the stores yet: they answer 501.
+// Reservations (reserve, pay, release) with a TTL: store-reservations.ts.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { StoreUnavailableError, messageOf } from '../errors.ts';
@@ -11,11 +11,13 @@ import { readJson } from './body.ts';
 import { CANNED, errorBody, sendCanned, sendJson } from './reply.ts';
 import { MAX_KEY_LENGTH, fingerprint } from './idempotency.ts';
 import { MAX_USER_ID_BYTES } from './reservations.ts';
-import { ROUTE } from './prometheus.ts';
+import { ROUTE, renderPrometheus, type StockLine, type ThreadCounters } from './prometheus.ts';
+import { renderStoreStats, sumBuffers, type StoreThreadMetrics } from './store-metrics.ts';
 import { PaymentSimulator, paymentDelay } from './payment.ts';
 import type { SaleDefinition } from './sale.ts';
 import type { StoreLinks } from './store-links.ts';
 import type { HoldRef } from '../stores/stock-store.ts';
+import { StoreReservations, type Purchase, type StoreReplies } from './store-reservations.ts';
 
 const MAX_QTY = 2 ** 31 - 1;
 const ORDERS_PAGE = 5000;
@@ -31,6 +33,10 @@ export interface StoreAppOptions {
   adminToken: string | undefined;
   maxInFlight: number;
   seed: number;
+  /** This thread's block of the process's request counters. */
+  counters: ThreadCounters;
+  /** Every thread's counters and stats, for GET /metrics. */
+  metrics: StoreThreadMetrics;
 }
 
 /** Answer counts per status, for tests and the bench (the in-process service's Prometheus page is not ported). */
@@ -48,6 +54,9 @@ export class StoreApp {
   #idle: Array<() => void> = [];
   /** Confirms waiting for the next tick: one script call per SKU for all of them. */
   #confirms: Array<HoldRef & { answer: string }> = [];
+  readonly #reservations: StoreReservations;
+  /** The route each response answers (counted per route and status, as in-process). */
+  readonly #routes = new WeakMap<ServerResponse, number>();
   readonly counts: StatusCounts = {};
 
   constructor(o: StoreAppOptions) {
@@ -57,6 +66,17 @@ export class StoreApp {
     // Random per thread and process: order ids never repeat across processes sharing the ledger.
     this.#orderPrefix = `o${randomBytes(6).toString('base64url')}${o.threadIndex.toString(36)}-`;
     this.#expected = o.adminToken === undefined ? undefined : createHash('sha256').update(`Bearer ${o.adminToken}`).digest();
+    const reply: StoreReplies = {
+      error: (res, status, code, message, extra) => this.#error(res, status, code, message, extra),
+      done: (res, status, body, extra) => this.#done(res, status, body, extra),
+      unavailable: (res, e) => this.#unavailable(res, e),
+    };
+    this.#reservations = new StoreReservations({ sale: o.sale, saleId: o.saleId, links: o.links, reply, threadIndex: o.threadIndex, payment: this.#payment });
+  }
+
+  /** Reservations: the expiry sweep this thread runs (started by store-thread.ts). */
+  get reservations(): StoreReservations {
+    return this.#reservations;
   }
 
   get inFlight(): number {
@@ -69,45 +89,89 @@ export class StoreApp {
       return this.#canned(res, CANNED.shuttingDown);
     }
     const url = (req.url ?? '/').split('?')[0];
-    if (req.method === 'POST' && url === '/api/v1/checkout') {
+    this.#routes.set(res, routeOf(req.method, url));
+    const buying = req.method === 'POST' && (url === '/api/v1/checkout' || url === '/api/v1/reservations' || url === '/api/v1/orders');
+    const releasing = req.method === 'DELETE' && url.startsWith('/api/v1/reservations/');
+    if ((releasing || (buying && url !== '/api/v1/checkout')) && this.#o.links.store.design === 'redis-leased') {
+      req.resume();
+      return this.#send(res, 501, errorBody('not_on_this_strategy', 'reservations need --stock-strategy redis-lua (redis-leased sells from per-process leases, which hold no reservations): use POST /api/v1/checkout'));
+    }
+    if (buying || releasing) {
       if (this.#inFlight >= this.#o.maxInFlight) {
         req.resume();
+        this.#o.counters.shed();
         return this.#canned(res, CANNED.shed);
       }
-      this.#inFlight++;
+      this.#o.counters.inFlight = ++this.#inFlight;
+      const failed = (e: unknown) => this.#error(res, 500, 'internal_error', messageOf(e));
+      if (releasing) {
+        req.resume();
+        let id: string;
+        try {
+          id = decodeURIComponent(url.slice('/api/v1/reservations/'.length));
+        } catch {
+          id = '';
+        }
+        return void this.#reservations.release(res, id).catch(failed);
+      }
       return readJson(req, (body) => {
         if (!body.ok) return this.#done(res, body.reply.status, body.reply.body, body.reply.headers.slice(4));
-        this.#checkout(req, res, body.value, body.text).catch((e: unknown) => this.#error(res, 500, 'internal_error', messageOf(e)));
+        const run = url === '/api/v1/checkout' ? this.#checkout(req, res, body.value, body.text) : url === '/api/v1/orders' ? this.#pay(req, res, body.value, body.text) : this.#reserve(req, res, body.value, body.text);
+        run.catch(failed);
       });
-    }
-    if ((req.method === 'POST' && (url === '/api/v1/reservations' || url === '/api/v1/orders')) || (req.method === 'DELETE' && url.startsWith('/api/v1/reservations/'))) {
-      req.resume();
-      return this.#send(res, 501, errorBody('not_on_stores', 'reservations are not served on the shared stores yet: use POST /api/v1/checkout'));
     }
     if (req.method === 'GET' && url.startsWith('/api/v1/inventory/')) return void this.#inventory(res, url).catch((e: unknown) => this.#unavailable(res, e));
     if (req.method === 'GET' && url === '/healthz') return this.#healthz(res);
+    if (req.method === 'GET' && url === '/metrics') return void this.#metrics(res).catch((e: unknown) => this.#unavailable(res, e));
     if (req.method === 'GET' && url === '/admin/orders') return void this.#orders(req, res).catch((e: unknown) => this.#unavailable(res, e));
     req.resume();
     this.#canned(res, CANNED.notFound);
   };
 
-  async #checkout(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, text: string): Promise<void> {
+  /** The body and key of a reserve or checkout; null when it answered 4xx. */
+  #purchase(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>): Purchase | null {
     const o = this.#o;
     const { sku: skuId, userId, qty } = body;
-    if (typeof skuId !== 'string') return this.#error(res, 400, 'bad_request', 'sku must be a string');
-    if (typeof userId !== 'string' || userId === '' || Buffer.byteLength(userId) > MAX_USER_ID_BYTES || !userId.isWellFormed()) {
-      return this.#error(res, 400, 'bad_request', `userId must be a non-empty, well-formed string of at most ${MAX_USER_ID_BYTES} bytes`);
+    if (typeof skuId !== 'string') return this.#error(res, 400, 'bad_request', 'sku must be a string'), null;
+    if (typeof userId !== 'string' || userId === '' || Buffer.byteLength(userId) > MAX_USER_ID_BYTES) {
+      return this.#error(res, 400, 'bad_request', `userId must be a non-empty string of at most ${MAX_USER_ID_BYTES} bytes`), null;
     }
-    if (typeof qty !== 'number' || !Number.isInteger(qty) || qty <= 0 || qty > MAX_QTY) return this.#error(res, 400, 'bad_request', 'qty must be a whole number ≥ 1');
+    if (!userId.isWellFormed()) return this.#error(res, 400, 'bad_request', 'userId must be well-formed Unicode (no lone surrogates)'), null;
+    if (typeof qty !== 'number' || !Number.isInteger(qty) || qty <= 0 || qty > MAX_QTY) return this.#error(res, 400, 'bad_request', 'qty must be a whole number ≥ 1'), null;
     const sku = this.#skuIndex.get(skuId);
-    if (sku === undefined) return this.#error(res, 404, 'unknown_sku', `no SKU ${JSON.stringify(skuId).slice(0, 80)} in this sale`);
+    if (sku === undefined) return this.#error(res, 404, 'unknown_sku', `no SKU ${JSON.stringify(skuId).slice(0, 80)} in this sale`), null;
     const opens = o.sale.opensAtEpochMs;
-    if (opens !== null && Date.now() < opens) return this.#error(res, 403, 'sale_not_started', `the sale opens at ${new Date(opens).toISOString()}`);
+    if (opens !== null && Date.now() < opens) return this.#error(res, 403, 'sale_not_started', `the sale opens at ${new Date(opens).toISOString()}`), null;
+    const key = this.#key(req, res);
+    if (key === undefined) return null;
+    return { sku, skuId, userId, qty, key };
+  }
+
+  /** The request's Idempotency-Key, null without one, undefined when it answered 400. */
+  #key(req: IncomingMessage, res: ServerResponse): string | null | undefined {
     const rawKey = req.headers['idempotency-key'];
     if (rawKey !== undefined && (typeof rawKey !== 'string' || rawKey.length === 0 || rawKey.length > MAX_KEY_LENGTH)) {
-      return this.#error(res, 400, 'bad_request', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`);
+      return this.#error(res, 400, 'bad_request', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`), undefined;
     }
-    const key = rawKey ?? null;
+    return rawKey ?? null;
+  }
+
+  async #reserve(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, text: string): Promise<void> {
+    const p = this.#purchase(req, res, body);
+    if (p !== null) await this.#reservations.reserve(res, p, text);
+  }
+
+  async #pay(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, text: string): Promise<void> {
+    if (typeof body.reservationId !== 'string' || body.reservationId === '') return this.#error(res, 400, 'bad_request', 'reservationId must be a non-empty string');
+    const key = this.#key(req, res);
+    if (key !== undefined) await this.#reservations.pay(res, body.reservationId, key, text);
+  }
+
+  async #checkout(req: IncomingMessage, res: ServerResponse, body: Record<string, unknown>, text: string): Promise<void> {
+    const o = this.#o;
+    const p = this.#purchase(req, res, body);
+    if (p === null) return;
+    const { sku, skuId, userId, qty, key } = p;
     const links = o.links;
     // A failed commit leaves units held and the writer maybe dead: nothing more is taken until a rebuild
     // proved the ledger answers again (see store-links.ts).
@@ -189,6 +253,27 @@ export class StoreApp {
     this.#send(res, 200, JSON.stringify({ initial: snap.initial, available: snap.available, reserved: snap.held, sold: snap.sold }));
   }
 
+  /** The in-process service's Prometheus page (this process's threads; the sale's stock from Redis) and the stores' round trips and errors. */
+  async #metrics(res: ServerResponse): Promise<void> {
+    const o = this.#o;
+    const m = o.metrics;
+    const stock: StockLine[] = [];
+    try {
+      for (let sku = 0; sku < o.sale.skus.length; sku++) {
+        const snap = await o.links.store.snapshot(sku);
+        if (snap !== null) stock.push({ sku: o.sale.skus[sku].id, initial: snap.initial, available: snap.available, reserved: snap.held, sold: snap.sold });
+      }
+    } catch {
+      // Redis away: the page still answers (its error counters say why), without stock lines.
+    }
+    const text = renderPrometheus(m.requests, m.threads, stock, sumBuffers(m.commits), o.saleId) + renderStoreStats(m.stores, m.threads);
+    this.#count(res, 200);
+    if (!res.headersSent && !res.destroyed) {
+      res.writeHead(200, ['content-type', 'text/plain; version=0.0.4; charset=utf-8', 'content-length', String(Buffer.byteLength(text))]);
+      res.end(text);
+    }
+  }
+
   #healthz(res: ServerResponse): void {
     const links = this.#o.links;
     if (links.ledgerDown) return this.#send(res, 503, JSON.stringify({ status: 'unhealthy', problems: ['ledger_unavailable'] }));
@@ -228,17 +313,22 @@ export class StoreApp {
   /** Answers a checkout (counted in flight) and counts it. */
   #done(res: ServerResponse, status: number, body: string | Buffer, extra: string[] = []): void {
     this.#send(res, status, body, extra);
-    this.#inFlight--;
+    this.#o.counters.inFlight = --this.#inFlight;
     if (this.#inFlight === 0) for (const go of this.#idle.splice(0)) go();
   }
 
   #send(res: ServerResponse, status: number, body: string | Buffer, extra: string[] = []): void {
-    this.counts[status] = (this.counts[status] ?? 0) + 1;
+    this.#count(res, status);
     if (!res.headersSent && !res.destroyed) sendJson(res, status, body, extra);
   }
 
+  #count(res: ServerResponse, status: number): void {
+    this.counts[status] = (this.counts[status] ?? 0) + 1;
+    this.#o.counters.count(this.#routes.get(res) ?? ROUTE.unmatched, status);
+  }
+
   #canned(res: ServerResponse, c: (typeof CANNED)[keyof typeof CANNED]): void {
-    this.counts[c.status] = (this.counts[c.status] ?? 0) + 1;
+    this.#count(res, c.status);
     sendCanned(res, c);
   }
 
@@ -248,4 +338,18 @@ export class StoreApp {
     if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
+}
+
+function routeOf(method: string | undefined, url: string): number {
+  if (method === 'POST') {
+    if (url === '/api/v1/checkout') return ROUTE.checkout;
+    if (url === '/api/v1/reservations') return ROUTE.reserve;
+    if (url === '/api/v1/orders') return ROUTE.pay;
+  } else if (method === 'GET') {
+    if (url.startsWith('/api/v1/inventory/')) return ROUTE.inventory;
+    if (url === '/healthz') return ROUTE.healthz;
+    if (url === '/metrics') return ROUTE.metrics;
+    if (url === '/admin/orders') return ROUTE.admin_orders;
+  } else if (method === 'DELETE' && url.startsWith('/api/v1/reservations/')) return ROUTE.release;
+  return ROUTE.unmatched;
 }

@@ -12,11 +12,19 @@ import { messageOf } from '../errors.ts';
 import { PgLedger } from '../stores/postgres/ledger.ts';
 import { connectRedis } from '../stores/redis/link.ts';
 import { RedisLuaStock } from '../stores/redis/lua-store.ts';
+import { RedisLeasedStock } from '../stores/redis/leased-store.ts';
+import { skuKeys } from '../stores/redis/keys.ts';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { RedisReservations } from '../stores/redis/reservations.ts';
+import { PgReservations } from '../stores/postgres/reservations.ts';
 import { PgGroupCommitter } from '../stores/postgres/group-commit.ts';
 import { rebuildStock, type RebuildReport, type SaleStock } from '../stores/rebuild.ts';
-import type { StockStore } from '../stores/stock-store.ts';
+import type { StockStore, StockStoreDesign } from '../stores/stock-store.ts';
 import type { RedisLink } from '../stores/redis/link.ts';
 import type { LogLevel } from './log.ts';
+import { observedLink, type StoreStats } from './store-metrics.ts';
+import type { CommitStatsWriter } from '../ledger/commit-stats.ts';
 
 const RETRY_MS = 500;
 const LOCK_MS = 15_000;
@@ -26,11 +34,16 @@ export interface StoreLinksOptions {
   sale: SaleStock;
   link: RedisLink;
   store: StockStore;
+  /** Reservations' holds in Redis and their rows in PostgreSQL. */
+  reservations: RedisReservations;
+  pgReservations: PgReservations;
   /** Opens a fresh ledger connection: pg's writer does not come back by itself after PostgreSQL went away. */
   openLedger(): Promise<PgLedger>;
   ledger: PgLedger;
   /** Redis key of the rebuild lock (one rebuild at a time over every process). */
   lockKey: string;
+  /** Every committed batch of orders (/metrics' ledger histograms). */
+  onBatch?: (orders: number, seconds: number) => void;
   log(level: LogLevel, message: string): void;
 }
 
@@ -42,23 +55,42 @@ export interface StoreConfig {
   schema: string;
   /** Prefix of every Redis key of this service. */
   prefix: string;
+  /** How the processes share the stock in Redis. */
+  strategy: StockStoreDesign;
 }
 
 /** Connects to both stores for one sale (each HTTP thread has its own connections). */
-export async function openStoreLinks(config: StoreConfig, saleId: number, sale: SaleStock & { perUserLimit: number }, log: StoreLinksOptions['log']): Promise<StoreLinks> {
-  const openLedger = () => PgLedger.open(config.ledgerUrl, { schema: config.schema });
+export async function openStoreLinks(config: StoreConfig, saleId: number, sale: SaleStock & { perUserLimit: number }, log: StoreLinksOptions['log'], stats?: StoreStats, commits?: CommitStatsWriter): Promise<StoreLinks> {
+  const openLedger = () => PgLedger.open(config.ledgerUrl, { schema: config.schema, observe: stats?.postgres });
   const ledger = await openLedger();
   let link: RedisLink;
   try {
     link = await connectRedis(config.redisUrl);
   } catch (e) {
+    stats?.failed('redis', 'unavailable');
     await ledger.close();
     throw e;
   }
+  if (stats) link = observedLink(link, stats);
   // A sale-wide limit over several SKUs is exact only with the whole sale under one hash tag.
   const layout = sale.skus.length > 1 && sale.perUserLimit > 0 ? 'sale' : 'sku';
-  const store = new RedisLuaStock(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout, perUserLimit: sale.perUserLimit, batch: true });
-  return new StoreLinks({ saleId, sale, link, store, ledger, openLedger, lockKey: rebuildLockKey(config.prefix, saleId), log });
+  const store: StockStore =
+    config.strategy === 'redis-leased'
+      ? new RedisLeasedStock(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, owner: `${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`, owners: await countOwners(link, config.prefix, saleId) })
+      : new RedisLuaStock(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout, perUserLimit: sale.perUserLimit, batch: true });
+  const reservations = new RedisReservations(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout });
+  const pgReservations = new PgReservations(config.ledgerUrl, config.schema, stats?.postgres);
+  const onBatch = commits === undefined ? undefined : (orders: number, seconds: number) => commits.record(orders, seconds);
+  return new StoreLinks({ saleId, sale, link, store, reservations, pgReservations, ledger, openLedger, lockKey: rebuildLockKey(config.prefix, saleId), log, onBatch });
+}
+
+/**
+ * redis-leased shrinks its batches to pool / owners near the end: the owners already renewing leases on the
+ * sale's first SKU, plus this one. An estimate (owners come and go); exactness does not depend on it.
+ */
+async function countOwners(link: RedisLink, prefix: string, saleId: number): Promise<number> {
+  const n = Number(await link.call(['HLEN', skuKeys(prefix, saleId, 0, 'sku').deadlines]));
+  return Math.max(2, (Number.isFinite(n) ? n : 0) + 1);
 }
 
 export function rebuildLockKey(prefix: string, saleId: number): string {
@@ -67,14 +99,18 @@ export function rebuildLockKey(prefix: string, saleId: number): string {
 
 export class StoreLinks {
   readonly store: StockStore;
+  readonly reservations: RedisReservations;
+  readonly pgReservations: PgReservations;
   readonly link: RedisLink;
   #ledger: PgLedger;
   #committer: PgGroupCommitter;
   readonly #o: StoreLinksOptions;
   /** A commit failed: new checkouts get 503 until a rebuild proves the ledger answers again. */
   ledgerDown = false;
-  #wanted: 'missing' | 'ledger' | null = null;
+  #wanted: 'missing' | 'ledger' | 'crash' | null = null;
   #running: Promise<void> | null = null;
+  /** redis-leased: the stock epochs when a 'missing' want began (a rebuild past them settles it). */
+  #baseline: number[] | null = null;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   readonly #token = `${process.pid}.${Math.random().toString(36).slice(2)}`;
@@ -84,9 +120,11 @@ export class StoreLinks {
   constructor(o: StoreLinksOptions) {
     this.#o = o;
     this.store = o.store;
+    this.reservations = o.reservations;
+    this.pgReservations = o.pgReservations;
     this.link = o.link;
     this.#ledger = o.ledger;
-    this.#committer = new PgGroupCommitter(o.ledger, o.saleId);
+    this.#committer = new PgGroupCommitter(o.ledger, o.saleId, { onBatch: o.onBatch });
   }
 
   get ledger(): PgLedger {
@@ -114,7 +152,12 @@ export class StoreLinks {
     this.#want(this.#wanted ?? 'missing');
   }
 
-  #want(why: 'missing' | 'ledger'): void {
+  /** This thread replaces one that died: one rebuild from the ledger gives back what the dead one held (see on-stores.ts). */
+  rebuildAfterCrash(): void {
+    this.#want('crash');
+  }
+
+  #want(why: 'missing' | 'ledger' | 'crash'): void {
     if (this.#closed) return;
     if (why === 'ledger' || this.#wanted === null) this.#wanted = why;
     this.#running ??= this.#attempt();
@@ -130,16 +173,24 @@ export class StoreLinks {
         const old = this.#ledger;
         await this.#committer.drain().catch(() => {});
         this.#ledger = fresh;
-        this.#committer = new PgGroupCommitter(fresh, this.#o.saleId);
+        this.#committer = new PgGroupCommitter(fresh, this.#o.saleId, { onBatch: this.#o.onBatch });
         void old.close();
       }
-      done = await this.#rebuildLocked(why === 'missing');
+      if (why === 'missing' && this.store.design === 'redis-leased') {
+        // 'missing' from redis-leased may be a dead owner's expired lease (the stock is still there): only
+        // the ledger can count it, so rebuild — unless another process rebuilt since this want began.
+        const baseline = (this.#baseline ??= await this.#epochs());
+        const now = await this.#epochs();
+        done = now.every((e) => e >= 0) && now.some((e, i) => e > baseline[i]);
+        if (!done) done = await this.#rebuildLocked(false, baseline);
+      } else done = await this.#rebuildLocked(why === 'missing');
     } catch (e) {
       this.#o.log('warn', `stock rebuild failed, retrying in ${RETRY_MS} ms: ${messageOf(e)}`);
     }
     this.#running = null;
     if (done) {
       this.#wanted = null;
+      this.#baseline = null;
       this.ledgerDown = false;
     } else if (!this.#closed && this.#timer === null) {
       this.#timer = setTimeout(() => {
@@ -151,7 +202,7 @@ export class StoreLinks {
   }
 
   /** true: the store holds the sale again (rebuilt here, or by another process while it held the lock). */
-  async #rebuildLocked(onlyIfMissing: boolean): Promise<boolean> {
+  async #rebuildLocked(onlyIfMissing: boolean, unlessPast: number[] | null = null): Promise<boolean> {
     const got = await this.link.call(['SET', this.#o.lockKey, this.#token, 'NX', 'PX', LOCK_MS]);
     if (got !== 'OK') {
       if (!onlyIfMissing) return false;
@@ -159,6 +210,10 @@ export class StoreLinks {
     }
     try {
       if (onlyIfMissing && (await this.#missingSkus()) === 0) return true;
+      if (unlessPast !== null) {
+        const now = await this.#epochs();
+        if (now.every((e) => e >= 0) && now.some((e, i) => e > unlessPast[i])) return true;
+      }
       const report = await rebuildStock(this.#ledger, this.store, this.#o.saleId, this.#o.sale);
       this.rebuilds++;
       this.#o.log('warn', describeRebuild(report));
@@ -166,6 +221,13 @@ export class StoreLinks {
     } finally {
       await this.link.call(['EVAL', "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.#o.lockKey, this.#token]).catch(() => {});
     }
+  }
+
+  /** Each SKU's stock epoch in Redis (-1: missing). */
+  async #epochs(): Promise<number[]> {
+    const out: number[] = [];
+    for (let sku = 0; sku < this.#o.sale.skus.length; sku++) out.push((await this.store.snapshot(sku))?.epoch ?? -1);
+    return out;
   }
 
   async #missingSkus(): Promise<number> {
@@ -179,6 +241,7 @@ export class StoreLinks {
     if (this.#timer) clearTimeout(this.#timer);
     await this.#running?.catch(() => {});
     await this.#committer.drain().catch(() => {});
+    await this.pgReservations.close();
     await this.store.close().catch(() => {});
     await this.link.close().catch(() => {});
     await this.#ledger.close().catch(() => {});

@@ -6,6 +6,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { messageOf } from '../errors.ts';
 import { openStoreLinks, type StoreConfig } from './store-links.ts';
 import { StoreApp } from './store-app.ts';
+import { StoreStats, type StoreThreadMetrics } from './store-metrics.ts';
+import { ThreadCounters } from './prometheus.ts';
+import { CommitStatsWriter } from '../ledger/commit-stats.ts';
 import type { SaleDefinition } from './sale.ts';
 import type { LogLevel } from './log.ts';
 
@@ -21,13 +24,15 @@ export interface StoreThreadData {
   requestTimeoutMs: number;
   maxConnections: number;
   seed: number;
+  metrics: StoreThreadMetrics;
+  /** This thread replaces one that died: it rebuilds the stock from the ledger first (on-stores.ts says why). */
+  restarted: boolean;
 }
 
 export type FromStoreThread =
   | { type: 'listening'; port: number }
   | { type: 'error'; message: string; code?: string }
-  | { type: 'log'; level: LogLevel; message: string }
-  | { type: 'closed'; counts: Record<number, number>; rebuilds: number };
+  | { type: 'log'; level: LogLevel; message: string };
 
 export type ToStoreThread = { type: 'close'; deadlineMs: number };
 
@@ -36,16 +41,21 @@ const parent = parentPort!; // this file only runs as a worker thread
 const post = (m: FromStoreThread) => parent.postMessage(m);
 const log = (level: LogLevel, message: string) => post({ type: 'log', level, message: `thread ${data.threadIndex}: ${message}` });
 
+const stats = new StoreStats(data.metrics.stores, data.threadIndex);
+const counters = new ThreadCounters(data.metrics.requests, data.threadIndex);
 let links;
 try {
-  links = await openStoreLinks(data.config, data.saleId, data.sale, log);
+  links = await openStoreLinks(data.config, data.saleId, data.sale, log, stats, new CommitStatsWriter(data.metrics.commits[data.threadIndex]));
 } catch (e) {
   post({ type: 'error', message: messageOf(e) });
   process.exit(1);
 }
-const app = new StoreApp({ sale: data.sale, saleId: data.saleId, links, threadIndex: data.threadIndex, adminToken: data.adminToken, maxInFlight: data.maxInFlight, seed: data.seed });
+if (data.restarted) links.rebuildAfterCrash();
+const app = new StoreApp({ sale: data.sale, saleId: data.saleId, links, threadIndex: data.threadIndex, adminToken: data.adminToken, maxInFlight: data.maxInFlight, seed: data.seed, counters, metrics: data.metrics });
 const server = createServer({ keepAliveTimeout: 5000, requestTimeout: data.requestTimeoutMs, headersTimeout: data.requestTimeoutMs }, app.handle);
 server.maxConnections = data.maxConnections;
+server.on('drop', () => counters.dropped());
+if (links.store.design === 'redis-lua') app.reservations.startSweeper();
 server.on('error', (e: NodeJS.ErrnoException) => post({ type: 'error', message: e.message, code: e.code }));
 server.listen({ port: data.port, host: data.host, reusePort: true }, () => {
   const address = server.address();
@@ -59,9 +69,9 @@ parent.on('message', async (m: ToStoreThread) => {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([app.drain(), new Promise<void>((r) => (timer = setTimeout(r, m.deadlineMs)))]);
   clearTimeout(timer);
+  app.reservations.stop();
   server.closeAllConnections();
   await closed;
   await links.close();
-  post({ type: 'closed', counts: app.counts, rebuilds: links.rebuilds });
   parent.close();
 });

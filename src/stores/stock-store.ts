@@ -63,6 +63,8 @@ export interface StockLoad {
   users: Array<[sku: number, userId: string, units: number]>;
   /** Keys of durable orders: a retry replays the order (`answer`, the 201 body). fingerprint null: written before fingerprints were kept (a retry gets 422). */
   keys: Array<{ sku: number; key: string; fingerprint: number | null; orderId: string; userId: string; answer: string }>;
+  /** Open reservations (not paid, released or expired), loaded as holds that can still be paid and still expire. Their units are in `skus[].held`, their users in `users`. */
+  holds?: Array<{ sku: number; holdId: string; qty: number; userId: string; limited: boolean; expiresAt: number }>;
 }
 
 export interface StockStore {

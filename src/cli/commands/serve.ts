@@ -8,7 +8,7 @@ import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
 import { fromWrittenSale, parseSale, startService, type SaleDefinition } from '../../service/index.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 import { NO_LIMIT } from '../../contract/sale.ts';
-import { redactUrl, startStoreService } from '../../service/on-stores.ts';
+import { redactUrl, startStoreService, STOCK_STORE_DESIGNS, type StockStoreDesign } from '../../service/on-stores.ts';
 
 interface ServeOptions {
   port: number;
@@ -39,17 +39,18 @@ interface ServeOptions {
   storeSchema?: string;
   rebuildStock?: boolean;
   joinPort?: boolean;
+  stockStrategy?: StockStoreDesign;
 }
 
 /** memory (in-process stock, SQLite ledger) or the shared stores (Redis stock, PostgreSQL ledger): both or neither. */
-export function storeMode(o: Pick<ServeOptions, 'stockStore' | 'ledger' | 'storePrefix' | 'storeSchema' | 'rebuildStock' | 'joinPort'>): 'memory' | 'stores' {
+export function storeMode(o: Pick<ServeOptions, 'stockStore' | 'ledger' | 'storePrefix' | 'storeSchema' | 'rebuildStock' | 'joinPort' | 'stockStrategy'>): 'memory' | 'stores' {
   const redis = o.stockStore !== 'memory';
   const postgres = /^postgres(ql)?:/.test(o.ledger);
   if (redis && !/^rediss?:/.test(o.stockStore)) throw new UsageError(`--stock-store ${JSON.stringify(o.stockStore)}: expected memory or redis://host:port/db`);
   if (redis && !postgres) throw new UsageError('--stock-store redis://… needs --ledger postgres://…: the orders of every process sharing the stock must be in one shared ledger');
   if (!redis && postgres) throw new UsageError('--ledger postgres://… needs --stock-store redis://…: in-process stock cannot be shared by several processes');
-  if (!redis && (o.storePrefix !== undefined || o.storeSchema !== undefined || o.rebuildStock === true || o.joinPort === true)) {
-    throw new UsageError('--store-prefix, --store-schema, --rebuild-stock and --join-port apply only with --stock-store redis://… --ledger postgres://…');
+  if (!redis && (o.storePrefix !== undefined || o.storeSchema !== undefined || o.rebuildStock === true || o.joinPort === true || o.stockStrategy !== undefined)) {
+    throw new UsageError('--store-prefix, --store-schema, --stock-strategy, --rebuild-stock and --join-port apply only with --stock-store redis://… --ledger postgres://…');
   }
   return redis ? 'stores' : 'memory';
 }
@@ -107,7 +108,8 @@ export function register(program: Command): void {
     .option('--store-schema <name>', 'PostgreSQL schema of the ledger tables (default flashsale); one per sale environment, so tests and services do not collide')
     .option('--store-prefix <prefix>', 'prefix of every Redis key (default flashsale:<schema>)')
     .option('--join-port', 'listen on --port beside another serve on the same stores (the kernel spreads connections over both): N processes behind one URL')
-    .option('--rebuild-stock', 'rebuild the Redis stock from the PostgreSQL ledger at start (initial − sold), even when Redis holds it')
+    .option('--stock-strategy <name>', `how the processes share the Redis stock (with --stock-store redis://…): ${STOCK_STORE_DESIGNS.join(', ')} (default redis-lua: one script call per take; redis-leased: each process leases units in batches and sells from memory; no reservations)`, oneOf(STOCK_STORE_DESIGNS))
+    .option('--rebuild-stock', 'rebuild the Redis stock from the PostgreSQL ledger at start (initial − sold − open reservations), even when Redis holds it')
     .option('--admin-token <token>', `bearer token for /admin routes (off without one); visible to every user in ps: prefer --admin-token-file or ${ADMIN_TOKEN_ENV}`)
     .option('--admin-token-file <path>', `file whose first line is the admin bearer token (else ${ADMIN_TOKEN_ENV} is read)`)
     .option('--strategy <name>', `stock core strategy: ${STRATEGIES.join(', ')}`, oneOf(STRATEGIES), 'atomic' as StrategyName) // commander's default value type: a literal of the union
@@ -168,6 +170,7 @@ async function serveOnStores(o: ServeOptions, sale: SaleDefinition, adminToken: 
     prefix: o.storePrefix,
     rebuildStock: o.rebuildStock,
     joinPort: o.joinPort,
+    strategy: o.stockStrategy,
     newSale: o.newSale,
     port: o.port,
     host: o.host,
@@ -183,7 +186,7 @@ async function serveOnStores(o: ServeOptions, sale: SaleDefinition, adminToken: 
   process.stdout.write(`${service.url}\n`);
   process.stderr.write(
     `flashsale serve: ${service.threads} thread(s) on the shared stores: stock ${redactUrl(o.stockStore)}, ledger ${redactUrl(o.ledger)}, sale ${service.saleId}, ` +
-      `${sale.skus.length} SKU(s), admin routes ${adminToken ? 'on' : 'off'}. Checkout only (reservations answer 501). Ctrl-C stops.\n`,
+      `${sale.skus.length} SKU(s), stock strategy ${o.stockStrategy ?? 'redis-lua'}${o.stockStrategy === 'redis-leased' ? ' (checkout only: reservations answer 501)' : ''}, admin routes ${adminToken ? 'on' : 'off'}. Ctrl-C stops.\n`,
   );
   await closeOnSignal(service, `draining in-flight checkouts (up to ${o.shutdownTimeout} ms)`);
 }

@@ -29,11 +29,14 @@ export class PgGroupCommitter {
   #running: Promise<void> | null = null;
   readonly stats: GroupCommitStats = { batches: 0, orders: 0, largestBatch: 0, commitSeconds: 0 };
 
-  /** maxBatch bounds one statement's arrays (default 4096 orders). */
-  constructor(ledger: PgLedger, saleId: number, options: { maxBatch?: number } = {}) {
+  readonly #onBatch: (orders: number, seconds: number) => void;
+
+  /** maxBatch bounds one statement's arrays (default 4096 orders); onBatch hears of every committed batch (/metrics). */
+  constructor(ledger: PgLedger, saleId: number, options: { maxBatch?: number; onBatch?: (orders: number, seconds: number) => void } = {}) {
     this.#ledger = ledger;
     this.#saleId = saleId;
     this.#maxBatch = options.maxBatch ?? 4096;
+    this.#onBatch = options.onBatch ?? (() => {});
   }
 
   /** Resolves null once the order is durable, or with why it alone was refused (duplicate id or key, stale epoch, bad field); rejects when its batch did not commit. */
@@ -72,7 +75,9 @@ export class PgGroupCommitter {
       const t0 = performance.now();
       try {
         const failed = await this.#ledger.appendBatch(this.#saleId, flat, fenced ? (epochs as number[]) : null); // fenced means every order came with its epoch
-        this.stats.commitSeconds += (performance.now() - t0) / 1000;
+        const seconds = (performance.now() - t0) / 1000;
+        this.stats.commitSeconds += seconds;
+        this.#onBatch(batch.length, seconds);
         this.stats.batches++;
         this.stats.orders += batch.length;
         this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);

@@ -12,6 +12,7 @@
 // only orders of the current epoch, and beginRebuild raises the epoch with an UPDATE of that row — which
 // waits for every batch in flight to commit — and reads the sales after it, in the same transaction. An
 // order of the old epoch then either committed before the count (and is in it) or fails (503, retry).
+import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { messageOf, PgLedgerError, StoreUnavailableError } from '../../errors.ts';
 import { parsePostgresUrl, redactUrl } from '../url.ts';
@@ -28,11 +29,19 @@ export interface PgRecovery {
   /** Units per (SKU, user): what a per-SKU Redis layout restores. */
   usersBySku: Array<[sku: string, userId: string, units: number]>;
   keys: Array<{ key: string; orderId: string; fingerprint: number | null; sku: string; userId: string }>;
+  /** Open reservations at the time of the count: not released, not expired, not paid (no order of their id). */
+  holds: Array<{ reservationId: string; sku: string; userId: string; qty: number; expiresAt: number }>;
+  /** Keys of reserves (any state): a retry replays the reservation's answer. */
+  reservationKeys: Array<{ key: string; reservationId: string; fingerprint: number | null; sku: string; answer: string }>;
 }
+
+/** Told of every call's time (op: commit, read, rebuild) and failure (null when it succeeded): /metrics on the stores. */
+export type PgObserver = (op: string, seconds: number, error: unknown) => void;
 
 export interface PgLedgerOptions {
   /** Schema holding the tables (created if missing). Default "flashsale". */
   schema?: string;
+  observe?: PgObserver;
 }
 
 export class PgLedger {
@@ -43,9 +52,11 @@ export class PgLedger {
   /** Everything else (recovery, pages, sales). */
   readonly #reader: pg.Pool;
   readonly #sql: { fence: string; insert: string; classify: string; page: string };
+  readonly #observe: PgObserver;
 
-  private constructor(url: string, schema: string, writer: pg.Client, reader: pg.Pool) {
+  private constructor(url: string, schema: string, writer: pg.Client, reader: pg.Pool, observe: PgObserver | undefined) {
     this.#url = url;
+    this.#observe = observe ?? (() => {});
     this.schema = schema;
     this.#writer = writer;
     this.#reader = reader;
@@ -84,7 +95,7 @@ export class PgLedger {
       if (e instanceof PgLedgerError) throw e;
       throw new StoreUnavailableError(`cannot open the ledger at ${redactUrl(url)}: ${messageOf(e)}`, undefined, { cause: e });
     }
-    return new PgLedger(url, schema, writer, reader);
+    return new PgLedger(url, schema, writer, reader, options.observe);
   }
 
   async latestSale(): Promise<{ id: number; definition: string; stockEpoch: number } | null> {
@@ -130,6 +141,7 @@ export class PgLedger {
     let inserted: Set<string>;
     let current: number;
     const w = this.#writer;
+    const t0 = performance.now();
     try {
       // Sent together (pipeline); BEGIN's and the fence's answers are awaited with the rest.
       const begin = w.query('BEGIN');
@@ -140,7 +152,9 @@ export class PgLedger {
       if (f.rows.length === 0) throw new PgLedgerError(`no sale ${saleId} in the ledger`);
       current = Number(f.rows[0].stock_epoch);
       inserted = new Set(ins.rows.map((r) => String(r.order_id)));
+      this.#observe('commit', (performance.now() - t0) / 1000, null);
     } catch (e) {
+      this.#observe('commit', (performance.now() - t0) / 1000, e);
       // In a failed pipeline the server skips to the end of the transaction; make sure none stays open.
       await w.query('ROLLBACK').catch(() => {});
       if (e instanceof PgLedgerError) throw e;
@@ -168,8 +182,8 @@ export class PgLedger {
   }
 
   /** What a restart needs: units sold per SKU, units per user (over the sale and per SKU), keys with their orders and fingerprints. */
-  async recover(saleId: number, client?: pg.PoolClient): Promise<PgRecovery> {
-    const q = (text: string) => (client ? client.query(text, [saleId]) : this.#read(text, [saleId]));
+  async recover(saleId: number, client?: pg.PoolClient, now = Date.now()): Promise<PgRecovery> {
+    const q = (text: string, more: unknown[] = []) => (client ? client.query(text, [saleId, ...more]) : this.#read(text, [saleId, ...more]));
     const s = this.schema;
     // One after another: on one connection (a rebuild's transaction) pg queues concurrent queries only
     // with a deprecation warning, and pg 9 will refuse them.
@@ -177,6 +191,12 @@ export class PgLedger {
     const byUserSku = await q(`SELECT sku, user_id, SUM(qty)::bigint AS n FROM ${s}.orders WHERE sale_id = $1 GROUP BY sku, user_id`);
     const keys = await q(`SELECT idempotency_key, order_id, fingerprint, sku, user_id FROM ${s}.orders WHERE sale_id = $1 AND idempotency_key IS NOT NULL`);
     const count = await q(`SELECT COUNT(*)::bigint AS n FROM ${s}.orders WHERE sale_id = $1`);
+    const holds = await q(
+      `SELECT reservation_id, sku, user_id, qty, expires_at FROM ${s}.reservations r WHERE sale_id = $1 AND state = 'open' AND expires_at > $2 ` +
+        `AND NOT EXISTS (SELECT 1 FROM ${s}.orders o WHERE o.order_id = r.reservation_id)`,
+      [now],
+    );
+    const reservationKeys = await q(`SELECT idempotency_key, reservation_id, fingerprint, sku, answer FROM ${s}.reservations WHERE sale_id = $1 AND idempotency_key IS NOT NULL`);
     const users = new Map<string, number>();
     const usersBySku: PgRecovery['usersBySku'] = [];
     for (const r of byUserSku.rows) {
@@ -190,6 +210,8 @@ export class PgLedger {
       users: [...users],
       usersBySku,
       keys: keys.rows.map((r) => ({ key: String(r.idempotency_key), orderId: String(r.order_id), fingerprint: r.fingerprint === null ? null : Number(r.fingerprint), sku: String(r.sku), userId: String(r.user_id) })),
+      holds: holds.rows.map((r) => ({ reservationId: String(r.reservation_id), sku: String(r.sku), userId: String(r.user_id), qty: Number(r.qty), expiresAt: Number(r.expires_at) })),
+      reservationKeys: reservationKeys.rows.map((r) => ({ key: String(r.idempotency_key), reservationId: String(r.reservation_id), fingerprint: r.fingerprint === null ? null : Number(r.fingerprint), sku: String(r.sku), answer: String(r.answer) })),
     };
   }
 
@@ -199,11 +221,14 @@ export class PgLedger {
    * recovery counts every order that will ever commit under the old epoch. See the file's comment.
    */
   async beginRebuild(saleId: number): Promise<{ epoch: number; recovery: PgRecovery }> {
+    const t0 = performance.now();
     let client: pg.PoolClient;
     try {
       client = await this.#reader.connect();
     } catch (e) {
-      throw new StoreUnavailableError(`the ledger at ${redactUrl(this.#url)} is unavailable: ${messageOf(e)}`, undefined, { cause: e });
+      const err = new StoreUnavailableError(`the ledger at ${redactUrl(this.#url)} is unavailable: ${messageOf(e)}`, undefined, { cause: e });
+      this.#observe('rebuild', (performance.now() - t0) / 1000, err);
+      throw err;
     }
     try {
       await client.query('BEGIN');
@@ -211,8 +236,10 @@ export class PgLedger {
       if (r.rows.length === 0) throw new PgLedgerError(`no sale ${saleId} in the ledger`);
       const recovery = await this.recover(saleId, client);
       await client.query('COMMIT');
+      this.#observe('rebuild', (performance.now() - t0) / 1000, null);
       return { epoch: Number(r.rows[0].stock_epoch), recovery };
     } catch (e) {
+      this.#observe('rebuild', (performance.now() - t0) / 1000, e);
       await client.query('ROLLBACK').catch(() => {});
       throw e;
     } finally {
@@ -237,10 +264,15 @@ export class PgLedger {
   }
 
   async #read(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+    const t0 = performance.now();
     try {
-      return await this.#reader.query(text, values);
+      const r = await this.#reader.query(text, values);
+      this.#observe('read', (performance.now() - t0) / 1000, null);
+      return r;
     } catch (e) {
-      throw new StoreUnavailableError(`ledger query failed at ${redactUrl(this.#url)}: ${messageOf(e)}`, undefined, { cause: e });
+      const err = new StoreUnavailableError(`ledger query failed at ${redactUrl(this.#url)}: ${messageOf(e)}`, undefined, { cause: e });
+      this.#observe('read', (performance.now() - t0) / 1000, err);
+      throw err;
     }
   }
 }

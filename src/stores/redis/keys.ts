@@ -24,6 +24,8 @@ export interface SkuKeys {
   /** redis-leased: hash owner → units leased, and owner → lease deadline (ms, Redis clock). */
   leases: string;
   deadlines: string;
+  /** Sorted set: reservation holdId → expiry (ms). A hold is in it exactly while it is open and unclaimed. */
+  expiry: string;
 }
 
 export function skuTag(saleId: number, sku: number, layout: KeyLayout): string {
@@ -42,6 +44,7 @@ export function skuKeys(prefix: string, saleId: number, sku: number, layout: Key
     holds: `${own}:holds`,
     leases: `${own}:leases`,
     deadlines: `${own}:deadlines`,
+    expiry: `${own}:expiry`,
   };
 }
 

@@ -236,12 +236,13 @@ export class RedisLeasedStock implements StockStore {
     );
   }
 
-  /** available: the pool plus every owner's unsold units as last reported (this owner's as of now); sold: units that left leases sold, as far as Redis knows. */
+  /** available: the pool plus every owner's unsold units as last reported (this owner's as of now); sold: the ledger's count at the last rebuild plus units that left leases sold since, as far as Redis knows. */
   async snapshot(sku: number): Promise<StoreSnapshot | null> {
     const keys = this.#keysOf(sku);
-    const stock = (await this.#link.call(['HMGET', keys.stock, 'initial', 'avail', 'leased', 'epoch'])) as Array<string | null>; // HMGET answers an array of strings or nulls
+    const stock = (await this.#link.call(['HMGET', keys.stock, 'initial', 'avail', 'leased', 'epoch', 'sold'])) as Array<string | null>; // HMGET answers an array of strings or nulls
     if (stock[1] === null) return null;
-    const [initial, pool, leased, epoch] = stock.map(Number);
+    // 'sold': what the ledger counted at the last rebuild (LOAD); 'leased': units leased since.
+    const [initial, pool, leased, epoch, rebuiltSold] = stock.map(Number);
     const fields = (await this.#link.call(['HGETALL', keys.leases])) as string[] | Record<string, string>; // HGETALL answers a flat array (RESP2) or a map (RESP3)
     const pairs = Array.isArray(fields) ? fields : Object.entries(fields).flat();
     let unsold = 0;
@@ -249,7 +250,7 @@ export class RedisLeasedStock implements StockStore {
       if (!pairs[i].endsWith(':unsold')) continue;
       unsold += pairs[i] === `${this.#o.owner}:unsold` ? Math.max(0, Atomics.load(this.#local, sku * STRIDE + UNITS)) : Number(pairs[i + 1]);
     }
-    return { initial, available: pool + unsold, held: 0, sold: leased - unsold, epoch };
+    return { initial, available: pool + unsold, held: 0, sold: (Number.isFinite(rebuiltSold) ? rebuiltSold : 0) + leased - unsold, epoch };
   }
 
   /** Rebuild: pool = initial − sold − held, no leases; users' counts and keys under the new epoch's names. */

@@ -106,7 +106,7 @@ export class RedisLuaStock implements StockStore {
   /** Rebuild: every SKU's gate closes (takes answer 'missing'), users and keys go in, then each gate opens. */
   async load(state: StockLoad): Promise<boolean> {
     const { epoch } = state;
-    const all = (sku: number) => [...keyList(this.#keys[sku]), this.#loading[sku]];
+    const all = (sku: number) => [...keyList(this.#keys[sku]), this.#loading[sku], this.#keys[sku].expiry];
     // Every begin wipes the shared users/keys hashes (layout 'sale'); all begins happen before any put.
     for (let sku = 0; sku < this.#keys.length; sku++) {
       if ((await LOAD.run(this.#link, all(sku), ['begin', epoch, '1'])) !== 1) return false;
@@ -127,6 +127,14 @@ export class RedisLuaStock implements StockStore {
       const userPairs = [...units].flatMap(([user, n]) => [user, String(n)]);
       const keyPairs = state.keys.filter((k) => mine(k.sku)).flatMap((k) => [k.key, `${k.fingerprint ?? 'unverifiable'}|${k.orderId}|${k.answer}`]);
       if (!(await put(sku, 'users', userPairs)) || !(await put(sku, 'keys', keyPairs))) return false;
+    }
+    // Open reservations: their holds and expiry entries, so they stay payable and still expire.
+    for (let sku = 0; sku < this.#keys.length; sku++) {
+      const mine = (state.holds ?? []).filter((h) => h.sku === sku);
+      for (let i = 0; i < mine.length; i += LOAD_CHUNK) {
+        const triples = mine.slice(i, i + LOAD_CHUNK).flatMap((h) => [h.holdId, `${h.qty}|${h.limited ? '1' : '0'}|0|${h.userId}`, String(h.expiresAt)]);
+        if ((await LOAD.run(this.#link, all(sku), ['put', epoch, 'holds', ...triples])) !== 1) return false;
+      }
     }
     for (let sku = 0; sku < this.#keys.length; sku++) {
       const s = state.skus[sku];

@@ -5,7 +5,7 @@ import { RedisScript } from './script.ts';
 
 // Hold records: qty|limited|keyLength|key..userId — lengths, not separators, since keys and user ids are
 // arbitrary text.
-const PARSE_HOLD = `
+export const PARSE_HOLD = `
 local function parse_hold(h)
   local a = string.find(h, '|', 1, true)
   local b = string.find(h, '|', a + 1, true)
@@ -137,24 +137,33 @@ return found
  * Rebuild, in phases so a big sale's users and keys go in chunks while takes see 'missing':
  *   begin epoch wipeShared — refused (0) if this or a newer epoch is loaded or loading; wipes the SKU's keys
  *   put epoch target(users|keys) field value… — refused unless this epoch is the one loading
+ *   put epoch holds (holdId record expiresAt)… — open reservations (needs KEYS[8], the expiry set)
  *   end epoch initial avail held sold — writes the stock hash (takes resume), drops the loading mark
- * KEYS stock, users, keys, holds, leases, deadlines, loading.
+ * KEYS stock, users, keys, holds, leases, deadlines, loading[, expiry] (redis-leased keeps no reservations: no expiry key).
  */
 export const LOAD = new RedisScript(
   'load',
   `
-local stock, users, idem, holds, leases, deadlines, loading = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local stock, users, idem, holds, leases, deadlines, loading, expiry = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local phase, epoch = ARGV[1], tonumber(ARGV[2])
 if phase == 'begin' then
   local have = tonumber(redis.call('HGET', stock, 'epoch') or '-1')
   local other = tonumber(redis.call('GET', loading) or '-1')
   if have >= epoch or other > epoch then return 0 end
   redis.call('DEL', stock, holds, leases, deadlines)
+  if expiry then redis.call('DEL', expiry) end
   if ARGV[3] == '1' then redis.call('DEL', users, idem) end
   redis.call('SET', loading, epoch)
   return 1
 end
 if tonumber(redis.call('GET', loading) or '-1') ~= epoch then return 0 end
+if phase == 'put' and ARGV[3] == 'holds' then
+  for i = 4, #ARGV, 3 do
+    redis.call('HSET', holds, ARGV[i], ARGV[i + 1])
+    redis.call('ZADD', expiry, ARGV[i + 2], ARGV[i])
+  end
+  return 1
+end
 if phase == 'put' then
   local target = ARGV[3] == 'users' and users or idem
   for i = 4, #ARGV, 2 do redis.call('HSET', target, ARGV[i], ARGV[i + 1]) end

@@ -1,0 +1,112 @@
+// serve --stock-strategy redis-leased: each serve process leases units of the Redis pool in batches and
+// sells them from memory (heartbeat and drain per process). Two processes sell exactly the stock (leases
+// returned at sell-out); one killed with SIGKILL mid-sale loses no acknowledged order, and after a
+// --rebuild-stock start the stock ends exact (the dead process's lease counted from the ledger).
+import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
+import { killAll, serve, serveRefused, type Served } from './helpers/serve.ts';
+import { acknowledged, runCrowd, type Receipt } from './helpers/store-crowd.ts';
+
+const redis = await redisAvailable();
+const postgres = await postgresAvailable();
+requireOrSkip('Redis', redis);
+requireOrSkip('PostgreSQL', postgres);
+const ready = redis.ok && postgres.ok;
+
+const schemas: string[] = [];
+
+afterAll(async () => {
+  killAll();
+  for (const s of schemas) {
+    await dropPgSchema(s).catch(() => {});
+    await dropRedisKeys(`flashsale:${s}`).catch(() => {});
+  }
+});
+
+function newSchema(): string {
+  const s = uniqueName('leased').toLowerCase();
+  schemas.push(s);
+  return s;
+}
+
+function args(schema: string, stock: number, more: string[] = []): string[] {
+  return ['--port', '0', '--sku', 'A', '--stock', String(stock), '--per-user-limit', '1', '--stock-store', REDIS_URL, '--ledger', POSTGRES_URL, '--store-schema', schema, '--stock-strategy', 'redis-leased', ...more];
+}
+
+const users = (n: number, stem: string) => Array.from({ length: n }, (_, i) => `${stem}${i}`);
+
+async function ledgerRows(schema: string): Promise<Array<{ order_id: string; user_id: string }>> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query(`SELECT order_id, user_id FROM ${schema}.orders`)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every acknowledged order is in the ledger; no user twice (limit 1); never more than the stock. */
+async function audit(schema: string, receipts: Receipt[], stock: number): Promise<number> {
+  const rows = await ledgerRows(schema);
+  const ids = new Set(rows.map((r) => r.order_id));
+  expect(acknowledged(receipts).filter((id) => !ids.has(id)), 'acknowledged orders missing from the ledger').toEqual([]);
+  expect(new Set(rows.map((r) => r.user_id)).size, 'a user holds two orders (limit 1)').toBe(rows.length);
+  expect(rows.length).toBeLessThanOrEqual(stock);
+  return rows.length;
+}
+
+async function inventory(url: string): Promise<Record<string, number>> {
+  return (await (await fetch(`${url}/api/v1/inventory/A`)).json()) as Record<string, number>;
+}
+
+describe.skipIf(!ready)('serve --stock-strategy redis-leased', () => {
+  it('two processes sell exactly the stock; reservations answer 501; a process with the other strategy is refused', { timeout: 240_000 }, async () => {
+    const schema = newSchema();
+    const STOCK = 200;
+    const a = await serve(args(schema, STOCK));
+    const b = await serve(args(schema, STOCK));
+    expect(a.stderr()).toMatch(/stock strategy redis-leased/);
+    const receipts = await runCrowd({ urls: () => [a.url, b.url], users: users(400, 'u'), sku: 'A', concurrency: 16, deadlineMs: 150_000, keyed: true });
+    expect(receipts.filter((r) => r.status === 201).length).toBe(STOCK);
+    expect(new Set(receipts.filter((r) => r.status === 201).map((r) => r.url)).size, 'both processes sold').toBe(2);
+    expect(await audit(schema, receipts, STOCK)).toBe(STOCK);
+    for (const s of [a, b]) expect(await inventory(s.url)).toEqual({ initial: STOCK, available: 0, reserved: 0, sold: STOCK });
+    const reserve = await fetch(`${a.url}/api/v1/reservations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'A', userId: 'x', qty: 1 }) });
+    expect([reserve.status, ((await reserve.json()) as { error: string }).error]).toEqual([501, 'not_on_this_strategy']);
+    const mixed = await serveRefused(args(schema, STOCK).filter((x) => x !== 'redis-leased' && x !== '--stock-strategy'));
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toMatch(/sold with --stock-strategy redis-leased by other processes/);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('kill -9 of one process mid-sale loses no acknowledged order; after --rebuild-stock the stock ends exact', { timeout: 240_000 }, async () => {
+    const schema = newSchema();
+    const STOCK = 300;
+    const a = await serve(args(schema, STOCK));
+    const b = await serve(args(schema, STOCK));
+    let live: Served[] = [a, b];
+    const receipts = await runCrowd({
+      urls: () => live.map((s) => s.url),
+      users: users(500, 'k'),
+      sku: 'A',
+      concurrency: 16,
+      deadlineMs: 150_000,
+      retries: 60,
+      onReceipt: (_r, all) => {
+        if (live.length === 2 && all.filter((x) => x.status === 201 && x.url === a.url).length >= 60) {
+          a.child.kill('SIGKILL');
+          live = [b];
+        }
+      },
+    });
+    expect(live, 'the process was killed mid-sale').toEqual([b]);
+    await audit(schema, receipts, STOCK);
+    const c = await serve(args(schema, STOCK, ['--rebuild-stock']));
+    expect(c.stderr()).toMatch(/stock_rebuilt: stock epoch \d+ rebuilt from the ledger/);
+    const rest = await runCrowd({ urls: () => [b.url, c.url], users: users(400, 'late'), sku: 'A', concurrency: 8, deadlineMs: 150_000, retries: 60 });
+    expect(await audit(schema, [...receipts, ...rest], STOCK), 'every unit sold in the end, none twice').toBe(STOCK);
+    for (const s of [b, c]) expect(await inventory(s.url)).toMatchObject({ initial: STOCK, available: 0, sold: STOCK });
+    await Promise.all([b.stop(), c.stop()]);
+  });
+});

@@ -1,0 +1,225 @@
+// Reservations on the shared stores (serve --stock-store redis://… --ledger postgres://…): two service
+// instances on one schema and key prefix behave as one service — reserve on one, pay or release on the
+// other; expiry gives the units back once; a pay racing a release of one reservation sells at most once;
+// keyed retries replay across instances; an open reservation survives a --rebuild-stock restart and stays
+// payable, while expired, released and paid ones are not brought back.
+import { afterAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
+import { startStoreService, type RunningStoreService } from '../src/service/on-stores.ts';
+import type { SaleDefinition } from '../src/service/sale.ts';
+
+const redis = await redisAvailable();
+const postgres = await postgresAvailable();
+requireOrSkip('Redis', redis);
+requireOrSkip('PostgreSQL', postgres);
+const ready = redis.ok && postgres.ok;
+
+const schemas: string[] = [];
+const running = new Set<RunningStoreService>();
+
+afterAll(async () => {
+  for (const s of running) await s.close().catch(() => {});
+  for (const s of schemas) {
+    await dropPgSchema(s).catch(() => {});
+    await dropRedisKeys(`flashsale:${s}`).catch(() => {});
+  }
+});
+
+function sale(over: Partial<SaleDefinition> = {}): SaleDefinition {
+  return { skus: [{ id: 'A', stock: 20 }], perUserLimit: 1, reservationTtlMs: 60_000, opensAtEpochMs: null, payment: { declineRate: 0, latencyMs: 0 }, ...over };
+}
+
+const quiet = () => {};
+
+async function start(schema: string, s: SaleDefinition, more: { rebuildStock?: boolean } = {}): Promise<RunningStoreService> {
+  const svc = await startStoreService({ sale: s, redisUrl: REDIS_URL, ledgerUrl: POSTGRES_URL, schema, threads: 1, log: quiet, ...more });
+  running.add(svc);
+  return svc;
+}
+
+async function stop(svc: RunningStoreService): Promise<void> {
+  await svc.close();
+  running.delete(svc);
+}
+
+function newSchema(): string {
+  const s = uniqueName('resv').toLowerCase();
+  schemas.push(s);
+  return s;
+}
+
+interface Answer { status: number; json: any; replayed: boolean }
+
+async function call(base: string, method: string, path: string, body?: unknown, key?: string): Promise<Answer> {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (key !== undefined) headers['idempotency-key'] = key;
+  const res = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, json: text === '' ? null : JSON.parse(text), replayed: res.headers.get('idempotent-replayed') === 'true' };
+}
+
+const reserve = (base: string, userId: string, key?: string, qty = 1) => call(base, 'POST', '/api/v1/reservations', { sku: 'A', userId, qty }, key);
+const pay = (base: string, reservationId: string, key?: string) => call(base, 'POST', '/api/v1/orders', { reservationId }, key);
+const release = (base: string, reservationId: string) => call(base, 'DELETE', `/api/v1/reservations/${encodeURIComponent(reservationId)}`);
+const inventory = async (base: string) => (await call(base, 'GET', '/api/v1/inventory/A')).json as { initial: number; available: number; reserved: number; sold: number };
+
+async function ledger(schema: string): Promise<Array<{ order_id: string; user_id: string; qty: number }>> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query(`SELECT order_id, user_id, qty FROM ${schema}.orders`)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Polls until `ok` holds for the inventory, or the bound runs out (then the last one is returned). */
+async function inventoryWhen(base: string, ok: (i: Awaited<ReturnType<typeof inventory>>) => boolean, ms = 15_000) {
+  let inv = await inventory(base);
+  for (const until = Date.now() + ms; !ok(inv) && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, 50));
+    inv = await inventory(base);
+  }
+  return inv;
+}
+
+describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
+  it('reserve on one instance, pay or release on the other, with the in-process answers', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const a = await start(schema, sale());
+    const b = await start(schema, sale());
+    const r1 = await reserve(a.url, 'dave');
+    expect(r1.status).toBe(201);
+    expect(Date.parse(r1.json.expiresAt)).toBeGreaterThan(Date.now());
+    expect(await inventory(b.url)).toEqual({ initial: 20, available: 19, reserved: 1, sold: 0 });
+    // The per-user limit counts the reservation, across instances.
+    expect((await call(b.url, 'POST', '/api/v1/checkout', { sku: 'A', userId: 'dave', qty: 1 })).json.error).toBe('limit_exceeded');
+    const paid = await pay(b.url, r1.json.reservationId);
+    expect(paid.status).toBe(201);
+    expect(await inventory(a.url)).toEqual({ initial: 20, available: 19, reserved: 0, sold: 1 });
+    expect((await ledger(schema)).map((o) => o.order_id)).toEqual([paid.json.orderId]);
+    const again = await pay(a.url, r1.json.reservationId);
+    expect([again.status, again.json.error]).toEqual([410, 'reservation_expired']);
+
+    const r2 = await reserve(b.url, 'erin');
+    expect(r2.status).toBe(201);
+    expect((await release(a.url, r2.json.reservationId)).status).toBe(204);
+    expect((await release(b.url, r2.json.reservationId)).status).toBe(404);
+    expect((await pay(b.url, r2.json.reservationId)).status).toBe(410);
+    expect(await inventory(b.url)).toEqual({ initial: 20, available: 19, reserved: 0, sold: 1 });
+    // The allowance came back with the release.
+    expect((await call(a.url, 'POST', '/api/v1/checkout', { sku: 'A', userId: 'erin', qty: 1 })).status).toBe(201);
+
+    for (const id of ['nope-1-1', 'rnever0-0.0', 'rx.zz', '']) expect((await pay(a.url, id)).status, id).toBe(id === '' ? 400 : 404);
+    expect((await release(a.url, 'nope-1-1')).status).toBe(404);
+    expect((await reserve(a.url, '')).status).toBe(400);
+    expect((await call(a.url, 'POST', '/api/v1/reservations', { sku: 'B', userId: 'x', qty: 1 })).json.error).toBe('unknown_sku');
+    expect((await reserve(a.url, 'big', undefined, 21)).json.error).toBe('sold_out');
+    await Promise.all([stop(a), stop(b)]);
+  });
+
+  it('a declined payment gives the units and the allowance back (402)', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const a = await start(schema, sale({ payment: { declineRate: 1, latencyMs: 0 } }));
+    const r = await reserve(a.url, 'poor');
+    expect((await pay(a.url, r.json.reservationId)).status).toBe(402);
+    expect(await inventory(a.url)).toEqual({ initial: 20, available: 20, reserved: 0, sold: 0 });
+    expect((await reserve(a.url, 'poor')).status).toBe(201);
+    await stop(a);
+  });
+
+  it('expiry returns the units and the allowance exactly once, with two instances sweeping', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const a = await start(schema, sale({ reservationTtlMs: 300 }));
+    const b = await start(schema, sale({ reservationTtlMs: 300 }));
+    const made = await Promise.all(Array.from({ length: 10 }, (_, i) => reserve(i % 2 ? a.url : b.url, `slow${i}`)));
+    expect(made.map((r) => r.status)).toEqual(Array(10).fill(201));
+    const inv = await inventoryWhen(a.url, (i) => i.reserved === 0);
+    expect(inv).toEqual({ initial: 20, available: 20, reserved: 0, sold: 0 });
+    const late = await pay(b.url, made[0].json.reservationId);
+    expect([late.status, late.json.error]).toEqual([410, 'reservation_expired']);
+    expect((await call(a.url, 'POST', '/api/v1/checkout', { sku: 'A', userId: 'slow0', qty: 1 })).status).toBe(201);
+    expect(await inventory(b.url)).toEqual({ initial: 20, available: 19, reserved: 0, sold: 1 });
+    await Promise.all([stop(a), stop(b)]);
+  });
+
+  it('a pay racing a release of one reservation, on two instances, sells it at most once', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const a = await start(schema, sale({ skus: [{ id: 'A', stock: 30 }], payment: { declineRate: 0, latencyMs: 5 } }));
+    const b = await start(schema, sale({ skus: [{ id: 'A', stock: 30 }], payment: { declineRate: 0, latencyMs: 5 } }));
+    const made = await Promise.all(Array.from({ length: 30 }, (_, i) => reserve(a.url, `racer${i}`)));
+    expect(made.every((r) => r.status === 201)).toBe(true);
+    const outcomes = await Promise.all(
+      made.map(async (r, i) => {
+        const id = r.json.reservationId as string;
+        const [p, d] = await Promise.all(i % 2 ? [pay(a.url, id), release(b.url, id)] : [pay(b.url, id), release(a.url, id)]);
+        return { paid: p.status === 201, released: d.status === 204, statuses: [p.status, d.status] };
+      }),
+    );
+    for (const o of outcomes) {
+      expect(o.paid && o.released, `paid and released: ${o.statuses}`).toBe(false);
+      expect(o.paid || o.released, `neither: ${o.statuses}`).toBe(true);
+    }
+    const sold = outcomes.filter((o) => o.paid).length;
+    expect((await ledger(schema)).length).toBe(sold);
+    expect(await inventory(b.url)).toEqual({ initial: 30, available: 30 - sold, reserved: 0, sold });
+    await Promise.all([stop(a), stop(b)]);
+  });
+
+  it('a keyed reserve and a keyed pay replay across instances, and take one unit', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const a = await start(schema, sale({ payment: { declineRate: 0, latencyMs: 50 } }));
+    const b = await start(schema, sale({ payment: { declineRate: 0, latencyMs: 50 } }));
+    const reserved = await Promise.all(Array.from({ length: 6 }, (_, i) => reserve(i % 2 ? a.url : b.url, 'retrier', 'rk-1')));
+    expect(reserved.map((r) => r.status)).toEqual(Array(6).fill(201));
+    expect(new Set(reserved.map((r) => r.json.reservationId)).size).toBe(1);
+    expect(reserved.filter((r) => r.replayed).length).toBe(5);
+    expect((await reserve(a.url, 'someone-else', 'rk-1')).json.error).toBe('idempotency_key_reused');
+    const id = reserved[0].json.reservationId as string;
+    const paid = await Promise.all(Array.from({ length: 6 }, (_, i) => pay(i % 2 ? a.url : b.url, id, 'pk-1')));
+    expect(paid.map((r) => r.status)).toEqual(Array(6).fill(201));
+    expect(new Set(paid.map((r) => r.json.orderId)).size).toBe(1);
+    expect(await ledger(schema)).toHaveLength(1);
+    expect(await inventory(a.url)).toEqual({ initial: 20, available: 19, reserved: 0, sold: 1 });
+    // After the reservation ended, its key still answers the reservation (as in-process).
+    const later = await reserve(b.url, 'retrier', 'rk-1');
+    expect([later.status, later.replayed, later.json.reservationId]).toEqual([201, true, id]);
+    await Promise.all([stop(a), stop(b)]);
+  });
+
+  it('an open reservation survives a --rebuild-stock restart and stays payable; released and paid ones are not brought back', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const a = await start(schema, sale());
+    const open = await reserve(a.url, 'keeper', 'keep-1');
+    const paid = await reserve(a.url, 'payer');
+    expect((await pay(a.url, paid.json.reservationId)).status).toBe(201);
+    const released = await reserve(a.url, 'leaver');
+    expect((await release(a.url, released.json.reservationId)).status).toBe(204);
+    await stop(a);
+    const b = await start(schema, sale(), { rebuildStock: true });
+    expect(await inventory(b.url)).toEqual({ initial: 20, available: 18, reserved: 1, sold: 1 });
+    expect((await pay(b.url, released.json.reservationId)).status).toBe(410);
+    expect((await pay(b.url, paid.json.reservationId)).status).toBe(410);
+    // The keyed reserve replays after the rebuild (its key came back from the ledger).
+    const replay = await reserve(b.url, 'keeper', 'keep-1');
+    expect([replay.status, replay.replayed, replay.json.reservationId]).toEqual([201, true, open.json.reservationId]);
+    expect((await pay(b.url, open.json.reservationId)).status).toBe(201);
+    expect(await inventory(b.url)).toEqual({ initial: 20, available: 18, reserved: 0, sold: 2 });
+    await stop(b);
+  });
+
+  it('a reservation that expired while no process swept is not brought back by a --rebuild-stock restart', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const a = await start(schema, sale({ reservationTtlMs: 1000 }));
+    const stale = await reserve(a.url, 'sleeper');
+    expect(stale.status).toBe(201);
+    await stop(a);
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(stale.json.expiresAt) - Date.now()) + 100));
+    const b = await start(schema, sale({ reservationTtlMs: 1000 }), { rebuildStock: true });
+    expect(await inventory(b.url)).toEqual({ initial: 20, available: 20, reserved: 0, sold: 0 });
+    expect((await pay(b.url, stale.json.reservationId)).status).toBe(410);
+    expect((await reserve(b.url, 'sleeper')).status, 'the allowance is free again').toBe(201);
+    await stop(b);
+  });
+});
