@@ -1,7 +1,7 @@
 // `flashsale run` as a library: scenario → (built-in service) → load → audit inputs → judge → result.
 // Data flows one way; every stage gets what the one before it produced and nothing reaches back.
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { checkTargetSale, fetchAuditInputs } from '../audit/index.ts';
 import { runLoad, type LoadProgress } from '../load/index.ts';
 import { describeEnvironment } from './environment.ts';
@@ -13,8 +13,9 @@ import { durationMs } from '../common/duration.ts';
 import { perUserLimitOf, resolveOpensAt, stockOf, toLoadPlan, toSaleDefinition } from '../scenario/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
 import type { ExecutionSegment } from '../schedule/index.ts';
-import { UsageError } from '../errors.ts';
-import { needsServiceProcess, preflightFaults, rigFaults, type FaultRig } from './faults-run.ts';
+import { ScenarioError, UsageError } from '../errors.ts';
+import { needsPostgresGate, needsServiceProcess, preflightFaults, rigFaults, type FaultRig } from './faults-run.ts';
+import { startServiceCluster, type ServiceCluster, type StoresRun } from './service-processes.ts';
 
 export interface RunScenarioOptions {
   loaded: LoadedScenario;
@@ -41,6 +42,8 @@ export interface RunScenarioOptions {
   allowExec?: boolean;
   /** What the faults did, line by line (the CLI prints it unless --quiet). */
   log?: (line: string) => void;
+  /** `run --service-processes N --stock-store … --ledger …`: the built-in service as N processes on the shared stores. */
+  stores?: StoresRun | null;
 }
 
 /** Where the load goes: --target, else the scenario's own target.url, else the built-in service. */
@@ -60,15 +63,36 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
   if (options.segment && builtIn) {
     throw new UsageError(`--segment ${options.segment.text}: a segment is one share of a crowd loading one shared service, so it needs --target or the scenario's target.url (a built-in service per machine would be as many separate sales); start one with \`flashsale serve\``);
   }
+  const storesRun = options.stores ?? null;
+  if (storesRun && !builtIn) {
+    throw new UsageError(`--service-processes starts the built-in service on the shared stores, and the load would go to ${resolved.from === 'flag' ? '--target' : "the scenario's target.url"} ${resolved.url}: give one, not both`);
+  }
+  if (storesRun && scenario.buyers.journey !== 'checkout') {
+    throw new ScenarioError(options.loaded.path, [`buyers.journey: "${scenario.buyers.journey}" reserves, and the service on the shared stores sells by checkout only (reservations answer 501): use "checkout" with --service-processes`]);
+  }
   const adminToken = builtIn ? randomBytes(18).toString('base64url') : options.adminToken;
   // Resolved once so the service and the crowd agree on when the sale opens.
   const opensAt = resolveOpensAt(scenario.sale.opensAt, Date.now());
   const faults = scenario.faults ?? [];
   const maxDurationMs = options.maxDurationMs ?? durationMs(scenario.load.maxDuration);
-  preflightFaults({ faults, builtIn, execAllowed: options.allowExec ?? false, serviceThreads: options.serviceThreads, ledgerPath: options.ledgerPath, maxDurationMs }, options.loaded.path);
+  const storesSetting = storesRun && { processes: storesRun.processes, ownRedis: storesRun.stockStore === 'redis-server' };
+  preflightFaults({ faults, builtIn, execAllowed: options.allowExec ?? false, serviceThreads: options.serviceThreads, ledgerPath: options.ledgerPath, maxDurationMs, stores: storesSetting }, options.loaded.path);
   let service: RunningService | null = null;
   let rig: FaultRig | null = null;
+  let cluster: ServiceCluster | null = null;
   try {
+    if (storesRun) {
+      cluster = await startServiceCluster({
+        run: storesRun,
+        sale: toSaleDefinition(scenario, opensAt),
+        dir: dirname(options.ledgerPath),
+        adminToken: adminToken!, // built in: the token was made above
+        threadsPerProcess: options.serviceThreads,
+        seed: options.seed ?? scenario.load.seed,
+        gate: needsPostgresGate(faults),
+        log: options.log,
+      });
+    }
     // With faults that kill it, the built-in service runs as its own process (the rig starts it).
     rig = await rigFaults({
       faults,
@@ -80,9 +104,10 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       expectedUsers: scenario.buyers.population,
       seed: options.seed ?? scenario.load.seed,
       execAllowed: options.allowExec ?? false,
+      ...(cluster ? { stores: cluster.faults } : {}),
       log: options.log,
     });
-    if (builtIn && !needsServiceProcess(faults)) {
+    if (builtIn && !cluster && !needsServiceProcess(faults)) {
       service = await startService({
         sale: toSaleDefinition(scenario, opensAt),
         threads: options.serviceThreads,
@@ -92,8 +117,14 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
         seed: options.seed ?? scenario.load.seed,
       });
     }
-    const url = service?.url ?? rig.service?.url ?? resolved.url ?? '';
-    const target: RunResult['target'] = { url, builtIn, serviceThreads: service?.threads ?? rig.service?.threads ?? null, from: resolved.from };
+    const url = cluster?.url ?? service?.url ?? rig.service?.url ?? resolved.url ?? '';
+    const target: RunResult['target'] = {
+      url,
+      builtIn,
+      serviceThreads: cluster?.threadsPerProcess ?? service?.threads ?? rig.service?.threads ?? null,
+      from: resolved.from,
+      ...(cluster ? { stores: cluster.record } : {}),
+    };
     // A foreign target must hold the scenario's sale, or the audit would blame it for our mistake.
     const warnings = builtIn ? [] : await checkTargetSale(url, stock.bySku);
     if (options.segment && !/^\d/.test(scenario.sale.opensAt)) {
@@ -105,12 +136,16 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     const crowdUrl = await rig.crowdUrl(url);
     const plan = { ...toLoadPlan(scenario, { targetUrl: crowdUrl, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs }), ...(options.segment ? { segment: options.segment } : {}) };
     const serviceProcess = rig.service;
-    const machineWatch = watchMachine(serviceProcess ? { children: () => (serviceProcess.pid === null ? [] : [serviceProcess.pid]) } : {});
+    const runningCluster = cluster;
+    const machineWatch = watchMachine(
+      runningCluster ? { children: () => runningCluster.pids() } : serviceProcess ? { children: () => (serviceProcess.pid === null ? [] : [serviceProcess.pid]) } : {},
+    );
     const running = rig;
     const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, progressEveryMs: options.progressEveryMs, startAtEpochMs: opensAt ?? undefined, onStart: (t0) => running.start(t0) });
     const machine = machineWatch.stop();
     // Faults still in effect are healed now: the audit needs the target back.
     const faultRecords = await rig.finish(load.intervals);
+    if (cluster) warnings.push(...cluster.warnings());
     const inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
     const judged = judge({
       load,
@@ -137,6 +172,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
   } finally {
     await service?.close();
     await rig?.close();
+    for (const line of (await cluster?.close()) ?? []) options.log?.(line);
   }
 }
 
