@@ -25,6 +25,7 @@ export const killServiceProcess: FaultKind<KillServiceProcess> = {
   matches: (spec) => 'kill' in spec && spec.kill === 'service-process',
   describe: (spec) => `kill -9 service process ${spec.process} at ${spec.at}, restart it with --rebuild-stock after ${spec.downFor}`,
   check(spec, setting, field) {
+    if (setting.service === 'built-in') return []; // the run's flags decide: checked again then
     if (setting.service !== 'stores' || !setting.stores) return [`${field('kill')}: "service-process" kills one of the service's processes on the shared stores, and this run has none: run with --service-processes N --stock-store … --ledger postgres://…`];
     if (spec.process >= setting.stores.processes) return [`${field('process')}: the run has ${setting.stores.processes} service process(es), numbered 0 to ${setting.stores.processes - 1}`];
     return [];

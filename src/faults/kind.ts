@@ -8,8 +8,9 @@ import type { ToxiproxyClient } from './toxiproxy/client.ts';
 /** What the run offers faults, known before the sale: checked statically (validate.ts). */
 export interface FaultSetting {
   /** The built-in service as its own process (it can be killed), inside the harness, as N processes on
-   * the shared stores (`run --service-processes`), or no built-in service (a URL target). */
-  service: 'own-process' | 'in-process' | 'stores' | 'none';
+   * the shared stores (`run --service-processes`), or no built-in service (a URL target); 'built-in':
+   * the built-in service in a shape the run's flags will decide (a scenario checked on its own). */
+  service: 'own-process' | 'in-process' | 'stores' | 'built-in' | 'none';
   /** With service 'stores': how many processes, and whether the run started its own redis-server. */
   stores?: { processes: number; ownRedis: boolean };
   /** HTTP threads of the built-in service, when known. */

@@ -23,6 +23,7 @@ export const restartRedis: FaultKind<RestartRedis> = {
   matches: (spec) => 'restart' in spec && spec.restart === 'redis',
   describe: (spec) => `kill -9 the run's redis-server at ${spec.at}, start it again empty after ${spec.downFor}`,
   check(_spec, setting, field) {
+    if (setting.service === 'built-in') return []; // the run's flags decide: checked again then
     if (setting.service !== 'stores' || !setting.stores) return [`${field('restart')}: "redis" restarts the Redis of the service on the shared stores, and this run has none: run with --service-processes N --stock-store redis-server --ledger postgres://…`];
     if (!setting.stores.ownRedis) return [`${field('restart')}: "redis" kills Redis, and this run's Redis is a redis:// URL that other programs may share: only a redis-server the run starts itself may be killed (--stock-store redis-server)`];
     return [];

@@ -24,6 +24,7 @@ export const stopPostgres: FaultKind<StopPostgres> = {
   matches: (spec) => 'stop' in spec && spec.stop === 'postgres',
   describe: (spec) => `cut PostgreSQL off at ${spec.at} for ${spec.downFor}`,
   check(_spec, setting, field) {
+    if (setting.service === 'built-in') return []; // the run's flags decide: checked again then
     if (setting.service !== 'stores') return [`${field('stop')}: "postgres" cuts the service on the shared stores off from its ledger, and this run has none: run with --service-processes N --stock-store … --ledger postgres://…`];
     return [];
   },
