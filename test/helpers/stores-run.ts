@@ -90,3 +90,8 @@ export function ownRedisPort(stderr: string): number | null {
   const m = /redis-server \(redis:\/\/127\.0\.0\.1:(\d+)/.exec(stderr);
   return m ? Number(m[1]) : null;
 }
+
+/** Errors that follow a store fault until every process has rebuilt are the fault's, but the judge's
+ * window ends at the first success after it: these tests judge loss and oversell, not the error rate. */
+export const FAULT_THRESHOLDS = { lost_orders: ['count==0'], oversold: ['count==0'], http_req_failed: ['rate<1'] };
+
