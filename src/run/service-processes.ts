@@ -221,6 +221,8 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     // Process 0 claims a free port; every other process, and any process restarted after a kill,
     // joins it; a restart first rebuilds the stock from the ledger (the dead one's holds go back).
     const restarted: boolean[] = [];
+    // A first start always loads the stock ("Redis holds no stock"): news only once the service is up.
+    let up = false;
     let sharedPort = 0;
     const make = (i: number) =>
       new ServiceProcess({
@@ -230,7 +232,7 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         threads,
         adminToken: o.adminToken,
         log: (line) => {
-          if (NOTEWORTHY.test(line)) o.log?.(`service process ${i}: ${line.replace(/^flashsale serve: /, '')}`);
+          if (up && NOTEWORTHY.test(line)) o.log?.(`service process ${i}: ${line.replace(/^flashsale serve: /, '')}`);
         },
       });
     processes.push(make(0));
@@ -238,6 +240,7 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     sharedPort = Number(new URL(first.url).port);
     for (let i = 1; i < run.processes; i++) processes.push(make(i));
     await Promise.all(processes.slice(1).map((p) => p.start()));
+    up = true;
     const faultProcesses: StoreProcessUnderFault[] = processes.map((p, i) => ({
       kill: () => p.kill(),
       async restart() {
