@@ -4,7 +4,7 @@
 // and keys are dropped (or kept and named with --keep-stores); no process outlives the run, also after
 // Ctrl-C (once: the run drains and cleans up; twice: the exit hook kills what it started); every wrong
 // combination of flags is refused with exit 2 before any load is sent.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -81,6 +81,14 @@ describe('run --service-processes: usage refused before any load (exit 2)', () =
     expect(run.stderr).toMatch(/buyers.journey: "reserve-pay" reserves, and the service on the shared stores sells by checkout only/);
   });
 
+  it("a scenario whose target.url sends the load elsewhere", async () => {
+    const path = join(dir, 'foreign.json');
+    writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(sale, 'utf8')), target: { url: 'http://127.0.0.1:9' } }));
+    const run = await flashsale('run', path, '-o', join(dir, 'foreign'), ...storesFlags(2));
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/--service-processes starts the built-in service on the shared stores, and the load would go to the scenario's target.url http:\/\/127\.0\.0\.1:9: give one, not both/);
+  });
+
   it.skipIf(!postgres.ok)('an unreachable Redis', async () => {
     const run = await flashsale('run', sale, '-o', join(dir, 'no-redis'), ...storesFlags(2, 'redis://127.0.0.1:1'));
     expect(run.code, run.stderr).toBe(2);
@@ -137,6 +145,26 @@ describe.skipIf(!stores)('run --service-processes 2 on Redis + PostgreSQL', () =
     expect(await schemaExists(s.schema)).toBe(false);
     expect(await redisKeysUnder(s.prefix)).toBe(0);
     expect(processesWith(s.schema)).toEqual([]);
+  });
+});
+
+describe.skipIf(!stores)('run --service-processes: a process that ends unasked', () => {
+  it('is named in the result\'s warnings, and the run still audits and stops the rest', { timeout: 120_000 }, async () => {
+    const out = join(dir, 'unasked');
+    const run = spawnFlashsale(['run', storesScenario(dir, 'unasked', { stock: 100_000, seconds: 4 }), '-o', out, ...storesFlags(2)]);
+    for (let i = 0; i < 600 && !/→ http:/.test(run.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
+    const schema = schemaFromOutput(run.stderr());
+    expect(schema, run.stderr()).not.toBeNull();
+    leftSchemas.push(schema!);
+    const [victim] = processesWith(schema!);
+    process.kill(victim, 'SIGKILL');
+    const done = await run.done;
+    expect(done.code, done.stderr).not.toBe(2);
+    const result = readRun(out);
+    expect(result.warnings ?? []).toContainEqual(expect.stringMatching(new RegExp(`service process [01] \\(pid ${victim}\\) ended without being asked \\(SIGKILL\\)`)));
+    expect(result.audit!.lostOrders).toBe(0);
+    expect(processesWith(schema!)).toEqual([]);
+    expect(await schemaExists(schema!)).toBe(false);
   });
 });
 
