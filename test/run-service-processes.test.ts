@@ -14,6 +14,8 @@ import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvai
 import { redisServerInstalled } from './helpers/private-redis.ts';
 import { ledgerRows, ownRedisPort, processesWith, readRun, schemaExists, schemaFromOutput, storesFlags, storesScenario } from './helpers/stores-run.ts';
 import { connectRedis } from '../src/stores/redis/link.ts';
+import { withDirectLedger } from '../src/run/run-scenario.ts';
+import type { ServiceCluster } from '../src/run/service-processes.ts';
 
 const redis = await redisAvailable();
 const postgres = await postgresAvailable();
@@ -52,6 +54,29 @@ async function noneLeft(...needles: string[]): Promise<number[]> {
   }
   return processesWith(...needles);
 }
+
+describe('the audit on the stores reads the ledger from PostgreSQL, not from a process', () => {
+  const order = (orderId: string) => ({ orderId, sku: 'phone', userId: `u-${orderId}`, qty: 1 });
+  const cluster = (read: () => Promise<ReturnType<typeof order>[]>) => ({ readLedger: read }) as unknown as ServiceCluster; // only readLedger is used
+  const served = { inventory: [], ledgerOrders: [order('a'), order('b'), order('ghost')], unavailable: {} };
+
+  it('uses what PostgreSQL holds, and says so when GET /admin/orders answered otherwise', async () => {
+    const warnings: string[] = [];
+    const inputs = await withDirectLedger(served, cluster(async () => [order('a'), order('b')]), warnings);
+    expect(inputs.ledgerOrders!.map((o) => o.orderId)).toEqual(['a', 'b']);
+    expect(warnings).toEqual(['GET /admin/orders answered 3 orders (1 not in PostgreSQL), and PostgreSQL holds 2: the audit used PostgreSQL']);
+  });
+
+  it('says nothing when they agree; uses the served ledger, with a warning, when PostgreSQL cannot be read', async () => {
+    const quiet: string[] = [];
+    await withDirectLedger(served, cluster(async () => served.ledgerOrders), quiet);
+    expect(quiet).toEqual([]);
+    const warnings: string[] = [];
+    const inputs = await withDirectLedger(served, cluster(async () => { throw new Error('connection refused'); }), warnings);
+    expect(inputs.ledgerOrders).toBe(served.ledgerOrders);
+    expect(warnings).toEqual(["the ledger could not be read from PostgreSQL directly (connection refused): the audit used the service's GET /admin/orders"]);
+  });
+});
 
 describe('run --service-processes: usage refused before any load (exit 2)', () => {
   const sale = storesScenario(dir, 'usage', { stock: 10 });
@@ -134,6 +159,7 @@ describe.skipIf(!stores)('run --service-processes 2 on Redis + PostgreSQL', () =
     }
     expect(await schemaExists(s.schema)).toBe(true);
     expect(processesWith(s.schema), 'no service process outlives the run').toEqual([]);
+    expect(result.warnings ?? [], 'the service\'s ledger and PostgreSQL agree').toEqual([]);
   });
 
   it('drops its schema and keys at the end, and leaves no process', { timeout: 120_000 }, async () => {

@@ -2,18 +2,18 @@
 // Data flows one way; every stage gets what the one before it produced and nothing reaches back.
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { checkTargetSale, fetchAuditInputs } from '../audit/index.ts';
+import { checkTargetSale, fetchAuditInputs, type AuditInputs } from '../audit/index.ts';
 import { runLoad, type LoadProgress } from '../load/index.ts';
 import { describeEnvironment } from './environment.ts';
 import { watchMachine } from '../measure/host-watch.ts';
 import { judge } from '../judge/judge.ts';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../contract/result.ts';
+import { RESULT_SCHEMA_VERSION, type AckedOrder, type RunResult } from '../contract/result.ts';
 import type { LoadedScenario } from '../scenario/index.ts';
 import { durationMs } from '../common/duration.ts';
 import { perUserLimitOf, resolveOpensAt, stockOf, toLoadPlan, toSaleDefinition } from '../scenario/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
 import type { ExecutionSegment } from '../schedule/index.ts';
-import { ScenarioError, UsageError } from '../errors.ts';
+import { messageOf, ScenarioError, UsageError } from '../errors.ts';
 import { needsPostgresGate, needsServiceProcess, preflightFaults, rigFaults, type FaultRig } from './faults-run.ts';
 import { startServiceCluster, type ServiceCluster, type StoresRun } from './service-processes.ts';
 
@@ -146,7 +146,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     // Faults still in effect are healed now: the audit needs the target back.
     const faultRecords = await rig.finish(load.intervals);
     if (cluster) warnings.push(...cluster.warnings());
-    const inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
+    let inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
+    // On the stores the run reads the ledger from PostgreSQL itself: the audit does not take a process's word for it.
+    if (cluster) inputs = await withDirectLedger(inputs, cluster, warnings);
     const judged = judge({
       load,
       initialUnits: stock.total,
@@ -174,6 +176,29 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     await rig?.close();
     for (const line of (await cluster?.close()) ?? []) options.log?.(line);
   }
+}
+
+/** The audit's ledger read straight from PostgreSQL; what the service's GET /admin/orders said is kept
+ * only to say so when the two differ (or when PostgreSQL could not be read, then the service's is used). */
+export async function withDirectLedger(inputs: AuditInputs, cluster: ServiceCluster, warnings: string[]): Promise<AuditInputs> {
+  let direct: AckedOrder[];
+  try {
+    direct = await cluster.readLedger();
+  } catch (e) {
+    warnings.push(`the ledger could not be read from PostgreSQL directly (${messageOf(e)}): the audit used the service's GET /admin/orders`);
+    return inputs;
+  }
+  const served = inputs.ledgerOrders;
+  if (served !== null) {
+    const ids = new Set(direct.map((o) => o.orderId));
+    const extra = served.filter((o) => !ids.has(o.orderId)).length;
+    if (served.length !== direct.length || extra > 0) {
+      warnings.push(`GET /admin/orders answered ${served.length} orders (${extra} not in PostgreSQL), and PostgreSQL holds ${direct.length}: the audit used PostgreSQL`);
+    }
+  }
+  const unavailable = { ...inputs.unavailable };
+  delete unavailable.ledger;
+  return { ...inputs, ledgerOrders: direct, unavailable };
 }
 
 /** reports/<scenario>-<UTC time>/ under `base`. */

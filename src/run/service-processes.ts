@@ -16,6 +16,7 @@ import { OwnRedisServer } from '../faults/redis-server.ts';
 import { TcpGate } from '../faults/tcp-gate.ts';
 import type { StoreProcessUnderFault, StoresUnderFault } from '../faults/kind.ts';
 import type { SaleDefinition } from '../contract/sale.ts';
+import type { AckedOrder } from '../contract/result.ts';
 import { connectRedis, dropKeysUnder } from '../stores/redis/link.ts';
 import { checkSchemaName } from '../stores/postgres/schema.ts';
 import { parsePostgresUrl, parseRedisUrl, redactUrl } from '../stores/url.ts';
@@ -24,6 +25,7 @@ import { parsePostgresUrl, parseRedisUrl, redactUrl } from '../stores/url.ts';
 export const MAX_SERVICE_PROCESSES = 32;
 const PROBE_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 15_000;
+const LEDGER_READ_TIMEOUT_MS = 30_000;
 
 export interface StoresFlags {
   processes?: number;
@@ -86,12 +88,12 @@ async function probeRedis(url: string): Promise<void> {
   }
 }
 
-async function pgQuery(url: string, sql: string): Promise<void> {
+async function pgQuery(url: string, sql: string): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
   client.on('error', () => {});
   try {
     await client.connect();
-    await client.query(sql);
+    return await client.query(sql);
   } finally {
     await client.end().catch(() => {});
   }
@@ -134,6 +136,8 @@ export interface ServiceCluster {
   faults: StoresUnderFault;
   /** Every process the cluster runs now (the service processes, the own redis-server). */
   pids(): number[];
+  /** The sale's orders as PostgreSQL holds them, read by the run itself (not through any process). */
+  readLedger(): Promise<AckedOrder[]>;
   /** Problems a reader must know: a process that ended without being asked. */
   warnings(): string[];
   /** Stops everything, drops the schema and keys unless kept; resolves with what it did, for the log. */
@@ -264,6 +268,11 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
       record,
       processes,
       faults: { processes: faultProcesses, redis: ownRedis, postgresGate: gate },
+      async readLedger() {
+        // The run's schema holds one sale: every order in it is this run's. Straight from the server (not the gate).
+        const r = await withTimeout('reading the ledger from PostgreSQL', LEDGER_READ_TIMEOUT_MS, pgQuery(run.ledger, `SELECT order_id, sku, user_id, qty FROM ${schema}.orders ORDER BY seq`));
+        return r.rows.map((row: { order_id: string; sku: string; user_id: string; qty: number }) => ({ orderId: row.order_id, sku: row.sku, userId: row.user_id, qty: Number(row.qty) }));
+      },
       pids: () => [...processes.map((p) => p.pid), ownRedis?.pid ?? null].filter((p): p is number => p !== null),
       warnings: () =>
         processes.flatMap((p, i) => p.unexpectedExits.map((x) => `service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}): ${p.stderr().trim().split('\n').slice(-2).join(' | ')}`)),
