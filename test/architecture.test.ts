@@ -33,7 +33,7 @@ const LAYERS: ReadonlyArray<{ floor: number; folder: string; mayImport: readonly
   {
     floor: 5,
     folder: 'run',
-    mayImport: ['scenario', 'faults', 'service', 'load', 'measure', 'audit', 'judge', 'report', 'thresholds', 'schedule', 'contract', 'common', 'errors.ts'],
+    mayImport: ['scenario', 'faults', 'service', 'stores', 'load', 'measure', 'audit', 'judge', 'report', 'thresholds', 'schedule', 'contract', 'common', 'errors.ts'],
   },
   {
     floor: 6,

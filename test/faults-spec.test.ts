@@ -44,11 +44,14 @@ describe('validating a faults list', () => {
 
   it.each([
     [[{ at: '3s', kill: 'service' }], 'faults[0].downFor: is required'],
-    [[{ at: '3s', kill: 'servce', downFor: '2s' }], 'faults[0].kill: must be one of "service", "thread"'],
+    [[{ at: '3s', kill: 'servce', downFor: '2s' }], 'faults[0].kill: must be one of "service", "thread", "service-process"'],
     [[{ at: '3s', kill: 'thread' }], 'faults[0].thread: is required'],
     [[{ at: '3s', kill: 'thread', thread: 1.5 }], 'faults[0].thread: must be a whole number, not 1.5'],
     [[{ at: 'soon', kill: 'service', downFor: '2s' }], 'faults[0].at: must be a duration: milliseconds, or a string like "500ms", "3s", "2m"'],
-    [[{ at: '3s' }], 'faults[0]: says nothing the fault does: give one of kill, exec, network'],
+    [[{ at: '3s' }], 'faults[0]: says nothing the fault does: give one of kill, exec, network, restart, stop'],
+    [[{ at: '3s', kill: 'service-process', downFor: '2s' }], 'faults[0].process: is required'],
+    [[{ at: '3s', restart: 'memcached', downFor: '1s' }], 'faults[0].restart: must be "redis"'],
+    [[{ at: '3s', stop: 'postgres' }], 'faults[0].downFor: is required'],
     [[{ at: '3s', kill: 'service', exec: 'x', downFor: '1s' }], 'faults[0]: has kill and exec: one action per fault (two faults may hit at the same moment)'],
     [[{ at: '3s', exec: 'x', heal: 5 }], 'faults[0].heal: must be a command: a string, or a list of strings (the program, then its arguments)'],
     [[{ at: '3s', network: { latency: '200ms' } }], 'faults[0].downFor: is required'],

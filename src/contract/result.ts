@@ -369,6 +369,21 @@ export const RunResultSchema = LoadResultSchema.extend({
     serviceThreads: orNull(int().min(1), 'integer or null'),
     /** Where the URL came from: the built-in service, the scenario's target.url, or --target. */
     from: oneOf(['built-in', 'scenario', 'flag']).meta({ description: "Where the URL came from: the built-in service, the scenario's target.url, or --target." }),
+    /** `run --service-processes N`: the built-in service as N processes on the shared stores; absent otherwise. */
+    stores: obj({
+      processes: int().min(1),
+      threadsPerProcess: int().min(1),
+      /** The Redis URL without its password, or the run's own redis-server. */
+      stockStore: str(),
+      ownRedis: bool(),
+      /** The PostgreSQL URL without its password. */
+      ledger: str(),
+      schema: str(),
+      prefix: str(),
+      kept: bool(),
+    })
+      .optional()
+      .meta({ description: 'run --service-processes N: the built-in service as N processes on the shared stores (URLs without passwords; the run\'s own schema and key prefix, and whether --keep-stores kept them); absent otherwise.' }),
   }),
   startedAt: str().meta({ description: 'ISO 8601.' }),
   endedAt: str().meta({ description: 'ISO 8601.' }),

@@ -22,7 +22,8 @@ export const killService: FaultKind<KillService> = {
   matches: (spec) => 'kill' in spec && spec.kill === 'service',
   describe: (spec) => `kill -9 the service at ${spec.at}, restart it after ${spec.downFor}`,
   check(_spec, setting, field) {
-    return setting.service === 'own-process' ? [] : [`${field('kill')}: "service" kills the built-in service, and this run's target is ${setting.service === 'none' ? 'not the built-in service' : 'the built-in service inside the harness (it must run as its own process)'}`];
+    if (setting.service === 'stores') return [`${field('kill')}: "service" kills the one built-in service on its SQLite ledger, and this run's service is ${setting.stores?.processes ?? 'N'} processes on the shared stores: kill one of them with {"kill": "service-process", "process": 0, "downFor": …}`];
+    return setting.service === 'own-process' || setting.service === 'built-in' ? [] : [`${field('kill')}: "service" kills the built-in service, and this run's target is ${setting.service === 'none' ? 'not the built-in service' : 'the built-in service inside the harness (it must run as its own process)'}`];
   },
   downForMs: (spec) => durationMs(spec.downFor),
   resource: () => 'service',

@@ -24,6 +24,7 @@ export const killThread: FaultKind<KillThread> = {
   matches: (spec) => 'kill' in spec && spec.kill === 'thread',
   describe: (spec) => `crash HTTP thread ${spec.thread} at ${spec.at}`,
   check(spec, setting, field) {
+    if (setting.service === 'stores') return [`${field('kill')}: "thread" crashes a thread of the in-process service through its supervisor, which the service on the shared stores does not have: kill a whole process with {"kill": "service-process", …}`];
     if (setting.service === 'none') return [`${field('kill')}: "thread" crashes a thread of the built-in service, and this run's target is not the built-in service`];
     if (setting.threads !== null && spec.thread >= setting.threads) {
       return [`${field('thread')}: the service has ${setting.threads} HTTP thread(s), numbered 0 to ${setting.threads - 1}`];

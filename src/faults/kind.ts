@@ -7,8 +7,12 @@ import type { ToxiproxyClient } from './toxiproxy/client.ts';
 
 /** What the run offers faults, known before the sale: checked statically (validate.ts). */
 export interface FaultSetting {
-  /** The built-in service as its own process (it can be killed), inside the harness, or no built-in service (a URL target). */
-  service: 'own-process' | 'in-process' | 'none';
+  /** The built-in service as its own process (it can be killed), inside the harness, as N processes on
+   * the shared stores (`run --service-processes`), or no built-in service (a URL target); 'built-in':
+   * the built-in service in a shape the run's flags will decide (a scenario checked on its own). */
+  service: 'own-process' | 'in-process' | 'stores' | 'built-in' | 'none';
+  /** With service 'stores': how many processes, and whether the run started its own redis-server. */
+  stores?: { processes: number; ownRedis: boolean };
   /** HTTP threads of the built-in service, when known. */
   threads: number | null;
   /** exec faults run the scenario's commands on this machine: only when the user allowed it. */
@@ -30,9 +34,27 @@ export interface ServiceUnderFault {
   waitHealthy(timeoutMs: number): Promise<number>;
 }
 
+/** One of the service's processes on the shared stores: killed, then started again beside the others. */
+export interface StoreProcessUnderFault {
+  /** SIGKILL, and wait until the process is gone. */
+  kill(): Promise<{ pid: number; exit: string }>;
+  /** Start it again on the shared port (--join-port) after rebuilding the stock from the ledger (--rebuild-stock). */
+  restart(): Promise<{ pid: number; startMs: number; healthyMs: number; recovered: string | null }>;
+}
+
+/** `run --service-processes N`: the processes and the stores a fault may act on. */
+export interface StoresUnderFault {
+  processes: readonly StoreProcessUnderFault[];
+  /** The run's own redis-server (never the machine's shared Redis); null when the run uses a Redis URL. */
+  redis: { kill(): Promise<{ pid: number | null }>; restart(): Promise<{ pid: number; startMs: number }> } | null;
+  /** The TCP gate between the processes and PostgreSQL; null when the run put none (no stop-postgres fault). */
+  postgresGate: { cut(): Promise<void>; open(): Promise<void>; readonly port: number } | null;
+}
+
 /** What faults act on during the run. Absent parts make the faults that need them fail, saying why. */
 export interface FaultContext {
   service?: ServiceUnderFault;
+  stores?: StoresUnderFault;
   /** A Toxiproxy proxy between the crowd and the target. */
   network?: { client: ToxiproxyClient; proxy: string };
   exec?: { allowed: boolean; cwd: string; env: NodeJS.ProcessEnv };

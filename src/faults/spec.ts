@@ -18,4 +18,4 @@ export const downFor = duration.meta({ description: 'How long the fault lasts: t
 export { durationMs };
 
 /** The action fields: each fault has exactly one, and it says which kind the fault is. */
-export const ACTIONS = ['kill', 'exec', 'network'] as const;
+export const ACTIONS = ['kill', 'exec', 'network', 'restart', 'stop'] as const;

@@ -66,7 +66,10 @@ export function formatSummary(result: RunResult, options: { color?: boolean } = 
   const c = result.counts;
   const seconds = result.durationMs / 1000;
   const out: string[] = [];
-  const target = result.target.builtIn
+  const stores = result.target.stores;
+  const target = stores
+    ? `built-in service, ${stores.processes} process(es) × ${stores.threadsPerProcess} thread(s) on ${stores.stockStore} and ${stores.ledger} (schema ${stores.schema}${stores.kept ? ', kept' : ''})`
+    : result.target.builtIn
     ? `built-in service${result.target.serviceThreads ? ` (${result.target.serviceThreads} threads)` : ''}`
     : `${result.target.url} ${paint.dim(result.target.from === 'flag' ? '(from --target)' : "(the scenario's target.url)")}`;
 

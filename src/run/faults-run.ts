@@ -21,6 +21,7 @@ import {
   type FaultSpec,
   type ServiceProcess,
 } from '../faults/index.ts';
+import type { StoresUnderFault } from '../faults/kind.ts';
 import type { ToxiproxyServer } from '../faults/toxiproxy/server.ts';
 import type { IntervalSeries } from '../contract/result.ts';
 import type { SaleDefinition } from '../contract/sale.ts';
@@ -30,6 +31,11 @@ const SERVICE_KINDS = new Set(['kill-service', 'kill-thread']);
 
 export function needsServiceProcess(faults: readonly FaultSpec[]): boolean {
   return faults.some((f) => SERVICE_KINDS.has(kindOf(f).id));
+}
+
+/** A stop-postgres fault: the run puts a TCP gate between the service processes and PostgreSQL. */
+export function needsPostgresGate(faults: readonly FaultSpec[]): boolean {
+  return faults.some((f) => kindOf(f).id === 'stop-postgres');
 }
 
 export function needsNetwork(faults: readonly FaultSpec[]): boolean {
@@ -44,14 +50,18 @@ export interface FaultPreflight {
   serviceThreads: number | undefined;
   ledgerPath: string;
   maxDurationMs: number;
+  /** `run --service-processes N`: the built-in service is N processes on the shared stores. */
+  stores?: { processes: number; ownRedis: boolean } | null;
 }
 
 /** Every reason the faults cannot run as asked, before any load: exit 2 (ScenarioError) naming the fault. */
 export function preflightFaults(p: FaultPreflight, source: string): void {
   if (p.faults.length === 0) return;
-  const own = p.builtIn && needsServiceProcess(p.faults);
+  const stores = p.builtIn ? (p.stores ?? null) : null;
+  const own = p.builtIn && stores === null && needsServiceProcess(p.faults);
   const problems = checkFaults(p.faults, {
-    service: p.builtIn ? (own ? 'own-process' : 'in-process') : 'none',
+    service: stores ? 'stores' : p.builtIn ? (own ? 'own-process' : 'in-process') : 'none',
+    ...(stores ? { stores } : {}),
     threads: p.builtIn ? (p.serviceThreads ?? defaultThreads()) : null,
     execAllowed: p.execAllowed,
     maxDurationMs: p.maxDurationMs,
@@ -93,6 +103,8 @@ export interface RigOptions {
   expectedUsers: number;
   seed: number | undefined;
   execAllowed: boolean;
+  /** `run --service-processes N`: the processes and stores, started by run-scenario (service-processes.ts). */
+  stores?: StoresUnderFault;
   log?(line: string): void;
 }
 
@@ -101,14 +113,14 @@ export async function rigFaults(o: RigOptions): Promise<FaultRig> {
   let service: ServiceProcess | null = null;
   let toxiproxy: ToxiproxyServer | null = null;
   let schedule: FaultSchedule | null = null;
-  const context: FaultContext = { exec: { allowed: o.execAllowed, cwd: process.cwd(), env: process.env }, log: o.log };
+  const context: FaultContext = { exec: { allowed: o.execAllowed, cwd: process.cwd(), env: process.env }, log: o.log, ...(o.stores ? { stores: o.stores } : {}) };
   const close = async () => {
     await schedule?.stop();
     await toxiproxy?.stop();
     await service?.stop();
   };
   try {
-    if (o.builtIn && needsServiceProcess(o.faults)) {
+    if (o.builtIn && !o.stores && needsServiceProcess(o.faults)) {
       if (o.adminToken === undefined) throw new ScenarioError('faults', ['the built-in service needs an admin token']);
       const saleFile = join(dirname(o.ledgerPath), 'sale.json');
       writeFileSync(saleFile, `${JSON.stringify(o.sale)}\n`);

@@ -1,20 +1,21 @@
 // `flashsale run` as a library: scenario → (built-in service) → load → audit inputs → judge → result.
 // Data flows one way; every stage gets what the one before it produced and nothing reaches back.
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { checkTargetSale, fetchAuditInputs } from '../audit/index.ts';
+import { dirname, join } from 'node:path';
+import { checkTargetSale, fetchAuditInputs, type AuditInputs } from '../audit/index.ts';
 import { runLoad, type LoadProgress } from '../load/index.ts';
 import { describeEnvironment } from './environment.ts';
 import { watchMachine } from '../measure/host-watch.ts';
 import { judge } from '../judge/judge.ts';
-import { RESULT_SCHEMA_VERSION, type RunResult } from '../contract/result.ts';
+import { RESULT_SCHEMA_VERSION, type AckedOrder, type RunResult } from '../contract/result.ts';
 import type { LoadedScenario } from '../scenario/index.ts';
 import { durationMs } from '../common/duration.ts';
 import { perUserLimitOf, resolveOpensAt, stockOf, toLoadPlan, toSaleDefinition } from '../scenario/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
 import type { ExecutionSegment } from '../schedule/index.ts';
-import { UsageError } from '../errors.ts';
-import { needsServiceProcess, preflightFaults, rigFaults, type FaultRig } from './faults-run.ts';
+import { messageOf, ScenarioError, UsageError } from '../errors.ts';
+import { needsPostgresGate, needsServiceProcess, preflightFaults, rigFaults, type FaultRig } from './faults-run.ts';
+import { startServiceCluster, type ServiceCluster, type StoresRun } from './service-processes.ts';
 
 export interface RunScenarioOptions {
   loaded: LoadedScenario;
@@ -41,6 +42,8 @@ export interface RunScenarioOptions {
   allowExec?: boolean;
   /** What the faults did, line by line (the CLI prints it unless --quiet). */
   log?: (line: string) => void;
+  /** `run --service-processes N --stock-store … --ledger …`: the built-in service as N processes on the shared stores. */
+  stores?: StoresRun | null;
 }
 
 /** Where the load goes: --target, else the scenario's own target.url, else the built-in service. */
@@ -60,15 +63,33 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
   if (options.segment && builtIn) {
     throw new UsageError(`--segment ${options.segment.text}: a segment is one share of a crowd loading one shared service, so it needs --target or the scenario's target.url (a built-in service per machine would be as many separate sales); start one with \`flashsale serve\``);
   }
+  const storesRun = options.stores ?? null;
+  if (storesRun && !builtIn) {
+    throw new UsageError(`--service-processes starts the built-in service on the shared stores, and the load would go to ${resolved.from === 'flag' ? '--target' : "the scenario's target.url"} ${resolved.url}: give one, not both`);
+  }
   const adminToken = builtIn ? randomBytes(18).toString('base64url') : options.adminToken;
   // Resolved once so the service and the crowd agree on when the sale opens.
   const opensAt = resolveOpensAt(scenario.sale.opensAt, Date.now());
   const faults = scenario.faults ?? [];
   const maxDurationMs = options.maxDurationMs ?? durationMs(scenario.load.maxDuration);
-  preflightFaults({ faults, builtIn, execAllowed: options.allowExec ?? false, serviceThreads: options.serviceThreads, ledgerPath: options.ledgerPath, maxDurationMs }, options.loaded.path);
+  const storesSetting = storesRun && { processes: storesRun.processes, ownRedis: storesRun.stockStore === 'redis-server' };
+  preflightFaults({ faults, builtIn, execAllowed: options.allowExec ?? false, serviceThreads: options.serviceThreads, ledgerPath: options.ledgerPath, maxDurationMs, stores: storesSetting }, options.loaded.path);
   let service: RunningService | null = null;
   let rig: FaultRig | null = null;
+  let cluster: ServiceCluster | null = null;
   try {
+    if (storesRun) {
+      cluster = await startServiceCluster({
+        run: storesRun,
+        sale: toSaleDefinition(scenario, opensAt),
+        dir: dirname(options.ledgerPath),
+        adminToken: adminToken!, // built in: the token was made above
+        threadsPerProcess: options.serviceThreads,
+        seed: options.seed ?? scenario.load.seed,
+        gate: needsPostgresGate(faults),
+        log: options.log,
+      });
+    }
     // With faults that kill it, the built-in service runs as its own process (the rig starts it).
     rig = await rigFaults({
       faults,
@@ -80,9 +101,10 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       expectedUsers: scenario.buyers.population,
       seed: options.seed ?? scenario.load.seed,
       execAllowed: options.allowExec ?? false,
+      ...(cluster ? { stores: cluster.faults } : {}),
       log: options.log,
     });
-    if (builtIn && !needsServiceProcess(faults)) {
+    if (builtIn && !cluster && !needsServiceProcess(faults)) {
       service = await startService({
         sale: toSaleDefinition(scenario, opensAt),
         threads: options.serviceThreads,
@@ -92,8 +114,14 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
         seed: options.seed ?? scenario.load.seed,
       });
     }
-    const url = service?.url ?? rig.service?.url ?? resolved.url ?? '';
-    const target: RunResult['target'] = { url, builtIn, serviceThreads: service?.threads ?? rig.service?.threads ?? null, from: resolved.from };
+    const url = cluster?.url ?? service?.url ?? rig.service?.url ?? resolved.url ?? '';
+    const target: RunResult['target'] = {
+      url,
+      builtIn,
+      serviceThreads: cluster?.threadsPerProcess ?? service?.threads ?? rig.service?.threads ?? null,
+      from: resolved.from,
+      ...(cluster ? { stores: cluster.record } : {}),
+    };
     // A foreign target must hold the scenario's sale, or the audit would blame it for our mistake.
     const warnings = builtIn ? [] : await checkTargetSale(url, stock.bySku);
     if (options.segment && !/^\d/.test(scenario.sale.opensAt)) {
@@ -105,13 +133,19 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     const crowdUrl = await rig.crowdUrl(url);
     const plan = { ...toLoadPlan(scenario, { targetUrl: crowdUrl, workers: options.workers, seed: options.seed, maxDurationMs: options.maxDurationMs }), ...(options.segment ? { segment: options.segment } : {}) };
     const serviceProcess = rig.service;
-    const machineWatch = watchMachine(serviceProcess ? { children: () => (serviceProcess.pid === null ? [] : [serviceProcess.pid]) } : {});
+    const runningCluster = cluster;
+    const machineWatch = watchMachine(
+      runningCluster ? { children: () => runningCluster.pids() } : serviceProcess ? { children: () => (serviceProcess.pid === null ? [] : [serviceProcess.pid]) } : {},
+    );
     const running = rig;
     const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, progressEveryMs: options.progressEveryMs, startAtEpochMs: opensAt ?? undefined, onStart: (t0) => running.start(t0) });
     const machine = machineWatch.stop();
     // Faults still in effect are healed now: the audit needs the target back.
     const faultRecords = await rig.finish(load.intervals);
-    const inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
+    if (cluster) warnings.push(...cluster.warnings());
+    let inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
+    // On the stores the run reads the ledger from PostgreSQL itself: the audit does not take a process's word for it.
+    if (cluster) inputs = await withDirectLedger(inputs, cluster, warnings);
     const judged = judge({
       load,
       initialUnits: stock.total,
@@ -137,7 +171,31 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
   } finally {
     await service?.close();
     await rig?.close();
+    for (const line of (await cluster?.close()) ?? []) options.log?.(line);
   }
+}
+
+/** The audit's ledger read straight from PostgreSQL; what the service's GET /admin/orders said is kept
+ * only to say so when the two differ (or when PostgreSQL could not be read, then the service's is used). */
+export async function withDirectLedger(inputs: AuditInputs, cluster: ServiceCluster, warnings: string[]): Promise<AuditInputs> {
+  let direct: AckedOrder[];
+  try {
+    direct = await cluster.readLedger();
+  } catch (e) {
+    warnings.push(`the ledger could not be read from PostgreSQL directly (${messageOf(e)}): the audit used the service's GET /admin/orders`);
+    return inputs;
+  }
+  const served = inputs.ledgerOrders;
+  if (served !== null) {
+    const ids = new Set(direct.map((o) => o.orderId));
+    const extra = served.filter((o) => !ids.has(o.orderId)).length;
+    if (served.length !== direct.length || extra > 0) {
+      warnings.push(`GET /admin/orders answered ${served.length} orders (${extra} not in PostgreSQL), and PostgreSQL holds ${direct.length}: the audit used PostgreSQL`);
+    }
+  }
+  const unavailable = { ...inputs.unavailable };
+  delete unavailable.ledger;
+  return { ...inputs, ledgerOrders: direct, unavailable };
 }
 
 /** reports/<scenario>-<UTC time>/ under `base`. */

@@ -162,7 +162,7 @@ export function checkSemantics(s: Scenario, raw: unknown): string[] {
   // kill with a foreign target.url); the run checks them again against its setting (--target,
   // --allow-exec, the service's threads: src/run/faults-run.ts).
   if (s.faults && s.faults.length > 0) {
-    const service = s.target === 'built-in' ? 'own-process' : 'none';
+    const service = s.target === 'built-in' ? 'built-in' : 'none';
     problems.push(...checkFaults(s.faults, { service, threads: null, execAllowed: true, maxDurationMs: durationMs(s.load.maxDuration) }));
   }
   return problems;

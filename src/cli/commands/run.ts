@@ -21,6 +21,7 @@ import { startDashboard, type Dashboard } from '../dashboard.ts';
 import { createProgressReporter } from '../progress.ts';
 import { useColor } from '../color.ts';
 import { parseSegment, type ExecutionSegment } from '../../schedule/index.ts';
+import { MAX_SERVICE_PROCESSES, storesRunOf } from '../../run/service-processes.ts';
 
 /** --segment: k6's execution-segment syntax (0:1/4), refused with exit 2 when it is not one. */
 function segmentOption(value: string): ExecutionSegment {
@@ -47,6 +48,10 @@ interface RunOptions {
   k6?: string;
   dashboard?: string | true;
   allowExec?: boolean;
+  serviceProcesses?: number;
+  stockStore?: string;
+  ledger?: string;
+  keepStores?: boolean;
 }
 
 /** How long the dashboard keeps serving the final report after the run while a page is open on it. */
@@ -71,7 +76,9 @@ Exit codes:
 See docs/verdicts.md for what each kind of broken target gets.`;
 
 function targetLine(name: string, t: RunResult['target']): string {
-  const where = t.builtIn ? ' (built-in service)' : t.from === 'flag' ? ' (--target)' : " (the scenario's target.url)";
+  const s = t.stores;
+  const builtIn = s ? ` (built-in service: ${s.processes} process(es) × ${s.threadsPerProcess} thread(s) on ${s.stockStore} and ${s.ledger}, schema ${s.schema})` : ' (built-in service)';
+  const where = t.builtIn ? builtIn : t.from === 'flag' ? ' (--target)' : " (the scenario's target.url)";
   return `flashsale: ${name} → ${t.url}${where}`;
 }
 
@@ -97,10 +104,17 @@ export function register(program: Command): void {
     .option('--json', 'print the result summary as one JSON object on stdout')
     .option('--no-color', 'no colour in the summary')
     .option('--dashboard [host:port]', 'serve a live page during the run (charts, then the final report) and /metrics for Prometheus (default: 127.0.0.1 and a free port, printed at start; loopback only unless a host is given)')
+    .option('--service-processes <n>', `run the built-in service as N \`flashsale serve\` processes on the shared stores, behind one URL (needs --stock-store and --ledger; docs/stores.md)`, integer(1, MAX_SERVICE_PROCESSES))
+    .option('--stock-store <redis://host:port/db|redis-server>', "with --service-processes: the Redis the processes share, or redis-server to start the run's own (nothing on disk; the only Redis a fault may restart)")
+    .option('--ledger <postgres://user@host:port/db>', 'with --service-processes: the PostgreSQL ledger the processes share (the run uses a fresh schema of its own)')
+    .option('--keep-stores', "with --service-processes: keep the run's PostgreSQL schema and Redis keys (printed at the end) instead of dropping them")
     .option('--allow-exec', "let the scenario's exec faults run their commands on this machine, as you (docs/faults.md)")
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (arg: string, opts: RunOptions) => {
       const loaded = loadScenario(arg);
+      // Checked before anything starts: no store is touched and no load is sent on a bad combination.
+      const stores = storesRunOf({ processes: opts.serviceProcesses, stockStore: opts.stockStore, ledger: opts.ledger, keepStores: opts.keepStores, target: opts.target });
+      if (stores && opts.engine === 'k6') throw new UsageError('--service-processes works with the native engine only');
       if (opts.engine === 'k6') refuseFaults(loaded.scenario, 'run --engine k6'); // before looking for k6: this is the first thing wrong
       const k6 = opts.engine === 'k6' ? findK6(opts.k6) : null;
       // k6 reports only when it ends (its raw output is imported afterwards): nothing live to show.
@@ -177,6 +191,7 @@ export function register(program: Command): void {
           onTargetReady: (target) => log(targetLine(loaded.scenario.name, target)),
           allowExec: opts.allowExec,
           log,
+          stores,
         });
       } catch (e) {
         await dashboard?.close();

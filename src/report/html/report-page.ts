@@ -120,7 +120,7 @@ function environmentTable(result: RunResult): string {
   const e = result.environment;
   const rows: Array<[string, string]> = [
     ['started', result.startedAt], ['ended', result.endedAt],
-    ['target', result.target.builtIn ? `built-in service, ${result.target.serviceThreads ?? '?'} threads (${result.target.url})` : result.target.url],
+    ['target', result.target.stores ? `built-in service, ${result.target.stores.processes} process(es) × ${result.target.stores.threadsPerProcess} thread(s) on ${result.target.stores.stockStore} and ${result.target.stores.ledger} (${result.target.url})` : result.target.builtIn ? `built-in service, ${result.target.serviceThreads ?? '?'} threads (${result.target.url})` : result.target.url],
     ['node', e.node], ['platform', `${e.platform} ${e.arch}`], ['CPUs', `${e.cpus} × ${e.cpuModel}`],
     ['memory', `${(e.totalMemoryBytes / 2 ** 30).toFixed(1)} GiB`], ['flashsale', e.flashsaleVersion], ['git commit', e.gitCommit ?? '–'],
   ];
