@@ -2,7 +2,7 @@
 // buckets counted, errors (by kind and retries when the series has them, null with a note when not),
 // and the recovery time as the range the bucket resolution allows.
 import { describe, expect, it } from 'vitest';
-import { faultImpact, withImpact, type FaultSeries } from '../src/faults/impact.ts';
+import { faultImpact, SETTLE_MAX_MS, withImpact, type FaultSeries } from '../src/faults/impact.ts';
 import type { FaultRecord } from '../src/faults/record.ts';
 
 /** A series from per-bucket successes and errors (sent = completed = their sum). */
@@ -23,6 +23,18 @@ describe('fault impact from the interval series', () => {
     expect(impact).toMatchObject({ fromMs: 200, toMs: 800, successes: 11, errors: 28, sent: 39, completed: 39, soldOuts: 0 });
     expect(impact.recoveryMs).toEqual({ min: 60, max: 160 });
     expect(impact.outageMs).toEqual({ min: 450, max: 550 });
+  });
+
+  it('errors that go on without a break after the first success are the fault\'s too, up to SETTLE_MAX_MS past its end', () => {
+    // Healed at 250 ms: the first success in bucket 3, errors on through bucket 5, a clean bucket 6, errors again in 7.
+    const settling = series([10, 0, 0, 2, 5, 6, 10, 9], [0, 4, 4, 3, 2, 1, 0, 2]);
+    const impact = faultImpact(settling, healed(120, 250))!;
+    expect(impact).toMatchObject({ fromMs: 100, toMs: 600, errors: 14, successes: 13 });
+    expect(impact.recoveryMs).toEqual({ min: 50, max: 150 }); // still the first success: buyers could buy again
+    expect(impact.notes.join(' ')).toMatch(/errors went on for 200 ms after the first success/);
+    // Errors that never stop are counted only up to the cap.
+    const endless = series([10, 0, 1, ...Array(60).fill(5)], [0, 4, 4, ...Array(60).fill(1)]);
+    expect(faultImpact(endless, healed(120, 250))!.toMs).toBe(250 + SETTLE_MAX_MS - 50);
   });
 
   it('successes in the bucket the fault ended in only bound the recovery from below', () => {

@@ -25,7 +25,9 @@ export interface Range {
 
 export interface FaultImpact {
   /** The buckets counted, ms from the sale's opening: from the one the fault hit in, through the one
-   * holding the first success after the fault ended (or through the one it ended in, if none). */
+   * holding the first success after the fault ended (or through the one it ended in, if none), and on
+   * through the buckets right after it that still hold errors — the target settling (on N processes, the
+   * others still rebuilding after the first answers again) — at most SETTLE_MAX_MS past the fault's end. */
   fromMs: number;
   toMs: number;
   sent: number;
@@ -44,6 +46,9 @@ export interface FaultImpact {
   outageMs: Range | null;
   notes: string[];
 }
+
+/** How long after a fault's end errors that continue without a break are still counted as its own. */
+export const SETTLE_MAX_MS = 3000;
 
 /** The timings of a fault record this needs (record.ts holds the whole record and its impact). */
 export interface FaultImpactTimings {
@@ -85,6 +90,11 @@ export function faultImpact(series: FaultSeries, fault: FaultImpactTimings): Fau
     last = later;
   } else {
     notes.push('no success after the fault: the run ended, the stock was gone, or the target never recovered');
+  }
+  if (recoveryMs !== null) {
+    const settled = last;
+    while (last + 1 < buckets && (series.errors[last + 1] ?? 0) > 0 && (last + 2) * p <= end + SETTLE_MAX_MS) last++;
+    if (last > settled) notes.push(`errors went on for ${((last - settled) * p).toFixed(0)} ms after the first success (the target settling): counted in the fault's window`);
   }
   if (first >= buckets) notes.push('the interval series ends before the fault hit');
 
