@@ -13,7 +13,7 @@ import { durationMs } from '../common/duration.ts';
 import { perUserLimitOf, resolveOpensAt, stockOf, toLoadPlan, toSaleDefinition } from '../scenario/index.ts';
 import { startService, type RunningService } from '../service/index.ts';
 import type { ExecutionSegment } from '../schedule/index.ts';
-import { messageOf, ScenarioError, UsageError } from '../errors.ts';
+import { messageOf, UsageError } from '../errors.ts';
 import { needsPostgresGate, needsServiceProcess, preflightFaults, rigFaults, type FaultRig } from './faults-run.ts';
 import { startServiceCluster, type ServiceCluster, type StoresRun } from './service-processes.ts';
 
