@@ -140,6 +140,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     const running = rig;
     const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, progressEveryMs: options.progressEveryMs, startAtEpochMs: opensAt ?? undefined, onStart: (t0) => running.start(t0) });
     const machine = machineWatch.stop();
+    // Ready in time is not started in time: the load workers may still have been starting at opensAt.
+    const lateStartMs = options.segment && opensAt !== null ? load.t0EpochMs - opensAt : 0;
+    if (lateStartMs > SEGMENT_START_TOLERANCE_MS) {
+      warnings.push(`segment ${options.segment!.text}: its load started ${lateStartMs.toFixed(0)} ms after sale.opensAt (the load workers were still starting), so its share started late, not with the other segments`);
+    }
     // Faults still in effect are healed now: the audit needs the target back.
     const faultRecords = await rig.finish(load.intervals);
     if (cluster) warnings.push(...cluster.warnings());
@@ -177,6 +182,9 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
 
 /** The audit's ledger read straight from PostgreSQL; what the service's GET /admin/orders said is kept
  * only to say so when the two differ (or when PostgreSQL could not be read, then the service's is used). */
+/** How far after sale.opensAt a segment's load may start and still count as starting with the others. */
+export const SEGMENT_START_TOLERANCE_MS = 50;
+
 export async function withDirectLedger(inputs: AuditInputs, cluster: ServiceCluster, warnings: string[]): Promise<AuditInputs> {
   let direct: AckedOrder[];
   try {
