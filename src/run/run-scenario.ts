@@ -142,8 +142,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     const machine = machineWatch.stop();
     // Ready in time is not started in time: the load workers may still have been starting at opensAt.
     const lateStartMs = options.segment && opensAt !== null ? load.t0EpochMs - opensAt : 0;
-    if (lateStartMs > SEGMENT_START_TOLERANCE_MS) {
-      warnings.push(`segment ${options.segment!.text}: its load started ${lateStartMs.toFixed(0)} ms after sale.opensAt (the load workers were still starting), so its share started late, not with the other segments`);
+    if (options.segment && lateStartMs > SEGMENT_START_TOLERANCE_MS) {
+      warnings.push(`segment ${options.segment.text}: its load started ${lateStartMs.toFixed(0)} ms after sale.opensAt (the load workers were still starting), so its share started late, not with the other segments`);
     }
     // Faults still in effect are healed now: the audit needs the target back.
     const faultRecords = await rig.finish(load.intervals);
