@@ -1,8 +1,10 @@
-// npm run bench:service-stores [-- --rounds 3 --duration 5 --connections 64 --json]
+// npm run bench:service-stores [-- --rounds 3 --duration 5 --connections 64 --configs 'memory 1p×1t,leased 1p×1t' --json]
 // Durable checkouts per second through `flashsale serve` processes: the in-process service (stock in a
 // SharedArrayBuffer, SQLite ledger in memory — the fastest it gets), one process on the shared stores
 // (Redis stock by EVALSHA, batched per SKU; PostgreSQL ledger, group commit, synchronous_commit on),
-// and two processes on the stores with 1 and 2 HTTP threads each. Every configuration is a fresh set of
+// and two processes on the stores with 1 and 2 HTTP threads each; then the same one and two processes
+// with `--stock-strategy redis-leased` (units leased from Redis in batches, sold from each process's
+// memory). Every configuration is a fresh set of
 // child processes on a fresh schema and key prefix; the order of the configurations alternates between
 // rounds, and ratios are taken within a round (median and range over rounds), because the machine is
 // shared. Stock never sells out and there is no per-user limit, so every request is a full checkout.
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '5' },
     warmup: { type: 'string', default: '1' },
     connections: { type: 'string', default: '64' },
+    configs: { type: 'string' },
     redis: { type: 'string', default: process.env.FLASHSALE_TEST_REDIS ?? 'redis://127.0.0.1:6379' },
     postgres: { type: 'string', default: process.env.FLASHSALE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
@@ -42,13 +45,22 @@ for (const [name, v] of [['rounds', rounds], ['duration', duration], ['connectio
 
 const BIN = fileURLToPath(new URL('../bin/flashsale.js', import.meta.url));
 
-interface Config { name: string; stores: boolean; processes: number; threads: number }
-const CONFIGS: Config[] = [
+interface Config { name: string; stores: boolean; leased?: boolean; processes: number; threads: number }
+const ALL_CONFIGS: Config[] = [
   { name: 'memory 1p×1t', stores: false, processes: 1, threads: 1 },
   { name: 'stores 1p×1t', stores: true, processes: 1, threads: 1 },
   { name: 'stores 2p×1t', stores: true, processes: 2, threads: 1 },
   { name: 'stores 2p×2t', stores: true, processes: 2, threads: 2 },
+  { name: 'leased 1p×1t', stores: true, leased: true, processes: 1, threads: 1 },
+  { name: 'leased 2p×1t', stores: true, leased: true, processes: 2, threads: 1 },
 ];
+const asked = values.configs?.split(',').map((n) => n.trim());
+const unknown = asked?.filter((n) => !ALL_CONFIGS.some((c) => c.name === n)) ?? [];
+if (unknown.length > 0) {
+  console.error(`bench:service-stores: --configs: no configuration ${unknown.map((n) => `"${n}"`).join(', ')} (there are: ${ALL_CONFIGS.map((c) => c.name).join(', ')})`);
+  process.exit(2);
+}
+const CONFIGS = asked ? ALL_CONFIGS.filter((c) => asked.includes(c.name)) : ALL_CONFIGS;
 
 function serveChild(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -118,9 +130,10 @@ async function dropSchema(schema: string): Promise<void> {
 }
 
 async function measure(config: Config, round: number): Promise<{ perSec: number; other: number; cpuUsPerCheckout: number | null }> {
-  const schema = `bench_svc_${process.pid}_${round}_${config.processes}${config.threads}${config.stores ? 's' : 'm'}`;
+  const schema = `bench_svc_${process.pid}_${round}_${config.processes}${config.threads}${config.leased ? 'l' : config.stores ? 's' : 'm'}`;
   const base = ['--port', '0', '--sku', 'bench', '--stock', String(2 ** 31 - 1), '--per-user-limit', 'none', '--threads', String(config.threads), '--max-in-flight', String(connections * 4)];
-  const args = config.stores ? [...base, '--stock-store', values.redis, '--ledger', values.postgres, '--store-schema', schema] : [...base, '--expected-users', '1024'];
+  const stores = [...base, '--stock-store', values.redis, '--ledger', values.postgres, '--store-schema', schema, ...(config.leased ? ['--stock-strategy', 'redis-leased'] : [])];
+  const args = config.stores ? stores : [...base, '--expected-users', '1024'];
   const children: ChildProcess[] = [];
   try {
     const urls: string[] = [];
@@ -149,7 +162,16 @@ async function measure(config: Config, round: number): Promise<{ perSec: number;
 const load0 = loadavg()[0];
 const results = new Map<string, number[]>(CONFIGS.map((c) => [c.name, []]));
 const cpuPer = new Map<string, number[]>(CONFIGS.map((c) => [c.name, []]));
-const ratios = { storesToMemory: [] as number[], twoToOneProcess: [] as number[], twoThreadsToOne: [] as number[] };
+/** Ratios between configurations measured in the same round (only those whose both sides ran). */
+const RATIOS = {
+  storesToMemory: ['stores 1p×1t', 'memory 1p×1t'],
+  twoToOneProcess: ['stores 2p×1t', 'stores 1p×1t'],
+  twoThreadsToOne: ['stores 2p×2t', 'stores 2p×1t'],
+  leasedToMemory: ['leased 1p×1t', 'memory 1p×1t'],
+  leasedToLua: ['leased 1p×1t', 'stores 1p×1t'],
+  leasedTwoToOneProcess: ['leased 2p×1t', 'leased 1p×1t'],
+} as const;
+const ratios = Object.fromEntries(Object.keys(RATIOS).map((k) => [k, [] as number[]])) as Record<keyof typeof RATIOS, number[]>;
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? CONFIGS : [...CONFIGS].reverse();
   const got = new Map<string, number>();
@@ -161,10 +183,11 @@ for (let round = 0; round < rounds; round++) {
     if (r.cpuUsPerCheckout !== null) cpuPer.get(c.name)!.push(r.cpuUsPerCheckout); // every config has a list
     if (!values.json) process.stderr.write(`${r.perSec} checkouts/s, ${r.cpuUsPerCheckout ?? '?'} µs service CPU per checkout${r.other > 0 ? ` (${r.other} other answers)` : ''}\n`);
   }
-  const g = (name: string) => got.get(name)!; // measured just above
-  ratios.storesToMemory.push(g('stores 1p×1t') / g('memory 1p×1t'));
-  ratios.twoToOneProcess.push(g('stores 2p×1t') / g('stores 1p×1t'));
-  ratios.twoThreadsToOne.push(g('stores 2p×2t') / g('stores 2p×1t'));
+  for (const [key, [a, b]] of Object.entries(RATIOS) as Array<[keyof typeof RATIOS, readonly [string, string]]>) {
+    const x = got.get(a);
+    const y = got.get(b);
+    if (x !== undefined && y !== undefined && y > 0) ratios[key].push(x / y);
+  }
 }
 const load1 = loadavg()[0];
 const fmt = (xs: number[], digits = 0) => {
@@ -183,7 +206,7 @@ const summary = {
   checkoutsPerSec: Object.fromEntries([...results].map(([k, v]) => [k, fmt(v)])),
   /** CPU time of all the service's processes per 201: what the service costs, whatever the client got. */
   serviceCpuUsPerCheckout: Object.fromEntries([...cpuPer].filter(([, v]) => v.length > 0).map(([k, v]) => [k, fmt(v)])),
-  ratios: { storesToMemory: fmt(ratios.storesToMemory, 2), twoToOneProcess: fmt(ratios.twoToOneProcess, 2), twoThreadsToOne: fmt(ratios.twoThreadsToOne, 2) },
+  ratios: Object.fromEntries(Object.entries(ratios).filter(([, v]) => v.length > 0).map(([k, v]) => [k, fmt(v, 2)])),
 };
 if (values.json) console.log(JSON.stringify(summary));
 else {
@@ -192,8 +215,8 @@ else {
     const c = summary.serviceCpuUsPerCheckout[name];
     console.log(`${name.padEnd(14)} ${v.median} (${v.min}–${v.max}) checkouts/s${c ? `; service CPU ${c.median} µs/checkout (${c.min}–${c.max})` : ''}`);
   }
-  const r = summary.ratios;
-  console.log(`stores 1p / memory: ${r.storesToMemory.median}× (${r.storesToMemory.min}–${r.storesToMemory.max})`);
-  console.log(`stores 2p / 1p:     ${r.twoToOneProcess.median}× (${r.twoToOneProcess.min}–${r.twoToOneProcess.max})`);
-  console.log(`stores 2p×2t / 2p×1t: ${r.twoThreadsToOne.median}× (${r.twoThreadsToOne.min}–${r.twoThreadsToOne.max})`);
+  for (const [key, r] of Object.entries(summary.ratios)) {
+    const [a, b] = RATIOS[key as keyof typeof RATIOS];
+    console.log(`${`${a} / ${b}:`.padEnd(30)} ${r.median}× (${r.min}–${r.max})`);
+  }
 }
