@@ -5,7 +5,7 @@
 // reached through a TCP gate the test cuts, and the outage shows in the error counter.
 import { afterAll, describe, expect, it } from 'vitest';
 import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
-import { TcpGate } from './helpers/store-crowd.ts';
+import { TcpGate } from '../src/faults/tcp-gate.ts';
 import { startStoreService, type RunningStoreService } from '../src/service/on-stores.ts';
 
 const redis = await redisAvailable();
@@ -16,7 +16,7 @@ const ready = redis.ok && postgres.ok;
 
 const schema = uniqueName('metrics').toLowerCase();
 let svc: RunningStoreService | null = null;
-const gate = new TcpGate(Number(new URL(REDIS_URL).port || 6379));
+const gate = new TcpGate('127.0.0.1', Number(new URL(REDIS_URL).port || 6379));
 
 afterAll(async () => {
   await svc?.close().catch(() => {});

@@ -10,7 +10,8 @@ import { createServer } from 'node:net';
 import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 import { PrivateRedis, redisServerInstalled } from './helpers/private-redis.ts';
 import { killAll, serve, serveRefused, type Served } from './helpers/serve.ts';
-import { acknowledged, runCrowd, TcpGate, type Receipt } from './helpers/store-crowd.ts';
+import { acknowledged, runCrowd, type Receipt } from './helpers/store-crowd.ts';
+import { TcpGate } from '../src/faults/tcp-gate.ts';
 import { storeMode } from '../src/cli/commands/serve.ts';
 
 const redis = await redisAvailable();
@@ -200,7 +201,7 @@ describe.skipIf(!ready)('serve on Redis + PostgreSQL', () => {
   it('PostgreSQL cut off for a second: 503 ledger_unavailable, never a 201 the ledger lacks; then exactly the stock sold', { timeout: 240_000 }, async () => {
     const schema = newSchema();
     const STOCK = 300;
-    const gate = new TcpGate(Number(new URL(POSTGRES_URL).port || 5432));
+    const gate = new TcpGate('127.0.0.1', Number(new URL(POSTGRES_URL).port || 5432));
     await gate.open();
     cleanups.push(() => gate.cut());
     const ledger = new URL(POSTGRES_URL);

@@ -1,9 +1,7 @@
 // A crowd of buyers for the service on the shared stores: each buyer checks out one unit through one of
 // several serve processes (round robin), retrying 503s, and every answer is kept as a receipt — so a
 // test can check that each acknowledged order is in the ledger and nothing was sold twice. Bounded in
-// attempts and time. And a TCP gate: a loopback forwarder a test can cut (connections reset, new ones
-// refused) and open again, to take PostgreSQL "down" for one service without stopping the shared server.
-import { createServer, connect, type Server, type Socket } from 'node:net';
+// attempts and time. (The TCP gate tests cut a store off with is the run's own: src/faults/tcp-gate.ts.)
 
 export interface Receipt { userId: string; url: string; status: number; orderId: string | null; error: string | null }
 
@@ -62,42 +60,3 @@ export function acknowledged(receipts: readonly Receipt[]): string[] {
   return receipts.filter((r) => r.status === 201).map((r) => r.orderId!); // a 201 carries its order id
 }
 
-/** A loopback TCP forwarder to `port` that can be cut and opened again. */
-export class TcpGate {
-  readonly #target: number;
-  #server: Server | null = null;
-  readonly #sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(targetPort: number) {
-    this.#target = targetPort;
-  }
-
-  async open(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.#target, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.#sockets.add(s);
-        s.on('error', () => {});
-        s.on('close', () => {
-          this.#sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as { port: number }).port; // a TCP server's address is an object
-    this.#server = server;
-  }
-
-  /** Resets every connection through the gate and refuses new ones until open(). */
-  async cut(): Promise<void> {
-    const server = this.#server;
-    this.#server = null;
-    for (const s of this.#sockets) s.destroy();
-    this.#sockets.clear();
-    if (server) await new Promise((resolve) => server.close(resolve));
-  }
-}
