@@ -5,8 +5,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
-import { killAll, serve, serveRefused, type Served } from './helpers/serve.ts';
-import { acknowledged, runCrowd, type Receipt } from './helpers/store-crowd.ts';
+import { killAll, serve, serveRefused } from './helpers/serve.ts';
+import { acknowledged, runCrowd, runCrowdKillingOne, type Receipt } from './helpers/store-crowd.ts';
 
 const redis = await redisAvailable();
 const postgres = await postgresAvailable();
@@ -85,22 +85,8 @@ describe.skipIf(!ready)('serve --stock-strategy redis-leased', () => {
     const STOCK = 300;
     const a = await serve(args(schema, STOCK));
     const b = await serve(args(schema, STOCK));
-    let live: Served[] = [a, b];
-    const receipts = await runCrowd({
-      urls: () => live.map((s) => s.url),
-      users: users(500, 'k'),
-      sku: 'A',
-      concurrency: 16,
-      deadlineMs: 150_000,
-      retries: 60,
-      onReceipt: (_r, all) => {
-        if (live.length === 2 && all.filter((x) => x.status === 201 && x.url === a.url).length >= 60) {
-          a.child.kill('SIGKILL');
-          live = [b];
-        }
-      },
-    });
-    expect(live, 'the process was killed mid-sale').toEqual([b]);
+    const { receipts, killed } = await runCrowdKillingOne({ victim: a, survivor: b, afterOrders: 60, users: users(500, 'k'), sku: 'A', concurrency: 16, deadlineMs: 150_000, retries: 60 });
+    expect(killed, 'the process was killed mid-sale').toBe(true);
     await audit(schema, receipts, STOCK);
     const c = await serve(args(schema, STOCK, ['--rebuild-stock']));
     expect(c.stderr()).toMatch(/stock_rebuilt: stock epoch \d+ rebuilt from the ledger/);

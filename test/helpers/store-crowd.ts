@@ -20,6 +20,28 @@ export interface CrowdOptions {
   keyed?: boolean;
 }
 
+/**
+ * A crowd over two serve processes in which `victim` is killed with SIGKILL once it has acknowledged
+ * `afterOrders` orders; the rest of the crowd goes to `survivor` alone. `killed` says whether that moment
+ * came (a test asserts it: a kill that never happened proves nothing).
+ */
+export async function runCrowdKillingOne(
+  o: Omit<CrowdOptions, 'urls' | 'onReceipt'> & { victim: { url: string; child: { kill(signal: NodeJS.Signals): boolean } }; survivor: { url: string }; afterOrders: number },
+): Promise<{ receipts: Receipt[]; killed: boolean }> {
+  let killed = false;
+  const receipts = await runCrowd({
+    ...o,
+    urls: () => (killed ? [o.survivor.url] : [o.victim.url, o.survivor.url]),
+    onReceipt: (_r, all) => {
+      if (!killed && all.filter((x) => x.status === 201 && x.url === o.victim.url).length >= o.afterOrders) {
+        o.victim.child.kill('SIGKILL');
+        killed = true;
+      }
+    },
+  });
+  return { receipts, killed };
+}
+
 export async function runCrowd(o: CrowdOptions): Promise<Receipt[]> {
   const receipts: Receipt[] = [];
   const until = Date.now() + o.deadlineMs;
