@@ -14,5 +14,11 @@ if (!process.features.typescript && !process.execArgv.includes('--experimental-s
   const r = spawnSync(process.execPath, ['--experimental-strip-types', '--disable-warning=ExperimentalWarning', self, ...process.argv.slice(2)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
+// A reader that goes away early (`flashsale run --help | head -3`) is not an error worth a stack trace:
+// whatever the command had to record is written to files before its summary goes to stdout.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw e;
+});
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

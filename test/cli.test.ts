@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BIN, flashsale } from './helpers/cli.ts';
@@ -40,6 +40,17 @@ describe('flashsale CLI', () => {
     for (const code of ['0 ', '99 ', '3 ', '4 ', '105 ', '2 ', '1 ']) expect(r.stdout).toContain(`\n  ${code}`);
     for (const d of ["load.workers", 'min(2, CPUs)', "load.seed", "load.maxDuration", 'reports/<scenario>-<time>/', '127.0.0.1 and a free port']) expect(r.stdout).toContain(d);
     expect(r.stdout).toMatch(/scenario\s+a scenario file[\s\S]*\(required\)/);
+  });
+
+  it('a reader that closes the pipe early (`run --help | head -1`) ends it quietly: no EPIPE stack trace', async () => {
+    // The reader takes the first line, then closes its end, as `head -1` does; the help is longer than one pipe write.
+    const child = spawn(process.execPath, [BIN, 'run', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/EPIPE|\bat .*:\d+:\d+/);
+    expect(code).toBe(0);
   });
 });
 
