@@ -119,7 +119,8 @@ try {
     child.once('exit', (code) => reject(new Error(`bench target exited early (code ${code})`)));
   });
   const url = `http://127.0.0.1:${port}`;
-  await runLoadInline(plan(url, connections, Math.min(2_000, durationMs / 2), transport));
+  // Under valgrind the JIT needs far longer to settle: --warmup (default 2 s) sets the warm-up run's length.
+  await runLoadInline(plan(url, connections, parseDurationMs(argValue('--warmup') ?? `${Math.min(2_000, durationMs / 2)}ms`), transport));
   if (process.argv.includes('--callgrind')) {
     // Collection is on for the middle half of the run only (no connecting, no start or end of a run in
     // it); the answers counted are those of the 100 ms buckets of the interval series inside that window.

@@ -46,7 +46,7 @@ function random(seed: number): () => number {
   };
 }
 
-const ALPHABET = ['a', 'Z', '0', '-', '_', '!', '~', ':', ' ', '\t', '\x01', '\x7f', '\xe9', '\xff', '"', '(', '/', '.', ';', '='];
+const ALPHABET = ['a', 'Z', '0', '-', '_', '!', '~', ':', ' ', '\t', '\x01', '\x7f', '\xe9', '\xff', '"', '(', '/', '.', ';', '=', '\x8d', '\x8a'];
 
 function line(r: () => number, max: number): string {
   let s = '';
@@ -61,7 +61,8 @@ describe('raw transport parser: char-code reading of status and header lines', (
     for (let k = 0; k < 3000; k++) {
       const header = line(r, 8) + (r() < 0.7 ? ':' : '') + line(r, 10);
       const { ret, owner } = parse(`HTTP/1.1 200 OK\r\n${header}\r\ncontent-length: 0\r\n\r\n`);
-      const m = HEADER_LINE.exec(asRead(header));
+      // A CR inside a line is refused before the expression is tried (llhttp: HPE_LF_EXPECTED).
+      const m = asRead(header).includes('\r') ? null : HEADER_LINE.exec(asRead(header));
       if (header === '') continue;
       if (m !== null) {
         expect(ret, JSON.stringify(header)).toBe(PARSED);
@@ -75,7 +76,7 @@ describe('raw transport parser: char-code reading of status and header lines', (
 
   it('reads every generated status line as the regular expression does', () => {
     const r = random(7);
-    const pieces = ['HTTP/', '1', '.', '0', ' ', '2', '01', '0', '4', 'x', '\t', 'Created', ' ', '\xe9'];
+    const pieces = ['HTTP/', '1', '.', '0', ' ', '2', '01', '0', '4', 'x', '\t', 'Created', ' ', '\xe9', '\x8d'];
     for (let k = 0; k < 3000; k++) {
       let status = r() < 0.5 ? 'HTTP/1.1 ' : '';
       for (let i = Math.floor(r() * 8); i > 0; i--) status += pieces[Math.floor(r() * pieces.length)];
@@ -90,6 +91,22 @@ describe('raw transport parser: char-code reading of status and header lines', (
         expect(ret, JSON.stringify(status)).toBeInstanceOf(ParseFailure);
       }
     }
+  });
+
+  it('the same lines whatever the read boundaries (a line split over reads, CR and LF in different reads)', () => {
+    const text = 'HTTP/1.1 201 Created\r\nContent-Type:  application/json \t\r\nX-A: b\x8d\nContent-Length: 2\r\n\r\n{}';
+    const bytes = Buffer.from(text, 'latin1');
+    const whole = parse(text).owner.heads;
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const owner = new Owner();
+      const parser = new ResponseParser(owner, 16 * 1024);
+      parser.reset();
+      expect(parser.execute(bytes.subarray(0, cut), 0, cut)).toBe(PARSED);
+      expect(parser.execute(bytes.subarray(cut), 0, bytes.length - cut)).toBe(PARSED);
+      expect(owner.heads, `cut at ${cut}`).toEqual(whole);
+    }
+    // 0x8d reads as CR in 'ascii', and ends the line as the library reads it.
+    expect(whole[0].headers).toEqual(['Content-Type', 'application/json', 'X-A', 'b', 'Content-Length', '2']);
   });
 
   it('the plain lines of a common answer', () => {

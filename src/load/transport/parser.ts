@@ -57,6 +57,10 @@ interface LibraryParser {
   RESPONSE_LINE: () => void;
   parseHeader: (line: string, headers: string[]) => void;
   consumeLine(): string | undefined;
+  chunk: Buffer;
+  offset: number;
+  end: number;
+  line: string;
   body_bytes: number | null;
   state: string;
   info: { versionMajor: number; versionMinor: number; statusCode: number; statusMessage: string };
@@ -193,7 +197,38 @@ function strictHeader(line: string, headers: string[]): void {
   headers[headers.length - 1] += more[1];
 }
 
+/**
+ * http-parser-js 0.5's consumeLine, the same lines: the text before the next LF, read as 'ascii' (the
+ * library's HTTPParser.encoding: the top bit dropped), less one trailing CR. A line whole in this read is
+ * sliced once without its CR (0x0d, or 0x8d, which 'ascii' reads as CR), where the library slices, then
+ * concatenates with the piece left from the last read, then slices again to drop the CR.
+ */
+function wholeLineConsumeLine(this: LibraryParser): string | undefined {
+  const chunk = this.chunk;
+  const end = this.end;
+  const start = this.offset;
+  for (let i = start; i < end; i++) {
+    if (chunk[i] !== 0x0a) continue;
+    let line: string;
+    if (this.line === '') {
+      const stop = i > start && (chunk[i - 1] & 0x7f) === 0x0d ? i - 1 : i;
+      line = stop > start ? chunk.toString('ascii', start, stop) : '';
+    } else {
+      line = this.line + chunk.toString('ascii', start, i);
+      if (line.charCodeAt(line.length - 1) === 0x0d) line = line.slice(0, -1);
+      this.line = '';
+    }
+    this.offset = i + 1;
+    return line;
+  }
+  // The line goes on in the next read.
+  this.line += chunk.toString('ascii', start, end);
+  this.offset = end;
+  return undefined;
+}
+
 function strict(parser: LibraryParser): void {
+  parser.consumeLine = wholeLineConsumeLine;
   parser.parseHeader = strictHeader;
   parser.BODY_CHUNKHEAD = strictChunkHead;
   parser.RESPONSE_LINE = strictResponseLine;
