@@ -9,9 +9,10 @@
 //
 // Why it is cheaper than undici: a request is one string built from the caller's options and one
 // socket write; all connections of a thread read into one shared buffer (net's `onread`), so a read
-// allocates nothing; the parser is called once per read with three callbacks; there are no timers per
-// request (the engine times requests out itself, through the handler's abort). Where it knowingly
-// differs from undici is listed in docs/load-engine.md ("Transports").
+// allocates nothing (and with chunkViews, neither does handing the body over); the parser is called once
+// per read with three callbacks; there are no timers per request (the engine times requests out itself,
+// through the handler's abort). Where it knowingly differs from undici is listed in docs/load-engine.md
+// ("Transports").
 import { maxHeaderSize as NODE_MAX_HEADER_SIZE } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
