@@ -150,7 +150,8 @@ async function runGenerator(url: string, connections: number, durationMs: number
   const started = performance.now();
   const cpu = process.cpuUsage();
   const result = await runLoadInline(plan(url, connections, durationMs, path, transport));
-  const cpuUs = cpuTotal(process.cpuUsage(cpu)) - samplerCpuUs;
+  const used = process.cpuUsage(cpu);
+  const cpuUs = cpuTotal(used) - samplerCpuUs;
   const elapsedS = (performance.now() - started) / 1000;
   clearInterval(sampler);
   if (!sampleHeap) sample();
@@ -162,6 +163,7 @@ async function runGenerator(url: string, connections: number, durationMs: number
     rps,
     // CPU per request holds up on a busy machine, where requests/s does not (GC samples included).
     cpuUsPerRequest: cpuUs / answered,
+    systemUsPerRequest: used.system / answered,
     requests: answered,
     elapsedS,
     p99Ms: percentilesMs(result.latency.checkout?.all.corrected ?? '').p99,
@@ -224,9 +226,10 @@ async function runBareUndici(url: string, connections: number, durationMs: numbe
   await done;
   clearTimeout(timer);
   const elapsedS = (performance.now() - started) / 1000;
-  const cpuUs = cpuTotal(process.cpuUsage(cpu));
+  const used = process.cpuUsage(cpu);
+  const cpuUs = cpuTotal(used);
   await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
-  return { rps: answered / elapsedS, cpuUsPerRequest: cpuUs / answered, requests: answered, errors };
+  return { rps: answered / elapsedS, cpuUsPerRequest: cpuUs / answered, systemUsPerRequest: used.system / answered, requests: answered, errors };
 }
 
 /** The part of autocannon's programmatic API used here (it ships no types). */
@@ -245,8 +248,9 @@ async function runAutocannon(url: string, connections: number, durationMs: numbe
     pipelining: 1,
     duration: durationMs / 1000,
   });
-  const cpuUs = cpuTotal(process.cpuUsage(cpu));
-  return { rps: result.requests.total / result.duration, cpuUsPerRequest: cpuUs / result.requests.total, requests: result.requests.total, p99Ms: result.latency.p99 };
+  const used = process.cpuUsage(cpu);
+  const cpuUs = cpuTotal(used);
+  return { rps: result.requests.total / result.duration, cpuUsPerRequest: cpuUs / result.requests.total, systemUsPerRequest: used.system / result.requests.total, requests: result.requests.total, p99Ms: result.latency.p99 };
 }
 
 function cpuTotal(u: NodeJS.CpuUsage): number {
@@ -349,8 +353,8 @@ async function main(): Promise<void> {
       await runGenerator(url, connections, warmupMs, '/api/v1/checkout', false, 'raw');
       await runGenerator(url, connections, warmupMs, '/api/v1/checkout', false, 'undici');
     }
-    type Figures = { rps: number; cpuUsPerRequest: number; requests: number; p99Ms: number; errors: number; heapGrowthMB?: number | null };
-    const skipped: Figures = { rps: NaN, cpuUsPerRequest: NaN, requests: 0, p99Ms: NaN, errors: 0 };
+    type Figures = { rps: number; cpuUsPerRequest: number; systemUsPerRequest: number; requests: number; p99Ms: number; errors: number; heapGrowthMB?: number | null };
+    const skipped: Figures = { rps: NaN, cpuUsPerRequest: NaN, systemUsPerRequest: NaN, requests: 0, p99Ms: NaN, errors: 0 };
     const SIDES = ['raw', 'undici', 'bare', 'autocannon'] as const;
     const runSide = async (side: (typeof SIDES)[number]): Promise<Figures> => {
       if (side === 'raw' || side === 'undici') return wanted('generator') ? runGenerator(url, connections, durationMs, '/api/v1/checkout', false, side) : skipped;
@@ -366,7 +370,8 @@ async function main(): Promise<void> {
       const f = figures;
       log(
         `round ${round + 1} (${order.join(' → ')}): req/s raw ${Math.round(f.raw.rps)}, undici ${Math.round(f.undici.rps)}, bare undici ${Math.round(f.bare.rps)}, autocannon ${Math.round(f.autocannon.rps)}; ` +
-          `CPU µs/req ${f.raw.cpuUsPerRequest.toFixed(1)} / ${f.undici.cpuUsPerRequest.toFixed(1)} / ${f.bare.cpuUsPerRequest.toFixed(1)} / ${f.autocannon.cpuUsPerRequest.toFixed(1)}`,
+          `CPU µs/req ${f.raw.cpuUsPerRequest.toFixed(1)} / ${f.undici.cpuUsPerRequest.toFixed(1)} / ${f.bare.cpuUsPerRequest.toFixed(1)} / ${f.autocannon.cpuUsPerRequest.toFixed(1)} ` +
+          `(of which system ${f.raw.systemUsPerRequest.toFixed(1)} / ${f.undici.systemUsPerRequest.toFixed(1)} / ${f.bare.systemUsPerRequest.toFixed(1)} / ${f.autocannon.systemUsPerRequest.toFixed(1)})`,
       );
     }
     const over = (fn: (f: Record<(typeof SIDES)[number], Figures>) => number) => spread(perRound.map(fn));
@@ -379,10 +384,18 @@ async function main(): Promise<void> {
       bare: over((f) => f.bare.cpuUsPerRequest),
       autocannon: over((f) => f.autocannon.cpuUsPerRequest),
     };
+    // The kernel's share (socket syscalls, loopback TCP): the same work for every side, whatever its code.
+    const systemCpu = {
+      raw: over((f) => f.raw.systemUsPerRequest),
+      undici: over((f) => f.undici.systemUsPerRequest),
+      bare: over((f) => f.bare.systemUsPerRequest),
+      autocannon: over((f) => f.autocannon.systemUsPerRequest),
+    };
     const cpuRatioRaw = over((f) => f.autocannon.cpuUsPerRequest / f.raw.cpuUsPerRequest);
     const cpuRatioUndici = over((f) => f.autocannon.cpuUsPerRequest / f.undici.cpuUsPerRequest);
     log(`engine/autocannon req/s: raw ${fmt(ratioRaw)}, undici ${fmt(ratioUndici)}; bare undici/autocannon ${fmt(ratioBare)} (median, range over ${rounds} rounds)`);
     log(`CPU µs per request: raw engine ${fmt(cpu.raw, '')}, undici engine ${fmt(cpu.undici, '')}, bare undici ${fmt(cpu.bare, '')}, autocannon ${fmt(cpu.autocannon, '')}`);
+    log(`of which system (kernel) CPU µs per request: raw engine ${fmt(systemCpu.raw, '')}, undici engine ${fmt(systemCpu.undici, '')}, bare undici ${fmt(systemCpu.bare, '')}, autocannon ${fmt(systemCpu.autocannon, '')}`);
     log(`autocannon CPU/request over the engine's: raw ${fmt(cpuRatioRaw)}, undici ${fmt(cpuRatioUndici)}`);
 
     // Cold start: a 500 ms burst on fresh connections, with and without warm-up, alternating.
@@ -413,6 +426,7 @@ async function main(): Promise<void> {
       ratio: ratioRaw.median,
       ratioByTransport: { raw: ratioRaw, undici: ratioUndici, bareUndici: ratioBare },
       cpuUsPerRequest: cpu,
+      systemCpuUsPerRequest: systemCpu,
       /** autocannon CPU per request / the engine's: above 1, the engine is cheaper. */
       cpuRatio: cpuRatioRaw.median,
       cpuRatioByTransport: { raw: cpuRatioRaw, undici: cpuRatioUndici },

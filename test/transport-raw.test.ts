@@ -147,6 +147,40 @@ describe('raw transport', () => {
     });
   });
 
+  it('chunkViews: onData gets views on the shared read buffer; the Journey copies what it keeps, so every body stays its own', async () => {
+    await withServer(echoKey, async (server) => {
+      const clients = Array.from({ length: 16 }, () => new RawClient(server.url, { chunkViews: true }));
+      const views: Buffer[] = [];
+      try {
+        const all = await Promise.all(
+          clients.map(async (client, c) => {
+            const journeys: Journey[] = [];
+            for (let i = 0; i < 10; i++) {
+              const j = new Journey({ now: () => 0, answered: () => done(), failed: (_j, err) => fail(err) });
+              let done: () => void = () => undefined;
+              let fail: (err: Error) => void = () => undefined;
+              const finished = new Promise<void>((resolve, reject) => ((done = resolve), (fail = reject)));
+              j.keepBody = true;
+              Object.assign(j.opts, { method: 'POST', path: '/', headers: ['idempotency-key', `c${c}-r${i}`], body: null });
+              const onData = j.onData.bind(j);
+              j.onData = (chunk: Buffer) => (views.push(chunk), onData(chunk));
+              client.dispatch(j.opts, j);
+              await finished;
+              journeys.push(j);
+            }
+            return journeys;
+          }),
+        );
+        // Read only now, after every other answer went through the same read buffer.
+        all.forEach((journeys, c) => expect(journeys.map((j) => (JSON.parse(j.body()!.toString()) as { key: string }).key)).toEqual(Array.from({ length: 10 }, (_, i) => `c${c}-r${i}`)));
+        // The chunks handed over were views on one shared buffer, not copies.
+        expect(new Set(views.map((v) => v.buffer)).size).toBe(1);
+      } finally {
+        await Promise.all(clients.map((c) => c.destroy()));
+      }
+    });
+  });
+
   it('close() lets the request in flight finish, then refuses new ones; destroy() fails what is left', async () => {
     await withServer((s) => void setTimeout(() => s.write(withLength(201, 'ok')), 30), async (server) => {
       const client = new RawClient(server.url);

@@ -52,6 +52,9 @@ export class Connections<T> {
         bodyTimeout: 0,
         connectTimeout: options.timeoutMs + BACKSTOP_MS,
         keepAliveTimeout: 60_000,
+        // The engine's handlers (journey.ts, warmup.ts) copy the few bodies they keep, so the raw
+        // transport need not copy every chunk for them.
+        chunkViews: true,
       });
       client.on('connect', connected);
       client.on('disconnect', gone);

@@ -100,7 +100,8 @@ export class Journey implements Vars, Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.keepBody) this.chunks.push(chunk);
+    // A copy: on the raw transport the chunk is a view on its read buffer (connections.ts: chunkViews).
+    if (this.keepBody) this.chunks.push(Buffer.from(chunk));
     return true;
   }
 

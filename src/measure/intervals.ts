@@ -23,6 +23,8 @@ export class IntervalRecorder {
   #live = 0;
   /** TCP connections open now: a new bucket starts with it (connectionsOpen is a level, not a count). */
   #open = 0;
+  /** statusCodes' rows by code (0–999), the same arrays. */
+  readonly #statusRows: Array<number[] | undefined> = new Array<number[] | undefined>(1000).fill(undefined);
 
   constructor(periodMs = INTERVAL_MS) {
     this.#periodMs = periodMs;
@@ -52,9 +54,13 @@ export class IntervalRecorder {
   /** An HTTP answer with this status code at msFromT0. */
   status(msFromT0: number, code: number): void {
     const i = this.bucket(msFromT0);
-    const key = String(code);
-    const codes = this.series.statusCodes!; // made in the constructor
-    const s = (codes[key] ??= []);
+    // Per answer: the code's row found by index, not by a string made from the code each time.
+    let s = code >= 0 && code < 1000 ? this.#statusRows[code] : undefined;
+    if (s === undefined) {
+      const codes = this.series.statusCodes!; // made in the constructor
+      s = codes[String(code)] ??= [];
+      if (code >= 0 && code < 1000) this.#statusRows[code] = s;
+    }
     while (s.length <= i) s.push(0);
     s[i]++;
   }

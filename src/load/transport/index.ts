@@ -26,6 +26,9 @@ export interface TransportOptions {
   /** 0: no undici timer per request (the engine times requests out itself); the raw transport has none. */
   headersTimeout?: 0;
   bodyTimeout?: 0;
+  /** Raw transport only (undici's chunks are always the handler's own): onData chunks are views valid
+   * during the call, and the handler copies what it keeps. */
+  chunkViews?: boolean;
 }
 
 /**
@@ -41,5 +44,7 @@ export function resolveTransport(transport: Transport, url: string | URL, builtI
 /** One connection's client (`auto` as for a foreign target). `raw` with an https:// URL throws
  * (InvalidArgumentError naming the URL). */
 export function openClient(transport: Transport, url: string, options: TransportOptions, builtIn = false): TransportClient {
-  return resolveTransport(transport, url, builtIn) === 'raw' ? new RawClient(url, options) : new Client(url, options);
+  if (resolveTransport(transport, url, builtIn) === 'raw') return new RawClient(url, options);
+  const { chunkViews: _views, ...undiciOptions } = options;
+  return new Client(url, undiciOptions);
 }

@@ -9,9 +9,10 @@
 //
 // Why it is cheaper than undici: a request is one string built from the caller's options and one
 // socket write; all connections of a thread read into one shared buffer (net's `onread`), so a read
-// allocates nothing; the parser is called once per read with three callbacks; there are no timers per
-// request (the engine times requests out itself, through the handler's abort). Where it knowingly
-// differs from undici is listed in docs/load-engine.md ("Transports").
+// allocates nothing (and with chunkViews, neither does handing the body over); the parser is called once
+// per read with three callbacks; there are no timers per request (the engine times requests out itself,
+// through the handler's abort). Where it knowingly differs from undici is listed in docs/load-engine.md
+// ("Transports").
 import { maxHeaderSize as NODE_MAX_HEADER_SIZE } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -47,6 +48,9 @@ export interface RawClientOptions {
   maxHeaderSize?: number | null;
   /** Give onHeaders the raw header list and status text (off: an empty list and '', which is cheaper). */
   rawHeaders?: boolean;
+  /** onData gets a view on the shared read buffer, valid only during the call: a handler that keeps a
+   * chunk copies it (off, as undici: every chunk is the handler's own copy). */
+  chunkViews?: boolean;
   // undici Client options the engine passes, accepted as long as they mean what the raw transport does.
   /** Only 1: one request in flight per connection. */
   pipelining?: number | null;
@@ -79,6 +83,7 @@ export class RawClient implements ParserOwner {
   readonly #keepAliveThreshold: number;
   readonly #maxHeaderSize: number;
   readonly #wantHeaders: boolean;
+  readonly #chunkViews: boolean;
   readonly #serializer: RequestSerializer;
   readonly #queue: Waiting[] = [];
   /** Queue entries written and kept for reuse: the engine queues (from onComplete) nearly every request. */
@@ -136,6 +141,7 @@ export class RawClient implements ParserOwner {
     this.#keepAliveThreshold = options.keepAliveTimeoutThreshold ?? 2_000;
     this.#maxHeaderSize = options.maxHeaderSize ?? NODE_MAX_HEADER_SIZE;
     this.#wantHeaders = options.rawHeaders === true;
+    this.#chunkViews = options.chunkViews === true;
     this.#keepAliveMs = this.#keepAliveDefault;
   }
 
@@ -472,9 +478,12 @@ export class RawClient implements ParserOwner {
     const handler = this.#handler!; // the parser calls back only while a request is in flight
     const length = view.length;
     this.#bytesRead += length;
-    // A copy: the read buffer is reused by the next read, and the handler may keep the chunk.
-    const chunk = Buffer.allocUnsafe(length);
-    view.copy(chunk, 0, 0, length);
+    // A copy (unless the handler said it copies what it keeps): the read buffer is reused by the next read.
+    let chunk = view;
+    if (!this.#chunkViews) {
+      chunk = Buffer.allocUnsafe(length);
+      view.copy(chunk, 0, 0, length);
+    }
     const seq = this.#seq;
     handler.onData!(chunk); // checkHandler() made sure every handler has its callbacks
     if (this.#seq !== seq || this.#handler !== handler) return STOP; // aborted from onData
