@@ -2,12 +2,13 @@
 // its own process because the scenario has faults) is crashed mid-sale over its IPC hook; the supervisor
 // restarts it, the crowd goes on, and the audit proves nothing acknowledged was lost and nothing sold twice.
 // The kind's scheduling against a hand-started service: test/faults-service-process.test.ts.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { flashsale } from './helpers/cli.ts';
 import { expectPassedUnlessBusy, type SummaryLike } from './helpers/passed.ts';
+import { faultScenario } from './helpers/fault-scenario.ts';
 import type { RunResult } from '../src/contract/result.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-kill-thread-'));
@@ -15,26 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('flashsale run with a thread killed mid-sale', () => {
   it('crashes HTTP thread 1 at 700 ms: restarted, every acknowledged order in the ledger, the run passes', { timeout: 90_000 }, async () => {
-    const path = join(dir, 'kill-thread.json');
-    writeFileSync(
-      path,
-      JSON.stringify({
-        name: 'kill-thread',
-        description: 'one HTTP thread of the built-in service crashed mid-sale',
-        sale: { skus: [{ id: 'phone', stock: 300 }], perUserLimit: 1, opensAt: 'now' },
-        buyers: {
-          population: 2000,
-          arrival: { executor: 'constant-arrival-rate', rate: 200, timeUnit: '1s', duration: '3s' },
-          journey: 'checkout',
-          qty: 1,
-          retries: { max: 8, baseDelay: '100ms', maxDelay: '1s' },
-        },
-        load: { workers: 1, connections: 8, maxDuration: '45s', maxRequests: 20000, seed: 16 },
-        target: 'built-in',
-        thresholds: { lost_orders: ['count==0'], oversold: ['count==0'] },
-        faults: [{ at: '700ms', kill: 'thread', thread: 1 }],
-      }),
-    );
+    const path = faultScenario(dir, 'kill-thread', [{ at: '700ms', kill: 'thread', thread: 1 }], { seconds: 3, seed: 16 });
     const out = join(dir, 'out');
     const run = await flashsale('run', path, '-o', out, '--json', '--service-threads', '2');
     expect(run.stderr).not.toMatch(/\bat .*\.ts:\d+/);

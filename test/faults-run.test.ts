@@ -3,7 +3,7 @@
 // a fault that could not be injected makes the run inconclusive; the scenario's faults are checked
 // before any load (exit 2); the summary's faults section; and the pure parts (the audit's new checks,
 // the report markers) on hand-made data. The judge's fault rules: test/judge-faults.test.ts.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { cliInProcess, flashsale } from './helpers/cli.ts';
 import { expectPassedUnlessBusy } from './helpers/passed.ts';
 import { inventoryMatchesLedger, oneOrderPerKey, committedUnacknowledged, type AuditInput } from '../src/audit/audit.ts';
 import { faultRecord } from './helpers/fault-record.ts';
+import { faultScenario } from './helpers/fault-scenario.ts';
 import { faultMarkers } from '../src/report/html/fault-markers.ts';
 import { readResult } from '../src/report/read.ts';
 import { formatSummary } from '../src/report/summary.ts';
@@ -20,30 +21,7 @@ import type { RunResult } from '../src/contract/result.ts';
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-faults-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** 300 units, buyers at 200/s for 4 s (a bounded crowd that outlasts a restart), with these faults. */
-function scenario(name: string, faults: unknown[]): string {
-  const path = join(dir, `${name}.json`);
-  writeFileSync(
-    path,
-    JSON.stringify({
-      name,
-      description: 'small sale with faults',
-      sale: { skus: [{ id: 'phone', stock: 300 }], perUserLimit: 1, opensAt: 'now' },
-      buyers: {
-        population: 2000,
-        arrival: { executor: 'constant-arrival-rate', rate: 200, timeUnit: '1s', duration: '4s' },
-        journey: 'checkout',
-        qty: 1,
-        retries: { max: 8, baseDelay: '100ms', maxDelay: '1s' },
-      },
-      load: { workers: 1, connections: 8, maxDuration: '45s', maxRequests: 20000, seed: 15 },
-      target: 'built-in',
-      thresholds: { lost_orders: ['count==0'], oversold: ['count==0'] },
-      faults,
-    }),
-  );
-  return path;
-}
+const scenario = (name: string, faults: unknown[]): string => faultScenario(dir, name, faults);
 
 function readRun(out: string): RunResult {
   return JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult; // written by the run under test
