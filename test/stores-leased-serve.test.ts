@@ -3,10 +3,10 @@
 // returned at sell-out); one killed with SIGKILL mid-sale loses no acknowledged order, and after a
 // --rebuild-stock start the stock ends exact (the dead process's lease counted from the ledger).
 import { afterAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 import { killAll, serve, serveRefused } from './helpers/serve.ts';
 import { acknowledged, runCrowd, runCrowdKillingOne, type Receipt } from './helpers/store-crowd.ts';
+import { ledgerRows } from './helpers/stores-run.ts';
 
 const redis = await redisAvailable();
 const postgres = await postgresAvailable();
@@ -35,16 +35,6 @@ function args(schema: string, stock: number, more: string[] = []): string[] {
 }
 
 const users = (n: number, stem: string) => Array.from({ length: n }, (_, i) => `${stem}${i}`);
-
-async function ledgerRows(schema: string): Promise<Array<{ order_id: string; user_id: string }>> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    return (await client.query(`SELECT order_id, user_id FROM ${schema}.orders`)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Every acknowledged order is in the ledger; no user twice (limit 1); never more than the stock. */
 async function audit(schema: string, receipts: Receipt[], stock: number): Promise<number> {

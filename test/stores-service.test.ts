@@ -5,7 +5,6 @@
 // cut off for a second answers 503, never a 201 that is not in the ledger. Every test checks the receipts
 // against the ledger read directly, and each process's inventory against the shared totals.
 import { afterAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { createServer } from 'node:net';
 import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 import { PrivateRedis, redisServerInstalled } from './helpers/private-redis.ts';
@@ -13,6 +12,7 @@ import { killAll, serve, serveRefused } from './helpers/serve.ts';
 import { acknowledged, runCrowd, runCrowdKillingOne, type Receipt } from './helpers/store-crowd.ts';
 import { TcpGate } from '../src/faults/tcp-gate.ts';
 import { storeMode } from '../src/cli/commands/serve.ts';
+import { ledgerRows } from './helpers/stores-run.ts';
 
 const redis = await redisAvailable();
 const postgres = await postgresAvailable();
@@ -45,16 +45,6 @@ function args(schema: string, stock: number, extra: { redis?: string; ledger?: s
   return ['--port', String(extra.port ?? 0), '--sku', 'A', '--stock', String(stock), '--per-user-limit', '1', '--stock-store', extra.redis ?? REDIS_URL, '--ledger', extra.ledger ?? POSTGRES_URL, '--store-schema', schema, '--admin-token', TOKEN, ...(extra.more ?? [])];
 }
 
-async function ledgerOrders(schema: string): Promise<Array<{ order_id: string; user_id: string }>> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    return (await client.query(`SELECT order_id, user_id FROM ${schema}.orders`)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
 async function inventory(url: string): Promise<{ initial: number; available: number; reserved: number; sold: number }> {
   const res = await fetch(`${url}/api/v1/inventory/A`);
   expect(res.status).toBe(200);
@@ -63,7 +53,7 @@ async function inventory(url: string): Promise<{ initial: number; available: num
 
 /** Every acknowledged order is in the ledger; no user bought twice (limit 1); never more than the stock. */
 async function audit(schema: string, receipts: Receipt[], stock: number): Promise<Array<{ order_id: string; user_id: string }>> {
-  const rows = await ledgerOrders(schema);
+  const rows = await ledgerRows(schema);
   const ids = new Set(rows.map((r) => r.order_id));
   const lost = acknowledged(receipts).filter((id) => !ids.has(id));
   expect(lost, 'acknowledged orders missing from the ledger').toEqual([]);

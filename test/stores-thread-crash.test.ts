@@ -4,9 +4,9 @@
 // flight are sold (committed) or back on sale (not), and its keys in flight answer again. Sales go on
 // through the crash; in the end every acknowledged order is in the ledger and exactly the stock is sold.
 import { afterAll, describe, expect, it } from 'vitest';
-import pg from 'pg';
 import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 import { acknowledged, runCrowd } from './helpers/store-crowd.ts';
+import { ledgerRows } from './helpers/stores-run.ts';
 import { startStoreService, type RunningStoreService } from '../src/service/on-stores.ts';
 import { FAULTS } from '../src/service/index.ts';
 
@@ -24,16 +24,6 @@ afterAll(async () => {
   await dropPgSchema(schema).catch(() => {});
   await dropRedisKeys(`flashsale:${schema}`).catch(() => {});
 });
-
-async function ledgerRows(): Promise<Array<{ order_id: string; user_id: string }>> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    return (await client.query(`SELECT order_id, user_id FROM ${schema}.orders`)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 describe.skipIf(!ready)('a crashed HTTP thread on the stores', () => {
   it('is restarted; sales go on, nothing acknowledged is lost, exactly the stock is sold', { timeout: 240_000 }, async () => {
@@ -72,7 +62,7 @@ describe.skipIf(!ready)('a crashed HTTP thread on the stores', () => {
     const paid = await fetch(`${url}/api/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reservationId: keptId }) });
     expect(paid.status).toBe(201);
 
-    const rows = await ledgerRows();
+    const rows = await ledgerRows(schema);
     const ids = new Set(rows.map((r) => r.order_id));
     expect(acknowledged(receipts).filter((id) => !ids.has(id)), 'acknowledged orders missing from the ledger').toEqual([]);
     expect(new Set(rows.map((r) => r.user_id)).size, 'a user holds two orders (limit 1)').toBe(rows.length);
