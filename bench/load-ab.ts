@@ -12,6 +12,7 @@ import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import type { LoadPlan } from '../src/contract/load-plan.ts';
+import { closedLoopPlan } from './closed-loop-plan.ts';
 import type { LoadResult } from '../src/contract/result.ts';
 
 type RunInline = (plan: LoadPlan) => Promise<LoadResult>;
@@ -30,19 +31,7 @@ try {
     child.once('exit', (code) => fail(new Error(`bench target exited early (code ${code})`)));
   });
   const url = `http://127.0.0.1:${port}`;
-  const plan = (durationMs: number): LoadPlan => ({
-    transport: 'raw',
-    target: { url, requests: { checkout: { method: 'POST', path: '/api/v1/checkout', headers: {}, body: { json: { sku: '${sku}', userId: '${userId}', qty: '${qty}' } }, success: { status: [201] }, soldOut: { status: [409] }, captureId: null } } },
-    arrival: { type: 'constant-vus', vus: 64, durationMs },
-    journey: { type: 'checkout', qty: 1, thinkTime: { minMs: 0, maxMs: 0 }, retries: { max: 0, baseMs: 1, maxMs: 1 }, timeoutMs: 10_000, bots: { share: 0, retries: 0, accounts: 1 } },
-    buyers: { population: 10_000_000, userPrefix: 'u' },
-    skus: { ids: ['phone'], weights: [1] },
-    caps: { maxDurationMs: durationMs + 5_000, maxRequests: 2_000_000_000, gracefulStopMs: 1_000 },
-    workers: 1,
-    connections: 64,
-    seed: 1,
-    stopOnSellOut: false,
-  });
+  const plan = (durationMs: number): LoadPlan => closedLoopPlan(url, 64, durationMs);
   const one = async (side: Side) => {
     const cpu = process.cpuUsage();
     const r = await engines[side](plan(sliceMs));

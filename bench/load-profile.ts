@@ -15,7 +15,7 @@ import { execFile, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { runLoadInline } from '../src/load/inline.ts';
-import type { LoadPlan } from '../src/contract/load-plan.ts';
+import { closedLoopPlan } from './closed-loop-plan.ts';
 import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 
 interface CallFrame { functionName: string; url: string }
@@ -83,30 +83,6 @@ function argValue(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-function plan(url: string, connections: number, durationMs: number, transport: 'raw' | 'undici'): LoadPlan {
-  return {
-    transport,
-    target: {
-      url,
-      requests: {
-        checkout: {
-          method: 'POST', path: '/api/v1/checkout', headers: {},
-          body: { json: { sku: '${sku}', userId: '${userId}', qty: '${qty}' } },
-          success: { status: [201] }, soldOut: { status: [409] }, captureId: null,
-        },
-      },
-    },
-    arrival: { type: 'constant-vus', vus: connections, durationMs },
-    journey: { type: 'checkout', qty: 1, thinkTime: { minMs: 0, maxMs: 0 }, retries: { max: 0, baseMs: 1, maxMs: 1 }, timeoutMs: 10_000, bots: { share: 0, retries: 0, accounts: 1 } },
-    buyers: { population: 10_000_000, userPrefix: 'u' },
-    skus: { ids: ['phone'], weights: [1] },
-    caps: { maxDurationMs: durationMs + 5_000, maxRequests: 2_000_000_000, gracefulStopMs: 1_000 },
-    workers: 1,
-    connections,
-    seed: 1,
-    stopOnSellOut: false,
-  };
-}
 
 const durationMs = parseDurationMs(argValue('--duration') ?? '5s');
 const connections = Number(argValue('--connections') ?? 64);
@@ -120,14 +96,14 @@ try {
   });
   const url = `http://127.0.0.1:${port}`;
   // Under valgrind the JIT needs far longer to settle: --warmup (default 2 s) sets the warm-up run's length.
-  await runLoadInline(plan(url, connections, parseDurationMs(argValue('--warmup') ?? `${Math.min(2_000, durationMs / 2)}ms`), transport));
+  await runLoadInline(closedLoopPlan(url, connections, parseDurationMs(argValue('--warmup') ?? `${Math.min(2_000, durationMs / 2)}ms`), { transport }));
   if (process.argv.includes('--callgrind')) {
     // Collection is on for exactly the measured run (turned on before it starts, off after it ends), so
     // the requests it answered are known exactly; its start and end (64 connects, closing, encoding the
     // result) are in the count too, the same for any version of the engine.
     const control = (on: boolean) => new Promise<void>((resolve, reject) => execFile('callgrind_control', ['-i', on ? 'on' : 'off', String(process.pid)], (err) => (err ? reject(err) : resolve())));
     await control(true);
-    const result = await runLoadInline(plan(url, connections, durationMs, transport));
+    const result = await runLoadInline(closedLoopPlan(url, connections, durationMs, { transport }));
     await control(false);
     console.log(`callgrind: ${result.counts.requestsAnswered} requests answered in the measured run (divide the Ir total by it)`);
     process.exit(0);
@@ -138,7 +114,7 @@ try {
   await session.post('Profiler.setSamplingInterval', { interval: 100 });
   await session.post('Profiler.start');
   const cpu = process.cpuUsage();
-  const result = await runLoadInline(plan(url, connections, durationMs, transport));
+  const result = await runLoadInline(closedLoopPlan(url, connections, durationMs, { transport }));
   const used = process.cpuUsage(cpu);
   const { profile } = (await session.post('Profiler.stop')) as { profile: CpuProfile };
   session.disconnect();

@@ -21,7 +21,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Client, type Dispatcher } from 'undici';
 import { runLoadInline } from '../src/load/inline.ts';
-import type { LoadPlan } from '../src/contract/load-plan.ts';
+import { closedLoopPlan } from './closed-loop-plan.ts';
 import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 import { percentilesMs } from '../src/common/histogram.ts';
 
@@ -84,41 +84,6 @@ async function startTarget(): Promise<{ url: string; child: ChildProcess }> {
 
 type EngineTransport = 'raw' | 'undici';
 
-function plan(url: string, connections: number, durationMs: number, path: string, transport: EngineTransport = 'raw'): LoadPlan {
-  return {
-    transport,
-    target: {
-      url,
-      requests: {
-        checkout: {
-          method: 'POST',
-          path,
-          headers: {},
-          body: { json: { sku: '${sku}', userId: '${userId}', qty: '${qty}' } },
-          success: { status: [201] },
-          soldOut: { status: [409] },
-          captureId: null,
-        },
-      },
-    },
-    arrival: { type: 'constant-vus', vus: connections, durationMs },
-    journey: {
-      type: 'checkout',
-      qty: 1,
-      thinkTime: { minMs: 0, maxMs: 0 },
-      retries: { max: 0, baseMs: 1, maxMs: 1 },
-      timeoutMs: 10_000,
-      bots: { share: 0, retries: 0, accounts: 1 },
-    },
-    buyers: { population: 10_000_000, userPrefix: 'u' },
-    skus: { ids: ['phone'], weights: [1] },
-    caps: { maxDurationMs: durationMs + 5_000, maxRequests: 2_000_000_000, gracefulStopMs: 1_000 },
-    workers: 1,
-    connections,
-    seed: 1,
-    stopOnSellOut: false,
-  };
-}
 
 function gcFunction(): () => void {
   setFlagsFromString('--expose-gc');
@@ -149,7 +114,7 @@ async function runGenerator(url: string, connections: number, durationMs: number
     : undefined;
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const result = await runLoadInline(plan(url, connections, durationMs, path, transport));
+  const result = await runLoadInline(closedLoopPlan(url, connections, durationMs, { path, transport }));
   const used = process.cpuUsage(cpu);
   const cpuUs = cpuTotal(used) - samplerCpuUs;
   const elapsedS = (performance.now() - started) / 1000;
@@ -272,7 +237,7 @@ function fmt(s: { median: number; min: number; max: number }, unit = '×'): stri
 
 /** An open-model burst: `rate` arrivals/s for `durationMs`, on fresh connections; its lateness p99 (ms). */
 async function burstLatenessP99(url: string, connections: number, transport: EngineTransport, rate: number, durationMs: number, warmup: boolean): Promise<number> {
-  const p = plan(url, connections, durationMs, '/api/v1/checkout', transport);
+  const p = closedLoopPlan(url, connections, durationMs, { transport });
   p.arrival = { type: 'constant-arrival-rate', rate, timeUnitMs: 1000, durationMs };
   p.warmup = warmup ? { path: '/healthz' } : null;
   const r = await runLoadInline(p);
@@ -294,7 +259,7 @@ async function peakWithinLateness(url: string, connections: number, transport: E
   const medianMs = 400;
   const sigma = 0.6;
   const run = async (registered: number) => {
-    const p = plan(url, connections, 3_000, '/api/v1/checkout', transport);
+    const p = closedLoopPlan(url, connections, 3_000, { transport });
     p.arrival = { type: 'flash-crowd', registered, reaction: { medianMs, sigma }, latecomers: { count: 0, decayMs: 1000 } };
     p.caps.maxDurationMs = 15_000;
     const r = await runLoadInline(p);
