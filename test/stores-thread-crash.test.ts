@@ -59,8 +59,21 @@ describe.skipIf(!ready)('a crashed HTTP thread on the stores', () => {
     expect(lines).toContainEqual('warn: HTTP thread 0 restarted');
     expect(lines).toContainEqual(expect.stringMatching(/^warn: thread 0: stock_rebuilt: stock epoch \d+ rebuilt from the ledger/));
     // The reservation survived (the rebuild counts open ones) and is paid through whichever thread answers.
-    const paid = await fetch(`${url}/api/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reservationId: keptId }) });
-    expect(paid.status).toBe(201);
+    // A pay that races a rebuild (its claim read the old epoch) gets 503 stock_rebuilt + Retry-After and the
+    // reservation stays open: a client retries, as the protocol says; bounded here.
+    const refusals: string[] = [];
+    let paid = 0;
+    for (let attempt = 0; attempt < 20 && paid !== 201; attempt++) {
+      const r = await fetch(`${url}/api/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reservationId: keptId }) });
+      paid = r.status;
+      if (paid === 503) {
+        refusals.push(await r.text());
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      } else if (paid !== 201) refusals.push(`${paid} ${await r.text()}`);
+      else await r.text();
+    }
+    expect(paid, `the kept reservation was paid (refusals: ${refusals.join(' | ')})`).toBe(201);
+    expect(refusals.every((b) => /stock_rebuil/.test(b)), `only rebuild 503s before the pay: ${refusals.join(' | ')}`).toBe(true);
 
     const rows = await ledgerRows(schema);
     const ids = new Set(rows.map((r) => r.order_id));
