@@ -1,6 +1,6 @@
-// npm run bench:service-stores [-- --rounds 3 --duration 5 --connections 64 --configs 'memory 1p×1t,leased 1p×1t' --json]
+// npm run bench:service-stores [-- --rounds 3 --duration 5 --connections 64 --configs 'disk 1p×1t,leased 1p×1t' --json]
 // Durable checkouts per second through `flashsale serve` processes: the in-process service (stock in a
-// SharedArrayBuffer, SQLite ledger in memory — the fastest it gets), one process on the shared stores
+// SharedArrayBuffer; SQLite ledger in memory — the fastest it gets — and on disk, durable like the stores), one process on the shared stores
 // (Redis stock by EVALSHA, batched per SKU; PostgreSQL ledger, group commit, synchronous_commit on),
 // and two processes on the stores with 1 and 2 HTTP threads each; then the same one and two processes
 // with `--stock-strategy redis-leased` (units leased from Redis in batches, sold from each process's
@@ -10,9 +10,10 @@
 // shared. Stock never sells out and there is no per-user limit, so every request is a full checkout.
 // The load comes from this process (undici pools, round robin over the processes' URLs).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
@@ -45,9 +46,11 @@ for (const [name, v] of [['rounds', rounds], ['duration', duration], ['connectio
 
 const BIN = fileURLToPath(new URL('../bin/flashsale.js', import.meta.url));
 
-interface Config { name: string; stores: boolean; leased?: boolean; processes: number; threads: number }
+interface Config { name: string; stores: boolean; leased?: boolean; disk?: boolean; processes: number; threads: number }
 const ALL_CONFIGS: Config[] = [
   { name: 'memory 1p×1t', stores: false, processes: 1, threads: 1 },
+  // The durable in-process service (SQLite file, each 201 committed first): the fair line for the stores rows.
+  { name: 'disk 1p×1t', stores: false, disk: true, processes: 1, threads: 1 },
   { name: 'stores 1p×1t', stores: true, processes: 1, threads: 1 },
   { name: 'stores 2p×1t', stores: true, processes: 2, threads: 1 },
   { name: 'stores 2p×2t', stores: true, processes: 2, threads: 2 },
@@ -133,7 +136,9 @@ async function measure(config: Config, round: number): Promise<{ perSec: number;
   const schema = `bench_svc_${process.pid}_${round}_${config.processes}${config.threads}${config.leased ? 'l' : config.stores ? 's' : 'm'}`;
   const base = ['--port', '0', '--sku', 'bench', '--stock', String(2 ** 31 - 1), '--per-user-limit', 'none', '--threads', String(config.threads), '--max-in-flight', String(connections * 4)];
   const stores = [...base, '--stock-store', values.redis, '--ledger', values.postgres, '--store-schema', schema, ...(config.leased ? ['--stock-strategy', 'redis-leased'] : [])];
-  const args = config.stores ? stores : [...base, '--expected-users', '1024'];
+  const dir = config.disk ? mkdtempSync(join(tmpdir(), 'flashsale-bench-')) : null;
+  const inProcess = [...base, '--expected-users', '1024', ...(dir !== null ? ['--ledger', join(dir, 'ledger.db')] : [])];
+  const args = config.stores ? stores : inProcess;
   const children: ChildProcess[] = [];
   try {
     const urls: string[] = [];
@@ -152,6 +157,7 @@ async function measure(config: Config, round: number): Promise<{ perSec: number;
     return { ...r, cpuUsPerCheckout };
   } finally {
     await Promise.all(children.map(stop));
+    if (dir !== null) rmSync(dir, { recursive: true, force: true });
     if (config.stores) {
       await dropSchema(schema);
       await dropKeysUnder(values.redis, `flashsale:${schema}`);
@@ -168,6 +174,9 @@ const RATIOS = {
   twoToOneProcess: ['stores 2p×1t', 'stores 1p×1t'],
   twoThreadsToOne: ['stores 2p×2t', 'stores 2p×1t'],
   leasedToMemory: ['leased 1p×1t', 'memory 1p×1t'],
+  storesToDisk: ['stores 1p×1t', 'disk 1p×1t'],
+  leasedToDisk: ['leased 1p×1t', 'disk 1p×1t'],
+  diskToMemory: ['disk 1p×1t', 'memory 1p×1t'],
   leasedToLua: ['leased 1p×1t', 'stores 1p×1t'],
   leasedTwoToOneProcess: ['leased 2p×1t', 'leased 1p×1t'],
 } as const;

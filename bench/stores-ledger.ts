@@ -1,7 +1,7 @@
 // npm run bench:stores -- --ledger  (or: node bench/stores-ledger.ts [--seconds S] [--reps N] [--in-flight N])
 //
 // The PostgreSQL ledger: durable orders per second through PgGroupCommitter (the real ledger: pg,
-// pipelined BEGIN + fence + INSERT … FROM unnest + COMMIT, synchronous_commit on) with --in-flight
+// one statement: the epoch fence + INSERT … FROM unnest, its own transaction, synchronous_commit on) with --in-flight
 // appends outstanding, as many service threads would keep; and, per batch size, the two ways to put a
 // batch in — one multi-row INSERT … SELECT FROM unnest(arrays) against COPY into a temporary table then
 // INSERT … SELECT … ON CONFLICT DO NOTHING (COPY itself cannot skip a duplicate row) — both through
