@@ -20,6 +20,7 @@ import type { AckedOrder } from '../contract/result.ts';
 import { connectRedis, dropKeysUnder } from '../stores/redis/link.ts';
 import { checkSchemaName } from '../stores/postgres/schema.ts';
 import { parsePostgresUrl, parseRedisUrl, redactUrl } from '../stores/url.ts';
+import { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../stores/stock-store.ts';
 
 /** More processes than this on one machine measure the machine, not the service. */
 export const MAX_SERVICE_PROCESSES = 32;
@@ -32,7 +33,11 @@ export interface StoresFlags {
   stockStore?: string;
   ledger?: string;
   keepStores?: boolean;
+  /** --stock-strategy: how the processes share the Redis stock (serve's flag, passed to each process). */
+  stockStrategy?: string;
   target?: string;
+  /** The scenario's journey: redis-leased serves checkout only. */
+  journey?: string;
 }
 
 export interface StoresRun {
@@ -41,13 +46,14 @@ export interface StoresRun {
   stockStore: string;
   ledger: string;
   keep: boolean;
+  strategy: StockStoreDesign;
 }
 
 /** The flags of a run on the stores, checked before anything starts (exit 2 naming the flag); null without them. */
 export function storesRunOf(f: StoresFlags): StoresRun | null {
-  const any = f.stockStore !== undefined || f.ledger !== undefined || f.keepStores === true;
+  const any = f.stockStore !== undefined || f.ledger !== undefined || f.keepStores === true || f.stockStrategy !== undefined;
   if (f.processes === undefined) {
-    if (any) throw new UsageError('--stock-store, --ledger and --keep-stores belong to --service-processes N: the built-in service as N processes on the shared stores');
+    if (any) throw new UsageError('--stock-store, --ledger, --stock-strategy and --keep-stores belong to --service-processes N: the built-in service as N processes on the shared stores');
     return null;
   }
   if (!Number.isInteger(f.processes) || f.processes < 1 || f.processes > MAX_SERVICE_PROCESSES) {
@@ -59,7 +65,13 @@ export function storesRunOf(f: StoresFlags): StoresRun | null {
   }
   if (f.stockStore !== 'redis-server') parseRedisUrl(f.stockStore, '--stock-store');
   parsePostgresUrl(f.ledger, '--ledger');
-  return { processes: f.processes, stockStore: f.stockStore, ledger: f.ledger, keep: f.keepStores === true };
+  const strategy = STOCK_STORE_DESIGNS.find((d) => d === (f.stockStrategy ?? 'redis-lua'));
+  if (strategy === undefined) throw new UsageError(`--stock-strategy ${JSON.stringify(f.stockStrategy)}: expected one of ${STOCK_STORE_DESIGNS.join(', ')}`);
+  // redis-leased sells from each process's memory: its reservation routes answer 501 (docs/stores.md).
+  if (strategy === 'redis-leased' && f.journey !== undefined && f.journey !== 'checkout') {
+    throw new UsageError(`--stock-strategy redis-leased serves checkout only, and the scenario's journey is "${f.journey}" (reservations): use redis-lua for it`);
+  }
+  return { processes: f.processes, stockStore: f.stockStore, ledger: f.ledger, keep: f.keepStores === true, strategy };
 }
 
 async function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
@@ -125,6 +137,8 @@ export interface StoresRecord {
   prefix: string;
   /** --keep-stores: the schema and keys were left in place. */
   kept: boolean;
+  /** --stock-strategy of every process. */
+  strategy: StockStoreDesign;
 }
 
 export interface ServiceCluster {
@@ -220,7 +234,7 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     }
     const saleFile = join(o.dir, 'sale.json');
     writeFileSync(saleFile, `${JSON.stringify(o.sale)}\n`);
-    const base = ['--host', '127.0.0.1', '--threads', String(threads), '--sale', saleFile, '--stock-store', redisUrl, '--ledger', ledgerUrl, '--store-schema', schema, '--store-prefix', prefix];
+    const base = ['--host', '127.0.0.1', '--threads', String(threads), '--sale', saleFile, '--stock-store', redisUrl, '--ledger', ledgerUrl, '--store-schema', schema, '--store-prefix', prefix, '--stock-strategy', run.strategy];
     if (o.seed !== undefined) base.push('--seed', String(o.seed));
     // Process 0 claims a free port; every other process, and any process restarted after a kill,
     // joins it; a restart first rebuilds the stock from the ledger (the dead one's holds go back).
@@ -261,6 +275,7 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
       schema,
       prefix,
       kept: run.keep,
+      strategy: run.strategy,
     };
     return {
       url: first.url,
