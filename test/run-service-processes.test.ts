@@ -229,7 +229,7 @@ describe.skipIf(!stores)('run --service-processes 2 on Redis + PostgreSQL', () =
 });
 
 describe.skipIf(!stores)('run --service-processes: a process that ends unasked', () => {
-  it('is named in the result\'s warnings, and the run still audits and stops the rest', { timeout: 120_000 }, async () => {
+  it('is named at once in the run\'s log and in the result\'s warnings, and the run still audits and stops the rest', { timeout: 120_000 }, async () => {
     const out = join(dir, 'unasked');
     const run = spawnFlashsale(['run', storesScenario(dir, 'unasked', { stock: 100_000, seconds: 4 }), '-o', out, ...storesFlags(2)]);
     for (let i = 0; i < 600 && !/→ http:/.test(run.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
@@ -242,6 +242,8 @@ describe.skipIf(!stores)('run --service-processes: a process that ends unasked',
     expect(done.code, done.stderr).not.toBe(2);
     const result = readRun(out);
     expect(result.warnings ?? []).toContainEqual(expect.stringMatching(new RegExp(`service process [01] \\(pid ${victim}\\) ended without being asked \\(SIGKILL\\)`)));
+    // Said at once, during the run, not only in the result (src/run/process-health.ts).
+    expect(done.stderr).toMatch(new RegExp(`service process [01] \\(pid ${victim}\\) ended without being asked \\(SIGKILL\\) \\d+\\.\\d s into the run; the others go on selling`));
     expect(result.audit!.lostOrders).toBe(0);
     expect(processesWith(schema!)).toEqual([]);
     expect(await schemaExists(schema!)).toBe(false);

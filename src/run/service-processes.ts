@@ -11,7 +11,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { messageOf, UsageError } from '../errors.ts';
-import { ServiceProcess, SERVE_BIN } from '../faults/service-process.ts';
+import { ServiceProcess, SERVE_BIN, START_TIMEOUT_MS } from '../faults/service-process.ts';
+import { ProcessHealthWatch } from './process-health.ts';
 import { OwnRedisServer } from '../faults/redis-server.ts';
 import { TcpGate } from '../faults/tcp-gate.ts';
 import type { StoreProcessUnderFault, StoresUnderFault } from '../faults/kind.ts';
@@ -211,7 +212,9 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     return said;
   };
 
+  let health: ProcessHealthWatch | null = null;
   const close = async (): Promise<string[]> => {
+    await health?.stop();
     await Promise.all(processes.map((p) => p.stop(STOP_TIMEOUT_MS).catch(() => null)));
     await gate?.cut();
     const said = await drop();
@@ -249,6 +252,8 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         port: sharedPort,
         threads,
         adminToken: o.adminToken,
+        // Each process answers for its own health there (process-health.ts), not through the shared URL.
+        ipc: true,
         log: (line) => {
           if (up && NOTEWORTHY.test(line)) o.log?.(`service process ${i}: ${line.replace(/^flashsale serve: /, '')}`);
         },
@@ -258,6 +263,9 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     sharedPort = Number(new URL(first.url).port);
     for (let i = 1; i < run.processes; i++) processes.push(make(i));
     await Promise.all(processes.slice(1).map((p) => p.start()));
+    health = new ProcessHealthWatch(processes, (line) => o.log?.(line));
+    await health.ready(START_TIMEOUT_MS);
+    health.start();
     up = true;
     const faultProcesses: StoreProcessUnderFault[] = processes.map((p, i) => ({
       kill: () => p.kill(),
@@ -289,8 +297,10 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         return r.rows.map((row: { order_id: string; sku: string; user_id: string; qty: number }) => ({ orderId: row.order_id, sku: row.sku, userId: row.user_id, qty: Number(row.qty) }));
       },
       pids: () => [...processes.map((p) => p.pid), ownRedis?.pid ?? null].filter((p): p is number => p !== null),
-      warnings: () =>
-        processes.flatMap((p, i) => p.unexpectedExits.map((x) => `service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}): ${p.stderr().trim().split('\n').slice(-2).join(' | ')}`)),
+      warnings: () => [
+        ...processes.flatMap((p, i) => p.unexpectedExits.map((x) => `service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}): ${p.stderr().trim().split('\n').slice(-2).join(' | ')}`)),
+        ...(health?.notes() ?? []),
+      ],
       close,
     };
   } catch (e) {

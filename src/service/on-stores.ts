@@ -25,6 +25,7 @@ import { createStoreStats, type StoreThreadMetrics } from './store-metrics.ts';
 import { createCommitStats } from '../ledger/commit-stats.ts';
 import { FAULTS } from './index.ts';
 import { describeLapsed, PeerWatch, peersKey, reapLapsedPeers } from './peer-watch.ts';
+import type { ProcessHealth } from './health-messages.ts';
 
 export { redactUrl } from '../stores/url.ts';
 export { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../stores/stock-store.ts';
@@ -75,6 +76,8 @@ export interface RunningStoreService {
   threads: number;
   saleId: number;
   close(): Promise<void>;
+  /** This process's own health (health-messages.ts): its threads serving now, its peers' heartbeat. */
+  health(): ProcessHealth;
   /** Fault injection for tests only, as the in-process service's (src/service/index.ts FAULTS): ends an HTTP thread the way a crash does. */
   [FAULTS]: { crash(thread: 'http' | 'ledger', index?: number): Promise<void> };
 }
@@ -172,6 +175,8 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
     throw e;
   }
   const workers: Array<Worker | null> = [];
+  /** Threads listening now (health): a restarted one counts once it listens again. */
+  const serving: boolean[] = Array.from({ length: threads }, () => false);
   const crashes: number[][] = Array.from({ length: threads }, () => []);
   let closing = false;
   // /metrics: every thread's request counters, store round trips and commits, summed by whichever thread is scraped.
@@ -199,6 +204,7 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
       worker.on('message', (m: FromStoreThread) => {
         if (m.type === 'listening') {
           listening = true;
+          serving[threadIndex] = true;
           resolve(m.port);
         } else if (m.type === 'error') reject(new StoreUnavailableError(`HTTP thread ${threadIndex}: ${m.message}`));
         else if (m.type === 'log') log(m.level, m.message);
@@ -206,7 +212,10 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
       worker.on('error', (e) => reject(e));
       worker.on('exit', (code) => {
         reject(new StoreUnavailableError(`HTTP thread ${threadIndex} exited (code ${code}) before listening`));
-        if (workers[threadIndex] === worker) workers[threadIndex] = null;
+        if (workers[threadIndex] === worker) {
+          workers[threadIndex] = null;
+          serving[threadIndex] = false;
+        }
         if (closing || !listening) return;
         restart(threadIndex, code);
       });
@@ -281,7 +290,12 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
     if (!w) throw new UsageError(`HTTP thread ${index} is not running`);
     await w.terminate();
   };
-  return { url: urlOf(boundPort), port: boundPort, threads, saleId, close: () => (closed ??= close()), [FAULTS]: { crash } };
+  const health = (): ProcessHealth => ({
+    threads,
+    threadsUp: serving.filter(Boolean).length,
+    heartbeat: watch === null ? 'off' : watch.peers.renewing ? 'ok' : 'failing',
+  });
+  return { url: urlOf(boundPort), port: boundPort, threads, saleId, health, close: () => (closed ??= close()), [FAULTS]: { crash } };
 }
 
 /**

@@ -136,6 +136,11 @@ export class PeerWatch {
     if (lapsed.length > 0) this.#o.onLapsed(lapsed);
   }
 
+  /** False while renewals fail (Redis unreachable). */
+  get renewing(): boolean {
+    return !this.#failing;
+  }
+
   /** Stops renewing; `leave` removes this process's entry (a clean stop: nothing of it is left in flight). */
   async stop(leave: boolean): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
