@@ -1,7 +1,7 @@
 // The peers' heartbeat (src/service/peer-watch.ts): serve processes on the shared stores watch each
 // other, and when one is killed with holds in flight a survivor rebuilds the stock from the ledger by
-// itself — no --rebuild-stock — so its uncommitted holds go back on sale and its in-flight keys answer
-// again; a process stopped for a second (a GC pause) is not judged. The script first, on the real Redis:
+// itself — no --rebuild-stock — so its uncommitted holds go back on sale, its in-flight keys answer
+// again and a reservation whose pay it had claimed is payable again; a process stopped for a second (a GC pause) is not judged. The script first, on the real Redis:
 // a lapsed peer is handed to exactly one survivor, a caller whose own entry lapsed judges nobody, a
 // clean leave is never judged.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,15 @@ async function inventory(url: string): Promise<{ initial: number; available: num
   return res.json() as Promise<{ initial: number; available: number; reserved: number; sold: number }>;
 }
 
+async function post(url: string, path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  try {
+    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> }; // the service answers JSON
+  } catch {
+    return { status: 0, json: {} };
+  }
+}
+
 async function waitFor(what: string, ok: () => boolean, ms: number): Promise<void> {
   for (const until = Date.now() + ms; Date.now() < until; ) {
     if (ok()) return;
@@ -98,7 +107,7 @@ async function waitFor(what: string, ok: () => boolean, ms: number): Promise<voi
 }
 
 describe.skipIf(!(redis.ok && postgres.ok))('serve processes watch each other', () => {
-  it('kill -9 of one with holds in flight: a survivor rebuilds by itself, sells exactly the stock, and the dead one\'s keys answer again', { timeout: 240_000 }, async () => {
+  it('kill -9 of one with holds in flight: a survivor rebuilds by itself, sells exactly the stock; the dead one\'s keys answer again and its claimed pay is payable again', { timeout: 240_000 }, async () => {
     const schema = uniqueName('peer').toLowerCase();
     schemas.push(schema);
     const STOCK = 50;
@@ -108,40 +117,53 @@ describe.skipIf(!(redis.ok && postgres.ok))('serve processes watch each other', 
     const before = await runCrowd({ urls: () => [a.url, b.url], users: users(20, 'p'), sku: 'A', concurrency: 8, deadlineMs: 60_000, keyed: true });
     expect(acknowledged(before).length).toBe(20);
     expect(new Set(before.filter((r) => r.status === 201).map((r) => r.url)).size, 'both processes sold').toBe(2);
-    // Mid-crowd: six keyed checkouts in flight on each process, then a is killed while its six wait on payment.
+    // A reservation made on b, whose pay a will have claimed when it dies.
+    const reserved = await post(b.url, '/api/v1/reservations', { sku: 'A', userId: 'r0', qty: 1 });
+    expect(reserved.status).toBe(201);
+    const reservationId = reserved.json.reservationId as string; // a 201 reservation carries its id
+    // Mid-crowd: six keyed checkouts in flight on each process and the pay on a, then a is killed while they wait on payment.
+    const paying = post(a.url, '/api/v1/orders', { reservationId });
     const onA = users(6, 'd').map((u) => checkout(a.url, 'A', u, `k-${u}`));
     const onB = users(6, 'e').map((u) => checkout(b.url, 'A', u, `k-${u}`));
     let held = 0;
-    for (let i = 0; i < 100 && held < 12; i++) {
+    for (let i = 0; i < 100 && held < 13; i++) {
       await sleep(20);
       const inv = await inventory(b.url);
       held = inv.initial - inv.available - inv.sold;
     }
-    expect(held, 'twelve units held, waiting on payment').toBe(12);
+    expect(held, 'thirteen units held: twelve checkouts and a reservation, waiting on payment').toBe(13);
+    await sleep(300); // the pay's claim taken on a (one script), well inside its 1.5 s payment
     a.child.kill('SIGKILL');
     const killedAt = Date.now();
     const dead = await Promise.all(onA);
     expect(dead.every((r) => r.status === 0), 'the killed process answered none of its six').toBe(true);
+    expect((await paying).status, 'nor the pay').toBe(0);
+    // The dead process holds the reservation's claim: nobody else may pay it.
+    expect((await post(b.url, '/api/v1/orders', { reservationId })).json.error).toBe('reservation_busy');
     const alive = await Promise.all(onB);
     expect(alive.map((r) => r.status)).toEqual([201, 201, 201, 201, 201, 201]);
-    // a's six units are held with nobody left to settle them.
-    expect((await inventory(b.url)).available).toBe(STOCK - 20 - 6 - 6);
+    // a's six units are held with nobody left to settle them (and the reservation's, claimed by a).
+    expect((await inventory(b.url)).available).toBe(STOCK - 20 - 6 - 6 - 1);
     await waitFor('the survivor judges the dead peer and rebuilds', () => /peer .* lapsed: stock rebuilt from the ledger/.test(b.stderr()), 30_000);
     console.log(`peer judged and stock rebuilt ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
     expect(b.stderr()).toMatch(/peer [^ ]+:\d+\/pid \d+\/\w+ \(no heartbeat for \d+(\.\d)? s\) lapsed: stock rebuilt from the ledger, its uncommitted holds back on sale \(stock_rebuilt: stock epoch \d+/);
-    expect((await inventory(b.url)).available, "the dead process's holds are back on sale").toBe(STOCK - 20 - 6);
+    expect((await inventory(b.url)).available, "the dead process's holds are back on sale; the reservation is open again").toBe(STOCK - 20 - 6 - 1);
+    const paid = await post(b.url, '/api/v1/orders', { reservationId });
+    expect(paid.status, 'the reservation whose pay died with a is payable again').toBe(201);
     // The keys that were in flight on the dead process answer again: a retry buys.
     const retried = await Promise.all(users(6, 'd').map((u) => checkout(b.url, 'A', u, `k-${u}`)));
     expect(retried.map((r) => `${r.status} ${r.error ?? ''}`.trim())).toEqual(Array(6).fill('201'));
     // The rest of the stock, to the last unit, through the survivor alone.
     const rest = await runCrowd({ urls: () => [b.url], users: users(40, 'late'), sku: 'A', concurrency: 8, deadlineMs: 120_000, keyed: true });
-    const receipts: Receipt[] = [...before, ...dead, ...alive, ...retried, ...rest];
+    const receipts: Receipt[] = [...before, ...dead, ...alive, ...retried, ...rest, { userId: 'r0', url: b.url, status: 201, orderId: reservationId, error: null }];
     const rows = await ledgerRows(schema);
     const ids = new Set(rows.map((r) => r.order_id));
     expect(acknowledged(receipts).filter((id) => !ids.has(id)), 'acknowledged orders missing from the ledger').toEqual([]);
     expect(rows.length, 'exactly the stock sold, none twice').toBe(STOCK);
+    expect(paid.json.orderId).toBe(reservationId);
     expect(new Set(rows.map((r) => r.user_id)).size, 'one order per user').toBe(STOCK);
-    expect(acknowledged(rest).length).toBe(STOCK - 20 - 6 - 6);
+    expect(acknowledged(rest).length).toBe(STOCK - 20 - 6 - 6 - 1);
+    expect(rows.filter((r) => r.order_id === reservationId), 'the reservation paid once').toHaveLength(1);
     expect(await inventory(b.url)).toEqual({ initial: STOCK, available: 0, reserved: 0, sold: STOCK });
     expect(rebuiltLines(b), 'one rebuild for one dead peer').toBe(1);
     expect(await b.stop()).toBe(0);
