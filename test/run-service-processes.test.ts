@@ -86,9 +86,12 @@ describe('run --service-processes: usage refused before any load (exit 2)', () =
     ['with --target', [...storesFlags(2), '--target', 'http://127.0.0.1:9'], /--service-processes .* and --target .*give one, not both/],
     ['N < 1', [...storesFlags(0)], /--service-processes <n>' argument '0' is invalid. 0 is below the minimum of 1/],
     ['N absurd', [...storesFlags(1000)], /--service-processes <n>' argument '1000' is invalid. 1000 is above the maximum of 32/],
-    ['stores without --service-processes', ['--stock-store', REDIS_URL, '--ledger', POSTGRES_URL], /--stock-store, --ledger and --keep-stores belong to --service-processes N/],
+    ['stores without --service-processes', ['--stock-store', REDIS_URL, '--ledger', POSTGRES_URL], /--stock-store, --ledger, --stock-strategy and --keep-stores belong to --service-processes N/],
     ['a bad Redis URL', [...storesFlags(2, 'redis://127.0.0.1:6379/99')], /--stock-store .*database "99" is not a number in 0\.\.15/],
     ['a ledger that is not PostgreSQL', ['--service-processes', '2', '--stock-store', REDIS_URL, '--ledger', 'ledger.db'], /--ledger "ledger.db" is not a URL/],
+    ['--stock-strategy without --service-processes', ['--stock-strategy', 'redis-leased'], /--stock-store, --ledger, --stock-strategy and --keep-stores belong to --service-processes N/],
+    ['--stock-strategy without the stores', ['--service-processes', '2', '--stock-strategy', 'redis-leased'], /--service-processes N needs the shared stores: --stock-store/],
+    ['an unknown --stock-strategy', [...storesFlags(2), '--stock-strategy', 'redis-magic'], /--stock-strategy "redis-magic": expected one of redis-lua, redis-leased/],
   ];
   for (const [what, flags, message] of cases) {
     it(what, async () => {
@@ -100,6 +103,14 @@ describe('run --service-processes: usage refused before any load (exit 2)', () =
       expect(existsSync(join(out, 'result.json')), 'no load was sent').toBe(false);
     });
   }
+
+  it('--stock-strategy redis-leased with a reservation journey (redis-leased serves checkout only)', async () => {
+    const reserving = storesScenario(dir, 'usage-leased-reserve', { stock: 10, journey: 'reserve-pay' });
+    const run = await flashsale('run', reserving, '-o', join(dir, 'usage-leased-reserve'), ...storesFlags(2), '--stock-strategy', 'redis-leased');
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/--stock-strategy redis-leased serves checkout only, and the scenario's journey is "reserve-pay"/);
+    expect(existsSync(join(dir, 'usage-leased-reserve', 'result.json'))).toBe(false);
+  });
 
   it("a scenario whose target.url sends the load elsewhere", async () => {
     const path = join(dir, 'foreign.json');
@@ -175,6 +186,36 @@ describe.skipIf(!stores)('run --service-processes 2 on Redis + PostgreSQL', () =
     }
   });
 
+  it('--stock-strategy redis-leased: every process sells from leases; a checkout crowd sells exactly the stock, the audit passes', { timeout: 120_000 }, async () => {
+    const STOCK = 120;
+    const out = join(dir, 'leased');
+    const run = await flashsale('run', storesScenario(dir, 'leased', { stock: STOCK, seconds: 3 }), '-o', out, '--json', '--keep-stores', ...storesFlags(2), '--stock-strategy', 'redis-leased');
+    const result = readRun(out);
+    const s = result.target.stores!;
+    leftSchemas.push(s.schema);
+    expectPassedUnlessBusy(JSON.parse(run.stdout) as SummaryLike, run.code);
+    expect(s).toMatchObject({ processes: 2, strategy: 'redis-leased', kept: true });
+    expect(run.stderr).toMatch(/on .* and .*, redis-leased, schema flashsale_run_/);
+    // The sale was sold under redis-leased: the strategy every process registered, and its leases.
+    const link = await connectRedis(REDIS_URL);
+    try {
+      expect(await link.call(['GET', `${s.prefix}:s1:strategy`])).toBe('redis-leased');
+      const [, leaseKeys] = (await link.call(['SCAN', '0', 'MATCH', `${s.prefix}:*leases*`, 'COUNT', 100000])) as [string, string[]]; // SCAN answers [cursor, keys]
+      expect(leaseKeys.length, 'lease bookkeeping in Redis').toBeGreaterThan(0);
+    } finally {
+      await link.close();
+    }
+    const rows = await ledgerRows(s.schema);
+    expect(rows.length).toBe(STOCK);
+    expect(new Set(rows.map((r) => r.user_id)).size, 'one unit per user').toBe(STOCK);
+    expect(result.stock).toMatchObject({ initial: STOCK, sold: STOCK, ledger: STOCK, acknowledged: STOCK });
+    expect(result.audit!.passed).toBe(true);
+    for (const id of ['acked_orders_in_ledger', 'inventory_matches_ledger', 'sold_within_stock'] as const) {
+      expect(result.audit!.checks.find((c) => c.id === id), id).toMatchObject({ passed: true, skipped: false });
+    }
+    expect(processesWith(s.schema), 'no service process outlives the run').toEqual([]);
+  });
+
   it('drops its schema and keys at the end, and leaves no process', { timeout: 120_000 }, async () => {
     const out = join(dir, 'dropped');
     const run = await flashsale('run', storesScenario(dir, 'dropped', { stock: 40, seconds: 2 }), '-o', out, '--json', ...storesFlags(2));
@@ -188,7 +229,7 @@ describe.skipIf(!stores)('run --service-processes 2 on Redis + PostgreSQL', () =
 });
 
 describe.skipIf(!stores)('run --service-processes: a process that ends unasked', () => {
-  it('is named in the result\'s warnings, and the run still audits and stops the rest', { timeout: 120_000 }, async () => {
+  it('is named at once in the run\'s log and in the result\'s warnings, and the run still audits and stops the rest', { timeout: 120_000 }, async () => {
     const out = join(dir, 'unasked');
     const run = spawnFlashsale(['run', storesScenario(dir, 'unasked', { stock: 100_000, seconds: 4 }), '-o', out, ...storesFlags(2)]);
     for (let i = 0; i < 600 && !/→ http:/.test(run.stderr()); i++) await new Promise((r) => setTimeout(r, 100));
@@ -201,6 +242,8 @@ describe.skipIf(!stores)('run --service-processes: a process that ends unasked',
     expect(done.code, done.stderr).not.toBe(2);
     const result = readRun(out);
     expect(result.warnings ?? []).toContainEqual(expect.stringMatching(new RegExp(`service process [01] \\(pid ${victim}\\) ended without being asked \\(SIGKILL\\)`)));
+    // Said at once, during the run, not only in the result (src/run/process-health.ts).
+    expect(done.stderr).toMatch(new RegExp(`service process [01] \\(pid ${victim}\\) ended without being asked \\(SIGKILL\\) \\d+\\.\\d s into the run; the others go on selling`));
     expect(result.audit!.lostOrders).toBe(0);
     expect(processesWith(schema!)).toEqual([]);
     expect(await schemaExists(schema!)).toBe(false);

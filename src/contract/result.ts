@@ -381,6 +381,8 @@ export const RunResultSchema = LoadResultSchema.extend({
       schema: str(),
       prefix: str(),
       kept: bool(),
+      /** serve's --stock-strategy of every process (absent in results written before it was recorded). */
+      strategy: oneOf(['redis-lua', 'redis-leased']).optional(),
     })
       .optional()
       .meta({ description: 'run --service-processes N: the built-in service as N processes on the shared stores (URLs without passwords; the run\'s own schema and key prefix, and whether --keep-stores kept them); absent otherwise.' }),

@@ -199,25 +199,45 @@ export class ServiceProcess implements ServiceUnderFault {
 
   /** Asks the service, over IPC, to crash HTTP thread `index` (service/fault-messages.ts must be listening there). */
   async crashThread(index: number): Promise<void> {
+    if (!this.#o.ipc || !this.running) throw new FaultError('crash a thread: the service was not started with an IPC channel');
+    const reply = (await this.ask({ flashsale: 'fault', crash: 'http', index }, 'fault-done', IPC_TIMEOUT_MS).catch((e: unknown) => {
+      throw new FaultError(`crash thread ${index}: ${messageOf(e)} (does it accept fault messages?)`);
+    })) as { error?: unknown }; // a fault-done reply: error is checked below
+    if (typeof reply.error === 'string') throw new FaultError(`crash thread ${index}: ${reply.error}`);
+  }
+
+  /**
+   * Sends `message` (with an id added) over the IPC channel and resolves with the reply
+   * {flashsale: doneType, id}; rejects when the process does not answer within timeoutMs.
+   */
+  async ask(message: Record<string, unknown>, doneType: string, timeoutMs: number): Promise<unknown> {
     const child = this.#child;
-    if (!this.#o.ipc || !child?.send || !this.running) throw new FaultError('crash a thread: the service was not started with an IPC channel');
+    if (!this.#o.ipc || !child?.send || !this.running) throw new FaultError('the service was not started with an IPC channel, or is not running');
     const id = ++this.#ipcSeq;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.off('message', onMessage);
-        reject(new FaultError(`crash thread ${index}: the service did not confirm within ${IPC_TIMEOUT_MS / 1000} s (does it accept fault messages?)`));
-      }, IPC_TIMEOUT_MS);
-      const onMessage = (m: unknown) => {
-        const msg = m as { flashsale?: unknown; id?: unknown; error?: unknown }; // every field read as unknown and checked below
-        if (msg?.flashsale !== 'fault-done' || msg.id !== id) return;
+    return new Promise<unknown>((resolve, reject) => {
+      const done = () => {
         clearTimeout(timer);
         child.off('message', onMessage);
-        if (typeof msg.error === 'string') reject(new FaultError(`crash thread ${index}: ${msg.error}`));
-        else resolve();
+        child.off('exit', onExit);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new FaultError(`no answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      const onMessage = (m: unknown) => {
+        const msg = m as { flashsale?: unknown; id?: unknown }; // every field read as unknown and checked below
+        if (msg?.flashsale !== doneType || msg.id !== id) return;
+        done();
+        resolve(m);
+      };
+      const onExit = () => {
+        done();
+        reject(new FaultError('the process ended before answering'));
       };
       child.on('message', onMessage);
+      child.once('exit', onExit);
       // spawned with an 'ipc' channel (the ipc option), so send exists
-      child.send!({ flashsale: 'fault', id, crash: 'http', index });
+      child.send!({ ...message, id });
     });
   }
 

@@ -11,7 +11,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { messageOf, UsageError } from '../errors.ts';
-import { ServiceProcess, SERVE_BIN } from '../faults/service-process.ts';
+import { ServiceProcess, SERVE_BIN, START_TIMEOUT_MS } from '../faults/service-process.ts';
+import { ProcessHealthWatch } from './process-health.ts';
 import { OwnRedisServer } from '../faults/redis-server.ts';
 import { TcpGate } from '../faults/tcp-gate.ts';
 import type { StoreProcessUnderFault, StoresUnderFault } from '../faults/kind.ts';
@@ -20,6 +21,7 @@ import type { AckedOrder } from '../contract/result.ts';
 import { connectRedis, dropKeysUnder } from '../stores/redis/link.ts';
 import { checkSchemaName } from '../stores/postgres/schema.ts';
 import { parsePostgresUrl, parseRedisUrl, redactUrl } from '../stores/url.ts';
+import { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../stores/stock-store.ts';
 
 /** More processes than this on one machine measure the machine, not the service. */
 export const MAX_SERVICE_PROCESSES = 32;
@@ -32,7 +34,11 @@ export interface StoresFlags {
   stockStore?: string;
   ledger?: string;
   keepStores?: boolean;
+  /** --stock-strategy: how the processes share the Redis stock (serve's flag, passed to each process). */
+  stockStrategy?: string;
   target?: string;
+  /** The scenario's journey: redis-leased serves checkout only. */
+  journey?: string;
 }
 
 export interface StoresRun {
@@ -41,13 +47,14 @@ export interface StoresRun {
   stockStore: string;
   ledger: string;
   keep: boolean;
+  strategy: StockStoreDesign;
 }
 
 /** The flags of a run on the stores, checked before anything starts (exit 2 naming the flag); null without them. */
 export function storesRunOf(f: StoresFlags): StoresRun | null {
-  const any = f.stockStore !== undefined || f.ledger !== undefined || f.keepStores === true;
+  const any = f.stockStore !== undefined || f.ledger !== undefined || f.keepStores === true || f.stockStrategy !== undefined;
   if (f.processes === undefined) {
-    if (any) throw new UsageError('--stock-store, --ledger and --keep-stores belong to --service-processes N: the built-in service as N processes on the shared stores');
+    if (any) throw new UsageError('--stock-store, --ledger, --stock-strategy and --keep-stores belong to --service-processes N: the built-in service as N processes on the shared stores');
     return null;
   }
   if (!Number.isInteger(f.processes) || f.processes < 1 || f.processes > MAX_SERVICE_PROCESSES) {
@@ -59,7 +66,13 @@ export function storesRunOf(f: StoresFlags): StoresRun | null {
   }
   if (f.stockStore !== 'redis-server') parseRedisUrl(f.stockStore, '--stock-store');
   parsePostgresUrl(f.ledger, '--ledger');
-  return { processes: f.processes, stockStore: f.stockStore, ledger: f.ledger, keep: f.keepStores === true };
+  const strategy = STOCK_STORE_DESIGNS.find((d) => d === (f.stockStrategy ?? 'redis-lua'));
+  if (strategy === undefined) throw new UsageError(`--stock-strategy ${JSON.stringify(f.stockStrategy)}: expected one of ${STOCK_STORE_DESIGNS.join(', ')}`);
+  // redis-leased sells from each process's memory: its reservation routes answer 501 (docs/stores.md).
+  if (strategy === 'redis-leased' && f.journey !== undefined && f.journey !== 'checkout') {
+    throw new UsageError(`--stock-strategy redis-leased serves checkout only, and the scenario's journey is "${f.journey}" (reservations): use redis-lua for it`);
+  }
+  return { processes: f.processes, stockStore: f.stockStore, ledger: f.ledger, keep: f.keepStores === true, strategy };
 }
 
 async function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
@@ -125,6 +138,8 @@ export interface StoresRecord {
   prefix: string;
   /** --keep-stores: the schema and keys were left in place. */
   kept: boolean;
+  /** --stock-strategy of every process. */
+  strategy: StockStoreDesign;
 }
 
 export interface ServiceCluster {
@@ -197,7 +212,9 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     return said;
   };
 
+  let health: ProcessHealthWatch | null = null;
   const close = async (): Promise<string[]> => {
+    await health?.stop();
     await Promise.all(processes.map((p) => p.stop(STOP_TIMEOUT_MS).catch(() => null)));
     await gate?.cut();
     const said = await drop();
@@ -220,7 +237,7 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     }
     const saleFile = join(o.dir, 'sale.json');
     writeFileSync(saleFile, `${JSON.stringify(o.sale)}\n`);
-    const base = ['--host', '127.0.0.1', '--threads', String(threads), '--sale', saleFile, '--stock-store', redisUrl, '--ledger', ledgerUrl, '--store-schema', schema, '--store-prefix', prefix];
+    const base = ['--host', '127.0.0.1', '--threads', String(threads), '--sale', saleFile, '--stock-store', redisUrl, '--ledger', ledgerUrl, '--store-schema', schema, '--store-prefix', prefix, '--stock-strategy', run.strategy];
     if (o.seed !== undefined) base.push('--seed', String(o.seed));
     // Process 0 claims a free port; every other process, and any process restarted after a kill,
     // joins it; a restart first rebuilds the stock from the ledger (the dead one's holds go back).
@@ -235,6 +252,8 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         port: sharedPort,
         threads,
         adminToken: o.adminToken,
+        // Each process answers for its own health there (process-health.ts), not through the shared URL.
+        ipc: true,
         log: (line) => {
           if (up && NOTEWORTHY.test(line)) o.log?.(`service process ${i}: ${line.replace(/^flashsale serve: /, '')}`);
         },
@@ -244,6 +263,9 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     sharedPort = Number(new URL(first.url).port);
     for (let i = 1; i < run.processes; i++) processes.push(make(i));
     await Promise.all(processes.slice(1).map((p) => p.start()));
+    health = new ProcessHealthWatch(processes, (line) => o.log?.(line));
+    await health.ready(START_TIMEOUT_MS);
+    health.start();
     up = true;
     const faultProcesses: StoreProcessUnderFault[] = processes.map((p, i) => ({
       kill: () => p.kill(),
@@ -261,6 +283,7 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
       schema,
       prefix,
       kept: run.keep,
+      strategy: run.strategy,
     };
     return {
       url: first.url,
@@ -274,8 +297,10 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         return r.rows.map((row: { order_id: string; sku: string; user_id: string; qty: number }) => ({ orderId: row.order_id, sku: row.sku, userId: row.user_id, qty: Number(row.qty) }));
       },
       pids: () => [...processes.map((p) => p.pid), ownRedis?.pid ?? null].filter((p): p is number => p !== null),
-      warnings: () =>
-        processes.flatMap((p, i) => p.unexpectedExits.map((x) => `service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}): ${p.stderr().trim().split('\n').slice(-2).join(' | ')}`)),
+      warnings: () => [
+        ...processes.flatMap((p, i) => p.unexpectedExits.map((x) => `service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}): ${p.stderr().trim().split('\n').slice(-2).join(' | ')}`)),
+        ...(health?.notes() ?? []),
+      ],
       close,
     };
   } catch (e) {

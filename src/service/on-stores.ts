@@ -5,6 +5,8 @@
 // orders), checks what Redis holds for it against the ledger (stock epoch and initial stock: a store
 // another sale wrote is refused, a stale or missing one rebuilt), then starts the HTTP threads.
 import { Worker } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import pg from 'pg';
 import { messageOf, SaleConflictError, StoreUnavailableError, UsageError } from '../errors.ts';
 import { PgLedger } from '../stores/postgres/ledger.ts';
@@ -16,12 +18,14 @@ import { chooseSaleStart } from './continuation.ts';
 import { claimPort, guardPort } from './port-guard.ts';
 import { parseSale, type SaleDefinition } from './sale.ts';
 import { defaultLog, type ServiceLog } from './log.ts';
-import { describeRebuild, openStoreLinks, type StoreConfig } from './store-links.ts';
+import { describeRebuild, openStoreLinks, type StoreConfig, type StoreLinks } from './store-links.ts';
 import type { FromStoreThread, StoreThreadData, ToStoreThread } from './store-thread.ts';
 import { createRequestCounters } from './prometheus.ts';
 import { createStoreStats, type StoreThreadMetrics } from './store-metrics.ts';
 import { createCommitStats } from '../ledger/commit-stats.ts';
 import { FAULTS } from './index.ts';
+import { describeLapsed, PeerWatch, peersKey, reapLapsedPeers } from './peer-watch.ts';
+import type { ProcessHealth } from './health-messages.ts';
 
 export { redactUrl } from '../stores/url.ts';
 export { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../stores/stock-store.ts';
@@ -48,6 +52,11 @@ export interface StoreServiceOptions {
   strategy?: StockStoreDesign;
   /** Rebuild the stock from the ledger at start even when Redis holds it. */
   rebuildStock?: boolean;
+  /**
+   * The peers' heartbeat (peer-watch.ts): on by default, with its TTL and renewal; false turns it off
+   * (this process then neither renews nor judges).
+   */
+  peerWatch?: false | { ttlMs?: number; renewMs?: number };
   newSale?: boolean;
   port?: number;
   host?: string;
@@ -67,6 +76,8 @@ export interface RunningStoreService {
   threads: number;
   saleId: number;
   close(): Promise<void>;
+  /** This process's own health (health-messages.ts): its threads serving now, its peers' heartbeat. */
+  health(): ProcessHealth;
   /** Fault injection for tests only, as the in-process service's (src/service/index.ts FAULTS): ends an HTTP thread the way a crash does. */
   [FAULTS]: { crash(thread: 'http' | 'ledger', index?: number): Promise<void> };
 }
@@ -129,7 +140,10 @@ async function prepare(config: StoreConfig, sale: SaleDefinition, o: StoreServic
       }
       if (why !== null) {
         log('warn', `rebuilding the stock from the ledger: ${why}`);
-        log('warn', describeRebuild(await rebuildStock(ledger, links.store, saleId, sale)));
+        // Peers past their heartbeat now are covered by this count (see peer-watch.ts).
+        const reaped = await reapLapsedPeers(links.link, peersKey(config.prefix, saleId)).catch(() => []);
+        const report = describeRebuild(await rebuildStock(ledger, links.store, saleId, sale));
+        log('warn', reaped.length > 0 ? `peer ${describeLapsed(reaped)} lapsed: stock rebuilt from the ledger, its uncommitted holds back on sale (${report})` : report);
       }
     } finally {
       await links.close();
@@ -161,6 +175,8 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
     throw e;
   }
   const workers: Array<Worker | null> = [];
+  /** Threads listening now (health): a restarted one counts once it listens again. */
+  const serving: boolean[] = Array.from({ length: threads }, () => false);
   const crashes: number[][] = Array.from({ length: threads }, () => []);
   let closing = false;
   // /metrics: every thread's request counters, store round trips and commits, summed by whichever thread is scraped.
@@ -188,6 +204,7 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
       worker.on('message', (m: FromStoreThread) => {
         if (m.type === 'listening') {
           listening = true;
+          serving[threadIndex] = true;
           resolve(m.port);
         } else if (m.type === 'error') reject(new StoreUnavailableError(`HTTP thread ${threadIndex}: ${m.message}`));
         else if (m.type === 'log') log(m.level, m.message);
@@ -195,7 +212,10 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
       worker.on('error', (e) => reject(e));
       worker.on('exit', (code) => {
         reject(new StoreUnavailableError(`HTTP thread ${threadIndex} exited (code ${code}) before listening`));
-        if (workers[threadIndex] === worker) workers[threadIndex] = null;
+        if (workers[threadIndex] === worker) {
+          workers[threadIndex] = null;
+          serving[threadIndex] = false;
+        }
         if (closing || !listening) return;
         restart(threadIndex, code);
       });
@@ -233,10 +253,17 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
     throw e;
   }
   const owned = guard;
+  let watch: { peers: PeerWatch; links: StoreLinks } | null = null;
+  try {
+    watch = options.peerWatch === false ? null : await watchPeers(config, saleId, sale, boundPort, options.peerWatch ?? {}, log);
+  } catch (e) {
+    log('warn', `the peers' heartbeat could not start (${messageOf(e)}): this process neither renews nor judges one; a peer killed meanwhile waits for another rebuild`);
+  }
   let closed: Promise<void> | null = null;
   const close = async () => {
     closing = true;
     const deadlineMs = options.shutdownTimeoutMs ?? 10_000;
+    let forced = false;
     await Promise.all(
       workers.map(
         (w) =>
@@ -244,10 +271,17 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
             if (w === null || w.threadId === -1) return resolve();
             w.once('exit', () => resolve());
             w.postMessage({ type: 'close', deadlineMs } satisfies ToStoreThread);
-            setTimeout(() => void w.terminate(), deadlineMs + 5000).unref();
+            setTimeout(() => {
+              forced = true;
+              void w.terminate();
+            }, deadlineMs + 5000).unref();
           }),
       ),
     );
+    // Leave the peers only when every thread settled what it held; a thread ended by force leaves its
+    // holds in doubt, and a peer's rebuild after this heartbeat lapses gives them back.
+    await watch?.peers.stop(!forced);
+    await watch?.links.close();
     owned?.release();
   };
   const crash = async (thread: 'http' | 'ledger', index = 0): Promise<void> => {
@@ -256,5 +290,33 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
     if (!w) throw new UsageError(`HTTP thread ${index} is not running`);
     await w.terminate();
   };
-  return { url: urlOf(boundPort), port: boundPort, threads, saleId, close: () => (closed ??= close()), [FAULTS]: { crash } };
+  const health = (): ProcessHealth => ({
+    threads,
+    threadsUp: serving.filter(Boolean).length,
+    heartbeat: watch === null ? 'off' : watch.peers.renewing ? 'ok' : 'failing',
+  });
+  return { url: urlOf(boundPort), port: boundPort, threads, saleId, health, close: () => (closed ??= close()), [FAULTS]: { crash } };
+}
+
+/**
+ * This process's heartbeat among the sale's peers, and the rebuild it runs for a peer it judges lapsed:
+ * through connections of the main thread's own (which does little else, so its timer is rarely late).
+ */
+async function watchPeers(config: StoreConfig, saleId: number, sale: SaleDefinition, port: number, timing: { ttlMs?: number; renewMs?: number }, log: ServiceLog): Promise<{ peers: PeerWatch; links: StoreLinks }> {
+  const links = await openStoreLinks(config, saleId, sale, log);
+  const peers = new PeerWatch({
+    link: links.link,
+    key: peersKey(config.prefix, saleId),
+    me: `${hostname()}:${port}/pid ${process.pid}/${randomBytes(3).toString('hex')}`,
+    ...timing,
+    onLapsed: (lapsed) => links.peersLapsed(lapsed),
+    log,
+  });
+  try {
+    await peers.start();
+  } catch (e) {
+    await links.close();
+    throw e;
+  }
+  return { peers, links };
 }

@@ -24,6 +24,7 @@ import type { StockStore, StockStoreDesign } from '../stores/stock-store.ts';
 import type { RedisLink } from '../stores/redis/link.ts';
 import type { LogLevel } from './log.ts';
 import { observedLink, type StoreStats } from './store-metrics.ts';
+import { describeLapsed, peersKey, reapLapsedPeers, type LapsedPeer } from './peer-watch.ts';
 import type { CommitStatsWriter } from '../ledger/commit-stats.ts';
 
 const RETRY_MS = 500;
@@ -42,6 +43,8 @@ export interface StoreLinksOptions {
   ledger: PgLedger;
   /** Redis key of the rebuild lock (one rebuild at a time over every process). */
   lockKey: string;
+  /** Redis key of the peers' heartbeats (peer-watch.ts): a rebuild covers every lapsed one. */
+  peersKey?: string;
   /** Every committed batch of orders (/metrics' ledger histograms). */
   onBatch?: (orders: number, seconds: number) => void;
   log(level: LogLevel, message: string): void;
@@ -81,7 +84,7 @@ export async function openStoreLinks(config: StoreConfig, saleId: number, sale: 
   const reservations = new RedisReservations(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout });
   const pgReservations = new PgReservations(config.ledgerUrl, config.schema, stats?.postgres);
   const onBatch = commits === undefined ? undefined : (orders: number, seconds: number) => commits.record(orders, seconds);
-  return new StoreLinks({ saleId, sale, link, store, reservations, pgReservations, ledger, openLedger, lockKey: rebuildLockKey(config.prefix, saleId), log, onBatch });
+  return new StoreLinks({ saleId, sale, link, store, reservations, pgReservations, ledger, openLedger, lockKey: rebuildLockKey(config.prefix, saleId), peersKey: peersKey(config.prefix, saleId), log, onBatch });
 }
 
 /**
@@ -107,7 +110,11 @@ export class StoreLinks {
   readonly #o: StoreLinksOptions;
   /** A commit failed: new checkouts get 503 until a rebuild proves the ledger answers again. */
   ledgerDown = false;
-  #wanted: 'missing' | 'ledger' | 'crash' | null = null;
+  #wanted: Want | null = null;
+  /** Peers judged lapsed (peer-watch.ts) that no rebuild has covered yet. */
+  #lapsed: LapsedPeer[] = [];
+  /** The ledger's stock epoch read after they were judged: a rebuild past it covers them. */
+  #lapsedBaseline: number | null = null;
   #running: Promise<void> | null = null;
   /** redis-leased: the stock epochs when a 'missing' want began (a rebuild past them settles it). */
   #baseline: number[] | null = null;
@@ -157,15 +164,28 @@ export class StoreLinks {
     this.#want('crash');
   }
 
-  #want(why: 'missing' | 'ledger' | 'crash'): void {
+  /**
+   * Peers whose heartbeat lapsed (this process judged them): one rebuild from the ledger, begun after they
+   * were judged — here, or by another process meanwhile — gives back what they held.
+   */
+  peersLapsed(peers: readonly LapsedPeer[]): void {
+    this.#lapsed.push(...peers);
+    this.#lapsedBaseline = null;
+    this.#want('peer');
+  }
+
+  #want(why: Want): void {
     if (this.#closed) return;
-    if (why === 'ledger' || this.#wanted === null) this.#wanted = why;
+    // The strongest reason wins: a ledger failure needs a fresh connection; a crashed thread or a lapsed peer a
+    // rebuild begun after it (a 'missing' want may be settled by one already under way).
+    if (this.#wanted === null || WANT_RANK[why] > WANT_RANK[this.#wanted]) this.#wanted = why;
     this.#running ??= this.#attempt();
   }
 
   async #attempt(): Promise<void> {
     const why = this.#wanted;
     let done = false;
+    const peers = why === 'peer' ? this.#lapsed.length : 0;
     try {
       if (why === 'ledger') {
         // The old writer may be dead for good: a fresh connection, and a committer on it.
@@ -176,22 +196,39 @@ export class StoreLinks {
         this.#committer = new PgGroupCommitter(fresh, this.#o.saleId, { onBatch: this.#o.onBatch });
         void old.close();
       }
-      if (why === 'missing' && this.store.design === 'redis-leased') {
+      if (why === 'peer') {
+        const baseline = (this.#lapsedBaseline ??= await this.#ledger.stockEpoch(this.#o.saleId));
+        const past = this.#o.sale.skus.map(() => baseline);
+        const now = await this.#epochs();
+        const report = now.every((e) => e > baseline) ? null : await this.#rebuildLocked(false, past, this.#lapsed.slice(0, peers));
+        done = report !== false;
+        if (done && report === null) this.#o.log('warn', `peer ${describeLapsed(this.#lapsed.slice(0, peers))} lapsed: stock rebuilt by another process since (stock epoch ${Math.max(...(await this.#epochs()))})`);
+      } else if (why === 'missing' && this.store.design === 'redis-leased') {
         // 'missing' from redis-leased may be a dead owner's expired lease (the stock is still there): only
         // the ledger can count it, so rebuild — unless another process rebuilt since this want began.
         const baseline = (this.#baseline ??= await this.#epochs());
         const now = await this.#epochs();
         done = now.every((e) => e >= 0) && now.some((e, i) => e > baseline[i]);
-        if (!done) done = await this.#rebuildLocked(false, baseline);
-      } else done = await this.#rebuildLocked(why === 'missing');
+        if (!done) done = (await this.#rebuildLocked(false, baseline)) !== false;
+      } else done = (await this.#rebuildLocked(why === 'missing')) !== false;
     } catch (e) {
       this.#o.log('warn', `stock rebuild failed, retrying in ${RETRY_MS} ms: ${messageOf(e)}`);
     }
     this.#running = null;
     if (done) {
+      // A stronger reason that came while this attempt ran needs its own.
+      const next = this.#wanted !== why ? this.#wanted : null;
       this.#wanted = null;
       this.#baseline = null;
-      this.ledgerDown = false;
+      if (next !== 'ledger') this.ledgerDown = false;
+      if (why === 'peer') {
+        // Peers judged during this attempt read their own baseline (after they were judged).
+        this.#lapsed.splice(0, peers);
+        this.#lapsedBaseline = null;
+      }
+      // Peers judged while another kind of rebuild ran: check that one covered them (cheap when it did).
+      if (next !== null) this.#want(next);
+      else if (this.#lapsed.length > 0) this.#want('peer');
     } else if (!this.#closed && this.#timer === null) {
       this.#timer = setTimeout(() => {
         this.#timer = null;
@@ -201,23 +238,29 @@ export class StoreLinks {
     }
   }
 
-  /** true: the store holds the sale again (rebuilt here, or by another process while it held the lock). */
-  async #rebuildLocked(onlyIfMissing: boolean, unlessPast: number[] | null = null): Promise<boolean> {
+  /**
+   * The report of the rebuild run here; null: the store holds the sale again without one (another process
+   * rebuilt while it held the lock); false: not done (the lock is taken: retry).
+   */
+  async #rebuildLocked(onlyIfMissing: boolean, unlessPast: number[] | null = null, judged: readonly LapsedPeer[] = []): Promise<RebuildReport | null | false> {
     const got = await this.link.call(['SET', this.#o.lockKey, this.#token, 'NX', 'PX', LOCK_MS]);
     if (got !== 'OK') {
       if (!onlyIfMissing) return false;
-      return (await this.#missingSkus()) === 0;
+      return (await this.#missingSkus()) === 0 ? null : false;
     }
     try {
-      if (onlyIfMissing && (await this.#missingSkus()) === 0) return true;
+      if (onlyIfMissing && (await this.#missingSkus()) === 0) return null;
       if (unlessPast !== null) {
         const now = await this.#epochs();
-        if (now.every((e) => e >= 0) && now.some((e, i) => e > unlessPast[i])) return true;
+        if (now.every((e) => e >= 0) && now.some((e, i) => e > unlessPast[i])) return null;
       }
+      // Peers past their heartbeat now are covered by this count: no second rebuild for them later.
+      const reaped = this.#o.peersKey === undefined ? [] : await reapLapsedPeers(this.link, this.#o.peersKey).catch(() => []);
       const report = await rebuildStock(this.#ledger, this.store, this.#o.saleId, this.#o.sale);
       this.rebuilds++;
-      this.#o.log('warn', describeRebuild(report));
-      return true;
+      const peers = [...judged, ...reaped];
+      this.#o.log('warn', peers.length > 0 ? `peer ${describeLapsed(peers)} lapsed: stock rebuilt from the ledger, its uncommitted holds back on sale (${describeRebuild(report)})` : describeRebuild(report));
+      return report;
     } finally {
       await this.link.call(['EVAL', "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, this.#o.lockKey, this.#token]).catch(() => {});
     }
@@ -247,6 +290,9 @@ export class StoreLinks {
     await this.#ledger.close().catch(() => {});
   }
 }
+
+type Want = 'missing' | 'ledger' | 'crash' | 'peer';
+const WANT_RANK: Record<Want, number> = { missing: 0, peer: 1, crash: 2, ledger: 3 };
 
 export function describeRebuild(r: RebuildReport): string {
   return `stock_rebuilt: stock epoch ${r.epoch} rebuilt from the ledger (sold ${r.sold.join('/')}, available ${r.available.join('/')})${r.loaded ? '' : '; a newer epoch was already loaded by another process'}`;

@@ -8,6 +8,7 @@ import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
 import { fromWrittenSale, parseSale, startService, type SaleDefinition } from '../../service/index.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 import { NO_LIMIT } from '../../contract/sale.ts';
+import { acceptHealthMessages } from '../../service/health-messages.ts';
 import { redactUrl, startStoreService, STOCK_STORE_DESIGNS, type StockStoreDesign } from '../../service/on-stores.ts';
 
 interface ServeOptions {
@@ -183,6 +184,8 @@ async function serveOnStores(o: ServeOptions, sale: SaleDefinition, adminToken: 
     seed: o.seed,
     log: (_level, message) => process.stderr.write(`flashsale serve: ${message}\n`),
   });
+  // A parent that spawned us with an IPC channel (run --service-processes) asks this process's own health there.
+  acceptHealthMessages(() => service.health());
   process.stdout.write(`${service.url}\n`);
   process.stderr.write(
     `flashsale serve: ${service.threads} thread(s) on the shared stores: stock ${redactUrl(o.stockStore)}, ledger ${redactUrl(o.ledger)}, sale ${service.saleId}, ` +

@@ -1,0 +1,94 @@
+// Each service process's own health in `run --service-processes` (src/run/process-health.ts): asked over
+// the IPC channel, not through the shared URL. With stand-ins: an exit is said once and at once, threads
+// down are named, one missed answer is forgiven and two are not, a recovery is said; a process that never
+// reports itself ready fails the start naming it. With a real `serve` on the stores: it answers for its own
+// threads and its peers' heartbeat.
+import { afterAll, describe, expect, it } from 'vitest';
+import { ProcessHealthWatch, askHealth, type WatchedProcess } from '../src/run/process-health.ts';
+import type { ProcessHealth } from '../src/service/health-messages.ts';
+import type { UnexpectedExit } from '../src/faults/service-process.ts';
+import { ServiceProcess, SERVE_BIN } from '../src/faults/service-process.ts';
+import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
+
+class Fake implements WatchedProcess {
+  pid = 4242;
+  running = true;
+  unexpectedExits: UnexpectedExit[] = [];
+  answer: ProcessHealth | 'silent' = { threads: 2, threadsUp: 2, heartbeat: 'ok' };
+  stderr = () => 'the last words';
+  async ask(): Promise<unknown> {
+    if (this.answer === 'silent') throw new Error('no answer within 5 s');
+    return { flashsale: 'health-done', id: 1, health: this.answer };
+  }
+}
+
+describe('ProcessHealthWatch with stand-ins', () => {
+  it('says an exit once and at once, names threads down, forgives one missed answer but not two, and says a recovery', async () => {
+    const [a, b] = [new Fake(), new Fake()];
+    const log: string[] = [];
+    const watch = new ProcessHealthWatch([a, b], (l) => log.push(l));
+    await watch.check();
+    expect(log).toEqual([]);
+    b.running = false;
+    b.unexpectedExits.push({ pid: 4242, code: null, signal: 'SIGKILL' });
+    a.answer = { threads: 2, threadsUp: 1, heartbeat: 'ok' };
+    await watch.check();
+    await watch.check();
+    expect(log).toEqual([
+      expect.stringMatching(/^service process 1 \(pid 4242\) ended without being asked \(SIGKILL\) \d+\.\d s into the run; the others go on selling/),
+      expect.stringMatching(/^service process 0 \(pid 4242\): 1 of 2 HTTP threads serving, \d+\.\d s into the run$/),
+    ]);
+    a.answer = 'silent';
+    await watch.check();
+    expect(log).toHaveLength(2);
+    await watch.check();
+    expect(log[2]).toMatch(/service process 0 \(pid 4242\): did not answer its health check twice in a row \(no answer within 5 s\)/);
+    a.answer = { threads: 2, threadsUp: 2, heartbeat: 'ok' };
+    await watch.check();
+    expect(log[3]).toMatch(/service process 0 \(pid 4242\): healthy again \(was: did not answer/);
+    expect(watch.notes(), 'the troubles go to the result; exits are warned by the cluster').toEqual([log[1], log[2]]);
+  });
+
+  it('a process that does not report itself ready fails the start, naming it', async () => {
+    const slow = new Fake();
+    slow.answer = { threads: 2, threadsUp: 1, heartbeat: 'ok' };
+    await expect(new ProcessHealthWatch([new Fake(), slow], () => {}).ready(300)).rejects.toThrow(/service process 1 \(pid 4242\) did not report itself ready within 0.3 s \(1 of 2 HTTP threads serving\)/);
+    const gone = new Fake();
+    gone.running = false;
+    await expect(new ProcessHealthWatch([gone], () => {}).ready(300)).rejects.toThrow(/service process 0 \(pid 4242\) ended during its start: the last words/);
+  });
+
+  it('an answer that is not a health report is refused', async () => {
+    const odd = new Fake();
+    odd.ask = async () => ({ flashsale: 'health-done', id: 1, health: { threads: 'two' } });
+    await expect(askHealth(odd)).rejects.toThrow(/answered .*"threads":"two"/);
+  });
+});
+
+const redis = await redisAvailable();
+const postgres = await postgresAvailable();
+requireOrSkip('Redis', redis);
+requireOrSkip('PostgreSQL', postgres);
+const schema = uniqueName('health').toLowerCase();
+afterAll(async () => {
+  await dropPgSchema(schema).catch(() => {});
+  await dropRedisKeys(`flashsale:${schema}`).catch(() => {});
+});
+
+describe.skipIf(!(redis.ok && postgres.ok))('a real serve on the stores', () => {
+  it('answers for its own threads and heartbeat over IPC', { timeout: 90_000 }, async () => {
+    const p = new ServiceProcess({
+      file: process.execPath,
+      args: (port) => [SERVE_BIN, 'serve', '--port', String(port), '--threads', '2', '--sku', 'A', '--stock', '5', '--stock-store', REDIS_URL, '--ledger', POSTGRES_URL, '--store-schema', schema],
+      port: 0,
+      threads: 2,
+      ipc: true,
+    });
+    try {
+      await p.start();
+      expect(await askHealth(p)).toEqual({ threads: 2, threadsUp: 2, heartbeat: 'ok' });
+    } finally {
+      expect(await p.stop()).toBe(0);
+    }
+  });
+});
