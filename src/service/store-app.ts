@@ -92,10 +92,6 @@ export class StoreApp {
     this.#routes.set(res, routeOf(req.method, url));
     const buying = req.method === 'POST' && (url === '/api/v1/checkout' || url === '/api/v1/reservations' || url === '/api/v1/orders');
     const releasing = req.method === 'DELETE' && url.startsWith('/api/v1/reservations/');
-    if ((releasing || (buying && url !== '/api/v1/checkout')) && this.#o.links.store.design === 'redis-leased') {
-      req.resume();
-      return this.#send(res, 501, errorBody('not_on_this_strategy', 'reservations need --stock-strategy redis-lua (redis-leased sells from per-process leases, which hold no reservations): use POST /api/v1/checkout'));
-    }
     if (buying || releasing) {
       if (this.#inFlight >= this.#o.maxInFlight) {
         req.resume();

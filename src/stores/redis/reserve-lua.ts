@@ -32,7 +32,8 @@ end
 /**
  * KEYS stock, users, keys, holds, expiry. ARGV qty, userId, limit, key ('' = none), fingerprint, holdId, expiresAt.
  * Returns {code, value}: taken epoch | sold_out | limit | replay holdId|answer | mismatch | missing | duplicate_hold.
- * The checks in the checkout's order (src/stores/redis/lua.ts TAKE): key, stock, limit.
+ * The checks in the checkout's order (src/stores/redis/lua.ts TAKE): key, stock, limit. A keyed taken,
+ * sold_out or limit leaves the key naming holdId with no answer yet (in flight): KEY_END settles it.
  */
 export const RESERVE = new RedisScript(
   'reserve',
@@ -49,11 +50,18 @@ if key ~= '' then
     return {'replay', string.sub(seen, bar + 1)}
   end
 end
-if tonumber(avail) < qty then return {'sold_out', ''} end
+-- A refusal leaves the key in flight for holdId: the service stores the 4xx answer (KEY_END), as in-process.
+if tonumber(avail) < qty then
+  if key ~= '' then redis.call('HSET', idem, key, fp .. '|' .. hold .. '|') end
+  return {'sold_out', ''}
+end
 if redis.call('HEXISTS', holds, hold) == 1 then return {'duplicate_hold', ''} end
 if limit > 0 then
   local had = tonumber(redis.call('HGET', users, user) or '0')
-  if had + qty > limit then return {'limit', ''} end
+  if had + qty > limit then
+    if key ~= '' then redis.call('HSET', idem, key, fp .. '|' .. hold .. '|') end
+    return {'limit', ''}
+  end
   redis.call('HINCRBY', users, user, qty)
 end
 redis.call('HINCRBY', stock, 'avail', -qty)
@@ -137,7 +145,10 @@ return {'run', ''}
 `,
 );
 
-/** KEYS keys. ARGV key, holdId, answer ('' = forget the key). Only while the key still names holdId. */
+/**
+ * KEYS keys. ARGV key, holdId, answer ('' = forget the key). Only while the key still names holdId.
+ * The answer is a 201 body, or a 4xx status and its body (src/service/store-key-answers.ts).
+ */
 export const KEY_END = new RedisScript(
   'key_end',
   `
