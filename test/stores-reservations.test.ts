@@ -2,12 +2,16 @@
 // instances on one schema and key prefix behave as one service — reserve on one, pay or release on the
 // other; expiry gives the units back once; a pay racing a release of one reservation sells at most once;
 // keyed retries replay across instances; an open reservation survives a --rebuild-stock restart and stays
-// payable, while expired, released and paid ones are not brought back.
-import { afterAll, describe, expect, it } from 'vitest';
+// payable, while expired, released and paid ones are not brought back. Every case runs on both stock
+// strategies: redis-lua (the reserve takes from the SKU's stock in Redis) and redis-leased (it takes from a
+// process's lease and moves the units to a hold in Redis). Inventories read through another instance are
+// polled: redis-leased's totals count other processes' leases as of their last heartbeat (100 ms).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 import { startStoreService, type RunningStoreService } from '../src/service/on-stores.ts';
 import type { SaleDefinition } from '../src/service/sale.ts';
+import type { StockStoreDesign } from '../src/stores/stock-store.ts';
 
 const redis = await redisAvailable();
 const postgres = await postgresAvailable();
@@ -32,8 +36,10 @@ function sale(over: Partial<SaleDefinition> = {}): SaleDefinition {
 
 const quiet = () => {};
 
+let strategy: StockStoreDesign = 'redis-lua';
+
 async function start(schema: string, s: SaleDefinition, more: { rebuildStock?: boolean } = {}): Promise<RunningStoreService> {
-  const svc = await startStoreService({ sale: s, redisUrl: REDIS_URL, ledgerUrl: POSTGRES_URL, schema, threads: 1, log: quiet, ...more });
+  const svc = await startStoreService({ sale: s, redisUrl: REDIS_URL, ledgerUrl: POSTGRES_URL, schema, threads: 1, log: quiet, strategy, ...more });
   running.add(svc);
   return svc;
 }
@@ -84,7 +90,17 @@ async function inventoryWhen(base: string, ok: (i: Awaited<ReturnType<typeof inv
   return inv;
 }
 
-describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
+/** The inventory once it equals `expected` (polled, bounded), asserted. */
+async function expectInventory(base: string, expected: Awaited<ReturnType<typeof inventory>>): Promise<void> {
+  const inv = await inventoryWhen(base, (i) => (Object.keys(expected) as Array<keyof typeof expected>).every((k) => i[k] === expected[k]), 5000);
+  expect(inv).toEqual(expected);
+}
+
+describe.skipIf(!ready).each(['redis-lua', 'redis-leased'] as const)('reservations on Redis + PostgreSQL, %s', (design) => {
+  beforeAll(() => {
+    strategy = design;
+  });
+
   it('reserve on one instance, pay or release on the other, with the in-process answers', { timeout: 120_000 }, async () => {
     const schema = newSchema();
     const a = await start(schema, sale());
@@ -92,12 +108,12 @@ describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
     const r1 = await reserve(a.url, 'dave');
     expect(r1.status).toBe(201);
     expect(Date.parse(r1.json.expiresAt)).toBeGreaterThan(Date.now());
-    expect(await inventory(b.url)).toEqual({ initial: 20, available: 19, reserved: 1, sold: 0 });
+    await expectInventory(b.url, { initial: 20, available: 19, reserved: 1, sold: 0 });
     // The per-user limit counts the reservation, across instances.
     expect((await call(b.url, 'POST', '/api/v1/checkout', { sku: 'A', userId: 'dave', qty: 1 })).json.error).toBe('limit_exceeded');
     const paid = await pay(b.url, r1.json.reservationId);
     expect(paid.status).toBe(201);
-    expect(await inventory(a.url)).toEqual({ initial: 20, available: 19, reserved: 0, sold: 1 });
+    await expectInventory(a.url, { initial: 20, available: 19, reserved: 0, sold: 1 });
     expect((await ledger(schema)).map((o) => o.order_id)).toEqual([paid.json.orderId]);
     const again = await pay(a.url, r1.json.reservationId);
     expect([again.status, again.json.error]).toEqual([410, 'reservation_expired']);
@@ -107,7 +123,7 @@ describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
     expect((await release(a.url, r2.json.reservationId)).status).toBe(204);
     expect((await release(b.url, r2.json.reservationId)).status).toBe(404);
     expect((await pay(b.url, r2.json.reservationId)).status).toBe(410);
-    expect(await inventory(b.url)).toEqual({ initial: 20, available: 19, reserved: 0, sold: 1 });
+    await expectInventory(b.url, { initial: 20, available: 19, reserved: 0, sold: 1 });
     // The allowance came back with the release.
     expect((await call(a.url, 'POST', '/api/v1/checkout', { sku: 'A', userId: 'erin', qty: 1 })).status).toBe(201);
 
@@ -124,7 +140,7 @@ describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
     const a = await start(schema, sale({ payment: { declineRate: 1, latencyMs: 0 } }));
     const r = await reserve(a.url, 'poor');
     expect((await pay(a.url, r.json.reservationId)).status).toBe(402);
-    expect(await inventory(a.url)).toEqual({ initial: 20, available: 20, reserved: 0, sold: 0 });
+    await expectInventory(a.url, { initial: 20, available: 20, reserved: 0, sold: 0 });
     expect((await reserve(a.url, 'poor')).status).toBe(201);
     await stop(a);
   });
@@ -135,12 +151,11 @@ describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
     const b = await start(schema, sale({ reservationTtlMs: 300 }));
     const made = await Promise.all(Array.from({ length: 10 }, (_, i) => reserve(i % 2 ? a.url : b.url, `slow${i}`)));
     expect(made.map((r) => r.status)).toEqual(Array(10).fill(201));
-    const inv = await inventoryWhen(a.url, (i) => i.reserved === 0);
-    expect(inv).toEqual({ initial: 20, available: 20, reserved: 0, sold: 0 });
+    await expectInventory(a.url, { initial: 20, available: 20, reserved: 0, sold: 0 });
     const late = await pay(b.url, made[0].json.reservationId);
     expect([late.status, late.json.error]).toEqual([410, 'reservation_expired']);
     expect((await call(a.url, 'POST', '/api/v1/checkout', { sku: 'A', userId: 'slow0', qty: 1 })).status).toBe(201);
-    expect(await inventory(b.url)).toEqual({ initial: 20, available: 19, reserved: 0, sold: 1 });
+    await expectInventory(b.url, { initial: 20, available: 19, reserved: 0, sold: 1 });
     await Promise.all([stop(a), stop(b)]);
   });
 
@@ -149,7 +164,7 @@ describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
     const a = await start(schema, sale({ skus: [{ id: 'A', stock: 30 }], payment: { declineRate: 0, latencyMs: 5 } }));
     const b = await start(schema, sale({ skus: [{ id: 'A', stock: 30 }], payment: { declineRate: 0, latencyMs: 5 } }));
     const made = await Promise.all(Array.from({ length: 30 }, (_, i) => reserve(a.url, `racer${i}`)));
-    expect(made.every((r) => r.status === 201)).toBe(true);
+    expect(made.map((r) => (r.status === 201 ? 201 : `${r.status} ${r.json?.error}`))).toEqual(Array(30).fill(201));
     const outcomes = await Promise.all(
       made.map(async (r, i) => {
         const id = r.json.reservationId as string;
@@ -163,7 +178,7 @@ describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
     }
     const sold = outcomes.filter((o) => o.paid).length;
     expect((await ledger(schema)).length).toBe(sold);
-    expect(await inventory(b.url)).toEqual({ initial: 30, available: 30 - sold, reserved: 0, sold });
+    await expectInventory(b.url, { initial: 30, available: 30 - sold, reserved: 0, sold });
     await Promise.all([stop(a), stop(b)]);
   });
 
@@ -181,7 +196,7 @@ describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
     expect(paid.map((r) => r.status)).toEqual(Array(6).fill(201));
     expect(new Set(paid.map((r) => r.json.orderId)).size).toBe(1);
     expect(await ledger(schema)).toHaveLength(1);
-    expect(await inventory(a.url)).toEqual({ initial: 20, available: 19, reserved: 0, sold: 1 });
+    await expectInventory(a.url, { initial: 20, available: 19, reserved: 0, sold: 1 });
     // After the reservation ended, its key still answers the reservation (as in-process).
     const later = await reserve(b.url, 'retrier', 'rk-1');
     expect([later.status, later.replayed, later.json.reservationId]).toEqual([201, true, id]);
@@ -198,14 +213,14 @@ describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
     expect((await release(a.url, released.json.reservationId)).status).toBe(204);
     await stop(a);
     const b = await start(schema, sale(), { rebuildStock: true });
-    expect(await inventory(b.url)).toEqual({ initial: 20, available: 18, reserved: 1, sold: 1 });
+    await expectInventory(b.url, { initial: 20, available: 18, reserved: 1, sold: 1 });
     expect((await pay(b.url, released.json.reservationId)).status).toBe(410);
     expect((await pay(b.url, paid.json.reservationId)).status).toBe(410);
     // The keyed reserve replays after the rebuild (its key came back from the ledger).
     const replay = await reserve(b.url, 'keeper', 'keep-1');
     expect([replay.status, replay.replayed, replay.json.reservationId]).toEqual([201, true, open.json.reservationId]);
     expect((await pay(b.url, open.json.reservationId)).status).toBe(201);
-    expect(await inventory(b.url)).toEqual({ initial: 20, available: 18, reserved: 0, sold: 2 });
+    await expectInventory(b.url, { initial: 20, available: 18, reserved: 0, sold: 2 });
     await stop(b);
   });
 
@@ -217,7 +232,7 @@ describe.skipIf(!ready)('reservations on Redis + PostgreSQL', () => {
     await stop(a);
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(stale.json.expiresAt) - Date.now()) + 100));
     const b = await start(schema, sale({ reservationTtlMs: 1000 }), { rebuildStock: true });
-    expect(await inventory(b.url)).toEqual({ initial: 20, available: 20, reserved: 0, sold: 0 });
+    await expectInventory(b.url, { initial: 20, available: 20, reserved: 0, sold: 0 });
     expect((await pay(b.url, stale.json.reservationId)).status).toBe(410);
     expect((await reserve(b.url, 'sleeper')).status, 'the allowance is free again').toBe(201);
     await stop(b);

@@ -47,7 +47,7 @@ export interface RedisLeasedOptions {
   maxWaitMs?: number;
 }
 
-interface LeaseAnswer { others: number; expired: number; draining: boolean }
+interface LeaseAnswer { others: number; expired: number; draining: boolean; pool: number }
 
 const STRIDE = 32; // Int32 words per SKU: one 128-byte line, as src/stock/layout.ts
 const UNITS = 0;
@@ -199,6 +199,9 @@ export class RedisLeasedStock implements StockStore {
       if (lease === null) return { kind: 'missing' };
       const epoch = this.#takeLocal(sku, qty);
       if (epoch >= 0) return { kind: 'taken', epoch };
+      // Units are left in the pool: what this owner was granted went to concurrent takes (waiters on one
+      // LEASE all see its grant) — lease again rather than answer sold out with units left.
+      if (lease.pool > 0 && Date.now() < until) continue;
       if (lease.others === 0) return lease.expired > 0 ? { kind: 'missing' } : { kind: 'sold_out' };
       // Other owners still report unsold units: they return them at their next heartbeat.
       if (Date.now() >= until) throw new StoreUnavailableError(`redis-leased: other processes kept ${lease.others} units of SKU ${sku} past ${this.#o.maxWaitMs} ms of draining`);
@@ -237,7 +240,7 @@ export class RedisLeasedStock implements StockStore {
       this.#epoch[sku] = -1;
       return null;
     }
-    const [, granted, epoch, , others, draining, expired] = reply.map(Number);
+    const [, granted, epoch, pool, others, draining, expired] = reply.map(Number);
     if (epoch !== this.#epoch[sku]) {
       // A rebuild: units leased under the old epoch are not on sale any more (the rebuild counted them).
       Atomics.store(this.#local, at, 0);
@@ -246,7 +249,7 @@ export class RedisLeasedStock implements StockStore {
     if (granted > 0) Atomics.add(this.#local, at, granted);
     this.#deadline[sku] = sentAt + this.#o.ttlMs - Math.max(this.#o.heartbeatMs, this.#o.ttlMs / 4);
     this.#draining[sku] = draining === 1;
-    return { others, expired, draining: draining === 1 };
+    return { others, expired, draining: draining === 1, pool };
   }
 
   async #claim(r: TakeRequest, epoch: number, peek: boolean): Promise<TakeResult> {
