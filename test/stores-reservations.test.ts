@@ -90,6 +90,17 @@ async function inventoryWhen(base: string, ok: (i: Awaited<ReturnType<typeof inv
   return inv;
 }
 
+/** Runs `each` over `items`, `n` at a time. */
+async function crowd<T>(items: readonly T[], n: number, each: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await each(items[i], i);
+    }
+  }));
+}
+
 /** The inventory once it equals `expected` (polled, bounded), asserted. */
 async function expectInventory(base: string, expected: Awaited<ReturnType<typeof inventory>>): Promise<void> {
   const inv = await inventoryWhen(base, (i) => (Object.keys(expected) as Array<keyof typeof expected>).every((k) => i[k] === expected[k]), 5000);
@@ -222,6 +233,81 @@ describe.skipIf(!ready).each(['redis-lua', 'redis-leased'] as const)('reservatio
     expect((await pay(b.url, open.json.reservationId)).status).toBe(201);
     await expectInventory(b.url, { initial: 20, available: 18, reserved: 0, sold: 2 });
     await stop(b);
+  });
+
+  it('a reserve → pay crowd over two instances sells exactly the stock, the per-user limit held, with declines', { timeout: 180_000 }, async () => {
+    const schema = newSchema();
+    const STOCK = 40;
+    const s = sale({ skus: [{ id: 'A', stock: STOCK }], payment: { declineRate: 0.25, latencyMs: 2 } });
+    const a = await start(schema, s);
+    const b = await start(schema, s);
+    const urls = [a.url, b.url];
+    const reserveAnswers: number[] = [];
+    const payAnswers: Answer[] = [];
+    const reservedBy = new Map<string, number>();
+    // Each buyer asks both instances for a reservation at once (limit 1: at most one may hold), then pays on the other.
+    const buy = async (user: string, i: number) => {
+      const got = await Promise.all([reserve(urls[i % 2], user), reserve(urls[(i + 1) % 2], user)]);
+      for (const [j, r] of got.entries()) {
+        reserveAnswers.push(r.status);
+        if (r.status !== 201) continue;
+        reservedBy.set(user, (reservedBy.get(user) ?? 0) + 1);
+        payAnswers.push(await pay(urls[(i + j + 1) % 2], r.json.reservationId));
+      }
+    };
+    await crowd(Array.from({ length: 160 }, (_, i) => `buyer${i}`), 12, buy);
+    // Units of declined pays came back: later buyers take them until the sale is exactly sold.
+    for (let i = 0; i < 200; i++) {
+      const inv = await inventoryWhen(a.url, (x) => x.reserved === 0);
+      if (inv.available === 0) break;
+      await buy(`late${i}`, i);
+    }
+    expect(Math.max(...reservedBy.values()), 'a buyer held two reservations at once (limit 1)').toBe(1);
+    expect(reserveAnswers.every((x) => [201, 409, 429].includes(x)), `reserve answers ${[...new Set(reserveAnswers)]}`).toBe(true);
+    expect(payAnswers.every((x) => x.status === 201 || x.status === 402), `pay answers ${[...new Set(payAnswers.map((x) => x.status))]}`).toBe(true);
+    const declined = payAnswers.filter((x) => x.status === 402).length;
+    expect(declined, 'some payments were declined').toBeGreaterThan(0);
+    const rows = await ledger(schema);
+    const paid = payAnswers.filter((x) => x.status === 201).map((x) => x.json.orderId as string);
+    expect(rows.length, 'exactly the stock sold').toBe(STOCK);
+    expect(new Set(rows.map((r) => r.order_id))).toEqual(new Set(paid));
+    expect(new Set(rows.map((r) => r.user_id)).size, 'a user bought twice (limit 1)').toBe(STOCK);
+    for (const u of urls) await expectInventory(u, { initial: STOCK, available: 0, reserved: 0, sold: STOCK });
+    await Promise.all([stop(a), stop(b)]);
+  });
+
+  it('keyed pays and reserves keep their final 4xx answers for retries on any instance; the ledger is unchanged', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const s = sale({ reservationTtlMs: 400, payment: { declineRate: 1, latencyMs: 0 } });
+    const a = await start(schema, s);
+    const b = await start(schema, s);
+    const same = (x: Answer) => [x.status, x.json?.error, x.replayed];
+    // 402: the payment was declined; a retry with the key gets the 402 again, not a second attempt.
+    const r1 = await reserve(a.url, 'dee');
+    const declined = await pay(a.url, r1.json.reservationId, 'pk-402');
+    expect(same(declined)).toEqual([402, 'payment_declined', false]);
+    const again = await pay(b.url, r1.json.reservationId, 'pk-402');
+    expect(same(again)).toEqual([402, 'payment_declined', true]);
+    expect(again.json).toEqual(declined.json);
+    // 410: expired; 404: never made.
+    const r2 = await reserve(b.url, 'eve');
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(r2.json.expiresAt) - Date.now()) + 50));
+    expect(same(await pay(b.url, r2.json.reservationId, 'pk-410'))).toEqual([410, 'reservation_expired', false]);
+    expect(same(await pay(a.url, r2.json.reservationId, 'pk-410'))).toEqual([410, 'reservation_expired', true]);
+    expect(same(await pay(a.url, 'rnever0-0.0', 'pk-404'))).toEqual([404, 'reservation_not_found', false]);
+    expect(same(await pay(b.url, 'rnever0-0.0', 'pk-404'))).toEqual([404, 'reservation_not_found', true]);
+    // A keyed reserve refused (sold out, over the limit) keeps its refusal, as in-process, even once it would pass.
+    expect(same(await reserve(a.url, 'big', 'rk-409', 21))).toEqual([409, 'sold_out', false]);
+    expect(same(await reserve(b.url, 'big', 'rk-409', 21))).toEqual([409, 'sold_out', true]);
+    const held = await reserve(a.url, 'lim');
+    expect(same(await reserve(b.url, 'lim', 'rk-429'))).toEqual([429, 'limit_exceeded', false]);
+    expect((await release(b.url, held.json.reservationId)).status).toBe(204);
+    expect(same(await reserve(a.url, 'lim', 'rk-429'))).toEqual([429, 'limit_exceeded', true]);
+    // The same key with another request is still refused as reused.
+    expect(same(await pay(a.url, r2.json.reservationId, 'pk-402'))).toEqual([422, 'idempotency_key_reused', false]);
+    expect(await ledger(schema)).toEqual([]);
+    await expectInventory(a.url, { initial: 20, available: 20, reserved: 0, sold: 0 });
+    await Promise.all([stop(a), stop(b)]);
   });
 
   it('a reservation that expired while no process swept is not brought back by a --rebuild-stock restart', { timeout: 120_000 }, async () => {
