@@ -276,7 +276,7 @@ describe.skipIf(!ready).each(['redis-lua', 'redis-leased'] as const)('reservatio
     await Promise.all([stop(a), stop(b)]);
   });
 
-  it('keyed pays and reserves keep their final 4xx answers for retries on any instance; the ledger is unchanged', { timeout: 120_000 }, async () => {
+  it('keyed pays, reserves and checkouts keep their final 4xx answers for retries on any instance; the ledger is unchanged', { timeout: 120_000 }, async () => {
     const schema = newSchema();
     const s = sale({ reservationTtlMs: 400, payment: { declineRate: 1, latencyMs: 0 } });
     const a = await start(schema, s);
@@ -303,6 +303,17 @@ describe.skipIf(!ready).each(['redis-lua', 'redis-leased'] as const)('reservatio
     expect(same(await reserve(b.url, 'lim', 'rk-429'))).toEqual([429, 'limit_exceeded', false]);
     expect((await release(b.url, held.json.reservationId)).status).toBe(204);
     expect(same(await reserve(a.url, 'lim', 'rk-429'))).toEqual([429, 'limit_exceeded', true]);
+    // Checkouts too: declined, sold out, over the limit.
+    const checkout = (base: string, userId: string, key: string, qty = 1) => call(base, 'POST', '/api/v1/checkout', { sku: 'A', userId, qty }, key);
+    const co = await checkout(a.url, 'cid', 'ck-402');
+    expect(same(co)).toEqual([402, 'payment_declined', false]);
+    expect(same(await checkout(b.url, 'cid', 'ck-402'))).toEqual([402, 'payment_declined', true]);
+    expect(same(await checkout(a.url, 'big', 'ck-409', 21))).toEqual([409, 'sold_out', false]);
+    expect(same(await checkout(b.url, 'big', 'ck-409', 21))).toEqual([409, 'sold_out', true]);
+    const held2 = await reserve(b.url, 'cap');
+    expect(same(await checkout(a.url, 'cap', 'ck-429'))).toEqual([429, 'limit_exceeded', false]);
+    expect((await release(a.url, held2.json.reservationId)).status).toBe(204);
+    expect(same(await checkout(b.url, 'cap', 'ck-429'))).toEqual([429, 'limit_exceeded', true]);
     // The same key with another request is still refused as reused.
     expect(same(await pay(a.url, r2.json.reservationId, 'pk-402'))).toEqual([422, 'idempotency_key_reused', false]);
     expect(await ledger(schema)).toEqual([]);

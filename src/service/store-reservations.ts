@@ -245,6 +245,16 @@ export class StoreReservations {
     return { status: 201, body: `{"orderId":"${id}"}` };
   }
 
+  /**
+   * A keyed checkout refused for good (409 sold_out, 429, 402, 409 order_refused) keeps its answer for
+   * retries on any process, as in-process; `epoch`: the stock epoch its units were taken under, if any.
+   */
+  async rememberCheckout(h: { sku: number; userId: string; key: string | null; holdId: string }, print: number, epoch: number | null, status: number, body: string): Promise<void> {
+    const kept = keyAnswer(status, body);
+    if (h.key === null || kept === null) return;
+    await this.#holds.keyRemember({ sku: h.sku, userId: h.userId, key: h.key, fingerprint: print, holdId: h.holdId }, kept, epoch).catch(() => {});
+  }
+
   /** DELETE /api/v1/reservations/:id */
   async release(res: ServerResponse, id: string): Promise<void> {
     const links = this.#links;

@@ -13,6 +13,7 @@ import type { TakeRequest, TakeResult } from '../stock-store.ts';
 import type { RedisLink } from './link.ts';
 import type { RedisLeasedStock } from './leased-store.ts';
 import { DROP, SWEEP } from './leased-reserve-lua.ts';
+import { KEY_REMEMBER } from './reserve-lua.ts';
 import { RedisReservations, SWEEP_BATCH, unexpected } from './reservations.ts';
 
 export class LeasedReservations extends RedisReservations {
@@ -59,6 +60,13 @@ export class LeasedReservations extends RedisReservations {
       if (Number(reply[1]) !== 1) break;
     }
     return total;
+  }
+
+  /** redis-leased: checkouts' keys are under the user's tag, per stock epoch. */
+  override async keyRemember(c: { sku: number; userId: string; key: string; fingerprint: number; holdId: string }, answer: string, epoch: number | null): Promise<void> {
+    const e = epoch ?? this.#store.epochOf(c.sku);
+    if (e < 0) return; // no lease yet: nothing to key it under (a retry runs again)
+    await KEY_REMEMBER.run(this.#link, [this.#store.userKeyHash(c.userId, e)], [c.key, String(c.fingerprint), c.holdId, answer]);
   }
 
   /** reply[at - 1] is the stock epoch, then user, qty pairs: their allowances go back. */

@@ -143,6 +143,16 @@ export class RedisLeasedStock implements StockStore {
     }
   }
 
+  /** The stock epoch this owner sells a SKU under (-1: none yet). */
+  epochOf(sku: number): number {
+    return this.#epoch[sku] ?? -1;
+  }
+
+  /** The hash of a user's checkout keys under a stock epoch. */
+  userKeyHash(userId: string, epoch: number): string {
+    return this.#userKeys(userId, epoch)[1];
+  }
+
   /** Allowances of ended reservations back, under the stock epoch their drop saw (a later rebuild recounted them anyway). */
   async giveAllowance(users: ReadonlyArray<[userId: string, qty: number]>, epoch: number): Promise<void> {
     await Promise.all(users.map(([user, qty]) => SETTLE.run(this.#link, this.#userKeys(user, epoch), [qty, '1', '', '', '', 'release'])));

@@ -7,7 +7,7 @@ import type { TakeRequest, TakeResult } from '../stock-store.ts';
 import { skuKeys, type KeyLayout, type SkuKeys } from './keys.ts';
 import type { RedisLink } from './link.ts';
 import { decodeTake } from './lua-store.ts';
-import { CLAIM, DROP, KEY_BEGIN, KEY_END, RESERVE, SWEEP, UNCLAIM } from './reserve-lua.ts';
+import { CLAIM, DROP, KEY_BEGIN, KEY_END, KEY_REMEMBER, RESERVE, SWEEP, UNCLAIM } from './reserve-lua.ts';
 import { CONFIRM } from './lua.ts';
 
 export interface ReservedHold { sku: number; holdId: string; qty: number; userId: string; limited: boolean; expiresAt: number }
@@ -35,6 +35,12 @@ export interface ReservationHolds {
   sweep(sku: number, now: number): Promise<number>;
   keyBegin(sku: number, key: string, fingerprint: number, holdId: string): Promise<KeyBegin>;
   keyEnd(sku: number, key: string, holdId: string, answer: string | null): Promise<void>;
+  /**
+   * A keyed checkout's final refusal (sold out, limit, declined, refused by the ledger), kept where the
+   * strategy's checkouts look their keys up, so a retry replays it. `epoch`: the stock epoch the take ran
+   * under, when it took units (redis-leased keeps keys per epoch).
+   */
+  keyRemember(c: { sku: number; userId: string; key: string; fingerprint: number; holdId: string }, answer: string, epoch: number | null): Promise<void>;
 }
 
 /** Most reservations one sweep call expires (the script blocks Redis while it runs). */
@@ -114,6 +120,11 @@ export class RedisReservations implements ReservationHolds {
     const bar = value.indexOf('|');
     const answer = value.slice(bar + 1);
     return { kind: 'replay', holdId: value.slice(0, bar), answer: answer === '' ? null : answer };
+  }
+
+  /** redis-lua: checkouts' keys are in the SKU's keys hash (this layout's, the take's). */
+  async keyRemember(c: { sku: number; userId: string; key: string; fingerprint: number; holdId: string }, answer: string, _epoch: number | null): Promise<void> {
+    await KEY_REMEMBER.run(this.#link, [this.#of(c.sku).keys], [c.key, String(c.fingerprint), c.holdId, answer]);
   }
 
   /** Stores the key's answer (a retry replays it), or forgets the key (answer null: a retry runs again). */

@@ -162,3 +162,21 @@ if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET
 return 1
 `,
 );
+
+/**
+ * KEYS keys. ARGV key, fingerprint, holdId, answer. Keeps a refused keyed checkout's final answer: writes
+ * the key when it is absent (the take refused before writing it, or the release dropped it), or when it
+ * still names holdId with no answer. A key another attempt has since claimed is left alone.
+ */
+export const KEY_REMEMBER = new RedisScript(
+  'key_remember',
+  `
+local seen = redis.call('HGET', KEYS[1], ARGV[1])
+if seen then
+  local bar = string.find(seen, '|', 1, true)
+  if string.sub(seen, bar + 1) ~= ARGV[3] .. '|' then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4])
+return 1
+`,
+);
