@@ -37,8 +37,23 @@ async function sale(stock: number[], load: Partial<StockLoad> = {}): Promise<str
 
 const req = (holdId: string, userId: string, limit = 1, sku = 0) => ({ sku, qty: 1, userId, limit, key: null, fingerprint: 0, holdId });
 const FAR = () => Date.now() + 60_000;
-/** Longer than one heartbeat (100 ms): every owner has renewed and reported. */
-const heartbeat = () => new Promise((r) => setTimeout(r, 250));
+/** Polls until `ok` (bounded: heartbeats run every 100 ms, later on a loaded machine). */
+async function until(ok: () => Promise<boolean> | boolean): Promise<void> {
+  for (const end = Date.now() + 5000; !(await ok()) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * An owner's snapshot once it matches (polled): it counts other owners' leases as they last reported them
+ * (every heartbeat, 100 ms), so a take or a give-back elsewhere shows a heartbeat later.
+ */
+async function snapshotIs(o: RedisLeasedStock, want: Record<string, number>): Promise<void> {
+  const matches = async () => {
+    const snap = (await o.snapshot(0)) as Record<string, number> | null;
+    return snap !== null && Object.keys(want).every((k) => snap[k] === want[k]);
+  };
+  await until(matches);
+  expect(await o.snapshot(0)).toMatchObject(want);
+}
 
 function claimed(c: Awaited<ReturnType<RedisLeasedStock['reservations']['claim']>>): ReservedHold {
   if (c.kind !== 'claimed') throw new Error(`expected a claim, got ${c.kind}`);
@@ -53,20 +68,19 @@ describe.skipIf(!redis.ok)('redis-leased reservations', () => {
     expect(await a.reservations.reserve(req('r1.0', 'ann'), FAR())).toEqual({ kind: 'taken', epoch: 1 });
     expect(await b.reservations.reserve(req('r2.0', 'ann'), FAR()), 'sale-wide limit, other owner').toEqual({ kind: 'limit' });
     expect(await b.take({ ...req('o1', 'ann') }), 'a checkout counts the reservation too').toEqual({ kind: 'limit' });
-    expect(await a.snapshot(0)).toMatchObject({ initial: 10, available: 9, held: 1, sold: 0 });
+    await snapshotIs(a, { initial: 10, available: 9, held: 1, sold: 0 });
     const hold = claimed(await b.reservations.claim(0, 'r1.0'));
     expect(hold).toMatchObject({ holdId: 'r1.0', userId: 'ann', qty: 1, limited: true });
     expect(await a.reservations.claim(0, 'r1.0')).toEqual({ kind: 'busy' });
     await b.reservations.paid(hold);
-    expect(await a.snapshot(0)).toMatchObject({ initial: 10, available: 9, held: 0, sold: 1 });
+    await snapshotIs(a, { initial: 10, available: 9, held: 0, sold: 1 });
     expect(await a.reservations.claim(0, 'r1.0')).toEqual({ kind: 'gone' });
 
     expect((await b.reservations.reserve(req('r3.0', 'bob'), FAR())).kind).toBe('taken');
     expect(await a.reservations.drop(0, ['r3.0'])).toBe(1);
     expect(await a.reservations.drop(0, ['r3.0']), 'once').toBe(0);
     expect((await a.reservations.reserve(req('r4.0', 'bob'), FAR())).kind, 'the allowance came back (under the user tag)').toBe('taken');
-    await heartbeat(); // b counts a's lease as a last reported it
-    expect(await b.snapshot(0)).toMatchObject({ initial: 10, available: 8, held: 1, sold: 1 });
+    await snapshotIs(b, { initial: 10, available: 8, held: 1, sold: 1 });
   });
 
   it('units of an expired reservation go back to the pool: an owner that answered sold out sells them, none twice', async () => {
@@ -80,12 +94,11 @@ describe.skipIf(!redis.ok)('redis-leased reservations', () => {
     await new Promise((r) => setTimeout(r, 250));
     expect(await b.reservations.sweep(0, Date.now())).toBe(5);
     expect(await a.reservations.sweep(0, Date.now()), 'each expires once').toBe(0);
-    const takes = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).take(req(`o${i}`, `buyer${i}`))));
+    // The holders of the expired reservations buy too (limit 1): their allowance came back with the expiry.
+    const takes = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).take(req(`o${i}`, i < 5 ? `u${i}` : `buyer${i}`))));
     expect(takes.filter((t) => t.kind === 'taken')).toHaveLength(5);
     expect(takes.filter((t) => t.kind === 'sold_out')).toHaveLength(3);
-    // The expired reservations' users got their allowance back.
-    expect((await b.take(req('o-again', 'u0'))).kind).toBe('sold_out');
-    expect(await a.snapshot(0)).toMatchObject({ held: 0 });
+    await snapshotIs(a, { held: 0 });
   });
 
   it('a keyed reserve replays on another owner and keeps its answer; a rebuild brings holds and reserve/pay keys back', async () => {
@@ -98,7 +111,7 @@ describe.skipIf(!redis.ok)('redis-leased reservations', () => {
     await a.reservations.keyEnd(0, 'K', 'rk.0', '{"reservationId":"rk.0"}');
     expect(await b.reservations.reserve({ ...keyed, holdId: 'rk3.0' }, FAR())).toEqual({ kind: 'replay', holdId: 'rk.0', answer: '{"reservationId":"rk.0"}' });
     expect(await b.reservations.reserve({ ...keyed, fingerprint: 9, holdId: 'rk4.0' }, FAR())).toEqual({ kind: 'mismatch' });
-    expect(await a.snapshot(0)).toMatchObject({ held: 1 });
+    await snapshotIs(a, { held: 1 });
 
     // The ledger's view after: rk.0 open (kim), one paid reservation with a keyed pay, one keyed checkout.
     const expiresAt = FAR();
@@ -114,8 +127,8 @@ describe.skipIf(!redis.ok)('redis-leased reservations', () => {
       holds: [{ sku: 0, holdId: 'rk.0', qty: 1, userId: 'kim', limited: true, expiresAt }],
     };
     expect(await b.load(load)).toBe(true);
-    await heartbeat(); // a sells from its old lease until its next LEASE adopts the new epoch (the ledger's fence refuses those orders)
-    expect(await a.snapshot(0)).toMatchObject({ initial: 10, available: 7, held: 1, sold: 2, epoch: 2 });
+    await until(() => a.epochOf(0) === 2); // a sells from its old lease until its next LEASE adopts the new epoch (the ledger's fence refuses those orders)
+    await snapshotIs(a, { initial: 10, available: 7, held: 1, sold: 2, epoch: 2 });
     expect(await a.reservations.reserve({ ...keyed, holdId: 'rk5.0' }, FAR())).toEqual({ kind: 'replay', holdId: 'rk.0', answer: '{"reservationId":"rk.0"}' });
     expect(await a.reservations.keyBegin(0, 'PAY', 11, 'rp.0')).toEqual({ kind: 'replay', holdId: 'rp.0', answer: '{"orderId":"rp.0"}' });
     expect(await a.take({ ...req('o9', 'cy', 0), key: 'CO', fingerprint: 13 })).toEqual({ kind: 'replay', holdId: 'o1', answer: '{"orderId":"o1"}' });
