@@ -12,6 +12,8 @@ import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvai
 import { startStoreService, type RunningStoreService } from '../src/service/on-stores.ts';
 import type { SaleDefinition } from '../src/service/sale.ts';
 import type { StockStoreDesign } from '../src/stores/stock-store.ts';
+import { connectRedis } from '../src/stores/redis/link.ts';
+import { RedisReservations } from '../src/stores/redis/reservations.ts';
 
 const redis = await redisAvailable();
 const postgres = await postgresAvailable();
@@ -319,6 +321,28 @@ describe.skipIf(!ready).each(['redis-lua', 'redis-leased'] as const)('reservatio
     expect(await ledger(schema)).toEqual([]);
     await expectInventory(a.url, { initial: 20, available: 20, reserved: 0, sold: 0 });
     await Promise.all([stop(a), stop(b)]);
+  });
+
+  it('a keyed pay refused 409 reservation_busy (the claim held elsewhere) is not kept: its retry runs and pays', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const a = await start(schema, sale());
+    const r = await reserve(a.url, 'busy');
+    // A claim held by "another request" (as a killed process's pay would hold it until a rebuild).
+    const link = await connectRedis(REDIS_URL);
+    try {
+      const holds = new RedisReservations(link, { prefix: `flashsale:${schema}`, saleId: a.saleId, skuCount: 1, layout: 'sku' });
+      const c = await holds.claim(0, r.json.reservationId);
+      expect(c.kind).toBe('claimed');
+      const busy = await pay(a.url, r.json.reservationId, 'pk-busy');
+      expect([busy.status, busy.json.error]).toEqual([409, 'reservation_busy']);
+      if (c.kind === 'claimed') await holds.unclaim(c.hold);
+    } finally {
+      await link.close();
+    }
+    const paid = await pay(a.url, r.json.reservationId, 'pk-busy');
+    expect([paid.status, paid.replayed]).toEqual([201, false]);
+    expect((await pay(a.url, r.json.reservationId, 'pk-busy')).replayed).toBe(true);
+    await stop(a);
   });
 
   it('a reservation that expired while no process swept is not brought back by a --rebuild-stock restart', { timeout: 120_000 }, async () => {
