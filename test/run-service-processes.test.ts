@@ -104,14 +104,6 @@ describe('run --service-processes: usage refused before any load (exit 2)', () =
     });
   }
 
-  it('--stock-strategy redis-leased with a reservation journey (redis-leased serves checkout only)', async () => {
-    const reserving = storesScenario(dir, 'usage-leased-reserve', { stock: 10, journey: 'reserve-pay' });
-    const run = await flashsale('run', reserving, '-o', join(dir, 'usage-leased-reserve'), ...storesFlags(2), '--stock-strategy', 'redis-leased');
-    expect(run.code, run.stderr).toBe(2);
-    expect(run.stderr).toMatch(/--stock-strategy redis-leased serves checkout only, and the scenario's journey is "reserve-pay"/);
-    expect(existsSync(join(dir, 'usage-leased-reserve', 'result.json'))).toBe(false);
-  });
-
   it("a scenario whose target.url sends the load elsewhere", async () => {
     const path = join(dir, 'foreign.json');
     writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(sale, 'utf8')), target: { url: 'http://127.0.0.1:9' } }));
@@ -168,23 +160,27 @@ describe.skipIf(!stores)('run --service-processes 2 on Redis + PostgreSQL', () =
     expect(result.warnings ?? [], 'the service\'s ledger and PostgreSQL agree').toEqual([]);
   });
 
-  it('a reserve-pay crowd: reservations made and paid across the processes, each paid one in PostgreSQL, never above the stock', { timeout: 120_000 }, async () => {
-    const STOCK = 40;
-    const out = join(dir, 'reserve-pay');
-    const run = await flashsale('run', storesScenario(dir, 'reserve-pay', { stock: STOCK, seconds: 2, journey: 'reserve-pay' }), '-o', out, '--json', '--keep-stores', ...storesFlags(2));
-    const result = readRun(out);
-    const s = result.target.stores!;
-    leftSchemas.push(s.schema);
-    expectPassedUnlessBusy(JSON.parse(run.stdout) as SummaryLike, run.code);
-    const rows = await ledgerRows(s.schema);
-    expect(rows.length).toBe(result.stock.acknowledged);
-    expect(result.stock.sold).toBeLessThanOrEqual(STOCK);
-    const ids = new Set(rows.map((r) => r.order_id));
-    expect(result.orders.filter((o) => !ids.has(o.orderId)), 'every paid order is in PostgreSQL').toEqual([]);
-    for (const id of ['acked_orders_in_ledger', 'sold_within_stock', 'stock_conserved'] as const) {
-      expect(result.audit!.checks.find((c) => c.id === id), id).toMatchObject({ passed: true, skipped: false });
-    }
-  });
+  // Both strategies: on redis-leased a reservation's units leave the process's lease for a hold in Redis.
+  for (const strategy of ['redis-lua', 'redis-leased'] as const) {
+    it(`a reserve-pay crowd on ${strategy}: reservations made and paid across the processes, each paid one in PostgreSQL, never above the stock`, { timeout: 120_000 }, async () => {
+      const STOCK = 40;
+      const out = join(dir, `reserve-pay-${strategy}`);
+      const run = await flashsale('run', storesScenario(dir, `reserve-pay-${strategy}`, { stock: STOCK, seconds: 2, journey: 'reserve-pay' }), '-o', out, '--json', '--keep-stores', ...storesFlags(2), '--stock-strategy', strategy);
+      const result = readRun(out);
+      const s = result.target.stores!;
+      leftSchemas.push(s.schema);
+      expect(s.strategy).toBe(strategy);
+      expectPassedUnlessBusy(JSON.parse(run.stdout) as SummaryLike, run.code);
+      const rows = await ledgerRows(s.schema);
+      expect(rows.length).toBe(result.stock.acknowledged);
+      expect(result.stock.sold).toBeLessThanOrEqual(STOCK);
+      const ids = new Set(rows.map((r) => r.order_id));
+      expect(result.orders.filter((o) => !ids.has(o.orderId)), 'every paid order is in PostgreSQL').toEqual([]);
+      for (const id of ['acked_orders_in_ledger', 'sold_within_stock', 'stock_conserved'] as const) {
+        expect(result.audit!.checks.find((c) => c.id === id), id).toMatchObject({ passed: true, skipped: false });
+      }
+    });
+  }
 
   it('--stock-strategy redis-leased: every process sells from leases; a checkout crowd sells exactly the stock, the audit passes', { timeout: 120_000 }, async () => {
     const STOCK = 120;

@@ -37,8 +37,6 @@ export interface StoresFlags {
   /** --stock-strategy: how the processes share the Redis stock (serve's flag, passed to each process). */
   stockStrategy?: string;
   target?: string;
-  /** The scenario's journey: redis-leased serves checkout only. */
-  journey?: string;
 }
 
 export interface StoresRun {
@@ -68,10 +66,6 @@ export function storesRunOf(f: StoresFlags): StoresRun | null {
   parsePostgresUrl(f.ledger, '--ledger');
   const strategy = STOCK_STORE_DESIGNS.find((d) => d === (f.stockStrategy ?? 'redis-lua'));
   if (strategy === undefined) throw new UsageError(`--stock-strategy ${JSON.stringify(f.stockStrategy)}: expected one of ${STOCK_STORE_DESIGNS.join(', ')}`);
-  // redis-leased sells from each process's memory: its reservation routes answer 501 (docs/stores.md).
-  if (strategy === 'redis-leased' && f.journey !== undefined && f.journey !== 'checkout') {
-    throw new UsageError(`--stock-strategy redis-leased serves checkout only, and the scenario's journey is "${f.journey}" (reservations): use redis-lua for it`);
-  }
   return { processes: f.processes, stockStore: f.stockStore, ledger: f.ledger, keep: f.keepStores === true, strategy };
 }
 

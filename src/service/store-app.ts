@@ -18,6 +18,7 @@ import type { SaleDefinition } from './sale.ts';
 import type { StoreLinks } from './store-links.ts';
 import type { HoldRef } from '../stores/stock-store.ts';
 import { StoreReservations, type Purchase, type StoreReplies } from './store-reservations.ts';
+import { replayOf } from './store-key-answers.ts';
 
 const MAX_QTY = 2 ** 31 - 1;
 const ORDERS_PAGE = 5000;
@@ -92,10 +93,6 @@ export class StoreApp {
     this.#routes.set(res, routeOf(req.method, url));
     const buying = req.method === 'POST' && (url === '/api/v1/checkout' || url === '/api/v1/reservations' || url === '/api/v1/orders');
     const releasing = req.method === 'DELETE' && url.startsWith('/api/v1/reservations/');
-    if ((releasing || (buying && url !== '/api/v1/checkout')) && this.#o.links.store.design === 'redis-leased') {
-      req.resume();
-      return this.#send(res, 501, errorBody('not_on_this_strategy', 'reservations need --stock-strategy redis-lua (redis-leased sells from per-process leases, which hold no reservations): use POST /api/v1/checkout'));
-    }
     if (buying || releasing) {
       if (this.#inFlight >= this.#o.maxInFlight) {
         req.resume();
@@ -191,14 +188,17 @@ export class StoreApp {
         epoch = r.epoch;
         break;
       }
-      if (r.kind === 'sold_out') return this.#error(res, 409, 'sold_out', `SKU ${skuId} is sold out`);
-      if (r.kind === 'limit') return this.#error(res, 429, 'limit_exceeded', `at most ${o.sale.perUserLimit} units per user in this sale`);
+      if (r.kind === 'sold_out') return this.#refuse(res, hold, print, null, 409, 'sold_out', `SKU ${skuId} is sold out`);
+      if (r.kind === 'limit') return this.#refuse(res, hold, print, null, 429, 'limit_exceeded', `at most ${o.sale.perUserLimit} units per user in this sale`);
       if (r.kind === 'mismatch') return this.#error(res, 422, 'idempotency_key_reused', 'this Idempotency-Key was first used with a different request');
       if (r.kind === 'missing') {
         links.stockMissing();
         return this.#error(res, 503, 'stock_rebuilding', 'the stock store lost the sale and is being rebuilt from the ledger; retry shortly', ['retry-after', '1']);
       }
-      if (r.answer !== null) return this.#done(res, 201, r.answer, ['idempotent-replayed', 'true']);
+      if (r.answer !== null) {
+        const kept = replayOf(r.answer);
+        return this.#done(res, kept.status, kept.body, ['idempotent-replayed', 'true']);
+      }
       if (Date.now() >= until) return this.#error(res, 409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed');
       await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
     }
@@ -206,7 +206,7 @@ export class StoreApp {
     if (latency > 0) await paymentDelay(latency);
     if (this.#payment.declines(o.sale.payment.declineRate)) {
       await links.store.release([hold]).catch(() => {}); // a lost release leaves the units held: never sold twice; a rebuild frees them
-      return this.#error(res, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
+      return this.#refuse(res, hold, print, epoch, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
     }
     let refused: string | null;
     try {
@@ -219,11 +219,18 @@ export class StoreApp {
     if (refused !== null) {
       await links.store.release([hold]).catch(() => {});
       if (refused.startsWith('stale stock epoch')) return this.#error(res, 503, 'stock_rebuilt', `the stock was rebuilt from the ledger while this order was taken (${refused}); retry`, ['retry-after', '1']);
-      return this.#error(res, 409, 'order_refused', `the ledger refused the order: ${refused}`);
+      return this.#refuse(res, hold, print, epoch, 409, 'order_refused', `the ledger refused the order: ${refused}`);
     }
     const answer = `{"orderId":"${holdId}"}`;
     this.#confirm({ ...hold, answer });
     this.#done(res, 201, answer);
+  }
+
+  /** A checkout's final 4xx: a keyed one keeps it for retries (store-reservations.ts rememberCheckout). */
+  async #refuse(res: ServerResponse, hold: HoldRef, print: number, epoch: number | null, status: number, code: string, message: string): Promise<void> {
+    const body = errorBody(code, message);
+    if (hold.key !== null) await this.#reservations.rememberCheckout(hold, print, epoch, status, body);
+    this.#done(res, status, body);
   }
 
   /** Holds of durable orders become sold in Redis, batched per tick. A lost confirm leaves them held (counted sold by the next rebuild). */

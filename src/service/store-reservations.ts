@@ -12,6 +12,12 @@
 //   release  claim, the row marked released in PostgreSQL, then units and allowance back in Redis
 //   expiry   every process sweeps every 100 ms: one script per SKU expires what is due, atomically
 //
+// On redis-leased the reserve takes its units from the process's lease and moves them to a hold in Redis
+// (src/stores/redis/leased-reservations.ts); from there pay, release and expiry are the same.
+// Idempotency-Key: a keyed reserve or pay keeps its final answer — a 201 or a 4xx, as in-process — for
+// retries on any process; a 5xx (and a 409 reservation_busy, which a dead process's claim can cause
+// until the next rebuild) forgets the key, and a retry runs again.
+//
 // A hold claimed by a pay whose process then died stays held (neither paid nor expired) until the next
 // rebuild, which counts it as open (no order) or sold (an order) — the checkout's rule for in-flight holds.
 import type { ServerResponse } from 'node:http';
@@ -22,7 +28,10 @@ import { ROUTE } from './prometheus.ts';
 import { PaymentSimulator, paymentDelay } from './payment.ts';
 import type { SaleDefinition } from './sale.ts';
 import type { StoreLinks } from './store-links.ts';
-import type { ReservedHold } from '../stores/redis/reservations.ts';
+import { errorBody } from './reply.ts';
+import { keyAnswer, replayOf } from './store-key-answers.ts';
+import { RedisLeasedStock } from '../stores/redis/leased-store.ts';
+import type { ReservationHolds, ReservedHold } from '../stores/redis/reservations.ts';
 
 const SWEEP_MS = 100;
 const REPLAY_WAIT_MS = 5000;
@@ -38,6 +47,13 @@ export interface StoreReplies {
 
 export interface Purchase { sku: number; skuId: string; userId: string; qty: number; key: string | null }
 
+/** How a reserve or pay ends: an answer (transient: not kept for its key), or a failure unavailable() answers. */
+type Outcome = { status: number; body: string; extra?: string[]; transient?: boolean } | { failed: unknown };
+
+function refusal(status: number, code: string, message: string, extra?: string[]): Outcome {
+  return { status, body: errorBody(code, message), extra };
+}
+
 export class StoreReservations {
   readonly #sale: SaleDefinition;
   readonly #saleId: number;
@@ -45,6 +61,8 @@ export class StoreReservations {
   readonly #reply: StoreReplies;
   readonly #payment: PaymentSimulator;
   readonly #prefix: string;
+  /** The reservations' holds in Redis: redis-lua's, or redis-leased's (which take units from the lease). */
+  readonly #holds: ReservationHolds;
   #seq = 0;
   #timer: NodeJS.Timeout | null = null;
   #sweeping = false;
@@ -57,6 +75,7 @@ export class StoreReservations {
     this.#links = o.links;
     this.#reply = o.reply;
     this.#payment = o.payment;
+    this.#holds = o.links.store instanceof RedisLeasedStock ? o.links.store.reservations : o.links.reservations;
     // Random per thread and process: ids never repeat across processes sharing the stores.
     this.#prefix = `r${randomBytes(6).toString('base64url')}${o.threadIndex.toString(36)}-`;
   }
@@ -72,7 +91,7 @@ export class StoreReservations {
     this.#sweeping = true;
     let n = 0;
     try {
-      for (let sku = 0; sku < this.#sale.skus.length; sku++) n += await this.#links.reservations.sweep(sku, now);
+      for (let sku = 0; sku < this.#sale.skus.length; sku++) n += await this.#holds.sweep(sku, now);
     } catch {
       // Redis away: the next tick tries again; a rebuild reloads only what has not expired.
     } finally {
@@ -90,42 +109,43 @@ export class StoreReservations {
   async reserve(res: ServerResponse, p: Purchase, text: string): Promise<void> {
     const links = this.#links;
     const reply = this.#reply;
+    const holds = this.#holds;
     if (links.ledgerDown) return reply.error(res, 503, 'ledger_unavailable', 'the order ledger (PostgreSQL) is unavailable; retry shortly', ['retry-after', '1']);
     const print = p.key === null ? 0 : fingerprint(ROUTE.reserve, text);
     const holdId = `${this.#prefix}${(this.#seq++).toString(36)}.${p.sku.toString(36)}`;
     const limit = this.#sale.perUserLimit;
+    // The key (in flight for holdId once the store took it) keeps the final answer; a 5xx forgets it.
+    const end = (o: Outcome) => this.#end(res, p.sku, p.key, holdId, o);
+    // Not recorded: the units go back at once (a row that did commit unseen is open in the ledger but gone
+    // from Redis: paying it answers 410; a rebuild before it expires holds its units until it does).
+    const undo = () => holds.drop(p.sku, [holdId]).catch(() => 0);
     let epoch: number;
     let expiresAt: number;
     for (const until = Date.now() + REPLAY_WAIT_MS; ; ) {
       expiresAt = Date.now() + this.#sale.reservationTtlMs;
       let r;
       try {
-        r = await links.reservations.reserve({ sku: p.sku, qty: p.qty, userId: p.userId, limit, key: p.key, fingerprint: print, holdId }, expiresAt);
+        r = await holds.reserve({ sku: p.sku, qty: p.qty, userId: p.userId, limit, key: p.key, fingerprint: print, holdId }, expiresAt);
       } catch (e) {
-        return reply.unavailable(res, e);
+        await undo(); // whether the script ran is unknown
+        return end({ failed: e });
       }
       if (r.kind === 'taken') {
         epoch = r.epoch;
         break;
       }
-      if (r.kind === 'sold_out') return reply.error(res, 409, 'sold_out', `SKU ${p.skuId} is sold out`);
-      if (r.kind === 'limit') return reply.error(res, 429, 'limit_exceeded', `at most ${limit} units per user in this sale`);
+      if (r.kind === 'sold_out') return end(refusal(409, 'sold_out', `SKU ${p.skuId} is sold out`));
+      if (r.kind === 'limit') return end(refusal(429, 'limit_exceeded', `at most ${limit} units per user in this sale`));
       if (r.kind === 'mismatch') return reply.error(res, 422, 'idempotency_key_reused', 'this Idempotency-Key was first used with a different request');
       if (r.kind === 'missing') {
         links.stockMissing();
-        return reply.error(res, 503, 'stock_rebuilding', 'the stock store lost the sale and is being rebuilt from the ledger; retry shortly', ['retry-after', '1']);
+        return end(refusal(503, 'stock_rebuilding', 'the stock store lost the sale and is being rebuilt from the ledger; retry shortly', ['retry-after', '1']));
       }
-      if (r.answer !== null) return reply.done(res, 201, r.answer, ['idempotent-replayed', 'true']);
+      if (r.answer !== null) return this.#replay(res, r.answer);
       if (Date.now() >= until) return reply.error(res, 409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed');
       await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
     }
     const answer = `{"reservationId":"${holdId}","expiresAt":"${new Date(expiresAt).toISOString()}"}`;
-    // Not recorded: the units go back at once (a row that did commit unseen is open in the ledger but gone
-    // from Redis: paying it answers 410; a rebuild before it expires holds its units until it does).
-    const undo = async () => {
-      await links.reservations.drop(p.sku, [holdId]).catch(() => {});
-      if (p.key !== null) await links.reservations.keyEnd(p.sku, p.key, holdId, null).catch(() => {});
-    };
     let refused: string | null;
     try {
       refused = await links.pgReservations.insert({
@@ -134,15 +154,14 @@ export class StoreReservations {
       });
     } catch (e) {
       await undo();
-      return reply.error(res, 503, 'ledger_unavailable', `the reservation could not be made durable: ${messageOf(e)}; retry shortly`, ['retry-after', '1']);
+      return end(refusal(503, 'ledger_unavailable', `the reservation could not be made durable: ${messageOf(e)}; retry shortly`, ['retry-after', '1']));
     }
     if (refused !== null) {
       await undo();
-      if (refused.startsWith('stale stock epoch')) return reply.error(res, 503, 'stock_rebuilt', `the stock was rebuilt from the ledger while this reservation was taken (${refused}); retry`, ['retry-after', '1']);
-      return reply.error(res, 409, 'reservation_refused', `the ledger refused the reservation: ${refused}`);
+      if (refused.startsWith('stale stock epoch')) return end(refusal(503, 'stock_rebuilt', `the stock was rebuilt from the ledger while this reservation was taken (${refused}); retry`, ['retry-after', '1']));
+      return end(refusal(409, 'reservation_refused', `the ledger refused the reservation: ${refused}`));
     }
-    if (p.key !== null) await links.reservations.keyEnd(p.sku, p.key, holdId, answer).catch(() => {});
-    reply.done(res, 201, answer);
+    return end({ status: 201, body: answer });
   }
 
   /** POST /api/v1/orders {reservationId} */
@@ -152,61 +171,59 @@ export class StoreReservations {
     const sku = this.#skuOf(reservationId);
     if (sku === null) return reply.error(res, 404, 'reservation_not_found', 'no such reservation');
     if (links.ledgerDown) return reply.error(res, 503, 'ledger_unavailable', 'the order ledger (PostgreSQL) is unavailable; retry shortly', ['retry-after', '1']);
+    let print: number | null = null;
     if (key !== null) {
-      const print = fingerprint(ROUTE.pay, text);
+      print = fingerprint(ROUTE.pay, text);
       for (const until = Date.now() + REPLAY_WAIT_MS; ; ) {
         let b;
         try {
-          b = await links.reservations.keyBegin(sku, key, print, reservationId);
+          b = await this.#holds.keyBegin(sku, key, print, reservationId);
         } catch (e) {
           return reply.unavailable(res, e);
         }
         if (b.kind === 'run') break;
         if (b.kind === 'mismatch') return reply.error(res, 422, 'idempotency_key_reused', 'this Idempotency-Key was first used with a different request');
-        if (b.answer !== null) return reply.done(res, 201, b.answer, ['idempotent-replayed', 'true']);
+        if (b.answer !== null) return this.#replay(res, b.answer);
         if (Date.now() >= until) return reply.error(res, 409, 'request_in_progress', 'a request with this Idempotency-Key is still being processed');
         await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
       }
-      // Only a 201 is kept for the key: any other ending forgets it, and a retry runs again.
-      let answer: string | null = null;
-      try {
-        answer = await this.#pay(res, reservationId, sku, key, print);
-      } finally {
-        await links.reservations.keyEnd(sku, key, reservationId, answer).catch(() => {});
-      }
-      if (answer !== null) reply.done(res, 201, answer);
-      return;
     }
-    const answer = await this.#pay(res, reservationId, sku, null, null);
-    if (answer !== null) reply.done(res, 201, answer);
+    let out: Outcome;
+    try {
+      out = await this.#pay(reservationId, sku, key, print);
+    } catch (e) {
+      out = { failed: e };
+    }
+    return this.#end(res, sku, key, reservationId, out);
   }
 
-  /** Pays a reservation; returns the 201 body (not yet sent), or null when it answered otherwise. */
-  async #pay(res: ServerResponse, id: string, sku: number, key: string | null, print: number | null): Promise<string | null> {
+  /** Pays a reservation: the answer (not yet sent). */
+  async #pay(id: string, sku: number, key: string | null, print: number | null): Promise<Outcome> {
     const links = this.#links;
-    const reply = this.#reply;
+    const holds = this.#holds;
     let c;
     try {
-      c = await links.reservations.claim(sku, id);
+      c = await holds.claim(sku, id);
     } catch (e) {
-      return reply.unavailable(res, e), null;
+      return { failed: e };
     }
     if (c.kind === 'missing') {
       links.stockMissing();
-      return reply.error(res, 503, 'stock_rebuilding', 'the stock store lost the sale and is being rebuilt from the ledger; retry shortly', ['retry-after', '1']), null;
+      return refusal(503, 'stock_rebuilding', 'the stock store lost the sale and is being rebuilt from the ledger; retry shortly', ['retry-after', '1']);
     }
-    if (c.kind === 'busy') return reply.error(res, 409, 'reservation_busy', 'another request is paying or releasing this reservation'), null;
-    if (c.kind === 'gone') return (await this.#gone(res, id, 410)), null;
+    // Not kept for a key: on the stores a claim can outlive its request (a killed process's, until the next rebuild).
+    if (c.kind === 'busy') return { ...refusal(409, 'reservation_busy', 'another request is paying or releasing this reservation'), transient: true };
+    if (c.kind === 'gone') return this.#gone(id, 410);
     const hold = c.hold;
     if (hold.expiresAt <= Date.now()) {
-      await links.reservations.drop(sku, [id]).catch(() => {}); // a lost drop: the sweeper cannot see it, a rebuild will (expired: not counted)
-      return reply.error(res, 410, 'reservation_expired', 'the reservation expired; its units went back on sale'), null;
+      await holds.drop(sku, [id]).catch(() => 0); // a lost drop: the sweeper cannot see it, a rebuild will (expired: not counted)
+      return refusal(410, 'reservation_expired', 'the reservation expired; its units went back on sale');
     }
     const latency = this.#sale.payment.latencyMs;
     if (latency > 0) await paymentDelay(latency);
     if (this.#payment.declines(this.#sale.payment.declineRate)) {
-      await this.#end(hold);
-      return reply.error(res, 402, 'payment_declined', 'the payment was declined; the units went back on sale'), null;
+      await this.#release(hold);
+      return refusal(402, 'payment_declined', 'the payment was declined; the units went back on sale');
     }
     let refused: string | null;
     try {
@@ -214,19 +231,28 @@ export class StoreReservations {
     } catch (e) {
       // The order may have committed with its answer lost: the hold stays claimed; the rebuild decides (see store-links.ts).
       links.ledgerFailed(messageOf(e));
-      return reply.error(res, 503, 'ledger_unavailable', `the order could not be made durable: ${messageOf(e)}; retry shortly`, ['retry-after', '1']), null;
+      return refusal(503, 'ledger_unavailable', `the order could not be made durable: ${messageOf(e)}; retry shortly`, ['retry-after', '1']);
     }
     if (refused !== null) {
       // Stale epoch: the rebuild brought this reservation back as open (no order yet): it stays payable.
-      if (refused.startsWith('stale stock epoch')) return reply.error(res, 503, 'stock_rebuilt', `the stock was rebuilt from the ledger while this reservation was paid (${refused}); retry`, ['retry-after', '1']), null;
-      if (refused.startsWith('duplicate order id')) return reply.error(res, 410, 'reservation_expired', 'the reservation was already paid'), null;
-      await links.reservations.unclaim(hold).catch(() => {});
-      return reply.error(res, 409, 'order_refused', `the ledger refused the order: ${refused}`), null;
+      if (refused.startsWith('stale stock epoch')) return refusal(503, 'stock_rebuilt', `the stock was rebuilt from the ledger while this reservation was paid (${refused}); retry`, ['retry-after', '1']);
+      if (refused.startsWith('duplicate order id')) return refusal(410, 'reservation_expired', 'the reservation was already paid');
+      await holds.unclaim(hold).catch(() => {});
+      return refusal(409, 'order_refused', `the ledger refused the order: ${refused}`);
     }
-    const answer = `{"orderId":"${id}"}`;
     // A lost confirm leaves the units held in Redis; the next rebuild counts them sold (the order exists).
-    await links.store.confirm([{ sku, qty: hold.qty, userId: hold.userId, limit: this.#sale.perUserLimit, key: null, holdId: id, answer }]).catch(() => {});
-    return answer;
+    await holds.paid(hold).catch(() => {});
+    return { status: 201, body: `{"orderId":"${id}"}` };
+  }
+
+  /**
+   * A keyed checkout refused for good (409 sold_out, 429, 402, 409 order_refused) keeps its answer for
+   * retries on any process, as in-process; `epoch`: the stock epoch its units were taken under, if any.
+   */
+  async rememberCheckout(h: { sku: number; userId: string; key: string | null; holdId: string }, print: number, epoch: number | null, status: number, body: string): Promise<void> {
+    const kept = keyAnswer(status, body);
+    if (h.key === null || kept === null) return;
+    await this.#holds.keyRemember({ sku: h.sku, userId: h.userId, key: h.key, fingerprint: print, holdId: h.holdId }, kept, epoch).catch(() => {});
   }
 
   /** DELETE /api/v1/reservations/:id */
@@ -237,7 +263,7 @@ export class StoreReservations {
     if (sku === null) return reply.error(res, 404, 'reservation_not_found', 'no such reservation (expired, paid or never made)');
     let c;
     try {
-      c = await links.reservations.claim(sku, id);
+      c = await this.#holds.claim(sku, id);
     } catch (e) {
       return reply.unavailable(res, e);
     }
@@ -250,30 +276,49 @@ export class StoreReservations {
     try {
       await links.pgReservations.release(id, this.#saleId);
     } catch (e) {
-      await links.reservations.unclaim(c.hold).catch(() => {});
+      await this.#holds.unclaim(c.hold).catch(() => {});
       return reply.error(res, 503, 'ledger_unavailable', `the release could not be recorded: ${messageOf(e)}; retry shortly`, ['retry-after', '1']);
     }
-    await links.reservations.drop(sku, [id]).catch(() => {});
+    await this.#holds.drop(sku, [id]).catch(() => 0);
     reply.done(res, 204, '');
   }
 
   /** A claimed reservation ends without an order (declined): recorded, then its units go back. */
-  async #end(hold: ReservedHold): Promise<void> {
+  async #release(hold: ReservedHold): Promise<void> {
     // A release the ledger did not record is still given back: a rebuild before expiry would hold it again until then.
     await this.#links.pgReservations.release(hold.holdId, this.#saleId).catch(() => {});
-    await this.#links.reservations.drop(hold.sku, [hold.holdId]).catch(() => {});
+    await this.#holds.drop(hold.sku, [hold.holdId]).catch(() => 0);
   }
 
   /** An id Redis no longer holds: 404 if the ledger never saw it, else `status` (410). */
-  async #gone(res: ServerResponse, id: string, status: number): Promise<void> {
+  async #gone(id: string, status: number): Promise<Outcome> {
     let fate;
     try {
       fate = await this.#links.pgReservations.fate(id, this.#saleId);
     } catch (e) {
-      return this.#reply.unavailable(res, e);
+      return { failed: e };
     }
-    if (fate === 'unknown') return this.#reply.error(res, 404, 'reservation_not_found', 'no such reservation');
-    this.#reply.error(res, status, 'reservation_expired', 'the reservation expired or was already used');
+    if (fate === 'unknown') return refusal(404, 'reservation_not_found', 'no such reservation');
+    return refusal(status, 'reservation_expired', 'the reservation expired or was already used');
+  }
+
+  /**
+   * Sends the answer of a keyed or unkeyed reserve or pay. Keyed, the key keeps it for retries on any
+   * process (a 201 or a final 4xx, as in-process) or is forgotten (5xx, or a transient 409): a retry runs again.
+   */
+  async #end(res: ServerResponse, sku: number, key: string | null, holdId: string, o: Outcome): Promise<void> {
+    if (key !== null) {
+      const kept = 'failed' in o || o.transient === true ? null : keyAnswer(o.status, o.body);
+      await this.#holds.keyEnd(sku, key, holdId, kept).catch(() => {});
+    }
+    if ('failed' in o) return this.#reply.unavailable(res, o.failed);
+    this.#reply.done(res, o.status, o.body, o.extra);
+  }
+
+  /** A key's kept answer, replayed. */
+  #replay(res: ServerResponse, answer: string): void {
+    const { status, body } = replayOf(answer);
+    this.#reply.done(res, status, body, ['idempotent-replayed', 'true']);
   }
 
   /** The SKU index a reservation id names, or null when the id cannot be one of this sale's. */

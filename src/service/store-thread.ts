@@ -55,7 +55,7 @@ const app = new StoreApp({ sale: data.sale, saleId: data.saleId, links, threadIn
 const server = createServer({ keepAliveTimeout: 5000, requestTimeout: data.requestTimeoutMs, headersTimeout: data.requestTimeoutMs }, app.handle);
 server.maxConnections = data.maxConnections;
 server.on('drop', () => counters.dropped());
-if (links.store.design === 'redis-lua') app.reservations.startSweeper();
+app.reservations.startSweeper();
 server.on('error', (e: NodeJS.ErrnoException) => post({ type: 'error', message: e.message, code: e.code }));
 server.listen({ port: data.port, host: data.host, reusePort: true }, () => {
   const address = server.address();

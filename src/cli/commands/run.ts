@@ -108,14 +108,14 @@ export function register(program: Command): void {
     .option('--service-processes <n>', `run the built-in service as N \`flashsale serve\` processes on the shared stores, behind one URL (needs --stock-store and --ledger; docs/stores.md)`, integer(1, MAX_SERVICE_PROCESSES))
     .option('--stock-store <redis://host:port/db|redis-server>', "with --service-processes: the Redis the processes share, or redis-server to start the run's own (nothing on disk; the only Redis a fault may restart)")
     .option('--ledger <postgres://user@host:port/db>', 'with --service-processes: the PostgreSQL ledger the processes share (the run uses a fresh schema of its own)')
-    .option('--stock-strategy <redis-lua|redis-leased>', 'with --service-processes: how the processes share the Redis stock — redis-lua (default: one script call per take; every journey) or redis-leased (leases sold from each process\'s memory; checkout only); docs/stores.md')
+    .option('--stock-strategy <redis-lua|redis-leased>', 'with --service-processes: how the processes share the Redis stock — redis-lua (default: one script call per take) or redis-leased (leases sold from each process\'s memory; reservations held in Redis); docs/stores.md')
     .option('--keep-stores', "with --service-processes: keep the run's PostgreSQL schema and Redis keys (printed at the end) instead of dropping them")
     .option('--allow-exec', "let the scenario's exec faults run their commands on this machine, as you (docs/faults.md)")
     .addHelpText('after', EXIT_CODES_HELP)
     .action(async (arg: string, opts: RunOptions) => {
       const loaded = loadScenario(arg);
       // Checked before anything starts: no store is touched and no load is sent on a bad combination.
-      const stores = storesRunOf({ processes: opts.serviceProcesses, stockStore: opts.stockStore, ledger: opts.ledger, keepStores: opts.keepStores, stockStrategy: opts.stockStrategy, target: opts.target, journey: loaded.scenario.buyers.journey });
+      const stores = storesRunOf({ processes: opts.serviceProcesses, stockStore: opts.stockStore, ledger: opts.ledger, keepStores: opts.keepStores, stockStrategy: opts.stockStrategy, target: opts.target });
       if (stores && opts.engine === 'k6') throw new UsageError('--service-processes works with the native engine only');
       if (opts.engine === 'k6') refuseFaults(loaded.scenario, 'run --engine k6'); // before looking for k6: this is the first thing wrong
       const k6 = opts.engine === 'k6' ? findK6(opts.k6) : null;

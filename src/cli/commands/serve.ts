@@ -109,7 +109,7 @@ export function register(program: Command): void {
     .option('--store-schema <name>', 'PostgreSQL schema of the ledger tables (default flashsale); one per sale environment, so tests and services do not collide')
     .option('--store-prefix <prefix>', 'prefix of every Redis key (default flashsale:<schema>)')
     .option('--join-port', 'listen on --port beside another serve on the same stores (the kernel spreads connections over both): N processes behind one URL')
-    .option('--stock-strategy <name>', `how the processes share the Redis stock (with --stock-store redis://…): ${STOCK_STORE_DESIGNS.join(', ')} (default redis-lua: one script call per take; redis-leased: each process leases units in batches and sells from memory; no reservations)`, oneOf(STOCK_STORE_DESIGNS))
+    .option('--stock-strategy <name>', `how the processes share the Redis stock (with --stock-store redis://…): ${STOCK_STORE_DESIGNS.join(', ')} (default redis-lua: one script call per take; redis-leased: each process leases units in batches and sells from memory)`, oneOf(STOCK_STORE_DESIGNS))
     .option('--rebuild-stock', 'rebuild the Redis stock from the PostgreSQL ledger at start (initial − sold − open reservations), even when Redis holds it')
     .option('--admin-token <token>', `bearer token for /admin routes (off without one); visible to every user in ps: prefer --admin-token-file or ${ADMIN_TOKEN_ENV}`)
     .option('--admin-token-file <path>', `file whose first line is the admin bearer token (else ${ADMIN_TOKEN_ENV} is read)`)
@@ -189,7 +189,7 @@ async function serveOnStores(o: ServeOptions, sale: SaleDefinition, adminToken: 
   process.stdout.write(`${service.url}\n`);
   process.stderr.write(
     `flashsale serve: ${service.threads} thread(s) on the shared stores: stock ${redactUrl(o.stockStore)}, ledger ${redactUrl(o.ledger)}, sale ${service.saleId}, ` +
-      `${sale.skus.length} SKU(s), stock strategy ${o.stockStrategy ?? 'redis-lua'}${o.stockStrategy === 'redis-leased' ? ' (checkout only: reservations answer 501)' : ''}, admin routes ${adminToken ? 'on' : 'off'}. Ctrl-C stops.\n`,
+      `${sale.skus.length} SKU(s), stock strategy ${o.stockStrategy ?? 'redis-lua'}, admin routes ${adminToken ? 'on' : 'off'}. Ctrl-C stops.\n`,
   );
   await closeOnSignal(service, `draining in-flight checkouts (up to ${o.shutdownTimeout} ms)`);
 }

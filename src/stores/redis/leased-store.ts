@@ -16,11 +16,17 @@
 // Per-user limits and idempotency keys cannot live in the process: a take with a limit or a key costs
 // one CLAIM round trip on the user's own tag (sale-wide limit, exact; spreads over a cluster). A take
 // with neither costs no round trip at all.
+//
+// Reservations (leased-reservations.ts): a reserve takes its units as a take does, then moves them from
+// this owner's lease to the SKU's held count in Redis (holdReserved), where any process can settle them;
+// units of a released or expired reservation go back to the pool, which every owner's next LEASE sees.
 import type { HoldRef, StockLoad, StockStore, StoreSnapshot, TakeRequest, TakeResult } from '../stock-store.ts';
 import { StoreUnavailableError } from '../../errors.ts';
 import { skuKeys, userKeys, type SkuKeys } from './keys.ts';
 import type { RedisLink } from './link.ts';
 import { CLAIM, LEASE, RETURN, SETTLE } from './lease-lua.ts';
+import { HOLD } from './leased-reserve-lua.ts';
+import { LeasedReservations } from './leased-reservations.ts';
 import { LOAD } from './lua.ts';
 
 export interface RedisLeasedOptions {
@@ -41,11 +47,23 @@ export interface RedisLeasedOptions {
   maxWaitMs?: number;
 }
 
-interface LeaseAnswer { others: number; expired: number; draining: boolean }
+interface LeaseAnswer { others: number; expired: number; draining: boolean; pool: number }
 
 const STRIDE = 32; // Int32 words per SKU: one 128-byte line, as src/stock/layout.ts
 const UNITS = 0;
 const WAIT_STEP_MS = 10;
+/** Rebuild writes go in chunks of this many entries (one script call each). */
+const LOAD_CHUNK = 500;
+/** A reserve whose units were taken under an epoch a rebuild just replaced tries again this often. */
+const HOLD_TRIES = 3;
+
+/**
+ * Whether an order id names a reservation (its pay): store-reservations.ts names reservations `r….<sku>`,
+ * checkouts `o…`. A pay's key lives under the SKU's tag (a pay names no user), a checkout's under the user's.
+ */
+export function isReservationId(id: string): boolean {
+  return /^r[^.]*\.[0-9a-z]{1,6}$/.test(id);
+}
 
 export class RedisLeasedStock implements StockStore {
   readonly design = 'redis-leased' as const;
@@ -67,6 +85,8 @@ export class RedisLeasedStock implements StockStore {
   /** Whether the SKU was draining at the last LEASE: units released then go straight back to the pool. */
   readonly #draining: boolean[];
   #beating = false;
+  /** Reservations on this sale's SKUs: holds in Redis, payable, releasable and expirable by any process. */
+  readonly reservations: LeasedReservations;
 
   constructor(link: RedisLink, options: RedisLeasedOptions) {
     this.#link = link;
@@ -83,6 +103,59 @@ export class RedisLeasedStock implements StockStore {
     this.#draining = this.#keys.map(() => false);
     this.#timer = setInterval(() => void this.#heartbeat(), this.#o.heartbeatMs);
     this.#timer.unref();
+    this.reservations = new LeasedReservations(link, this, { prefix: options.prefix, saleId: options.saleId, skuCount: options.skuCount });
+  }
+
+  /**
+   * A reservation's units: taken as a take's are (this owner's lease, at sell-out the drain; the user's
+   * limit under the user's tag — the key is the caller's, under the SKU's tag), then moved from the lease to
+   * the SKU's held count with the hold and its expiry entry (HOLD), so any process can settle them.
+   * Exact at sell-out as a take is: the units come from the same lease and drain.
+   */
+  async holdReserved(r: TakeRequest, expiresAt: number): Promise<TakeResult> {
+    const k = this.#keysOf(r.sku);
+    for (let tries = 1; ; tries++) {
+      const t = await this.take({ ...r, key: null });
+      if (t.kind !== 'taken') return t;
+      let code: string;
+      try {
+        code = String(await HOLD.run(this.#link, [k.stock, k.leases, k.holds, k.expiry], [this.#o.owner, r.qty, t.epoch, r.holdId, r.limit > 0 ? '1' : '0', r.userId, expiresAt]));
+      } catch (e) {
+        // Whether HOLD ran is unknown: the units and the allowance stay taken (never sold twice); the
+        // next rebuild counts them from the ledger (no order, no reservation row: back on sale).
+        this.#holds.delete(r.holdId);
+        throw e;
+      }
+      if (code === 'ok') {
+        this.#holds.delete(r.holdId); // Redis's hold now, settled by whoever claims it
+        return t;
+      }
+      await this.release([{ sku: r.sku, qty: r.qty, userId: r.userId, limit: r.limit, key: null, holdId: r.holdId }]);
+      if (code === 'missing') return { kind: 'missing' };
+      if (code === 'duplicate') throw new RangeError(`hold id ${r.holdId} taken twice: hold ids must be unique (they are order ids)`);
+      // 'stale': a rebuild replaced the epoch the lease was taken under (and counted its units): drop the
+      // old lease here too, so the next take leases under the new epoch.
+      if (this.#epoch[r.sku] === t.epoch) {
+        Atomics.store(this.#local, r.sku * STRIDE + UNITS, 0);
+        this.#epoch[r.sku] = -1;
+      }
+      if (tries >= HOLD_TRIES) throw new StoreUnavailableError(`redis-leased: the stock of SKU ${r.sku} was rebuilt ${tries} times while reserving`);
+    }
+  }
+
+  /** The stock epoch this owner sells a SKU under (-1: none yet). */
+  epochOf(sku: number): number {
+    return this.#epoch[sku] ?? -1;
+  }
+
+  /** The hash of a user's checkout keys under a stock epoch. */
+  userKeyHash(userId: string, epoch: number): string {
+    return this.#userKeys(userId, epoch)[1];
+  }
+
+  /** Allowances of ended reservations back, under the stock epoch their drop saw (a later rebuild recounted them anyway). */
+  async giveAllowance(users: ReadonlyArray<[userId: string, qty: number]>, epoch: number): Promise<void> {
+    await Promise.all(users.map(([user, qty]) => SETTLE.run(this.#link, this.#userKeys(user, epoch), [qty, '1', '', '', '', 'release'])));
   }
 
   async take(r: TakeRequest): Promise<TakeResult> {
@@ -136,6 +209,9 @@ export class RedisLeasedStock implements StockStore {
       if (lease === null) return { kind: 'missing' };
       const epoch = this.#takeLocal(sku, qty);
       if (epoch >= 0) return { kind: 'taken', epoch };
+      // Units are left in the pool: what this owner was granted went to concurrent takes (waiters on one
+      // LEASE all see its grant) — lease again rather than answer sold out with units left.
+      if (lease.pool > 0 && Date.now() < until) continue;
       if (lease.others === 0) return lease.expired > 0 ? { kind: 'missing' } : { kind: 'sold_out' };
       // Other owners still report unsold units: they return them at their next heartbeat.
       if (Date.now() >= until) throw new StoreUnavailableError(`redis-leased: other processes kept ${lease.others} units of SKU ${sku} past ${this.#o.maxWaitMs} ms of draining`);
@@ -174,7 +250,7 @@ export class RedisLeasedStock implements StockStore {
       this.#epoch[sku] = -1;
       return null;
     }
-    const [, granted, epoch, , others, draining, expired] = reply.map(Number);
+    const [, granted, epoch, pool, others, draining, expired] = reply.map(Number);
     if (epoch !== this.#epoch[sku]) {
       // A rebuild: units leased under the old epoch are not on sale any more (the rebuild counted them).
       Atomics.store(this.#local, at, 0);
@@ -183,7 +259,7 @@ export class RedisLeasedStock implements StockStore {
     if (granted > 0) Atomics.add(this.#local, at, granted);
     this.#deadline[sku] = sentAt + this.#o.ttlMs - Math.max(this.#o.heartbeatMs, this.#o.ttlMs / 4);
     this.#draining[sku] = draining === 1;
-    return { others, expired, draining: draining === 1 };
+    return { others, expired, draining: draining === 1, pool };
   }
 
   async #claim(r: TakeRequest, epoch: number, peek: boolean): Promise<TakeResult> {
@@ -239,10 +315,11 @@ export class RedisLeasedStock implements StockStore {
   /** available: the pool plus every owner's unsold units as last reported (this owner's as of now); sold: the ledger's count at the last rebuild plus units that left leases sold since, as far as Redis knows. */
   async snapshot(sku: number): Promise<StoreSnapshot | null> {
     const keys = this.#keysOf(sku);
-    const stock = (await this.#link.call(['HMGET', keys.stock, 'initial', 'avail', 'leased', 'epoch', 'sold'])) as Array<string | null>; // HMGET answers an array of strings or nulls
+    const stock = (await this.#link.call(['HMGET', keys.stock, 'initial', 'avail', 'leased', 'epoch', 'sold', 'held'])) as Array<string | null>; // HMGET answers an array of strings or nulls
     if (stock[1] === null) return null;
-    // 'sold': what the ledger counted at the last rebuild (LOAD); 'leased': units leased since.
-    const [initial, pool, leased, epoch, rebuiltSold] = stock.map(Number);
+    // 'sold': what the ledger counted at the last rebuild (LOAD) plus paid reservations; 'leased': units
+    // leased since, less those moved to reservations ('held').
+    const [initial, pool, leased, epoch, rebuiltSold, held] = stock.map(Number);
     const fields = (await this.#link.call(['HGETALL', keys.leases])) as string[] | Record<string, string>; // HGETALL answers a flat array (RESP2) or a map (RESP3)
     const pairs = Array.isArray(fields) ? fields : Object.entries(fields).flat();
     let unsold = 0;
@@ -250,13 +327,16 @@ export class RedisLeasedStock implements StockStore {
       if (!pairs[i].endsWith(':unsold')) continue;
       unsold += pairs[i] === `${this.#o.owner}:unsold` ? Math.max(0, Atomics.load(this.#local, sku * STRIDE + UNITS)) : Number(pairs[i + 1]);
     }
-    return { initial, available: pool + unsold, held: 0, sold: (Number.isFinite(rebuiltSold) ? rebuiltSold : 0) + leased - unsold, epoch };
+    return { initial, available: pool + unsold, held: Number.isFinite(held) ? held : 0, sold: (Number.isFinite(rebuiltSold) ? rebuiltSold : 0) + leased - unsold, epoch };
   }
 
-  /** Rebuild: pool = initial − sold − held, no leases; users' counts and keys under the new epoch's names. */
+  /**
+   * Rebuild: pool = initial − sold − held, no leases; users' counts and checkouts' keys under the new
+   * epoch's names; open reservations as holds with their expiry, and keys of reserves and pays, under the SKU's tag.
+   */
   async load(state: StockLoad): Promise<boolean> {
     const { epoch } = state;
-    const all = (sku: number) => [this.#keys[sku].stock, this.#keys[sku].users, this.#keys[sku].keys, this.#keys[sku].holds, this.#keys[sku].leases, this.#keys[sku].deadlines, this.#loading[sku]];
+    const all = (sku: number) => [this.#keys[sku].stock, this.#keys[sku].users, this.#keys[sku].keys, this.#keys[sku].holds, this.#keys[sku].leases, this.#keys[sku].deadlines, this.#loading[sku], this.#keys[sku].expiry];
     for (let sku = 0; sku < this.#keys.length; sku++) {
       if ((await LOAD.run(this.#link, all(sku), ['begin', epoch, '1'])) !== 1) return false;
     }
@@ -264,7 +344,24 @@ export class RedisLeasedStock implements StockStore {
     const units = new Map<string, number>();
     for (const [, user, n] of state.users) units.set(user, (units.get(user) ?? 0) + n);
     for (const [user, n] of units) await this.#link.call(['SET', this.#userKeys(user, epoch)[0], n]);
-    for (const k of state.keys) await this.#link.call(['HSET', this.#userKeys(k.userId, epoch)[1], k.key, `${k.fingerprint ?? 'unverifiable'}|${k.orderId}|${k.answer}`]);
+    const skuKeyPairs: string[][] = this.#keys.map(() => []);
+    for (const k of state.keys) {
+      const record = `${k.fingerprint ?? 'unverifiable'}|${k.orderId}|${k.answer}`;
+      // A reserve's key (no user: the ledger's reservation keys) and a pay's live under the SKU's tag.
+      if (k.userId === '' || isReservationId(k.orderId)) skuKeyPairs[k.sku].push(k.key, record);
+      if (k.userId !== '') await this.#link.call(['HSET', this.#userKeys(k.userId, epoch)[1], k.key, record]);
+    }
+    for (let sku = 0; sku < this.#keys.length; sku++) {
+      const pairs = skuKeyPairs[sku];
+      for (let i = 0; i < pairs.length; i += LOAD_CHUNK * 2) {
+        if ((await LOAD.run(this.#link, all(sku), ['put', epoch, 'keys', ...pairs.slice(i, i + LOAD_CHUNK * 2)])) !== 1) return false;
+      }
+      const mine = (state.holds ?? []).filter((h) => h.sku === sku);
+      for (let i = 0; i < mine.length; i += LOAD_CHUNK) {
+        const triples = mine.slice(i, i + LOAD_CHUNK).flatMap((h) => [h.holdId, `${h.qty}|${h.limited ? '1' : '0'}|0|${h.userId}`, String(h.expiresAt)]);
+        if ((await LOAD.run(this.#link, all(sku), ['put', epoch, 'holds', ...triples])) !== 1) return false;
+      }
+    }
     for (let sku = 0; sku < this.#keys.length; sku++) {
       const s = state.skus[sku];
       const pool = s.initial - s.sold - s.held;

@@ -1,12 +1,14 @@
 // Reservations on redis-lua (the scripts: reserve-lua.ts). Holds live beside the checkout's, under the
 // same keys and hash tag as the SKU's stock, so reserving costs one script call, and any process can pay,
-// release or expire any process's reservation.
+// release or expire any process's reservation. redis-leased's (leased-reservations.ts) keeps the same
+// records under the same keys and differs only in how a reserve takes its units and where allowances live.
 import { StoreUnavailableError } from '../../errors.ts';
 import type { TakeRequest, TakeResult } from '../stock-store.ts';
 import { skuKeys, type KeyLayout, type SkuKeys } from './keys.ts';
 import type { RedisLink } from './link.ts';
 import { decodeTake } from './lua-store.ts';
-import { CLAIM, DROP, KEY_BEGIN, KEY_END, RESERVE, SWEEP, UNCLAIM } from './reserve-lua.ts';
+import { CLAIM, DROP, KEY_BEGIN, KEY_END, KEY_REMEMBER, RESERVE, SWEEP, UNCLAIM } from './reserve-lua.ts';
+import { CONFIRM } from './lua.ts';
 
 export interface ReservedHold { sku: number; holdId: string; qty: number; userId: string; limited: boolean; expiresAt: number }
 
@@ -18,10 +20,33 @@ export type ClaimResult =
 
 export type KeyBegin = { kind: 'run' } | { kind: 'mismatch' } | { kind: 'replay'; holdId: string; answer: string | null };
 
-/** Most reservations one sweep call expires (the script blocks Redis while it runs). */
-const SWEEP_BATCH = 256;
+/** Reservations' holds in Redis, whichever strategy sells the stock (store-reservations.ts uses only this). */
+export interface ReservationHolds {
+  /**
+   * Takes units and the allowance (and, keyed, the key) and holds them until expiresAt. A keyed request
+   * answered taken, sold_out or limit leaves its key naming holdId, in flight: the caller settles it with keyEnd.
+   */
+  reserve(r: TakeRequest, expiresAt: number): Promise<TakeResult>;
+  claim(sku: number, holdId: string): Promise<ClaimResult>;
+  unclaim(hold: ReservedHold): Promise<void>;
+  /** The claimed hold's order is durable: its units become sold. */
+  paid(hold: ReservedHold): Promise<void>;
+  drop(sku: number, holdIds: readonly string[]): Promise<number>;
+  sweep(sku: number, now: number): Promise<number>;
+  keyBegin(sku: number, key: string, fingerprint: number, holdId: string): Promise<KeyBegin>;
+  keyEnd(sku: number, key: string, holdId: string, answer: string | null): Promise<void>;
+  /**
+   * A keyed checkout's final refusal (sold out, limit, declined, refused by the ledger), kept where the
+   * strategy's checkouts look their keys up, so a retry replays it. `epoch`: the stock epoch the take ran
+   * under, when it took units (redis-leased keeps keys per epoch).
+   */
+  keyRemember(c: { sku: number; userId: string; key: string; fingerprint: number; holdId: string }, answer: string, epoch: number | null): Promise<void>;
+}
 
-export class RedisReservations {
+/** Most reservations one sweep call expires (the script blocks Redis while it runs). */
+export const SWEEP_BATCH = 256;
+
+export class RedisReservations implements ReservationHolds {
   readonly #link: RedisLink;
   readonly #keys: SkuKeys[];
 
@@ -53,6 +78,11 @@ export class RedisReservations {
     const c = record.indexOf('|', b + 1);
     const hold: ReservedHold = { sku, holdId, qty: Number(record.slice(0, a)), limited: record.slice(a + 1, b) === '1', userId: record.slice(c + 1), expiresAt: Number(reply[2]) };
     return { kind: 'claimed', hold, epoch: Number(reply[3]) };
+  }
+
+  async paid(hold: ReservedHold): Promise<void> {
+    const k = this.keysOf(hold.sku);
+    await CONFIRM.run(this.#link, [k.stock, k.users, k.keys, k.holds], [1, hold.holdId, '']);
   }
 
   /** Puts a claimed reservation back in the expiry set. */
@@ -92,9 +122,19 @@ export class RedisReservations {
     return { kind: 'replay', holdId: value.slice(0, bar), answer: answer === '' ? null : answer };
   }
 
+  /** redis-lua: checkouts' keys are in the SKU's keys hash (this layout's, the take's). */
+  async keyRemember(c: { sku: number; userId: string; key: string; fingerprint: number; holdId: string }, answer: string, _epoch: number | null): Promise<void> {
+    await KEY_REMEMBER.run(this.#link, [this.#of(c.sku).keys], [c.key, String(c.fingerprint), c.holdId, answer]);
+  }
+
   /** Stores the key's answer (a retry replays it), or forgets the key (answer null: a retry runs again). */
   async keyEnd(sku: number, key: string, holdId: string, answer: string | null): Promise<void> {
     await KEY_END.run(this.#link, [this.#of(sku).keys], [key, holdId, answer ?? '']);
+  }
+
+  /** The keys of a SKU (for redis-leased's reservations, which share the claim and key scripts). */
+  keysOf(sku: number): SkuKeys {
+    return this.#of(sku);
   }
 
   #of(sku: number): SkuKeys {
@@ -104,6 +144,6 @@ export class RedisReservations {
   }
 }
 
-function unexpected(script: string, reply: unknown): Error {
+export function unexpected(script: string, reply: unknown): Error {
   return new StoreUnavailableError(`Redis ${script} script answered ${JSON.stringify(reply).slice(0, 80)}`);
 }

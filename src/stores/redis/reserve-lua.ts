@@ -32,7 +32,8 @@ end
 /**
  * KEYS stock, users, keys, holds, expiry. ARGV qty, userId, limit, key ('' = none), fingerprint, holdId, expiresAt.
  * Returns {code, value}: taken epoch | sold_out | limit | replay holdId|answer | mismatch | missing | duplicate_hold.
- * The checks in the checkout's order (src/stores/redis/lua.ts TAKE): key, stock, limit.
+ * The checks in the checkout's order (src/stores/redis/lua.ts TAKE): key, stock, limit. A keyed taken,
+ * sold_out or limit leaves the key naming holdId with no answer yet (in flight): KEY_END settles it.
  */
 export const RESERVE = new RedisScript(
   'reserve',
@@ -49,11 +50,18 @@ if key ~= '' then
     return {'replay', string.sub(seen, bar + 1)}
   end
 end
-if tonumber(avail) < qty then return {'sold_out', ''} end
+-- A refusal leaves the key in flight for holdId: the service stores the 4xx answer (KEY_END), as in-process.
+if tonumber(avail) < qty then
+  if key ~= '' then redis.call('HSET', idem, key, fp .. '|' .. hold .. '|') end
+  return {'sold_out', ''}
+end
 if redis.call('HEXISTS', holds, hold) == 1 then return {'duplicate_hold', ''} end
 if limit > 0 then
   local had = tonumber(redis.call('HGET', users, user) or '0')
-  if had + qty > limit then return {'limit', ''} end
+  if had + qty > limit then
+    if key ~= '' then redis.call('HSET', idem, key, fp .. '|' .. hold .. '|') end
+    return {'limit', ''}
+  end
   redis.call('HINCRBY', users, user, qty)
 end
 redis.call('HINCRBY', stock, 'avail', -qty)
@@ -137,7 +145,10 @@ return {'run', ''}
 `,
 );
 
-/** KEYS keys. ARGV key, holdId, answer ('' = forget the key). Only while the key still names holdId. */
+/**
+ * KEYS keys. ARGV key, holdId, answer ('' = forget the key). Only while the key still names holdId.
+ * The answer is a 201 body, or a 4xx status and its body (src/service/store-key-answers.ts).
+ */
 export const KEY_END = new RedisScript(
   'key_end',
   `
@@ -148,6 +159,24 @@ local rest = string.sub(seen, bar + 1)
 local bar2 = string.find(rest, '|', 1, true)
 if string.sub(rest, 1, bar2 - 1) ~= ARGV[2] then return 0 end
 if ARGV[3] == '' then redis.call('HDEL', KEYS[1], ARGV[1]) else redis.call('HSET', KEYS[1], ARGV[1], string.sub(seen, 1, bar) .. ARGV[2] .. '|' .. ARGV[3]) end
+return 1
+`,
+);
+
+/**
+ * KEYS keys. ARGV key, fingerprint, holdId, answer. Keeps a refused keyed checkout's final answer: writes
+ * the key when it is absent (the take refused before writing it, or the release dropped it), or when it
+ * still names holdId with no answer. A key another attempt has since claimed is left alone.
+ */
+export const KEY_REMEMBER = new RedisScript(
+  'key_remember',
+  `
+local seen = redis.call('HGET', KEYS[1], ARGV[1])
+if seen then
+  local bar = string.find(seen, '|', 1, true)
+  if string.sub(seen, bar + 1) ~= ARGV[3] .. '|' then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3] .. '|' .. ARGV[4])
 return 1
 `,
 );
