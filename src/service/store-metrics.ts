@@ -5,11 +5,15 @@
 // the stock lines are the sale's, read from Redis.
 import { StoreUnavailableError } from '../errors.ts';
 import { CONFIRM, LOAD, RELEASE, TAKE } from '../stores/redis/lua.ts';
-import { CLAIM, DROP, KEY_BEGIN, KEY_END, RESERVE, SWEEP, UNCLAIM } from '../stores/redis/reserve-lua.ts';
+import { CLAIM, DROP, KEY_BEGIN, KEY_END, KEY_REMEMBER, RESERVE, SWEEP, UNCLAIM } from '../stores/redis/reserve-lua.ts';
+import { CLAIM as LEASE_CLAIM, LEASE, RETURN, SETTLE } from '../stores/redis/lease-lua.ts';
+import { DROP as LEASED_DROP, HOLD, SWEEP as LEASED_SWEEP } from '../stores/redis/leased-reserve-lua.ts';
 import { isReplyError, type RedisLink } from '../stores/redis/link.ts';
 import type { RedisScript } from '../stores/redis/script.ts';
 
-const SCRIPTS: RedisScript[] = [TAKE, CONFIRM, RELEASE, LOAD, RESERVE, CLAIM, UNCLAIM, DROP, SWEEP, KEY_BEGIN, KEY_END];
+// Every script the service runs, so each has its own op label (names are unique: checked below).
+const SCRIPTS: RedisScript[] = [TAKE, CONFIRM, RELEASE, LOAD, RESERVE, CLAIM, UNCLAIM, DROP, SWEEP, KEY_BEGIN, KEY_END, KEY_REMEMBER, LEASE, RETURN, LEASE_CLAIM, SETTLE, HOLD, LEASED_DROP, LEASED_SWEEP];
+if (new Set(SCRIPTS.map((s) => s.name)).size !== SCRIPTS.length) throw new Error('two Redis scripts share a name: /metrics could not tell them apart');
 /** Redis ops: the scripts by name, the inventory read, the rebuild lock, anything else. */
 export const REDIS_OPS = [...SCRIPTS.map((s) => s.name), 'snapshot', 'lock', 'other'] as const;
 export const POSTGRES_OPS = ['commit', 'read', 'rebuild', 'reserve', 'release', 'fate'] as const;

@@ -85,7 +85,7 @@ return redis.call('HINCRBY', stock, 'avail', units)
  * Returns code, value: ok | none | limit | replay holdId|answer | mismatch.
  */
 export const CLAIM = new RedisScript(
-  'claim',
+  'lease_claim',
   `
 local units, idem = KEYS[1], KEYS[2]
 local qty, limit, key, fp, hold, peek = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]
