@@ -13,7 +13,7 @@ import type { RedisScript } from '../stores/redis/script.ts';
 
 // Every script the service runs, so each has its own op label (names are unique: checked below).
 const SCRIPTS: RedisScript[] = [TAKE, CONFIRM, RELEASE, LOAD, RESERVE, CLAIM, UNCLAIM, DROP, SWEEP, KEY_BEGIN, KEY_END, KEY_REMEMBER, LEASE, RETURN, LEASE_CLAIM, SETTLE, HOLD, LEASED_DROP, LEASED_SWEEP];
-if (new Set(SCRIPTS.map((s) => s.name)).size !== SCRIPTS.length) throw new Error('two Redis scripts share a name: /metrics could not tell them apart');
+if (new Set(SCRIPTS.map((s) => s.name)).size !== SCRIPTS.length) throw new RangeError('two Redis scripts share a name: /metrics could not tell them apart');
 /** Redis ops: the scripts by name, the inventory read, the rebuild lock, anything else. */
 export const REDIS_OPS = [...SCRIPTS.map((s) => s.name), 'snapshot', 'lock', 'other'] as const;
 export const POSTGRES_OPS = ['commit', 'read', 'rebuild', 'reserve', 'release', 'fate'] as const;

@@ -11,16 +11,23 @@
 //            the allowance taken (the user may be refused 429, never sold over the limit) until a rebuild.
 import type { TakeRequest, TakeResult } from '../stock-store.ts';
 import type { RedisLink } from './link.ts';
-import type { RedisLeasedStock } from './leased-store.ts';
 import { DROP, SWEEP } from './leased-reserve-lua.ts';
 import { KEY_REMEMBER } from './reserve-lua.ts';
 import { RedisReservations, SWEEP_BATCH, unexpected } from './reservations.ts';
 
+/** What reservations need of the leased store (RedisLeasedStock), named here so the two files do not import each other. */
+export interface LeasedHolder {
+  holdReserved(r: TakeRequest, expiresAt: number): Promise<TakeResult>;
+  epochOf(sku: number): number;
+  userKeyHash(userId: string, epoch: number): string;
+  giveAllowance(users: ReadonlyArray<[userId: string, qty: number]>, epoch: number): Promise<void>;
+}
+
 export class LeasedReservations extends RedisReservations {
   readonly #link: RedisLink;
-  readonly #store: RedisLeasedStock;
+  readonly #store: LeasedHolder;
 
-  constructor(link: RedisLink, store: RedisLeasedStock, options: { prefix: string; saleId: number; skuCount: number }) {
+  constructor(link: RedisLink, store: LeasedHolder, options: { prefix: string; saleId: number; skuCount: number }) {
     super(link, { ...options, layout: 'sku' }); // redis-leased's SKU keys are the 'sku' layout's
     this.#link = link;
     this.#store = store;
