@@ -22,3 +22,19 @@ export function expectPassedUnlessBusy(summary: SummaryLike, code: number): bool
   expect(code).toBe(0);
   return true;
 }
+
+/**
+ * For runs whose built-in service is N processes on the shared stores, on this machine: those processes,
+ * Redis and PostgreSQL all share the generator's cores, and with other test files running beside them
+ * the generator can fall behind its schedule although nothing else is "other" enough to call the machine
+ * busy. Such a run is honestly inconclusive (exit 4) because the generator was late — accepted here only
+ * when lateness is the sole reason; the caller still checks the audit and the ledger itself.
+ */
+export function expectPassedUnlessGeneratorLate(summary: SummaryLike, code: number): boolean {
+  if (summary.status === 'inconclusive' && summary.generatorBound && summary.verdict.reasons.every((r) => /^generator: /.test(r))) {
+    expect(code).toBe(4);
+    console.warn(`inconclusive, the generator was late on a shared machine (accepted): ${summary.verdict.reasons.join('; ')}`);
+    return false;
+  }
+  return expectPassedUnlessBusy(summary, code);
+}
