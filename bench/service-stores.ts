@@ -8,6 +8,9 @@
 // child processes on a fresh schema and key prefix; the order of the configurations alternates between
 // rounds, and ratios are taken within a round (median and range over rounds), because the machine is
 // shared. Stock never sells out and there is no per-user limit, so every request is a full checkout.
+// The `resv` rows run the reservation journey instead, on one process with each strategy: each buyer
+// reserves (POST /api/v1/reservations, its row group-committed in PostgreSQL) then pays it (POST
+// /api/v1/orders {reservationId}); they count completed pays per second and the service's CPU per pay.
 // The load comes from this process (undici pools, round robin over the processes' URLs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -46,7 +49,7 @@ for (const [name, v] of [['rounds', rounds], ['duration', duration], ['connectio
 
 const BIN = fileURLToPath(new URL('../bin/flashsale.js', import.meta.url));
 
-interface Config { name: string; stores: boolean; leased?: boolean; disk?: boolean; processes: number; threads: number }
+interface Config { name: string; stores: boolean; leased?: boolean; disk?: boolean; processes: number; threads: number; journey?: 'checkout' | 'reserve-pay' }
 const ALL_CONFIGS: Config[] = [
   { name: 'memory 1p×1t', stores: false, processes: 1, threads: 1 },
   // The durable in-process service (SQLite file, each 201 committed first): the fair line for the stores rows.
@@ -56,6 +59,9 @@ const ALL_CONFIGS: Config[] = [
   { name: 'stores 2p×2t', stores: true, processes: 2, threads: 2 },
   { name: 'leased 1p×1t', stores: true, leased: true, processes: 1, threads: 1 },
   { name: 'leased 2p×1t', stores: true, leased: true, processes: 2, threads: 1 },
+  // Reserve → pay per buyer: two durable commits (the reservation's row, then the order) per completed pay.
+  { name: 'resv-lua 1p×1t', stores: true, processes: 1, threads: 1, journey: 'reserve-pay' },
+  { name: 'resv-leased 1p×1t', stores: true, leased: true, processes: 1, threads: 1, journey: 'reserve-pay' },
 ];
 const asked = values.configs?.split(',').map((n) => n.trim());
 const unknown = asked?.filter((n) => !ALL_CONFIGS.some((c) => c.name === n)) ?? [];
@@ -84,8 +90,13 @@ async function stop(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Checkouts answered 201 per second over `seconds`, from `connections` loops round robin over the URLs. */
-async function drive(urls: string[], seconds: number): Promise<{ ok: number; other: number; perSec: number }> {
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/**
+ * Journeys completed per second over `seconds`, from `connections` loops round robin over the URLs: a
+ * checkout answered 201, or a reservation answered 201 and then paid (201).
+ */
+async function drive(urls: string[], seconds: number, journey: Config['journey'] = 'checkout'): Promise<{ ok: number; other: number; perSec: number }> {
   const pools = urls.map((u) => new Pool(u, { connections: Math.ceil(connections / urls.length), pipelining: 1 }));
   let ok = 0;
   let other = 0;
@@ -97,7 +108,22 @@ async function drive(urls: string[], seconds: number): Promise<{ ok: number; oth
     while (performance.now() < until) {
       const userId = `b${id}-${n++}`;
       try {
-        const res = await pool.request({ method: 'POST', path: '/api/v1/checkout', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'bench', userId, qty: 1 }) });
+        const body = JSON.stringify({ sku: 'bench', userId, qty: 1 });
+        if (journey === 'reserve-pay') {
+          const r = await pool.request({ method: 'POST', path: '/api/v1/reservations', headers: JSON_HEADERS, body });
+          if (r.statusCode !== 201) {
+            await r.body.dump();
+            other++;
+            continue;
+          }
+          const { reservationId } = (await r.body.json()) as { reservationId: string };
+          const p = await pool.request({ method: 'POST', path: '/api/v1/orders', headers: JSON_HEADERS, body: JSON.stringify({ reservationId }) });
+          await p.body.dump();
+          if (p.statusCode === 201) ok++;
+          else other++;
+          continue;
+        }
+        const res = await pool.request({ method: 'POST', path: '/api/v1/checkout', headers: JSON_HEADERS, body });
         await res.body.dump();
         if (res.statusCode === 201) ok++;
         else other++;
@@ -133,7 +159,7 @@ async function dropSchema(schema: string): Promise<void> {
 }
 
 async function measure(config: Config, round: number): Promise<{ perSec: number; other: number; cpuUsPerCheckout: number | null }> {
-  const schema = `bench_svc_${process.pid}_${round}_${config.processes}${config.threads}${config.leased ? 'l' : config.stores ? 's' : 'm'}`;
+  const schema = `bench_svc_${process.pid}_${round}_${config.processes}${config.threads}${config.leased ? 'l' : config.stores ? 's' : 'm'}${config.journey === 'reserve-pay' ? 'r' : ''}`;
   const base = ['--port', '0', '--sku', 'bench', '--stock', String(2 ** 31 - 1), '--per-user-limit', 'none', '--threads', String(config.threads), '--max-in-flight', String(connections * 4)];
   const stores = [...base, '--stock-store', values.redis, '--ledger', values.postgres, '--store-schema', schema, ...(config.leased ? ['--stock-strategy', 'redis-leased'] : [])];
   const dir = config.disk ? mkdtempSync(join(tmpdir(), 'flashsale-bench-')) : null;
@@ -148,10 +174,10 @@ async function measure(config: Config, round: number): Promise<{ perSec: number;
       children.push(s.child);
       urls.push(s.url);
     }
-    if (warmup > 0) await drive(urls, warmup);
+    if (warmup > 0) await drive(urls, warmup, config.journey);
     const cpu = () => children.reduce<number | null>((sum, c) => (sum === null ? null : ((u) => (u === null ? null : sum + u))(cpuUs(c.pid))), 0);
     const before = cpu();
-    const r = await drive(urls, duration);
+    const r = await drive(urls, duration, config.journey);
     const after = cpu();
     const cpuUsPerCheckout = before !== null && after !== null && r.ok > 0 ? Math.round((after - before) / r.ok) : null;
     return { ...r, cpuUsPerCheckout };
@@ -179,7 +205,13 @@ const RATIOS = {
   diskToMemory: ['disk 1p×1t', 'memory 1p×1t'],
   leasedToLua: ['leased 1p×1t', 'stores 1p×1t'],
   leasedTwoToOneProcess: ['leased 2p×1t', 'leased 1p×1t'],
+  resvLeasedToLua: ['resv-leased 1p×1t', 'resv-lua 1p×1t'],
+  resvLuaToCheckout: ['resv-lua 1p×1t', 'stores 1p×1t'],
+  resvLeasedToCheckout: ['resv-leased 1p×1t', 'leased 1p×1t'],
 } as const;
+/** What a row counts: a checkout, or a reservation paid. */
+const unitOf = (c: Config) => (c.journey === 'reserve-pay' ? 'pay' : 'checkout');
+const isPays = (name: string) => ALL_CONFIGS.find((c) => c.name === name)?.journey === 'reserve-pay';
 const ratios = Object.fromEntries(Object.keys(RATIOS).map((k) => [k, [] as number[]])) as Record<keyof typeof RATIOS, number[]>;
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? CONFIGS : [...CONFIGS].reverse();
@@ -190,7 +222,8 @@ for (let round = 0; round < rounds; round++) {
     got.set(c.name, r.perSec);
     results.get(c.name)!.push(r.perSec); // every config has a list
     if (r.cpuUsPerCheckout !== null) cpuPer.get(c.name)!.push(r.cpuUsPerCheckout); // every config has a list
-    if (!values.json) process.stderr.write(`${r.perSec} checkouts/s, ${r.cpuUsPerCheckout ?? '?'} µs service CPU per checkout${r.other > 0 ? ` (${r.other} other answers)` : ''}\n`);
+    const what = unitOf(c);
+    if (!values.json) process.stderr.write(`${r.perSec} ${what}s/s, ${r.cpuUsPerCheckout ?? '?'} µs service CPU per ${what}${r.other > 0 ? ` (${r.other} other answers)` : ''}\n`);
   }
   for (const [key, [a, b]] of Object.entries(RATIOS) as Array<[keyof typeof RATIOS, readonly [string, string]]>) {
     const x = got.get(a);
@@ -212,20 +245,27 @@ const summary = {
   rounds,
   durationSec: duration,
   connections,
-  checkoutsPerSec: Object.fromEntries([...results].map(([k, v]) => [k, fmt(v)])),
+  checkoutsPerSec: Object.fromEntries([...results].filter(([k]) => !isPays(k)).map(([k, v]) => [k, fmt(v)])),
   /** CPU time of all the service's processes per 201: what the service costs, whatever the client got. */
-  serviceCpuUsPerCheckout: Object.fromEntries([...cpuPer].filter(([, v]) => v.length > 0).map(([k, v]) => [k, fmt(v)])),
+  serviceCpuUsPerCheckout: Object.fromEntries([...cpuPer].filter(([k, v]) => !isPays(k) && v.length > 0).map(([k, v]) => [k, fmt(v)])),
+  /** The reserve → pay rows: reservations paid (201 to both) per second, and the service's CPU per pay. */
+  paysPerSec: Object.fromEntries([...results].filter(([k]) => isPays(k)).map(([k, v]) => [k, fmt(v)])),
+  serviceCpuUsPerPay: Object.fromEntries([...cpuPer].filter(([k, v]) => isPays(k) && v.length > 0).map(([k, v]) => [k, fmt(v)])),
   ratios: Object.fromEntries(Object.entries(ratios).filter(([, v]) => v.length > 0).map(([k, v]) => [k, fmt(v, 2)])),
 };
 if (values.json) console.log(JSON.stringify(summary));
 else {
-  console.log(`\ncheckouts/s through serve processes (${connections} connections, ${duration}s, ${rounds} rounds, ${summary.cpus} cpus, load average ${summary.loadAverage.start} → ${summary.loadAverage.end})`);
+  console.log(`\ncheckouts/s (reserve → pay rows: pays/s) through serve processes (${connections} connections, ${duration}s, ${rounds} rounds, ${summary.cpus} cpus, load average ${summary.loadAverage.start} → ${summary.loadAverage.end})`);
   for (const [name, v] of Object.entries(summary.checkoutsPerSec)) {
     const c = summary.serviceCpuUsPerCheckout[name];
-    console.log(`${name.padEnd(14)} ${v.median} (${v.min}–${v.max}) checkouts/s${c ? `; service CPU ${c.median} µs/checkout (${c.min}–${c.max})` : ''}`);
+    console.log(`${name.padEnd(17)} ${v.median} (${v.min}–${v.max}) checkouts/s${c ? `; service CPU ${c.median} µs/checkout (${c.min}–${c.max})` : ''}`);
+  }
+  for (const [name, v] of Object.entries(summary.paysPerSec)) {
+    const c = summary.serviceCpuUsPerPay[name];
+    console.log(`${name.padEnd(17)} ${v.median} (${v.min}–${v.max}) pays/s${c ? `; service CPU ${c.median} µs/pay (${c.min}–${c.max})` : ''}`);
   }
   for (const [key, r] of Object.entries(summary.ratios)) {
     const [a, b] = RATIOS[key as keyof typeof RATIOS];
-    console.log(`${`${a} / ${b}:`.padEnd(30)} ${r.median}× (${r.min}–${r.max})`);
+    console.log(`${`${a} / ${b}:`.padEnd(40)} ${r.median}× (${r.min}–${r.max})`);
   }
 }
