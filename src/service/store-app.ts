@@ -18,7 +18,7 @@ import type { SaleDefinition } from './sale.ts';
 import type { StoreLinks } from './store-links.ts';
 import type { HoldRef } from '../stores/stock-store.ts';
 import { StoreReservations, type Purchase, type StoreReplies } from './store-reservations.ts';
-import { replayOf } from './store-key-answers.ts';
+import { keyAnswer, replayOf } from './store-key-answers.ts';
 
 const MAX_QTY = 2 ** 31 - 1;
 const ORDERS_PAGE = 5000;
@@ -226,10 +226,16 @@ export class StoreApp {
     this.#done(res, 201, answer);
   }
 
-  /** A checkout's final 4xx: a keyed one keeps it for retries (store-reservations.ts rememberCheckout). */
+  /**
+   * A checkout refused for good (409 sold_out, 429, 402, 409 order_refused): a keyed one keeps its answer
+   * for retries on any process, as in-process. `epoch`: the stock epoch its units were taken under, if any.
+   */
   async #refuse(res: ServerResponse, hold: HoldRef, print: number, epoch: number | null, status: number, code: string, message: string): Promise<void> {
     const body = errorBody(code, message);
-    if (hold.key !== null) await this.#reservations.rememberCheckout(hold, print, epoch, status, body);
+    const kept = keyAnswer(status, body);
+    if (hold.key !== null && kept !== null) {
+      await this.#o.links.reservations.keyRemember({ sku: hold.sku, userId: hold.userId, key: hold.key, fingerprint: print, holdId: hold.holdId }, kept, epoch).catch(() => {});
+    }
     this.#done(res, status, body);
   }
 

@@ -16,7 +16,7 @@ import { RedisLeasedStock } from '../stores/redis/leased-store.ts';
 import { skuKeys } from '../stores/redis/keys.ts';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { RedisReservations } from '../stores/redis/reservations.ts';
+import { RedisReservations, type ReservationHolds } from '../stores/redis/reservations.ts';
 import { PgReservations } from '../stores/postgres/reservations.ts';
 import { PgGroupCommitter } from '../stores/postgres/group-commit.ts';
 import { rebuildStock, type RebuildReport, type SaleStock } from '../stores/rebuild.ts';
@@ -35,8 +35,8 @@ export interface StoreLinksOptions {
   sale: SaleStock;
   link: RedisLink;
   store: StockStore;
-  /** Reservations' holds in Redis and their rows in PostgreSQL. */
-  reservations: RedisReservations;
+  /** Reservations' holds in Redis (the strategy's: redis-leased takes their units from its lease) and their rows in PostgreSQL. */
+  reservations: ReservationHolds;
   pgReservations: PgReservations;
   /** Opens a fresh ledger connection: pg's writer does not come back by itself after PostgreSQL went away. */
   openLedger(): Promise<PgLedger>;
@@ -77,11 +77,16 @@ export async function openStoreLinks(config: StoreConfig, saleId: number, sale: 
   if (stats) link = observedLink(link, stats);
   // A sale-wide limit over several SKUs is exact only with the whole sale under one hash tag.
   const layout = sale.skus.length > 1 && sale.perUserLimit > 0 ? 'sale' : 'sku';
-  const store: StockStore =
-    config.strategy === 'redis-leased'
-      ? new RedisLeasedStock(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, owner: `${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`, owners: await countOwners(link, config.prefix, saleId) })
-      : new RedisLuaStock(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout, perUserLimit: sale.perUserLimit, batch: true });
-  const reservations = new RedisReservations(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout });
+  let store: StockStore;
+  let reservations: ReservationHolds;
+  if (config.strategy === 'redis-leased') {
+    const leased = new RedisLeasedStock(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, owner: `${hostname()}.${process.pid}.${randomBytes(4).toString('hex')}`, owners: await countOwners(link, config.prefix, saleId) });
+    store = leased;
+    reservations = leased.reservations;
+  } else {
+    store = new RedisLuaStock(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout, perUserLimit: sale.perUserLimit, batch: true });
+    reservations = new RedisReservations(link, { prefix: config.prefix, saleId, skuCount: sale.skus.length, layout });
+  }
   const pgReservations = new PgReservations(config.ledgerUrl, config.schema, stats?.postgres);
   const onBatch = commits === undefined ? undefined : (orders: number, seconds: number) => commits.record(orders, seconds);
   return new StoreLinks({ saleId, sale, link, store, reservations, pgReservations, ledger, openLedger, lockKey: rebuildLockKey(config.prefix, saleId), peersKey: peersKey(config.prefix, saleId), log, onBatch });
@@ -102,7 +107,7 @@ export function rebuildLockKey(prefix: string, saleId: number): string {
 
 export class StoreLinks {
   readonly store: StockStore;
-  readonly reservations: RedisReservations;
+  readonly reservations: ReservationHolds;
   readonly pgReservations: PgReservations;
   readonly link: RedisLink;
   #ledger: PgLedger;

@@ -30,7 +30,6 @@ import type { SaleDefinition } from './sale.ts';
 import type { StoreLinks } from './store-links.ts';
 import { errorBody } from './reply.ts';
 import { keyAnswer, replayOf } from './store-key-answers.ts';
-import { RedisLeasedStock } from '../stores/redis/leased-store.ts';
 import type { ReservationHolds, ReservedHold } from '../stores/redis/reservations.ts';
 
 const SWEEP_MS = 100;
@@ -61,7 +60,7 @@ export class StoreReservations {
   readonly #reply: StoreReplies;
   readonly #payment: PaymentSimulator;
   readonly #prefix: string;
-  /** The reservations' holds in Redis: redis-lua's, or redis-leased's (which take units from the lease). */
+  /** The reservations' holds in Redis, the strategy's (store-links.ts chose them). */
   readonly #holds: ReservationHolds;
   #seq = 0;
   #timer: NodeJS.Timeout | null = null;
@@ -75,7 +74,7 @@ export class StoreReservations {
     this.#links = o.links;
     this.#reply = o.reply;
     this.#payment = o.payment;
-    this.#holds = o.links.store instanceof RedisLeasedStock ? o.links.store.reservations : o.links.reservations;
+    this.#holds = o.links.reservations;
     // Random per thread and process: ids never repeat across processes sharing the stores.
     this.#prefix = `r${randomBytes(6).toString('base64url')}${o.threadIndex.toString(36)}-`;
   }
@@ -243,16 +242,6 @@ export class StoreReservations {
     // A lost confirm leaves the units held in Redis; the next rebuild counts them sold (the order exists).
     await holds.paid(hold).catch(() => {});
     return { status: 201, body: `{"orderId":"${id}"}` };
-  }
-
-  /**
-   * A keyed checkout refused for good (409 sold_out, 429, 402, 409 order_refused) keeps its answer for
-   * retries on any process, as in-process; `epoch`: the stock epoch its units were taken under, if any.
-   */
-  async rememberCheckout(h: { sku: number; userId: string; key: string | null; holdId: string }, print: number, epoch: number | null, status: number, body: string): Promise<void> {
-    const kept = keyAnswer(status, body);
-    if (h.key === null || kept === null) return;
-    await this.#holds.keyRemember({ sku: h.sku, userId: h.userId, key: h.key, fingerprint: print, holdId: h.holdId }, kept, epoch).catch(() => {});
   }
 
   /** DELETE /api/v1/reservations/:id */
