@@ -17,6 +17,7 @@ import pg from 'pg';
 import { messageOf, PgLedgerError, StoreUnavailableError } from '../../errors.ts';
 import { parsePostgresUrl, redactUrl } from '../url.ts';
 import { checkSchemaName, schemaSql } from './schema.ts';
+import { fingerprintProblem, nulProblem, qtyProblem } from './row-checks.ts';
 
 /** Fields per order in the flat arrays, as src/ledger/store.ts's newest ORDER_STRIDE: order id, SKU, user, qty, created at, key or null, fingerprint or null. */
 export const ORDER_STRIDE = 7;
@@ -281,10 +282,9 @@ function checkOrder(flat: ReadonlyArray<string | number | null>, at: number): st
   if (typeof orderId !== 'string' || orderId === '') return 'order id must be a non-empty string';
   if (typeof sku !== 'string') return 'sku must be a string';
   if (typeof userId !== 'string') return 'user id must be a string';
-  if (typeof qty !== 'number' || !Number.isInteger(qty) || qty < 1 || qty > 2 ** 31 - 1) return 'qty must be a whole number in 1..2^31-1';
+  const badQty = qtyProblem(qty);
+  if (badQty !== null) return badQty;
   if (typeof createdAt !== 'number' || !Number.isSafeInteger(createdAt)) return 'createdAt must be a whole number of ms';
   if (key !== null && typeof key !== 'string') return 'idempotency key must be a string or null';
-  if (print !== null && (typeof print !== 'number' || !Number.isInteger(print) || print < -(2 ** 31) || print >= 2 ** 31)) return 'fingerprint must be an Int32 or null';
-  for (const text of [orderId, sku, userId, key]) if (typeof text === 'string' && text.includes('\u0000')) return 'text fields must not contain NUL (PostgreSQL refuses it)';
-  return null;
+  return fingerprintProblem(print) ?? nulProblem([orderId, sku, userId, key]);
 }

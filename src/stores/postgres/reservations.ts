@@ -17,6 +17,7 @@ import pg from 'pg';
 import { messageOf, StoreUnavailableError } from '../../errors.ts';
 import { redactUrl } from '../url.ts';
 import { Batcher } from './batcher.ts';
+import { fingerprintProblem, nulProblem, qtyProblem } from './row-checks.ts';
 import { checkSchemaName } from './schema.ts';
 import type { PgObserver } from './ledger.ts';
 
@@ -158,9 +159,8 @@ export class PgReservations {
 /** A row PostgreSQL would refuse with an error fails alone here, before it could fail its whole batch. */
 function checkRow(r: ReservationRow): string | null {
   if (r.reservationId === '') return 'reservation id must be a non-empty string';
-  if (!Number.isInteger(r.qty) || r.qty < 1 || r.qty > 2 ** 31 - 1) return 'qty must be a whole number in 1..2^31-1';
+  const badQty = qtyProblem(r.qty);
+  if (badQty !== null) return badQty;
   for (const [name, v] of [['createdAt', r.createdAt], ['expiresAt', r.expiresAt], ['epoch', r.epoch]] as const) if (!Number.isSafeInteger(v)) return `${name} must be a whole number`;
-  if (r.fingerprint !== null && (!Number.isInteger(r.fingerprint) || r.fingerprint < -(2 ** 31) || r.fingerprint >= 2 ** 31)) return 'fingerprint must be an Int32 or null';
-  for (const text of [r.reservationId, r.sku, r.userId, r.key, r.answer]) if (text !== null && text.includes('\u0000')) return 'text fields must not contain NUL (PostgreSQL refuses it)';
-  return null;
+  return fingerprintProblem(r.fingerprint) ?? nulProblem([r.reservationId, r.sku, r.userId, r.key, r.answer]);
 }
