@@ -56,17 +56,12 @@ export class LeasedReservations extends RedisReservations {
     return Number(reply[0]);
   }
 
-  override async sweep(sku: number, now: number): Promise<number> {
+  override async sweepBatch(sku: number, now: number): Promise<{ expired: number; more: boolean }> {
     const k = this.keysOf(sku);
-    let total = 0;
-    for (let rounds = 0; rounds < 64; rounds++) {
-      const reply = await SWEEP.run(this.#link, [k.stock, k.holds, k.expiry], [now, SWEEP_BATCH]);
-      if (!Array.isArray(reply) || reply.length < 3) throw unexpected('leased_sweep', reply);
-      await this.#allowances(reply, 3);
-      total += Number(reply[0]);
-      if (Number(reply[1]) !== 1) break;
-    }
-    return total;
+    const reply = await SWEEP.run(this.#link, [k.stock, k.holds, k.expiry], [now, SWEEP_BATCH]);
+    if (!Array.isArray(reply) || reply.length < 3) throw unexpected('leased_sweep', reply);
+    await this.#allowances(reply, 3);
+    return { expired: Number(reply[0]), more: Number(reply[1]) === 1 };
   }
 
   /** redis-leased: checkouts' keys are under the user's tag, per stock epoch. */

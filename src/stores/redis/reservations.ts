@@ -45,6 +45,8 @@ export interface ReservationHolds {
 
 /** Most reservations one sweep call expires (the script blocks Redis while it runs). */
 export const SWEEP_BATCH = 256;
+/** Most sweep calls one sweep makes. */
+const SWEEP_ROUNDS = 64;
 
 export class RedisReservations implements ReservationHolds {
   readonly #link: RedisLink;
@@ -99,15 +101,22 @@ export class RedisReservations implements ReservationHolds {
 
   /** Expires the reservations of `sku` due by `now`; returns how many. */
   async sweep(sku: number, now: number): Promise<number> {
-    const k = this.#of(sku);
     let total = 0;
-    for (let rounds = 0; rounds < 64; rounds++) {
-      const reply = await SWEEP.run(this.#link, [k.stock, k.users, k.holds, k.expiry], [now, SWEEP_BATCH]);
-      if (!Array.isArray(reply) || reply.length !== 2) throw unexpected('sweep', reply);
-      total += Number(reply[0]);
-      if (Number(reply[1]) !== 1) break;
+    // Bounded: at most SWEEP_ROUNDS × SWEEP_BATCH per call; the next tick goes on.
+    for (let rounds = 0; rounds < SWEEP_ROUNDS; rounds++) {
+      const { expired, more } = await this.sweepBatch(sku, now);
+      total += expired;
+      if (!more) break;
     }
     return total;
+  }
+
+  /** One sweep script call: how many reservations it expired, and whether more were due. */
+  async sweepBatch(sku: number, now: number): Promise<{ expired: number; more: boolean }> {
+    const k = this.#of(sku);
+    const reply = await SWEEP.run(this.#link, [k.stock, k.users, k.holds, k.expiry], [now, SWEEP_BATCH]);
+    if (!Array.isArray(reply) || reply.length !== 2) throw unexpected('sweep', reply);
+    return { expired: Number(reply[0]), more: Number(reply[1]) === 1 };
   }
 
   /** A keyed request that takes no stock (pay) claims its key under the SKU's tag. */
