@@ -280,7 +280,9 @@ describe.skipIf(!ready).each(['redis-lua', 'redis-leased'] as const)('reservatio
 
   it('keyed pays, reserves and checkouts keep their final 4xx answers for retries on any instance; the ledger is unchanged', { timeout: 120_000 }, async () => {
     const schema = newSchema();
-    const s = sale({ reservationTtlMs: 400, payment: { declineRate: 1, latencyMs: 0 } });
+    // Long enough that no reservation this test still uses expires between its calls on a busy machine
+    // (400 ms did once); the 410 case waits it out.
+    const s = sale({ reservationTtlMs: 2500, payment: { declineRate: 1, latencyMs: 0 } });
     const a = await start(schema, s);
     const b = await start(schema, s);
     const same = (x: Answer) => [x.status, x.json?.error, x.replayed];
