@@ -225,9 +225,17 @@ describe('reference service: sale timing, payment, expiry, shedding, idempotency
     const dir = mkdtempSync(join(tmpdir(), 'flashsale-drain-'));
     const ledgerPath = join(dir, 'ledger.sqlite');
     try {
-      const svc = await startService({ sale: sale({ payment: { declineRate: 0, latencyMs: 150 } }), threads: 2, ledgerPath });
+      const svc = await startService({ sale: sale({ payment: { declineRate: 0, latencyMs: 1500 } }), threads: 2, ledgerPath });
       const pending = Array.from({ length: 4 }, (_, i) => call(svc.url, 'POST', '/api/v1/checkout', { sku: 'case', userId: `d${i}`, qty: 1 }));
-      await new Promise((r) => setTimeout(r, 50)); // requests are now waiting on the payment
+      // Close only once all four are in the service, waiting on the payment (a fixed 50 ms was too short on a
+      // busy machine: two had not arrived, and got 503 shutting_down as they should). /metrics counts itself.
+      let inFlight = 0;
+      for (let i = 0; i < 100 && inFlight < 4; i++) {
+        const page = (await call(svc.url, 'GET', '/metrics')).text;
+        inFlight = [...page.matchAll(/^flashsale_http_in_flight\{thread="\d+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0) - 1;
+        if (inFlight < 4) await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(inFlight, 'the four checkouts reached the service').toBe(4);
       await svc.close();
       const results = await Promise.all(pending);
       expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201]);
