@@ -12,6 +12,10 @@
 // reserves (POST /api/v1/reservations, its row group-committed in PostgreSQL) then pays it (POST
 // /api/v1/orders {reservationId}); they count completed pays per second and the service's CPU per pay.
 // The load comes from this process (undici pools, round robin over the processes' URLs).
+// The `evalsha line` row is the issue's hardware line for redis-lua, measured in the same round:
+// redis-benchmark running the same take script by EVALSHA with as many clients as the service has
+// connections (src/stock/lab/lines.ts); `luaToEvalsha` is the service's checkouts/s through redis-lua
+// over it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
 import pg from 'pg';
 import { dropKeysUnder } from '../src/stores/redis/link.ts';
+import { redisLines } from '../src/stock/lab/lines.ts';
 import { median, range } from './stores-stats.ts';
 
 const { values } = parseArgs({
@@ -49,7 +54,7 @@ for (const [name, v] of [['rounds', rounds], ['duration', duration], ['connectio
 
 const BIN = fileURLToPath(new URL('../bin/flashsale.js', import.meta.url));
 
-interface Config { name: string; stores: boolean; leased?: boolean; disk?: boolean; processes: number; threads: number; journey?: 'checkout' | 'reserve-pay' }
+interface Config { name: string; line?: boolean; stores: boolean; leased?: boolean; disk?: boolean; processes: number; threads: number; journey?: 'checkout' | 'reserve-pay' }
 const ALL_CONFIGS: Config[] = [
   { name: 'memory 1p×1t', stores: false, processes: 1, threads: 1 },
   // The durable in-process service (SQLite file, each 201 committed first): the fair line for the stores rows.
@@ -62,6 +67,8 @@ const ALL_CONFIGS: Config[] = [
   // Reserve → pay per buyer: two durable commits (the reservation's row, then the order) per completed pay.
   { name: 'resv-lua 1p×1t', stores: true, processes: 1, threads: 1, journey: 'reserve-pay' },
   { name: 'resv-leased 1p×1t', stores: true, leased: true, processes: 1, threads: 1, journey: 'reserve-pay' },
+  // Not the service: redis-benchmark's EVALSHA of the take script, the hardware line redis-lua is held to.
+  { name: 'evalsha line', line: true, stores: true, processes: 0, threads: 0 },
 ];
 const asked = values.configs?.split(',').map((n) => n.trim());
 const unknown = asked?.filter((n) => !ALL_CONFIGS.some((c) => c.name === n)) ?? [];
@@ -159,6 +166,11 @@ async function dropSchema(schema: string): Promise<void> {
 }
 
 async function measure(config: Config, round: number): Promise<{ perSec: number; other: number; cpuUsPerCheckout: number | null }> {
+  if (config.line) {
+    // About `duration` seconds at the line's usual rate here (~20,000 calls/s per second of run on 2 cores).
+    const [evalsha] = await redisLines(values.redis, `flashsale:bench_line_${process.pid}_${round}`, connections, 20_000 * duration);
+    return { perSec: Math.round(evalsha!.opsPerSec), other: 0, cpuUsPerCheckout: null }; // redisLines answers EVALSHA first
+  }
   const schema = `bench_svc_${process.pid}_${round}_${config.processes}${config.threads}${config.leased ? 'l' : config.stores ? 's' : 'm'}${config.journey === 'reserve-pay' ? 'r' : ''}`;
   const base = ['--port', '0', '--sku', 'bench', '--stock', String(2 ** 31 - 1), '--per-user-limit', 'none', '--threads', String(config.threads), '--max-in-flight', String(connections * 4)];
   const stores = [...base, '--stock-store', values.redis, '--ledger', values.postgres, '--store-schema', schema, ...(config.leased ? ['--stock-strategy', 'redis-leased'] : [])];
@@ -208,10 +220,12 @@ const RATIOS = {
   resvLeasedToLua: ['resv-leased 1p×1t', 'resv-lua 1p×1t'],
   resvLuaToCheckout: ['resv-lua 1p×1t', 'stores 1p×1t'],
   resvLeasedToCheckout: ['resv-leased 1p×1t', 'leased 1p×1t'],
+  luaToEvalsha: ['stores 1p×1t', 'evalsha line'],
 } as const;
 /** What a row counts: a checkout, or a reservation paid. */
-const unitOf = (c: Config) => (c.journey === 'reserve-pay' ? 'pay' : 'checkout');
+const unitOf = (c: Config) => (c.line ? 'call' : c.journey === 'reserve-pay' ? 'pay' : 'checkout');
 const isPays = (name: string) => ALL_CONFIGS.find((c) => c.name === name)?.journey === 'reserve-pay';
+const isLine = (name: string) => ALL_CONFIGS.find((c) => c.name === name)?.line === true;
 const ratios = Object.fromEntries(Object.keys(RATIOS).map((k) => [k, [] as number[]])) as Record<keyof typeof RATIOS, number[]>;
 for (let round = 0; round < rounds; round++) {
   const order = round % 2 === 0 ? CONFIGS : [...CONFIGS].reverse();
@@ -245,7 +259,9 @@ const summary = {
   rounds,
   durationSec: duration,
   connections,
-  checkoutsPerSec: Object.fromEntries([...results].filter(([k]) => !isPays(k)).map(([k, v]) => [k, fmt(v)])),
+  checkoutsPerSec: Object.fromEntries([...results].filter(([k, v]) => !isPays(k) && !isLine(k) && v.length > 0).map(([k, v]) => [k, fmt(v)])),
+  /** redis-benchmark EVALSHA of the take script, calls/s: the line `luaToEvalsha` divides by. */
+  evalshaLinePerSec: ((v) => (v !== undefined && v.length > 0 ? fmt(v) : null))(results.get('evalsha line')),
   /** CPU time of all the service's processes per 201: what the service costs, whatever the client got. */
   serviceCpuUsPerCheckout: Object.fromEntries([...cpuPer].filter(([k, v]) => !isPays(k) && v.length > 0).map(([k, v]) => [k, fmt(v)])),
   /** The reserve → pay rows: reservations paid (201 to both) per second, and the service's CPU per pay. */
@@ -259,6 +275,10 @@ else {
   for (const [name, v] of Object.entries(summary.checkoutsPerSec)) {
     const c = summary.serviceCpuUsPerCheckout[name];
     console.log(`${name.padEnd(17)} ${v.median} (${v.min}–${v.max}) checkouts/s${c ? `; service CPU ${c.median} µs/checkout (${c.min}–${c.max})` : ''}`);
+  }
+  if (summary.evalshaLinePerSec !== null) {
+    const v = summary.evalshaLinePerSec;
+    console.log(`${'evalsha line'.padEnd(17)} ${v.median} (${v.min}–${v.max}) calls/s (redis-benchmark, ${connections} clients, the take script)`);
   }
   for (const [name, v] of Object.entries(summary.paysPerSec)) {
     const c = summary.serviceCpuUsPerPay[name];
