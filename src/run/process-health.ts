@@ -117,8 +117,9 @@ export class ProcessHealthWatch {
   async #checkOne(p: WatchedProcess, i: number): Promise<void> {
     const s = this.#state[i];
     const at = `${((Date.now() - this.#started) / 1000).toFixed(1)} s into the run`;
+    const others = this.#processes.some((q) => q !== p && q.running) ? 'the others go on selling on the shared URL' : 'no other process is running';
     for (const x of p.unexpectedExits.slice(s.exits)) {
-      this.#log(`service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}) ${at}; the others go on selling on the shared URL`);
+      this.#log(`service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}) ${at}; ${others}`);
     }
     s.exits = p.unexpectedExits.length;
     if (!p.running) return;
