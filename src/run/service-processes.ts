@@ -342,7 +342,8 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     checkAllDown(); // all may have ended during the readiness round
     const faultProcesses: StoreProcessUnderFault[] = processes.map((p, i) => ({
       async kill() {
-        downByFault[i] = p.running;
+        // Down inside the fault from now until its restart (even if it had already ended on its own): it will come back.
+        downByFault[i] = true;
         try {
           return await p.kill();
         } catch (e) {
