@@ -4,14 +4,16 @@
 // broken audit still outranks it. On the real stores: kill -9 of every process mid-run stops the crowd
 // at once (well before its 25 s schedule), says why, writes result.json with each process's end, and
 // the audit still runs on what PostgreSQL holds; one process killed by a fault, down while it is the
-// only one, is not a dead target (the fault restarts it) and the crowd runs its schedule.
+// only one, is not a dead target (the fault restarts it) and the crowd runs its schedule. The summary
+// gives each process in a few words.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { judge, type JudgeInput } from '../src/judge/judge.ts';
 import type { LoadResult } from '../src/contract/result.ts';
-import { buildLoadResult, fakeEvents } from './helpers/fake-result.ts';
+import { buildLoadResult, fakeEvents, fakeRunResult } from './helpers/fake-result.ts';
+import { formatSummary } from '../src/report/summary.ts';
 import { spawnFlashsale, flashsale } from './helpers/cli.ts';
 import { dropPgSchema, dropRedisKeys, postgresAvailable, redisAvailable, requireOrSkip } from './helpers/servers.ts';
 import { FAULT_THRESHOLDS, processesWith, readRun, schemaExists, schemaFromOutput, storesFlags, storesScenario } from './helpers/stores-run.ts';
@@ -48,6 +50,23 @@ describe('the verdict of a run whose target died', () => {
     const j = judged({ stopReason: 'target_down' }, { targetDown: DOWN, audit: { inputs: { inventory: null, ledgerOrders: lost, unavailable: { inventory: 'GET failed' } }, perUserLimit: 1, initialStock: new Map([['redmi-1s', 400]]) } });
     expect(j.verdict).toMatchObject({ status: 'audit_failed', exitCode: 3 });
     expect(j.verdict.reasons).toContainEqual(`target: ${DOWN}`);
+  });
+});
+
+describe('the summary on the stores', () => {
+  it('says each process in a few words: what it answered, restarts, deaths, troubles', () => {
+    const route = (answered: number, ok: number) => ({ answered, ok, unavailable: answered - ok });
+    const served = (ok: number) => ({ atMs: 900, checkout: route(ok + 2, ok), reserve: route(0, 0), pay: route(0, 0), unavailable: 2, storeErrors: { redis: 0, postgres: 0 } });
+    const life = (pid: number, by: 'run' | 'fault' | 'unasked', ok: number) => ({ pid, startedBy: 'run' as const, startedMs: -3000, readyMs: -1000, ended: { atMs: 1000, by, code: null, signal: 'SIGKILL' }, served: served(ok) });
+    const result = fakeRunResult();
+    result.target.stores = {
+      processes: 2, threadsPerProcess: 1, stockStore: 'redis://127.0.0.1:6379', ownRedis: false, ledger: 'postgres://x', schema: 's', prefix: 'p', kept: false,
+      perProcess: [
+        { index: 0, port: 1, lives: [life(1, 'fault', 10), { ...life(2, 'run', 1000), startedBy: 'fault' }], restartsByFaults: 1, troubles: [] },
+        { index: 1, port: 1, lives: [life(3, 'unasked', 5)], restartsByFaults: 0, troubles: [{ atMs: 500, pid: 3, kind: 'threads_down', detail: '0 of 1 HTTP threads serving' }, { atMs: 600, pid: 3, kind: 'healthy_again', detail: 'healthy again' }] },
+      ],
+    };
+    expect(formatSummary(result)).toMatch(/processes\.+: #0 1,014 answered \(1,010 ok\), restarted 1×; #1 7 answered \(5 ok\), died 1×, 1 trouble\(s\)\n/);
   });
 });
 
