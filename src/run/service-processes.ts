@@ -259,14 +259,19 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     allDown = { at: Date.now(), detail: `every service process had ended, none restarting: ${each.join(', ')}` };
     onDown?.(allDown.detail);
   };
+  /** The life of pid (made if it ended before its start's answer was recorded). */
+  const lifeOf = (i: number, pid: number, startedBy: Life['startedBy'], startedAt: number): Life => {
+    let life = lives[i].find((l) => l.pid === pid);
+    if (!life) {
+      const at = Date.now();
+      life = { pid, startedBy, startedAt, readyAt: at, ended: null };
+      lives[i].push(life);
+    }
+    return life;
+  };
   const ended = (i: number, x: { pid: number; code: number | null; signal: string | null; asked: boolean }) => {
     const at = Date.now();
-    let life = lives[i]?.find((l) => l.pid === x.pid);
-    if (!life) {
-      // It ended between its start and the start's answer: a life of no time.
-      life = { pid: x.pid, startedBy: 'run', startedAt: at, readyAt: at, ended: null };
-      (lives[i] ??= []).push(life);
-    }
+    const life = lifeOf(i, x.pid, downByFault[i] ? 'fault' : 'run', at);
     life.ended = { at, by: !x.asked ? 'unasked' : downByFault[i] ? 'fault' : 'run', code: x.code, signal: x.signal };
     if (!x.asked) checkAllDown();
   };
@@ -326,7 +331,7 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     const startOne = async (i: number) => {
       const startedAt = Date.now();
       const info = await processes[i].start();
-      lives[i].push({ pid: info.pid, startedBy: 'run', startedAt, readyAt: Date.now(), ended: null });
+      lifeOf(i, info.pid, 'run', startedAt);
       return info;
     };
     processes.push(make(0));
@@ -357,7 +362,7 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         const startedAt = Date.now();
         try {
           const info = await p.restart();
-          lives[i].push({ pid: info.pid, startedBy: 'fault', startedAt, readyAt: Date.now(), ended: null });
+          lifeOf(i, info.pid, 'fault', startedAt);
           restarts[i]++;
           return info;
         } catch (e) {
