@@ -66,6 +66,13 @@ describe.skipIf(!(redis.ok && postgres.ok))('kill service-process on run --servi
     expect(result.stock.ledger).toBe(result.stock.sold);
     expect(result.warnings ?? [], 'the killed process is not reported as an unexpected exit').not.toContainEqual(expect.stringMatching(/ended without being asked/));
     const s = result.target.stores!;
+    // The record of each process: process 1's first pid killed by the fault, its second started by it.
+    expect(s.allDown).toBeUndefined();
+    expect(s.perProcess!.map((p) => [p.restartsByFaults, p.lives.map((l) => [l.pid, l.startedBy, l.ended?.by])])).toEqual([
+      [0, [[expect.any(Number), 'run', 'run']]],
+      [1, [[fault.detail.pid, 'run', 'fault'], [fault.detail.restartedPid, 'fault', 'run']]],
+    ]);
+    expect(s.perProcess![1].lives[0].ended).toMatchObject({ signal: 'SIGKILL' });
     expect(await schemaExists(s.schema)).toBe(false);
     expect(processesWith(s.schema), 'the restarted process was stopped too').toEqual([]);
   });

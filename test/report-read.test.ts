@@ -117,7 +117,7 @@ describe('the result schema (src/contract/result.ts)', () => {
     doc.counts.byStep.teapot = { success: 0, sold_out: 0, rejected: 0, error: 0 };
     expect(resultIssues(doc)).toEqual([
       'durationMs: must be ≥ 0, found -1',
-      'stopReason: must be one of "completed", "sold_out", "max_duration", "max_requests", "interrupted", found "bored"',
+      'stopReason: must be one of "completed", "sold_out", "max_duration", "max_requests", "interrupted", "target_down", found "bored"',
       'counts.byStep.teapot: is not a known field',
       'generator.reason: must be string or null, found number',
       'orders[0].qty: must be integer, found string',

@@ -158,6 +158,25 @@ describe.skipIf(!stores)('run --service-processes 2 on Redis + PostgreSQL', () =
     expect(await schemaExists(s.schema)).toBe(true);
     expect(processesWith(s.schema), 'no service process outlives the run').toEqual([]);
     expect(result.warnings ?? [], 'the service\'s ledger and PostgreSQL agree').toEqual([]);
+    // Each process's part: one life, started before the load, stopped by the run at its end (exit 0),
+    // no trouble; what each served adds up to the sale (every unit a 201 on some process).
+    const port = Number(new URL(result.target.url).port);
+    expect(s.allDown).toBeUndefined();
+    expect(s.perProcess!.map((p) => [p.index, p.port, p.restartsByFaults, p.troubles, p.lives.length])).toEqual([[0, port, 0, [], 1], [1, port, 0, [], 1]]);
+    for (const { lives: [life] } of s.perProcess!) {
+      expect(life).toMatchObject({ startedBy: 'run', ended: { by: 'run', code: 0, signal: null } });
+      expect(life.startedMs).toBeLessThan(life.readyMs);
+      expect(life.readyMs).toBeLessThan(0);
+      expect(life.ended!.atMs).toBeGreaterThan(0);
+      expect(life.served, 'a last health answer, after the load').not.toBeNull();
+      expect(life.served!.atMs).toBeLessThanOrEqual(life.ended!.atMs);
+      expect(life.served!.storeErrors).toEqual({ redis: 0, postgres: 0 });
+    }
+    const served = s.perProcess!.map((p) => p.lives[0].served!);
+    // (a keyed retry answered again counts twice on the processes, once for the crowd)
+    expect(served.reduce((n, x) => n + x.checkout.ok, 0), 'the 201s of both processes cover the units sold').toBeGreaterThanOrEqual(STOCK);
+    expect(served.reduce((n, x) => n + x.checkout.answered, 0), 'every checkout answered, on one process or the other').toBeGreaterThanOrEqual(result.counts.requestsAnswered);
+    expect(served.every((x) => x.checkout.ok > 0), 'the kernel spread the crowd over both').toBe(true);
   });
 
   // Both strategies: on redis-leased a reservation's units leave the process's lease for a hold in Redis.

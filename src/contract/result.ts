@@ -352,6 +352,63 @@ const FaultRecordSchema = obj({
 });
 export type FaultRecordResult = z.infer<typeof FaultRecordSchema>;
 
+/** One route's answers by one process: all, 2xx, 503 (its /metrics counters). */
+const RouteServedSchema = obj({ answered: counter(), ok: counter(), unavailable: counter() });
+
+/** One life of a service process on the stores (`run --service-processes`): a pid, from its start to its end; times in ms from t0. */
+const ProcessLifeSchema = obj({
+  pid: int(),
+  /** run: started by the run before the load; fault: started again by a kill fault's heal. */
+  startedBy: oneOf(['run', 'fault']),
+  /** Spawned, and answering /healthz 200 (negative: before the load started). */
+  startedMs: num(),
+  readyMs: num(),
+  /** How it ended; null: it was still running when the record was made. */
+  ended: orNull(
+    obj({
+      atMs: num(),
+      /** run: stopped by the run at its end; fault: killed by a kill fault; unasked: it crashed or something else killed it. */
+      by: oneOf(['run', 'fault', 'unasked']),
+      code: orNull(int(), 'integer or null'),
+      signal: orNull(str(), 'string or null'),
+    }),
+    'object or null',
+  ),
+  /** What it served, as of its last health answer (atMs); null when it never answered one with counters. */
+  served: orNull(
+    obj({
+      atMs: num(),
+      checkout: RouteServedSchema,
+      reserve: RouteServedSchema,
+      pay: RouteServedSchema,
+      /** 503 answers on every route. */
+      unavailable: counter(),
+      /** Store calls that failed, per store. */
+      storeErrors: obj({ redis: counter(), postgres: counter() }),
+    }),
+    'object or null',
+  ),
+});
+
+/** One service process on the stores, over its restarts (src/run/service-processes.ts). */
+const ServiceProcessSchema = obj({
+  index: counter(),
+  /** The shared port it listens on. */
+  port: int().min(0),
+  lives: list(ProcessLifeSchema).meta({ description: 'One per pid: the first start, then each restart by a kill fault.' }),
+  restartsByFaults: counter(),
+  /** What its health checks found, in order (times in ms from t0). */
+  troubles: list(
+    obj({
+      atMs: num(),
+      pid: orNull(int(), 'integer or null'),
+      kind: oneOf(['threads_down', 'no_answer', 'healthy_again', 'restart_failed']),
+      detail: str(),
+    }),
+  ),
+});
+export type ServiceProcessRecord = z.infer<typeof ServiceProcessSchema>;
+
 export const RunResultSchema = LoadResultSchema.extend({
   schemaVersion: z.literal(RESULT_SCHEMA_VERSION, saying(String(RESULT_SCHEMA_VERSION))).meta({
     description:
@@ -383,6 +440,19 @@ export const RunResultSchema = LoadResultSchema.extend({
       kept: bool(),
       /** serve's --stock-strategy of every process (absent in results written before it was recorded). */
       strategy: oneOf(['redis-lua', 'redis-leased']).optional(),
+      /** Each process: its pids over restarts, how each ended, its troubles, what it served (absent in results written before it was recorded). */
+      perProcess: list(ServiceProcessSchema)
+        .optional()
+        .meta({ description: 'Each service process: its pids over restarts (start, ready, how each ended), restarts by faults, the troubles its health checks found, what it served. Times in ms from t0.' }),
+      /** Every process had ended, none of them inside a kill fault that would restart it: the target was dead. */
+      allDown: obj({
+        atMs: num(),
+        /** The crowd was stopped for it (stopReason target_down); false: the load had already ended. */
+        crowdStopped: bool(),
+        detail: str(),
+      })
+        .optional()
+        .meta({ description: 'Every service process had ended, none inside a kill fault that would restart it (ms from t0); absent when it never happened.' }),
     })
       .optional()
       .meta({ description: 'run --service-processes N: the built-in service as N processes on the shared stores (URLs without passwords; the run\'s own schema and key prefix, and whether --keep-stores kept them); absent otherwise.' }),

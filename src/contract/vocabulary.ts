@@ -36,6 +36,7 @@ export function stepsOf(journey: JourneyType): Step[] {
   return journey === 'checkout' ? ['checkout'] : ['reserve', 'pay'];
 }
 
-/** Why a run ended. */
-export const STOP_REASONS = ['completed', 'sold_out', 'max_duration', 'max_requests', 'interrupted'] as const;
+/** Why a run ended. target_down: `run --service-processes` stopped the crowd early because every service
+ * process had ended (none restarting): the load engine itself never says it. */
+export const STOP_REASONS = ['completed', 'sold_out', 'max_duration', 'max_requests', 'interrupted', 'target_down'] as const;
 export type StopReason = (typeof STOP_REASONS)[number];

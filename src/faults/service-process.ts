@@ -43,6 +43,8 @@ export interface ServiceProcessOptions {
   startTimeoutMs?: number;
   /** Each line the service writes to stderr. */
   log?(line: string): void;
+  /** Each end of a process that got through its start: asked (stop, kill) or not. */
+  onExit?(exit: UnexpectedExit & { asked: boolean }): void;
 }
 
 export interface StartInfo {
@@ -128,6 +130,7 @@ export class ServiceProcess implements ServiceUnderFault {
     child.once('exit', (code, signal) => {
       // An end during the start is that start's failure (start() rejects with why), not an unexpected exit.
       if (this.#ready && !this.#expectingExit && child.pid !== undefined) this.unexpectedExits.push({ pid: child.pid, code, signal });
+      if (this.#ready && child.pid !== undefined) this.#o.onExit?.({ pid: child.pid, code, signal, asked: this.#expectingExit });
     });
     const timeoutMs = this.#o.startTimeoutMs ?? START_TIMEOUT_MS;
     const deadline = Date.now() + timeoutMs;

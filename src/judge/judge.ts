@@ -7,7 +7,9 @@
 //   audit_failed (3)        an invariant broke: oversold, a lost order, a limit ignored. Outranks all.
 //   interrupted (105)       Ctrl-C or SIGTERM ended the run early: what was measured is kept, not judged.
 //   thresholds_crossed (99) a threshold the target crossed (the defaults included: no order at all, too
-//                           many errors or refusals: a sale that did not happen never passes).
+//                           many errors or refusals: a sale that did not happen never passes), or the
+//                           target died during the load (`run --service-processes`: every process ended,
+//                           none restarting; the crowd was stopped early): judged as a dead target is.
 //   inconclusive (4)        the generator could not keep its schedule, or a threshold was crossed by no
 //                           more than the generator's own lateness, or a fault of the scenario failed to
 //                           inject or heal (or never hit): the target was not tested as asked.
@@ -43,6 +45,8 @@ export interface JudgeInput {
   droppedBindGenerator?: boolean;
   /** The scenario's faults as they happened (docs/faults.md): errors during them are expected. */
   faults?: readonly FaultRecordResult[];
+  /** The target died during the load, and how (`run --service-processes`: every process ended, none restarting). */
+  targetDown?: string | null;
 }
 
 export interface Judged {
@@ -75,7 +79,7 @@ export function judge(input: JudgeInput): Judged {
   const generator = boundByDrops(judgeGeneratorAtScale(load.generator, results), input.droppedBindGenerator ? load.counts.buyers.dropped : 0);
   const busy = input.sharedMachine && input.sharedMachine.othersCpuShare > MACHINE_BUSY_SHARE ? input.sharedMachine : null;
   const thresholds = results.map((t) => attribute(t, load, generator, busy));
-  return { stock, audit, thresholds, generator, verdict: verdictOf(audit, thresholds, generator, load.stopReason, faultProblems(faults)) };
+  return { stock, audit, thresholds, generator, verdict: verdictOf(audit, thresholds, generator, load.stopReason, faultProblems(faults), input.targetDown ?? null) };
 }
 
 /** The default thresholds; with faults, the default http_req_failed counts only requests outside the
@@ -218,6 +222,7 @@ export function verdictOf(
   generator: GeneratorHealth,
   stopReason: LoadResult['stopReason'],
   faultsUntested: readonly string[] = [],
+  targetDown: string | null = null,
 ): Verdict {
   const reasons: string[] = [];
   const auditFailed = audit !== null && !audit.passed;
@@ -226,6 +231,9 @@ export function verdictOf(
   }
   const interrupted = stopReason === 'interrupted';
   if (interrupted) reasons.push('interrupted: the run was stopped (Ctrl-C or SIGTERM) before it ended; what was measured is kept, not judged');
+  // A dead target fails the run as a refused port does (docs/verdicts.md), whatever the thresholds made of the shortened load.
+  const down = targetDown ?? (stopReason === 'target_down' ? 'the target went down during the load and the crowd was stopped early' : null);
+  if (down !== null) reasons.push(`target: ${down}`);
   const crossed = thresholds.filter((t) => t.status === 'crossed');
   reasons.push(...crossed.map((t) => `threshold: ${describeThreshold(t)}`));
   const unsure = thresholds.filter((t) => t.status === 'inconclusive');
@@ -236,7 +244,7 @@ export function verdictOf(
     ? 'audit_failed'
     : interrupted
       ? 'interrupted'
-      : crossed.length > 0
+      : crossed.length > 0 || down !== null
         ? 'thresholds_crossed'
         : generator.generatorBound || unsure.length > 0 || faultsUntested.length > 0
           ? 'inconclusive'

@@ -6,7 +6,7 @@ import { type Counts, type EncodedLatency, type IntervalSeries, type LoadResult,
 import { mergeEncoded } from '../common/histogram.ts';
 import { judgeGenerator } from './self-watch.ts';
 
-const STOP_PRIORITY: LoadResult['stopReason'][] = ['interrupted', 'max_duration', 'max_requests', 'sold_out', 'completed'];
+const STOP_PRIORITY: LoadResult['stopReason'][] = ['interrupted', 'target_down', 'max_duration', 'max_requests', 'sold_out', 'completed'];
 
 export function mergeLoadResults(parts: LoadResult[]): LoadResult {
   if (parts.length === 0) throw new RangeError('mergeLoadResults needs at least one LoadResult');

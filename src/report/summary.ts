@@ -61,6 +61,31 @@ function latencyTable(result: RunResult, paint: Paint): string[] {
   return out;
 }
 
+/** On the stores, each process in a few words: buying answers (2xx), restarts, deaths, troubles; null beyond 8 processes (too long for a line). */
+function processesLine(stores: NonNullable<RunResult['target']['stores']>): string | null {
+  const each = stores.perProcess;
+  if (!each || each.length === 0 || each.length > 8) return null;
+  return each
+    .map((p) => {
+      let answered = 0;
+      let ok = 0;
+      for (const l of p.lives) {
+        for (const r of [l.served?.checkout, l.served?.reserve, l.served?.pay]) {
+          answered += r?.answered ?? 0;
+          ok += r?.ok ?? 0;
+        }
+      }
+      const parts = [`#${p.index} ${count(answered)} answered (${count(ok)} ok)`];
+      if (p.restartsByFaults > 0) parts.push(`restarted ${p.restartsByFaults}×`);
+      const died = p.lives.filter((l) => l.ended?.by === 'unasked').length;
+      if (died > 0) parts.push(`died ${died}×`);
+      const troubles = p.troubles.filter((t) => t.kind !== 'healthy_again').length;
+      if (troubles > 0) parts.push(`${troubles} trouble(s)`);
+      return parts.join(', ');
+    })
+    .join('; ');
+}
+
 export function formatSummary(result: RunResult, options: { color?: boolean } = {}): string {
   const paint = options.color ? COLOR : PLAIN;
   const c = result.counts;
@@ -75,6 +100,8 @@ export function formatSummary(result: RunResult, options: { color?: boolean } = 
 
   out.push('', `  ${paint.bold('flashsale')}  ${result.scenario.name}${result.mergedFrom ? paint.dim(`  (merged from ${result.mergedFrom.length} runs)`) : ''}`);
   out.push(line('target', target, paint));
+  const each = stores ? processesLine(stores) : null;
+  if (each) out.push(line('processes', each, paint));
   out.push(line('run', `${duration(result.durationMs)}, ended: ${result.stopReason.replace('_', ' ')}`, paint));
 
   if (result.warnings?.length) {

@@ -5,9 +5,11 @@
 // result's warnings at the end, naming the process: one that ended unasked, one with HTTP threads down
 // (a thread that crashed too often is left down), one that stopped answering (two checks in a row).
 // Killed and restarted processes of a `kill: "service-process"` fault are not running while down, and
-// are not reported: the fault's record says what happened to them.
+// are not reported: the fault's record says what happened to them. Each trouble is also kept with its
+// time, and each process's last answer of what it served (its /metrics counters), for the result's
+// per-process record (service-processes.ts).
 import { messageOf, StoreUnavailableError } from '../errors.ts';
-import { healthOf, type ProcessHealth } from '../service/health-messages.ts';
+import { healthOf, type ProcessHealth, type ProcessServed } from '../service/health-messages.ts';
 import type { ServiceProcess } from '../faults/service-process.ts';
 
 const EVERY_MS = 1000;
@@ -24,20 +26,35 @@ export async function askHealth(p: WatchedProcess, timeoutMs = ANSWER_MS): Promi
   return health;
 }
 
+/** A trouble the watch found in one process (epoch ms): threads down, two missed answers, it recovered (or, said by the cluster, a kill fault's restart failed). */
+export interface ProcessTrouble {
+  at: number;
+  pid: number | null;
+  kind: 'threads_down' | 'no_answer' | 'healthy_again' | 'restart_failed';
+  detail: string;
+}
+
+/** A process's last answer of what it served, by pid (epoch ms). */
+export interface ServedAnswer {
+  at: number;
+  served: ProcessServed;
+}
+
 export class ProcessHealthWatch {
   readonly #processes: readonly WatchedProcess[];
   readonly #log: (line: string) => void;
   readonly #started = Date.now();
   readonly #notes: string[] = [];
   /** Per process: exits reported so far, health checks missed in a row, the last trouble said (said again only when it changes). */
-  readonly #state: Array<{ exits: number; missed: number; said: string | null }>;
+  readonly #state: Array<{ exits: number; missed: number; said: string | null; troubles: ProcessTrouble[] }>;
+  readonly #served = new Map<number, ServedAnswer>();
   #timer: NodeJS.Timeout | null = null;
   #checking: Promise<void> | null = null;
 
   constructor(processes: readonly WatchedProcess[], log: (line: string) => void) {
     this.#processes = processes;
     this.#log = log;
-    this.#state = processes.map(() => ({ exits: 0, missed: 0, said: null }));
+    this.#state = processes.map(() => ({ exits: 0, missed: 0, said: null, troubles: [] }));
   }
 
   /**
@@ -82,6 +99,16 @@ export class ProcessHealthWatch {
     return [...this.#notes];
   }
 
+  /** The troubles found in process i, in order. */
+  troubles(i: number): ProcessTrouble[] {
+    return [...(this.#state[i]?.troubles ?? [])];
+  }
+
+  /** The last answer of what the process with this pid served; null when it never said. */
+  served(pid: number): ServedAnswer | null {
+    return this.#served.get(pid) ?? null;
+  }
+
   /** One round: exits since the last, and each running process's own answer. */
   async check(): Promise<void> {
     await Promise.all(this.#processes.map((p, i) => this.#checkOne(p, i)));
@@ -90,19 +117,24 @@ export class ProcessHealthWatch {
   async #checkOne(p: WatchedProcess, i: number): Promise<void> {
     const s = this.#state[i];
     const at = `${((Date.now() - this.#started) / 1000).toFixed(1)} s into the run`;
+    const others = this.#processes.some((q) => q !== p && q.running) ? 'the others go on selling on the shared URL' : 'no other process is running';
     for (const x of p.unexpectedExits.slice(s.exits)) {
-      this.#log(`service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}) ${at}; the others go on selling on the shared URL`);
+      this.#log(`service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}) ${at}; ${others}`);
     }
     s.exits = p.unexpectedExits.length;
     if (!p.running) return;
+    const pid = p.pid;
     let trouble: string | null = null;
+    let kind: ProcessTrouble['kind'] = 'threads_down';
     try {
       const h = await askHealth(p);
       s.missed = 0;
+      if (h.served && pid !== null) this.#served.set(pid, { at: Date.now(), served: h.served });
       if (h.threadsUp < h.threads) trouble = `${h.threadsUp} of ${h.threads} HTTP threads serving`;
     } catch (e) {
       if (!p.running) return; // it ended meanwhile: the next round reports the exit
       s.missed++;
+      kind = 'no_answer';
       if (s.missed >= 2) trouble = `did not answer its health check twice in a row (${messageOf(e)})`;
       else return;
     }
@@ -110,10 +142,12 @@ export class ProcessHealthWatch {
     const was = s.said;
     s.said = trouble;
     if (trouble === null) {
-      this.#log(`service process ${i} (pid ${p.pid}): healthy again (was: ${was}), ${at}`);
+      s.troubles.push({ at: Date.now(), pid, kind: 'healthy_again', detail: `healthy again (was: ${was})` });
+      this.#log(`service process ${i} (pid ${pid}): healthy again (was: ${was}), ${at}`);
       return;
     }
-    const line = `service process ${i} (pid ${p.pid}): ${trouble}, ${at}`;
+    s.troubles.push({ at: Date.now(), pid, kind, detail: trouble });
+    const line = `service process ${i} (pid ${pid}): ${trouble}, ${at}`;
     this.#notes.push(line);
     this.#log(line);
   }

@@ -138,7 +138,32 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       runningCluster ? { children: () => runningCluster.pids() } : serviceProcess ? { children: () => (serviceProcess.pid === null ? [] : [serviceProcess.pid]) } : {},
     );
     const running = rig;
-    const load = await runLoad(plan, { signal: options.signal, onProgress: options.onProgress, progressEveryMs: options.progressEveryMs, startAtEpochMs: opensAt ?? undefined, onStart: (t0) => running.start(t0) });
+    // On the stores, every process ending with none to restart is a dead target: the crowd is stopped as
+    // Ctrl-C stops it (no new buyer, in-flight requests finish), and the run goes on to audit and judge.
+    const targetDown = new AbortController();
+    let downDetail: string | null = null;
+    let crowdStopped = false;
+    runningCluster?.onAllDown((detail) => {
+      downDetail = detail;
+      if (options.signal?.aborted) return; // stopped from outside first: interrupted, as asked
+      crowdStopped = true;
+      options.log?.(`${detail}: the target is dead, so the crowd stops now; the audit still runs on what PostgreSQL holds`);
+      targetDown.abort();
+    });
+    const loadSignal = runningCluster ? (options.signal ? AbortSignal.any([options.signal, targetDown.signal]) : targetDown.signal) : options.signal;
+    const measured = await runLoad(plan, {
+      signal: loadSignal,
+      onProgress: options.onProgress,
+      progressEveryMs: options.progressEveryMs,
+      startAtEpochMs: opensAt ?? undefined,
+      onStart: (t0) => {
+        runningCluster?.loadStarted(t0);
+        running.start(t0);
+      },
+    });
+    runningCluster?.loadEnded();
+    // The engine stopped as for Ctrl-C; the run says why it really did.
+    const load = crowdStopped && measured.stopReason === 'interrupted' ? { ...measured, stopReason: 'target_down' as const } : measured;
     const machine = machineWatch.stop();
     // Ready in time is not started in time: the load workers may still have been starting at opensAt.
     const lateStartMs = options.segment && opensAt !== null ? load.t0EpochMs - opensAt : 0;
@@ -151,6 +176,8 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
     let inputs = await fetchAuditInputs(url, [...stock.bySku.keys()], { adminToken });
     // On the stores the run reads the ledger from PostgreSQL itself: the audit does not take a process's word for it.
     if (cluster) inputs = await withDirectLedger(inputs, cluster, warnings);
+    // Then each process's part: what it served, read before it is stopped; how each pid ended.
+    const finalTarget: RunResult['target'] = cluster ? { ...target, stores: await cluster.finish(load.t0EpochMs, crowdStopped) } : target;
     const judged = judge({
       load,
       initialUnits: stock.total,
@@ -158,6 +185,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       thresholds: scenario.thresholds,
       sharedMachine: builtIn ? machine : null,
       faults: faultRecords,
+      targetDown: downDetail,
     });
     return {
       ...load,
@@ -165,7 +193,7 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
       schemaVersion: RESULT_SCHEMA_VERSION,
       scenario: { name: scenario.name, description: scenario.description, definition: raw },
       environment: describeEnvironment(),
-      target,
+      target: finalTarget,
       machine,
       ...(warnings.length > 0 ? { warnings } : {}),
       ...(options.segment ? { segment: options.segment.text } : {}),

@@ -6,18 +6,21 @@
 // the only Redis a fault may kill. With a stop-postgres fault a TCP gate sits between the processes and
 // PostgreSQL. Everything started here is stopped at the end — on errors and Ctrl-C too, and, should the
 // run's process exit without its finally blocks running (a second Ctrl-C), killed from its exit hook.
+// It keeps each process's record for the result (target.stores.perProcess: its pids over restarts, how
+// each ended, its troubles, what it served) and tells the run at once when every process has ended with
+// none inside a kill fault that will restart it: the target is dead, and the run stops its crowd.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { messageOf, UsageError } from '../errors.ts';
 import { ServiceProcess, SERVE_BIN, START_TIMEOUT_MS } from '../faults/service-process.ts';
-import { ProcessHealthWatch } from './process-health.ts';
+import { ProcessHealthWatch, type ProcessTrouble } from './process-health.ts';
 import { OwnRedisServer } from '../faults/redis-server.ts';
 import { TcpGate } from '../faults/tcp-gate.ts';
 import type { StoreProcessUnderFault, StoresUnderFault } from '../faults/kind.ts';
 import type { SaleDefinition } from '../contract/sale.ts';
-import type { AckedOrder } from '../contract/result.ts';
+import type { AckedOrder, ServiceProcessRecord } from '../contract/result.ts';
 import { connectRedis, dropKeysUnder } from '../stores/redis/link.ts';
 import { checkSchemaName } from '../stores/postgres/schema.ts';
 import { parsePostgresUrl, parseRedisUrl, redactUrl } from '../stores/url.ts';
@@ -134,6 +137,10 @@ export interface StoresRecord {
   kept: boolean;
   /** --stock-strategy of every process. */
   strategy: StockStoreDesign;
+  /** Each process over its restarts (ServiceCluster.finish). */
+  perProcess?: ServiceProcessRecord[];
+  /** Every process had ended, none restarting (ms from t0). */
+  allDown?: { atMs: number; crowdStopped: boolean; detail: string };
 }
 
 export interface ServiceCluster {
@@ -149,8 +156,31 @@ export interface ServiceCluster {
   readLedger(): Promise<AckedOrder[]>;
   /** Problems a reader must know: a process that ended without being asked. */
   warnings(): string[];
+  /**
+   * Called once, at once, when every process has ended and none is inside a kill fault that will restart
+   * it (after the start, until loadEnded): `detail` names each process, how and when it ended.
+   */
+  onAllDown(listener: (detail: string) => void): void;
+  /** The load's t0 (epoch ms): the times said from then on count from it. */
+  loadStarted(t0EpochMs: number): void;
+  /** The load is over: an end from now on no longer means the target died under it. */
+  loadEnded(): void;
+  /**
+   * Once the audit has read what it needs: a last health round (what each process served), then every
+   * process stopped; the record with each process's part (times from t0) and whether all went down.
+   */
+  finish(t0EpochMs: number, crowdStopped: boolean): Promise<StoresRecord>;
   /** Stops everything, drops the schema and keys unless kept; resolves with what it did, for the log. */
   close(): Promise<string[]>;
+}
+
+/** One pid of a process, in epoch ms. */
+interface Life {
+  pid: number;
+  startedBy: 'run' | 'fault';
+  startedAt: number;
+  readyAt: number;
+  ended: { at: number; by: 'run' | 'fault' | 'unasked'; code: number | null; signal: string | null } | null;
 }
 
 export interface ClusterOptions {
@@ -207,7 +237,46 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
   };
 
   let health: ProcessHealthWatch | null = null;
+  // Each process's record: its lives (one per pid), restarts by faults and their failures, and whether a
+  // kill fault has it down now (it will be started again: not dead).
+  const lives: Life[][] = [];
+  const restarts: number[] = [];
+  const restartTroubles: ProcessTrouble[][] = [];
+  const downByFault: boolean[] = [];
+  let t0: number | null = null;
+  let watching = false;
+  let allDown: { at: number; detail: string } | null = null;
+  let onDown: ((detail: string) => void) | null = null;
+  const when = (at: number) => (t0 === null || at < t0 ? 'before the load' : `${((at - t0) / 1000).toFixed(1)} s into the load`);
+  const exitText = (e: { code: number | null; signal: string | null }) => e.signal ?? `exit code ${e.code}`;
+  const checkAllDown = () => {
+    if (!watching || allDown !== null || processes.length === 0) return;
+    if (!processes.every((p, i) => !p.running && !downByFault[i])) return;
+    const each = lives.map((l, i) => {
+      const last = l.at(-1);
+      return last?.ended ? `process ${i} (pid ${last.pid}) ${exitText(last.ended)} ${when(last.ended.at)}` : `process ${i} did not start again`;
+    });
+    allDown = { at: Date.now(), detail: `every service process had ended, none restarting: ${each.join(', ')}` };
+    onDown?.(allDown.detail);
+  };
+  /** The life of pid (made if it ended before its start's answer was recorded). */
+  const lifeOf = (i: number, pid: number, startedBy: Life['startedBy'], startedAt: number): Life => {
+    let life = lives[i].find((l) => l.pid === pid);
+    if (!life) {
+      const at = Date.now();
+      life = { pid, startedBy, startedAt, readyAt: at, ended: null };
+      lives[i].push(life);
+    }
+    return life;
+  };
+  const ended = (i: number, x: { pid: number; code: number | null; signal: string | null; asked: boolean }) => {
+    const at = Date.now();
+    const life = lifeOf(i, x.pid, downByFault[i] ? 'fault' : 'run', at);
+    life.ended = { at, by: !x.asked ? 'unasked' : downByFault[i] ? 'fault' : 'run', code: x.code, signal: x.signal };
+    if (!x.asked) checkAllDown();
+  };
   const close = async (): Promise<string[]> => {
+    watching = false;
     await health?.stop();
     await Promise.all(processes.map((p) => p.stop(STOP_TIMEOUT_MS).catch(() => null)));
     await gate?.cut();
@@ -251,23 +320,79 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         log: (line) => {
           if (up && NOTEWORTHY.test(line)) o.log?.(`service process ${i}: ${line.replace(/^flashsale serve: /, '')}`);
         },
+        onExit: (x) => ended(i, x),
       });
+    for (let i = 0; i < run.processes; i++) {
+      lives.push([]);
+      restarts.push(0);
+      restartTroubles.push([]);
+      downByFault.push(false);
+    }
+    const startOne = async (i: number) => {
+      const startedAt = Date.now();
+      const info = await processes[i].start();
+      lifeOf(i, info.pid, 'run', startedAt);
+      return info;
+    };
     processes.push(make(0));
-    const first = await processes[0].start();
+    const first = await startOne(0);
     sharedPort = Number(new URL(first.url).port);
     for (let i = 1; i < run.processes; i++) processes.push(make(i));
-    await Promise.all(processes.slice(1).map((p) => p.start()));
+    await Promise.all(processes.slice(1).map((_p, k) => startOne(k + 1)));
     health = new ProcessHealthWatch(processes, (line) => o.log?.(line));
     await health.ready(START_TIMEOUT_MS);
     health.start();
     up = true;
+    watching = true;
+    checkAllDown(); // all may have ended during the readiness round
     const faultProcesses: StoreProcessUnderFault[] = processes.map((p, i) => ({
-      kill: () => p.kill(),
+      async kill() {
+        // Down inside the fault from now until its restart (even if it had already ended on its own): it will come back.
+        downByFault[i] = true;
+        try {
+          return await p.kill();
+        } catch (e) {
+          downByFault[i] = false;
+          throw e;
+        }
+      },
       async restart() {
         restarted[i] = true;
-        return p.restart();
+        downByFault[i] = true;
+        const startedAt = Date.now();
+        try {
+          const info = await p.restart();
+          lifeOf(i, info.pid, 'fault', startedAt);
+          restarts[i]++;
+          return info;
+        } catch (e) {
+          restartTroubles[i].push({ at: Date.now(), pid: p.pid, kind: 'restart_failed', detail: `a kill fault's restart failed: ${messageOf(e)}` });
+          throw e;
+        } finally {
+          downByFault[i] = false;
+          checkAllDown();
+        }
       },
     }));
+    const served = (pid: number, from: number) => {
+      const a = health?.served(pid) ?? null;
+      return a === null ? null : { atMs: a.at - from, ...a.served };
+    };
+    const perProcess = (from: number): ServiceProcessRecord[] =>
+      processes.map((_p, i) => ({
+        index: i,
+        port: sharedPort,
+        lives: lives[i].map((l) => ({
+          pid: l.pid,
+          startedBy: l.startedBy,
+          startedMs: l.startedAt - from,
+          readyMs: l.readyAt - from,
+          ended: l.ended && { atMs: l.ended.at - from, by: l.ended.by, code: l.ended.code, signal: l.ended.signal },
+          served: served(l.pid, from),
+        })),
+        restartsByFaults: restarts[i],
+        troubles: [...(health?.troubles(i) ?? []), ...restartTroubles[i]].sort((a, b) => a.at - b.at).map((t) => ({ atMs: t.at - from, pid: t.pid, kind: t.kind, detail: t.detail })),
+      }));
     const record: StoresRecord = {
       processes: run.processes,
       threadsPerProcess: threads,
@@ -295,6 +420,28 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         ...processes.flatMap((p, i) => p.unexpectedExits.map((x) => `service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}): ${p.stderr().trim().split('\n').slice(-2).join(' | ')}`)),
         ...(health?.notes() ?? []),
       ],
+      onAllDown(listener) {
+        onDown = listener;
+        if (allDown !== null) listener(allDown.detail);
+      },
+      loadStarted(at) {
+        t0 = at;
+      },
+      loadEnded() {
+        watching = false;
+      },
+      async finish(from, crowdStopped) {
+        watching = false;
+        await health?.stop();
+        // The last counters, with the load over: what each process served in all.
+        await health?.check().catch(() => undefined);
+        await Promise.all(processes.map((p) => p.stop(STOP_TIMEOUT_MS).catch(() => null)));
+        return {
+          ...record,
+          perProcess: perProcess(from),
+          ...(allDown ? { allDown: { atMs: allDown.at - from, crowdStopped, detail: allDown.detail } } : {}),
+        };
+      },
       close,
     };
   } catch (e) {

@@ -20,12 +20,12 @@ import { parseSale, type SaleDefinition } from './sale.ts';
 import { defaultLog, type ServiceLog } from './log.ts';
 import { describeRebuild, openStoreLinks, type StoreConfig, type StoreLinks } from './store-links.ts';
 import type { FromStoreThread, StoreThreadData, ToStoreThread } from './store-thread.ts';
-import { createRequestCounters } from './prometheus.ts';
-import { createStoreStats, type StoreThreadMetrics } from './store-metrics.ts';
+import { createRequestCounters, ROUTE, ROUTES, routeTotals } from './prometheus.ts';
+import { createStoreStats, storeErrorTotals, type StoreThreadMetrics } from './store-metrics.ts';
 import { createCommitStats } from '../ledger/commit-stats.ts';
 import { FAULTS } from './index.ts';
 import { describeLapsed, PeerWatch, peersKey, reapLapsedPeers } from './peer-watch.ts';
-import type { ProcessHealth } from './health-messages.ts';
+import type { ProcessHealth, ProcessServed } from './health-messages.ts';
 
 export { redactUrl } from '../stores/url.ts';
 export { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../stores/stock-store.ts';
@@ -290,10 +290,23 @@ export async function startStoreService(options: StoreServiceOptions): Promise<R
     if (!w) throw new UsageError(`HTTP thread ${index} is not running`);
     await w.terminate();
   };
+  // What it served so far, from the /metrics counters (read here, on a health ask: nothing on the request path).
+  const served = (): ProcessServed => {
+    let unavailable = 0;
+    for (let r = 0; r < ROUTES.length; r++) unavailable += routeTotals(metrics.requests, threads, r).unavailable;
+    return {
+      checkout: routeTotals(metrics.requests, threads, ROUTE.checkout),
+      reserve: routeTotals(metrics.requests, threads, ROUTE.reserve),
+      pay: routeTotals(metrics.requests, threads, ROUTE.pay),
+      unavailable,
+      storeErrors: storeErrorTotals(metrics.stores, threads),
+    };
+  };
   const health = (): ProcessHealth => ({
     threads,
     threadsUp: serving.filter(Boolean).length,
     heartbeat: watch === null ? 'off' : watch.peers.renewing ? 'ok' : 'failing',
+    served: served(),
   });
   return { url: urlOf(boundPort), port: boundPort, threads, saleId, health, close: () => (closed ??= close()), [FAULTS]: { crash } };
 }

@@ -44,6 +44,23 @@ export class ThreadCounters {
   }
 }
 
+/** One route's answers summed over the process's threads: all, 2xx, 503 (a process's health answer, health-messages.ts). */
+export function routeTotals(sab: SharedArrayBuffer, threads: number, route: number): { answered: number; ok: number; unavailable: number } {
+  const v = new Float64Array(sab);
+  let answered = 0;
+  let ok = 0;
+  let unavailable = 0;
+  for (let t = 0; t < threads; t++) {
+    for (let s = 0; s < STATUSES.length; s++) {
+      const n = v[t * BLOCK + COUNTS_AT + route * STATUSES.length + s];
+      answered += n;
+      if (STATUSES[s] >= 200 && STATUSES[s] < 300) ok += n;
+      else if (STATUSES[s] === 503) unavailable += n;
+    }
+  }
+  return { answered, ok, unavailable };
+}
+
 export interface StockLine { sku: string; initial: number; available: number; reserved: number; sold: number }
 
 /** The whole /metrics page in Prometheus text exposition format. */

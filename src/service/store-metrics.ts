@@ -104,6 +104,18 @@ export function observedLink(link: RedisLink, stats: StoreStats): RedisLink {
   };
 }
 
+/** Store calls that failed, per store, summed over the process's threads (a process's health answer). */
+export function storeErrorTotals(sab: SharedArrayBuffer, threads: number): Record<Store, number> {
+  const v = new Float64Array(sab);
+  const out: Record<Store, number> = { redis: 0, postgres: 0 };
+  for (let t = 0; t < threads; t++) {
+    for (let s = 0; s < STORES.length; s++) {
+      for (let k = 0; k < ERROR_KINDS.length; k++) out[STORES[s]] += v[t * BLOCK + ERRORS_AT + s * ERROR_KINDS.length + k];
+    }
+  }
+  return out;
+}
+
 /** Prometheus text for the threads' blocks. */
 export function renderStoreStats(sab: SharedArrayBuffer, threads: number): string {
   const v = new Float64Array(sab);
