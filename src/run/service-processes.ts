@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { messageOf, UsageError } from '../errors.ts';
 import { ServiceProcess, SERVE_BIN, START_TIMEOUT_MS } from '../faults/service-process.ts';
-import { ProcessHealthWatch, type ProcessTrouble } from './process-health.ts';
+import { ProcessHealthWatch } from './process-health.ts';
+import { ProcessLives } from './process-lives.ts';
 import { OwnRedisServer } from '../faults/redis-server.ts';
 import { TcpGate } from '../faults/tcp-gate.ts';
 import type { StoreProcessUnderFault, StoresUnderFault } from '../faults/kind.ts';
@@ -174,15 +175,6 @@ export interface ServiceCluster {
   close(): Promise<string[]>;
 }
 
-/** One pid of a process, in epoch ms. */
-interface Life {
-  pid: number;
-  startedBy: 'run' | 'fault';
-  startedAt: number;
-  readyAt: number;
-  ended: { at: number; by: 'run' | 'fault' | 'unasked'; code: number | null; signal: string | null } | null;
-}
-
 export interface ClusterOptions {
   run: StoresRun;
   sale: SaleDefinition;
@@ -237,46 +229,9 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
   };
 
   let health: ProcessHealthWatch | null = null;
-  // Each process's record: its lives (one per pid), restarts by faults and their failures, and whether a
-  // kill fault has it down now (it will be started again: not dead).
-  const lives: Life[][] = [];
-  const restarts: number[] = [];
-  const restartTroubles: ProcessTrouble[][] = [];
-  const downByFault: boolean[] = [];
-  let t0: number | null = null;
-  let watching = false;
-  let allDown: { at: number; detail: string } | null = null;
-  let onDown: ((detail: string) => void) | null = null;
-  const when = (at: number) => (t0 === null || at < t0 ? 'before the load' : `${((at - t0) / 1000).toFixed(1)} s into the load`);
-  const exitText = (e: { code: number | null; signal: string | null }) => e.signal ?? `exit code ${e.code}`;
-  const checkAllDown = () => {
-    if (!watching || allDown !== null || processes.length === 0) return;
-    if (!processes.every((p, i) => !p.running && !downByFault[i])) return;
-    const each = lives.map((l, i) => {
-      const last = l.at(-1);
-      return last?.ended ? `process ${i} (pid ${last.pid}) ${exitText(last.ended)} ${when(last.ended.at)}` : `process ${i} did not start again`;
-    });
-    allDown = { at: Date.now(), detail: `every service process had ended, none restarting: ${each.join(', ')}` };
-    onDown?.(allDown.detail);
-  };
-  /** The life of pid (made if it ended before its start's answer was recorded). */
-  const lifeOf = (i: number, pid: number, startedBy: Life['startedBy'], startedAt: number): Life => {
-    let life = lives[i].find((l) => l.pid === pid);
-    if (!life) {
-      const at = Date.now();
-      life = { pid, startedBy, startedAt, readyAt: at, ended: null };
-      lives[i].push(life);
-    }
-    return life;
-  };
-  const ended = (i: number, x: { pid: number; code: number | null; signal: string | null; asked: boolean }) => {
-    const at = Date.now();
-    const life = lifeOf(i, x.pid, downByFault[i] ? 'fault' : 'run', at);
-    life.ended = { at, by: !x.asked ? 'unasked' : downByFault[i] ? 'fault' : 'run', code: x.code, signal: x.signal };
-    if (!x.asked) checkAllDown();
-  };
+  const lives = new ProcessLives(run.processes, (i) => processes[i]?.running ?? false);
   const close = async (): Promise<string[]> => {
-    watching = false;
+    lives.stopWatching();
     await health?.stop();
     await Promise.all(processes.map((p) => p.stop(STOP_TIMEOUT_MS).catch(() => null)));
     await gate?.cut();
@@ -320,18 +275,12 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         log: (line) => {
           if (up && NOTEWORTHY.test(line)) o.log?.(`service process ${i}: ${line.replace(/^flashsale serve: /, '')}`);
         },
-        onExit: (x) => ended(i, x),
+        onExit: (x) => lives.ended(i, x),
       });
-    for (let i = 0; i < run.processes; i++) {
-      lives.push([]);
-      restarts.push(0);
-      restartTroubles.push([]);
-      downByFault.push(false);
-    }
     const startOne = async (i: number) => {
       const startedAt = Date.now();
       const info = await processes[i].start();
-      lifeOf(i, info.pid, 'run', startedAt);
+      lives.started(i, info.pid, 'run', startedAt);
       return info;
     };
     processes.push(make(0));
@@ -343,34 +292,28 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     await health.ready(START_TIMEOUT_MS);
     health.start();
     up = true;
-    watching = true;
-    checkAllDown(); // all may have ended during the readiness round
+    lives.watch();
     const faultProcesses: StoreProcessUnderFault[] = processes.map((p, i) => ({
       async kill() {
-        // Down inside the fault from now until its restart (even if it had already ended on its own): it will come back.
-        downByFault[i] = true;
+        lives.faultDown(i);
         try {
           return await p.kill();
         } catch (e) {
-          downByFault[i] = false;
+          lives.faultKillFailed(i);
           throw e;
         }
       },
       async restart() {
         restarted[i] = true;
-        downByFault[i] = true;
+        lives.faultDown(i);
         const startedAt = Date.now();
         try {
           const info = await p.restart();
-          lifeOf(i, info.pid, 'fault', startedAt);
-          restarts[i]++;
+          lives.restarted(i, { pid: info.pid, startedAt });
           return info;
         } catch (e) {
-          restartTroubles[i].push({ at: Date.now(), pid: p.pid, kind: 'restart_failed', detail: `a kill fault's restart failed: ${messageOf(e)}` });
+          lives.restarted(i, { pid: p.pid, failure: messageOf(e) });
           throw e;
-        } finally {
-          downByFault[i] = false;
-          checkAllDown();
         }
       },
     }));
@@ -378,21 +321,6 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
       const a = health?.served(pid) ?? null;
       return a === null ? null : { atMs: a.at - from, ...a.served };
     };
-    const perProcess = (from: number): ServiceProcessRecord[] =>
-      processes.map((_p, i) => ({
-        index: i,
-        port: sharedPort,
-        lives: lives[i].map((l) => ({
-          pid: l.pid,
-          startedBy: l.startedBy,
-          startedMs: l.startedAt - from,
-          readyMs: l.readyAt - from,
-          ended: l.ended && { atMs: l.ended.at - from, by: l.ended.by, code: l.ended.code, signal: l.ended.signal },
-          served: served(l.pid, from),
-        })),
-        restartsByFaults: restarts[i],
-        troubles: [...(health?.troubles(i) ?? []), ...restartTroubles[i]].sort((a, b) => a.at - b.at).map((t) => ({ atMs: t.at - from, pid: t.pid, kind: t.kind, detail: t.detail })),
-      }));
     const record: StoresRecord = {
       processes: run.processes,
       threadsPerProcess: threads,
@@ -420,25 +348,19 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         ...processes.flatMap((p, i) => p.unexpectedExits.map((x) => `service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}): ${p.stderr().trim().split('\n').slice(-2).join(' | ')}`)),
         ...(health?.notes() ?? []),
       ],
-      onAllDown(listener) {
-        onDown = listener;
-        if (allDown !== null) listener(allDown.detail);
-      },
-      loadStarted(at) {
-        t0 = at;
-      },
-      loadEnded() {
-        watching = false;
-      },
+      onAllDown: (listener) => lives.onAllDown(listener),
+      loadStarted: (at) => lives.loadStarted(at),
+      loadEnded: () => lives.stopWatching(),
       async finish(from, crowdStopped) {
-        watching = false;
+        lives.stopWatching();
         await health?.stop();
         // The last counters, with the load over: what each process served in all.
         await health?.check().catch(() => undefined);
         await Promise.all(processes.map((p) => p.stop(STOP_TIMEOUT_MS).catch(() => null)));
+        const allDown = lives.allDown;
         return {
           ...record,
-          perProcess: perProcess(from),
+          perProcess: lives.record(from, sharedPort, (i) => health?.troubles(i) ?? [], served),
           ...(allDown ? { allDown: { atMs: allDown.at - from, crowdStopped, detail: allDown.detail } } : {}),
         };
       },
