@@ -15,6 +15,9 @@ import { killAll, serve, type Served } from './helpers/serve.ts';
 import { isRedisClusterUrl, parseRedisUrl, redactUrl } from '../src/stores/url.ts';
 import { connectRedis, dropKeysUnder, routingKey } from '../src/stores/redis/link.ts';
 import { storeMode } from '../src/cli/commands/serve.ts';
+import { flashsale } from './helpers/cli.ts';
+import { expectPassedUnlessGeneratorLate, type SummaryLike } from './helpers/passed.ts';
+import { processesWith, readRun, schemaExists, storesFlags, storesScenario } from './helpers/stores-run.ts';
 
 describe('redis+cluster:// URLs', () => {
   it('parses the seed nodes, the credentials and TLS', () => {
@@ -279,5 +282,21 @@ describe.skipIf(!ready)('serve on a real Redis Cluster (3 masters)', () => {
     expect([late.status, late.error]).toEqual([409, 'sold_out']);
     expect(await ledger(schema)).toHaveLength(SKUS.length * STOCK);
     await c.stop();
+  });
+
+  it('flashsale run --service-processes 2 --stock-store redis+cluster://…: sells exactly the stock, the audit passes, the keys are dropped on every master', { timeout: 120_000 }, async () => {
+    const STOCK = 60;
+    const out = join(dir, 'run');
+    const run = await flashsale('run', storesScenario(dir, 'cluster-run', { stock: STOCK, seconds: 2 }), '-o', out, '--json', ...storesFlags(2, cluster!.url));
+    const result = readRun(out);
+    const s = result.target.stores!;
+    schemas.push(s.schema);
+    expectPassedUnlessGeneratorLate(JSON.parse(run.stdout) as SummaryLike, run.code);
+    expect(s).toMatchObject({ processes: 2, ownRedis: false, stockStore: cluster!.url, kept: false });
+    expect(result.stock).toMatchObject({ initial: STOCK, sold: STOCK, acknowledged: STOCK });
+    expect(result.audit!.passed).toBe(true);
+    expect(await schemaExists(s.schema), 'the run dropped its schema').toBe(false);
+    expect((await cluster!.keysByNode(s.prefix)).flat(), "the run's keys, on every master").toEqual([]);
+    expect(processesWith(s.schema)).toEqual([]);
   });
 });
