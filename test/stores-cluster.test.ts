@@ -15,6 +15,7 @@ import { killAll, serve, type Served } from './helpers/serve.ts';
 import { isRedisClusterUrl, parseRedisUrl, redactUrl } from '../src/stores/url.ts';
 import { connectRedis, dropKeysUnder, routingKey } from '../src/stores/redis/link.ts';
 import { storeMode } from '../src/cli/commands/serve.ts';
+import { StoreUnavailableError } from '../src/errors.ts';
 import { flashsale } from './helpers/cli.ts';
 import { expectPassedUnlessGeneratorLate, type SummaryLike } from './helpers/passed.ts';
 import { processesWith, readRun, schemaExists, storesFlags, storesScenario } from './helpers/stores-run.ts';
@@ -224,6 +225,28 @@ describe.skipIf(!ready)('serve on a real Redis Cluster (3 masters)', () => {
       expect((await cluster!.keysByNode(prefix)).flat()).toEqual([]);
     } finally {
       await link.close();
+    }
+  });
+
+  it('fails fast when a master is gone: a command for its slots rejects at once with StoreUnavailableError, the other masters still answer', { timeout: 60_000 }, async () => {
+    const own = await RedisCluster.start(3);
+    try {
+      const link = await connectRedis(own.url);
+      try {
+        for (let i = 0; i < 12; i++) await link.call(['SET', `ff:{k${i}}:x`, i]);
+        const byNode = await own.keysByNode('ff');
+        await own.kill(0);
+        for (let round = 0; round < 3; round++) {
+          const started = Date.now();
+          await expect(link.call(['GET', byNode[0][0]])).rejects.toThrow(StoreUnavailableError);
+          expect(Date.now() - started, 'no queue: the call does not wait for the node').toBeLessThan(2500);
+          expect(await link.call(['GET', byNode[1][0]])).toBe(byNode[1][0].replace(/^ff:\{k(\d+)\}:x$/, '$1'));
+        }
+      } finally {
+        await link.close();
+      }
+    } finally {
+      await own.stop();
     }
   });
 

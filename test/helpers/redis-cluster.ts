@@ -133,6 +133,15 @@ export class RedisCluster {
     );
   }
 
+  /** SIGKILL node i (the others go on; its slots are then served by nobody). */
+  async kill(i: number): Promise<void> {
+    const child = this.#children[i];
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
   /** SIGKILL every node; the temporary directory goes too. */
   async stop(): Promise<void> {
     await Promise.all(
