@@ -112,10 +112,10 @@ async function post(url: string, path: string, body: unknown, key: string): Prom
   }
 }
 
-/** One POST, retried (same key) while the answer is 503 or the connection failed; bounded. */
+/** One POST, retried (same key) while the answer is 503 or the connection failed; bounded (20 s: a master restarting, then the rebuild). */
 async function settled(url: string, path: string, body: unknown, key: string): Promise<Answer> {
   let a = await post(url, path, body, key);
-  for (let attempt = 0; attempt < 40 && (a.status === 503 || a.status === 0); attempt++) {
+  for (const until = Date.now() + 20_000; (a.status === 503 || a.status === 0) && Date.now() < until; ) {
     await new Promise((resolve) => setTimeout(resolve, 50));
     a = await post(url, path, body, key);
   }
@@ -133,7 +133,7 @@ interface Bought { userId: string; sku: string; key: string; orderId: string; pa
  * is a reservation paid through the other process; another fifth's first ask reserves, releases the
  * reservation through the other process, then checks out.
  */
-async function crowd(urls: [string, string]): Promise<{ bought: Bought[]; statuses: Record<string, number> }> {
+async function crowd(urls: [string, string], onBought?: (n: number) => void): Promise<{ bought: Bought[]; statuses: Record<string, number> }> {
   const bought: Bought[] = [];
   const statuses: Record<string, number> = {};
   let next = 0;
@@ -166,6 +166,7 @@ async function crowd(urls: [string, string]): Promise<{ bought: Bought[]; status
         statuses[label] = (statuses[label] ?? 0) + 1;
         if (a.status !== 201) continue;
         bought.push({ userId, sku, key, orderId: a.orderId!, path, body });
+        onBought?.(bought.length);
         const again = await settled(way === 'pay' ? here : there, path, body, key);
         expect([again.status, again.orderId, again.replayed], `the retry of ${key} through the other process`).toEqual([201, a.orderId, true]);
       }
@@ -321,5 +322,41 @@ describe.skipIf(!ready)('serve on a real Redis Cluster (3 masters)', () => {
     expect(await schemaExists(s.schema), 'the run dropped its schema').toBe(false);
     expect((await cluster!.keysByNode(s.prefix)).flat(), "the run's keys, on every master").toEqual([]);
     expect(processesWith(s.schema)).toEqual([]);
+  });
+
+  // redis-lua only: every key of a SKU (stock, users, keys, holds) is on its SKU's master, so a master that comes
+  // back empty makes its SKUs answer 'missing' and the rebuild follows. redis-leased keeps users' counts and keys
+  // on their own tags, on other masters than the stock: one of those lost is not detected (docs/stores.md,
+  // "On a Redis Cluster"); tried here, a key's retry then answered 409 instead of replaying its order.
+  it.each(['redis-lua'])('%s: a master restarted empty mid-sale (its SKUs lost) is rebuilt from the ledger; exactly the stock sold, no acknowledged order lost', { timeout: 240_000 }, async (strategy) => {
+    const own = await RedisCluster.start(3);
+    try {
+      const schema = newSchema('crestart');
+      const prefix = `flashsale:${schema}`;
+      const sale = saleFile(schema, 'none');
+      const ownArgs = args(schema, sale, strategy).map((x) => (x === cluster!.url ? own.url : x));
+      const a = await serve(ownArgs);
+      const b = await serve(ownArgs);
+      // The master holding SKU 0's stock: restarted (SIGKILL, then empty) once 20 orders are in.
+      const victim = (await own.keysByNode(prefix)).findIndex((keys) => keys.some((k) => /\{s\d+\.0\}:stock$/.test(k)));
+      expect(victim).toBeGreaterThanOrEqual(0);
+      let restarted: Promise<void> | null = null;
+      const { bought, statuses } = await crowd([a.url, b.url], (n) => {
+        if (n === 20) restarted ??= own.restart(victim);
+      });
+      expect(restarted, 'the restart happened mid-sale').not.toBeNull();
+      await restarted;
+      const rows = await ledger(schema);
+      const ids = new Set(rows.map((r) => r.order_id));
+      expect(bought.filter((o) => !ids.has(o.orderId)), 'acknowledged orders missing from the ledger').toEqual([]);
+      expect(rows.length, JSON.stringify(statuses)).toBe(SKUS.length * STOCK);
+      for (const sku of SKUS) expect(rows.filter((r) => r.sku === sku).length, `sold of ${sku}`).toBe(STOCK);
+      for (const s of [a, b]) await soldOut(s.url);
+      expect(a.stderr() + b.stderr(), 'a process rebuilt the stock').toMatch(/rebuil/i);
+      await Promise.all([a.stop(), b.stop()]);
+      await dropKeysUnder(own.url, prefix);
+    } finally {
+      await own.stop();
+    }
   });
 });

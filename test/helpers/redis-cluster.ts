@@ -33,6 +33,9 @@ process.once('exit', () => {
   for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
+/** Stops `until` at once (a node that exited will not answer later). */
+class Fatal extends Error {}
+
 async function until<T>(what: string, ms: number, probe: () => Promise<T | null>): Promise<T> {
   const deadline = Date.now() + ms;
   let last = '';
@@ -41,6 +44,7 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | null>
       const got = await probe();
       if (got !== null) return got;
     } catch (e) {
+      if (e instanceof Fatal) throw e;
       last = (e as Error).message;
     }
     if (Date.now() > deadline) throw new Error(`${what}: not within ${ms / 1000} s${last ? ` (${last})` : ''}`);
@@ -51,12 +55,36 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | null>
 export class RedisCluster {
   readonly ports: number[];
   readonly #children: ChildProcess[];
+  readonly #args: string[][] = [];
+  readonly #logs: string[] = [];
   readonly #dir: string;
 
   private constructor(ports: number[], children: ChildProcess[], dir: string) {
     this.ports = ports;
     this.#children = children;
     this.#dir = dir;
+  }
+
+  #spawn(i: number): void {
+    const child = spawn('redis-server', this.#args[i], { stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    this.#logs[i] = '';
+    child.stdout!.on('data', (d) => (this.#logs[i] += d));
+    child.stderr!.on('data', (d) => (this.#logs[i] += d));
+    this.#children[i] = child;
+  }
+
+  async #answering(i: number): Promise<void> {
+    await until(`redis-server on ${this.ports[i]}`, 10_000, async () => {
+      if (this.#children[i].exitCode !== null) throw new Fatal(`redis-server on ${this.ports[i]} exited (${this.#children[i].exitCode}): ${this.#logs[i].slice(0, 500)}`);
+      return (await cli(this.ports[i], ['PING'])).trim() === 'PONG' ? true : null;
+    });
+  }
+
+  async #clusterOk(): Promise<void> {
+    for (const port of this.ports) {
+      await until(`cluster_state:ok on ${port}`, 20_000, async () => ((await cli(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok') ? true : null));
+    }
   }
 
   /** Starts `masters` nodes and joins them into one cluster covering every slot. */
@@ -66,33 +94,18 @@ export class RedisCluster {
     const children: ChildProcess[] = [];
     const cluster = new RedisCluster(ports, children, dir);
     try {
-      const logs: string[] = [];
       for (let i = 0; i < masters; i++) {
         const port = await freePort();
         const bus = await freePort();
-        const child = spawn(
-          'redis-server',
-          ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
-          { stdio: ['ignore', 'pipe', 'pipe'] },
-        );
-        running.add(child);
-        logs[i] = '';
-        child.stdout!.on('data', (d) => (logs[i] += d));
-        child.stderr!.on('data', (d) => (logs[i] += d));
         ports.push(port);
-        children.push(child);
+        // nodes-PORT.conf outlives a restart (the node rejoins with its slots); the data does not (no RDB, no AOF).
+        cluster.#args[i] = ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-port', String(bus), '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
+        cluster.#spawn(i);
       }
-      for (const [i, port] of ports.entries()) {
-        await until(`redis-server on ${port}`, 10_000, async () => {
-          if (children[i].exitCode !== null) throw new Error(`redis-server exited: ${logs[i].slice(0, 500)}`);
-          return (await cli(port, ['PING'])).trim() === 'PONG' ? true : null;
-        });
-      }
+      for (let i = 0; i < masters; i++) await cluster.#answering(i);
       const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8', timeout: 30_000 });
       if (create.status !== 0) throw new Error(`redis-cli --cluster create failed (${create.status}): ${create.stdout.slice(-500)} ${create.stderr.slice(-500)}`);
-      for (const port of ports) {
-        await until(`cluster_state:ok on ${port}`, 20_000, async () => ((await cli(port, ['CLUSTER', 'INFO'])).includes('cluster_state:ok') ? true : null));
-      }
+      await cluster.#clusterOk();
       return cluster;
     } catch (e) {
       await cluster.stop();
@@ -140,6 +153,15 @@ export class RedisCluster {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
+  }
+
+  /** Starts node i again (after kill): empty, it rejoins with its slots; resolves once every node reports cluster_state:ok. */
+  async restart(i: number): Promise<void> {
+    await this.kill(i);
+    running.delete(this.#children[i]);
+    this.#spawn(i);
+    await this.#answering(i);
+    await this.#clusterOk();
   }
 
   /** SIGKILL every node; the temporary directory goes too. */

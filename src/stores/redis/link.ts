@@ -87,6 +87,15 @@ export function routingKey(args: ReadonlyArray<string | number>): string | undef
   return String(args[1]);
 }
 
+/**
+ * A cluster that cannot serve the slot right now (a master down or just back: CLUSTERDOWN, TRYAGAIN,
+ * MASTERDOWN, LOADING) answers with an error reply: it is the store being unavailable (503, retried), not
+ * a script's answer.
+ */
+function clusterDown(e: unknown): e is Error {
+  return isReplyError(e) && /^(CLUSTERDOWN|TRYAGAIN|MASTERDOWN|LOADING)\b/.test(e.message);
+}
+
 async function clusterLink(url: string, c: RedisClusterUrl): Promise<RedisLink> {
   let ready = false;
   const socket = { connectTimeout: 2000, reconnectStrategy: (retries: number, cause: Error) => (ready ? Math.min(50 * 2 ** retries, 1000) : cause) };
@@ -123,7 +132,7 @@ async function clusterLink(url: string, c: RedisClusterUrl): Promise<RedisLink> 
         }
         return await send(args);
       } catch (e) {
-        throw unavailable(url, e);
+        throw clusterDown(e) ? new StoreUnavailableError(`Redis Cluster at ${redactUrl(url)} cannot serve the slot now: ${e.message}`, undefined, { cause: e }) : unavailable(url, e);
       }
     },
     masters: () =>
