@@ -4,9 +4,26 @@ import { StoreUrlError } from '../errors.ts';
 
 export interface RedisUrl {
   url: string;
+  /** The server, or a Redis Cluster's first seed node. */
   host: string;
   port: number;
   db: number;
+  /** redis+cluster://h1:p1,h2:p2: the seed nodes the client discovers the cluster from; null for one server. */
+  cluster: RedisClusterUrl | null;
+}
+
+export interface RedisClusterUrl {
+  nodes: Array<{ host: string; port: number }>;
+  username: string;
+  password: string;
+  tls: boolean;
+}
+
+/** redis+cluster:// (rediss+cluster:// for TLS), seed nodes separated by commas. */
+const CLUSTER_URL = /^(rediss?)\+cluster:\/\/(?:([^@/?#]*)@)?([^/?#]*)([^?#]*)(.*)$/i;
+
+export function isRedisClusterUrl(text: string): boolean {
+  return CLUSTER_URL.test(text);
 }
 
 export interface PostgresUrl {
@@ -38,13 +55,41 @@ function port(flag: string, url: URL, fallback: number): number {
   return n;
 }
 
-/** redis://[user:pass@]host[:port][/db] (rediss:// for TLS). */
+/** redis://[user:pass@]host[:port][/db] (rediss:// for TLS), or a cluster: redis+cluster://[user:pass@]host:port[,host:port…]. */
 export function parseRedisUrl(text: string, flag = '--stock-store'): RedisUrl {
+  if (isRedisClusterUrl(text)) return parseClusterUrl(text, flag);
   const url = parse(flag, text, ['redis:', 'rediss:']);
   const path = url.pathname.replace(/^\//, '');
   const db = path === '' ? 0 : Number(path);
   if (!Number.isInteger(db) || db < 0 || db > 15) throw new StoreUrlError(`${flag} ${JSON.stringify(text)}: database "${path}" is not a number in 0..15`);
-  return { url: url.href, host: url.hostname, port: port(flag, url, 6379), db };
+  return { url: url.href, host: url.hostname, port: port(flag, url, 6379), db, cluster: null };
+}
+
+function parseClusterUrl(text: string, flag: string): RedisUrl {
+  const [, scheme, auth, hosts, path, rest] = CLUSTER_URL.exec(text)!; // isRedisClusterUrl matched it
+  const shown = JSON.stringify(redactUrl(text));
+  const form = 'redis+cluster://host:port[,host:port…]';
+  if (path !== '' && path !== '/' && path !== '/0') throw new StoreUrlError(`${flag} ${shown}: a Redis Cluster has only database 0 (path "${path}"; expected ${form})`);
+  if (rest !== '') throw new StoreUrlError(`${flag} ${shown}: a cluster URL takes no query or fragment (expected ${form})`);
+  const nodes = hosts.split(',').map((node) => {
+    if (node === '') throw new StoreUrlError(`${flag} ${shown} names an empty node (expected ${form})`);
+    let url: URL;
+    try {
+      url = new URL(`redis://${node}`);
+    } catch {
+      throw new StoreUrlError(`${flag} ${shown}: node ${JSON.stringify(node)} is not host:port (expected ${form})`);
+    }
+    if (url.hostname === '' || url.username !== '' || url.pathname !== '') throw new StoreUrlError(`${flag} ${shown}: node ${JSON.stringify(node)} is not host:port (expected ${form})`);
+    return { host: url.hostname, port: port(flag, url, 6379) };
+  });
+  let username = '';
+  let password = '';
+  if (auth !== undefined) {
+    const colon = auth.indexOf(':');
+    username = decodeURIComponent(colon < 0 ? auth : auth.slice(0, colon));
+    password = colon < 0 ? '' : decodeURIComponent(auth.slice(colon + 1));
+  }
+  return { url: text, host: nodes[0].host, port: nodes[0].port, db: 0, cluster: { nodes, username, password, tls: scheme.toLowerCase() === 'rediss' } };
 }
 
 /** postgres://[user[:pass]@]host[:port]/database (postgresql:// too). */
@@ -57,6 +102,12 @@ export function parsePostgresUrl(text: string, flag = '--ledger'): PostgresUrl {
 
 /** A store URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
+  const cluster = CLUSTER_URL.exec(url);
+  if (cluster !== null) {
+    const auth = cluster[2];
+    const colon = auth?.indexOf(':') ?? -1;
+    return auth === undefined || colon < 0 ? url : url.replace(`${auth}@`, `${auth.slice(0, colon)}:***@`);
+  }
   try {
     const u = new URL(url);
     if (u.password !== '') u.password = '***';

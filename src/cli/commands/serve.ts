@@ -47,7 +47,7 @@ interface ServeOptions {
 export function storeMode(o: Pick<ServeOptions, 'stockStore' | 'ledger' | 'storePrefix' | 'storeSchema' | 'rebuildStock' | 'joinPort' | 'stockStrategy'>): 'memory' | 'stores' {
   const redis = o.stockStore !== 'memory';
   const postgres = /^postgres(ql)?:/.test(o.ledger);
-  if (redis && !/^rediss?:/.test(o.stockStore)) throw new UsageError(`--stock-store ${JSON.stringify(o.stockStore)}: expected memory or redis://host:port/db`);
+  if (redis && !/^rediss?(\+cluster)?:/i.test(o.stockStore)) throw new UsageError(`--stock-store ${JSON.stringify(o.stockStore)}: expected memory or redis://host:port/db (a Redis Cluster: redis+cluster://host:port[,host:port…])`);
   if (redis && !postgres) throw new UsageError('--stock-store redis://… needs --ledger postgres://…: the orders of every process sharing the stock must be in one shared ledger');
   if (!redis && postgres) throw new UsageError('--ledger postgres://… needs --stock-store redis://…: in-process stock cannot be shared by several processes');
   if (!redis && (o.storePrefix !== undefined || o.storeSchema !== undefined || o.rebuildStock === true || o.joinPort === true || o.stockStrategy !== undefined)) {
@@ -105,7 +105,7 @@ export function register(program: Command): void {
     .option('--reservation-ttl <duration>', 'how long a reservation holds units', duration, 120_000)
     .option('--opens-at <ISO|now>', 'when the sale opens; earlier purchases get 403', 'now')
     .option('--ledger <path|:memory:|postgres://…>', 'order ledger: a SQLite file (survives restarts, recovered), :memory: (a 201 is not durable), or PostgreSQL shared by many processes (with --stock-store redis://…)', ':memory:')
-    .option('--stock-store <memory|redis://host:port/db>', 'where the stock, per-user limits and idempotency keys live: in this process, or in Redis shared by every serve process of the sale (needs --ledger postgres://…)', 'memory')
+    .option('--stock-store <memory|redis://host:port/db>', 'where the stock, per-user limits and idempotency keys live: in this process, or in Redis shared by every serve process of the sale (needs --ledger postgres://…); a Redis Cluster: redis+cluster://host:port[,host:port…]', 'memory')
     .option('--store-schema <name>', 'PostgreSQL schema of the ledger tables (default flashsale); one per sale environment, so tests and services do not collide')
     .option('--store-prefix <prefix>', 'prefix of every Redis key (default flashsale:<schema>)')
     .option('--join-port', 'listen on --port beside another serve on the same stores (the kernel spreads connections over both): N processes behind one URL')
