@@ -11,18 +11,12 @@ import { startService, type SaleDefinition } from '../src/service/index.ts';
 import { guardPort } from '../src/service/port-guard.ts';
 import { PortInUseError } from '../src/errors.ts';
 import { killAll, serve, serveRefused } from './helpers/serve.ts';
+import { freePort } from '../src/common/free-port.ts';
 
 const SALE: SaleDefinition = { skus: [{ id: 'phone', stock: 100 }], perUserLimit: 1, reservationTtlMs: 60_000, opensAtEpochMs: null, payment: { declineRate: 0, latencyMs: 0 } };
 
 afterAll(killAll);
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 function listen(port: number, reusePort: boolean): Promise<Server> {
   const s = createServer();

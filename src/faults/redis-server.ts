@@ -3,8 +3,9 @@
 // the machine's shared Redis never is. A restart is SIGKILL, then a new empty server on the same port —
 // everything it held is gone, as after a crash of a Redis without persistence.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { FaultError, UsageError } from '../errors.ts';
+import { freePort } from '../common/free-port.ts';
 
 const START_TIMEOUT_MS = 10_000;
 const OUTPUT_KEEP_CHARS = 4096;
@@ -17,13 +18,6 @@ export function findRedisServer(env: NodeJS.ProcessEnv = process.env): { path: s
   return { path: null, looked: `${env.REDIS_SERVER_BIN ? `REDIS_SERVER_BIN=${path}` : 'redis-server on PATH'} did not run (${r.error?.message ?? `exit ${r.status}`}); install it (Debian: apt-get install redis-server) or set REDIS_SERVER_BIN` };
 }
 
-export async function freeLoopbackPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port; // a TCP server's address is an object
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Sends PING on a fresh connection; true on +PONG within timeoutMs. */
 function ping(port: number, timeoutMs: number): Promise<boolean> {
@@ -60,7 +54,7 @@ export class OwnRedisServer {
   static async start(): Promise<OwnRedisServer> {
     const found = findRedisServer();
     if (found.path === null) throw new UsageError(`--stock-store redis-server: ${found.looked}`);
-    const server = new OwnRedisServer(found.path, await freeLoopbackPort());
+    const server = new OwnRedisServer(found.path, await freePort());
     await server.#spawn();
     return server;
   }

@@ -1,21 +1,14 @@
 // A Redis of the test's own on a free loopback port, so a test may FLUSHALL it or kill it with SIGKILL
 // and start it again without touching the shared server other tests use. Nothing on disk.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import type { Availability } from './servers.ts';
+import { freePort } from '../../src/common/free-port.ts';
 
 export function redisServerInstalled(): Availability {
   const r = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   return r.status === 0 ? { ok: true, reason: '' } : { ok: false, reason: 'redis-server is not on PATH (Debian: apt-get install redis-server)' };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 export class PrivateRedis {
   readonly port: number;

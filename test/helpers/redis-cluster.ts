@@ -4,10 +4,10 @@
 // directory removed by stop(); an exit hook kills what a crashed test left behind.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Availability } from './servers.ts';
+import { freePort } from '../../src/common/free-port.ts';
 
 /** redis-server (7 or later: --cluster-port) and redis-cli, both on PATH. */
 export function redisClusterTools(): Availability {
@@ -20,13 +20,6 @@ export function redisClusterTools(): Availability {
   return { ok: true, reason: '' };
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {

@@ -5,11 +5,11 @@
 // toxiproxy-server on PATH.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FaultError } from '../../errors.ts';
 import { ToxiproxyClient } from './client.ts';
+import { freePort } from '../../common/free-port.ts';
 
 export const TOXIPROXY_SERVER_ENV = 'FLASHSALE_TOXIPROXY_SERVER';
 export const INSTALLED_SERVER = fileURLToPath(new URL('../../../.tools/bin/toxiproxy-server', import.meta.url));
@@ -49,16 +49,6 @@ export interface ToxiproxyServer {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address() as { port: number }; // a listening TCP server's address is an object
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
@@ -107,7 +97,7 @@ async function attempt(binary: string, port: number): Promise<ToxiproxyServer | 
 export async function startToxiproxy(binary: string): Promise<ToxiproxyServer> {
   let why = '';
   for (let i = 0; i < 3; i++) {
-    const started = await attempt(binary, await freePort());
+    const started = await attempt(binary, await freePort(HOST));
     if (typeof started !== 'string') return started;
     why = started;
   }
