@@ -6,17 +6,15 @@
 // the audit still runs on what PostgreSQL holds; one process killed by a fault, down while it is the
 // only one, is not a dead target (the fault restarts it) and the crowd runs its schedule. The summary
 // gives each process in a few words.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { judge, type JudgeInput } from '../src/judge/judge.ts';
 import type { LoadResult } from '../src/contract/result.ts';
 import { buildLoadResult, fakeEvents, fakeRunResult } from './helpers/fake-result.ts';
 import { formatSummary } from '../src/report/summary.ts';
 import { spawnFlashsale, flashsale } from './helpers/cli.ts';
-import { dropPgSchema, dropRedisKeys, postgresAvailable, redisAvailable, requireOrSkip } from './helpers/servers.ts';
-import { FAULT_THRESHOLDS, processesWith, readRun, schemaExists, schemaFromOutput, storesFlags, storesScenario } from './helpers/stores-run.ts';
+import { postgresAvailable, redisAvailable, requireOrSkip } from './helpers/servers.ts';
+import { FAULT_THRESHOLDS, processesWith, readRun, schemaExists, schemaFromOutput, storesFlags, storesScenario, storesScratch } from './helpers/stores-run.ts';
 
 const base = buildLoadResult(fakeEvents({ seed: 21, buyers: 1500, stock: 400, journey: 'checkout', errorRate: 0, declineRate: 0 }));
 const DOWN = 'every service process had ended, none restarting: process 0 (pid 7) SIGKILL 1.1 s into the load';
@@ -76,15 +74,7 @@ requireOrSkip('Redis', redis);
 requireOrSkip('PostgreSQL', postgres);
 const stores = redis.ok && postgres.ok;
 
-const dir = mkdtempSync(join(tmpdir(), 'flashsale-processes-down-'));
-const leftSchemas: string[] = [];
-afterAll(async () => {
-  for (const s of leftSchemas) {
-    await dropPgSchema(s).catch(() => {});
-    await dropRedisKeys(`flashsale:${s}`).catch(() => {});
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, leftSchemas } = storesScratch('processes-down');
 
 /** Waits (bounded) until `test` holds on what the run wrote to stderr. */
 async function until(stderr: () => string, test: RegExp): Promise<void> {

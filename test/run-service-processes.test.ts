@@ -5,15 +5,14 @@
 // Ctrl-C (once: the run drains and cleans up; twice: the exit hook kills what it started); every wrong
 // combination of flags is refused with exit 2 before any load is sent. A reserve-pay crowd buys through
 // reservations held in Redis and paid on whichever process the kernel hands the connection.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { flashsale, flashsaleWith, spawnFlashsale } from './helpers/cli.ts';
 import { expectPassedUnlessGeneratorLate, type SummaryLike } from './helpers/passed.ts';
-import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip } from './helpers/servers.ts';
+import { postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip } from './helpers/servers.ts';
 import { redisServerInstalled } from './helpers/private-redis.ts';
-import { ledgerRows, ownRedisPort, processesWith, readRun, schemaExists, schemaFromOutput, storesFlags, storesScenario } from './helpers/stores-run.ts';
+import { ledgerRows, ownRedisPort, processesWith, readRun, schemaExists, schemaFromOutput, storesFlags, storesScenario, storesScratch } from './helpers/stores-run.ts';
 import { connectRedis } from '../src/stores/redis/link.ts';
 import { withDirectLedger } from '../src/run/run-scenario.ts';
 import type { ServiceCluster } from '../src/run/service-processes.ts';
@@ -26,15 +25,7 @@ requireOrSkip('PostgreSQL', postgres);
 requireOrSkip('redis-server', redisServer);
 const stores = redis.ok && postgres.ok;
 
-const dir = mkdtempSync(join(tmpdir(), 'flashsale-run-processes-'));
-const leftSchemas: string[] = [];
-afterAll(async () => {
-  for (const s of leftSchemas) {
-    await dropPgSchema(s).catch(() => {});
-    await dropRedisKeys(`flashsale:${s}`).catch(() => {});
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+const { dir, leftSchemas } = storesScratch('run-processes');
 
 async function redisKeysUnder(prefix: string): Promise<number> {
   const link = await connectRedis(REDIS_URL);

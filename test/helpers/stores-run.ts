@@ -1,11 +1,13 @@
 // `flashsale run --service-processes N` as a user runs it, for the tests of the service on the shared
 // stores and of the faults on them: a tiny scenario, the run's result, the ledger read directly from
 // PostgreSQL, and the processes a run may have left behind (found by the schema or port in their argv).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { RunResult } from '../../src/contract/result.ts';
-import { POSTGRES_URL, REDIS_URL } from './servers.ts';
+import { afterAll } from 'vitest';
+import { dropPgSchema, dropRedisKeys, POSTGRES_URL, REDIS_URL } from './servers.ts';
 
 /** `--service-processes N --stock-store <redis> --ledger <postgres>`. */
 export function storesFlags(processes: number, stockStore = REDIS_URL): string[] {
@@ -95,3 +97,20 @@ export function ownRedisPort(stderr: string): number | null {
  * which runs on while errors go on after the first success (every process rebuilding, src/faults/impact.ts). */
 export const FAULT_THRESHOLDS = { lost_orders: ['count==0'], oversold: ['count==0'] };
 
+
+/**
+ * A test file's scratch for store runs: a temporary dir, and a list of run schemas (push each run's) whose
+ * PostgreSQL schema and Redis keys are dropped after the file, with the dir, whatever the tests left.
+ */
+export function storesScratch(name: string): { dir: string; leftSchemas: string[] } {
+  const dir = mkdtempSync(join(tmpdir(), `flashsale-${name}-`));
+  const leftSchemas: string[] = [];
+  afterAll(async () => {
+    for (const s of leftSchemas) {
+      await dropPgSchema(s).catch(() => {});
+      await dropRedisKeys(`flashsale:${s}`).catch(() => {});
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, leftSchemas };
+}
