@@ -49,7 +49,8 @@ export function readJson(req: IncomingMessage, done: (r: BodyResult) => void): v
     else (more ??= [first]).push(chunk);
   });
   // A client that disconnects mid-body never sends 'end': answer anyway so the in-flight count stays true.
-  req.once('close', () => {
+  // `on`, not `once`: 'close' comes once per request anyway, and `once` costs a wrapper and its removal.
+  req.on('close', () => {
     if (finished) return;
     finished = true;
     done({ ok: false, reply: CANNED.incomplete });
