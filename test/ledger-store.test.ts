@@ -129,15 +129,37 @@ describe('GroupCommitter', () => {
     ch1.port2.postMessage({ t: 'a', b: 7, s: sale, o: ['o1', 's', 'u1', 1, 1, null, null, 'o2', 's', 'u2', 1, 1, null, null] });
     ch2.port2.postMessage({ t: 'a', b: 9, s: sale, o: ['o3', 's', 'u3', 1, 1, null, null, 'o1', 's', 'u4', 1, 1, null, null] });
     const [a1, a2] = await acks;
-    expect(a1).toEqual({ t: 'k', b: 7, f: null });
-    expect(a2.b).toBe(9);
-    expect(a2.f!.map(([i]) => i)).toEqual([1]); // index within its own batch
+    expect(a1).toEqual({ t: 'k', b: [7], f: null });
+    expect(a2.b).toEqual([9]);
+    expect(a2.f!.map(([b, i]) => [b, i])).toEqual([[9, 1]]); // index within its own batch
     const text = renderCommitStats(metrics);
     expect(text).toMatch(/^flashsale_ledger_batch_size_count 1$/m); // both messages, one commit
     expect(text).toMatch(/^flashsale_ledger_batch_size_sum 4$/m);
     expect(text).toMatch(/^flashsale_ledger_batch_size_bucket\{le="4"\} 1$/m);
     ch1.port2.close();
     ch2.port2.close();
+    committer.close();
+  });
+
+  it('acks every batch a port had in one commit with one message, failures named by batch', async () => {
+    const store = new LedgerStore(':memory:');
+    const sale = store.newSale('s');
+    const committer = new GroupCommitter(store, createCommitStats());
+    const ch = new MessageChannel();
+    committer.attach(ch.port1);
+    const got: AckMsg[] = [];
+    ch.port2.on('message', (m: AckMsg) => got.push(m));
+    // Three messages in one turn: one commit; the second batch's order o1 repeats the first's id.
+    ch.port2.postMessage({ t: 'a', b: 1, s: sale, o: ['o1', 's', 'u1', 1, 1, null, null] });
+    ch.port2.postMessage({ t: 'a', b: 2, s: sale, o: ['o2', 's', 'u2', 1, 1, null, null, 'o1', 's', 'u3', 1, 1, null, null] });
+    ch.port2.postMessage({ t: 'a', b: 3, s: sale, o: ['o3', 's', 'u4', 1, 1, null, null] });
+    const deadline = Date.now() + 5_000;
+    while (got.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50)); // a second ack, were there one, would be here by now
+    expect(got).toHaveLength(1);
+    expect(got[0].b).toEqual([1, 2, 3]);
+    expect(got[0].f?.map(([b, i]) => [b, i])).toEqual([[2, 1]]);
+    ch.port2.close();
     committer.close();
   });
 });

@@ -17,6 +17,17 @@ export interface CommitHealth {
 
 interface Pending { port: MessagePort; msg: AppendMsg }
 
+/** One ack per port for a commit's group: its batch ids in the order they came. */
+function acksByPort(group: readonly Pending[]): Map<MessagePort, AckMsg> {
+  const acks = new Map<MessagePort, AckMsg>();
+  for (const p of group) {
+    const ack = acks.get(p.port);
+    if (ack) ack.b.push(p.msg.b);
+    else acks.set(p.port, { t: 'k', b: [p.msg.b], f: null });
+  }
+  return acks;
+}
+
 export class GroupCommitter {
   private readonly store: LedgerStore;
   private readonly metrics: CommitStatsWriter;
@@ -99,20 +110,22 @@ export class GroupCommitter {
         failed = this.store.appendBatch(saleId, flat);
       } catch (e) {
         const message = messageOf(e);
-        for (const p of group) p.port.postMessage({ t: 'k', b: p.msg.b, f: null, e: message } satisfies AckMsg);
+        for (const [port, ack] of acksByPort(group)) port.postMessage({ ...ack, e: message } satisfies AckMsg);
         // Said once when commits start failing, once when they work again: not once per batch.
         if (this.health?.commitFailed(message)) this.onEvent({ event: 'commits-failing', error: message });
         continue;
       }
       if (this.health?.commitSucceeded()) this.onEvent({ event: 'commits-ok' });
       this.metrics.record(orders, (performance.now() - t0) / 1000);
-      for (let g = 0; g < group.length; g++) {
-        const start = starts[g];
-        const end = g + 1 < starts.length ? starts[g + 1] : orders;
-        let mine: Array<[number, string]> | null = null;
-        for (const [i, why] of failed) if (i >= start && i < end) (mine ??= []).push([i - start, why]);
-        group[g].port.postMessage({ t: 'k', b: group[g].msg.b, f: mine } satisfies AckMsg);
+      const acks = acksByPort(group);
+      // A failed order's index in the commit → its batch and its index there (starts ascend).
+      for (const [i, why] of failed) {
+        let g = starts.length - 1;
+        while (starts[g] > i) g--;
+        const ack = acks.get(group[g].port)!; // every port of the group has its ack
+        (ack.f ??= []).push([group[g].msg.b, i - starts[g], why]);
       }
+      for (const [port, ack] of acks) port.postMessage(ack);
     }
   }
 

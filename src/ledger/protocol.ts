@@ -5,8 +5,12 @@ import type { MessagePort } from 'node:worker_threads';
 
 /** HTTP thread → ledger: orders of one sale, flat (ORDER_STRIDE fields each), to commit together. */
 export interface AppendMsg { t: 'a'; b: number; s: number; o: Array<string | number | null> }
-/** Ledger → HTTP thread: batch `b` committed; `f` lists orders (by index) that failed, with why. */
-export interface AckMsg { t: 'k'; b: number; f: Array<[number, string]> | null; e?: string }
+/**
+ * Ledger → HTTP thread: the batches `b` (in the order posted) are committed, except the orders in `f`,
+ * each [batch id, index within that batch, why]; with `e` none is (the commit failed). One ack per port
+ * per commit, however many of that thread's messages the commit held: each message is a wake-up.
+ */
+export interface AckMsg { t: 'k'; b: number[]; f: Array<[number, number, string]> | null; e?: string }
 /** HTTP thread → ledger: a page of committed orders, after rowid `after`. */
 export interface PageMsg { t: 'p'; r: number; s: number; after: number; limit: number }
 export interface PageReply { t: 'P'; r: number; ndjson: string; lastRowid: number; count: number; e?: string }

@@ -40,7 +40,7 @@ export class LedgerClient {
       this.flat = [];
       this.callbacks = [];
       for (const cb of waiting) cb(this.gone);
-      for (const [b] of this.inFlight) this.onAck({ t: 'k', b, f: null, e: 'the ledger thread is gone' });
+      this.onAck({ t: 'k', b: [...this.inFlight.keys()], f: null, e: 'the ledger thread is gone' });
       for (const [r] of this.pages) this.onPage({ t: 'P', r, ndjson: '', lastRowid: 0, count: 0, e: 'the ledger thread is gone' });
       if (this.drained && this.pending === 0) this.drained();
     });
@@ -75,17 +75,23 @@ export class LedgerClient {
   }
 
   private onAck(m: AckMsg): void {
-    const callbacks = this.inFlight.get(m.b);
-    if (!callbacks) return;
-    this.inFlight.delete(m.b);
-    // Orders that waited go to the ledger before this batch's answers are written, so its next
+    const acked: Array<[number, Committed[]]> = [];
+    for (const b of m.b) {
+      const callbacks = this.inFlight.get(b);
+      if (!callbacks) continue;
+      this.inFlight.delete(b);
+      acked.push([b, callbacks]);
+    }
+    // Orders that waited go to the ledger before these batches' answers are written, so its next
     // commit overlaps that work.
     if (this.callbacks.length > 0) this.send();
-    if (m.e !== undefined) for (const cb of callbacks) cb(m.e);
-    else if (m.f === null) for (const cb of callbacks) cb(null);
-    else {
-      const failed = new Map(m.f);
-      for (let i = 0; i < callbacks.length; i++) callbacks[i](failed.get(i) ?? null);
+    for (const [b, callbacks] of acked) {
+      if (m.e !== undefined) for (const cb of callbacks) cb(m.e);
+      else if (m.f === null) for (const cb of callbacks) cb(null);
+      else {
+        const failed = new Map(m.f.filter(([fb]) => fb === b).map(([, i, why]) => [i, why]));
+        for (let i = 0; i < callbacks.length; i++) callbacks[i](failed.get(i) ?? null);
+      }
     }
     if (this.drained && this.pending === 0) this.drained();
   }
