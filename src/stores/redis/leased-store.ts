@@ -55,7 +55,7 @@ const UNITS = 0;
 const WAIT_STEP_MS = 10;
 /** Rebuild writes go in chunks of this many entries (one script call each). */
 const LOAD_CHUNK = 500;
-/** Slot markers written at once by a rebuild (SETs in flight together; node-redis pipelines them). */
+/** Slot markers written at once by a rebuild (one MSET on one server; on a cluster, SETs in flight together, pipelined). */
 const MARK_CHUNK = 2048;
 /** A reserve whose units were taken under an epoch a rebuild just replaced tries again this often. */
 const HOLD_TRIES = 3;
@@ -385,14 +385,18 @@ export class RedisLeasedStock implements StockStore {
   }
 
   /**
-   * The sale's marker in every cluster slot (on one server too: 16384 small keys, harmless): plain SETs,
-   * pipelined. A slow rebuild that lost its lock may write an older epoch over a newer one: claims then
-   * answer 'missing' and one more rebuild runs (never a wrong answer).
+   * The sale's marker in every cluster slot (on one server too: 16384 small keys, harmless — one server
+   * loses everything at once, and the stock answers 'missing' then). On a cluster a command's keys must
+   * share a slot: one SET per slot, pipelined; on one server, MSETs of a chunk each. A slow rebuild that
+   * lost its lock may write an older epoch over a newer one: claims then answer 'missing' and one more
+   * rebuild runs (never a wrong answer).
    */
   async #mark(epoch: number): Promise<void> {
+    const key = (slot: number) => slotMarkKey(this.#o.prefix, this.#o.saleId, slot);
     for (let from = 0; from < SLOTS; from += MARK_CHUNK) {
-      const to = Math.min(SLOTS, from + MARK_CHUNK);
-      await Promise.all(Array.from({ length: to - from }, (_, i) => this.#link.call(['SET', slotMarkKey(this.#o.prefix, this.#o.saleId, from + i), epoch])));
+      const slots = Array.from({ length: Math.min(SLOTS, from + MARK_CHUNK) - from }, (_, i) => from + i);
+      if (this.#link.masters === undefined) await this.#link.call(['MSET', ...slots.flatMap((slot) => [key(slot), epoch])]);
+      else await Promise.all(slots.map((slot) => this.#link.call(['SET', key(slot), epoch])));
     }
   }
 
