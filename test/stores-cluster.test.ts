@@ -17,6 +17,8 @@ import { connectRedis, dropKeysUnder, routingKey } from '../src/stores/redis/lin
 import { storeMode } from '../src/cli/commands/serve.ts';
 import { StoreUnavailableError } from '../src/errors.ts';
 import { flashsale } from './helpers/cli.ts';
+import { keySlot } from '../src/stores/redis/slots.ts';
+import { slotMarkKey, userKeys, userMarkKey } from '../src/stores/redis/keys.ts';
 import { expectPassedUnlessGeneratorLate, type SummaryLike } from './helpers/passed.ts';
 import { processesWith, readRun, schemaExists, storesFlags, storesScenario } from './helpers/stores-run.ts';
 
@@ -329,10 +331,20 @@ describe.skipIf(!ready)('serve on a real Redis Cluster (3 masters)', () => {
     expect(processesWith(s.schema)).toEqual([]);
   });
 
-  // redis-lua only: every key of a SKU (stock, users, keys, holds) is on its SKU's master, so a master that comes
-  // back empty makes its SKUs answer 'missing' and the rebuild follows. redis-leased keeps users' counts and keys
-  // on their own tags, on other masters than the stock: one of those lost is not detected (docs/stores.md,
-  // "On a Redis Cluster"); tried here, a key's retry then answered 409 instead of replaying its order.
+  it("the slots computed in JS (slots.ts) are CLUSTER KEYSLOT's; redis-leased's slot markers share their users' slots", { timeout: 60_000 }, async () => {
+    const link = await connectRedis(cluster!.url);
+    try {
+      const keys = ['123456789', 'foo', '{user1000}.following', 'foo{}{bar}', 'foo{{bar}}zap', 'é-ü-😀', '{é}x', userKeys('flashsale:t', 3, 'a}b', 2).units];
+      for (let i = 0; i < 200; i++) keys.push(userKeys('flashsale:t', 3, `u${i}`, 1).keys, userMarkKey('flashsale:t', 3, `u${i}`), slotMarkKey('flashsale:t', 3, i * 81));
+      for (const key of keys) expect(keySlot(key), key).toBe(Number(await link.call(['CLUSTER', 'KEYSLOT', key])));
+      for (let i = 0; i < 200; i++) expect(Number(await link.call(['CLUSTER', 'KEYSLOT', slotMarkKey('flashsale:t', 3, i * 81)]))).toBe(i * 81);
+    } finally {
+      await link.close();
+    }
+  });
+
+  // redis-lua: every key of a SKU (stock, users, keys, holds) is on its SKU's master, so a master that comes
+  // back empty makes its SKUs answer 'missing' and the rebuild follows. redis-leased: see the next test.
   it.each(['redis-lua'])('%s: a master restarted empty mid-sale (its SKUs lost) is rebuilt from the ledger; exactly the stock sold, no acknowledged order lost', { timeout: 240_000 }, async (strategy) => {
     const own = await RedisCluster.start(3);
     try {
@@ -361,6 +373,109 @@ describe.skipIf(!ready)('serve on a real Redis Cluster (3 masters)', () => {
       for (const sku of SKUS) expect(rows.filter((r) => r.sku === sku).length, `sold of ${sku}`).toBe(STOCK);
       for (const s of [a, b]) await soldOut(s.url);
       expect(a.stderr() + b.stderr(), 'a process rebuilt the stock').toMatch(/rebuil/i);
+      await Promise.all([a.stop(), b.stop()]);
+      await dropKeysUnder(own.url, prefix);
+    } finally {
+      await own.stop();
+    }
+  });
+  // redis-leased keeps users' counts and keys on their own tags, on other masters than the stock. A master
+  // holding users but no stock restarted empty: its slots' markers are gone with them, the users' claims
+  // answer 'missing' and a rebuild from the ledger puts their counts and keys back (docs/stores.md, "On a
+  // Redis Cluster"). Before the markers, a key's retry here answered 409 instead of replaying its order.
+  it('redis-leased: a master holding users but no stock restarted empty is noticed and rebuilt; limits held, keyed retries replay, exactly the stock sold', { timeout: 240_000 }, async () => {
+    const own = await RedisCluster.start(3);
+    try {
+      const schema = newSchema('cleasedrestart');
+      const prefix = `flashsale:${schema}`;
+      const total = 200;
+      const sale = join(dir, `${schema}.json`);
+      writeFileSync(sale, JSON.stringify({ skus: [{ id: 'A', stock: total }], perUserLimit: 2 }));
+      const ownArgs = args(schema, sale, 'redis-leased').map((x) => (x === cluster!.url ? own.url : x));
+      const a = await serve(ownArgs);
+      const b = await serve(ownArgs);
+      const urls = [a.url, b.url];
+      const orders = new Map<string, { userId: string; orderId: string }>();
+      const statuses: Record<string, number> = {};
+      const note = (x: Answer) => {
+        const label = `${x.status}${x.error ? ` ${x.error}` : ''}`;
+        statuses[label] = (statuses[label] ?? 0) + 1;
+      };
+      const pool = async (n: number, job: (i: number) => Promise<void>) => {
+        let next = 0;
+        await Promise.all(Array.from({ length: 12 }, async () => {
+          while (next < n) await job(next++);
+        }));
+      };
+      // Phase 1: 40 users buy their 2 units each, keyed, retried through the other process (a replay).
+      const USERS1 = 40;
+      await pool(USERS1, async (i) => {
+        for (let n = 0; n < 2; n++) {
+          const key = `k-u${i}-${n}`;
+          const got = await checkout(urls[(i + n) % 2], 'A', `u${i}`, key);
+          note(got);
+          expect(got.status, `${key}: ${got.error}`).toBe(201);
+          orders.set(key, { userId: `u${i}`, orderId: got.orderId! });
+          const again = await checkout(urls[(i + n + 1) % 2], 'A', `u${i}`, key);
+          expect([again.status, again.orderId, again.replayed], `the retry of ${key}`).toEqual([201, got.orderId, true]);
+        }
+      });
+      // A marker in every slot; the victim: a master with users' keys and no stock.
+      const byNode = await own.keysByNode(prefix);
+      expect(byNode.reduce((sum, keys) => sum + keys.filter((k) => k.endsWith(':mark')).length, 0), 'one marker per slot').toBe(16384);
+      const usersOn = byNode.map((keys) => new Set(keys.flatMap((k) => /\{s\d+:u:(u\d+)\}/.exec(k)?.[1] ?? [])));
+      const candidates = byNode.map((keys, i) => i).filter((i) => !byNode[i].some((k) => k.endsWith(':stock')) && usersOn[i].size > 0);
+      expect(candidates.length, 'a master with users and no stock').toBeGreaterThan(0);
+      const victim = candidates.sort((x, y) => usersOn[y].size - usersOn[x].size)[0];
+      const lost = usersOn[victim];
+      await own.restart(victim);
+      expect((await own.keysByNode(prefix))[victim].filter((k) => /:mark$|\{s\d+:u:/.test(k)), "the victim came back empty: no marker, no user's keys").toEqual([]);
+
+      // Phase 2: every phase-1 user asks a third time (refused: the limit), then retries both keys (each
+      // replays its order, never a 409); meanwhile 70 new users buy the rest (2 each: 140 asks, 120 left).
+      await pool(USERS1 + 70, async (j) => {
+        if (j < USERS1) {
+          const why = lost.has(`u${j}`) ? ' (its data lost)' : '';
+          const third = async () => {
+            const got = await checkout(urls[j % 2], 'A', `u${j}`, `k-u${j}-2`);
+            note(got);
+            expect([got.status, got.error], `u${j}'s third unit${why}`).toEqual([429, 'limit_exceeded']);
+          };
+          // Half the users ask the third unit first, half retry first: either may be what finds the loss.
+          if (j % 2 === 0) await third();
+          for (let n = 0; n < 2; n++) {
+            const key = `k-u${j}-${n}`;
+            const again = await checkout(urls[(j + n + 1) % 2], 'A', `u${j}`, key);
+            expect([again.status, again.orderId, again.replayed], `the retry of ${key} after the restart${why}`).toEqual([201, orders.get(key)!.orderId, true]);
+          }
+          if (j % 2 === 1) await third();
+          return;
+        }
+        for (let n = 0; n < 2; n++) {
+          const key = `k-v${j}-${n}`;
+          const got = await checkout(urls[(j + n) % 2], 'A', `v${j}`, key);
+          note(got);
+          if (got.status === 201) orders.set(key, { userId: `v${j}`, orderId: got.orderId! });
+          else expect([got.status, got.error], key).toEqual([409, 'sold_out']);
+        }
+      });
+      expect(a.stderr() + b.stderr(), 'a process rebuilt the stock').toMatch(/rebuil/i);
+
+      const rows = await ledger(schema);
+      expect(rows.length, JSON.stringify(statuses)).toBe(total);
+      expect(new Set(rows.map((r) => r.order_id))).toEqual(new Set([...orders.values()].map((o) => o.orderId)));
+      const perUser = new Map<string, number>();
+      for (const r of rows) perUser.set(r.user_id, (perUser.get(r.user_id) ?? 0) + r.qty);
+      expect(Math.max(...perUser.values()), 'a user over the limit').toBeLessThanOrEqual(2);
+      for (const url of urls) {
+        let inv = await inventory(url, 'A');
+        const want = { initial: total, available: 0, reserved: 0, sold: total };
+        for (const until = Date.now() + 5000; JSON.stringify(inv) !== JSON.stringify(want) && Date.now() < until; ) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          inv = await inventory(url, 'A');
+        }
+        expect(inv).toEqual(want);
+      }
       await Promise.all([a.stop(), b.stop()]);
       await dropKeysUnder(own.url, prefix);
     } finally {

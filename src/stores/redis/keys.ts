@@ -10,6 +10,8 @@
 // spreads over shards; see docs/stores.md "Key layout".
 // SKUs are named by index, not id: ids are user input, and a '}' in one would end the tag early.
 
+import { keySlot, slotTag } from './slots.ts';
+
 export type KeyLayout = 'sku' | 'sale';
 
 export interface SkuKeys {
@@ -55,4 +57,19 @@ export function skuKeys(prefix: string, saleId: number, sku: number, layout: Key
 export function userKeys(prefix: string, saleId: number, userId: string, epoch: number): { units: string; keys: string } {
   const base = `${prefix}:{s${saleId}:u:${userId}}:e${epoch}`;
   return { units: `${base}:n`, keys: `${base}:keys` };
+}
+
+/**
+ * redis-leased: the sale's marker in one cluster slot, under a tag chosen to hash to that slot (slots.ts),
+ * holding the stock epoch of the last rebuild. A rebuild writes one in every slot; a user's CLAIM reads
+ * the one in its own slot, so a master that came back empty (its markers gone with its users' counts and
+ * keys) answers 'missing' and a rebuild follows. See docs/stores.md "On a Redis Cluster".
+ */
+export function slotMarkKey(prefix: string, saleId: number, slot: number): string {
+  return `${prefix}:{${slotTag(slot)}}:s${saleId}:mark`;
+}
+
+/** The marker next to a user's count and keys: in the slot their names hash to. */
+export function userMarkKey(prefix: string, saleId: number, userId: string): string {
+  return slotMarkKey(prefix, saleId, keySlot(userKeys(prefix, saleId, userId, 0).units));
 }

@@ -79,16 +79,23 @@ return redis.call('HINCRBY', stock, 'avail', units)
 );
 
 /**
- * KEYS units, keys (one user's, one epoch). ARGV qty, limit, key, fingerprint, holdId, peek.
- * The per-purchase part of redis-leased: the key first (replay or mismatch), then the limit.
+ * KEYS units, keys (one user's, one epoch), mark (the sale's marker in their slot: keys.ts userMarkKey).
+ * ARGV qty, limit, key, fingerprint, holdId, peek, epoch.
+ * The per-purchase part of redis-leased: the marker first, then the key (replay or mismatch), then the limit.
  * With peek = 1 only the key is looked at (a sold-out answer must still replay a keyed retry).
- * Returns code, value: ok | none | limit | replay holdId|answer | mismatch.
+ * 'missing' when the marker is gone or older than `epoch`: the master holding this slot lost its data
+ * (restarted empty) since the rebuild that wrote it, and with it this user's count and keys — a rebuild
+ * from the ledger must put them back. A marker newer than `epoch` is a rebuild since the caller's lease:
+ * not missing (the ledger refuses the old epoch's order; the caller adopts the new epoch at its next LEASE).
+ * Returns code, value: ok | none | limit | replay holdId|answer | mismatch | missing.
  */
 export const CLAIM = new RedisScript(
   'lease_claim',
   `
-local units, idem = KEYS[1], KEYS[2]
+local units, idem, mark = KEYS[1], KEYS[2], KEYS[3]
 local qty, limit, key, fp, hold, peek = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local marked = tonumber(redis.call('GET', mark) or '-1')
+if marked < tonumber(ARGV[7]) then return {'missing', ''} end
 if key ~= '' then
   local seen = redis.call('HGET', idem, key)
   if seen then

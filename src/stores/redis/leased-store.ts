@@ -22,12 +22,13 @@
 // units of a released or expired reservation go back to the pool, which every owner's next LEASE sees.
 import type { HoldRef, StockLoad, StockStore, StoreSnapshot, TakeRequest, TakeResult } from '../stock-store.ts';
 import { StoreUnavailableError } from '../../errors.ts';
-import { skuKeys, userKeys, type SkuKeys } from './keys.ts';
+import { skuKeys, slotMarkKey, userKeys, userMarkKey, type SkuKeys } from './keys.ts';
 import type { RedisLink } from './link.ts';
 import { CLAIM, LEASE, RETURN, SETTLE } from './lease-lua.ts';
 import { HOLD } from './leased-reserve-lua.ts';
 import { LeasedReservations } from './leased-reservations.ts';
 import { LOAD } from './lua.ts';
+import { SLOTS } from './slots.ts';
 
 export interface RedisLeasedOptions {
   prefix: string;
@@ -54,6 +55,8 @@ const UNITS = 0;
 const WAIT_STEP_MS = 10;
 /** Rebuild writes go in chunks of this many entries (one script call each). */
 const LOAD_CHUNK = 500;
+/** Slot markers written at once by a rebuild (one MSET on one server; on a cluster, SETs in flight together, pipelined). */
+const MARK_CHUNK = 2048;
 /** A reserve whose units were taken under an epoch a rebuild just replaced tries again this often. */
 const HOLD_TRIES = 3;
 
@@ -94,6 +97,8 @@ export class RedisLeasedStock implements StockStore {
     const heartbeatMs = options.heartbeatMs ?? 100;
     this.#o = { leaseSize: 256, ttlMs, heartbeatMs, maxWaitMs: ttlMs + 4 * heartbeatMs, ...options };
     if (!(this.#o.heartbeatMs * 4 <= this.#o.ttlMs)) throw new RangeError(`heartbeatMs ${this.#o.heartbeatMs} must be at most a quarter of ttlMs ${this.#o.ttlMs}`);
+    // A brace in the prefix would move every key's hash tag, and the slot markers with it (keys.ts).
+    if (/[{}]/.test(options.prefix)) throw new RangeError(`redis-leased: the key prefix ${JSON.stringify(options.prefix)} must not contain '{' or '}'`);
     this.#keys = Array.from({ length: options.skuCount }, (_, sku) => skuKeys(options.prefix, options.saleId, sku, 'sku'));
     this.#loading = this.#keys.map((k) => k.stock.replace(/:stock$/, ':loading'));
     this.#local = new Int32Array(new SharedArrayBuffer(Math.max(1, options.skuCount) * STRIDE * 4));
@@ -263,10 +268,12 @@ export class RedisLeasedStock implements StockStore {
   }
 
   async #claim(r: TakeRequest, epoch: number, peek: boolean): Promise<TakeResult> {
-    const keys = this.#userKeys(r.userId, epoch);
-    const reply = (await CLAIM.run(this.#link, keys, [r.qty, r.limit, r.key ?? '', r.key === null ? '' : String(r.fingerprint), r.holdId, peek ? '1' : '0'])) as unknown[]; // the claim script answers a flat array
+    const keys = [...this.#userKeys(r.userId, epoch), userMarkKey(this.#o.prefix, this.#o.saleId, r.userId)];
+    const reply = (await CLAIM.run(this.#link, keys, [r.qty, r.limit, r.key ?? '', r.key === null ? '' : String(r.fingerprint), r.holdId, peek ? '1' : '0', epoch])) as unknown[]; // the claim script answers a flat array
     const [code, value] = reply.map(String);
     if (code === 'ok') return { kind: 'taken', epoch };
+    // The user's slot lost its marker: its master came back empty, this user's count and keys with it.
+    if (code === 'missing') return { kind: 'missing' };
     if (code === 'none') return { kind: 'sold_out' };
     if (code === 'limit') return { kind: 'limit' };
     if (code === 'mismatch') return { kind: 'mismatch' };
@@ -333,6 +340,9 @@ export class RedisLeasedStock implements StockStore {
   /**
    * Rebuild: pool = initial − sold − held, no leases; users' counts and checkouts' keys under the new
    * epoch's names; open reservations as holds with their expiry, and keys of reserves and pays, under the SKU's tag.
+   * First (once every SKU is loading, before any user's data) the new epoch in every slot's marker: a
+   * master that loses its data after that loses its markers too, and its users' claims answer 'missing'
+   * once the stock is back — a rebuild cut short or undone by a restart is noticed again.
    */
   async load(state: StockLoad): Promise<boolean> {
     const { epoch } = state;
@@ -340,6 +350,7 @@ export class RedisLeasedStock implements StockStore {
     for (let sku = 0; sku < this.#keys.length; sku++) {
       if ((await LOAD.run(this.#link, all(sku), ['begin', epoch, '1'])) !== 1) return false;
     }
+    await this.#mark(epoch);
     // Sale-wide per user (redis-leased holds the limit over all SKUs).
     const units = new Map<string, number>();
     for (const [, user, n] of state.users) units.set(user, (units.get(user) ?? 0) + n);
@@ -371,6 +382,22 @@ export class RedisLeasedStock implements StockStore {
       this.#epoch[sku] = -1;
     }
     return true;
+  }
+
+  /**
+   * The sale's marker in every cluster slot (on one server too: 16384 small keys, harmless — one server
+   * loses everything at once, and the stock answers 'missing' then). On a cluster a command's keys must
+   * share a slot: one SET per slot, pipelined; on one server, MSETs of a chunk each. A slow rebuild that
+   * lost its lock may write an older epoch over a newer one: claims then answer 'missing' and one more
+   * rebuild runs (never a wrong answer).
+   */
+  async #mark(epoch: number): Promise<void> {
+    const key = (slot: number) => slotMarkKey(this.#o.prefix, this.#o.saleId, slot);
+    for (let from = 0; from < SLOTS; from += MARK_CHUNK) {
+      const slots = Array.from({ length: Math.min(SLOTS, from + MARK_CHUNK) - from }, (_, i) => from + i);
+      if (this.#link.masters === undefined) await this.#link.call(['MSET', ...slots.flatMap((slot) => [key(slot), epoch])]);
+      else await Promise.all(slots.map((slot) => this.#link.call(['SET', key(slot), epoch])));
+    }
   }
 
   /** Returns every unsold unit to the pool and stops the heartbeat. */
