@@ -24,6 +24,7 @@ import { runLoadInline } from '../src/load/inline.ts';
 import { closedLoopPlan } from './closed-loop-plan.ts';
 import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 import { percentilesMs } from '../src/common/histogram.ts';
+import { spread } from './stats.ts';
 
 const BODY = '{"sku":"phone","userId":"u1","qty":1}';
 const RESPONSE = Buffer.from('HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"orderId":"o1"}');
@@ -222,14 +223,6 @@ function cpuTotal(u: NodeJS.CpuUsage): number {
   return u.user + u.system;
 }
 
-/** Median and range of a list of ratios, rounded. */
-function spread(xs: number[]): { median: number; min: number; max: number } {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 1000) / 1000;
-  if (v.length === 0) return { median: NaN, min: NaN, max: NaN };
-  const mid = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  return { median: r(mid), min: r(v[0]), max: r(v.at(-1)!) };
-}
 
 function fmt(s: { median: number; min: number; max: number }, unit = '×'): string {
   return `${s.median.toFixed(2)}${unit} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`;

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { spread } from './stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -74,13 +75,6 @@ for (let p = 0; p < pairs; p++) {
   if (!values.json) process.stderr.write(`pair ${p + 1}/${pairs}: ${got.new!.map((r) => `${r.threads}:${r.ledger} new ${r.checkoutsPerSec}/s ${r.serviceCpuUsPerCheckout} µs, base ${got.base!.find((x) => x.threads === r.threads && x.ledger === r.ledger)?.checkoutsPerSec}/s ${got.base!.find((x) => x.threads === r.threads && x.ledger === r.ledger)?.serviceCpuUsPerCheckout} µs`).join('; ')}\n`);
 }
 
-function spread(xs: number[]): { median: number; min: number; max: number } {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 1000) / 1000;
-  if (v.length === 0) return { median: NaN, min: NaN, max: NaN };
-  const mid = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  return { median: r(mid), min: r(v[0]), max: r(v.at(-1)!) };
-}
 const summary = Object.fromEntries([...ratios].map(([row, acc]) => [row, Object.fromEntries(figures.map((f) => [f, spread(acc[f])]))]));
 if (values.json) console.log(JSON.stringify({ bench: 'service-ab', pairs, rows: values.rows, durationSec: Number(values.duration), ratios: summary, absolute }));
 else {

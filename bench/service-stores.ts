@@ -27,7 +27,7 @@ import { Pool } from 'undici';
 import pg from 'pg';
 import { dropKeysUnder } from '../src/stores/redis/link.ts';
 import { redisLines } from '../src/stock/lab/lines.ts';
-import { median, range } from './stores-stats.ts';
+import { median, range } from './stats.ts';
 
 const { values } = parseArgs({
   options: {

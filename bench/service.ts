@@ -24,6 +24,7 @@ import { startService } from '../src/service/index.ts';
 import { startBareService } from './service-bare.ts';
 import { formatProfileTable, profileTable } from './service-profile.ts';
 import { cpuByRole, threadTimes, type ThreadCpu } from './service-threads.ts';
+import { spread } from './stats.ts';
 
 interface AutocannonResult {
   '2xx': number;
@@ -344,10 +345,3 @@ async function main(): Promise<void> {
   console.log(`durable / bare line (node:http + JSON + atomic take): 1 thread ${f(toBare.threads1)}, 2 threads ${f(toBare.threads2)}  (median, range over ${rounds} round(s); the rows above are the last round)`);
 }
 
-function spread(xs: number[]): { median: number; min: number; max: number } {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 1000) / 1000;
-  if (v.length === 0) return { median: NaN, min: NaN, max: NaN };
-  const mid = v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  return { median: r(mid), min: r(v[0]), max: r(v.at(-1)!) };
-}

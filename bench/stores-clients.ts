@@ -13,7 +13,7 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { connectRedis, type RedisClientName } from '../src/stores/redis/link.ts';
 import { TAKE } from '../src/stores/redis/lua.ts';
-import { median, range } from './stores-stats.ts';
+import { median, range } from './stats.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {

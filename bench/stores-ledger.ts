@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import postgres from 'postgres';
 import { PgLedger } from '../src/stores/postgres/ledger.ts';
 import { PgGroupCommitter } from '../src/stores/postgres/group-commit.ts';
-import { median, range } from './stores-stats.ts';
+import { median, range } from './stats.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: number) => {

@@ -17,7 +17,7 @@ import { LAB_DESIGNS, labDesign, lineOf, race, type LabDesignName, type LabEnv, 
 import { pgbenchLine, redisLines, type Line } from '../src/stock/lab/lines.ts';
 import { clientTable, compareClients } from './stores-clients.ts';
 import { ledgerTable, measureLedger } from './stores-ledger.ts';
-import { median, range } from './stores-stats.ts';
+import { median, range } from './stats.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: string) => {
