@@ -9,7 +9,8 @@
 //            sweepers); the order — whose id IS the reservation id, so a reservation can be sold once
 //            even if a rebuild brought it back — commits in PostgreSQL before the 201; then the hold
 //            becomes sold in Redis
-//   release  claim, the row marked released in PostgreSQL, then units and allowance back in Redis
+//   release  claim, the row marked released in PostgreSQL (fenced by the stock epoch of the claim: after a
+//            rebuild 503 stock_rebuilt, the claim put back, retried), then units and allowance back in Redis
 //   expiry   every process sweeps every 100 ms: one script per SKU expires what is due, atomically
 //
 // On redis-leased the reserve takes its units from the process's lease and moves them to a hold in Redis
@@ -221,7 +222,7 @@ export class StoreReservations {
     const latency = this.#sale.payment.latencyMs;
     if (latency > 0) await paymentDelay(latency);
     if (this.#payment.declines(this.#sale.payment.declineRate)) {
-      await this.#release(hold);
+      await this.#release(hold, c.epoch);
       return refusal(402, 'payment_declined', 'the payment was declined; the units went back on sale');
     }
     let refused: string | null;
@@ -262,20 +263,38 @@ export class StoreReservations {
     }
     if (c.kind === 'busy') return reply.error(res, 409, 'reservation_busy', 'another request is paying or releasing this reservation');
     if (c.kind === 'gone') return reply.error(res, 404, 'reservation_not_found', 'no such reservation (expired, paid or never made)');
+    let refused: string | null;
     try {
-      await links.pgReservations.release(id, this.#saleId);
+      refused = await links.pgReservations.release(id, this.#saleId, c.epoch);
     } catch (e) {
       await this.#holds.unclaim(c.hold).catch(() => {});
       return reply.error(res, 503, 'ledger_unavailable', `the release could not be recorded: ${messageOf(e)}; retry shortly`, ['retry-after', '1']);
+    }
+    if (refused !== null) {
+      // Fenced: a rebuild raised the stock epoch since the claim and counted this reservation open; it
+      // writes the hold back open in Redis, so the units must not go back here. The claim is put back (a
+      // no-op on a hold the rebuild already rewrote); the retry claims under the new epoch and releases.
+      await this.#holds.unclaim(c.hold).catch(() => {});
+      if (refused.startsWith('stale stock epoch')) return reply.error(res, 503, 'stock_rebuilt', `the stock was rebuilt from the ledger while this reservation was released (${refused}); retry`, ['retry-after', '1']);
+      return reply.error(res, 503, 'ledger_unavailable', `the release could not be recorded: ${refused}; retry shortly`, ['retry-after', '1']);
     }
     await this.#holds.drop(sku, [id]).catch(() => 0);
     reply.done(res, 204, '');
   }
 
   /** A claimed reservation ends without an order (declined): recorded, then its units go back. */
-  async #release(hold: ReservedHold): Promise<void> {
+  async #release(hold: ReservedHold, epoch: number): Promise<void> {
     // A release the ledger did not record is still given back: a rebuild before expiry would hold it again until then.
-    await this.#links.pgReservations.release(hold.holdId, this.#saleId).catch(() => {});
+    const refused = await this.#links.pgReservations.release(hold.holdId, this.#saleId, epoch).catch(() => null);
+    if (refused !== null) {
+      // Fenced (a rebuild raised the stock epoch since the claim): the rebuild counted the reservation open
+      // and writes its hold back open in Redis, so its units are not given back here (a drop before that
+      // rewrite is undone by it; one after it frees units the ledger still counts reserved). The claim is
+      // put back; the hold stays reserved until a DELETE releases it (under the new epoch) or it expires —
+      // then its units go back on sale, once. Late, never sold twice.
+      await this.#holds.unclaim(hold).catch(() => {});
+      return;
+    }
     await this.#holds.drop(hold.sku, [hold.holdId]).catch(() => 0);
   }
 

@@ -11,7 +11,9 @@
 // refused (a stale epoch, a duplicate id or key, a bad field) fails alone; a statement that failed fails
 // every reserve in it. Releases stay one statement each: each is a request's own UPDATE of one row that
 // must be durable before its units go back in Redis, and they are few next to reserves (a pay or an expiry
-// ends most reservations without writing here).
+// ends most reservations without writing here). A release is fenced as a reserve is: its UPDATE runs only
+// under the epoch its hold was claimed under, so a release that straddles a rebuild is refused (503
+// stock_rebuilt, retried) instead of being recorded after the rebuild counted the reservation open.
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { messageOf, StoreUnavailableError } from '../../errors.ts';
@@ -77,7 +79,15 @@ export class PgReservations {
         `FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], $8::text[], $9::int[], $10::text[], $11::bigint[]) AS t(r, s, u, q, c, x, k, f, a, e), f ` +
         `WHERE t.e = f.stock_epoch ON CONFLICT DO NOTHING RETURNING reservation_id) ` +
         `SELECT f.stock_epoch, ARRAY(SELECT reservation_id FROM ins) AS ids FROM f`,
-      release: `UPDATE ${s}.reservations SET state = 'released' WHERE reservation_id = $1 AND sale_id = $2 AND state = 'open'`,
+      // Fenced as the insert: the sale row FOR SHARE first (so a rebuild's epoch bump, an UPDATE of that
+      // row, orders against it: the release commits before the bump, and the rebuild's count sees it
+      // released, or it reads the bumped epoch and is refused), the row marked only under the epoch the
+      // hold was claimed under; the epoch returned tells a refusal from a row already ended.
+      release:
+        `WITH f AS MATERIALIZED (SELECT stock_epoch FROM ${s}.sales WHERE id = $2 FOR SHARE), ` +
+        `u AS (UPDATE ${s}.reservations r SET state = 'released' FROM f ` +
+        `WHERE r.reservation_id = $1 AND r.sale_id = $2 AND r.state = 'open' AND f.stock_epoch = $3 RETURNING 1) ` +
+        `SELECT f.stock_epoch FROM f`,
       fate:
         `SELECT r.state, EXISTS (SELECT 1 FROM ${s}.orders o WHERE o.order_id = r.reservation_id) AS paid ` +
         `FROM ${s}.reservations r WHERE r.reservation_id = $1 AND r.sale_id = $2`,
@@ -123,9 +133,18 @@ export class PgReservations {
     return why;
   }
 
-  /** Records a release (before its units go back in Redis, so a rebuild in between cannot bring it back). */
-  async release(reservationId: string, saleId: number): Promise<void> {
-    await this.#query('release', this.#sql.release, [reservationId, saleId]);
+  /**
+   * Records a release (before its units go back in Redis, so a rebuild in between cannot bring it back),
+   * fenced by `epoch`, the stock epoch the hold was claimed under: null once recorded (or the row was not
+   * open), or why it was refused — a stale stock epoch: a rebuild raised it since the claim, and may have
+   * counted the reservation open; the caller must not drop the hold (the rebuild writes it back open).
+   */
+  async release(reservationId: string, saleId: number, epoch: number): Promise<string | null> {
+    if (!Number.isSafeInteger(epoch)) return 'epoch must be a whole number';
+    const got = await this.#query('release', this.#sql.release, [reservationId, saleId, epoch]);
+    if (got.rows.length === 0) throw new StoreUnavailableError(`ledger at ${redactUrl(this.#url)} has no sale ${saleId}: the release could not be written`);
+    const current = Number(got.rows[0].stock_epoch);
+    return current === epoch ? null : `stale stock epoch ${epoch} (the stock was rebuilt: epoch ${current})`;
   }
 
   async fate(reservationId: string, saleId: number): Promise<ReservationFate> {
