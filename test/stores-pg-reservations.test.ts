@@ -1,9 +1,10 @@
 // Reservations' rows on the real PostgreSQL, group-committed (src/stores/postgres/reservations.ts): reserves
 // that arrive together go in one statement — one transaction — and each row still answers alone: a
 // stale stock epoch or a duplicate id or key refuses that row and commits the rest; a statement that
-// failed as a whole fails every reserve in it and writes none. Through the service (both stock
-// strategies), a concurrent reserve crowd commits in fewer statements than reservations (/metrics), and
-// every 201 has its row.
+// failed as a whole fails every reserve in it and writes none. A release is fenced by the stock epoch
+// too: refused under an old one (also when it waited on the fence while a rebuild raised the epoch).
+// Through the service (both stock strategies), a concurrent reserve crowd commits in fewer statements
+// than reservations (/metrics), and every 201 has its row.
 import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PgLedger } from '../src/stores/postgres/ledger.ts';
@@ -115,6 +116,41 @@ describe.skipIf(!postgres.ok)('PgReservations: group commit', () => {
     expect(await ids(schema)).toEqual(['first', 'w', 'y']);
     const keys = await sql(`SELECT reservation_id, idempotency_key FROM ${schema}.reservations WHERE idempotency_key IS NOT NULL ORDER BY reservation_id`);
     expect(keys).toEqual([{ reservation_id: 'first', idempotency_key: 'k1' }, { reservation_id: 'y', idempotency_key: 'k2' }]);
+  });
+
+  it('a release is fenced by the stock epoch: refused under an old epoch (the row stays open), recorded under the current one', { timeout: 60_000 }, async () => {
+    const { schema, ledger, sale, epoch, resv } = await setup();
+    expect(await resv.insert(row(sale, epoch, 'held'))).toBeNull();
+    const { epoch: rebuilt } = await ledger.beginRebuild(sale);
+    const state = async () => (await sql<{ state: string }>(`SELECT state FROM ${schema}.reservations WHERE reservation_id = 'held'`))[0].state;
+    expect(await resv.release('held', sale, epoch)).toBe(`stale stock epoch ${epoch} (the stock was rebuilt: epoch ${rebuilt})`);
+    expect(await state()).toBe('open');
+    expect(await resv.release('held', sale, rebuilt)).toBeNull();
+    expect(await state()).toBe('released');
+    expect(await resv.release('held', sale, rebuilt), 'a row already released: nothing to do').toBeNull();
+    await expect(resv.release('held', sale + 1000, rebuilt)).rejects.toBeInstanceOf(StoreUnavailableError);
+  });
+
+  it('a release waiting on the fence while a rebuild raises the epoch reads the raised epoch and is refused', { timeout: 60_000 }, async () => {
+    const { schema, sale, epoch, resv } = await setup();
+    expect(await resv.insert(row(sale, epoch, 'held'))).toBeNull();
+    // The rebuild's bump, held open: the release's FOR SHARE on the sale row waits for it.
+    const bump = new pg.Client({ connectionString: POSTGRES_URL });
+    await bump.connect();
+    closers.push(() => bump.end());
+    await bump.query('BEGIN');
+    await bump.query(`UPDATE ${schema}.sales SET stock_epoch = stock_epoch + 1 WHERE id = $1`, [sale]);
+    const released = resv.release('held', sale, epoch);
+    let waiting = 0;
+    for (const until = Date.now() + 20_000; waiting === 0 && Date.now() < until; ) {
+      const r = await sql(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%UPDATE ${schema}.reservations r SET state%`]);
+      waiting = r.length;
+      if (waiting === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(waiting, 'the release waits for the epoch bump').toBe(1);
+    await bump.query('COMMIT');
+    expect(await released).toBe(`stale stock epoch ${epoch} (the stock was rebuilt: epoch ${epoch + 1})`);
+    expect((await sql(`SELECT state FROM ${schema}.reservations WHERE reservation_id = 'held'`))[0].state).toBe('open');
   });
 
   it('a statement that failed as a whole rejects every reserve in it and writes none; the next batch commits', { timeout: 60_000 }, async () => {
