@@ -2,9 +2,11 @@
 // instances on one schema and key prefix behave as one service — reserve on one, pay or release on the
 // other; expiry gives the units back once; a pay racing a release of one reservation sells at most once;
 // keyed retries replay across instances; an open reservation survives a --rebuild-stock restart and stays
-// payable, while expired, released and paid ones are not brought back. Every case runs on both stock
-// strategies: redis-lua (the reserve takes from the SKU's stock in Redis) and redis-leased (it takes from a
-// process's lease and moves the units to a hold in Redis). Inventories read through another instance are
+// payable, while expired, released and paid ones are not brought back; a release that straddles a rebuild
+// is refused 503 stock_rebuilt (fenced by the stock epoch) and its retry releases the units, and a declined
+// pay's release refused so leaves the hold open for a DELETE (or its expiry). Every case runs on both
+// stock strategies: redis-lua (the reserve takes from the SKU's stock in Redis) and redis-leased (it takes
+// from a process's lease and moves the units to a hold in Redis). Inventories read through another instance are
 // polled: redis-leased's totals count other processes' leases as of their last heartbeat (100 ms).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -90,6 +92,43 @@ async function inventoryWhen(base: string, ok: (i: Awaited<ReturnType<typeof inv
     inv = await inventory(base);
   }
   return inv;
+}
+
+/**
+ * Runs `request` while a rebuild's stock-epoch bump is held open in PostgreSQL (an uncommitted UPDATE of
+ * the sale's row), waits until the request's release waits on its fence (the sale row FOR SHARE), then
+ * commits the bump: the release reads the raised epoch. Returns the request's answer.
+ */
+async function underEpochBump(schema: string, saleId: number, request: () => Promise<Answer>): Promise<Answer> {
+  const bump = new pg.Client({ connectionString: POSTGRES_URL });
+  await bump.connect();
+  try {
+    await bump.query('BEGIN');
+    await bump.query(`UPDATE ${schema}.sales SET stock_epoch = stock_epoch + 1 WHERE id = $1`, [saleId]);
+    const answer = request();
+    let waiting = 0;
+    for (const until = Date.now() + 20_000; waiting === 0 && Date.now() < until; ) {
+      const w = await lockWaiters(`%UPDATE ${schema}.reservations r SET state%`);
+      waiting = w;
+      if (waiting === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(waiting, 'the release waits on the stock-epoch fence').toBe(1);
+    await bump.query('COMMIT');
+    return await answer;
+  } finally {
+    await bump.end();
+  }
+}
+
+/** How many statements matching `pattern` wait on a lock. */
+async function lockWaiters(pattern: string): Promise<number> {
+  const client = new pg.Client({ connectionString: POSTGRES_URL });
+  await client.connect();
+  try {
+    return (await client.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [pattern])).rows.length;
+  } finally {
+    await client.end();
+  }
 }
 
 /** Runs `each` over `items`, `n` at a time. */
@@ -345,6 +384,42 @@ describe.skipIf(!ready).each(['redis-lua', 'redis-leased'] as const)('reservatio
     expect([paid.status, paid.replayed]).toEqual([201, false]);
     expect((await pay(a.url, r.json.reservationId, 'pk-busy')).replayed).toBe(true);
     await stop(a);
+  });
+
+  it('a release that straddles a rebuild is refused 503 stock_rebuilt; its retry after the rebuild answers 204 and the units are back', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const a = await start(schema, sale());
+    const r = await reserve(a.url, 'leaver');
+    expect(r.status).toBe(201);
+    const id = r.json.reservationId as string;
+    const got = await underEpochBump(schema, a.saleId, () => release(a.url, id));
+    expect([got.status, got.json.error]).toEqual([503, 'stock_rebuilt']);
+    // The ledger still has it open: a rebuild (another process, --rebuild-stock) holds it again.
+    const b = await start(schema, sale(), { rebuildStock: true });
+    await expectInventory(a.url, { initial: 20, available: 19, reserved: 1, sold: 0 });
+    expect((await release(a.url, id)).status, 'the retry, under the rebuilt epoch').toBe(204);
+    await expectInventory(a.url, { initial: 20, available: 20, reserved: 0, sold: 0 });
+    await expectInventory(b.url, { initial: 20, available: 20, reserved: 0, sold: 0 });
+    expect((await release(b.url, id)).status, 'released once').toBe(404);
+    await Promise.all([stop(a), stop(b)]);
+  });
+
+  it('a declined pay whose release straddles a rebuild answers 402 and leaves the hold open: a DELETE after the rebuild gives the units back', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const s = sale({ payment: { declineRate: 1, latencyMs: 0 } });
+    const a = await start(schema, s);
+    const r = await reserve(a.url, 'decliner');
+    expect(r.status).toBe(201);
+    const id = r.json.reservationId as string;
+    const got = await underEpochBump(schema, a.saleId, () => pay(a.url, id));
+    expect([got.status, got.json.error]).toEqual([402, 'payment_declined']);
+    const b = await start(schema, s, { rebuildStock: true });
+    await expectInventory(a.url, { initial: 20, available: 19, reserved: 1, sold: 0 });
+    expect((await release(a.url, id)).status).toBe(204);
+    await expectInventory(a.url, { initial: 20, available: 20, reserved: 0, sold: 0 });
+    await expectInventory(b.url, { initial: 20, available: 20, reserved: 0, sold: 0 });
+    expect(await ledger(schema)).toEqual([]);
+    await Promise.all([stop(a), stop(b)]);
   });
 
   it('a reservation that expired while no process swept is not brought back by a --rebuild-stock restart', { timeout: 120_000 }, async () => {
