@@ -118,8 +118,8 @@ describe.skipIf(!ready)('serve --stock-strategy redis-leased', () => {
     const paid = await post(b.url, '/api/v1/orders', { reservationId: r1.json.reservationId });
     expect(paid.status, 'paid through another process').toBe(201);
     // b judges the dead a by its lapsed heartbeat (about 3 s) and rebuilds: wait for that rebuild, so none
-    // runs under the releases below (a release that straddles a rebuild holds its unit until the
-    // reservation's expiry, 60 s here: docs/stores.md, Not done).
+    // runs under the release below (a release that straddles a rebuild is refused 503 stock_rebuilt, to be
+    // retried: docs/stores.md, "Releases are fenced"; this test expects its 204 at once).
     const judgedBy = Date.now() + 20_000;
     while (!/stock_rebuilt: stock epoch \d+ rebuilt from the ledger/.test(b.stderr()) && Date.now() < judgedBy) await new Promise((r) => setTimeout(r, 100));
     expect(b.stderr(), 'b rebuilt after judging a').toMatch(/stock_rebuilt: stock epoch \d+ rebuilt from the ledger/);
