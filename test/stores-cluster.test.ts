@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { dropPgSchema, postgresAvailable, POSTGRES_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
+import { dropPgSchema, pgRows, postgresAvailable, POSTGRES_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 import { RedisCluster, redisClusterTools } from './helpers/redis-cluster.ts';
 import { killAll, serve, type Served } from './helpers/serve.ts';
 import { isRedisClusterUrl, parseRedisUrl, redactUrl } from '../src/stores/url.ts';
@@ -185,13 +184,7 @@ async function crowd(urls: [string, string], onBought?: (n: number) => void): Pr
 
 async function ledger(schema: string): Promise<Array<{ order_id: string; sku: string; user_id: string; qty: number; idempotency_key: string | null }>> {
   if (!/^[a-z0-9_]+$/.test(schema)) throw new RangeError(schema);
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    return (await client.query(`SELECT order_id, sku, user_id, qty, idempotency_key FROM ${schema}.orders`)).rows as Array<{ order_id: string; sku: string; user_id: string; qty: number; idempotency_key: string | null }>;
-  } finally {
-    await client.end();
-  }
+  return pgRows(`SELECT order_id, sku, user_id, qty, idempotency_key FROM ${schema}.orders`);
 }
 
 async function inventory(url: string, sku: string): Promise<{ initial: number; available: number; reserved: number; sold: number }> {

@@ -11,7 +11,7 @@ import { PgLedger } from '../src/stores/postgres/ledger.ts';
 import { PgReservations, type ReservationRow } from '../src/stores/postgres/reservations.ts';
 import { StoreUnavailableError } from '../src/errors.ts';
 import { startStoreService, type RunningStoreService } from '../src/service/on-stores.ts';
-import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
+import { dropPgSchema, pgRows, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 
 const redis = await redisAvailable();
 const postgres = await postgresAvailable();
@@ -34,15 +34,7 @@ function newSchema(): string {
   return s;
 }
 
-async function sql<T = any>(text: string, values: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: POSTGRES_URL });
-  await c.connect();
-  try {
-    return (await c.query(text, values)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const sql = <T = any>(text: string, values: unknown[] = []): Promise<T[]> => pgRows<T>(text, values);
 
 /** A ledger with one sale, and reservations on its schema counting their statements. */
 async function setup(): Promise<{ schema: string; ledger: PgLedger; sale: number; epoch: number; resv: PgReservations; statements: () => number }> {

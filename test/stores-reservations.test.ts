@@ -10,7 +10,7 @@
 // polled: redis-leased's totals count other processes' leases as of their last heartbeat (100 ms).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { dropPgSchema, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
+import { dropPgSchema, pgRows, dropRedisKeys, postgresAvailable, POSTGRES_URL, redisAvailable, REDIS_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 import { startStoreService, type RunningStoreService } from '../src/service/on-stores.ts';
 import type { SaleDefinition } from '../src/service/sale.ts';
 import type { StockStoreDesign } from '../src/stores/stock-store.ts';
@@ -75,13 +75,7 @@ const release = (base: string, reservationId: string) => call(base, 'DELETE', `/
 const inventory = async (base: string) => (await call(base, 'GET', '/api/v1/inventory/A')).json as { initial: number; available: number; reserved: number; sold: number };
 
 async function ledger(schema: string): Promise<Array<{ order_id: string; user_id: string; qty: number }>> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    return (await client.query(`SELECT order_id, user_id, qty FROM ${schema}.orders`)).rows;
-  } finally {
-    await client.end();
-  }
+  return pgRows(`SELECT order_id, user_id, qty FROM ${schema}.orders`);
 }
 
 /** Polls until `ok` holds for the inventory, or the bound runs out (then the last one is returned). */

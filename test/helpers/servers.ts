@@ -92,15 +92,20 @@ export async function dropRedisKeys(prefix: string, url = REDIS_URL): Promise<vo
   await dropKeysUnder(url, prefix);
 }
 
-/** Drops a test's PostgreSQL schema and everything in it. */
-export async function dropPgSchema(schema: string, url = POSTGRES_URL): Promise<void> {
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`schema ${schema}`);
+/** One statement on a connection of its own: the rows it returned. */
+export async function pgRows<T = Record<string, unknown>>(sql: string, params: unknown[] = [], url = POSTGRES_URL): Promise<T[]> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    return (await client.query(sql, params)).rows as T[];
   } finally {
     await client.end();
   }
+}
+
+/** Drops a test's PostgreSQL schema and everything in it. */
+export async function dropPgSchema(schema: string, url = POSTGRES_URL): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new RangeError(`schema ${schema}`);
+  await pgRows(`DROP SCHEMA IF EXISTS ${schema} CASCADE`, [], url);
 }

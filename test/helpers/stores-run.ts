@@ -4,10 +4,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import type { RunResult } from '../../src/contract/result.ts';
 import { afterAll } from 'vitest';
-import { dropPgSchema, dropRedisKeys, POSTGRES_URL, REDIS_URL } from './servers.ts';
+import { dropPgSchema, pgRows, dropRedisKeys, POSTGRES_URL, REDIS_URL } from './servers.ts';
 
 /** `--service-processes N --stock-store <redis> --ledger <postgres>`. */
 export function storesFlags(processes: number, stockStore = REDIS_URL): string[] {
@@ -43,24 +42,15 @@ export function readRun(out: string): RunResult {
   return JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as RunResult; // written by the run under test
 }
 
-async function query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: POSTGRES_URL });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 /** The orders in a run's schema, read straight from PostgreSQL (not through the service). */
 export async function ledgerRows(schema: string): Promise<Array<{ order_id: string; user_id: string; qty: number }>> {
   if (!/^[a-z0-9_]+$/.test(schema)) throw new RangeError(schema);
-  return query(`SELECT order_id, user_id, qty FROM ${schema}.orders`);
+  return pgRows(`SELECT order_id, user_id, qty FROM ${schema}.orders`);
 }
 
 export async function schemaExists(schema: string): Promise<boolean> {
-  return (await query<{ n: string }>('SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1', [schema]))[0].n !== '0';
+  return (await pgRows<{ n: string }>('SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1', [schema]))[0].n !== '0';
 }
 
 /** Pids of live processes whose argv (or the title redis-server gives itself) contains every needle
