@@ -28,7 +28,7 @@ import { CLAIM, LEASE, RETURN, SETTLE } from './lease-lua.ts';
 import { HOLD } from './leased-reserve-lua.ts';
 import { LeasedReservations } from './leased-reservations.ts';
 import { LOAD } from './lua.ts';
-import { SLOTS } from './slots.ts';
+import { SLOTS, slotTag } from './slots.ts';
 
 export interface RedisLeasedOptions {
   prefix: string;
@@ -99,6 +99,7 @@ export class RedisLeasedStock implements StockStore {
     if (!(this.#o.heartbeatMs * 4 <= this.#o.ttlMs)) throw new RangeError(`heartbeatMs ${this.#o.heartbeatMs} must be at most a quarter of ttlMs ${this.#o.ttlMs}`);
     // A brace in the prefix would move every key's hash tag, and the slot markers with it (keys.ts).
     if (/[{}]/.test(options.prefix)) throw new RangeError(`redis-leased: the key prefix ${JSON.stringify(options.prefix)} must not contain '{' or '}'`);
+    slotTag(0); // the slot markers' tag table, built now (tens of ms) rather than under a buyer's first claim
     this.#keys = Array.from({ length: options.skuCount }, (_, sku) => skuKeys(options.prefix, options.saleId, sku, 'sku'));
     this.#loading = this.#keys.map((k) => k.stock.replace(/:stock$/, ':loading'));
     this.#local = new Int32Array(new SharedArrayBuffer(Math.max(1, options.skuCount) * STRIDE * 4));
