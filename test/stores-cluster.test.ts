@@ -43,6 +43,7 @@ describe('redis+cluster:// URLs', () => {
     ['redis+cluster://h1:7000?cluster=1', /--stock-store .*: a cluster URL takes no query or fragment/],
     ['redis+cluster://', /--stock-store .* names an empty node/],
     ['redis+cluster://u:pw@h1:70000', /--stock-store "redis\+cluster:\/\/u:\*\*\*@h1:70000": node "h1:70000" is not host:port/],
+    ['redis+cluster://u:%E0%A4%A@h1:7000', /--stock-store .*: the user or password is not valid percent-encoding/],
   ])('refuses %s with a usage error naming the flag (and no password)', (url, message) => {
     expect(() => parseRedisUrl(url)).toThrow(message);
   });

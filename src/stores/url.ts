@@ -86,8 +86,12 @@ function parseClusterUrl(text: string, flag: string): RedisUrl {
   let password = '';
   if (auth !== undefined) {
     const colon = auth.indexOf(':');
-    username = decodeURIComponent(colon < 0 ? auth : auth.slice(0, colon));
-    password = colon < 0 ? '' : decodeURIComponent(auth.slice(colon + 1));
+    try {
+      username = decodeURIComponent(colon < 0 ? auth : auth.slice(0, colon));
+      password = colon < 0 ? '' : decodeURIComponent(auth.slice(colon + 1));
+    } catch {
+      throw new StoreUrlError(`${flag} ${shown}: the user or password is not valid percent-encoding (expected ${form})`);
+    }
   }
   return { url: text, host: nodes[0].host, port: nodes[0].port, db: 0, cluster: { nodes, username, password, tls: scheme.toLowerCase() === 'rediss' } };
 }
