@@ -16,7 +16,7 @@ import { faultMarkers } from '../src/report/html/fault-markers.ts';
 import { readResult } from '../src/report/read.ts';
 import { formatSummary } from '../src/report/summary.ts';
 import type { JsonSummary } from '../src/report/json-summary.ts';
-import type { RunResult } from '../src/contract/result.ts';
+import { RESULT_SCHEMA_VERSION, type RunResult } from '../src/contract/result.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-faults-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ describe('flashsale run with faults', () => {
     const run = await flashsale('run', scenario('kill', [{ at: '700ms', kill: 'service', downFor: '300ms' }]), '-o', out, '--json');
     const summary = JSON.parse(run.stdout) as Parameters<typeof expectPassedUnlessBusy>[0];
     const result = readRun(out);
-    expect(result.schemaVersion).toBe(3);
+    expect(result.schemaVersion).toBe(RESULT_SCHEMA_VERSION);
     const [fault] = result.faults!;
     expect(fault).toMatchObject({ index: 0, kind: 'kill-service', status: 'healed', problem: null, healedEarly: false });
     expect(fault.hitMs!).toBeGreaterThanOrEqual(699);

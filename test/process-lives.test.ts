@@ -30,6 +30,12 @@ describe('ProcessLives', () => {
     expect(lives.allDown?.at).toBe(3_000);
   });
 
+  it('says when an instant was from t0, as the lines of the health watch do', () => {
+    const { lives } = twoProcesses();
+    expect(lives.when(1_999)).toBe('before the load');
+    expect(lives.when(4_200)).toBe('2.2 s into the load');
+  });
+
   it('does not call a process down inside a kill fault dead, until its restart fails', () => {
     const { lives, running, downs, tick } = twoProcesses();
     running[0] = false;

@@ -45,10 +45,19 @@ describe('readResult', () => {
   });
 
   it('names another schema version', async () => {
-    const path = await write('v4.json', JSON.stringify({ ...result, schemaVersion: 4 }));
-    expect((await rejection(path)).message).toMatch(/v4\.json: schemaVersion is 4; this flashsale reads schema versions 1 to 3/);
+    const path = await write('v5.json', JSON.stringify({ ...result, schemaVersion: 5 }));
+    expect((await rejection(path)).message).toMatch(/v5\.json: schemaVersion is 5; this flashsale reads schema versions 1 to 4/);
     const none = await write('none.json', JSON.stringify({ hello: 1 }));
     expect((await rejection(none)).message).toMatch(/schemaVersion is missing/);
+  });
+
+  it('reads a version-3 result as it is: version 4 only added optional fields and the target_down stop reason', async () => {
+    const doc = JSON.parse(resultJsonText(result));
+    doc.schemaVersion = 3;
+    const read = await readResult(await write('v3.json', JSON.stringify(doc)));
+    expect(read.schemaVersion).toBe(4);
+    expect(read.stopReason).toBe(result.stopReason);
+    expect(read.counts).toEqual(result.counts);
   });
 
   it('reads a version-1 result, upgrading it: verdict status, requests cut by the stop, stock views', async () => {
@@ -68,7 +77,7 @@ describe('readResult', () => {
     delete doc.generator.limits;
     delete doc.machine;
     const read = await readResult(await write('v1.json', JSON.stringify(doc)));
-    expect(read.schemaVersion).toBe(3);
+    expect(read.schemaVersion).toBe(4);
     expect(read.verdict).toMatchObject({ status: 'thresholds_crossed', exitCode: 99 });
     expect(read.counts.cutByStop).toBe(4);
     expect(read.counts.errorsByKind.cut_by_stop).toBeUndefined();
@@ -108,7 +117,7 @@ describe('the result schema (src/contract/result.ts)', () => {
 
   it('names each wrong field with what was expected and what was found', () => {
     const doc = JSON.parse(resultJsonText(result));
-    doc.schemaVersion = 4;
+    doc.schemaVersion = 5;
     doc.stopReason = 'bored';
     doc.durationMs = -1;
     doc.orders[0].qty = 'two';
@@ -121,7 +130,7 @@ describe('the result schema (src/contract/result.ts)', () => {
       'counts.byStep.teapot: is not a known field',
       'generator.reason: must be string or null, found number',
       'orders[0].qty: must be integer, found string',
-      'schemaVersion: must be one of 3, found 4',
+      'schemaVersion: must be one of 4, found 5',
       'audit: must be object or null, found string',
     ]);
     expect(resultIssues(null)).toEqual(['(root): must be object, found null']);

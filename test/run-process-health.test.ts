@@ -36,8 +36,8 @@ describe('ProcessHealthWatch with stand-ins', () => {
     await watch.check();
     await watch.check();
     expect(log).toEqual([
-      expect.stringMatching(/^service process 1 \(pid 4242\) ended without being asked \(SIGKILL\) \d+\.\d s into the run; the others go on selling/),
-      expect.stringMatching(/^service process 0 \(pid 4242\): 1 of 2 HTTP threads serving, \d+\.\d s into the run$/),
+      expect.stringMatching(/^service process 1 \(pid 4242\) ended without being asked \(SIGKILL\) \d+\.\d s after the processes started; the others go on selling/),
+      expect.stringMatching(/^service process 0 \(pid 4242\): 1 of 2 HTTP threads serving, \d+\.\d s after the processes started$/),
     ]);
     a.answer = 'silent';
     await watch.check();

@@ -185,7 +185,8 @@ describe.skipIf(!ready).each(['redis-lua', 'redis-leased'] as const)('reservatio
     const schema = newSchema();
     const a = await start(schema, sale({ payment: { declineRate: 1, latencyMs: 0 } }));
     const r = await reserve(a.url, 'poor');
-    expect((await pay(a.url, r.json.reservationId)).status).toBe(402);
+    const declined = await pay(a.url, r.json.reservationId);
+    expect([declined.status, declined.json.message]).toEqual([402, 'the payment was declined; the units went back on sale']);
     await expectInventory(a.url, { initial: 20, available: 20, reserved: 0, sold: 0 });
     expect((await reserve(a.url, 'poor')).status).toBe(201);
     await stop(a);
@@ -407,6 +408,7 @@ describe.skipIf(!ready).each(['redis-lua', 'redis-leased'] as const)('reservatio
     const id = r.json.reservationId as string;
     const got = await underEpochBump(schema, a.saleId, () => pay(a.url, id));
     expect([got.status, got.json.error]).toEqual([402, 'payment_declined']);
+    expect(got.json.message, 'the 402 says the units are still held, not back on sale').toMatch(/stay held until the reservation is released \(DELETE\) or expires/);
     const b = await start(schema, s, { rebuildStock: true });
     await expectInventory(a.url, { initial: 20, available: 19, reserved: 1, sold: 0 });
     expect((await release(a.url, id)).status).toBe(204);

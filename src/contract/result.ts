@@ -21,7 +21,11 @@ export type { Outcome, Step };
 /** 3: faults (one record per scenario fault), intervals.errorsByKind/retries, orders[].idempotencyKey,
  * audit.committedUnacknowledged, the inventory_matches_ledger and one_order_per_key checks. Version-2
  * files are upgraded when read (they had no faults: an empty list). */
-export const RESULT_SCHEMA_VERSION = 3;
+/** 4: stopReason `target_down`, target.stores (processes, perProcess lives and what each served, allDown),
+ * the optional interval series (rejected, latenessMaxMs, statusCodes, soldBySku, connections). Version-3
+ * files are upgraded when read (nothing to derive: each addition is optional, and no version-3 run
+ * stopped for target_down). */
+export const RESULT_SCHEMA_VERSION = 4;
 
 // Messages name what was expected and what was found, as "path: message" lines (see resultIssues).
 function found(v: unknown): string {

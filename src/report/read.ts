@@ -1,11 +1,11 @@
 // Reads a result.json back (report, compare, merge), refusing anything it could misread: a missing
-// file, text that is not JSON, an unknown schema version, or a field of the wrong shape. Version-1
+// file, text that is not JSON, an unknown schema version, or a field of the wrong shape. Older
 // files are upgraded to the current version first (upgrade.ts); the shape is checked against the
 // one definition of a result (src/contract/result.ts).
 import { readFile } from 'node:fs/promises';
 import { codeOf, messageOf, ResultFileError } from '../errors.ts';
 import { RESULT_SCHEMA_VERSION, resultIssues, type RunResult } from '../contract/result.ts';
-import { upgradeV1, upgradeV2 } from './upgrade.ts';
+import { upgradeV1, upgradeV2, upgradeV3 } from './upgrade.ts';
 
 const SERIES = ['sent', 'completed', 'successes', 'soldOuts', 'errors', 'stockTaken', 'latency'] as const;
 /** Optional series the charts index bucket by bucket: when present, as long as the others. */
@@ -16,8 +16,9 @@ export function parseResult(doc: unknown, file: string): RunResult {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ResultFileError(file, 'is not a flashsale result (expected a JSON object)');
   const version = (doc as { schemaVersion?: unknown }).schemaVersion; // an object (checked just above): its version is read as unknown
   if (version === undefined) throw new ResultFileError(file, 'is not a flashsale result: schemaVersion is missing');
-  if (version === 1) upgradeV2(upgradeV1(doc as Record<string, unknown>)); // an object (checked above); the upgrades check each field they touch
-  else if (version === 2) upgradeV2(doc as Record<string, unknown>); // as above
+  if (version === 1) upgradeV3(upgradeV2(upgradeV1(doc as Record<string, unknown>))); // an object (checked above); the upgrades check each field they touch
+  else if (version === 2) upgradeV3(upgradeV2(doc as Record<string, unknown>)); // as above
+  else if (version === 3) upgradeV3(doc as Record<string, unknown>); // as above
   else if (version !== RESULT_SCHEMA_VERSION) {
     throw new ResultFileError(file, `schemaVersion is ${JSON.stringify(version)}; this flashsale reads schema versions 1 to ${RESULT_SCHEMA_VERSION}`);
   }

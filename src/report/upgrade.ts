@@ -56,6 +56,13 @@ export function upgradeV2(doc: Doc): Doc {
   return doc;
 }
 
+/** Version 3 → 4: nothing to derive. Version 4 added the stop reason `target_down` (a version-3 run could
+ * not have it) and optional fields only (target.stores, some interval series). */
+export function upgradeV3(doc: Doc): Doc {
+  doc.schemaVersion = 4;
+  return doc;
+}
+
 /** Per step and outcome, the answers a version-1 result's histograms counted (its only per-step counts). */
 function stepCountsFromHistograms(latency: unknown): Doc {
   const out: Doc = {};

@@ -43,7 +43,8 @@ export interface ServedAnswer {
 export class ProcessHealthWatch {
   readonly #processes: readonly WatchedProcess[];
   readonly #log: (line: string) => void;
-  readonly #started = Date.now();
+  /** Says when an epoch-ms instant was, as the run's other lines do (from t0 once the load started). */
+  readonly #when: (at: number) => string;
   readonly #notes: string[] = [];
   /** Per process: exits reported so far, health checks missed in a row, the last trouble said (said again only when it changes). */
   readonly #state: Array<{ exits: number; missed: number; said: string | null; troubles: ProcessTrouble[] }>;
@@ -51,9 +52,11 @@ export class ProcessHealthWatch {
   #timer: NodeJS.Timeout | null = null;
   #checking: Promise<void> | null = null;
 
-  constructor(processes: readonly WatchedProcess[], log: (line: string) => void) {
+  constructor(processes: readonly WatchedProcess[], log: (line: string) => void, when?: (at: number) => string) {
     this.#processes = processes;
     this.#log = log;
+    const started = Date.now();
+    this.#when = when ?? ((at) => `${((at - started) / 1000).toFixed(1)} s after the processes started`);
     this.#state = processes.map(() => ({ exits: 0, missed: 0, said: null, troubles: [] }));
   }
 
@@ -116,7 +119,7 @@ export class ProcessHealthWatch {
 
   async #checkOne(p: WatchedProcess, i: number): Promise<void> {
     const s = this.#state[i];
-    const at = `${((Date.now() - this.#started) / 1000).toFixed(1)} s into the run`;
+    const at = this.#when(Date.now());
     const others = this.#processes.some((q) => q !== p && q.running) ? 'the others go on selling on the shared URL' : 'no other process is running';
     for (const x of p.unexpectedExits.slice(s.exits)) {
       this.#log(`service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}) ${at}; ${others}`);

@@ -143,13 +143,14 @@ export class ProcessLives {
     for (let i = 0; i < n; i++) if (this.#running(i) || this.#downByFault[i]) return;
     const each = this.#lives.map((l, i) => {
       const last = l.at(-1);
-      return last?.ended ? `process ${i} (pid ${last.pid}) ${last.ended.signal ?? `exit code ${last.ended.code}`} ${this.#when(last.ended.at)}` : `process ${i} did not start again`;
+      return last?.ended ? `process ${i} (pid ${last.pid}) ${last.ended.signal ?? `exit code ${last.ended.code}`} ${this.when(last.ended.at)}` : `process ${i} did not start again`;
     });
     this.#allDown = { at: this.#now(), detail: `every service process had ended, none restarting: ${each.join(', ')}` };
     this.#onDown?.(this.#allDown.detail);
   }
 
-  #when(at: number): string {
+  /** When an epoch-ms instant was: "N s into the load", or "before the load". */
+  when(at: number): string {
     return this.#t0 === null || at < this.#t0 ? 'before the load' : `${((at - this.#t0) / 1000).toFixed(1)} s into the load`;
   }
 }

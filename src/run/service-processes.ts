@@ -288,7 +288,7 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
     sharedPort = Number(new URL(first.url).port);
     for (let i = 1; i < run.processes; i++) processes.push(make(i));
     await Promise.all(processes.slice(1).map((_p, k) => startOne(k + 1)));
-    health = new ProcessHealthWatch(processes, (line) => o.log?.(line));
+    health = new ProcessHealthWatch(processes, (line) => o.log?.(line), (at) => lives.when(at));
     await health.ready(START_TIMEOUT_MS);
     health.start();
     up = true;

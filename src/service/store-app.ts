@@ -205,8 +205,10 @@ export class StoreApp {
     const latency = o.sale.payment.latencyMs;
     if (latency > 0) await paymentDelay(latency);
     if (this.#payment.declines(o.sale.payment.declineRate)) {
-      await links.store.release([hold]).catch(() => {}); // a lost release leaves the units held: never sold twice; a rebuild frees them
-      return this.#refuse(res, hold, print, epoch, 402, 'payment_declined', 'the payment was declined; the units went back on sale');
+      // A lost release leaves the units held: never sold twice; a rebuild frees them.
+      const back = await links.store.release([hold]).then(() => true, () => false);
+      return this.#refuse(res, hold, print, epoch, 402, 'payment_declined', back ? 'the payment was declined; the units went back on sale'
+        : 'the payment was declined; the units could not be given back yet (the stock store did not answer) and will be when the stock is next rebuilt');
     }
     let refused: string | null;
     try {

@@ -222,8 +222,9 @@ export class StoreReservations {
     const latency = this.#sale.payment.latencyMs;
     if (latency > 0) await paymentDelay(latency);
     if (this.#payment.declines(this.#sale.payment.declineRate)) {
-      await this.#release(hold, c.epoch);
-      return refusal(402, 'payment_declined', 'the payment was declined; the units went back on sale');
+      const back = await this.#release(hold, c.epoch);
+      return refusal(402, 'payment_declined', back ? 'the payment was declined; the units went back on sale'
+        : 'the payment was declined; the stock was rebuilt meanwhile, so the units stay held until the reservation is released (DELETE) or expires');
     }
     let refused: string | null;
     try {
@@ -283,7 +284,8 @@ export class StoreReservations {
   }
 
   /** A claimed reservation ends without an order (declined): recorded, then its units go back. */
-  async #release(hold: ReservedHold, epoch: number): Promise<void> {
+  /** Gives a hold's units back; false when fenced (they stay held, see below). */
+  async #release(hold: ReservedHold, epoch: number): Promise<boolean> {
     // A release the ledger did not record is still given back: a rebuild before expiry would hold it again until then.
     const refused = await this.#links.pgReservations.release(hold.holdId, this.#saleId, epoch).catch(() => null);
     if (refused !== null) {
@@ -293,9 +295,10 @@ export class StoreReservations {
       // put back; the hold stays reserved until a DELETE releases it (under the new epoch) or it expires —
       // then its units go back on sale, once. Late, never sold twice.
       await this.#holds.unclaim(hold).catch(() => {});
-      return;
+      return false;
     }
     await this.#holds.drop(hold.sku, [hold.holdId]).catch(() => 0);
+    return true;
   }
 
   /** An id Redis no longer holds: 404 if the ledger never saw it, else `status` (410). */
