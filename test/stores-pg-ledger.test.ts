@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { PgLedger } from '../src/stores/postgres/ledger.ts';
 import { PgGroupCommitter } from '../src/stores/postgres/group-commit.ts';
-import { dropPgSchema, postgresAvailable, POSTGRES_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
+import { dropPgSchema, pgRows, postgresAvailable, POSTGRES_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 
 const postgres = await postgresAvailable();
 requireOrSkip('PostgreSQL', postgres);
@@ -68,6 +68,17 @@ describe.skipIf(!postgres.ok)('PgLedger', () => {
     await l.close();
   });
 
+  it("tells a pay's key from a checkout's: the order's id is a reservation's of the same sale", async () => {
+    const { l, sale } = await ledger();
+    await pgRows(`INSERT INTO ${l.schema}.reservations (reservation_id, sale_id, sku, user_id, qty, created_at, expires_at, answer, stock_epoch) VALUES ('r1.0', ${sale}, 'A', 'ann', 1, 0, 0, '{}', 1), ('r2.0', ${sale}, 'A', 'ann', 1, 0, 0, '{}', 1)`);
+    await l.appendBatch(sale, [...row('r1.0', { sku: 'A', user: 'ann', key: 'pay' }), ...row('o9', { sku: 'A', user: 'ann', key: 'checkout' })]);
+    const other = await l.newSale('{}');
+    expect(await l.appendBatch(other, row('r2.0', { sku: 'A', user: 'ann', key: 'pay' }))).toEqual([]); // an order of another sale is not this sale's reservation's pay
+    expect((await l.recover(sale)).keys.map((k) => [k.key, k.pays]).sort()).toEqual([['checkout', false], ['pay', true]]);
+    expect((await l.recover(other)).keys.map((k) => [k.key, k.pays])).toEqual([['pay', false]]);
+    await l.close();
+  });
+
   it('keys are unique per sale, not across sales', async () => {
     const { l, sale } = await ledger();
     const next = await l.newSale('{}');
@@ -83,7 +94,7 @@ describe.skipIf(!postgres.ok)('PgLedger', () => {
     expect(r.soldBySku).toEqual(new Map([['A', 2], ['B', 2]]));
     expect(new Map(r.users)).toEqual(new Map([['alice', 3], ['bob', 1]]));
     expect(r.usersBySku.sort()).toEqual([['A', 'alice', 2], ['B', 'alice', 1], ['B', 'bob', 1]]);
-    expect(r.keys).toEqual([{ key: 'k', orderId: 'o3', fingerprint: -5, sku: 'B', userId: 'bob' }]);
+    expect(r.keys).toEqual([{ key: 'k', orderId: 'o3', fingerprint: -5, sku: 'B', userId: 'bob', pays: false }]);
     const page = await l.pageNdjson(sale, 0, 2);
     expect(page.count).toBe(2);
     expect((await l.pageNdjson(sale, page.lastSeq, 10)).count).toBe(1);

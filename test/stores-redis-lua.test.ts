@@ -93,8 +93,8 @@ describe.skipIf(!redis.ok)('redis-lua: one take at a time', () => {
       skus: [{ initial: 5, sold: 2, held: 0 }],
       users: [[0, 'alice', 1]],
       keys: [
-        { sku: 0, key: 'k1', fingerprint: 7, orderId: 'o1', userId: 'bob', answer: '{"orderId":"o1"}' },
-        { sku: 0, key: 'old', fingerprint: null, orderId: 'o0', userId: 'carol', answer: '{"orderId":"o0"}' },
+        { sku: 0, key: 'k1', fingerprint: 7, orderId: 'o1', userId: 'bob', answer: '{"orderId":"o1"}', of: 'checkout' },
+        { sku: 0, key: 'old', fingerprint: null, orderId: 'o0', userId: 'carol', answer: '{"orderId":"o0"}', of: 'checkout' },
       ],
     });
     expect(await s.take({ ...take, limit: 1, holdId: 'h' })).toEqual({ kind: 'limit' });

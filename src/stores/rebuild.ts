@@ -45,8 +45,8 @@ export function stockLoad(sale: SaleStock, epoch: number, recovery: PgRecovery):
     skus: sale.skus.map((s, i) => ({ initial: s.stock, sold: sold[i], held: held[i] })),
     users,
     keys: [
-      ...recovery.keys.map((k) => ({ sku: find(k.sku, 'a keyed order'), key: k.key, fingerprint: k.fingerprint, orderId: k.orderId, userId: k.userId, answer: orderAnswer(k.orderId) })),
-      ...(recovery.reservationKeys ?? []).map((k) => ({ sku: find(k.sku, 'a keyed reservation'), key: k.key, fingerprint: k.fingerprint, orderId: k.reservationId, userId: '', answer: k.answer })),
+      ...recovery.keys.map((k) => ({ sku: find(k.sku, 'a keyed order'), key: k.key, fingerprint: k.fingerprint, orderId: k.orderId, userId: k.userId, answer: orderAnswer(k.orderId), of: k.pays ? ('pay' as const) : ('checkout' as const) })),
+      ...(recovery.reservationKeys ?? []).map((k) => ({ sku: find(k.sku, 'a keyed reservation'), key: k.key, fingerprint: k.fingerprint, orderId: k.reservationId, userId: '', answer: k.answer, of: 'reserve' as const })),
     ],
     holds: holds.map((h) => ({ sku: find(h.sku, 'a reservation'), holdId: h.reservationId, qty: h.qty, userId: h.userId, limited, expiresAt: h.expiresAt })),
   };

@@ -61,8 +61,12 @@ export interface StockLoad {
   skus: Array<{ initial: number; sold: number; held: number }>;
   /** Units per user in durable orders (and open holds), per SKU index. */
   users: Array<[sku: number, userId: string, units: number]>;
-  /** Keys of durable orders: a retry replays the order (`answer`, the 201 body). fingerprint null: written before fingerprints were kept (a retry gets 422). */
-  keys: Array<{ sku: number; key: string; fingerprint: number | null; orderId: string; userId: string; answer: string }>;
+  /**
+   * Idempotency keys the ledger holds: a retry replays the answer (`answer`, the 201 body). fingerprint null: written
+   * before fingerprints were kept (a retry gets 422). `of`: whose key it is — a checkout's order, a reserve (userId ''),
+   * or a reservation's pay (an order whose id is a reservation's): stores that keep keys by user tell them apart by it.
+   */
+  keys: Array<{ sku: number; key: string; fingerprint: number | null; orderId: string; userId: string; answer: string; of: 'checkout' | 'reserve' | 'pay' }>;
   /** Open reservations (not paid, released or expired), loaded as holds that can still be paid and still expire. Their units are in `skus[].held`, their users in `users`. */
   holds?: Array<{ sku: number; holdId: string; qty: number; userId: string; limited: boolean; expiresAt: number }>;
 }

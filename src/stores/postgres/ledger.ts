@@ -29,7 +29,8 @@ export interface PgRecovery {
   users: Array<[userId: string, units: number]>;
   /** Units per (SKU, user): what a per-SKU Redis layout restores. */
   usersBySku: Array<[sku: string, userId: string, units: number]>;
-  keys: Array<{ key: string; orderId: string; fingerprint: number | null; sku: string; userId: string }>;
+  /** pays: the order paid a reservation (its id is a reservation's); else a checkout's. */
+  keys: Array<{ key: string; orderId: string; fingerprint: number | null; sku: string; userId: string; pays: boolean }>;
   /** Open reservations at the time of the count: not released, not expired, not paid (no order of their id). */
   holds: Array<{ reservationId: string; sku: string; userId: string; qty: number; expiresAt: number }>;
   /** Keys of reserves (any state): a retry replays the reservation's answer. */
@@ -188,7 +189,10 @@ export class PgLedger {
     // with a deprecation warning, and pg 9 will refuse them.
     const bySku = await q(`SELECT sku, SUM(qty)::bigint AS n FROM ${s}.orders WHERE sale_id = $1 GROUP BY sku`);
     const byUserSku = await q(`SELECT sku, user_id, SUM(qty)::bigint AS n FROM ${s}.orders WHERE sale_id = $1 GROUP BY sku, user_id`);
-    const keys = await q(`SELECT idempotency_key, order_id, fingerprint, sku, user_id FROM ${s}.orders WHERE sale_id = $1 AND idempotency_key IS NOT NULL`);
+    const keys = await q(
+      `SELECT idempotency_key, order_id, fingerprint, sku, user_id, EXISTS (SELECT 1 FROM ${s}.reservations r WHERE r.reservation_id = o.order_id AND r.sale_id = o.sale_id) AS pays ` +
+        `FROM ${s}.orders o WHERE sale_id = $1 AND idempotency_key IS NOT NULL`,
+    );
     const count = await q(`SELECT COUNT(*)::bigint AS n FROM ${s}.orders WHERE sale_id = $1`);
     const holds = await q(
       `SELECT reservation_id, sku, user_id, qty, expires_at FROM ${s}.reservations r WHERE sale_id = $1 AND state = 'open' AND expires_at > $2 ` +
@@ -208,7 +212,7 @@ export class PgLedger {
       orders: Number(count.rows[0].n),
       users: [...users],
       usersBySku,
-      keys: keys.rows.map((r) => ({ key: String(r.idempotency_key), orderId: String(r.order_id), fingerprint: r.fingerprint === null ? null : Number(r.fingerprint), sku: String(r.sku), userId: String(r.user_id) })),
+      keys: keys.rows.map((r) => ({ key: String(r.idempotency_key), orderId: String(r.order_id), fingerprint: r.fingerprint === null ? null : Number(r.fingerprint), sku: String(r.sku), userId: String(r.user_id), pays: r.pays === true })),
       holds: holds.rows.map((r) => ({ reservationId: String(r.reservation_id), sku: String(r.sku), userId: String(r.user_id), qty: Number(r.qty), expiresAt: Number(r.expires_at) })),
       reservationKeys: reservationKeys.rows.map((r) => ({ key: String(r.idempotency_key), reservationId: String(r.reservation_id), fingerprint: r.fingerprint === null ? null : Number(r.fingerprint), sku: String(r.sku), answer: String(r.answer) })),
     };

@@ -60,14 +60,6 @@ const MARK_CHUNK = 2048;
 /** A reserve whose units were taken under an epoch a rebuild just replaced tries again this often. */
 const HOLD_TRIES = 3;
 
-/**
- * Whether an order id names a reservation (its pay): store-reservations.ts names reservations `r….<sku>`,
- * checkouts `o…`. A pay's key lives under the SKU's tag (a pay names no user), a checkout's under the user's.
- */
-export function isReservationId(id: string): boolean {
-  return /^r[^.]*\.[0-9a-z]{1,6}$/.test(id);
-}
-
 export class RedisLeasedStock implements StockStore {
   readonly design = 'redis-leased' as const;
   readonly #link: RedisLink;
@@ -359,9 +351,9 @@ export class RedisLeasedStock implements StockStore {
     const skuKeyPairs: string[][] = this.#keys.map(() => []);
     for (const k of state.keys) {
       const record = `${k.fingerprint ?? 'unverifiable'}|${k.orderId}|${k.answer}`;
-      // A reserve's key (no user: the ledger's reservation keys) and a pay's live under the SKU's tag.
-      if (k.userId === '' || isReservationId(k.orderId)) skuKeyPairs[k.sku].push(k.key, record);
-      if (k.userId !== '') await this.#link.call(['HSET', this.#userKeys(k.userId, epoch)[1], k.key, record]);
+      // A reserve's key and a pay's live under the SKU's tag (a pay names no user); a checkout's and a pay's under the user's.
+      if (k.of !== 'checkout') skuKeyPairs[k.sku].push(k.key, record);
+      if (k.of !== 'reserve') await this.#link.call(['HSET', this.#userKeys(k.userId, epoch)[1], k.key, record]);
     }
     for (let sku = 0; sku < this.#keys.length; sku++) {
       const pairs = skuKeyPairs[sku];
