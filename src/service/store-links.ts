@@ -25,6 +25,7 @@ import type { RedisLink } from '../stores/redis/link.ts';
 import type { LogLevel } from './log.ts';
 import { observedLink, type StoreStats } from './store-metrics.ts';
 import { describeLapsed, peersKey, reapLapsedPeers, type LapsedPeer } from './peer-watch.ts';
+import { RebuildWants, type RebuildAttempt, type Want } from './rebuild-wants.ts';
 import type { CommitStatsWriter } from '../ledger/commit-stats.ts';
 
 const RETRY_MS = 500;
@@ -115,14 +116,8 @@ export class StoreLinks {
   readonly #o: StoreLinksOptions;
   /** A commit failed: new checkouts get 503 until a rebuild proves the ledger answers again. */
   ledgerDown = false;
-  #wanted: Want | null = null;
-  /** Peers judged lapsed (peer-watch.ts) that no rebuild has covered yet. */
-  #lapsed: LapsedPeer[] = [];
-  /** The ledger's stock epoch read after they were judged: a rebuild past it covers them. */
-  #lapsedBaseline: number | null = null;
+  readonly #wants = new RebuildWants();
   #running: Promise<void> | null = null;
-  /** redis-leased: the stock epochs when a 'missing' want began (a rebuild past them settles it). */
-  #baseline: number[] | null = null;
   #timer: NodeJS.Timeout | null = null;
   #closed = false;
   readonly #token = `${process.pid}.${Math.random().toString(36).slice(2)}`;
@@ -149,7 +144,7 @@ export class StoreLinks {
 
   /** True while this process waits to rebuild or is rebuilding. */
   get rebuilding(): boolean {
-    return this.#wanted !== null;
+    return this.#wants.wanted !== null;
   }
 
   /** A commit failed as a whole. */
@@ -161,7 +156,7 @@ export class StoreLinks {
 
   /** Redis answered `missing` for the sale. */
   stockMissing(): void {
-    this.#want(this.#wanted ?? 'missing');
+    this.#want(this.#wants.wanted ?? 'missing');
   }
 
   /** This thread replaces one that died: one rebuild from the ledger gives back what the dead one held (see on-stores.ts). */
@@ -174,66 +169,34 @@ export class StoreLinks {
    * were judged — here, or by another process meanwhile — gives back what they held.
    */
   peersLapsed(peers: readonly LapsedPeer[]): void {
-    this.#lapsed.push(...peers);
-    this.#lapsedBaseline = null;
-    this.#want('peer');
+    if (this.#closed) return;
+    this.#wants.addLapsed(peers);
+    this.#running ??= this.#attempt();
   }
 
   #want(why: Want): void {
     if (this.#closed) return;
-    // The strongest reason wins: a ledger failure needs a fresh connection; a crashed thread or a lapsed peer a
-    // rebuild begun after it (a 'missing' want may be settled by one already under way).
-    if (this.#wanted === null || WANT_RANK[why] > WANT_RANK[this.#wanted]) this.#wanted = why;
+    this.#wants.add(why);
     this.#running ??= this.#attempt();
   }
 
   async #attempt(): Promise<void> {
-    const why = this.#wanted;
+    const attempt = this.#wants.begin();
+    if (attempt === null) {
+      this.#running = null;
+      return;
+    }
     let done = false;
-    const peers = why === 'peer' ? this.#lapsed.length : 0;
     try {
-      if (why === 'ledger') {
-        // The old writer may be dead for good: a fresh connection, and a committer on it.
-        const fresh = await this.#o.openLedger();
-        const old = this.#ledger;
-        await this.#committer.drain().catch(() => {});
-        this.#ledger = fresh;
-        this.#committer = new PgGroupCommitter(fresh, this.#o.saleId, { onBatch: this.#o.onBatch });
-        void old.close();
-      }
-      if (why === 'peer') {
-        const baseline = (this.#lapsedBaseline ??= await this.#ledger.stockEpoch(this.#o.saleId));
-        const past = this.#o.sale.skus.map(() => baseline);
-        const now = await this.#epochs();
-        const report = now.every((e) => e > baseline) ? null : await this.#rebuildLocked(false, past, this.#lapsed.slice(0, peers));
-        done = report !== false;
-        if (done && report === null) this.#o.log('warn', `peer ${describeLapsed(this.#lapsed.slice(0, peers))} lapsed: stock rebuilt by another process since (stock epoch ${Math.max(...(await this.#epochs()))})`);
-      } else if (why === 'missing' && this.store.design === 'redis-leased') {
-        // 'missing' from redis-leased may be a dead owner's expired lease (the stock is still there): only
-        // the ledger can count it, so rebuild — unless another process rebuilt since this want began.
-        const baseline = (this.#baseline ??= await this.#epochs());
-        const now = await this.#epochs();
-        done = now.every((e) => e >= 0) && now.some((e, i) => e > baseline[i]);
-        if (!done) done = (await this.#rebuildLocked(false, baseline)) !== false;
-      } else done = (await this.#rebuildLocked(why === 'missing')) !== false;
+      done = await this.#run(attempt);
     } catch (e) {
       this.#o.log('warn', `stock rebuild failed, retrying in ${RETRY_MS} ms: ${messageOf(e)}`);
     }
     this.#running = null;
     if (done) {
-      // A stronger reason that came while this attempt ran needs its own.
-      const next = this.#wanted !== why ? this.#wanted : null;
-      this.#wanted = null;
-      this.#baseline = null;
+      const next = this.#wants.settled(attempt);
       if (next !== 'ledger') this.ledgerDown = false;
-      if (why === 'peer') {
-        // Peers judged during this attempt read their own baseline (after they were judged).
-        this.#lapsed.splice(0, peers);
-        this.#lapsedBaseline = null;
-      }
-      // Peers judged while another kind of rebuild ran: check that one covered them (cheap when it did).
       if (next !== null) this.#want(next);
-      else if (this.#lapsed.length > 0) this.#want('peer');
     } else if (!this.#closed && this.#timer === null) {
       this.#timer = setTimeout(() => {
         this.#timer = null;
@@ -241,6 +204,37 @@ export class StoreLinks {
       }, RETRY_MS);
       this.#timer.unref();
     }
+  }
+
+  /** One attempt's work; true when it settled its reason. */
+  async #run({ why, peers }: RebuildAttempt): Promise<boolean> {
+    const wants = this.#wants;
+    if (why === 'ledger') {
+      // The old writer may be dead for good: a fresh connection, and a committer on it.
+      const fresh = await this.#o.openLedger();
+      const old = this.#ledger;
+      await this.#committer.drain().catch(() => {});
+      this.#ledger = fresh;
+      this.#committer = new PgGroupCommitter(fresh, this.#o.saleId, { onBatch: this.#o.onBatch });
+      void old.close();
+    }
+    if (why === 'peer') {
+      const baseline = (wants.lapsedBaseline ??= await this.#ledger.stockEpoch(this.#o.saleId));
+      const past = this.#o.sale.skus.map(() => baseline);
+      const now = await this.#epochs();
+      const report = now.every((e) => e > baseline) ? null : await this.#rebuildLocked(false, past, peers);
+      if (report === null) this.#o.log('warn', `peer ${describeLapsed(peers)} lapsed: stock rebuilt by another process since (stock epoch ${Math.max(...(await this.#epochs()))})`);
+      return report !== false;
+    }
+    if (why === 'missing' && this.store.design === 'redis-leased') {
+      // 'missing' from redis-leased may be a dead owner's expired lease (the stock is still there): only
+      // the ledger can count it, so rebuild — unless another process rebuilt since this want began.
+      const baseline = (wants.missingBaseline ??= await this.#epochs());
+      const now = await this.#epochs();
+      if (now.every((e) => e >= 0) && now.some((e, i) => e > baseline[i])) return true;
+      return (await this.#rebuildLocked(false, baseline)) !== false;
+    }
+    return (await this.#rebuildLocked(why === 'missing')) !== false;
   }
 
   /**
@@ -295,9 +289,6 @@ export class StoreLinks {
     await this.#ledger.close().catch(() => {});
   }
 }
-
-type Want = 'missing' | 'ledger' | 'crash' | 'peer';
-const WANT_RANK: Record<Want, number> = { missing: 0, peer: 1, crash: 2, ledger: 3 };
 
 export function describeRebuild(r: RebuildReport): string {
   return `stock_rebuilt: stock epoch ${r.epoch} rebuilt from the ledger (sold ${r.sold.join('/')}, available ${r.available.join('/')})${r.loaded ? '' : '; a newer epoch was already loaded by another process'}`;
