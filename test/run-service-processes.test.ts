@@ -249,7 +249,7 @@ describe.skipIf(!stores)('run --service-processes: a process that ends unasked',
     const result = readRun(out);
     expect(result.warnings ?? []).toContainEqual(expect.stringMatching(new RegExp(`service process [01] \\(pid ${victim}\\) ended without being asked \\(SIGKILL\\)`)));
     // Said at once, during the run, not only in the result (src/run/process-health.ts).
-    expect(done.stderr).toMatch(new RegExp(`service process [01] \\(pid ${victim}\\) ended without being asked \\(SIGKILL\\) \\d+\\.\\d s into the run; the others go on selling`));
+    expect(done.stderr).toMatch(new RegExp(`service process [01] \\(pid ${victim}\\) ended without being asked \\(SIGKILL\\) \\d+\\.\\d s into the load; the others go on selling`));
     expect(result.audit!.lostOrders).toBe(0);
     expect(processesWith(schema!)).toEqual([]);
     expect(await schemaExists(schema!)).toBe(false);
