@@ -197,14 +197,14 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
   const ownRedis = run.stockStore === 'redis-server' ? await OwnRedisServer.start() : null;
   const processes: ServiceProcess[] = [];
   let gate: TcpGate | null = null;
+  // Only processes still running: an ended one's pid may belong to another process by now.
+  const livePids = () => [...processes.filter((p) => p.running).map((p) => p.pid), ownRedis?.pid ?? null].filter((p): p is number => p !== null);
   const killNow = () => {
-    for (const pid of [...processes.map((p) => p.pid), ownRedis?.pid ?? null]) {
-      if (pid !== null) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+    for (const pid of livePids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
       }
     }
   };
@@ -343,7 +343,7 @@ export async function startServiceCluster(o: ClusterOptions): Promise<ServiceClu
         const r = await withTimeout('reading the ledger from PostgreSQL', LEDGER_READ_TIMEOUT_MS, pgQuery(run.ledger, `SELECT order_id, sku, user_id, qty FROM ${schema}.orders ORDER BY seq`));
         return r.rows.map((row: { order_id: string; sku: string; user_id: string; qty: number }) => ({ orderId: row.order_id, sku: row.sku, userId: row.user_id, qty: Number(row.qty) }));
       },
-      pids: () => [...processes.map((p) => p.pid), ownRedis?.pid ?? null].filter((p): p is number => p !== null),
+      pids: livePids,
       warnings: () => [
         ...processes.flatMap((p, i) => p.unexpectedExits.map((x) => `service process ${i} (pid ${x.pid}) ended without being asked (${x.signal ?? `exit code ${x.code}`}): ${p.stderr().trim().split('\n').slice(-2).join(' | ')}`)),
         ...(health?.notes() ?? []),
