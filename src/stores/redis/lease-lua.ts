@@ -3,6 +3,7 @@
 // batch instead of once per sale. Users' counts and keys live under each user's own tag, per stock epoch
 // (a rebuild writes a new epoch's keys before any process can use them), so a sale-wide limit is held
 // exactly and users spread over a cluster's shards.
+import { OTHER_NODE } from './node-lua.ts';
 import { RedisScript } from './script.ts';
 
 /**
@@ -16,17 +17,19 @@ import { RedisScript } from './script.ts';
  * know how much of it was sold after the owner's last report, only the ledger does. Its units are
  * reported as `expired`; a rebuild from the ledger recovers them exactly (RedisLeasedStock answers
  * 'missing' at sell-out while expired leases hold units).
- * Returns {'ok', granted, epoch, pool, othersUnsold, draining, expiredUnsold} or {'missing'}.
+ * Returns {'ok', granted, epoch, pool, othersUnsold, draining, expiredUnsold} or {'missing'} (no stock, or
+ * stock loaded on another node — a replica promoted since, its pool maybe stale: node-lua.ts).
  */
 export const LEASE = new RedisScript(
   'lease',
-  `
+  `${OTHER_NODE}
 local stock, leases, deadlines = KEYS[1], KEYS[2], KEYS[3]
 local owner, need, batch, owners, ttl, unsold = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-if redis.call('EXISTS', stock) == 0 then return {'missing'} end
+local got = redis.call('HMGET', stock, 'avail', 'node')
+if not got[1] or other_node(stock, got[2]) then return {'missing'} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local pool = tonumber(redis.call('HGET', stock, 'avail'))
+local pool = tonumber(got[1])
 -- Other owners' unsold units as each last reported them (a report only overstates: between reports an
 -- owner only sells), split by whether the owner is still renewing.
 local others, expired = 0, 0
