@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { dropPgSchema, pgRows, postgresAvailable, POSTGRES_URL, requireOrSkip, uniqueName } from './helpers/servers.ts';
 import { RedisCluster, redisClusterTools } from './helpers/redis-cluster.ts';
 import { killAll, serve } from './helpers/serve.ts';
-import { acknowledged, runCrowd, type Receipt } from './helpers/store-crowd.ts';
+import { acknowledged, checkout, runCrowd, type Receipt } from './helpers/store-crowd.ts';
 import { connectRedis, dropKeysUnder, type RedisLink } from '../src/stores/redis/link.ts';
 import { RedisLuaStock } from '../src/stores/redis/lua-store.ts';
 import { RedisReservations } from '../src/stores/redis/reservations.ts';
@@ -215,6 +215,7 @@ describe.skipIf(!ready)('failover on a Redis Cluster with replicas (3 masters, 3
         await cluster.lagReplicasOf(victim);
 
         // The crowd: 90 keyed buyers, one unit each, over both processes, 503s retried (bounded).
+        let logFrom = [0, 0];
         let failover: Promise<{ killedAt: number; promotedAt: number; promoted: number; staleAvail: number; trueAvail: number }> | null = null;
         const receipts = await runCrowd({
           urls: () => [a.url, b.url],
@@ -229,6 +230,7 @@ describe.skipIf(!ready)('failover on a Redis Cluster with replicas (3 masters, 3
             failover = (async () => {
               const [trueAvail, staleAvail] = await Promise.all([victimLink.call(['HGET', stockKey, 'avail']), replicaLink.call(['HGET', stockKey, 'avail'])]);
               const killedAt = Date.now();
+              logFrom = [a.stderr().length, b.stderr().length];
               await cluster.kill(victim);
               await cluster.catchUp(replicas[0]); // too late: its master is gone
               const promoted = await cluster.promoted(replicas, 20_000);
@@ -266,7 +268,7 @@ describe.skipIf(!ready)('failover on a Redis Cluster with replicas (3 masters, 3
           }).catch(async () => inventory(s.url));
           expect(inv, `inventory through ${s.url}`).toMatchObject(want);
         }
-        expect(a.stderr() + b.stderr(), 'a process rebuilt the stock from the ledger').toMatch(/stock epoch \d+ rebuilt from the ledger/);
+        expect(a.stderr().slice(logFrom[0]) + b.stderr().slice(logFrom[1]), 'a process rebuilt the stock from the ledger after the kill').toMatch(/stock epoch \d+ rebuilt from the ledger/);
         // The rebuild ran on the promoted node and recorded it in the stock hash (the fence's reference now).
         const promotedLink = await onNode(cluster, f.promoted);
         try {
@@ -282,6 +284,114 @@ describe.skipIf(!ready)('failover on a Redis Cluster with replicas (3 masters, 3
       } finally {
         await Promise.all([replicaLink.close().catch(() => {}), victimLink.close().catch(() => {})]);
       }
+      await Promise.all([a.stop(), b.stop()]);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  // redis-leased keeps users' counts and keys under their own tags, on other masters than the stock: a
+  // master holding users but no stock, failed over to a replica that lagged, leaves the stock intact and
+  // the users' data stale. The slot markers name the node that wrote them (lease-lua.ts MARK), so the
+  // first claim on the promoted node answers 'missing' and a rebuild puts counts and keys back from the ledger.
+  it('redis-leased: a master holding users but no stock killed -9, its lagging replica promoted: the limit holds and keyed retries replay (slot markers name their node)', { timeout: 90_000 }, async () => {
+    const cluster = await RedisCluster.start(3, { replicas: 1, nodeTimeoutMs: 1000 });
+    try {
+      const schema = uniqueName('cfailusers').toLowerCase();
+      schemas.push(schema);
+      const prefix = `flashsale:${schema}`;
+      const sale = join(dir, `${schema}.json`);
+      writeFileSync(sale, JSON.stringify({ skus: [{ id: 'A', stock: 200 }], perUserLimit: 2 }));
+      const args = ['--port', '0', '--sale', sale, '--stock-store', cluster.url, '--ledger', POSTGRES_URL, '--store-schema', schema, '--stock-strategy', 'redis-leased', '--threads', '1'];
+      const a = await serve(args);
+      const b = await serve(args);
+      const urls = [a.url, b.url];
+      const roles = await cluster.roles();
+      const stockAt = (await cluster.keysByNode(prefix)).findIndex((keys, i) => roles[i] === 'master' && keys.some((k) => k.endsWith(':stock')));
+      const others = roles.flatMap((r, i) => (r === 'master' && i !== stockAt ? [i] : []));
+      expect(others).toHaveLength(2);
+      // Both masters without the stock lag behind their replicas before anyone buys (a marker per slot is in).
+      const lagging = new Map<number, number>();
+      for (const m of others) {
+        const [r] = await cluster.replicasOf(m);
+        const replica = await onNode(cluster, r);
+        try {
+          await until('the replica has its slots\' markers', 10_000, async () => (Number(await replica.call(['DBSIZE'])) > 1000 ? true : null));
+        } finally {
+          await replica.close();
+        }
+        lagging.set(m, (await cluster.lagReplicasOf(m))[0]);
+      }
+
+      /** One keyed checkout, retried (same key) while 503 or cut off; bounded. */
+      const buy = async (url: string, userId: string, key: string): Promise<Receipt> => {
+        let r = await checkout(url, 'A', userId, key);
+        for (const end = Date.now() + 20_000; (r.status === 503 || r.status === 0) && Date.now() < end; ) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          r = await checkout(url, 'A', userId, key);
+        }
+        return r;
+      };
+      const pool = async (n: number, job: (i: number) => Promise<void>) => {
+        let next = 0;
+        await Promise.all(Array.from({ length: 8 }, async () => {
+          while (next < n) await job(next++);
+        }));
+      };
+      // 40 users buy their 2 units, keyed, each retried through the other process (the same order).
+      const USERS = 40;
+      const orders = new Map<string, string>();
+      await pool(USERS, async (i) => {
+        for (let n = 0; n < 2; n++) {
+          const key = `k-u${i}-${n}`;
+          const got = await buy(urls[(i + n) % 2], `u${i}`, key);
+          expect([got.status, got.error], key).toEqual([201, null]);
+          orders.set(key, got.orderId!);
+          const again = await buy(urls[(i + n + 1) % 2], `u${i}`, key);
+          expect([again.status, again.orderId], `the retry of ${key}`).toEqual([201, got.orderId]);
+        }
+      });
+
+      // The victim: the master without the stock holding the most users' keys; its replica lagged all along.
+      const byNode = await cluster.keysByNode(prefix);
+      const usersOn = (i: number) => new Set(byNode[i].flatMap((k) => /\{s\d+:u:(u\d+)\}/.exec(k)?.[1] ?? []));
+      const victim = others.sort((x, y) => usersOn(y).size - usersOn(x).size)[0];
+      const lost = usersOn(victim);
+      expect(lost.size, 'users whose counts and keys the lagging replica does not have').toBeGreaterThan(0);
+      const replica = lagging.get(victim)!;
+      const stale = await onNode(cluster, replica);
+      try {
+        const [u] = [...lost];
+        expect(await stale.call(['KEYS', `${prefix}:{s*:u:${u}}:*`]), `the replica has nothing of ${u}`).toEqual([]);
+      } finally {
+        await stale.close();
+      }
+      const logFrom = [a.stderr().length, b.stderr().length];
+      await cluster.kill(victim);
+      for (const r of lagging.values()) await cluster.catchUp(r);
+      expect(await cluster.promoted([replica], 20_000)).toBe(replica);
+
+      // Every user asks a third unit (429) and retries both keys (the same orders), half of them retrying first.
+      await pool(USERS, async (j) => {
+        const why = lost.has(`u${j}`) ? ' (its data stale on the promoted replica)' : '';
+        const third = async () => {
+          const got = await buy(urls[j % 2], `u${j}`, `k-u${j}-2`);
+          expect([got.status, got.error], `u${j}'s third unit${why}`).toEqual([429, 'limit_exceeded']);
+        };
+        if (j % 2 === 0) await third();
+        for (let n = 0; n < 2; n++) {
+          const key = `k-u${j}-${n}`;
+          const again = await buy(urls[(j + n + 1) % 2], `u${j}`, key);
+          expect([again.status, again.orderId], `the retry of ${key} after the failover${why}`).toEqual([201, orders.get(key)]);
+        }
+        if (j % 2 === 1) await third();
+      });
+      expect(a.stderr().slice(logFrom[0]) + b.stderr().slice(logFrom[1]), 'a process rebuilt from the ledger after the kill').toMatch(/stock epoch \d+ rebuilt from the ledger/);
+      const rows = await pgRows<{ order_id: string; user_id: string; qty: number }>(`SELECT order_id, user_id, qty FROM ${schema}.orders`);
+      expect(new Set(rows.map((r) => r.order_id)), 'the ledger holds exactly the acknowledged orders').toEqual(new Set(orders.values()));
+      const perUser = new Map<string, number>();
+      for (const r of rows) perUser.set(r.user_id, (perUser.get(r.user_id) ?? 0) + r.qty);
+      expect(Math.max(...perUser.values()), 'a user over the limit').toBe(2);
       await Promise.all([a.stop(), b.stop()]);
     } finally {
       await cluster.stop();

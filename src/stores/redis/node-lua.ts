@@ -1,5 +1,6 @@
 // The node fence, shared by every script that takes or holds units (lua.ts TAKE, reserve-lua.ts RESERVE and
-// CLAIM, lease-lua.ts LEASE, leased-reserve-lua.ts HOLD) and written by LOAD.
+// CLAIM, lease-lua.ts LEASE, leased-reserve-lua.ts HOLD) and written by LOAD; and by redis-leased's per-user
+// CLAIM, whose slot markers (written by MARK) name their node the same way.
 //
 // Why: on a Redis Cluster with replicas, a master killed while its replica lagged is replaced by that
 // replica with the stock as it was some writes ago — under the same stock epoch, so nothing else tells it
@@ -29,14 +30,15 @@ end
 `;
 
 /**
- * other_node(stock, node): true when `node` (the stock hash's `node` field, false when absent) names
- * another node than this one; the stock hash is then dropped, and the caller answers 'missing'.
+ * other_node(key, node): true when `node` (read from `key`: the stock hash's `node` field, false when
+ * absent; or the node part of redis-leased's slot marker) names another node than this one; `key` is then
+ * dropped, and the caller answers 'missing'.
  */
 export const OTHER_NODE = `
-local function other_node(stock, node)
+local function other_node(key, node)
   if not node or node == '' then return false end
   if node == redis.call('CLUSTER', 'MYID') then return false end
-  redis.call('DEL', stock)
+  redis.call('DEL', key)
   return true
 end
 `;
