@@ -28,7 +28,7 @@ import { dropRedisKeys, redisAvailable, REDIS_URL } from './helpers/servers.ts';
 const tools = redisClusterTools();
 const postgres = await postgresAvailable();
 const redis = await redisAvailable();
-requireOrSkip('redis-server and redis-cli (a Redis Cluster of the test\'s own)', tools);
+requireOrSkip('redis-server and redis-cli (a Redis Cluster started by the test)', tools);
 requireOrSkip('PostgreSQL', postgres);
 requireOrSkip('Redis', redis);
 const ready = tools.ok && postgres.ok;
@@ -316,7 +316,7 @@ describe.skipIf(!ready)('failover on a Redis Cluster with replicas (3 masters, 3
         const [r] = await cluster.replicasOf(m);
         const replica = await onNode(cluster, r);
         try {
-          await until('the replica has its slots\' markers', 10_000, async () => (Number(await replica.call(['DBSIZE'])) > 1000 ? true : null));
+          await until('the replica has the slot markers', 10_000, async () => (Number(await replica.call(['DBSIZE'])) > 1000 ? true : null));
         } finally {
           await replica.close();
         }
