@@ -168,7 +168,7 @@ export class RedisCluster {
     return `redis://127.0.0.1:${this.ports[i]}`;
   }
 
-  /** The keys under `prefix` on each node, by node (SCAN on each, bounded). */
+  /** The keys under `prefix` on each node, by node (SCAN on each, bounded): a replica lists its copy of its master's. */
   async keysByNode(prefix: string): Promise<string[][]> {
     const { connectRedis } = await import('../../src/stores/redis/link.ts');
     return Promise.all(
