@@ -1,4 +1,5 @@
 // npm run bench:service-stores [-- --rounds 3 --duration 5 --connections 64 --configs 'disk 1p×1t,leased 1p×1t' --json]
+// (the cluster rows beside their single-server ones: --configs 'stores 1p×1t,cluster-lua 1p×1t,leased 1p×1t,cluster-leased 1p×1t')
 // Durable checkouts per second through `flashsale serve` processes: the in-process service (stock in a
 // SharedArrayBuffer; SQLite ledger in memory — the fastest it gets — and on disk, durable like the stores), one process on the shared stores
 // (Redis stock by EVALSHA, batched per SKU; PostgreSQL ledger, group commit, synchronous_commit on),
@@ -16,6 +17,10 @@
 // redis-benchmark running the same take script by EVALSHA with as many clients as the service has
 // connections (src/stock/lab/lines.ts); `luaToEvalsha` is the service's checkouts/s through redis-lua
 // over it.
+// The `cluster-` rows are `stores 1p×1t` and `leased 1p×1t` on a Redis Cluster of the bench's own (3 masters
+// on free loopback ports, test/helpers/redis-cluster.ts; skipped with the reason without redis-server and
+// redis-cli 7+): the sale's one SKU lives on one master, so they price the cluster client's routing and
+// the failover fence's node check (src/stores/redis/node-lua.ts), not the cluster's scale-out.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +33,7 @@ import pg from 'pg';
 import { dropKeysUnder } from '../src/stores/redis/link.ts';
 import { redisLines } from '../src/stock/lab/lines.ts';
 import { median, range } from './stats.ts';
+import { RedisCluster, redisClusterTools } from '../test/helpers/redis-cluster.ts';
 
 const { values } = parseArgs({
   options: {
@@ -54,7 +60,7 @@ for (const [name, v] of [['rounds', rounds], ['duration', duration], ['connectio
 
 const BIN = fileURLToPath(new URL('../bin/flashsale.js', import.meta.url));
 
-interface Config { name: string; line?: boolean; stores: boolean; leased?: boolean; disk?: boolean; processes: number; threads: number; journey?: 'checkout' | 'reserve-pay' }
+interface Config { name: string; line?: boolean; stores: boolean; leased?: boolean; disk?: boolean; cluster?: boolean; processes: number; threads: number; journey?: 'checkout' | 'reserve-pay' }
 const ALL_CONFIGS: Config[] = [
   { name: 'memory 1p×1t', stores: false, processes: 1, threads: 1 },
   // The durable in-process service (SQLite file, each 201 committed first): the fair line for the stores rows.
@@ -67,6 +73,9 @@ const ALL_CONFIGS: Config[] = [
   // Reserve → pay per buyer: two durable commits (the reservation's row, then the order) per completed pay.
   { name: 'resv-lua 1p×1t', stores: true, processes: 1, threads: 1, journey: 'reserve-pay' },
   { name: 'resv-leased 1p×1t', stores: true, leased: true, processes: 1, threads: 1, journey: 'reserve-pay' },
+  // The same on a 3-master Redis Cluster of the bench's own (the SKU's keys on one master).
+  { name: 'cluster-lua 1p×1t', stores: true, cluster: true, processes: 1, threads: 1 },
+  { name: 'cluster-leased 1p×1t', stores: true, cluster: true, leased: true, processes: 1, threads: 1 },
   // Not the service: redis-benchmark's EVALSHA of the take script, the hardware line redis-lua is held to.
   { name: 'evalsha line', line: true, stores: true, processes: 0, threads: 0 },
 ];
@@ -76,7 +85,14 @@ if (unknown.length > 0) {
   console.error(`bench:service-stores: --configs: no configuration ${unknown.map((n) => `"${n}"`).join(', ')} (there are: ${ALL_CONFIGS.map((c) => c.name).join(', ')})`);
   process.exit(2);
 }
-const CONFIGS = asked ? ALL_CONFIGS.filter((c) => asked.includes(c.name)) : ALL_CONFIGS;
+let CONFIGS = asked ? ALL_CONFIGS.filter((c) => asked.includes(c.name)) : ALL_CONFIGS;
+const clusterTools = CONFIGS.some((c) => c.cluster) ? redisClusterTools() : { ok: true, reason: '' };
+if (!clusterTools.ok) {
+  console.error(`bench:service-stores: the cluster- rows are skipped: ${clusterTools.reason}`);
+  CONFIGS = CONFIGS.filter((c) => !c.cluster);
+}
+/** The cluster the cluster- rows run on, started once before the first round. */
+const cluster = CONFIGS.some((c) => c.cluster) ? await RedisCluster.start(3) : null;
 
 function serveChild(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -171,9 +187,10 @@ async function measure(config: Config, round: number): Promise<{ perSec: number;
     const [evalsha] = await redisLines(values.redis, `flashsale:bench_line_${process.pid}_${round}`, connections, 20_000 * duration);
     return { perSec: Math.round(evalsha!.opsPerSec), other: 0, cpuUsPerCheckout: null }; // redisLines answers EVALSHA first
   }
-  const schema = `bench_svc_${process.pid}_${round}_${config.processes}${config.threads}${config.leased ? 'l' : config.stores ? 's' : 'm'}${config.journey === 'reserve-pay' ? 'r' : ''}`;
+  const schema = `bench_svc_${process.pid}_${round}_${config.processes}${config.threads}${config.leased ? 'l' : config.stores ? 's' : 'm'}${config.journey === 'reserve-pay' ? 'r' : ''}${config.cluster ? 'c' : ''}`;
+  const redisUrl = config.cluster ? cluster!.url : values.redis; // a cluster- row runs only when the cluster started
   const base = ['--port', '0', '--sku', 'bench', '--stock', String(2 ** 31 - 1), '--per-user-limit', 'none', '--threads', String(config.threads), '--max-in-flight', String(connections * 4)];
-  const stores = [...base, '--stock-store', values.redis, '--ledger', values.postgres, '--store-schema', schema, ...(config.leased ? ['--stock-strategy', 'redis-leased'] : [])];
+  const stores = [...base, '--stock-store', redisUrl, '--ledger', values.postgres, '--store-schema', schema, ...(config.leased ? ['--stock-strategy', 'redis-leased'] : [])];
   const dir = config.disk ? mkdtempSync(join(tmpdir(), 'flashsale-bench-')) : null;
   const inProcess = [...base, '--expected-users', '1024', ...(dir !== null ? ['--ledger', join(dir, 'ledger.db')] : [])];
   const args = config.stores ? stores : inProcess;
@@ -198,7 +215,7 @@ async function measure(config: Config, round: number): Promise<{ perSec: number;
     if (dir !== null) rmSync(dir, { recursive: true, force: true });
     if (config.stores) {
       await dropSchema(schema);
-      await dropKeysUnder(values.redis, `flashsale:${schema}`);
+      await dropKeysUnder(redisUrl, `flashsale:${schema}`);
     }
   }
 }
@@ -221,29 +238,35 @@ const RATIOS = {
   resvLuaToCheckout: ['resv-lua 1p×1t', 'stores 1p×1t'],
   resvLeasedToCheckout: ['resv-leased 1p×1t', 'leased 1p×1t'],
   luaToEvalsha: ['stores 1p×1t', 'evalsha line'],
+  clusterLuaToSingle: ['cluster-lua 1p×1t', 'stores 1p×1t'],
+  clusterLeasedToSingle: ['cluster-leased 1p×1t', 'leased 1p×1t'],
 } as const;
 /** What a row counts: a checkout, or a reservation paid. */
 const unitOf = (c: Config) => (c.line ? 'call' : c.journey === 'reserve-pay' ? 'pay' : 'checkout');
 const isPays = (name: string) => ALL_CONFIGS.find((c) => c.name === name)?.journey === 'reserve-pay';
 const isLine = (name: string) => ALL_CONFIGS.find((c) => c.name === name)?.line === true;
 const ratios = Object.fromEntries(Object.keys(RATIOS).map((k) => [k, [] as number[]])) as Record<keyof typeof RATIOS, number[]>;
-for (let round = 0; round < rounds; round++) {
-  const order = round % 2 === 0 ? CONFIGS : [...CONFIGS].reverse();
-  const got = new Map<string, number>();
-  for (const c of order) {
-    if (!values.json) process.stderr.write(`round ${round + 1}/${rounds}: ${c.name} (${warmup}s warm-up + ${duration}s, ${connections} connections)... `);
-    const r = await measure(c, round);
-    got.set(c.name, r.perSec);
-    results.get(c.name)!.push(r.perSec); // every config has a list
-    if (r.cpuUsPerCheckout !== null) cpuPer.get(c.name)!.push(r.cpuUsPerCheckout); // every config has a list
-    const what = unitOf(c);
-    if (!values.json) process.stderr.write(`${r.perSec} ${what}s/s, ${r.cpuUsPerCheckout ?? '?'} µs service CPU per ${what}${r.other > 0 ? ` (${r.other} other answers)` : ''}\n`);
+try {
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? CONFIGS : [...CONFIGS].reverse();
+    const got = new Map<string, number>();
+    for (const c of order) {
+      if (!values.json) process.stderr.write(`round ${round + 1}/${rounds}: ${c.name} (${warmup}s warm-up + ${duration}s, ${connections} connections)... `);
+      const r = await measure(c, round);
+      got.set(c.name, r.perSec);
+      results.get(c.name)!.push(r.perSec); // every config has a list
+      if (r.cpuUsPerCheckout !== null) cpuPer.get(c.name)!.push(r.cpuUsPerCheckout); // every config has a list
+      const what = unitOf(c);
+      if (!values.json) process.stderr.write(`${r.perSec} ${what}s/s, ${r.cpuUsPerCheckout ?? '?'} µs service CPU per ${what}${r.other > 0 ? ` (${r.other} other answers)` : ''}\n`);
+    }
+    for (const [key, [a, b]] of Object.entries(RATIOS) as Array<[keyof typeof RATIOS, readonly [string, string]]>) {
+      const x = got.get(a);
+      const y = got.get(b);
+      if (x !== undefined && y !== undefined && y > 0) ratios[key].push(x / y);
+    }
   }
-  for (const [key, [a, b]] of Object.entries(RATIOS) as Array<[keyof typeof RATIOS, readonly [string, string]]>) {
-    const x = got.get(a);
-    const y = got.get(b);
-    if (x !== undefined && y !== undefined && y > 0) ratios[key].push(x / y);
-  }
+} finally {
+  await cluster?.stop();
 }
 const load1 = loadavg()[0];
 const fmt = (xs: number[], digits = 0) => {
@@ -274,15 +297,15 @@ else {
   console.log(`\ncheckouts/s (reserve → pay rows: pays/s) through serve processes (${connections} connections, ${duration}s, ${rounds} rounds, ${summary.cpus} cpus, load average ${summary.loadAverage.start} → ${summary.loadAverage.end})`);
   for (const [name, v] of Object.entries(summary.checkoutsPerSec)) {
     const c = summary.serviceCpuUsPerCheckout[name];
-    console.log(`${name.padEnd(17)} ${v.median} (${v.min}–${v.max}) checkouts/s${c ? `; service CPU ${c.median} µs/checkout (${c.min}–${c.max})` : ''}`);
+    console.log(`${name.padEnd(21)} ${v.median} (${v.min}–${v.max}) checkouts/s${c ? `; service CPU ${c.median} µs/checkout (${c.min}–${c.max})` : ''}`);
   }
   if (summary.evalshaLinePerSec !== null) {
     const v = summary.evalshaLinePerSec;
-    console.log(`${'evalsha line'.padEnd(17)} ${v.median} (${v.min}–${v.max}) calls/s (redis-benchmark, ${connections} clients, the take script)`);
+    console.log(`${'evalsha line'.padEnd(21)} ${v.median} (${v.min}–${v.max}) calls/s (redis-benchmark, ${connections} clients, the take script)`);
   }
   for (const [name, v] of Object.entries(summary.paysPerSec)) {
     const c = summary.serviceCpuUsPerPay[name];
-    console.log(`${name.padEnd(17)} ${v.median} (${v.min}–${v.max}) pays/s${c ? `; service CPU ${c.median} µs/pay (${c.min}–${c.max})` : ''}`);
+    console.log(`${name.padEnd(21)} ${v.median} (${v.min}–${v.max}) pays/s${c ? `; service CPU ${c.median} µs/pay (${c.min}–${c.max})` : ''}`);
   }
   for (const [key, r] of Object.entries(summary.ratios)) {
     const [a, b] = RATIOS[key as keyof typeof RATIOS];

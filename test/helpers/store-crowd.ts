@@ -3,7 +3,7 @@
 // test can check that each acknowledged order is in the ledger and nothing was sold twice. Bounded in
 // attempts and time. (The TCP gate tests cut a store off with is the run's own: src/faults/tcp-gate.ts.)
 
-export interface Receipt { userId: string; url: string; status: number; orderId: string | null; error: string | null }
+export interface Receipt { userId: string; url: string; status: number; orderId: string | null; error: string | null; /** When the request was sent (ms, Date.now()). */ sentAt?: number }
 
 export interface CrowdOptions {
   /** Where to send checkouts; `urls()` is read per attempt, so a test may drop a killed process. */
@@ -68,12 +68,13 @@ export async function runCrowd(o: CrowdOptions): Promise<Receipt[]> {
 export async function checkout(url: string, sku: string, userId: string, key: string | null = null): Promise<Receipt> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key !== null) headers['idempotency-key'] = key;
+  const sentAt = Date.now();
   try {
     const res = await fetch(`${url}/api/v1/checkout`, { method: 'POST', headers, body: JSON.stringify({ sku, userId, qty: 1 }), signal: AbortSignal.timeout(20_000) });
     const body = (await res.json()) as { orderId?: string; error?: string };
-    return { userId, url, status: res.status, orderId: body.orderId ?? null, error: body.error ?? null };
+    return { userId, url, status: res.status, orderId: body.orderId ?? null, error: body.error ?? null, sentAt };
   } catch (e) {
-    return { userId, url, status: 0, orderId: null, error: (e as Error).message };
+    return { userId, url, status: 0, orderId: null, error: (e as Error).message, sentAt };
   }
 }
 

@@ -3,6 +3,7 @@
 // batch instead of once per sale. Users' counts and keys live under each user's own tag, per stock epoch
 // (a rebuild writes a new epoch's keys before any process can use them), so a sale-wide limit is held
 // exactly and users spread over a cluster's shards.
+import { MY_NODE, OTHER_NODE } from './node-lua.ts';
 import { RedisScript } from './script.ts';
 
 /**
@@ -16,17 +17,19 @@ import { RedisScript } from './script.ts';
  * know how much of it was sold after the owner's last report, only the ledger does. Its units are
  * reported as `expired`; a rebuild from the ledger recovers them exactly (RedisLeasedStock answers
  * 'missing' at sell-out while expired leases hold units).
- * Returns {'ok', granted, epoch, pool, othersUnsold, draining, expiredUnsold} or {'missing'}.
+ * Returns {'ok', granted, epoch, pool, othersUnsold, draining, expiredUnsold} or {'missing'} (no stock, or
+ * stock loaded on another node — a replica promoted since, its pool maybe stale: node-lua.ts).
  */
 export const LEASE = new RedisScript(
   'lease',
-  `
+  `${OTHER_NODE}
 local stock, leases, deadlines = KEYS[1], KEYS[2], KEYS[3]
 local owner, need, batch, owners, ttl, unsold = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-if redis.call('EXISTS', stock) == 0 then return {'missing'} end
+local got = redis.call('HMGET', stock, 'avail', 'node')
+if not got[1] or other_node(stock, got[2]) then return {'missing'} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local pool = tonumber(redis.call('HGET', stock, 'avail'))
+local pool = tonumber(got[1])
 -- Other owners' unsold units as each last reported them (a report only overstates: between reports an
 -- owner only sells), split by whether the owner is still renewing.
 local others, expired = 0, 0
@@ -85,17 +88,21 @@ return redis.call('HINCRBY', stock, 'avail', units)
  * With peek = 1 only the key is looked at (a sold-out answer must still replay a keyed retry).
  * 'missing' when the marker is gone or older than `epoch`: the master holding this slot lost its data
  * (restarted empty) since the rebuild that wrote it, and with it this user's count and keys — a rebuild
- * from the ledger must put them back. A marker newer than `epoch` is a rebuild since the caller's lease:
- * not missing (the ledger refuses the old epoch's order; the caller adopts the new epoch at its next LEASE).
+ * from the ledger must put them back. Also when the marker names another node than this one (a cluster's
+ * markers are `epoch|node id`, MARK): a replica promoted since, whose users' counts and keys may be stale
+ * (node-lua.ts). A marker newer than `epoch` is a rebuild since the caller's lease: not missing (the ledger
+ * refuses the old epoch's order; the caller adopts the new epoch at its next LEASE).
  * Returns code, value: ok | none | limit | replay holdId|answer | mismatch | missing.
  */
 export const CLAIM = new RedisScript(
   'lease_claim',
-  `
+  `${OTHER_NODE}
 local units, idem, mark = KEYS[1], KEYS[2], KEYS[3]
 local qty, limit, key, fp, hold, peek = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local marked = tonumber(redis.call('GET', mark) or '-1')
-if marked < tonumber(ARGV[7]) then return {'missing', ''} end
+local m = redis.call('GET', mark) or '-1'
+local bar = string.find(m, '|', 1, true)
+if tonumber(bar and string.sub(m, 1, bar - 1) or m) < tonumber(ARGV[7]) then return {'missing', ''} end
+if bar and other_node(mark, string.sub(m, bar + 1)) then return {'missing', ''} end
 if key ~= '' then
   local seen = redis.call('HGET', idem, key)
   if seen then
@@ -139,6 +146,18 @@ if key ~= '' then
   redis.call('HDEL', idem, key)
 end
 if limited and redis.call('DECRBY', units, qty) <= 0 then redis.call('DEL', units) end
+return 1
+`,
+);
+
+/**
+ * KEYS mark (one slot's marker). ARGV epoch. A rebuild on a cluster writes each slot's marker through this:
+ * `epoch|id of the node holding the slot`, which CLAIM checks (one server: plain MSETs of the epoch).
+ */
+export const MARK = new RedisScript(
+  'lease_mark',
+  `${MY_NODE}
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. my_node())
 return 1
 `,
 );

@@ -7,21 +7,23 @@
 // allowance lives under another hash tag, so DROP and SWEEP answer whose allowance to give back and the
 // caller does that in a second call (RedisLeasedStock.giveAllowance).
 import { PARSE_HOLD } from './lua.ts';
+import { OTHER_NODE } from './node-lua.ts';
 import { RedisScript } from './script.ts';
 
 /**
  * KEYS stock, leases, holds, expiry. ARGV owner, qty, epoch, holdId, limited ('1'|'0'), userId, expiresAt.
  * Moves qty units the owner took from its lease (under `epoch`) to the SKU's held count, with the hold and
- * its expiry entry. Returns 'ok' | 'missing' (no stock) | 'stale' (the stock was rebuilt since: the units
+ * its expiry entry. Returns 'ok' | 'missing' (no stock, or stock loaded on another node: node-lua.ts) | 'stale' (the stock was rebuilt since: the units
  * were counted by the rebuild) | 'duplicate' (the hold id exists).
  */
 export const HOLD = new RedisScript(
   'leased_hold',
-  `
+  `${OTHER_NODE}
 local stock, leases, holds, expiry = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local owner, qty, epoch, hold, limited, user, expires = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-if redis.call('EXISTS', stock) == 0 then return 'missing' end
-if redis.call('HGET', stock, 'epoch') ~= epoch then return 'stale' end
+local got = redis.call('HMGET', stock, 'epoch', 'node')
+if not got[1] or other_node(stock, got[2]) then return 'missing' end
+if got[1] ~= epoch then return 'stale' end
 if redis.call('HEXISTS', holds, hold) == 1 then return 'duplicate' end
 redis.call('HINCRBY', leases, owner, -qty)
 redis.call('HINCRBY', stock, 'leased', -qty)

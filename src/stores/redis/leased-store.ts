@@ -24,7 +24,7 @@ import type { HoldRef, StockLoad, StockStore, StoreSnapshot, TakeRequest, TakeRe
 import { StoreUnavailableError } from '../../errors.ts';
 import { skuKeys, slotMarkKey, userKeys, userMarkKey, type SkuKeys } from './keys.ts';
 import type { RedisLink } from './link.ts';
-import { CLAIM, LEASE, RETURN, SETTLE } from './lease-lua.ts';
+import { CLAIM, LEASE, MARK, RETURN, SETTLE } from './lease-lua.ts';
 import { HOLD } from './leased-reserve-lua.ts';
 import { LeasedReservations } from './leased-reservations.ts';
 import { LOAD } from './lua.ts';
@@ -380,16 +380,17 @@ export class RedisLeasedStock implements StockStore {
   /**
    * The sale's marker in every cluster slot (on one server too: 16384 small keys, harmless — one server
    * loses everything at once, and the stock answers 'missing' then). On a cluster a command's keys must
-   * share a slot: one SET per slot, pipelined; on one server, MSETs of a chunk each. A slow rebuild that
-   * lost its lock may write an older epoch over a newer one: claims then answer 'missing' and one more
-   * rebuild runs (never a wrong answer).
+   * share a slot: one MARK script per slot, pipelined, writing `epoch|node id` (the node it ran on, so a
+   * replica promoted since is noticed by CLAIM); on one server, MSETs of the epoch, a chunk each. A slow
+   * rebuild that lost its lock may write an older epoch over a newer one: claims then answer 'missing'
+   * and one more rebuild runs (never a wrong answer).
    */
   async #mark(epoch: number): Promise<void> {
     const key = (slot: number) => slotMarkKey(this.#o.prefix, this.#o.saleId, slot);
     for (let from = 0; from < SLOTS; from += MARK_CHUNK) {
       const slots = Array.from({ length: Math.min(SLOTS, from + MARK_CHUNK) - from }, (_, i) => from + i);
       if (this.#link.masters === undefined) await this.#link.call(['MSET', ...slots.flatMap((slot) => [key(slot), epoch])]);
-      else await Promise.all(slots.map((slot) => this.#link.call(['SET', key(slot), epoch])));
+      else await Promise.all(slots.map((slot) => MARK.run(this.#link, [key(slot)], [epoch])));
     }
   }
 

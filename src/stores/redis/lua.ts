@@ -1,6 +1,7 @@
 // The Lua scripts of the redis-lua stock store. Each runs atomically on one hash slot (see keys.ts);
 // each takes a batch, so concurrent takes for one SKU can share one round trip (RedisLuaStock batches
 // them when asked; a single take is a batch of one).
+import { MY_NODE, OTHER_NODE } from './node-lua.ts';
 import { RedisScript } from './script.ts';
 
 // Hold records: qty|limited|keyLength|key..userId — lengths, not separators, since keys and user ids are
@@ -18,22 +19,23 @@ end
 /**
  * KEYS stock, users, keys, holds. ARGV n, then per take: qty, userId, limit, key ('' = none), fingerprint, holdId.
  * Returns code, value per take: taken epoch | sold_out | limit | replay holdId|answer | mismatch | missing | duplicate_hold.
+ * 'missing' also when the stock hash was loaded on another node (a replica promoted since: node-lua.ts).
  * Order of checks as the in-process service: the key first (a retry must replay, not be refused), then
  * stock (sold-out is the common answer), then the user's limit.
  */
 export const TAKE = new RedisScript(
   'take',
-  `
+  `${OTHER_NODE}
 local stock, users, idem, holds = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local n = tonumber(ARGV[1])
 local out = {}
-local avail = redis.call('HGET', stock, 'avail')
-if not avail then
+local got = redis.call('HMGET', stock, 'avail', 'epoch', 'node')
+local avail, epoch = got[1], got[2]
+if not avail or other_node(stock, got[3]) then
   for i = 1, n do out[#out + 1] = 'missing'; out[#out + 1] = '' end
   return out
 end
 avail = tonumber(avail)
-local epoch = redis.call('HGET', stock, 'epoch')
 local taken = 0
 for i = 0, n - 1 do
   local b = 1 + i * 6
@@ -138,12 +140,13 @@ return found
  *   begin epoch wipeShared — refused (0) if this or a newer epoch is loaded or loading; wipes the SKU's keys
  *   put epoch target(users|keys) field value… — refused unless this epoch is the one loading
  *   put epoch holds (holdId record expiresAt)… — open reservations (needs KEYS[8], the expiry set)
- *   end epoch initial avail held sold — writes the stock hash (takes resume), drops the loading mark
+ *   end epoch initial avail held sold — writes the stock hash (takes resume) with the id of the node it
+ *                                       runs on (node-lua.ts: the failover fence), drops the loading mark
  * KEYS stock, users, keys, holds, leases, deadlines, loading[, expiry] (redis-leased keeps no reservations: no expiry key).
  */
 export const LOAD = new RedisScript(
   'load',
-  `
+  `${MY_NODE}
 local stock, users, idem, holds, leases, deadlines, loading, expiry = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local phase, epoch = ARGV[1], tonumber(ARGV[2])
 if phase == 'begin' then
@@ -169,7 +172,7 @@ if phase == 'put' then
   for i = 4, #ARGV, 2 do redis.call('HSET', target, ARGV[i], ARGV[i + 1]) end
   return 1
 end
-redis.call('HSET', stock, 'initial', ARGV[3], 'avail', ARGV[4], 'held', ARGV[5], 'sold', ARGV[6], 'epoch', epoch, 'leased', 0)
+redis.call('HSET', stock, 'initial', ARGV[3], 'avail', ARGV[4], 'held', ARGV[5], 'sold', ARGV[6], 'epoch', epoch, 'leased', 0, 'node', my_node())
 redis.call('DEL', loading)
 return 1
 `,

@@ -5,6 +5,7 @@
 // A reservation's hold record carries no idempotency key: the key keeps the reserve's answer after the
 // reservation ended (a retry replays it, as the in-process service does); the key scripts below manage it.
 import { PARSE_HOLD } from './lua.ts';
+import { OTHER_NODE } from './node-lua.ts';
 import { RedisScript } from './script.ts';
 
 /** Gives back units and allowance of the holds named in `list` that still exist; sets `units` and `found`. */
@@ -31,17 +32,19 @@ end
 
 /**
  * KEYS stock, users, keys, holds, expiry. ARGV qty, userId, limit, key ('' = none), fingerprint, holdId, expiresAt.
- * Returns {code, value}: taken epoch | sold_out | limit | replay holdId|answer | mismatch | missing | duplicate_hold.
+ * Returns {code, value}: taken epoch | sold_out | limit | replay holdId|answer | mismatch | missing | duplicate_hold
+ * ('missing' also when the stock was loaded on another node: node-lua.ts).
  * The checks in the checkout's order (src/stores/redis/lua.ts TAKE): key, stock, limit. A keyed taken,
  * sold_out or limit leaves the key naming holdId with no answer yet (in flight): KEY_END settles it.
  */
 export const RESERVE = new RedisScript(
   'reserve',
-  `
+  `${OTHER_NODE}
 local stock, users, idem, holds, expiry = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local qty, user, limit, key, fp, hold, expires = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local avail = redis.call('HGET', stock, 'avail')
-if not avail then return {'missing', ''} end
+local got = redis.call('HMGET', stock, 'avail', 'node')
+local avail = got[1]
+if not avail or other_node(stock, got[2]) then return {'missing', ''} end
 if key ~= '' then
   local seen = redis.call('HGET', idem, key)
   if seen then
@@ -75,13 +78,15 @@ return {'taken', redis.call('HGET', stock, 'epoch')}
 
 /**
  * KEYS stock, holds, expiry. ARGV holdId. Takes the reservation out of the expiry set (this caller now owns it).
- * Returns {'claimed', record, expiresAt, epoch} | {'busy'} (claimed by another request) | {'gone'} | {'missing'}.
+ * Returns {'claimed', record, expiresAt, epoch} | {'busy'} (claimed by another request) | {'gone'} | {'missing'}
+ * (no stock, or stock loaded on another node: a replica promoted since may not know this hold — node-lua.ts).
  */
 export const CLAIM = new RedisScript(
   'claim',
-  `
+  `${OTHER_NODE}
 local stock, holds, expiry, hold = KEYS[1], KEYS[2], KEYS[3], ARGV[1]
-if redis.call('EXISTS', stock) == 0 then return {'missing'} end
+local got = redis.call('HMGET', stock, 'epoch', 'node')
+if not got[1] or other_node(stock, got[2]) then return {'missing'} end
 local score = redis.call('ZSCORE', expiry, hold)
 if not score then
   if redis.call('HEXISTS', holds, hold) == 1 then return {'busy'} end
@@ -90,7 +95,7 @@ end
 redis.call('ZREM', expiry, hold)
 local h = redis.call('HGET', holds, hold)
 if not h then return {'gone'} end
-return {'claimed', h, score, redis.call('HGET', stock, 'epoch')}
+return {'claimed', h, score, got[1]}
 `,
 );
 
