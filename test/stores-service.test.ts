@@ -69,6 +69,7 @@ describe('serve --stock-store: flags checked before anything connects', () => {
     expect(storeMode({ stockStore: 'redis://127.0.0.1:6379/2', ledger: 'postgres://postgres@127.0.0.1/test' })).toBe('stores');
     expect(() => storeMode({ ...base, stockStore: 'redis://127.0.0.1:6379' })).toThrow(/--stock-store redis:\/\/… needs --ledger postgres:\/\/…/);
     expect(() => storeMode({ ...base, ledger: 'postgres://h/db' })).toThrow(/--ledger postgres:\/\/… needs --stock-store redis:\/\/…/);
+    expect(() => storeMode({ ...base, ledger: 'POSTGRES://h/db' }), 'an upper-case scheme is still PostgreSQL, not a SQLite file').toThrow(/--ledger postgres:\/\/… needs --stock-store redis:\/\/…/);
     expect(() => storeMode({ ...base, stockStore: 'mem' })).toThrow(/--stock-store "mem": expected memory or redis:\/\/host:port\/db/);
     expect(() => storeMode({ ...base, rebuildStock: true })).toThrow(/apply only with --stock-store redis/);
     expect(() => storeMode({ ...base, joinPort: true }), 'two in-process services on one port would each sell the whole stock').toThrow(/--join-port apply only with --stock-store redis/);

@@ -1,10 +1,17 @@
 // --stock-store / --ledger URLs: a bad one is a usage error that names the flag and what is wrong.
 import { describe, expect, it } from 'vitest';
-import { parsePostgresUrl, parseRedisUrl } from '../src/stores/url.ts';
+import { hasPostgresScheme, hasRedisScheme, parsePostgresUrl, parseRedisUrl } from '../src/stores/url.ts';
 
 import { EXIT, StoreUrlError } from '../src/errors.ts';
 
 describe('store URLs', () => {
+  it('tells a store URL by its scheme in any case, as URL parsing does (POSTGRES:// is no SQLite file name)', () => {
+    for (const url of ['redis://h', 'REDIS://h', 'rediss://h', 'redis+cluster://h:1', 'Rediss+Cluster://h:1']) expect(hasRedisScheme(url), url).toBe(true);
+    for (const url of ['memory', 'redis-server', 'postgres://h/db', 'redisx://h']) expect(hasRedisScheme(url), url).toBe(false);
+    for (const url of ['postgres://h/db', 'POSTGRES://h/db', 'postgresql://h/db']) expect(hasPostgresScheme(url), url).toBe(true);
+    for (const url of ['orders.db', 'postgres.db', 'redis://h', ':memory:']) expect(hasPostgresScheme(url), url).toBe(false);
+  });
+
   it('reads redis:// with defaults and a database number', () => {
     expect(parseRedisUrl('redis://127.0.0.1')).toMatchObject({ host: '127.0.0.1', port: 6379, db: 0 });
     expect(parseRedisUrl('rediss://user:pw@cache.local:6380/3')).toMatchObject({ host: 'cache.local', port: 6380, db: 3 });

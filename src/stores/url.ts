@@ -26,6 +26,16 @@ export function isRedisClusterUrl(text: string): boolean {
   return CLUSTER_URL.test(text);
 }
 
+/** Names a Redis server or cluster by its scheme (redis:, rediss:, redis+cluster:, rediss+cluster:; any case); parseRedisUrl checks the rest. */
+export function hasRedisScheme(text: string): boolean {
+  return /^rediss?(\+cluster)?:/i.test(text);
+}
+
+/** Names a PostgreSQL server by its scheme (postgres:, postgresql:; any case, as URL parsing lowercases it); parsePostgresUrl checks the rest. */
+export function hasPostgresScheme(text: string): boolean {
+  return /^postgres(ql)?:/i.test(text);
+}
+
 export interface PostgresUrl {
   url: string;
   host: string;

@@ -8,6 +8,7 @@ import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
 import { fromWrittenSale, parseSale, startService, type SaleDefinition } from '../../service/index.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 import { NO_LIMIT } from '../../contract/sale.ts';
+import { hasPostgresScheme, hasRedisScheme } from '../../stores/url.ts';
 import { acceptHealthMessages } from '../../service/health-messages.ts';
 import { redactUrl, startStoreService, STOCK_STORE_DESIGNS, type StockStoreDesign } from '../../service/on-stores.ts';
 
@@ -46,8 +47,8 @@ interface ServeOptions {
 /** memory (in-process stock, SQLite ledger) or the shared stores (Redis stock, PostgreSQL ledger): both or neither. */
 export function storeMode(o: Pick<ServeOptions, 'stockStore' | 'ledger' | 'storePrefix' | 'storeSchema' | 'rebuildStock' | 'joinPort' | 'stockStrategy'>): 'memory' | 'stores' {
   const redis = o.stockStore !== 'memory';
-  const postgres = /^postgres(ql)?:/.test(o.ledger);
-  if (redis && !/^rediss?(\+cluster)?:/i.test(o.stockStore)) throw new UsageError(`--stock-store ${JSON.stringify(o.stockStore)}: expected memory or redis://host:port/db (a Redis Cluster: redis+cluster://host:port[,host:port…])`);
+  const postgres = hasPostgresScheme(o.ledger);
+  if (redis && !hasRedisScheme(o.stockStore)) throw new UsageError(`--stock-store ${JSON.stringify(o.stockStore)}: expected memory or redis://host:port/db (a Redis Cluster: redis+cluster://host:port[,host:port…])`);
   if (redis && !postgres) throw new UsageError('--stock-store redis://… needs --ledger postgres://…: the orders of every process sharing the stock must be in one shared ledger');
   if (!redis && postgres) throw new UsageError('--ledger postgres://… needs --stock-store redis://…: in-process stock cannot be shared by several processes');
   if (!redis && (o.storePrefix !== undefined || o.storeSchema !== undefined || o.rebuildStock === true || o.joinPort === true || o.stockStrategy !== undefined)) {
