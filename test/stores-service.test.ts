@@ -1,7 +1,8 @@
 // The service on the shared stores, as users run it: `flashsale serve --stock-store redis://…
 // --ledger postgres://…` processes selling one sale together. Two processes sell exactly the stock; one
 // killed with SIGKILL mid-sale loses no acknowledged order (and a --rebuild-stock start puts its orphaned
-// holds back on sale); Redis killed and restarted empty mid-sale is rebuilt from the ledger; PostgreSQL
+// holds back on sale); Redis killed and restarted empty mid-sale is rebuilt from the ledger (and a declined
+// checkout whose release found Redis gone says its units are not back yet, until that rebuild); PostgreSQL
 // cut off for a second answers 503, never a 201 that is not in the ledger. Every test checks the receipts
 // against the ledger read directly, and each process's inventory against the shared totals.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -174,6 +175,35 @@ describe.skipIf(!ready)('serve on Redis + PostgreSQL', () => {
     expect(a.stderr() + b.stderr()).toMatch(/stock_rebuilt/);
     for (const s of [a, b]) expect(await inventory(s.url)).toMatchObject({ initial: STOCK, available: 0, sold: STOCK });
     await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('a declined checkout whose release finds Redis gone answers 402 saying the units are not back yet; the rebuild after Redis returns gives them back', { timeout: 120_000 }, async () => {
+    const schema = newSchema();
+    const STOCK = 5;
+    const own = await PrivateRedis.start();
+    cleanups.push(() => own.kill());
+    const a = await serve(args(schema, STOCK, { redis: own.url, more: ['--decline-rate', '1', '--payment-latency', '1500ms'] }));
+    const checkout = () => fetch(`${a.url}/api/v1/checkout`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'A', userId: 'decliner', qty: 1 }) });
+    // The units are taken at once, then the payment takes 1.5 s: Redis dies meanwhile, so the release fails.
+    const answer = checkout();
+    for (let i = 0; i < 50 && (await inventory(a.url)).available === STOCK; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await inventory(a.url)).available, 'the unit is held while the payment runs').toBe(STOCK - 1);
+    await own.kill();
+    const res = await answer;
+    const body = (await res.json()) as { error: string; message: string };
+    expect([res.status, body.error]).toEqual([402, 'payment_declined']);
+    expect(body.message).toMatch(/the units could not be given back yet \(the stock store did not answer\) and will be when the stock is next rebuilt/);
+    // Redis back empty: the next checkout finds the stock missing and the ledger rebuilds it — nothing was sold.
+    await own.restart();
+    const deadline = Date.now() + 30_000;
+    let seen: Awaited<ReturnType<typeof inventory>> | null = null;
+    while (Date.now() < deadline && !(seen !== null && seen.available === STOCK && seen.sold === 0)) {
+      await (await checkout()).arrayBuffer(); // a 503 stock_rebuilding that starts the rebuild, or another decline
+      seen = await fetch(`${a.url}/api/v1/inventory/A`).then((r) => (r.status === 200 ? (r.json() as Promise<typeof seen>) : null));
+    }
+    expect(seen).toMatchObject({ initial: STOCK, available: STOCK, sold: 0 });
+    expect(await ledgerRows(schema)).toEqual([]);
+    await a.stop();
   });
 
   it('PostgreSQL cut off for a second: 503 ledger_unavailable, never a 201 the ledger lacks; then exactly the stock sold', { timeout: 240_000 }, async () => {
