@@ -187,16 +187,21 @@ describe.skipIf(!redis.ok)('the node fence on one server', () => {
   });
 });
 
+/** A fresh schema and key prefix, the sale file of one SKU, and the `serve` flags of one process selling it on the cluster. */
+function saleOn(cluster: RedisCluster, name: string, o: { stock: number; perUserLimit: number }, strategy: string): { schema: string; prefix: string; args: string[] } {
+  const schema = uniqueName(name).toLowerCase();
+  schemas.push(schema);
+  const sale = join(dir, `${schema}.json`);
+  writeFileSync(sale, JSON.stringify({ skus: [{ id: 'A', stock: o.stock }], perUserLimit: o.perUserLimit }));
+  const args = ['--port', '0', '--sale', sale, '--stock-store', cluster.url, '--ledger', POSTGRES_URL, '--store-schema', schema, '--stock-strategy', strategy, '--threads', '1'];
+  return { schema, prefix: `flashsale:${schema}`, args };
+}
+
 describe.skipIf(!ready)('failover on a Redis Cluster with replicas (3 masters, 3 replicas)', () => {
   it.each(['redis-lua', 'redis-leased'])('%s: the master of the stock killed -9 mid-sale, its lagging replica promoted with stale stock: fenced and rebuilt from the ledger, exactly the stock sold, no acknowledged order lost', { timeout: 90_000 }, async (strategy) => {
     const cluster = await RedisCluster.start(3, { replicas: 1, nodeTimeoutMs: 1000 });
     try {
-      const schema = uniqueName('cfail').toLowerCase();
-      schemas.push(schema);
-      const prefix = `flashsale:${schema}`;
-      const sale = join(dir, `${schema}.json`);
-      writeFileSync(sale, JSON.stringify({ skus: [{ id: 'A', stock: STOCK }], perUserLimit: 1 }));
-      const args = ['--port', '0', '--sale', sale, '--stock-store', cluster.url, '--ledger', POSTGRES_URL, '--store-schema', schema, '--stock-strategy', strategy, '--threads', '1'];
+      const { schema, prefix, args } = saleOn(cluster, 'cfail', { stock: STOCK, perUserLimit: 1 }, strategy);
       const a = await serve(args);
       const b = await serve(args);
 
@@ -297,12 +302,7 @@ describe.skipIf(!ready)('failover on a Redis Cluster with replicas (3 masters, 3
   it('redis-leased: a master holding users but no stock killed -9, its lagging replica promoted: the limit holds and keyed retries replay (slot markers name their node)', { timeout: 90_000 }, async () => {
     const cluster = await RedisCluster.start(3, { replicas: 1, nodeTimeoutMs: 1000 });
     try {
-      const schema = uniqueName('cfailusers').toLowerCase();
-      schemas.push(schema);
-      const prefix = `flashsale:${schema}`;
-      const sale = join(dir, `${schema}.json`);
-      writeFileSync(sale, JSON.stringify({ skus: [{ id: 'A', stock: 200 }], perUserLimit: 2 }));
-      const args = ['--port', '0', '--sale', sale, '--stock-store', cluster.url, '--ledger', POSTGRES_URL, '--store-schema', schema, '--stock-strategy', 'redis-leased', '--threads', '1'];
+      const { schema, prefix, args } = saleOn(cluster, 'cfailusers', { stock: 200, perUserLimit: 2 }, 'redis-leased');
       const a = await serve(args);
       const b = await serve(args);
       const urls = [a.url, b.url];
