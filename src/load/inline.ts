@@ -6,7 +6,8 @@ import type { LoadPlan } from '../contract/load-plan.ts';
 import { createSharedState, GO, READY, requestStop, STOP_INTERRUPTED } from './shared.ts';
 import { validatePlan } from './validate.ts';
 
-export async function runLoadInline(plan: LoadPlan, options: { signal?: AbortSignal } = {}): Promise<LoadResult> {
+/** `onGo`: called at t0, once the engine is ready (a benchmark's mark between start-up and the run). */
+export async function runLoadInline(plan: LoadPlan, options: { signal?: AbortSignal; onGo?: () => void } = {}): Promise<LoadResult> {
   validatePlan(plan);
   const shared = createSharedState(1, plan.skus.ids.length);
   const control = new Int32Array(shared.control);
@@ -19,6 +20,7 @@ export async function runLoadInline(plan: LoadPlan, options: { signal?: AbortSig
   new Float64Array(shared.t0)[0] = Date.now();
   Atomics.store(control, GO, 1);
   Atomics.notify(control, GO);
+  options.onGo?.();
   try {
     return await done;
   } finally {
