@@ -27,7 +27,7 @@ import { FAULTS } from './index.ts';
 import { describeLapsed, PeerWatch, peersKey, reapLapsedPeers } from './peer-watch.ts';
 import type { ProcessHealth, ProcessServed } from './health-messages.ts';
 
-export { redactUrl } from '../stores/url.ts';
+export { hasPostgresScheme, hasRedisScheme, redactUrl } from '../stores/url.ts';
 export { STOCK_STORE_DESIGNS, type StockStoreDesign } from '../stores/stock-store.ts';
 
 const ENTRY = new URL('./store-thread.ts', import.meta.url);

@@ -8,9 +8,8 @@ import { STRATEGIES, type StrategyName } from '../../stock/index.ts';
 import { fromWrittenSale, parseSale, startService, type SaleDefinition } from '../../service/index.ts';
 import { ADMIN_TOKEN_ENV, readAdminToken } from '../admin-token.ts';
 import { NO_LIMIT } from '../../contract/sale.ts';
-import { hasPostgresScheme, hasRedisScheme } from '../../stores/url.ts';
 import { acceptHealthMessages } from '../../service/health-messages.ts';
-import { redactUrl, startStoreService, STOCK_STORE_DESIGNS, type StockStoreDesign } from '../../service/on-stores.ts';
+import { hasPostgresScheme, hasRedisScheme, redactUrl, startStoreService, STOCK_STORE_DESIGNS, type StockStoreDesign } from '../../service/on-stores.ts';
 
 interface ServeOptions {
   port: number;
