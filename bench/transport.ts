@@ -9,8 +9,9 @@
 // - raw: the same loop, doing the same work, on the raw transport (src/load/transport/raw.ts);
 // - engine: the load engine itself, as bench:load runs it: one load worker in this thread
 //   (runLoadInline) on the raw transport, closed loop (bench/closed-loop-plan.ts), full recording.
-//   Its start-up per slice (plan check, state, engine, the warm-up GET on every connection, until t0)
-//   is measured apart and printed, not charged to its requests; from t0 to its result is;
+//   Its start-up per slice (plan check, shared state, the engine, until t0) is measured apart and
+//   printed, not charged to its requests; from t0 to its result is (the plan has no warm-up, so its
+//   connections open in the measured part, as the loops' do);
 // - autocannon, the reference.
 // engine − raw is the engine's own cost above the bare loop on the same transport.
 // The two loops send what the load engine sends: a POST whose Idempotency-Key header and JSON body are
@@ -20,7 +21,7 @@
 // The machine is shared and its speed drifts, so the sides take turns: each side's --duration is cut
 // into --slices slices, run round-robin in rotating order, and a run's figures add its slices up. With
 // --runs N the whole is repeated and each ratio is reported as median and range. A run with the
-// defaults takes about 18 s (4 sides × 4 s, plus the warm-up).
+// defaults takes about 16 s (4 sides × 4 s).
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Client, type Dispatcher } from 'undici';
 import { durationMs as parseDurationMs } from '../src/common/duration.ts';
@@ -362,7 +363,7 @@ async function main(): Promise<void> {
       engineRatio: rpsRatio('engine', 'autocannon'),
       engineCpuRatio: cpuRatio('engine', 'autocannon'),
       /** The engine's CPU per request over the bare raw loop's: its own cost above the transport. */
-      engineOverRawCpu: both('engine', 'raw').length ? spread(both('engine', 'raw').map(([e, r]) => e.cpuUsPerRequest / r.cpuUsPerRequest)) : null,
+      engineOverRawCpu: cpuRatio('raw', 'engine'),
       engineToRawRatio: rpsRatio('engine', 'raw'),
       node: process.version,
     };

@@ -32,7 +32,8 @@ process.once('exit', () => {
 /** Stops `until` at once (a node that exited will not answer later). */
 class Fatal extends Error {}
 
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null>): Promise<T> {
+/** Polls `probe` every 50 ms until it gives a value; a probe that throws is tried again (its last error is in the timeout's message). */
+export async function until<T>(what: string, ms: number, probe: () => Promise<T | null>): Promise<T> {
   const deadline = Date.now() + ms;
   let last = '';
   for (;;) {
