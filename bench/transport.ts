@@ -23,6 +23,7 @@
 // --runs N the whole is repeated and each ratio is reported as median and range. A run with the
 // defaults takes about 16 s (4 sides × 4 s).
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Client, type Dispatcher } from 'undici';
 import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 import { RawClient } from '../src/load/transport/raw.ts';
@@ -47,6 +48,8 @@ interface Slice {
   /** The engine's start-up (until t0), measured apart and not in the figures above; 0 for the other sides. */
   startMs: number;
   startCpuUs: number;
+  /** The target process's CPU (user + system) during the slice, ms; null where /proc cannot tell. */
+  targetCpuMs: number | null;
 }
 
 /** A side's slices of one run added up. */
@@ -62,6 +65,9 @@ interface Measured {
   /** The engine's start-up until t0, per slice on average (not in the figures above); 0 for the others. */
   startMsPerSlice: number;
   startCpuMsPerSlice: number;
+  /** The target's CPU over the side's time, as a share of one core (near 1: the target, not the
+   * client, set the pace); null where /proc cannot tell. */
+  targetBusy: number | null;
 }
 
 function argValue(name: string): string | undefined {
@@ -71,6 +77,23 @@ function argValue(name: string): string | undefined {
 
 function cpuUs(u: NodeJS.CpuUsage): number {
   return u.user + u.system;
+}
+
+/** Clock ticks per second of /proc's CPU times (getconf CLK_TCK; 100 on Linux nearly always). */
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
+
+/** A process's CPU so far (user + system), ms, from /proc; null where there is no /proc. */
+function processCpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    // Fields after the command name (which may hold spaces, hence from the last ')'): utime and stime
+    // are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
 }
 
 /** The canned target of bench:load, in its own process. */
@@ -223,11 +246,17 @@ const rawClient = (url: string): TransportClient => new RawClient(url, { keepAli
  * One slice of `side`: clients (or autocannon) started, run for durationMs, closed; all of it measured.
  * The engine's start-up until t0 is left out of its figures and returned apart.
  */
-async function slice(side: Side, url: string, connections: number, durationMs: number, perf: boolean): Promise<Slice> {
+async function slice(side: Side, url: string, connections: number, durationMs: number, perf: boolean, targetPid?: number): Promise<Slice> {
   const maxRequests = Math.ceil((durationMs / 1000) * MAX_REQUESTS_PER_S);
+  const targetBefore = processCpuMs(targetPid);
+  const targetCpuMs = () => {
+    const after = processCpuMs(targetPid);
+    return targetBefore === null || after === null ? null : after - targetBefore;
+  };
   if (side === 'engine') {
     // perf counts the whole call and cannot split start-up from the run: no instructions for this side.
-    return { ...(await runEngine(url, connections, durationMs, maxRequests)), instructions: null };
+    // The target's CPU includes the engine's start-up (about a millisecond of idle target).
+    return { ...(await runEngine(url, connections, durationMs, maxRequests)), instructions: null, targetCpuMs: targetCpuMs() };
   }
   const run = () =>
     side === 'autocannon'
@@ -236,7 +265,7 @@ async function slice(side: Side, url: string, connections: number, durationMs: n
   const started = performance.now();
   const cpu = process.cpuUsage();
   const { value, instructions } = await countInstructions(perf, run);
-  return { ...value, cpu: process.cpuUsage(cpu), elapsedMs: performance.now() - started, instructions, startMs: 0, startCpuUs: 0 };
+  return { ...value, cpu: process.cpuUsage(cpu), elapsedMs: performance.now() - started, instructions, startMs: 0, startCpuUs: 0, targetCpuMs: targetCpuMs() };
 }
 
 function addUp(slices: Slice[]): Measured {
@@ -253,6 +282,7 @@ function addUp(slices: Slice[]): Measured {
     instructionsPerRequest: instructions === null ? null : Math.round(instructions / requests),
     startMsPerSlice: sum((s) => s.startMs) / slices.length,
     startCpuMsPerSlice: sum((s) => s.startCpuUs) / 1000 / slices.length,
+    targetBusy: slices.every((s) => s.targetCpuMs !== null) ? sum((s) => s.targetCpuMs!) / sum((s) => s.elapsedMs) : null,
   };
 }
 
@@ -300,7 +330,7 @@ async function main(): Promise<void> {
         // Rotate who goes first, so drift in the machine's speed falls on every side alike.
         for (let k = 0; k < sides.length; k++) {
           const side = sides[(i + r + k) % sides.length];
-          taken[side].push(await slice(side, url, connections, durationMs / slices, perf));
+          taken[side].push(await slice(side, url, connections, durationMs / slices, perf, child.pid));
         }
       }
       const got = empty();
@@ -312,7 +342,8 @@ async function main(): Promise<void> {
         const ipr = m.instructionsPerRequest === null ? '' : `, ${m.instructionsPerRequest.toLocaleString('en-US')} instructions/request`;
         const cpu = `${m.cpuUsPerRequest.toFixed(2).padStart(6)} CPU-µs/request (user ${m.userUsPerRequest.toFixed(2)}, system ${m.systemUsPerRequest.toFixed(2)})`;
         const start = side === 'engine' ? `; start-up apart: ${m.startMsPerSlice.toFixed(1)} ms, ${m.startCpuMsPerSlice.toFixed(1)} CPU-ms per slice` : '';
-        return `  ${side.padEnd(10)} ${Math.round(m.rps).toLocaleString('en-US').padStart(8)} req/s  ${cpu}${ipr}  errors ${m.errors}${start}`;
+        const target = m.targetBusy === null ? '' : `  target busy ${Math.round(m.targetBusy * 100)}%`;
+        return `  ${side.padEnd(10)} ${Math.round(m.rps).toLocaleString('en-US').padStart(8)} req/s  ${cpu}${ipr}  errors ${m.errors}${target}${start}`;
       };
       // CPU per request as b/a (above 1: a is cheaper), or a/b with `aOverB` (a's own cost above b).
       const pair = (a: Side, b: Side, aOverB = false) => {
@@ -347,6 +378,8 @@ async function main(): Promise<void> {
       userUsPerRequest: perSide((side) => all(side, (m) => r2(m.userUsPerRequest))),
       instructionsPerRequest: perSide((side) => all(side, (m) => m.instructionsPerRequest ?? NaN).filter(Number.isFinite)),
       errors: perSide((side) => all(side, (m) => m.errors)),
+      /** The target process's CPU over each side's time, as a share of one core (near 1: target-bound). */
+      targetBusy: perSide((side) => all(side, (m) => (m.targetBusy === null ? NaN : r2(m.targetBusy))).filter(Number.isFinite)),
       /** The engine's start-up until t0 per slice, not charged to its requests: wall ms and CPU ms. */
       engineStartMsPerSlice: all('engine', (m) => r2(m.startMsPerSlice)),
       engineStartCpuMsPerSlice: all('engine', (m) => r2(m.startCpuMsPerSlice)),
