@@ -97,7 +97,7 @@ describe.skipIf(!tools.ok)('the node fence, script by script, on a 3-master clus
     }
   }
 
-  it('redis-lua: TAKE, RESERVE and CLAIM on a stock loaded elsewhere answer missing and drop it; a new load sells again', async () => {
+  it('redis-lua: a read (PEEK), TAKE, RESERVE and CLAIM on a stock loaded elsewhere answer missing and drop it; a new load sells again', async () => {
     const prefix = uniqueName('fs-fence-lua');
     const l = await link();
     const store = new RedisLuaStock(l, { prefix, saleId: 1, skuCount: 1, layout: 'sku', perUserLimit: 0 });
@@ -113,6 +113,13 @@ describe.skipIf(!tools.ok)('the node fence, script by script, on a 3-master clus
       await l.call(['HSET', stock, 'node', OTHER]);
       expect(await l.call(['EXISTS', stock])).toBe(1);
     };
+    // A read meets the fence too: the inventory, the audit's stock view and the start-up check must not
+    // show a stale replica's stock until some take happens to drop it.
+    await forged();
+    expect(await store.snapshot(0), 'a read of a stock loaded elsewhere answers missing').toBeNull();
+    expect(await l.call(['EXISTS', stock]), 'the read dropped the stock hash').toBe(0);
+    expect(await store.load(load(2, 10))).toBe(true);
+    expect(await store.snapshot(0), 'a read on the node that loaded it sees the stock').toMatchObject({ available: 10, epoch: 2 });
     await forged();
     expect(await store.take(req('h2'))).toEqual({ kind: 'missing' });
     expect(await l.call(['EXISTS', stock]), 'TAKE dropped the stock hash').toBe(0);
@@ -131,7 +138,7 @@ describe.skipIf(!tools.ok)('the node fence, script by script, on a 3-master clus
     await dropKeysOf(prefix);
   });
 
-  it('redis-leased: LEASE and HOLD on a stock loaded elsewhere answer missing and drop it; a new load sells again', async () => {
+  it('redis-leased: a read (PEEK), LEASE and HOLD on a stock loaded elsewhere answer missing and drop it; a new load sells again', async () => {
     const prefix = uniqueName('fs-fence-leased');
     const l = await link();
     // A heartbeat (a LEASE) slower than the test: each script below is the one that meets the fence.
@@ -142,6 +149,12 @@ describe.skipIf(!tools.ok)('the node fence, script by script, on a 3-master clus
       const { node, myId } = await stockNode(prefix);
       expect(node).toBe(myId);
       expect(await store.take(req('h1'))).toEqual({ kind: 'taken', epoch: 1 }); // leases 4, sells 1
+      // A read meets the fence too (see the redis-lua case above).
+      await l.call(['HSET', stock, 'node', OTHER]);
+      expect(await store.snapshot(0), 'a read of a stock loaded elsewhere answers missing').toBeNull();
+      expect(await l.call(['EXISTS', stock]), 'the read dropped the stock hash').toBe(0);
+      expect(await store.load(load(1, 10))).toBe(true);
+      expect(await store.take(req('h1b'))).toEqual({ kind: 'taken', epoch: 1 });
       // HOLD: the reservation's unit comes from the lease (no Redis), its move to held finds another node.
       await l.call(['HSET', stock, 'node', OTHER]);
       expect(await store.reservations.reserve(req('r1'), Date.now() + 60_000)).toEqual({ kind: 'missing' });

@@ -28,6 +28,7 @@ import { CLAIM, LEASE, MARK, RETURN, SETTLE } from './lease-lua.ts';
 import { HOLD } from './leased-reserve-lua.ts';
 import { LeasedReservations } from './leased-reservations.ts';
 import { LOAD } from './lua.ts';
+import { PEEK } from './node-lua.ts';
 import { SLOTS, slotTag } from './slots.ts';
 
 export interface RedisLeasedOptions {
@@ -315,8 +316,9 @@ export class RedisLeasedStock implements StockStore {
   /** available: the pool plus every owner's unsold units as last reported (this owner's as of now); sold: the ledger's count at the last rebuild plus units that left leases sold since, as far as Redis knows. */
   async snapshot(sku: number): Promise<StoreSnapshot | null> {
     const keys = this.#keysOf(sku);
-    const stock = (await this.#link.call(['HMGET', keys.stock, 'initial', 'avail', 'leased', 'epoch', 'sold', 'held'])) as Array<string | null>; // HMGET answers an array of strings or nulls
-    if (stock[1] === null) return null;
+    // Through the node fence (node-lua.ts PEEK): a stale replica's stock reads as missing, not as stock.
+    const stock = (await PEEK.run(this.#link, [keys.stock], ['initial', 'avail', 'leased', 'epoch', 'sold', 'held'])) as Array<string | null> | null; // PEEK answers HMGET's array of strings or nulls, or nil
+    if (!Array.isArray(stock) || stock[1] === null || stock[1] === undefined) return null;
     // 'sold': what the ledger counted at the last rebuild (LOAD) plus paid reservations; 'leased': units
     // leased since, less those moved to reservations ('held').
     const [initial, pool, leased, epoch, rebuiltSold, held] = stock.map(Number);

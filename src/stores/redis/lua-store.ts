@@ -7,6 +7,7 @@ import type { HoldRef, StockLoad, StockStore, StoreSnapshot, TakeRequest, TakeRe
 import { skuKeys, type KeyLayout, type SkuKeys } from './keys.ts';
 import type { RedisLink } from './link.ts';
 import { CONFIRM, LOAD, RELEASE, TAKE } from './lua.ts';
+import { PEEK } from './node-lua.ts';
 import type { RedisScript } from './script.ts';
 
 export interface RedisLuaOptions {
@@ -97,7 +98,8 @@ export class RedisLuaStock implements StockStore {
   }
 
   async snapshot(sku: number): Promise<StoreSnapshot | null> {
-    const reply = (await this.#link.call(['HMGET', this.#keysOf(sku).stock, 'initial', 'avail', 'held', 'sold', 'epoch'])) as Array<string | null>; // HMGET answers an array of strings or nulls
+    // Through the node fence (node-lua.ts PEEK): a stale replica's stock reads as missing, not as stock.
+    const reply = (await PEEK.run(this.#link, [this.#keysOf(sku).stock], ['initial', 'avail', 'held', 'sold', 'epoch'])) as Array<string | null> | null; // PEEK answers HMGET's array of strings or nulls, or nil
     if (!Array.isArray(reply) || reply[1] === null || reply[1] === undefined) return null;
     const [initial, available, held, sold, epoch] = reply.map(Number);
     return { initial, available, held, sold, epoch };

@@ -1,6 +1,6 @@
 // The node fence, shared by every script that takes or holds units (lua.ts TAKE, reserve-lua.ts RESERVE and
 // CLAIM, lease-lua.ts LEASE, leased-reserve-lua.ts HOLD) and written by LOAD; and by redis-leased's per-user
-// CLAIM, whose slot markers (written by MARK) name their node the same way.
+// CLAIM, whose slot markers (written by MARK) name their node the same way; and by PEEK, the stores' reads.
 //
 // Why: on a Redis Cluster with replicas, a master killed while its replica lagged is replaced by that
 // replica with the stock as it was some writes ago — under the same stock epoch, so nothing else tells it
@@ -14,6 +14,8 @@
 //
 // On one server (no cluster) LOAD records '' and the check is one more field in a read the script makes
 // anyway: no CLUSTER call at all. A hash loaded before this fence has no `node` field: not checked.
+
+import { RedisScript } from './script.ts';
 
 /**
  * my_node(): this node's cluster id, or '' on a server without cluster support. Any other error (a cluster
@@ -43,3 +45,19 @@ local function other_node(key, node)
   return true
 end
 `;
+
+/**
+ * PEEK: a stock hash's fields (ARGV), read through the fence: a hash that names another node is dropped and
+ * answers nil, as if missing. Without it, a read after a failover (GET /inventory, the audit's stock view,
+ * the start-up check) would show the stale replica's stock until the next take met the fence; now the read
+ * itself sends the service to rebuild. KEYS[1]: the stock hash. Answers the fields in ARGV's order, or nil.
+ */
+export const PEEK = new RedisScript(
+  'peek',
+  `${OTHER_NODE}
+local v = redis.call('HMGET', KEYS[1], 'node', unpack(ARGV))
+if other_node(KEYS[1], v[1]) then return false end
+table.remove(v, 1)
+return v
+`,
+);
