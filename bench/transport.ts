@@ -1,4 +1,4 @@
-// npm run bench:transport [-- --json] [-- --duration 4s --slices 4 --connections 64 --runs 3]
+// npm run bench:transport [-- --json] [-- --duration 4s --slices 4 --connections 64 --runs 3] [-- --pin]
 //                          [-- --sides undici,raw,engine,autocannon | --only raw|undici|engine|autocannon]
 //
 // The transports alone, and the engine on the raw one, side by side in one run, against the same
@@ -24,6 +24,7 @@
 // defaults takes about 16 s (4 sides × 4 s).
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Client, type Dispatcher } from 'undici';
 import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 import { RawClient } from '../src/load/transport/raw.ts';
@@ -94,6 +95,21 @@ function processCpuMs(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * --pin: this process (every thread: the sides, V8's helpers) on the first CPU and the target on the
+ * second, with taskset, so "one core" means one core and the two never take turns on the same one. Says
+ * what it did; throws where it cannot (no taskset, fewer than two CPUs).
+ */
+function pin(targetPid: number | undefined): string {
+  const cpus = availableParallelism();
+  if (cpus < 2) throw new Error(`--pin: needs two CPUs (one for the sides, one for the target); this machine has ${cpus}`);
+  for (const [cpu, pid] of [[0, process.pid], [1, targetPid]] as const) {
+    const r = spawnSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { encoding: 'utf8' });
+    if (r.error || r.status !== 0) throw new Error(`--pin: taskset -a -cp ${cpu} ${pid} failed: ${(r.error?.message ?? r.stderr).trim()}`);
+  }
+  return `pinned: the sides (this process, all threads) on CPU 0, the target on CPU 1 (${cpus} CPUs)`;
 }
 
 /** The canned target of bench:load, in its own process. */
@@ -319,6 +335,8 @@ async function main(): Promise<void> {
   const perf = perfCounts();
   const { url, child } = await startTarget();
   try {
+    const pinned = process.argv.includes('--pin') ? pin(child.pid) : null;
+    if (pinned) log(pinned);
     log(`target: canned 201 on ${url} (separate process); ${connections} connections, ${durationMs / 1000} s per side in ${slices} slices taken in turn, ${runs} run(s); sides ${sides.join(', ')}`);
     if (!perf) log('perf stat -e instructions: not supported here (instructions per request not reported)');
     for (const side of sides) await slice(side, url, connections, 500, false); // JIT warm-up, both processes
@@ -398,6 +416,7 @@ async function main(): Promise<void> {
       /** The engine's CPU per request over the bare raw loop's: its own cost above the transport. */
       engineOverRawCpu: cpuRatio('raw', 'engine'),
       engineToRawRatio: rpsRatio('engine', 'raw'),
+      pinned: pinned !== null,
       node: process.version,
     };
     const say = (what: string, s: { median: number; min: number; max: number } | null) => {
