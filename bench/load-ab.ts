@@ -8,12 +8,12 @@
 // and the median and range of new / base. For example:
 //   git worktree add /tmp/base <commit>; ln -s "$PWD/node_modules" /tmp/base/node_modules
 //   node bench/load-ab.ts /tmp/base "$PWD"
-import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import type { LoadPlan } from '../src/contract/load-plan.ts';
 import { closedLoopPlan } from './closed-loop-plan.ts';
 import type { LoadResult } from '../src/contract/result.ts';
+import { startCannedTarget } from './canned-target.ts';
 
 type RunInline = (plan: LoadPlan) => Promise<LoadResult>;
 type Side = 'base' | 'new';
@@ -24,13 +24,8 @@ const pairs = Number(process.argv[4] ?? 10);
 const sliceMs = Number(process.argv[5] ?? 2000);
 const load = async (dir: string): Promise<RunInline> => ((await import(`${resolve(dir)}/src/load/inline.ts`)) as { runLoadInline: RunInline }).runLoadInline; // each worktree's own engine
 const engines: Record<Side, RunInline> = { base: await load(baseArg), new: await load(newArg) };
-const child = fork(new URL('./load.ts', import.meta.url), ['--target'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const { url, child } = await startCannedTarget();
 try {
-  const port = await new Promise<number>((done, fail) => {
-    child.once('message', (m: { port: number }) => done(m.port));
-    child.once('exit', (code) => fail(new Error(`bench target exited early (code ${code})`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
   const plan = (durationMs: number): LoadPlan => closedLoopPlan(url, 64, durationMs);
   const one = async (side: Side) => {
     const cpu = process.cpuUsage();

@@ -11,12 +11,13 @@
 // innermost frame a rule knows, walking from the leaf to the root, as bench/service-profile.ts does:
 // a native socket write called from node:net counts as the socket, JSON.parse called from the engine as
 // the engine's answer handling.
-import { execFile, fork } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { runLoadInline } from '../src/load/inline.ts';
 import { closedLoopPlan } from './closed-loop-plan.ts';
 import { durationMs as parseDurationMs } from '../src/common/duration.ts';
+import { startCannedTarget } from './canned-target.ts';
 
 interface CallFrame { functionName: string; url: string }
 interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
@@ -87,14 +88,9 @@ function argValue(name: string): string | undefined {
 const durationMs = parseDurationMs(argValue('--duration') ?? '5s');
 const connections = Number(argValue('--connections') ?? 64);
 const transport = (argValue('--transport') ?? 'raw') as 'raw' | 'undici';
-// bench:load's own canned target, in its own process.
-const child = fork(new URL('./load.ts', import.meta.url), ['--target'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+// The benchmarks' canned target (bench/canned-target.ts), in its own process.
+const { url, child } = await startCannedTarget();
 try {
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve(m.port));
-    child.once('exit', (code) => reject(new Error(`bench target exited early (code ${code})`)));
-  });
-  const url = `http://127.0.0.1:${port}`;
   // Under valgrind the JIT needs far longer to settle: --warmup (default 2 s) sets the warm-up run's length.
   await runLoadInline(closedLoopPlan(url, connections, parseDurationMs(argValue('--warmup') ?? `${Math.min(2_000, durationMs / 2)}ms`), { transport }));
   if (process.argv.includes('--callgrind')) {

@@ -1,4 +1,4 @@
-// npm run bench:load [-- --json] [-- --duration 5s --rounds 3 --connections 64] [-- --only heap --heap-duration 200s] [-- --only generator|undici|autocannon] [-- --no-peak]
+// npm run bench:load [-- --json] [-- --duration 5s --rounds 3 --connections 64] [-- --pin] [-- --only heap --heap-duration 200s] [-- --only generator|undici|autocannon] [-- --no-peak]
 //
 // Requests/s and CPU µs per request of four sides against the same minimal target (a raw node:net
 // server in its own process that answers every request with a canned HTTP/1.1 201, so the target is
@@ -14,58 +14,24 @@
 // Also samples the heap during a generator run (after GC) to show it stays flat; measures the send
 // lateness p99 of a 500 ms burst from cold connections with and without load.warmup; and searches the
 // highest flash-crowd peak (arrivals/s) one load worker keeps within 100 ms lateness p99, per transport.
-import { fork, type ChildProcess } from 'node:child_process';
+// Each round's line says how busy the target was during each side (near 100%: the target set the
+// pace); --pin puts this process on CPU 0 and the target on CPU 1 (bench/cores.ts).
 import { readFileSync } from 'node:fs';
-import { createServer, type Socket } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Client, type Dispatcher } from 'undici';
 import { runLoadInline } from '../src/load/inline.ts';
+import { startCannedTarget } from './canned-target.ts';
 import { closedLoopPlan } from './closed-loop-plan.ts';
+import { pinSidesAndTarget, watchCpu } from './cores.ts';
 import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 import { percentilesMs } from '../src/common/histogram.ts';
 import { spread } from './stats.ts';
 
 const BODY = '{"sku":"phone","userId":"u1","qty":1}';
-const RESPONSE = Buffer.from('HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"orderId":"o1"}');
-// For the heap check: every buyer told "sold out", so no acknowledged order is kept (the only thing
-// the engine keeps per request, and it is bounded by the stock in a real sale).
-const SOLD_OUT = Buffer.from('HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"error":"sold_out"}');
 
-// ---- the target (child process) ------------------------------------------------------------------
-
-/** Answers each complete request (headers + Content-Length body) on a connection with RESPONSE. */
-function serveCanned(socket: Socket): void {
-  let buffered: Buffer = Buffer.alloc(0);
-  socket.setNoDelay(true);
-  socket.on('data', (chunk: Buffer) => {
-    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-    let answers = 0;
-    let response = RESPONSE;
-    for (;;) {
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) break;
-      const head = buffered.subarray(0, end).toString('latin1');
-      const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-      const total = end + 4 + (m ? Number(m[1]) : 0);
-      if (head.startsWith('POST /soldout')) response = SOLD_OUT;
-      if (buffered.length < total) break;
-      buffered = buffered.subarray(total);
-      answers++;
-    }
-    if (answers === 1) socket.write(response);
-    else if (answers > 1) socket.write(Buffer.concat(new Array(answers).fill(response)));
-  });
-  socket.on('error', () => socket.destroy());
-}
-
-if (process.argv[2] === '--target') {
-  const server = createServer(serveCanned);
-  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port }));
-  process.on('disconnect', () => process.exit(0));
-} else {
-  await main();
-}
+// The functions below are hoisted; main() uses nothing declared further down before it runs.
+await main();
 
 // ---- the benchmark ------------------------------------------------------------------------------
 
@@ -74,17 +40,7 @@ function argValue(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-async function startTarget(): Promise<{ url: string; child: ChildProcess }> {
-  const child = fork(new URL(import.meta.url), ['--target'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve(m.port));
-    child.once('exit', (code) => reject(new Error(`bench target exited early (code ${code})`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
 type EngineTransport = 'raw' | 'undici';
-
 
 function gcFunction(): () => void {
   setFlagsFromString('--expose-gc');
@@ -292,9 +248,11 @@ async function main(): Promise<void> {
   const log = (s: string) => {
     if (!json) console.log(s);
   };
-  const { url, child } = await startTarget();
+  const { url, child } = await startCannedTarget();
   try {
+    const pinned = process.argv.includes('--pin') ? pinSidesAndTarget(child.pid) : null;
     log(`target: canned 201 on ${url} (separate process); ${connections} connections, ${durationMs / 1000} s per side, ${rounds} rounds`);
+    if (pinned) log(pinned);
     // --only generator|undici|autocannon|heap: one side (for profiling, or a long heap run; the ratios
     // are then meaningless). --heap-duration: how long the sold-out heap run lasts (default --duration).
     const only = argValue('--only');
@@ -311,7 +269,8 @@ async function main(): Promise<void> {
       await runGenerator(url, connections, warmupMs, '/api/v1/checkout', false, 'raw');
       await runGenerator(url, connections, warmupMs, '/api/v1/checkout', false, 'undici');
     }
-    type Figures = { rps: number; cpuUsPerRequest: number; systemUsPerRequest: number; requests: number; p99Ms: number; errors: number; heapGrowthMB?: number | null };
+    // targetBusy: the target's CPU over the side's time, as a share of one core (near 1: the target set the pace).
+    type Figures = { rps: number; cpuUsPerRequest: number; systemUsPerRequest: number; requests: number; p99Ms: number; errors: number; targetBusy?: number; heapGrowthMB?: number | null };
     const skipped: Figures = { rps: NaN, cpuUsPerRequest: NaN, systemUsPerRequest: NaN, requests: 0, p99Ms: NaN, errors: 0 };
     const SIDES = ['raw', 'undici', 'bare', 'autocannon'] as const;
     const runSide = async (side: (typeof SIDES)[number]): Promise<Figures> => {
@@ -319,17 +278,27 @@ async function main(): Promise<void> {
       if (side === 'bare') return wanted('undici') ? { p99Ms: NaN, ...(await runBareUndici(url, connections, durationMs)) } : skipped;
       return wanted('autocannon') && hasAutocannon ? { errors: 0, ...(await runAutocannon(url, connections, durationMs)) } : skipped;
     };
+    /** runSide, with how busy the target was meanwhile (its start-up included: a millisecond or so). */
+    const measureSide = async (side: (typeof SIDES)[number]): Promise<Figures> => {
+      const targetCpuMs = watchCpu(child.pid);
+      const started = performance.now();
+      const figures = await runSide(side);
+      const used = targetCpuMs();
+      return figures === skipped || used === null ? figures : { ...figures, targetBusy: used / (performance.now() - started) };
+    };
+    const busy = (share: number | undefined) => (share === undefined ? '–' : `${Math.round(share * 100)}%`);
     const perRound: Array<Record<(typeof SIDES)[number], Figures>> = [];
     for (let round = 0; round < rounds; round++) {
       const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length]);
       const figures: Record<(typeof SIDES)[number], Figures> = { raw: skipped, undici: skipped, bare: skipped, autocannon: skipped };
-      for (const side of order) figures[side] = await runSide(side);
+      for (const side of order) figures[side] = await measureSide(side);
       perRound.push(figures);
       const f = figures;
       log(
         `round ${round + 1} (${order.join(' → ')}): req/s raw ${Math.round(f.raw.rps)}, undici ${Math.round(f.undici.rps)}, bare undici ${Math.round(f.bare.rps)}, autocannon ${Math.round(f.autocannon.rps)}; ` +
           `CPU µs/req ${f.raw.cpuUsPerRequest.toFixed(1)} / ${f.undici.cpuUsPerRequest.toFixed(1)} / ${f.bare.cpuUsPerRequest.toFixed(1)} / ${f.autocannon.cpuUsPerRequest.toFixed(1)} ` +
-          `(of which system ${f.raw.systemUsPerRequest.toFixed(1)} / ${f.undici.systemUsPerRequest.toFixed(1)} / ${f.bare.systemUsPerRequest.toFixed(1)} / ${f.autocannon.systemUsPerRequest.toFixed(1)})`,
+          `(of which system ${f.raw.systemUsPerRequest.toFixed(1)} / ${f.undici.systemUsPerRequest.toFixed(1)} / ${f.bare.systemUsPerRequest.toFixed(1)} / ${f.autocannon.systemUsPerRequest.toFixed(1)}); ` +
+          `target busy ${SIDES.map((side) => busy(f[side].targetBusy)).join(' / ')}`,
       );
     }
     const over = (fn: (f: Record<(typeof SIDES)[number], Figures>) => number) => spread(perRound.map(fn));
@@ -401,6 +370,9 @@ async function main(): Promise<void> {
       heapMB: heap.heapMB,
       heapGrowthMB: heap.heapGrowthMB,
       heapRequests: heap.requests,
+      /** The target process's CPU over each side's time, share of one core, per round (null where not measured). */
+      targetBusy: Object.fromEntries(SIDES.map((side) => [side, perRound.map((f) => (f[side].targetBusy === undefined ? null : Math.round(f[side].targetBusy * 100) / 100))])),
+      pinned: pinned !== null,
       node: process.version,
     };
     console.log(JSON.stringify(out));

@@ -2,7 +2,7 @@
 //                          [-- --sides undici,raw,engine,autocannon | --only raw|undici|engine|autocannon]
 //
 // The transports alone, and the engine on the raw one, side by side in one run, against the same
-// loopback target (bench/load.ts's canned-201 server, in its own process), with the same connections
+// loopback target (bench/canned-target.ts: a canned 201, in its own process), with the same connections
 // and duration:
 // - undici: a bare undici Client.dispatch loop (one Client per connection, pipelining 1, the legacy
 //   handler methods the engine's journeys use);
@@ -22,15 +22,15 @@
 // into --slices slices, run round-robin in rotating order, and a run's figures add its slices up. With
 // --runs N the whole is repeated and each ratio is reported as median and range. A run with the
 // defaults takes about 16 s (4 sides × 4 s).
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
 import { Client, type Dispatcher } from 'undici';
 import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 import { RawClient } from '../src/load/transport/raw.ts';
 import type { TransportClient } from '../src/load/transport/index.ts';
 import { runLoadInline } from '../src/load/inline.ts';
+import { startCannedTarget } from './canned-target.ts';
 import { closedLoopPlan } from './closed-loop-plan.ts';
+import { pinSidesAndTarget, watchCpu } from './cores.ts';
 import { spread } from './stats.ts';
 
 const SIDES = ['undici', 'raw', 'engine', 'autocannon'] as const;
@@ -78,48 +78,6 @@ function argValue(name: string): string | undefined {
 
 function cpuUs(u: NodeJS.CpuUsage): number {
   return u.user + u.system;
-}
-
-/** Clock ticks per second of /proc's CPU times (getconf CLK_TCK; 100 on Linux nearly always). */
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-/** A process's CPU so far (user + system), ms, from /proc; null where there is no /proc. */
-function processCpuMs(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    // Fields after the command name (which may hold spaces, hence from the last ')'): utime and stime
-    // are the 12th and 13th.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * --pin: this process (every thread: the sides, V8's helpers) on the first CPU and the target on the
- * second, with taskset, so "one core" means one core and the two never take turns on the same one. Says
- * what it did; throws where it cannot (no taskset, fewer than two CPUs).
- */
-function pin(targetPid: number | undefined): string {
-  const cpus = availableParallelism();
-  if (cpus < 2) throw new Error(`--pin: needs two CPUs (one for the sides, one for the target); this machine has ${cpus}`);
-  for (const [cpu, pid] of [[0, process.pid], [1, targetPid]] as const) {
-    const r = spawnSync('taskset', ['-a', '-cp', String(cpu), String(pid)], { encoding: 'utf8' });
-    if (r.error || r.status !== 0) throw new Error(`--pin: taskset -a -cp ${cpu} ${pid} failed: ${(r.error?.message ?? r.stderr).trim()}`);
-  }
-  return `pinned: the sides (this process, all threads) on CPU 0, the target on CPU 1 (${cpus} CPUs)`;
-}
-
-/** The canned target of bench:load, in its own process. */
-async function startTarget(): Promise<{ url: string; child: ChildProcess }> {
-  const child = fork(new URL('./load.ts', import.meta.url), ['--target'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (m: { port: number }) => resolve(m.port));
-    child.once('exit', (code) => reject(new Error(`bench target exited early (code ${code})`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
 }
 
 /** True when `perf stat -e instructions` counts here (it does not in many VMs: "<not supported>"). */
@@ -264,11 +222,7 @@ const rawClient = (url: string): TransportClient => new RawClient(url, { keepAli
  */
 async function slice(side: Side, url: string, connections: number, durationMs: number, perf: boolean, targetPid?: number): Promise<Slice> {
   const maxRequests = Math.ceil((durationMs / 1000) * MAX_REQUESTS_PER_S);
-  const targetBefore = processCpuMs(targetPid);
-  const targetCpuMs = () => {
-    const after = processCpuMs(targetPid);
-    return targetBefore === null || after === null ? null : after - targetBefore;
-  };
+  const targetCpuMs = watchCpu(targetPid);
   if (side === 'engine') {
     // perf counts the whole call and cannot split start-up from the run: no instructions for this side.
     // The target's CPU includes the engine's start-up (about a millisecond of idle target).
@@ -333,9 +287,9 @@ async function main(): Promise<void> {
     if (!json) console.log(s);
   };
   const perf = perfCounts();
-  const { url, child } = await startTarget();
+  const { url, child } = await startCannedTarget();
   try {
-    const pinned = process.argv.includes('--pin') ? pin(child.pid) : null;
+    const pinned = process.argv.includes('--pin') ? pinSidesAndTarget(child.pid) : null;
     if (pinned) log(pinned);
     log(`target: canned 201 on ${url} (separate process); ${connections} connections, ${durationMs / 1000} s per side in ${slices} slices taken in turn, ${runs} run(s); sides ${sides.join(', ')}`);
     if (!perf) log('perf stat -e instructions: not supported here (instructions per request not reported)');
