@@ -208,11 +208,11 @@ export async function runScenario(options: RunScenarioOptions): Promise<RunResul
   }
 }
 
-/** The audit's ledger read straight from PostgreSQL; what the service's GET /admin/orders said is kept
- * only to say so when the two differ (or when PostgreSQL could not be read, then the service's is used). */
 /** How far after sale.opensAt a segment's load may start and still count as starting with the others. */
 export const SEGMENT_START_TOLERANCE_MS = 50;
 
+/** The audit's ledger read straight from PostgreSQL; what the service's GET /admin/orders said is kept
+ * only to say so when the two differ (or when PostgreSQL could not be read, then the service's is used). */
 export async function withDirectLedger(inputs: AuditInputs, cluster: ServiceCluster, warnings: string[]): Promise<AuditInputs> {
   let direct: AckedOrder[];
   try {
