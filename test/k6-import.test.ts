@@ -11,6 +11,8 @@ import { fakeK6Lines, type FakeK6Options } from './helpers/k6-output.ts';
 import { K6_LATENCY_NOTE, readK6Output } from '../src/measure/k6-output.ts';
 import { createLatencyHistogram, decodeHistogram, encodeHistogram, percentilesMs } from '../src/common/histogram.ts';
 import type { RunResult } from '../src/contract/result.ts';
+import { formatSummary } from '../src/report/summary.ts';
+import { buildReportHtml } from '../src/report/html/report-page.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'flashsale-k6-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,6 +100,16 @@ describe('flashsale import k6', () => {
     expect(result.thresholds.find((t) => t.metric === 'http_req_duration')?.status).toBe('passed');
     expect(result.stock.acknowledged).toBe(200);
     expect(r.err).not.toMatch(/unexpected/);
+
+    // The reports show k6's one latency under its own name, not a "corrected" row holding it.
+    const text = formatSummary(result);
+    expect(text).toMatch(/checkout\s+uncorrected\s+[\d.]+\s/);
+    expect(text).not.toMatch(/checkout\s+corrected/);
+    expect(text).toContain('measured by k6, from when each request went out');
+    const html = buildReportHtml(result);
+    expect(html).toContain('<td>sent (k6)</td>');
+    expect(html).not.toContain('<td>corrected</td>');
+    expect(html).toContain('there is no corrected latency for this run');
   });
 
   it('is inconclusive when k6 dropped iterations', async () => {

@@ -53,6 +53,13 @@ function latencyTable(result: RunResult, paint: Paint): string[] {
   const rows = stepPercentiles(result);
   if (rows.length === 0) return ['  no latency recorded'];
   const out = [paint.dim(`  ${'latency (ms)'.padEnd(24)}${COLUMNS.map((c) => c.padStart(9)).join('')}${'count'.padStart(11)}`)];
+  if (result.engine === 'k6') {
+    // k6 times each request from when it was sent: its "corrected" view holds the uncorrected values, so
+    // only that row is shown, under its own name.
+    for (const r of rows) out.push(`  ${r.step.padEnd(10)}${'uncorrected'.padEnd(14)}${latencyCells(r.uncorrected)}`);
+    out.push(paint.dim('  measured by k6, from when each request went out (service time): no corrected latency, so a wait before sending (coordinated omission) is not in it'));
+    return out;
+  }
   for (const r of rows) {
     out.push(`  ${r.step.padEnd(10)}${'corrected'.padEnd(14)}${latencyCells(r.corrected)}`);
     out.push(`  ${''.padEnd(10)}${paint.dim('uncorrected'.padEnd(14))}${latencyCells(r.uncorrected)}`);
