@@ -46,6 +46,18 @@ describe('compareRows', () => {
     expect(keys).toEqual(expect.arrayContaining(['audit', 'thresholds', 'verdict', 'generator']));
   });
 
+  it('sets no k6 result against another run on corrected latency (k6 has none), only on uncorrected, and names each run’s generator', () => {
+    const k6 = { ...b, engine: 'k6' as const };
+    const rows = compareRows(a, k6);
+    const corrected = rows.find((x) => x.key === 'latency.reserve.corrected.p99') as NumberRow;
+    expect(corrected.a).toBe(percentilesMs(a.latency.reserve!.all.corrected).p99);
+    expect(corrected.b).toBeNull();
+    expect(judgement(corrected)).toBeNull();
+    const uncorrected = rows.find((x) => x.key === 'latency.reserve.uncorrected.p99') as NumberRow;
+    expect(uncorrected.b).toBe(percentilesMs(b.latency.reserve!.all.uncorrected).p99);
+    expect(rows.find((x) => x.key === 'engine')).toMatchObject({ a: 'flashsale', b: 'k6 (uncorrected latency only)' });
+  });
+
   it('has no change where a side has no data', () => {
     const unsold = fakeRunResult({ seed: 41, buyers: 300, stock: 5000 });
     const r = compareRows(a, unsold).find((x) => x.key === 'sellOutMs') as NumberRow;

@@ -76,6 +76,13 @@ function perSec(r: RunResult, n: number): number | null {
 
 const PCTS: Array<[keyof Percentiles, string]> = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p999', 'p99.9'], ['max', 'max']];
 
+/** A step's latency percentiles of one kind; none for a k6 result's corrected kind, which holds k6's
+ * uncorrected values (a k6 run has no corrected latency to set against another run's). */
+function latencyOf(r: RunResult, step: (typeof STEPS)[number], kind: 'corrected' | 'uncorrected'): Percentiles | null {
+  if (kind === 'corrected' && r.engine === 'k6') return null;
+  return percentilesOf(r.latency[step]?.all[kind] ?? '');
+}
+
 export function compareRows(a: RunResult, b: RunResult): CompareRow[] {
   const rows: CompareRow[] = [];
   const num = (key: string, group: string, label: string, unit: Unit, pick: (r: RunResult) => number | null, lowerIsBetter: boolean | null) =>
@@ -84,6 +91,7 @@ export function compareRows(a: RunResult, b: RunResult): CompareRow[] {
 
   text('scenario', 'run', 'scenario', (r) => r.scenario.name);
   text('target', 'run', 'target', (r) => (r.target.builtIn ? `built-in (${r.target.serviceThreads ?? '?'} threads)` : r.target.url));
+  text('engine', 'run', 'load generator', (r) => (r.engine === 'k6' ? 'k6 (uncorrected latency only)' : 'flashsale'));
   num('durationMs', 'run', 'run time', 'duration', (r) => r.durationMs, null);
 
   num('sellOutMs', 'sale', 'sell-out time', 'duration', (r) => r.stock.sellOutMs, true);
@@ -101,8 +109,8 @@ export function compareRows(a: RunResult, b: RunResult): CompareRow[] {
 
   for (const step of STEPS.filter((s) => a.latency[s] || b.latency[s])) {
     for (const kind of ['corrected', 'uncorrected'] as const) {
-      const pa = percentilesOf(a.latency[step]?.all[kind] ?? '');
-      const pb = percentilesOf(b.latency[step]?.all[kind] ?? '');
+      const pa = latencyOf(a, step, kind);
+      const pb = latencyOf(b, step, kind);
       for (const [k, label] of PCTS) {
         rows.push({ kind: 'number', key: `latency.${step}.${kind}.${k}`, group: `${step} latency, ${kind}`, label, unit: 'ms', a: pa ? pa[k] : null, b: pb ? pb[k] : null, lowerIsBetter: true });
       }
