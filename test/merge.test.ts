@@ -153,6 +153,20 @@ describe('mergeRunResults', () => {
     expect(formatSummary(apart)).toMatch(/! a\.json does not overlap any other run in time/);
   });
 
+  it('a merge with any k6 part is k6 (uncorrected latency only), and says so when mixed with native runs', () => {
+    const a = asRun(partA, whole);
+    const b = { ...asRun(partB, whole), engine: 'k6' as const };
+    for (const order of [[a, b], [b, a]]) {
+      const merged = mergeRunResults(order.map((result) => ({ file: result === b ? 'k6.json' : 'native.json', result })));
+      expect(merged.engine).toBe('k6');
+      expect(merged.warnings).toEqual([expect.stringMatching(/^k6\.json measured by k6 and merged with runs of flashsale's own engine: the merged result has uncorrected latency only/)]);
+      expect(formatSummary(merged)).not.toMatch(/reserve\s+corrected/);
+    }
+    const allK6 = mergeRunResults([{ file: 'a.json', result: { ...a, engine: 'k6' as const } }, { file: 'b.json', result: b }]);
+    expect(allK6.engine).toBe('k6');
+    expect(allK6.warnings).toBeUndefined();
+  });
+
   it('adds up separate sales when each machine ran its own built-in service', () => {
     const a = toRunResult(partA, OPTS);
     const b = toRunResult(partB, OPTS);

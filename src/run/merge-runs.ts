@@ -123,7 +123,13 @@ export function mergeRunResults(inputs: MergeInput[], targetAudit?: TargetAudit)
   });
   const byTime = (pick: (r: RunResult) => string, min: boolean) =>
     inputs.map((i) => pick(i.result)).reduce((a, b) => ((Date.parse(b) < Date.parse(a)) === min ? b : a));
-  const warnings = [...new Set([...inputs.flatMap((i) => i.result.warnings ?? []), ...overlapWarnings(inputs), ...segmentWarnings, ...(thresholds.problem ? [thresholds.problem] : [])])];
+  // Any k6 part makes the whole uncorrected-only: its "corrected" histograms hold uncorrected values, and
+  // added to another run's corrected ones they are neither; so the merge is k6's, and says so when mixed.
+  const k6Parts = inputs.filter((i) => i.result.engine === 'k6');
+  const mixed = k6Parts.length > 0 && k6Parts.length < inputs.length
+    ? [`${k6Parts.map((i) => i.file).join(', ')} measured by k6 and merged with runs of flashsale's own engine: the merged result has uncorrected latency only (k6 has no corrected latency to add to the other runs'), and reports show that alone`]
+    : [];
+  const warnings = [...new Set([...inputs.flatMap((i) => i.result.warnings ?? []), ...overlapWarnings(inputs), ...segmentWarnings, ...mixed, ...(thresholds.problem ? [thresholds.problem] : [])])];
   return {
     ...load,
     ...judged,
@@ -131,7 +137,7 @@ export function mergeRunResults(inputs: MergeInput[], targetAudit?: TargetAudit)
     scenario: first.result.scenario,
     environment: first.result.environment,
     target: targetAudit ? { url: targetAudit.url, builtIn: false, serviceThreads: null, from: 'flag' } : first.result.target,
-    ...(first.result.engine ? { engine: first.result.engine } : {}),
+    ...(k6Parts.length > 0 ? { engine: 'k6' as const } : first.result.engine ? { engine: first.result.engine } : {}),
     startedAt: byTime((r) => r.startedAt, true),
     endedAt: byTime((r) => r.endedAt, false),
     ...(warnings.length ? { warnings } : {}),
