@@ -7,6 +7,8 @@ import { HistogramLogReader } from 'hdr-histogram-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeHistogram, percentilesMs } from '../src/common/histogram.ts';
 import { writeRunOutputs } from '../src/report/index.ts';
+import { hlogText } from '../src/report/outputs/hlog.ts';
+import { jsonSummary } from '../src/report/json-summary.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
 
 interface Row {
@@ -87,5 +89,28 @@ describe('latency.hlog interval log', () => {
     const [start, length] = firstLine.split(',').map(Number);
     expect(length).toBeCloseTo(result.intervals.periodMs / 1000, 3);
     expect(start).toBeCloseTo((result.intervals.latency.findIndex((e) => e !== '') * result.intervals.periodMs) / 1000, 3);
+  });
+});
+
+describe('a k6 result (uncorrected latency only)', () => {
+  const k6 = { ...result, engine: 'k6' as const };
+
+  it('writes no corrected .hgrm, only the uncorrected ones', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'flashsale-hgrm-k6-'));
+    try {
+      const written = (await writeRunOutputs(k6, out)).map((p) => p.slice(out.length + 1));
+      expect(written.filter((f) => f.endsWith('.hgrm'))).toEqual(expect.arrayContaining(['reserve.uncorrected.hgrm', 'pay.uncorrected.hgrm']));
+      expect(written.filter((f) => f.includes('.corrected.'))).toEqual([]);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('names its interval log uncorrected, and its JSON summary has no corrected figures', () => {
+    expect(hlogText(k6)).toMatch(/^#\[flashsale uncorrected latency \(measured by k6\) of every step/m);
+    expect(hlogText(result)).toMatch(/^#\[flashsale corrected latency of every step/m);
+    const latency = jsonSummary(k6).latency;
+    expect(latency.reserve?.corrected).toBeNull();
+    expect(latency.reserve?.uncorrected?.count).toBeGreaterThan(0);
   });
 });

@@ -1,6 +1,6 @@
 // <step>.corrected.hgrm / <step>.uncorrected.hgrm: HdrHistogram's percentile distribution text, in
 // milliseconds, which HdrHistogram's plotter (hdrhistogram.github.io/HdrHistogram/plotFiles.html)
-// and other tools read as is.
+// and other tools read as is. A k6 result has the uncorrected file only.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeHistogram } from '../../common/histogram.ts';
@@ -24,6 +24,8 @@ export const hgrm: ReportOutput = {
       const all = result.latency[step]!.all; // stepsOf lists only the steps with latency
       for (const kind of ['corrected', 'uncorrected'] as const) {
         if (all[kind] === '') continue; // no samples: nothing to plot
+        // k6 has no corrected latency (its corrected view holds the uncorrected values): no file claims it.
+        if (kind === 'corrected' && result.engine === 'k6') continue;
         const path = join(outDir, `${step}.${kind}.hgrm`);
         await writeFile(path, hgrmText(all[kind]));
         paths.push(path);

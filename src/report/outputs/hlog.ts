@@ -1,4 +1,5 @@
-// latency.hlog: the per-interval corrected latency histograms as an HdrHistogram interval log (format
+// latency.hlog: the per-interval corrected latency histograms (uncorrected for a k6 result, and its
+// header says so) as an HdrHistogram interval log (format
 // 1.3), for HistogramLogAnalyzer and HdrHistogram's log processors. Values are µs; the interval
 // max column is written in ms.
 import { writeFile } from 'node:fs/promises';
@@ -14,7 +15,9 @@ export function hlogText(result: RunResult): string {
     text += chunk;
   });
   const { periodMs, latency } = result.intervals;
-  writer.outputComment('[flashsale corrected latency of every step, per interval; values in microseconds]');
+  // A k6 result's interval histograms hold k6's times, from each request's actual send (uncorrected).
+  const kind = result.engine === 'k6' ? 'uncorrected latency (measured by k6)' : 'corrected latency';
+  writer.outputComment(`[flashsale ${kind} of every step, per interval; values in microseconds]`);
   writer.outputLogFormatVersion();
   writer.outputStartTime(result.t0EpochMs);
   // Timestamps below are relative to BaseTime, as HdrHistogram's own writer does.
