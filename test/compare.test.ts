@@ -7,6 +7,7 @@ import { cliInProcess as cli } from './helpers/cli.ts';
 import { percentilesMs } from '../src/common/histogram.ts';
 import { change, compareRows, judgement, type NumberRow } from '../src/report/compare.ts';
 import { formatCompare } from '../src/report/compare-text.ts';
+import { buildCompareHtml } from '../src/report/html/compare-page.ts';
 import { resultJsonText } from '../src/report/outputs/result-json.ts';
 import { fakeRunResult } from './helpers/fake-result.ts';
 
@@ -56,6 +57,11 @@ describe('compareRows', () => {
     const uncorrected = rows.find((x) => x.key === 'latency.reserve.uncorrected.p99') as NumberRow;
     expect(uncorrected.b).toBe(percentilesMs(b.latency.reserve!.all.uncorrected).p99);
     expect(rows.find((x) => x.key === 'engine')).toMatchObject({ a: 'flashsale', b: 'k6 (uncorrected latency only)' });
+    // The page's spectra are then both uncorrected; p99 over time says it is not like for like.
+    const html = buildCompareHtml(a, k6, ['a.json', 'k6.json']);
+    expect(html).toContain('Latency by percentile, uncorrected');
+    expect(html).toContain('A corrected, B uncorrected (k6), so not like for like');
+    expect(buildCompareHtml(a, b, ['a.json', 'b.json'])).toContain('Latency by percentile, corrected');
   });
 
   it('has no change where a side has no data', () => {

@@ -110,6 +110,9 @@ describe('flashsale import k6', () => {
     expect(html).toContain('<td>sent (k6)</td>');
     expect(html).not.toContain('<td>corrected</td>');
     expect(html).toContain('there is no corrected latency for this run');
+    expect(html).toContain('checkout uncorrected (k6)');
+    expect(html).not.toContain('checkout corrected');
+    expect(html).toContain('Uncorrected latency (measured by k6');
   });
 
   it('is inconclusive when k6 dropped iterations', async () => {

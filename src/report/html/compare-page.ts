@@ -24,10 +24,15 @@ function compareCharts(a: RunResult, b: RunResult): ChartSpec[] {
   const steps = STEPS.filter((s) => a.latency[s] || b.latency[s]);
   const spectrumSeries: ChartSpec['series'] = [];
   const lists: Array<Array<[number, number]>> = [];
+  // A k6 run has no corrected latency (its corrected view holds the uncorrected values): with one on
+  // either side, both spectra are the uncorrected ones, so like is set against like.
+  const k6 = a.engine === 'k6' || b.engine === 'k6';
+  const kind = k6 ? 'uncorrected' : 'corrected';
   steps.forEach((step, i) => {
     spectrumSeries.push({ label: `${step} A`, color: A_COLORS[i % 3] }, { label: `${step} B`, color: B_COLORS[i % 3], dash: true });
-    lists.push(spectrum(a.latency[step]?.all.corrected ?? ''), spectrum(b.latency[step]?.all.corrected ?? ''));
+    lists.push(spectrum(a.latency[step]?.all[kind] ?? ''), spectrum(b.latency[step]?.all[kind] ?? ''));
   });
+  const overTime = (r: RunResult) => (r.engine === 'k6' ? 'uncorrected (k6)' : 'corrected');
   const perSec = (r: RunResult, s: number[]) => s.map((n) => (n * 1000) / r.intervals.periodMs);
   const two = (name: string, title: string, explain: string, yLabel: string, pick: (r: RunResult) => Array<number | null>): ChartSpec => ({
     name, title, explain, xLabel: 'seconds from start', yLabel,
@@ -36,13 +41,15 @@ function compareCharts(a: RunResult, b: RunResult): ChartSpec[] {
   });
   return [
     {
-      name: 'spectrum', title: 'Latency by percentile, corrected', wide: true, percentileAxis: true,
-      explain: 'Each step\'s corrected latency (timed from when the request should have gone out) at every percentile; A solid, B dashed. Lower is better; the right side is the rare slow requests.',
+      name: 'spectrum', title: `Latency by percentile, ${kind}`, wide: true, percentileAxis: true,
+      explain: k6
+        ? 'Each step\'s uncorrected latency (timed from when the request actually went out) at every percentile; A solid, B dashed: a run measured by k6 has no corrected latency, so both sides show the uncorrected one. Lower is better; the right side is the rare slow requests.'
+        : 'Each step\'s corrected latency (timed from when the request should have gone out) at every percentile; A solid, B dashed. Lower is better; the right side is the rare slow requests.',
       xLabel: 'percentile', yLabel: 'latency (ms)', series: spectrumSeries, data: alignPoints(lists),
     },
     two('sell-through', 'Units sold', 'Cumulative units acknowledged as sold. The steeper curve sold out sooner.', 'units', (r) => cumulative(r.intervals.stockTaken)),
     two('throughput', 'Requests answered per second', 'Answers that came back, whatever they said.', 'requests / s', (r) => perSec(r, r.intervals.completed)),
-    { ...two('latency-over-time', 'p99 latency over time', 'Corrected p99 of the requests finished in each interval, all steps together.', 'latency (ms)', (r) => r.intervals.latency.map((e) => percentilesOf(e)?.p99 ?? null)), wide: true },
+    { ...two('latency-over-time', 'p99 latency over time', overTime(a) === overTime(b) ? `${overTime(a) === 'corrected' ? 'Corrected' : 'Uncorrected (k6)'} p99 of the requests finished in each interval, all steps together.` : `p99 of the requests finished in each interval, all steps together: A ${overTime(a)}, B ${overTime(b)}, so not like for like.`, 'latency (ms)', (r) => r.intervals.latency.map((e) => percentilesOf(e)?.p99 ?? null)), wide: true },
   ];
 }
 

@@ -72,12 +72,24 @@ function positive(values: Array<number | null>): Array<number | null> {
   return values.map((v) => (v === null || v <= 0 ? null : v));
 }
 
+/** The latency the charts show, in words: corrected, or for a k6 result (which has no corrected latency,
+ * its corrected view holding the uncorrected values) uncorrected, said as such. */
+function latencyKind(result: RunResult): string {
+  return result.engine === 'k6' ? 'Uncorrected latency (measured by k6, from when each request was sent: a wait before sending is not in it)' : 'Corrected latency';
+}
+
 function spectrumChart(result: RunResult, limits: ChartSpec['limits']): ChartSpec {
   const series: ChartSpec['series'] = [];
   const lists: Array<Array<[number, number]>> = [];
+  const k6 = result.engine === 'k6';
   stepsOf(result).forEach((step, i) => {
     const all = result.latency[step]!.all; // stepsOf lists only the steps with latency
     const color = PALETTE[i % PALETTE.length];
+    if (k6) {
+      series.push({ label: `${step} uncorrected (k6)`, color });
+      lists.push(spectrum(all.uncorrected));
+      return;
+    }
     series.push({ label: `${step} corrected`, color }, { label: `${step} uncorrected`, color, dash: true });
     lists.push(spectrum(all.corrected), spectrum(all.uncorrected));
   });
@@ -86,7 +98,9 @@ function spectrumChart(result: RunResult, limits: ChartSpec['limits']): ChartSpe
     name: 'spectrum',
     title: 'Latency by percentile',
     explain: 'How long the slowest x% of requests took, on a log scale so the fast body and the slow tail both show. Read right for the rare slow ones: 99% means 1 request in 100 was slower. ' +
-      'Solid: corrected, timed from when the request should have been sent, which is what a buyer waits; dashed: uncorrected, timed from when it actually left (service time only). Horizontal lines: latency thresholds.',
+      (k6
+        ? 'Measured by k6, which times each request from when it was sent: uncorrected latency only, so time a buyer would have waited before k6 could send is not in it. Horizontal lines: latency thresholds.'
+        : 'Solid: corrected, timed from when the request should have been sent, which is what a buyer waits; dashed: uncorrected, timed from when it actually left (service time only). Horizontal lines: latency thresholds.'),
     xLabel: 'percentile',
     yLabel: 'latency (ms)',
     percentileAxis: true,
@@ -105,7 +119,7 @@ function latencyOverTime(result: RunResult, x: number[], limits: ChartSpec['limi
   return {
     name: 'latency-over-time',
     title: 'Latency over time',
-    explain: `Corrected latency of the requests finished in each ${result.intervals.periodMs} ms interval, all steps together, log scale. A climbing p50 means every buyer was queueing; a climbing p99 alone, a slow few. Max (grey) is one request.`,
+    explain: `${latencyKind(result)} of the requests finished in each ${result.intervals.periodMs} ms interval, all steps together, log scale. A climbing p50 means every buyer was queueing; a climbing p99 alone, a slow few. Max (grey) is one request.`,
     xLabel: 'seconds from start',
     yLabel: 'latency (ms)',
     logY: true,
@@ -194,7 +208,7 @@ function latencyByOutcome(result: RunResult, limits: ChartSpec['limits']): Chart
   return {
     name: 'latency-by-outcome',
     title: 'Latency by outcome',
-    explain: 'Corrected latency at every percentile, all steps together, one line per kind of answer, log scale. A fast "sold out" and a slow "success" is a service that says no cheaply; errors far slower than the rest are timeouts.',
+    explain: `${latencyKind(result)} at every percentile, all steps together, one line per kind of answer, log scale. A fast "sold out" and a slow "success" is a service that says no cheaply; errors far slower than the rest are timeouts.`,
     xLabel: 'percentile',
     yLabel: 'latency (ms)',
     percentileAxis: true,
@@ -212,7 +226,7 @@ function latencyDistribution(result: RunResult): ChartSpec {
   return {
     name: 'latency-distribution',
     title: 'Response-time distribution',
-    explain: 'Share of requests by corrected latency (10 bins per decade, log scale). One hump is one way of being served; a second hump to the right is a second, slower path (queueing, a retry, a lock).',
+    explain: `Share of requests by ${result.engine === 'k6' ? 'uncorrected latency (measured by k6)' : 'corrected latency'} (10 bins per decade, log scale). One hump is one way of being served; a second hump to the right is a second, slower path (queueing, a retry, a lock).`,
     xLabel: 'latency (ms)',
     yLabel: 'share of requests',
     logX: true,
