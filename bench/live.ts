@@ -4,13 +4,12 @@
 // in alternating pairs (with, without, without, with, …) so a busy machine hits both alike:
 // 1. ns per request in the recorder: recordLateness + recordAnswer as the engine calls them, with the
 //    live bins (src/measure/live.ts) and with them replaced by no-ops;
-// 2. generator CPU µs per request of one load worker (closed loop, 32 connections) against a canned
-//    target in its own process: with the dashboard (a tick every 0.5 s, the aggregator, the HTTP
+// 2. generator CPU µs per request of one load worker (closed loop, 32 connections) against the canned
+//    target in its own process (bench/canned-target.ts): with the dashboard (a tick every 0.5 s, the aggregator, the HTTP
 //    server and one SSE client reading in another process) and without it (a tick a second feeding
 //    the aggregator, as the progress line does).
 // Prints each pair, then the median and range of the with/without ratios.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type Socket } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { LoadRecorder } from '../src/measure/recorder.ts';
 import { LiveAggregator } from '../src/measure/live.ts';
 import { runLoad } from '../src/load/index.ts';
@@ -19,29 +18,7 @@ import { durationMs as parseDurationMs } from '../src/common/duration.ts';
 import { startDashboard, prometheusText } from '../src/cli/dashboard.ts';
 import { liveEvent } from '../src/report/index.ts';
 import { LIVE_FIELDS } from '../src/measure/live.ts';
-
-const RESPONSE = Buffer.from('HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{"orderId":"o1"}');
-
-function serveCanned(socket: Socket): void {
-  let buffered: Buffer = Buffer.alloc(0);
-  socket.setNoDelay(true);
-  socket.on('data', (chunk: Buffer) => {
-    buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-    let answers = 0;
-    for (;;) {
-      const end = buffered.indexOf('\r\n\r\n');
-      if (end < 0) break;
-      const m = /\r\ncontent-length:\s*(\d+)/i.exec(buffered.subarray(0, end).toString('latin1'));
-      const total = end + 4 + (m ? Number(m[1]) : 0);
-      if (buffered.length < total) break;
-      buffered = buffered.subarray(total);
-      answers++;
-    }
-    if (answers > 0) socket.write(answers === 1 ? RESPONSE : Buffer.concat(new Array(answers).fill(RESPONSE)));
-  });
-  socket.on('error', () => socket.destroy());
-}
-
+import { startCannedTarget } from './canned-target.ts';
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -138,9 +115,7 @@ async function main(): Promise<void> {
     if (i === 600) console.log(`  main thread per dashboard tick at 600 points: ${(tickUs / 100).toFixed(0)} µs (event + /metrics ${Math.round(bytes / 1024)} KB)`);
   }
 
-  const child = fork(new URL(import.meta.url), ['--target'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)));
-  const url = `http://127.0.0.1:${port}`;
+  const { url, child } = await startCannedTarget();
   try {
     await generatorUs(url, 1000, false); // warm up
     const macro: number[] = [];
@@ -157,10 +132,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--target') {
-  const server = createServer(serveCanned);
-  server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as { port: number }).port })); // forked with an IPC channel
-  process.on('disconnect', () => process.exit(0));
-} else {
-  await main();
-}
+await main();
