@@ -2,6 +2,7 @@
 // The `flashsale` command. Source is TypeScript run by Node's type stripping: on Node 22.12–22.17
 // stripping still needs a flag, so re-run ourselves with it rather than fail with a syntax error.
 import { spawnSync } from 'node:child_process';
+import { enableCompileCache } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -20,5 +21,11 @@ process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw e;
 });
+// V8's compile cache on disk (os.tmpdir()/node-compile-cache, or NODE_COMPILE_CACHE; NODE_DISABLE_COMPILE_CACHE=1
+// turns it off): the type-stripped, compiled modules are reused, which halves the command's start-up (0.65 →
+// 0.35 s measured) and so the time a restarted `serve` keeps buyers waiting. Exported in the environment so
+// the load workers, the service's threads and its processes use it too. It writes only there.
+const cache = enableCompileCache();
+if (cache?.directory && process.env.NODE_COMPILE_CACHE === undefined) process.env.NODE_COMPILE_CACHE = cache.directory;
 const { main } = await import('../src/cli/main.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -1,7 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { BIN, flashsale } from './helpers/cli.ts';
+import { BIN, flashsale, flashsaleWith } from './helpers/cli.ts';
 
 describe('flashsale CLI', () => {
   it('prints help and exits 0', async () => {
@@ -60,5 +63,27 @@ describe('bin/flashsale.js on a Node without built-in type stripping (22.12–22
     const { stdout } = await promisify(execFile)(process.execPath, ['--no-experimental-strip-types', BIN, 'scenarios', '--json']);
     const presets = JSON.parse(stdout) as Array<{ name: string }>;
     expect(presets.map((p) => p.name)).toContain('redmi-1s-india-2014');
+  });
+});
+
+describe('bin/flashsale.js and the compile cache', () => {
+  it('keeps the compiled modules in NODE_COMPILE_CACHE (reused on the next start), and none with NODE_DISABLE_COMPILE_CACHE=1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flashsale-compile-cache-'));
+    const off = mkdtempSync(join(tmpdir(), 'flashsale-compile-cache-off-'));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const run = await flashsaleWith({ env: { NODE_COMPILE_CACHE: dir } }, 'scenarios', '--json');
+        expect(run.code, run.stderr).toBe(0);
+        expect(JSON.parse(run.stdout)).not.toHaveLength(0);
+      }
+      const files = readdirSync(dir, { recursive: true });
+      expect(files.length, 'cache entries written').toBeGreaterThan(10);
+      const disabled = await flashsaleWith({ env: { NODE_COMPILE_CACHE: off, NODE_DISABLE_COMPILE_CACHE: '1' } }, 'scenarios', '--json');
+      expect(disabled.code, disabled.stderr).toBe(0);
+      expect(readdirSync(off)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(off, { recursive: true, force: true });
+    }
   });
 });
