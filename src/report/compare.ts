@@ -3,7 +3,7 @@
 import type { RunResult } from '../contract/result.ts';
 import { STEPS } from '../contract/vocabulary.ts';
 import { count, duration, ms, percent, rate, signed } from '../common/format.ts';
-import { percentilesOf, type Percentiles } from './latency.ts';
+import { hasCorrectedLatency, percentilesOf, type Percentiles } from './latency.ts';
 import { VERDICT_WORDS } from './summary.ts';
 
 export type Unit = 'ms' | 'duration' | 'count' | 'rate';
@@ -76,10 +76,9 @@ function perSec(r: RunResult, n: number): number | null {
 
 const PCTS: Array<[keyof Percentiles, string]> = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p999', 'p99.9'], ['max', 'max']];
 
-/** A step's latency percentiles of one kind; none for a k6 result's corrected kind, which holds k6's
- * uncorrected values (a k6 run has no corrected latency to set against another run's). */
+/** A step's latency percentiles of one kind; none of a kind the result lacks (hasCorrectedLatency). */
 function latencyOf(r: RunResult, step: (typeof STEPS)[number], kind: 'corrected' | 'uncorrected'): Percentiles | null {
-  if (kind === 'corrected' && r.engine === 'k6') return null;
+  if (kind === 'corrected' && !hasCorrectedLatency(r)) return null;
   return percentilesOf(r.latency[step]?.all[kind] ?? '');
 }
 

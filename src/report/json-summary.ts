@@ -112,8 +112,7 @@ export function jsonSummary(result: RunResult): JsonSummary {
   const perSec = (n: number) => (seconds > 0 ? Math.round((n / seconds) * 10) / 10 : 0);
   const latency: JsonSummary['latency'] = {};
   for (const row of stepPercentiles(result)) {
-    // k6 has no corrected latency (its corrected view holds the uncorrected values): null, not a copy.
-    latency[row.step] = { corrected: result.engine === 'k6' ? null : latencyMs(row.corrected), uncorrected: latencyMs(row.uncorrected) };
+    latency[row.step] = { corrected: latencyMs(row.corrected), uncorrected: latencyMs(row.uncorrected) };
   }
   return {
     scenario: result.scenario.name,

@@ -2,7 +2,7 @@
 // module's helpers; everything here is in milliseconds.
 import { STEPS, type Step } from '../contract/vocabulary.ts';
 import { decodeHistogram, percentilesMs, type LatencySummaryMs } from '../common/histogram.ts';
-import type { LoadResult } from '../contract/result.ts';
+import type { LoadResult, RunResult } from '../contract/result.ts';
 
 export type Percentiles = Pick<LatencySummaryMs, 'p50' | 'p90' | 'p99' | 'p999' | 'max' | 'count' | 'mean'>;
 
@@ -23,10 +23,21 @@ export interface StepPercentiles {
   uncorrected: Percentiles | null;
 }
 
-export function stepPercentiles(result: Pick<LoadResult, 'latency'>): StepPercentiles[] {
+/**
+ * Whether a result has corrected latency at all. A k6 result has not: k6 times each request from its
+ * actual send, and its "corrected" histograms hold those uncorrected values (so thresholds on them are
+ * judged as k6 judges them). Every output asks here instead of showing them as corrected.
+ */
+export function hasCorrectedLatency(result: Pick<RunResult, 'engine'>): boolean {
+  return result.engine !== 'k6';
+}
+
+/** Each step's percentiles; `corrected` null where the result has none (hasCorrectedLatency). */
+export function stepPercentiles(result: Pick<LoadResult, 'latency'> & Partial<Pick<RunResult, 'engine'>>): StepPercentiles[] {
+  const corrected = hasCorrectedLatency(result);
   return stepsOf(result).map((step) => {
     const all = result.latency[step]!.all; // stepsOf lists only the steps with latency
-    return { step, corrected: percentilesOf(all.corrected), uncorrected: percentilesOf(all.uncorrected) };
+    return { step, corrected: corrected ? percentilesOf(all.corrected) : null, uncorrected: percentilesOf(all.uncorrected) };
   });
 }
 

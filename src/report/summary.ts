@@ -2,7 +2,7 @@
 // shown by default, corrected latency beside uncorrected, thresholds and audit checks ✓/✗.
 import type { RunResult, ThresholdResult, Verdict } from '../contract/result.ts';
 import { count, duration, ms, rate, thresholdValue } from '../common/format.ts';
-import { percentilesOf, stepPercentiles, type Percentiles } from './latency.ts';
+import { hasCorrectedLatency, percentilesOf, stepPercentiles, type Percentiles } from './latency.ts';
 import { faultLines } from './faults-summary.ts';
 
 interface Paint {
@@ -53,9 +53,7 @@ function latencyTable(result: RunResult, paint: Paint): string[] {
   const rows = stepPercentiles(result);
   if (rows.length === 0) return ['  no latency recorded'];
   const out = [paint.dim(`  ${'latency (ms)'.padEnd(24)}${COLUMNS.map((c) => c.padStart(9)).join('')}${'count'.padStart(11)}`)];
-  if (result.engine === 'k6') {
-    // k6 times each request from when it was sent: its "corrected" view holds the uncorrected values, so
-    // only that row is shown, under its own name.
+  if (!hasCorrectedLatency(result)) {
     for (const r of rows) out.push(`  ${r.step.padEnd(10)}${'uncorrected'.padEnd(14)}${latencyCells(r.uncorrected)}`);
     out.push(paint.dim('  measured by k6, from when each request went out (service time): no corrected latency, so a wait before sending (coordinated omission) is not in it'));
     return out;

@@ -129,6 +129,7 @@ export function mergeRunResults(inputs: MergeInput[], targetAudit?: TargetAudit)
   const mixed = k6Parts.length > 0 && k6Parts.length < inputs.length
     ? [`${k6Parts.map((i) => i.file).join(', ')} measured by k6 and merged with runs of flashsale's own engine: the merged result has uncorrected latency only (k6 has no corrected latency to add to the other runs'), and reports show that alone`]
     : [];
+  const engine = k6Parts.length > 0 ? 'k6' : first.result.engine;
   const warnings = [...new Set([...inputs.flatMap((i) => i.result.warnings ?? []), ...overlapWarnings(inputs), ...segmentWarnings, ...mixed, ...(thresholds.problem ? [thresholds.problem] : [])])];
   return {
     ...load,
@@ -137,7 +138,7 @@ export function mergeRunResults(inputs: MergeInput[], targetAudit?: TargetAudit)
     scenario: first.result.scenario,
     environment: first.result.environment,
     target: targetAudit ? { url: targetAudit.url, builtIn: false, serviceThreads: null, from: 'flag' } : first.result.target,
-    ...(k6Parts.length > 0 ? { engine: 'k6' as const } : first.result.engine ? { engine: first.result.engine } : {}),
+    ...(engine ? { engine } : {}),
     startedAt: byTime((r) => r.startedAt, true),
     endedAt: byTime((r) => r.endedAt, false),
     ...(warnings.length ? { warnings } : {}),

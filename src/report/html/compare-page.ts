@@ -3,7 +3,7 @@
 import type { RunResult } from '../../contract/result.ts';
 import { STEPS } from '../../contract/vocabulary.ts';
 import { compareRows, formatChange, judgement, render, unjudgedNote, type CompareRow } from '../compare.ts';
-import { percentilesOf, spectrum } from '../latency.ts';
+import { hasCorrectedLatency, percentilesOf, spectrum } from '../latency.ts';
 import { alignPoints, PALETTE, type ChartSpec } from './chart-spec.ts';
 import { chartPanel, escapeHtml, renderPage, value } from './page.ts';
 
@@ -24,15 +24,20 @@ function compareCharts(a: RunResult, b: RunResult): ChartSpec[] {
   const steps = STEPS.filter((s) => a.latency[s] || b.latency[s]);
   const spectrumSeries: ChartSpec['series'] = [];
   const lists: Array<Array<[number, number]>> = [];
-  // A k6 run has no corrected latency (its corrected view holds the uncorrected values): with one on
-  // either side, both spectra are the uncorrected ones, so like is set against like.
-  const k6 = a.engine === 'k6' || b.engine === 'k6';
+  // A k6 run has no corrected latency (hasCorrectedLatency): with one on either side, both spectra are the
+  // uncorrected ones, so like is set against like.
+  const k6 = !hasCorrectedLatency(a) || !hasCorrectedLatency(b);
   const kind = k6 ? 'uncorrected' : 'corrected';
   steps.forEach((step, i) => {
     spectrumSeries.push({ label: `${step} A`, color: A_COLORS[i % 3] }, { label: `${step} B`, color: B_COLORS[i % 3], dash: true });
     lists.push(spectrum(a.latency[step]?.all[kind] ?? ''), spectrum(b.latency[step]?.all[kind] ?? ''));
   });
-  const overTime = (r: RunResult) => (r.engine === 'k6' ? 'uncorrected (k6)' : 'corrected');
+  // The interval series holds each run's own kind: no uncorrected series exists for a native run.
+  const overTime = (r: RunResult) => (hasCorrectedLatency(r) ? 'corrected' : 'uncorrected (k6)');
+  const overTimeExplain =
+    overTime(a) === overTime(b)
+      ? `${overTime(a) === 'corrected' ? 'Corrected' : 'Uncorrected (k6)'} p99 of the requests finished in each interval, all steps together.`
+      : `p99 of the requests finished in each interval, all steps together: A ${overTime(a)}, B ${overTime(b)}, so not like for like.`;
   const perSec = (r: RunResult, s: number[]) => s.map((n) => (n * 1000) / r.intervals.periodMs);
   const two = (name: string, title: string, explain: string, yLabel: string, pick: (r: RunResult) => Array<number | null>): ChartSpec => ({
     name, title, explain, xLabel: 'seconds from start', yLabel,
@@ -49,7 +54,7 @@ function compareCharts(a: RunResult, b: RunResult): ChartSpec[] {
     },
     two('sell-through', 'Units sold', 'Cumulative units acknowledged as sold. The steeper curve sold out sooner.', 'units', (r) => cumulative(r.intervals.stockTaken)),
     two('throughput', 'Requests answered per second', 'Answers that came back, whatever they said.', 'requests / s', (r) => perSec(r, r.intervals.completed)),
-    { ...two('latency-over-time', 'p99 latency over time', overTime(a) === overTime(b) ? `${overTime(a) === 'corrected' ? 'Corrected' : 'Uncorrected (k6)'} p99 of the requests finished in each interval, all steps together.` : `p99 of the requests finished in each interval, all steps together: A ${overTime(a)}, B ${overTime(b)}, so not like for like.`, 'latency (ms)', (r) => r.intervals.latency.map((e) => percentilesOf(e)?.p99 ?? null)), wide: true },
+    { ...two('latency-over-time', 'p99 latency over time', overTimeExplain, 'latency (ms)', (r) => r.intervals.latency.map((e) => percentilesOf(e)?.p99 ?? null)), wide: true },
   ];
 }
 

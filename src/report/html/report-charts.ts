@@ -1,6 +1,6 @@
 // The charts of report.html (and of the live dashboard, which draws the same specs from a result
 // so far), built from a RunResult. Every number is computed here; the page only draws.
-import { percentilesOf, spectrum, stepsOf, distribution } from '../latency.ts';
+import { distribution, hasCorrectedLatency, percentilesOf, spectrum, stepsOf } from '../latency.ts';
 import { OUTCOMES, type Outcome } from '../../contract/vocabulary.ts';
 import type { RunResult } from '../../contract/result.ts';
 import { mergeEncoded } from '../../common/histogram.ts';
@@ -72,16 +72,17 @@ function positive(values: Array<number | null>): Array<number | null> {
   return values.map((v) => (v === null || v <= 0 ? null : v));
 }
 
-/** The latency the charts show, in words: corrected, or for a k6 result (which has no corrected latency,
- * its corrected view holding the uncorrected values) uncorrected, said as such. */
+/** The latency the charts show, in words (hasCorrectedLatency: a k6 result's is uncorrected, said so). */
 function latencyKind(result: RunResult): string {
-  return result.engine === 'k6' ? 'Uncorrected latency (measured by k6, from when each request was sent: a wait before sending is not in it)' : 'Corrected latency';
+  return hasCorrectedLatency(result) ? 'corrected latency' : 'uncorrected latency (measured by k6, from when each request was sent: a wait before sending is not in it)';
 }
+
+const capitalised = (s: string) => s[0].toUpperCase() + s.slice(1);
 
 function spectrumChart(result: RunResult, limits: ChartSpec['limits']): ChartSpec {
   const series: ChartSpec['series'] = [];
   const lists: Array<Array<[number, number]>> = [];
-  const k6 = result.engine === 'k6';
+  const k6 = !hasCorrectedLatency(result);
   stepsOf(result).forEach((step, i) => {
     const all = result.latency[step]!.all; // stepsOf lists only the steps with latency
     const color = PALETTE[i % PALETTE.length];
@@ -119,7 +120,7 @@ function latencyOverTime(result: RunResult, x: number[], limits: ChartSpec['limi
   return {
     name: 'latency-over-time',
     title: 'Latency over time',
-    explain: `${latencyKind(result)} of the requests finished in each ${result.intervals.periodMs} ms interval, all steps together, log scale. A climbing p50 means every buyer was queueing; a climbing p99 alone, a slow few. Max (grey) is one request.`,
+    explain: `${capitalised(latencyKind(result))} of the requests finished in each ${result.intervals.periodMs} ms interval, all steps together, log scale. A climbing p50 means every buyer was queueing; a climbing p99 alone, a slow few. Max (grey) is one request.`,
     xLabel: 'seconds from start',
     yLabel: 'latency (ms)',
     logY: true,
@@ -208,7 +209,7 @@ function latencyByOutcome(result: RunResult, limits: ChartSpec['limits']): Chart
   return {
     name: 'latency-by-outcome',
     title: 'Latency by outcome',
-    explain: `${latencyKind(result)} at every percentile, all steps together, one line per kind of answer, log scale. A fast "sold out" and a slow "success" is a service that says no cheaply; errors far slower than the rest are timeouts.`,
+    explain: `${capitalised(latencyKind(result))} at every percentile, all steps together, one line per kind of answer, log scale. A fast "sold out" and a slow "success" is a service that says no cheaply; errors far slower than the rest are timeouts.`,
     xLabel: 'percentile',
     yLabel: 'latency (ms)',
     percentileAxis: true,
@@ -226,7 +227,7 @@ function latencyDistribution(result: RunResult): ChartSpec {
   return {
     name: 'latency-distribution',
     title: 'Response-time distribution',
-    explain: `Share of requests by ${result.engine === 'k6' ? 'uncorrected latency (measured by k6)' : 'corrected latency'} (10 bins per decade, log scale). One hump is one way of being served; a second hump to the right is a second, slower path (queueing, a retry, a lock).`,
+    explain: `Share of requests by ${latencyKind(result)} (10 bins per decade, log scale). One hump is one way of being served; a second hump to the right is a second, slower path (queueing, a retry, a lock).`,
     xLabel: 'latency (ms)',
     yLabel: 'share of requests',
     logX: true,

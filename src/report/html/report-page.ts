@@ -1,7 +1,7 @@
 // report.html: one self-contained page that explains a run to someone who has never seen the tool.
 import type { RunResult } from '../../contract/result.ts';
 import { count, duration, ms, rate, thresholdValue } from '../../common/format.ts';
-import { percentilesOf, stepPercentiles, type Percentiles } from '../latency.ts';
+import { hasCorrectedLatency, percentilesOf, stepPercentiles, type Percentiles } from '../latency.ts';
 import { chartPanel, escapeHtml, renderPage, value } from './page.ts';
 import { reportCharts, type ReportChartOptions } from './report-charts.ts';
 import { VERDICT_WORDS } from '../summary.ts';
@@ -68,34 +68,27 @@ ${card('Generator', result.generator.generatorBound ? '<span class="unsure">gene
 
 const COLS = ['p50', 'p90', 'p99', 'p999', 'max'] as const;
 
-function latencyRow(step: string, kind: 'corrected' | 'uncorrected', p: Percentiles | null): string {
+/** One row of the latency table: `lead` rows carry the step's name, the others are its secondary lines. */
+function latencyRow(step: string, kind: 'corrected' | 'uncorrected', p: Percentiles | null, lead: boolean, label: string = kind): string {
   const cells = COLS.map((k) => `<td class="num">${p ? value(`latency.${step}.${kind}.${k}`, p[k], ms(p[k])) : '–'}</td>`).join('');
-  return `<tr${kind === 'uncorrected' ? ' class="secondary"' : ''}><td>${kind === 'corrected' ? `<b>${escapeHtml(step)}</b>` : ''}</td><td>${kind}</td>${cells}<td class="num">${p ? count(p.count) : 0}</td></tr>`;
+  return `<tr${lead ? '' : ' class="secondary"'}><td>${lead ? `<b>${escapeHtml(step)}</b>` : ''}</td><td>${label}</td>${cells}<td class="num">${p ? count(p.count) : 0}</td></tr>`;
 }
 
 function latencyTable(result: RunResult): string {
-  // k6 times each request from when it was sent: its "corrected" view holds the uncorrected values, so
-  // only the uncorrected row is shown, under its own name, rather than a corrected row that is not one.
-  if (result.engine === 'k6') return k6LatencyTable(result);
-  const rows = stepPercentiles(result).flatMap((r) => [latencyRow(r.step, 'corrected', r.corrected), latencyRow(r.step, 'uncorrected', r.uncorrected)]);
+  // A k6 result has uncorrected latency only: one row per step, named for what it is.
+  const corrected = hasCorrectedLatency(result);
+  const rows = stepPercentiles(result).flatMap((r) =>
+    corrected ? [latencyRow(r.step, 'corrected', r.corrected, true), latencyRow(r.step, 'uncorrected', r.uncorrected, false)] : [latencyRow(r.step, 'uncorrected', r.uncorrected, true, 'sent (k6)')],
+  );
   const lateness = percentilesOf(result.generator.lateness);
+  const explain = corrected
+    ? `<b>Corrected</b> latency is timed from the moment each request was scheduled to leave, so time spent waiting behind a slow service counts, as it does for a buyer (no "coordinated omission"). <b>Uncorrected</b> is timed from when it actually left: the service time alone. A large gap between them means requests queued.${lateness ? ` The generator sent requests ${ms(lateness.p99)} ms late at p99.` : ''}`
+    : 'Measured by <b>k6</b>, which times each request from when it was sent: this is <b>uncorrected</b> latency, the service time alone. Time a buyer would have spent waiting behind a slow service before k6 could send (coordinated omission) is not in it, so it can look better than a buyer\'s wait; there is no corrected latency for this run.';
   return `<table>
 <thead><tr><th>step</th><th>timed from</th><th class="num">p50 ms</th><th class="num">p90 ms</th><th class="num">p99 ms</th><th class="num">p99.9 ms</th><th class="num">max ms</th><th class="num">requests</th></tr></thead>
 <tbody>${rows.join('\n') || '<tr><td colspan="8">no latency recorded</td></tr>'}</tbody>
 </table>
-<p class="explain"><b>Corrected</b> latency is timed from the moment each request was scheduled to leave, so time spent waiting behind a slow service counts, as it does for a buyer (no "coordinated omission"). <b>Uncorrected</b> is timed from when it actually left: the service time alone. A large gap between them means requests queued.${lateness ? ` The generator sent requests ${ms(lateness.p99)} ms late at p99.` : ''}</p>`;
-}
-
-function k6LatencyTable(result: RunResult): string {
-  const rows = stepPercentiles(result).map((r) => {
-    const cells = COLS.map((k) => `<td class="num">${r.uncorrected ? value(`latency.${r.step}.uncorrected.${k}`, r.uncorrected[k], ms(r.uncorrected[k])) : '–'}</td>`).join('');
-    return `<tr><td><b>${escapeHtml(r.step)}</b></td><td>sent (k6)</td>${cells}<td class="num">${r.uncorrected ? count(r.uncorrected.count) : 0}</td></tr>`;
-  });
-  return `<table>
-<thead><tr><th>step</th><th>timed from</th><th class="num">p50 ms</th><th class="num">p90 ms</th><th class="num">p99 ms</th><th class="num">p99.9 ms</th><th class="num">max ms</th><th class="num">requests</th></tr></thead>
-<tbody>${rows.join('\n') || '<tr><td colspan="8">no latency recorded</td></tr>'}</tbody>
-</table>
-<p class="explain">Measured by <b>k6</b>, which times each request from when it was sent: this is <b>uncorrected</b> latency, the service time alone. Time a buyer would have spent waiting behind a slow service before k6 could send (coordinated omission) is not in it, so it can look better than a buyer's wait; there is no corrected latency for this run.</p>`;
+<p class="explain">${explain}</p>`;
 }
 
 function auditTable(result: RunResult): string {

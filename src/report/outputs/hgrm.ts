@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeHistogram } from '../../common/histogram.ts';
-import { stepsOf } from '../latency.ts';
+import { hasCorrectedLatency, stepsOf } from '../latency.ts';
 import type { ReportOutput } from './output.ts';
 
 /** Five reporting points per halving of the remaining percentile distance, HdrHistogram's default. */
@@ -24,8 +24,7 @@ export const hgrm: ReportOutput = {
       const all = result.latency[step]!.all; // stepsOf lists only the steps with latency
       for (const kind of ['corrected', 'uncorrected'] as const) {
         if (all[kind] === '') continue; // no samples: nothing to plot
-        // k6 has no corrected latency (its corrected view holds the uncorrected values): no file claims it.
-        if (kind === 'corrected' && result.engine === 'k6') continue;
+        if (kind === 'corrected' && !hasCorrectedLatency(result)) continue; // no file claims what a k6 run lacks
         const path = join(outDir, `${step}.${kind}.hgrm`);
         await writeFile(path, hgrmText(all[kind]));
         paths.push(path);

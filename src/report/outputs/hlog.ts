@@ -1,11 +1,11 @@
-// latency.hlog: the per-interval corrected latency histograms (uncorrected for a k6 result, and its
-// header says so) as an HdrHistogram interval log (format
-// 1.3), for HistogramLogAnalyzer and HdrHistogram's log processors. Values are µs; the interval
-// max column is written in ms.
+// latency.hlog: the per-interval corrected latency histograms (uncorrected for a k6 result, and its header
+// says so) as an HdrHistogram interval log (format 1.3), for HistogramLogAnalyzer and HdrHistogram's log
+// processors. Values are µs; the interval max column is written in ms.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HistogramLogWriter } from 'hdr-histogram-js';
 import { decodeHistogram } from '../../common/histogram.ts';
+import { hasCorrectedLatency } from '../latency.ts';
 import type { RunResult } from '../../contract/result.ts';
 import type { ReportOutput } from './output.ts';
 
@@ -15,8 +15,7 @@ export function hlogText(result: RunResult): string {
     text += chunk;
   });
   const { periodMs, latency } = result.intervals;
-  // A k6 result's interval histograms hold k6's times, from each request's actual send (uncorrected).
-  const kind = result.engine === 'k6' ? 'uncorrected latency (measured by k6)' : 'corrected latency';
+  const kind = hasCorrectedLatency(result) ? 'corrected latency' : 'uncorrected latency (measured by k6)';
   writer.outputComment(`[flashsale ${kind} of every step, per interval; values in microseconds]`);
   writer.outputLogFormatVersion();
   writer.outputStartTime(result.t0EpochMs);
